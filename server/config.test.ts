@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+describe(loadConfig.name, () => {
+  it('applies defaults that point at the project\'s own services', () => {
+    const c = loadConfig({});
+    expect(c.http).toMatchObject({ host: '127.0.0.1', port: 8080 });
+    expect(c.sip).toMatchObject({ host: '127.0.0.1', port: 5060 });
+    expect(c.rtpengine.ng).toEqual({ host: '127.0.0.1', port: 22222 });
+    expect(c.database.url).toMatch(/^postgres:\/\/.+:55432\//);
+  });
+
+  it('names every bad variable at once', () => {
+    try {
+      loadConfig({ HTTP_PORT: 'eighty', RTPENGINE_NG: 'nohostport', ADMIN_API_KEY: 'short' });
+      expect.unreachable('loadConfig accepted bad input');
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      const problems = (err as ConfigError).problems.join('\n');
+      expect(problems).toContain('HTTP_PORT');
+      expect(problems).toContain('RTPENGINE_NG');
+      expect(problems).toContain('ADMIN_API_KEY');
+    }
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ HTTP_PORT: '' }).http.port).toBe(8080);
+  });
+});

@@ -1,0 +1,37 @@
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { z } from 'zod';
+
+export const Uuid = z.uuid();
+export type Uuid = z.infer<typeof Uuid>;
+
+export const Role = z.enum(['admin', 'manager', 'marketer', 'viewer']);
+export type Role = z.infer<typeof Role>;
+
+/** Returns the E.164 form of a phone number, or undefined when it is not a valid number. */
+export function toE164(input: string, defaultCountry?: string): string | undefined {
+  const trimmed = input.trim();
+  if (trimmed.length === 0 || trimmed.length > 32 || !/^[+\d\s().-]+$/.test(trimmed)) return undefined;
+  const parsed = parsePhoneNumberFromString(trimmed, defaultCountry as never);
+  return parsed?.isValid() ? parsed.number : undefined;
+}
+
+/** A phone number as an API accepts it: any common formatting in, E.164 out. */
+export const E164 = z
+  .string()
+  .max(32)
+  .transform((value, ctx) => {
+    const e164 = toE164(value);
+    if (!e164) {
+      ctx.addIssue({ code: 'custom', message: `"${value}" is not a valid phone number (expected E.164, e.g. +74951234567)` });
+      return z.NEVER;
+    }
+    return e164;
+  })
+  .meta({ description: 'Phone number; returned in E.164', example: '+74951234567' });
+
+/** Dialplan names are file names in dialplans/ without the extension. */
+export const DialplanName = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/i, 'letters, digits, "-" and "_" (the YAML file name without .yaml)');
+
+export const ErrorBody = z.object({ error: z.string(), message: z.string() });
+
+export const IdParams = z.object({ id: Uuid });
