@@ -1,0 +1,33 @@
+import type { DbClient, Queryable } from '../db/pool.js';
+
+/** Identifies a call for event consumers; they load whatever else they need by id. */
+export interface CallRef {
+  callId: string;
+  accountId: string;
+}
+
+/**
+ * What the call path tells the rest of the system. Implemented by leads/ (outbox) and the web
+ * UI's live updates; the call path never waits on analytics, so only `callCompleted` runs inside
+ * the call-record transaction (the outbox row commits with the record or not at all).
+ */
+export interface CallEventSink {
+  /** The INVITE was accepted and targets are ringing. Must not throw. */
+  callStarted(call: CallRef): void;
+  /** Runs inside the transaction that writes the finished call record. */
+  callCompleted(trx: DbClient, call: CallRef): Promise<void>;
+  /** The stereo recording is stored and playable. */
+  recordingReady(db: Queryable, call: CallRef): Promise<void>;
+  /** Tags, notes, score or value changed after the call. */
+  callModified(db: Queryable, call: CallRef, change: { field: 'tags' | 'notes' | 'score' | 'value' }): Promise<void>;
+}
+
+/** Several sinks behind one: the call path holds exactly one CallEventSink. */
+export function combineCallEventSinks(sinks: CallEventSink[]): CallEventSink {
+  return {
+    callStarted: (call) => { for (const s of sinks) s.callStarted(call); },
+    callCompleted: async (trx, call) => { for (const s of sinks) await s.callCompleted(trx, call); },
+    recordingReady: async (db, call) => { for (const s of sinks) await s.recordingReady(db, call); },
+    callModified: async (db, call, change) => { for (const s of sinks) await s.callModified(db, call, change); },
+  };
+}
