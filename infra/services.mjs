@@ -21,7 +21,9 @@ const SYSTEM_PACKAGES = [
   { pkg: 'sox', probe: '/usr/bin/sox' },
   { pkg: 'libsox-fmt-all', probe: '/usr/lib/x86_64-linux-gnu/sox/libsox_fmt_mp3.so', optional: true },
   { pkg: 'ffmpeg', probe: '/usr/bin/ffmpeg' },
+  { pkg: 'espeak-ng', probe: '/usr/bin/espeak-ng' },
   { pkg: 'chromium', probe: '/usr/bin/chromium', forTests: true },
+  { pkg: 'baresip', probe: '/usr/bin/baresip', forTests: true },
 ];
 
 export function installSystemPackages({ forTests }) {
