@@ -1,6 +1,7 @@
 // Install and run the project's own Postgres, Redis and rtpengine.
 // Plain Node on purpose: it runs before `npm ci` has installed anything.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -69,9 +70,23 @@ export function postgresReady() {
   return spawnSync(pgBin('pg_isready'), ['-q', '-h', host, '-p', String(port)]).status === 0;
 }
 
+/**
+ * Postgres runs as the postgres user, which may not be able to reach a clone under a private
+ * home directory (/root is 0700); then its data lives under /var/lib/calltrack/<clone hash>.
+ */
+export function postgresDataDir() {
+  const inTree = path.join(dataDir, 'postgres');
+  if (process.getuid?.() !== 0) return inTree;
+  fs.mkdirSync(dataDir, { recursive: true });
+  const reachable = spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-x', dataDir]).status === 0;
+  if (reachable) return inTree;
+  const hash = createHash('sha1').update(projectRoot).digest('hex').slice(0, 12);
+  return path.join('/var/lib/calltrack', hash, 'postgres');
+}
+
 export async function startPostgres() {
   const { host, port, user, database } = settings.postgres;
-  const pgData = path.join(dataDir, 'postgres');
+  const pgData = postgresDataDir();
   if (postgresReady()) return;
   ensureDir(dataDir);
   if (!fs.existsSync(path.join(pgData, 'PG_VERSION'))) {
@@ -98,7 +113,7 @@ export async function startPostgres() {
 }
 
 export function stopPostgres() {
-  const pgData = path.join(dataDir, 'postgres');
+  const pgData = postgresDataDir();
   if (!fs.existsSync(path.join(pgData, 'postmaster.pid'))) return;
   log('stopping postgres');
   runAsPostgres(pgBin('pg_ctl'), ['-D', pgData, '-m', 'fast', '-w', 'stop']);
