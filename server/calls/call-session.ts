@@ -1,0 +1,378 @@
+import crypto from 'node:crypto';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import type { Attributor, AttributionSnapshot } from '../attribution/attribution.types.js';
+import type { CallControl, ForwardOutcome, ForwardRequest } from '../dialplans/call-control.js';
+import type { Dialplan } from '../dialplans/dialplan.schemas.js';
+import type { Logger } from '../logger.js';
+import { type CallMedia, placeholderAgentSdp } from '../media/call-media.js';
+import type { DtmfListener } from '../media/dtmf-listener.js';
+import { AgentLeg, CallerDialog } from '../sip/dialog.js';
+import type { InviteContext } from '../sip/invite-admission.js';
+import { parseUri, type SipStack } from '../sip/sip-stack.js';
+import type { SipResponse } from '../sip/sip-types.js';
+import type { CallEventSink } from './call-events.js';
+import type { CallRecord, Disposition } from './call-records.repository.js';
+
+const execFileAsync = promisify(execFile);
+
+export interface CallSessionDeps {
+  stack: SipStack;
+  /** rtpengine control for this call, keyed by our call id. */
+  mediaFor(callId: string): CallMedia;
+  dtmf: DtmfListener | undefined;
+  attributor: Attributor | undefined;
+  events: CallEventSink | undefined;
+  promptsDir: string;
+  ttsCacheDir: string;
+  logger: Logger;
+  /** Registers an agent leg's call-id so its BYE/responses find this session. */
+  registerLeg(callId: string): void;
+  /** Called once, after teardown, with the finished record. */
+  onEnded(record: CallRecord, session: CallSession): void;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * One inbound call: implements CallControl for the dialplan and owns every resource of the call.
+ * `end()` is the single teardown path (legs, rtpengine, record) so nothing leaks on any outcome.
+ */
+export class CallSession implements CallControl {
+  readonly callId = crypto.randomUUID();
+  readonly caller: CallerDialog;
+  readonly log: Logger;
+  readonly startedAt = new Date();
+  answeredAt: Date | undefined;
+  private agentSdp: string | undefined;
+  private callerSdpSent = false;
+  private readonly legs = new Map<string, AgentLeg>();
+  private answeredLeg: AgentLeg | undefined;
+  private lastForward: ForwardOutcome['outcome'] | undefined;
+  private voicemail = false;
+  private digits = '';
+  private endedBy: 'caller' | 'callee' | 'system' | undefined;
+  private finalStatus: number | null = null;
+  private resolveEnded!: () => void;
+  readonly endedPromise = new Promise<void>((r) => { this.resolveEnded = r; });
+  private cancelForward: (() => void) | undefined;
+  private attribution: AttributionSnapshot | undefined;
+  vars: Record<string, string>;
+  private readonly media: CallMedia;
+
+  constructor(readonly ctx: InviteContext, readonly plan: Dialplan, private readonly deps: CallSessionDeps) {
+    this.log = deps.logger.child({ callId: ctx.request.headers['call-id'], internalCallId: this.callId, trackingNumber: ctx.trackingNumber });
+    this.caller = new CallerDialog(deps.stack, ctx.request, () => void this.end('system', 408));
+    this.vars = { caller: ctx.caller, number: ctx.trackingNumber, dialplan: plan.name };
+    this.media = deps.mediaFor(this.callId);
+  }
+
+  get ended(): boolean {
+    return this.endedBy !== undefined;
+  }
+
+  now(): Date {
+    return new Date();
+  }
+
+  noteDigit(digit: string): void {
+    this.digits += digit;
+  }
+
+  /** Attribution runs beside the ringing, with a deadline: analytics never holds a call up. */
+  async attribute(timeoutMs = 500): Promise<void> {
+    if (!this.deps.attributor) return;
+    try {
+      let timer: NodeJS.Timeout | undefined;
+      this.attribution = await Promise.race([
+        this.deps.attributor.attribute({ accountId: this.ctx.route.accountId, number: this.ctx.trackingNumber, at: this.startedAt, caller: this.ctx.caller }),
+        new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('attribution timed out')), timeoutMs); }),
+      ]).finally(() => clearTimeout(timer));
+      const visit = this.attribution.visit;
+      for (const [k, v] of Object.entries(visit)) if (v) this.vars[k] = v;
+      if (visit.source) this.vars['source.name'] = visit.source;
+    } catch (err) {
+      this.log.warn({ err, type: 'attribution_failed' }, 'attribution unavailable; call continues');
+    }
+  }
+
+  private async ensureAgentSdp(): Promise<string> {
+    this.agentSdp ??= await this.media.offerFromCaller(this.ctx.request.content ?? '');
+    return this.agentSdp;
+  }
+
+  /** Announcements, IVR and voicemail need the caller's media up before any agent answers. */
+  private async answerCallerEarly(): Promise<void> {
+    if (this.caller.finalSent) return;
+    await this.ensureAgentSdp();
+    const sdp = await this.media.answerFromAgentSide(placeholderAgentSdp(this.deps.stack.host));
+    this.caller.answer(sdp);
+    this.callerSdpSent = true;
+  }
+
+  private async waitOrEnd(ms: number): Promise<void> {
+    await Promise.race([sleep(ms), this.endedPromise]);
+  }
+
+  async playToCaller(file: string): Promise<void> {
+    if (this.ended) return;
+    await this.answerCallerEarly();
+    const duration = await this.media.play('caller', path.join(this.deps.promptsDir, file)).catch((err: unknown) => {
+      this.log.warn({ err, file, type: 'prompt_failed' }, 'prompt could not be played');
+      return 0;
+    });
+    await this.waitOrEnd(duration);
+  }
+
+  async collectDigit(timeoutMs: number): Promise<string | null> {
+    if (this.ended || !this.deps.dtmf) return null;
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (d: string | null) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        unsubscribe();
+        resolve(d);
+      };
+      const unsubscribe = this.deps.dtmf!.subscribe(this.callId, (digit) => finish(digit));
+      const timer = setTimeout(() => finish(null), timeoutMs);
+      void this.endedPromise.then(() => finish(null));
+    });
+  }
+
+  async forward(request: ForwardRequest): Promise<ForwardOutcome> {
+    if (this.ended) return { outcome: 'caller-gone' };
+    const sdp = await this.ensureAgentSdp();
+    const outcome = request.strategy === 'simultaneous'
+      ? await this.ring(request.targets, sdp, request)
+      : await this.ringInTurn(request.targets, sdp, request);
+    if (outcome.outcome !== 'answered') this.lastForward = outcome.outcome;
+    return outcome;
+  }
+
+  private async ringInTurn(targets: string[], sdp: string, request: ForwardRequest): Promise<ForwardOutcome> {
+    let last: ForwardOutcome = { outcome: 'failed' };
+    for (const target of targets) {
+      last = await this.ring([target], sdp, request);
+      if (last.outcome === 'answered' || last.outcome === 'caller-gone') return last;
+    }
+    return last;
+  }
+
+  /** Rings targets at once; the first 2xx wins and the others are cancelled. */
+  private ring(targets: string[], sdp: string, request: ForwardRequest): Promise<ForwardOutcome> {
+    return new Promise((resolve) => {
+      const pending = new Set<AgentLeg>();
+      const failures: number[] = [];
+      let settled = false;
+      const settle = (o: ForwardOutcome) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.cancelForward = undefined;
+        for (const leg of pending) if (leg !== this.answeredLeg) leg.cancel();
+        resolve(o);
+      };
+      const timer = setTimeout(() => settle({ outcome: 'no-answer' }), request.ringSeconds * 1000);
+      this.cancelForward = () => settle({ outcome: 'caller-gone' });
+      const maxForwards = Math.max(Number(this.ctx.request.headers['max-forwards'] ?? 70) - 1, 1);
+      const callerUser = parseUri(this.ctx.request.headers.from.uri)?.user ?? 'anonymous';
+      for (const target of targets) {
+        const leg = new AgentLeg(this.deps.stack, target, callerUser, sdp, maxForwards, `${this.callId}-${this.legs.size}`);
+        this.legs.set(leg.callId, leg);
+        this.deps.registerLeg(leg.callId);
+        pending.add(leg);
+        leg.send((rs) => void this.onAgentResponse(leg, rs, pending, failures, targets.length, settle, request));
+      }
+    });
+  }
+
+  private async onAgentResponse(leg: AgentLeg, rs: SipResponse, pending: Set<AgentLeg>, failures: number[], total: number,
+    settle: (o: ForwardOutcome) => void, request: ForwardRequest): Promise<void> {
+    if (rs.status < 200) {
+      if (leg.state === 'calling') leg.state = 'early';
+      if (rs.status === 183 && rs.content && !this.caller.finalSent && !this.callerSdpSent) {
+        // Early media (ringback, carrier announcements) passes through to the caller.
+        this.callerSdpSent = true;
+        this.caller.progress(183, await this.media.answerFromAgentSide(rs.content));
+      } else if (rs.status === 180 && !this.caller.finalSent) {
+        this.caller.progress(180);
+      }
+      return;
+    }
+    if (rs.status < 300) {
+      leg.ack(rs);
+      if (this.answeredLeg && this.answeredLeg !== leg) {
+        // A second target answered at the same moment: keep the first.
+        leg.state = 'answered';
+        leg.bye();
+        return;
+      }
+      if (this.answeredLeg === leg) return; // a 2xx retransmission, ACKed above
+      if (this.ended || leg.state === 'cancelled') {
+        leg.state = 'answered';
+        leg.bye();
+        return;
+      }
+      leg.state = 'answered';
+      this.answeredLeg = leg;
+      pending.delete(leg);
+      try {
+        const callerSdp = await this.media.answerFromAgentSide(rs.content ?? '');
+        if (request.whisper) await this.whisper(request.whisper);
+        if (this.ended) return;
+        this.answeredAt = new Date();
+        if (!this.caller.finalSent) this.caller.answer(callerSdp);
+        this.log.info({ type: 'call_answered', target: leg.target }, 'agent answered');
+        settle({ outcome: 'answered', target: leg.target });
+      } catch (err) {
+        this.log.error({ err, type: 'bridge_failed' }, 'could not bridge media');
+        leg.bye();
+        settle({ outcome: 'failed' });
+      }
+      return;
+    }
+    leg.state = 'failed';
+    leg.finalStatus = rs.status;
+    pending.delete(leg);
+    failures.push(rs.status);
+    if (failures.length === total) {
+      const busy = failures.some((s) => s === 486 || s === 600);
+      const noAnswer = failures.every((s) => s === 408 || s === 480 || s === 487);
+      settle({ outcome: busy ? 'busy' : noAnswer ? 'no-answer' : 'failed' });
+    }
+  }
+
+  private async whisper(w: { text: string } | { file: string }): Promise<void> {
+    try {
+      const file = 'file' in w ? path.join(this.deps.promptsDir, w.file) : await this.speak(w.text);
+      const ms = await this.media.play('agent', file);
+      await this.waitOrEnd(ms);
+    } catch (err) {
+      this.log.warn({ err, type: 'whisper_failed' }, 'whisper could not be played; bridging anyway');
+    }
+  }
+
+  /** Whisper text to speech, cached by content. */
+  private async speak(text: string): Promise<string> {
+    const file = path.join(this.deps.ttsCacheDir, `${crypto.createHash('sha1').update(text).digest('hex')}.wav`);
+    if (!fs.existsSync(file)) {
+      fs.mkdirSync(this.deps.ttsCacheDir, { recursive: true });
+      await execFileAsync('espeak-ng', ['-w', file, '--', text], { timeout: 5_000 });
+    }
+    return file;
+  }
+
+  async recordVoicemail(maxSeconds: number, greetingFile?: string): Promise<void> {
+    if (this.ended) return;
+    if (greetingFile) await this.playToCaller(greetingFile);
+    if (fs.existsSync(path.join(this.deps.promptsDir, 'beep.wav'))) await this.playToCaller('beep.wav');
+    else await this.answerCallerEarly();
+    // The whole call is being recorded; the caller's channel is the message.
+    this.voicemail = true;
+    await this.waitOrEnd(maxSeconds * 1000);
+    if (!this.ended) await this.end('system');
+  }
+
+  async hangup(status?: number): Promise<void> {
+    const mapped = status ?? (this.lastForward === 'busy' ? 486 : this.lastForward === 'no-answer' ? 480 : this.lastForward === 'failed' ? 503 : 480);
+    await this.end('system', this.caller.finalSent ? undefined : mapped);
+  }
+
+  /** The caller sent BYE (answered) or CANCEL (not yet). */
+  callerHungUp(): void {
+    void this.end('caller');
+  }
+
+  /** An agent leg sent BYE. */
+  agentHungUp(legCallId: string): void {
+    const leg = this.legs.get(legCallId);
+    if (!leg) return;
+    if (leg === this.answeredLeg) {
+      leg.state = 'ended';
+      void this.end('callee');
+    } else {
+      leg.state = 'ended';
+    }
+  }
+
+  /** Handles an ACK for the caller's 2xx. */
+  callerAcked(): void {
+    this.caller.ack();
+  }
+
+  get legCallIds(): string[] {
+    return [...this.legs.keys()];
+  }
+
+  /** The one teardown path. Idempotent. */
+  async end(by: 'caller' | 'callee' | 'system', rejectStatus?: number): Promise<void> {
+    if (this.endedBy) return;
+    this.endedBy = by;
+    const endedAt = new Date();
+    this.cancelForward?.();
+    this.caller.stopTimers();
+    if (!this.caller.finalSent) {
+      // A cancelled INVITE always gets 487 (npm `sip` leaks the transaction otherwise).
+      const status = by === 'caller' ? 487 : rejectStatus ?? 480;
+      this.finalStatus = status;
+      this.caller.reject(status, status === 487 ? 'Request Terminated' : status === 486 ? 'Busy Here' : status === 503 ? 'Service Unavailable' : 'Temporarily Unavailable');
+    } else if (by !== 'caller') {
+      this.caller.bye();
+    }
+    for (const leg of this.legs.values()) {
+      if (by === 'callee' && leg === this.answeredLeg) continue;
+      if (leg.state === 'answered') leg.bye();
+      else leg.cancel();
+    }
+    await this.media.remove();
+    this.resolveEnded();
+    this.deps.onEnded(this.record(endedAt), this);
+  }
+
+  private disposition(): Disposition {
+    if (this.answeredAt) return 'answered';
+    if (this.voicemail) return 'voicemail';
+    if (this.lastForward === 'busy') return 'busy';
+    if (this.lastForward === 'no-answer') return 'no-answer';
+    if (this.lastForward === 'failed') return 'failed';
+    return this.endedBy === 'caller' ? 'cancelled' : 'failed';
+  }
+
+  private record(endedAt: Date): CallRecord {
+    const a = this.attribution;
+    const seconds = (from: Date, to: Date) => Math.max(0, Math.round((to.getTime() - from.getTime()) / 1000));
+    return {
+      id: this.callId,
+      accountId: this.ctx.route.accountId,
+      sipCallId: this.ctx.request.headers['call-id'],
+      trunkId: this.ctx.trunk.id,
+      numberId: this.ctx.route.numberId,
+      trackingNumber: this.ctx.trackingNumber,
+      caller: this.ctx.caller,
+      callerName: this.ctx.callerName ?? null,
+      dialplan: this.plan.name,
+      startedAt: this.startedAt.toISOString(),
+      answeredAt: this.answeredAt?.toISOString() ?? null,
+      endedAt: endedAt.toISOString(),
+      disposition: this.disposition(),
+      talkSeconds: this.answeredAt ? seconds(this.answeredAt, endedAt) : 0,
+      ringSeconds: seconds(this.startedAt, this.answeredAt ?? endedAt),
+      answeredBy: this.answeredLeg?.target ?? null,
+      hangupBy: this.endedBy ?? 'system',
+      finalSipStatus: this.answeredAt ? 200 : this.finalStatus,
+      ivrDigits: this.digits || null,
+      poolId: this.ctx.route.poolId,
+      sourceId: a?.sourceId ?? this.ctx.route.sourceId,
+      sessionId: a?.sessionId ?? null,
+      confidence: a?.confidence ?? (this.ctx.route.sourceId ? 'static' : 'none'),
+      attribution: a ? { ...a.visit, reason: a.reason, candidates: a.candidates } : { reason: this.deps.attributor ? 'attribution unavailable when the call arrived' : 'attribution not configured' },
+      firstTime: a?.firstTime ?? null,
+      priorCalls: a?.priorCalls ?? 0,
+      recordingStatus: this.plan.record && (this.answeredAt || this.voicemail) ? 'pending' : 'none',
+    };
+  }
+}

@@ -1,0 +1,70 @@
+import type { Logger } from '../logger.js';
+import type { Rtpengine } from './rtpengine.js';
+
+/** The tag rtpengine knows the forwarded side by; whichever target answers takes it over. */
+export const AGENT_SIDE_TAG = 'agent-side';
+
+/**
+ * Media of one call in rtpengine: the caller's offer, the agent side's answer, announcements and
+ * teardown. rtpengine's call-id is our call id, so B-legs' SIP call-ids never matter to it.
+ */
+export interface CallMedia {
+  /** Anchors the caller's SDP; returns the SDP to offer to agents. */
+  offerFromCaller(sdp: string): Promise<string>;
+  /** Completes the exchange with the agent side's SDP (or a placeholder); returns the SDP for the caller. */
+  answerFromAgentSide(sdp: string): Promise<string>;
+  /** Plays a file to one side; resolves with its duration in ms. */
+  play(toTag: 'caller' | 'agent', file: string): Promise<number>;
+  stopPlay(toTag: 'caller' | 'agent'): Promise<void>;
+  /** Ends the media session; never throws (teardown must always complete). */
+  remove(): Promise<void>;
+}
+
+// G.711 only: what every carrier and desk phone speaks, and what the recording decoder reads.
+const CODEC_POLICY = { mask: ['opus', 'G722', 'G729', 'speex', 'GSM', 'iLBC', 'AMR', 'AMR-WB', 'VP8', 'H264'] };
+
+export function createCallMedia(deps: { rtpengine: Rtpengine; callId: string; callerTag: string; record: boolean; logger: Logger }): CallMedia {
+  const { rtpengine, callId, callerTag, logger } = deps;
+  const base = { 'call-id': callId };
+
+  async function checked(verb: string, params: Record<string, unknown>) {
+    const reply = await rtpengine.command(verb, { ...base, ...params });
+    if (reply.result !== 'ok') throw new Error(`rtpengine ${verb}: ${reply['error-reason'] ?? reply.result ?? 'no result'}`);
+    return reply;
+  }
+  const tagOf = (side: 'caller' | 'agent') => (side === 'caller' ? callerTag : AGENT_SIDE_TAG);
+
+  return {
+    async offerFromCaller(sdp) {
+      const reply = await checked('offer', {
+        'from-tag': callerTag, sdp, replace: ['origin', 'session-connection'], codec: CODEC_POLICY,
+        ICE: 'remove', 'record call': deps.record ? 'yes' : 'no', metadata: `callid:${callId}`,
+      });
+      return String(reply.sdp);
+    },
+    async answerFromAgentSide(sdp) {
+      const reply = await checked('answer', { 'from-tag': callerTag, 'to-tag': AGENT_SIDE_TAG, sdp, replace: ['origin', 'session-connection'], ICE: 'remove' });
+      return String(reply.sdp);
+    },
+    async play(side, file) {
+      // rtpengine plays to the party whose tag is given as from-tag.
+      const reply = await checked('playMedia', { 'from-tag': tagOf(side), file });
+      return Number(reply.duration ?? 0);
+    },
+    async stopPlay(side) {
+      await rtpengine.command('stopMedia', { ...base, 'from-tag': tagOf(side) }).catch(() => undefined);
+    },
+    async remove() {
+      try {
+        await rtpengine.command('delete', { ...base });
+      } catch (err) {
+        logger.warn({ err, callId, type: 'rtpengine_delete_failed' }, 'rtpengine delete failed');
+      }
+    },
+  };
+}
+
+/** A receive-nothing answer for the agent side, used when the caller must be answered before any agent is (announcements, IVR, voicemail). */
+export function placeholderAgentSdp(host: string): string {
+  return ['v=0', `o=- 1 1 IN IP4 ${host}`, 's=-', `c=IN IP4 ${host}`, 't=0 0', 'm=audio 9 RTP/AVP 0 8 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000', 'a=sendrecv', ''].join('\r\n');
+}

@@ -1,0 +1,157 @@
+import path from 'node:path';
+import type { Attributor } from '../attribution/attribution.types.js';
+import type { CallEventSink } from '../calls/call-events.js';
+import type { CallRecord } from '../calls/call-records.repository.js';
+import { CallSession } from '../calls/call-session.js';
+import type { DialplanRegistry } from '../dialplans/dialplan-registry.js';
+import { runDialplan } from '../dialplans/dialplan-interpreter.js';
+import type { Metrics } from '../http/metrics.js';
+import type { Logger } from '../logger.js';
+import { createCallMedia } from '../media/call-media.js';
+import type { DtmfListener } from '../media/dtmf-listener.js';
+import type { Rtpengine } from '../media/rtpengine.js';
+import { admitInvite, isRejection } from './invite-admission.js';
+import type { RoutingCache } from './routing-cache.js';
+import { createSipStack, type SipStack } from './sip-stack.js';
+import type { SipRemote, SipRequest } from './sip-types.js';
+
+export interface B2buaDeps {
+  host: string;
+  port: number;
+  publicHost: string;
+  realm: string;
+  nonceSecret: string;
+  routing: RoutingCache;
+  dialplans: DialplanRegistry;
+  rtpengine: Rtpengine;
+  dtmf: DtmfListener | undefined;
+  attributor?: Attributor | undefined;
+  events?: CallEventSink | undefined;
+  promptsDir: string;
+  ttsCacheDir: string;
+  metrics: Metrics;
+  logger: Logger;
+  /** Receives every finished call (the record writer, then recording conversion). */
+  onCallEnded(record: CallRecord): void;
+}
+
+export interface B2bua {
+  readonly stack: SipStack;
+  liveCalls(): number;
+  /** Ends every call (shutdown). */
+  stop(): Promise<void>;
+}
+
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS';
+
+/**
+ * The SIP edge: admits INVITEs from trunks to tracking numbers, runs each call's dialplan in a
+ * CallSession and routes in-dialog requests (ACK, BYE, CANCEL, re-INVITE) to it.
+ */
+export function startB2bua(deps: B2buaDeps): B2bua {
+  const sessions = new Map<string, CallSession>(); // by caller call-id and by each agent leg call-id
+  const log = deps.logger.child({ component: 'sip' });
+  let stack: SipStack;
+
+  function onInvite(rq: SipRequest, remote: SipRemote): void {
+    const callId = rq.headers['call-id'];
+    const existing = sessions.get(callId);
+    if (existing || rq.headers.to.params.tag) {
+      // Re-INVITE (hold/unhold, session refresh): media stays anchored, answer with what we have.
+      if (!existing) return void stack.reply(rq, 481, 'Call/Transaction Does Not Exist');
+      return void stack.reply(rq, 488, 'Not Acceptable Here');
+    }
+    const admitted = admitInvite({ routing: deps.routing, realm: deps.realm, nonceSecret: deps.nonceSecret }, rq, remote);
+    if (isRejection(admitted)) {
+      log.info({ callId, type: 'invite_rejected', status: admitted.status, reason: admitted.reason, from: remote.address }, 'INVITE rejected');
+      return void stack.reply(rq, admitted.status, admitted.reason, admitted.headers ? { headers: admitted.headers } : undefined);
+    }
+    const plan = deps.dialplans.get(admitted.route.dialplan);
+    if (!plan) {
+      log.error({ callId, type: 'dialplan_missing', dialplan: admitted.route.dialplan }, 'bound dialplan is not loaded');
+      return void stack.reply(rq, 480, 'Dialplan Not Loaded');
+    }
+    stack.reply(rq, 100, 'Trying');
+    const session: CallSession = new CallSession(admitted, plan, {
+      stack, dtmf: deps.dtmf, attributor: deps.attributor, events: deps.events,
+      mediaFor: (internalId) => createCallMedia({ rtpengine: deps.rtpengine, callId: internalId, callerTag: String(rq.headers.from.params.tag), record: plan.record, logger: log }),
+      promptsDir: deps.promptsDir, ttsCacheDir: deps.ttsCacheDir, logger: deps.logger,
+      registerLeg: (legCallId) => sessions.set(legCallId, session),
+      onEnded: (record, s) => {
+        sessions.delete(callId);
+        for (const leg of s.legCallIds) sessions.delete(leg);
+        deps.metrics.liveCalls.dec();
+        s.log.info({ type: 'call_ended', disposition: record.disposition, talkSeconds: record.talkSeconds }, 'call ended');
+        deps.onCallEnded(record);
+      },
+    });
+    sessions.set(callId, session);
+    deps.metrics.liveCalls.inc();
+    session.log.info({ type: 'call_started', caller: admitted.caller, dialplan: plan.name }, 'call admitted');
+    void run(session);
+  }
+
+  async function run(session: CallSession): Promise<void> {
+    try {
+      deps.events?.callStarted({ callId: session.callId, accountId: session.ctx.route.accountId });
+      await session.attribute();
+      await runDialplan(session.plan, session);
+    } catch (err) {
+      session.log.error({ err, type: 'call_failed' }, 'call failed');
+      await session.end('system', 500);
+    }
+  }
+
+  function onRequest(rq: SipRequest, remote: SipRemote): void {
+    const callId = rq.headers['call-id'];
+    try {
+      switch (rq.method) {
+        case 'INVITE':
+          return onInvite(rq, remote);
+        case 'ACK': {
+          const s = sessions.get(callId);
+          if (s && callId === s.ctx.request.headers['call-id']) s.callerAcked();
+          return;
+        }
+        case 'CANCEL': {
+          const s = sessions.get(callId);
+          stack.reply(rq, s ? 200 : 481, s ? 'OK' : 'Call/Transaction Does Not Exist');
+          if (s && !s.caller.finalSent) s.callerHungUp();
+          return;
+        }
+        case 'BYE': {
+          const s = sessions.get(callId);
+          if (!s) return void stack.reply(rq, 481, 'Call/Transaction Does Not Exist');
+          stack.reply(rq, 200, 'OK');
+          if (callId === s.ctx.request.headers['call-id']) s.callerHungUp();
+          else s.agentHungUp(callId);
+          return;
+        }
+        case 'OPTIONS':
+          return void stack.reply(rq, 200, 'OK', { headers: { allow: ALLOW, accept: 'application/sdp' } });
+        default:
+          if (rq.headers.to.params.tag && !sessions.has(callId)) return void stack.reply(rq, 481, 'Call/Transaction Does Not Exist');
+          return void stack.reply(rq, 405, 'Method Not Allowed', { headers: { allow: ALLOW } });
+      }
+    } catch (err) {
+      log.error({ err, callId, type: 'sip_request_failed' }, 'request handling failed');
+      try {
+        stack.reply(rq, 500, 'Server Internal Error');
+      } catch {
+        // The request was too broken to answer.
+      }
+    }
+  }
+
+  stack = createSipStack({ host: deps.host, port: deps.port, publicHost: deps.publicHost, logger: log, onRequest });
+  return {
+    stack,
+    liveCalls: () => new Set(sessions.values()).size,
+    async stop() {
+      await Promise.all([...new Set(sessions.values())].map((s) => s.end('system', 503)));
+      stack.stop();
+    },
+  };
+}
+
+export const defaultPromptsDir = (dialplansDir: string) => path.join(dialplansDir, 'prompts');

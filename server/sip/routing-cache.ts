@@ -1,0 +1,69 @@
+import net from 'node:net';
+import type { Db } from '../db/pool.js';
+import type { Logger } from '../logger.js';
+import { listRoutes } from '../numbers/numbers.repository.js';
+import type { NumberRoute } from '../numbers/numbers.schemas.js';
+import { listTrunkCredentials, type TrunkCredentials } from '../trunks/trunks.repository.js';
+
+/**
+ * Routes and trunks held in memory, refreshed from Postgres. The call path reads only this, so
+ * calls keep connecting while Postgres is down (fail-open routing: DESIGN, call path step 3).
+ */
+export interface RoutingCache {
+  routeFor(number: string): NumberRoute | undefined;
+  trunkByAddress(ip: string): TrunkCredentials | undefined;
+  trunkByUsername(username: string): TrunkCredentials | undefined;
+  hasDigestTrunks(): boolean;
+  /** Reloads now; keeps the previous snapshot when Postgres does not answer. */
+  refresh(): Promise<boolean>;
+  readonly loadedAt: Date | null;
+  close(): void;
+}
+
+export function createRoutingCache(db: Db, logger: Logger, refreshMs = 10_000): RoutingCache {
+  let routes = new Map<string, NumberRoute>();
+  let trunks: Array<TrunkCredentials & { acl: net.BlockList }> = [];
+  let loadedAt: Date | null = null;
+  let inFlight: Promise<boolean> | undefined;
+
+  async function load(): Promise<boolean> {
+    try {
+      const [r, t] = await Promise.all([listRoutes(db), listTrunkCredentials(db)]);
+      routes = new Map(r.map((x) => [x.number, x]));
+      trunks = t.map((trunk) => {
+        const acl = new net.BlockList();
+        for (const cidr of trunk.addresses) {
+          const [addr, bits] = cidr.split('/');
+          const family = net.isIPv6(addr!) ? 'ipv6' : 'ipv4';
+          acl.addSubnet(addr!, Number(bits), family);
+        }
+        return { ...trunk, acl };
+      });
+      loadedAt = new Date();
+      return true;
+    } catch (err) {
+      logger.warn({ err, type: 'routing_refresh_failed' }, 'routing refresh failed; serving cached routes');
+      return false;
+    }
+  }
+
+  const timer = setInterval(() => void cacheRefresh(), refreshMs);
+  timer.unref();
+  function cacheRefresh(): Promise<boolean> {
+    inFlight ??= load().finally(() => { inFlight = undefined; });
+    return inFlight;
+  }
+
+  return {
+    routeFor: (number) => routes.get(number),
+    trunkByAddress(ip) {
+      const family = net.isIPv6(ip) ? 'ipv6' : 'ipv4';
+      return trunks.find((t) => t.acl.check(ip, family));
+    },
+    trunkByUsername: (username) => trunks.find((t) => t.username === username),
+    hasDigestTrunks: () => trunks.some((t) => t.passwordHa1 !== null),
+    refresh: cacheRefresh,
+    get loadedAt() { return loadedAt; },
+    close: () => clearInterval(timer),
+  };
+}

@@ -1,0 +1,99 @@
+/**
+ * SIPp peers for end-to-end tests. Each peer gets its own loopback address (127.0.0.x) and random
+ * ports so test files can run side by side.
+ *
+ * @example
+ *   const agent = startSipp({ scenario: 'uas', ip: '127.0.0.2', port: await freePort('127.0.0.2') });
+ *   const caller = await runSipp({ scenario: scenarioPath('uac-tone-bye.xml'), ip: '127.0.0.5', target: `127.0.0.1:${sipPort}`, service: '+74951234567' });
+ *   expect(caller.code).toBe(0);
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from './ports.js';
+
+export const scenarioPath = (name: string) => path.resolve(import.meta.dirname, '../sip/scenarios', name);
+
+export interface SippOptions {
+  /** A built-in name ('uas', 'uac') or a scenario file path. */
+  scenario: string;
+  ip: string;
+  port?: number;
+  target?: string;
+  /** The dialled user part (-s). */
+  service?: string;
+  calls?: number;
+  rate?: number;
+  /** Concurrent call limit (-l). */
+  limit?: number;
+  extraArgs?: string[];
+  rtpEcho?: boolean;
+  timeoutSeconds?: number;
+  cwd?: string;
+  /** Replaces {{NAME}} in the scenario file (tone file, talk time: things SIPp cannot inject). */
+  vars?: Record<string, string>;
+}
+
+export interface SippResult { code: number | null; stdout: string; stderr: string; errors: string }
+
+function scenarioArgs(o: SippOptions, workDir: string): string[] {
+  if (!o.scenario.endsWith('.xml')) return ['-sn', o.scenario];
+  if (!o.vars) return ['-sf', o.scenario];
+  let xml = fs.readFileSync(o.scenario, 'utf8');
+  for (const [k, v] of Object.entries(o.vars)) xml = xml.replaceAll(`{{${k}}}`, v);
+  const file = path.join(workDir, path.basename(o.scenario));
+  fs.writeFileSync(file, xml);
+  return ['-sf', file];
+}
+
+function argsFor(o: SippOptions, port: number, mediaPort: number, workDir: string): string[] {
+  const args = [
+    ...(o.target ? [o.target] : []),
+    ...scenarioArgs(o, workDir),
+    '-i', o.ip, '-p', String(port), '-mi', o.ip, '-mp', String(mediaPort),
+    '-m', String(o.calls ?? 1), '-nostdin', '-trace_err', '-error_file', path.join(workDir, 'errors.log'),
+    '-timeout', `${o.timeoutSeconds ?? 30}s`, '-timeout_error', '-max_recv_loops', '1000',
+  ];
+  if (o.service) args.push('-s', o.service);
+  if (o.rate) args.push('-r', String(o.rate));
+  if (o.limit) args.push('-l', String(o.limit));
+  if (o.rtpEcho) args.push('-rtp_echo');
+
+  return [...args, ...(o.extraArgs ?? [])];
+}
+
+export interface RunningSipp { port: number; process: ChildProcess; done: Promise<SippResult>; stop(): void }
+
+/** Starts SIPp in the background (an agent, usually). */
+export async function startSipp(o: SippOptions): Promise<RunningSipp> {
+  const port = o.port ?? (await freePort(o.ip));
+  const mediaPort = await freePort(o.ip);
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sipp-'));
+  const child = spawn('sipp', argsFor(o, port, mediaPort, workDir), { cwd: o.cwd ?? workDir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
+  const done = new Promise<SippResult>((resolve) => child.on('close', (code) => {
+    const errorsFile = path.join(workDir, 'errors.log');
+    const errors = fs.existsSync(errorsFile) ? fs.readFileSync(errorsFile, 'utf8') : '';
+    resolve({ code, stdout, stderr, errors });
+  }));
+  // SIPp binds synchronously at start; give it a moment to own its socket before calls arrive.
+  await new Promise((r) => setTimeout(r, 150));
+  return { port, process: child, done, stop: () => child.kill('SIGTERM') };
+}
+
+/** Runs SIPp to completion (a caller, usually). */
+export async function runSipp(o: SippOptions): Promise<SippResult> {
+  const s = await startSipp(o);
+  return s.done;
+}
+
+/** A raw µ-law tone for `<exec rtp_stream="file,loops,0"/>`. */
+export function makeToneFile(dir: string, freq: number, seconds: number): string {
+  const file = path.join(dir, `tone-${freq}-${seconds}.ulaw`);
+  if (!fs.existsSync(file)) execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-e', 'u-law', '-t', 'raw', file, 'synth', String(seconds), 'sine', String(freq), 'vol', '0.5']);
+  return file;
+}
