@@ -24,6 +24,7 @@ import { createMetrics } from '../../server/http/metrics.js';
 import type { DtmfListener } from '../../server/media/dtmf-listener.js';
 import { type B2bua, startB2bua } from '../../server/sip/b2bua.js';
 import { createRoutingCache, type RoutingCache } from '../../server/sip/routing-cache.js';
+import { createRecordingService, type RecordingService } from '../../server/recordings/recordings.service.js';
 import type { Harness } from './harness.js';
 import { freePort } from './ports.js';
 
@@ -47,6 +48,9 @@ export interface CallServer {
   writer: CallRecordWriter;
   dialplans: DialplanRegistry;
   dialplansDir: string;
+  recordings: RecordingService;
+  /** Resolves when the call's recording has been processed. */
+  waitForRecording(callId: string, timeoutMs?: number): Promise<'ready' | 'failed' | 'missing'>;
   /** Finished calls as the call path reported them (written or spooled). */
   ended: CallRecord[];
   /** Creates a trunk for the caller's addresses and a number bound to `dialplan`; returns the number. */
@@ -67,6 +71,9 @@ export async function startCallServer(h: Harness, options: CallServerOptions = {
   const metrics = createMetrics();
   const writer = createCallRecordWriter({ db, events: options.events, spoolFile: path.join(dialplansDir, 'spool', 'calls.jsonl'), logger: h.logger, flushMs: 500 });
   const ended: CallRecord[] = [];
+  const recordingsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'recordings-'));
+  const recordings = createRecordingService({ db, rtpengineDir: h.config.rtpengine.recordingDir, recordingsDir, logger: h.logger, events: options.events });
+  const processed = new Map<string, Promise<'ready' | 'failed' | 'missing'>>();
   const waiters: Array<{ predicate: (r: CallRecord) => boolean; resolve: (r: CallRecord) => void }> = [];
   const sipPort = await freePort('127.0.0.1');
   const b2bua = startB2bua({
@@ -75,6 +82,7 @@ export async function startCallServer(h: Harness, options: CallServerOptions = {
     promptsDir: path.join(dialplansDir, 'prompts'), ttsCacheDir: path.join(os.tmpdir(), 'calltrack-tts'), metrics, logger: h.logger,
     onCallEnded: (record) => {
       void writer.write(record).then(() => {
+        if (record.recordingStatus === 'pending') processed.set(record.id, recordings.process(record));
         ended.push(record);
         options.onRecorded?.(record);
         for (const w of [...waiters]) if (w.predicate(record)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(record); }
@@ -84,7 +92,14 @@ export async function startCallServer(h: Harness, options: CallServerOptions = {
   const app = await h.buildApp({ metrics, dialplans, onRoutingChange: () => void routing.refresh() });
 
   return {
-    sipHost: '127.0.0.1', sipPort, app, b2bua, routing, writer, dialplans, dialplansDir, ended,
+    sipHost: '127.0.0.1', sipPort, app, b2bua, routing, writer, dialplans, dialplansDir, ended, recordings,
+    async waitForRecording(callId, timeoutMs = 20_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!processed.has(callId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const p = processed.get(callId);
+      if (!p) throw new Error(`no recording was started for ${callId}`);
+      return p;
+    },
     async provisionNumber({ number, trunkAddresses, dialplan }) {
       const trunk = await app.inject({ method: 'POST', url: '/v1/trunks', headers: h.adminHeaders, payload: { name: `trunk-${number}`, addresses: trunkAddresses } });
       if (trunk.statusCode !== 201) throw new Error(`trunk: ${trunk.body}`);

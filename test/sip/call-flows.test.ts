@@ -4,7 +4,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
+import { toneSeconds } from '../helpers/goertzel.js';
 import { freePort } from '../helpers/ports.js';
+import { readWav } from '../helpers/wav.js';
 import { makeToneFile, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
 
 const CALLER_IP = '127.0.0.5';
@@ -55,5 +57,21 @@ describe('an answered call', () => {
     expect(rows[0]).toMatchObject({ disposition: 'answered', recording_status: 'pending' });
     expect(await rtpengineHas(call.id)).toBe(false);
     expect(server.b2bua.liveCalls()).toBe(0);
+
+    expect(await server.waitForRecording(call.id)).toBe('ready');
+    const rec = (await h.db.query('SELECT recording_path, recording_mp3_path, recording_channels, recording_duration_seconds FROM calls WHERE id = $1', [call.id])).rows[0];
+    expect(rec.recording_channels).toBe(2);
+    expect(fs.existsSync(rec.recording_mp3_path)).toBe(true);
+    const wav = readWav(rec.recording_path);
+    expect(wav.channels).toHaveLength(2);
+    // Caller streamed 3 s of 1 kHz; the agent (SIPp -rtp_echo) sent it back: both channels carry it.
+    const left = toneSeconds(wav.channels[0]!, 8000, 1000, [1000, 440]);
+    const right = toneSeconds(wav.channels[1]!, 8000, 1000, [1000, 440]);
+    expect(left).toBeGreaterThanOrEqual(2.5);
+    expect(left).toBeLessThanOrEqual(3.3);
+    expect(right).toBeGreaterThanOrEqual(2.5);
+    expect(right).toBeLessThanOrEqual(3.3);
+    // The pcap is deleted once converted.
+    expect(fs.readdirSync(path.join(h.config.rtpengine.recordingDir, 'pcaps')).some((f) => f.startsWith(call.id))).toBe(false);
   });
 });
