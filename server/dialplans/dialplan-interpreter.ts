@@ -84,6 +84,7 @@ async function runSteps(steps: Step[], control: CallControl, path: string): Prom
 export async function runDialplan(plan: Dialplan, control: CallControl): Promise<'answered' | 'ended'> {
   const result = await runSteps(plan.steps, control, 'steps');
   if (result === 'answered') return 'answered';
-  if (!control.ended) await control.hangup(480);
+  // No status: the call maps its last forward outcome (busy → 486, no answer → 480, …).
+  if (!control.ended) await control.hangup();
   return 'ended';
 }

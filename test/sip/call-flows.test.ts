@@ -15,18 +15,25 @@ let h: Harness;
 let server: CallServer;
 let agentPort: number;
 let toneDir: string;
+/** One agent port per flow so each test's SIPp agent is the only one its dialplan rings. */
+const ports: Record<string, number> = {};
+const FLOWS = { direct: '+74951234567', busy: '+74951234501', noanswer: '+74951234502', cancel: '+74951234503', calleebye: '+74951234504' } as const;
+const target = (flow: string) => `sip:agent@${AGENT_IP}:${ports[flow]}`;
 
 beforeAll(async () => {
   h = await createHarness();
-  agentPort = await freePort(AGENT_IP);
+  for (const flow of Object.keys(FLOWS)) ports[flow] = await freePort(AGENT_IP);
+  agentPort = ports.direct!;
   toneDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tones-'));
-  const agent = `sip:agent@${AGENT_IP}:${agentPort}`;
   server = await startCallServer(h, {
-    dialplans: {
-      direct: { steps: [{ forward: { targets: [agent], ringSeconds: 3 } }] },
-    },
+    dialplans: Object.fromEntries(Object.keys(FLOWS).map((flow) => [flow, { steps: [{ forward: { targets: [target(flow)], ringSeconds: flow === 'noanswer' ? 2 : 5 } }] }])),
   });
-  await server.provisionNumber({ number: '+74951234567', trunkAddresses: [`${CALLER_IP}/32`], dialplan: 'direct' });
+  const trunk = await server.app.inject({ method: 'POST', url: '/v1/trunks', headers: h.adminHeaders, payload: { name: 'carrier', addresses: [`${CALLER_IP}/32`] } });
+  for (const [flow, number] of Object.entries(FLOWS)) {
+    const res = await server.app.inject({ method: 'POST', url: '/v1/numbers', headers: h.adminHeaders, payload: { number, trunkId: trunk.json().id, dialplan: flow } });
+    expect(res.statusCode, res.body).toBe(201);
+  }
+  await server.routing.refresh();
 });
 afterAll(async () => {
   await server?.stop();
@@ -73,5 +80,84 @@ describe('an answered call', () => {
     expect(right).toBeLessThanOrEqual(3.3);
     // The pcap is deleted once converted.
     expect(fs.readdirSync(path.join(h.config.rtpengine.recordingDir, 'pcaps')).some((f) => f.startsWith(call.id))).toBe(false);
+  });
+});
+
+const dial = (number: string) => number.slice(1);
+const callTo = (number: string) => server.waitForCall((r) => r.trackingNumber === number);
+
+describe('calls that do not connect', () => {
+  it('busy agent: 486 to the caller, disposition busy, nothing left in rtpengine', async () => {
+    const agent = await startSipp({ scenario: scenarioPath('uas-reject.xml'), ip: AGENT_IP, port: ports.busy!, vars: { STATUS: '486', REASON: 'Busy Here' } });
+    const caller = await runSipp({ scenario: scenarioPath('uac-expect-status.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: dial(FLOWS.busy), vars: { STATUS: '486' } });
+    expect(caller.code, caller.errors).toBe(0);
+    expect((await agent.done).code).toBe(0);
+    const call = await callTo(FLOWS.busy);
+    expect(call).toMatchObject({ disposition: 'busy', talkSeconds: 0, answeredAt: null, finalSipStatus: 486, recordingStatus: 'none' });
+    expect(await rtpengineHas(call.id)).toBe(false);
+  });
+
+  it('nobody answers within the ring time: agent cancelled, caller gets 480, disposition no-answer', async () => {
+    const agent = await startSipp({ scenario: scenarioPath('uas-ring-forever.xml'), ip: AGENT_IP, port: ports.noanswer! });
+    const caller = await runSipp({ scenario: scenarioPath('uac-expect-status.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: dial(FLOWS.noanswer), vars: { STATUS: '480' } });
+    expect(caller.code, caller.errors).toBe(0);
+    expect((await agent.done).code, 'agent saw CANCEL').toBe(0);
+    const call = await callTo(FLOWS.noanswer);
+    expect(call.disposition).toBe('no-answer');
+    expect(call.ringSeconds).toBeGreaterThanOrEqual(2);
+    expect(await rtpengineHas(call.id)).toBe(false);
+  });
+
+  it('caller hangs up while ringing: 487, agent leg cancelled, disposition cancelled', async () => {
+    const agent = await startSipp({ scenario: scenarioPath('uas-ring-forever.xml'), ip: AGENT_IP, port: ports.cancel! });
+    const caller = await runSipp({ scenario: scenarioPath('uac-cancel.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: dial(FLOWS.cancel) });
+    expect(caller.code, caller.errors).toBe(0);
+    expect((await agent.done).code, 'agent saw CANCEL').toBe(0);
+    const call = await callTo(FLOWS.cancel);
+    expect(call).toMatchObject({ disposition: 'cancelled', hangupBy: 'caller', finalSipStatus: 487 });
+    expect(await rtpengineHas(call.id)).toBe(false);
+    expect(server.b2bua.liveCalls()).toBe(0);
+  });
+});
+
+describe('the agent hangs up', () => {
+  it('BYE from the agent ends the caller leg too', async () => {
+    const agent = await startSipp({ scenario: scenarioPath('uas-answer-then-bye.xml'), ip: AGENT_IP, port: ports.calleebye!, vars: { TALK_MS: '1500' } });
+    const caller = await runSipp({ scenario: scenarioPath('uac-expect-bye.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: dial(FLOWS.calleebye) });
+    expect(caller.code, caller.errors).toBe(0);
+    expect((await agent.done).code).toBe(0);
+    const call = await callTo(FLOWS.calleebye);
+    expect(call).toMatchObject({ disposition: 'answered', hangupBy: 'callee' });
+    expect(call.talkSeconds).toBeGreaterThanOrEqual(1);
+    expect(call.talkSeconds).toBeLessThanOrEqual(3);
+    expect(await rtpengineHas(call.id)).toBe(false);
+  });
+});
+
+describe('the SIP edge', () => {
+  it('refuses an INVITE from an address no trunk owns with 403', async () => {
+    const caller = await runSipp({ scenario: scenarioPath('uac-expect-status.xml'), ip: '127.0.0.9', target: `127.0.0.1:${server.sipPort}`, service: dial(FLOWS.direct), vars: { STATUS: '403' } });
+    expect(caller.code, caller.errors).toBe(0);
+  });
+
+  it('answers 404 for a number that is not provisioned', async () => {
+    const caller = await runSipp({ scenario: scenarioPath('uac-expect-status.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: '74959999999', vars: { STATUS: '404' } });
+    expect(caller.code, caller.errors).toBe(0);
+  });
+
+  it('answers a malformed INVITE with 400 and keeps serving', async () => {
+    const caller = await runSipp({ scenario: scenarioPath('uac-malformed-then-options.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: dial(FLOWS.direct) });
+    expect(caller.code, caller.errors).toBe(0);
+  });
+
+  it('survives garbage datagrams', async () => {
+    const dgram = await import('node:dgram');
+    const sock = dgram.createSocket('udp4');
+    for (const junk of ['\x00\x01garbage', 'INVITE\r\n\r\n', 'SIP/2.0 200\r\nVia: x\r\n\r\n', 'INVITE sip:x SIP/2.0\r\nVia: SIP/2.0/UDP 1.2.3.4\r\nCall-ID: a\r\nFrom: <sip:a>\r\nTo: <sip:b>\r\nCSeq: x INVITE\r\n\r\n']) {
+      await new Promise<void>((r) => sock.send(junk, server.sipPort, '127.0.0.1', () => r()));
+    }
+    sock.close();
+    const caller = await runSipp({ scenario: scenarioPath('uac-malformed-then-options.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: dial(FLOWS.direct) });
+    expect(caller.code, caller.errors).toBe(0);
   });
 });
