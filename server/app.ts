@@ -6,6 +6,8 @@ import {
 } from 'fastify-type-provider-zod';
 import { apiKeyRoutes } from './auth/api-keys.routes.js';
 import type { ApiKeyService } from './auth/api-keys.service.js';
+import type { CallEventSink } from './calls/call-events.js';
+import { callRoutes } from './calls/calls.routes.js';
 import type { Config } from './config.js';
 import type { Db } from './db/pool.js';
 import type { DialplanCatalog } from './dialplans/dialplan-catalog.js';
@@ -17,6 +19,7 @@ import type { Logger } from './logger.js';
 import type { Rtpengine } from './media/rtpengine.js';
 import { numberRoutes } from './numbers/numbers.routes.js';
 import { poolRoutes } from './pools/pools.routes.js';
+import { recordingRoutes } from './recordings/recordings.routes.js';
 import type { Redis } from './redis/client.js';
 import { siteRoutes } from './sites/sites.routes.js';
 import { sourceRoutes } from './sources/sources.routes.js';
@@ -33,6 +36,8 @@ export interface AppDeps {
   dialplans: DialplanCatalog;
   /** Called after provisioning changes routing (numbers, trunks, bindings) so caches refresh. */
   onRoutingChange?: () => void;
+  /** Told about tags/notes/score changes (leads, live UI). */
+  callEvents?: CallEventSink;
   /** More credential sources (web sessions) tried after API keys. */
   extraCredentials?: CredentialResolver[];
   /** Domain plugins registered by main.ts (calls, dni, leads, web, …). */
@@ -80,6 +85,8 @@ export async function buildHttpApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(siteRoutes(provisioning));
   await app.register(poolRoutes(provisioning));
   await app.register(sourceRoutes(provisioning));
+  await app.register(callRoutes({ db: deps.db, events: deps.callEvents }));
+  await app.register(recordingRoutes({ db: deps.db, secret: deps.config.secretKey, authenticate: (key) => deps.apiKeys.authenticate(key) }));
   for (const plugin of deps.plugins ?? []) await app.register(plugin);
   return app;
 }

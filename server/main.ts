@@ -6,11 +6,17 @@ import { createApiKeyService } from './auth/api-keys.service.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
 import { migrate } from './db/migrate.js';
 import { createDb } from './db/pool.js';
-import { createFileDialplanCatalog } from './dialplans/dialplan-catalog.js';
+import { createCallRecordWriter } from './calls/call-record-writer.js';
+import { createDialplanRegistry } from './dialplans/dialplan-registry.js';
+import { dialplanRoutes } from './dialplans/dialplans.routes.js';
 import { createMetrics } from './http/metrics.js';
 import { createLogger } from './logger.js';
+import { startDtmfListener } from './media/dtmf-listener.js';
 import { createRtpengine } from './media/rtpengine.js';
+import { createRecordingService } from './recordings/recordings.service.js';
 import { createRedis } from './redis/client.js';
+import { startB2bua } from './sip/b2bua.js';
+import { createRoutingCache } from './sip/routing-cache.js';
 
 function readConfig(): Config {
   try {
@@ -42,15 +48,38 @@ await redis.connect().catch((err: unknown) => logger.warn({ err }, 'redis not re
 if (config.adminApiKey) await apiKeys.bootstrap(config.adminApiKey);
 else logger.warn('ADMIN_API_KEY is not set: no admin can sign in until one is configured');
 
+const dialplans = createDialplanRegistry(config.dialplansDir, logger);
+const routing = createRoutingCache(db, logger);
+await routing.refresh();
+const dataDir = path.dirname(config.pidFile);
+const writer = createCallRecordWriter({ db, events: undefined, spoolFile: path.join(dataDir, 'spool', 'calls.jsonl'), logger });
+const recordings = createRecordingService({ db, rtpengineDir: config.rtpengine.recordingDir, recordingsDir: config.recordingsDir, logger });
+const dtmf = await startDtmfListener(config.rtpengine.dtmfLog, logger).catch((err: unknown) => {
+  logger.warn({ err }, 'DTMF listener could not bind; IVR menus will time out to their default');
+  return undefined;
+});
+const b2bua = startB2bua({
+  host: config.sip.host, port: config.sip.port, publicHost: config.sip.publicHost, realm: config.sip.realm, nonceSecret: config.secretKey,
+  routing, dialplans, rtpengine, dtmf, metrics, logger,
+  promptsDir: path.join(config.dialplansDir, 'prompts'), ttsCacheDir: path.join(dataDir, 'tts'),
+  onCallEnded: (record) => {
+    void writer.write(record).then(() => {
+      if (record.recordingStatus === 'pending') void recordings.process(record);
+    });
+  },
+});
+await writer.flush().catch(() => 0);
+
 const app = await buildHttpApp({
-  config, logger, db, redis, rtpengine, metrics, apiKeys,
-  dialplans: createFileDialplanCatalog(config.dialplansDir),
+  config, logger, db, redis, rtpengine, metrics, apiKeys, dialplans,
+  onRoutingChange: () => void routing.refresh(),
+  plugins: [dialplanRoutes({ dialplans })],
 });
 
 await app.listen({ host: config.http.host, port: config.http.port });
 fs.mkdirSync(path.dirname(config.pidFile), { recursive: true });
 fs.writeFileSync(config.pidFile, String(process.pid));
-logger.info({ type: 'started', http: `${config.http.host}:${config.http.port}` }, 'call-tracking server ready');
+logger.info({ type: 'started', http: `${config.http.host}:${config.http.port}`, sip: `${config.sip.host}:${config.sip.port}` }, 'call-tracking server ready');
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
@@ -60,6 +89,11 @@ async function shutdown(signal: string): Promise<void> {
   const force = setTimeout(() => process.exit(1), 10_000);
   force.unref();
   await app.close().catch((err: unknown) => logger.error({ err }, 'http close failed'));
+  await b2bua.stop().catch((err: unknown) => logger.error({ err }, 'sip stop failed'));
+  await dtmf?.close();
+  routing.close();
+  dialplans.close();
+  writer.close();
   rtpengine.close();
   redis.disconnect();
   await db.end().catch(() => {});

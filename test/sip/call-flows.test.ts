@@ -61,7 +61,8 @@ describe('an answered call', () => {
     expect(call.talkSeconds).toBeGreaterThanOrEqual(2);
     expect(call.talkSeconds).toBeLessThanOrEqual(5);
     const { rows } = await h.db.query('SELECT disposition, talk_seconds, recording_status FROM calls WHERE id = $1', [call.id]);
-    expect(rows[0]).toMatchObject({ disposition: 'answered', recording_status: 'pending' });
+    expect(rows[0]).toMatchObject({ disposition: 'answered' });
+    expect(['pending', 'ready']).toContain(rows[0].recording_status);
     expect(await rtpengineHas(call.id)).toBe(false);
     expect(server.b2bua.liveCalls()).toBe(0);
 
@@ -78,6 +79,28 @@ describe('an answered call', () => {
     expect(left).toBeLessThanOrEqual(3.3);
     expect(right).toBeGreaterThanOrEqual(2.5);
     expect(right).toBeLessThanOrEqual(3.3);
+    // The call log and the recording are served by the API, with HTTP Range for seeking.
+    const list = await server.app.inject({ method: 'GET', url: `/v1/calls?number=${encodeURIComponent(FLOWS.direct)}`, headers: h.adminHeaders });
+    expect(list.json().items[0]).toMatchObject({ id: call.id, disposition: 'answered', hasRecording: true });
+    const detail = await server.app.inject({ method: 'GET', url: `/v1/calls/${call.id}`, headers: h.adminHeaders });
+    expect(detail.json().recording).toMatchObject({ url: `/v1/calls/${call.id}/recording`, channels: 2 });
+    expect(detail.json().recording.durationSeconds).toBeGreaterThan(2.5);
+    const whole = await server.app.inject({ method: 'GET', url: `/v1/calls/${call.id}/recording`, headers: h.adminHeaders });
+    expect(whole.statusCode).toBe(200);
+    expect(whole.headers['content-type']).toBe('audio/mpeg');
+    const size = whole.rawPayload.length;
+    const part = await server.app.inject({ method: 'GET', url: `/v1/calls/${call.id}/recording`, headers: { ...h.adminHeaders, range: 'bytes=100-199' } });
+    expect(part.statusCode).toBe(206);
+    expect(part.headers['content-range']).toBe(`bytes 100-199/${size}`);
+    expect(part.rawPayload).toEqual(whole.rawPayload.subarray(100, 200));
+    const beyond = await server.app.inject({ method: 'GET', url: `/v1/calls/${call.id}/recording`, headers: { ...h.adminHeaders, range: `bytes=${size}-` } });
+    expect(beyond.statusCode).toBe(416);
+    const signed = await server.app.inject({ method: 'GET', url: `/v1/calls/${call.id}/recording-url`, headers: h.adminHeaders });
+    const viaLink = await server.app.inject({ method: 'GET', url: signed.json().url });
+    expect(viaLink.statusCode).toBe(200);
+    const tampered = await server.app.inject({ method: 'GET', url: signed.json().url.replace(/token=./, 'token=x') });
+    expect(tampered.statusCode).toBe(401);
+    expect((await server.app.inject({ method: 'GET', url: `/v1/calls/${call.id}/recording` })).statusCode).toBe(401);
     // The pcap is deleted once converted.
     expect(fs.readdirSync(path.join(h.config.rtpengine.recordingDir, 'pcaps')).some((f) => f.startsWith(call.id))).toBe(false);
   });
