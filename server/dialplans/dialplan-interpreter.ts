@@ -3,7 +3,8 @@ import type { Dialplan, Step } from './dialplan.schemas.js';
 
 /** Renders {{name}} placeholders from the call's variables; unknown names render empty. No code runs. */
 export function renderTemplate(template: string, vars: Readonly<Record<string, string>>): string {
-  return template.replace(/\{\{\s*([A-Za-z0-9_.]+)\s*\}\}/g, (_, key: string) => vars[key] ?? '');
+  // Own properties only: "{{constructor}}" must not reach Object.prototype.
+  return template.replace(/\{\{\s*([A-Za-z0-9_.]+)\s*\}\}/g, (_, key: string) => (Object.hasOwn(vars, key) ? vars[key] ?? '' : ''));
 }
 
 const DAY_INDEX = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
