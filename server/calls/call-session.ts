@@ -61,12 +61,20 @@ export class CallSession implements CallControl {
   private attribution: AttributionSnapshot | undefined;
   vars: Record<string, string>;
   private readonly media: CallMedia;
+  /** Digits pressed and not yet consumed: callers type ahead during prompts. */
+  private readonly typedAhead: string[] = [];
+  private digitWaiter: ((digit: string) => void) | undefined;
+  private unsubscribeDtmf: (() => void) | undefined;
 
   constructor(readonly ctx: InviteContext, readonly plan: Dialplan, private readonly deps: CallSessionDeps) {
     this.log = deps.logger.child({ callId: ctx.request.headers['call-id'], internalCallId: this.callId, trackingNumber: ctx.trackingNumber });
     this.caller = new CallerDialog(deps.stack, ctx.request, () => void this.end('system', 408));
     this.vars = { caller: ctx.caller, number: ctx.trackingNumber, dialplan: plan.name };
     this.media = deps.mediaFor(this.callId);
+    this.unsubscribeDtmf = deps.dtmf?.subscribe(this.callId, (digit) => {
+      if (this.digitWaiter) this.digitWaiter(digit);
+      else this.typedAhead.push(digit);
+    });
   }
 
   get ended(): boolean {
@@ -123,23 +131,27 @@ export class CallSession implements CallControl {
       this.log.warn({ err, file, type: 'prompt_failed' }, 'prompt could not be played');
       return 0;
     });
-    await this.waitOrEnd(duration);
+    // Barge-in: a key pressed during the prompt ends it (the digit stays queued for the menu).
+    const pressed = new Promise<void>((resolve) => {
+      const poll = setInterval(() => { if (this.typedAhead.length > 0 || this.ended) { clearInterval(poll); resolve(); } }, 20);
+      setTimeout(() => { clearInterval(poll); resolve(); }, duration);
+    });
+    await Promise.race([pressed, this.endedPromise]);
+    if (this.typedAhead.length > 0) await this.media.stopPlay('caller');
   }
 
   async collectDigit(timeoutMs: number): Promise<string | null> {
+    if (this.typedAhead.length > 0) return this.typedAhead.shift()!;
     if (this.ended || !this.deps.dtmf) return null;
     return new Promise((resolve) => {
-      let done = false;
       const finish = (d: string | null) => {
-        if (done) return;
-        done = true;
         clearTimeout(timer);
-        unsubscribe();
+        this.digitWaiter = undefined;
         resolve(d);
       };
-      const unsubscribe = this.deps.dtmf!.subscribe(this.callId, (digit) => finish(digit));
+      this.digitWaiter = (digit) => finish(digit);
       const timer = setTimeout(() => finish(null), timeoutMs);
-      void this.endedPromise.then(() => finish(null));
+      void this.endedPromise.then(() => { if (this.digitWaiter) finish(null); });
     });
   }
 
@@ -315,6 +327,7 @@ export class CallSession implements CallControl {
     const endedAt = new Date();
     this.cancelForward?.();
     this.caller.stopTimers();
+    this.unsubscribeDtmf?.();
     if (!this.caller.finalSent) {
       // A cancelled INVITE always gets 487 (npm `sip` leaks the transaction otherwise).
       const status = by === 'caller' ? 487 : rejectStatus ?? 480;

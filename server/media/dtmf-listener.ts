@@ -15,6 +15,7 @@ export async function startDtmfListener(address: { host: string; port: number },
   const subscribers = new Map<string, (digit: string) => void>();
   const socket = dgram.createSocket({ type: 'udp4', reuseAddr: true });
   socket.on('message', (msg) => {
+    logger.debug({ type: 'dtmf_datagram', size: msg.length, text: msg.toString('utf8').slice(0, 300) }, 'dtmf datagram');
     try {
       const parsed = DtmfEvent.safeParse(JSON.parse(msg.toString('utf8')));
       if (!parsed.success) return;
