@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDtmfListener, type DtmfListener } from '../../server/media/dtmf-listener.js';
+import type { DtmfListener } from '../../server/media/dtmf-listener.js';
 import { type CallServer, startCallServer } from '../helpers/call-server.js';
+import { acquireDtmfListener } from '../helpers/dtmf-port.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
 import { runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
@@ -16,7 +17,7 @@ beforeAll(async () => {
   h = await createHarness();
   salesPort = await freePort('127.0.0.3');
   supportPort = await freePort('127.0.0.4');
-  dtmf = await startDtmfListener(h.config.rtpengine.dtmfLog, h.logger);
+  dtmf = await acquireDtmfListener(h);
   server = await startCallServer(h, {
     dtmf,
     dialplans: {
