@@ -1,0 +1,80 @@
+import crypto from 'node:crypto';
+import bcrypt from 'bcryptjs';
+import type { Db } from '../db/pool.js';
+import { ERRORS, PG_UNIQUE_VIOLATION, pgErrorCode } from '../errors.js';
+import type { Role } from '../shared/schemas.js';
+import * as repo from './users.repository.js';
+
+const BCRYPT_ROUNDS = 10;
+const SESSION_CACHE_MS = 5_000;
+const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
+// Compared against when the e-mail is unknown, so a wrong e-mail costs as long as a wrong password.
+const DUMMY_HASH = bcrypt.hashSync('not-a-real-password', BCRYPT_ROUNDS);
+
+export interface UserService {
+  create(accountId: string, u: { email: string; name: string; role: Role; password: string }): Promise<repo.StoredUser>;
+  list(accountId: string): Promise<repo.StoredUser[]>;
+  update(accountId: string, id: string, change: { role?: Role | undefined; disabled?: boolean | undefined; password?: string | undefined }): Promise<repo.StoredUser | undefined>;
+  /** Checks the password and opens a session; undefined when the e-mail, password or account state is wrong. */
+  signIn(email: string, password: string, userAgent?: string): Promise<{ token: string; user: repo.StoredUser; maxAgeSeconds: number } | undefined>;
+  signOut(token: string): Promise<void>;
+  /** The user behind a session cookie value, or undefined (unknown, expired, disabled). */
+  resolveSession(token: string): Promise<repo.StoredUser | undefined>;
+  /** The CSRF token bound to a session: the UI echoes it in X-CSRF-Token on mutating requests. */
+  csrfFor(token: string): string;
+}
+
+export function createUserService({ db, secret, sessionHours = 12 }: { db: Db; secret: string; sessionHours?: number }): UserService {
+  const cache = new Map<string, { user: repo.StoredUser | undefined; until: number }>();
+  return {
+    async create(accountId, u) {
+      const passwordHash = await bcrypt.hash(u.password, BCRYPT_ROUNDS);
+      try {
+        return await repo.insertUser(db, { accountId, email: u.email, name: u.name, role: u.role, passwordHash });
+      } catch (err) {
+        if (pgErrorCode(err) === PG_UNIQUE_VIOLATION) throw ERRORS.conflict(`a user with e-mail ${u.email} already exists`);
+        throw err;
+      }
+    },
+    list: (accountId) => repo.listUsers(db, accountId),
+    async update(accountId, id, change) {
+      const passwordHash = change.password ? await bcrypt.hash(change.password, BCRYPT_ROUNDS) : undefined;
+      const user = await repo.updateUser(db, accountId, id, {
+        ...(change.role ? { role: change.role } : {}),
+        ...(change.disabled !== undefined ? { disabled: change.disabled } : {}),
+        ...(passwordHash ? { passwordHash } : {}),
+      });
+      // A disabled user, a new role or a new password ends every open session at once.
+      if (user) {
+        await repo.deleteUserSessions(db, user.id);
+        cache.clear();
+      }
+      return user;
+    },
+    async signIn(email, password, userAgent) {
+      const user = await repo.findUserByEmail(db, email);
+      const ok = await bcrypt.compare(password, user?.passwordHash ?? DUMMY_HASH);
+      if (!user || !ok || user.disabled) return undefined;
+      const token = crypto.randomBytes(32).toString('base64url');
+      const maxAgeSeconds = sessionHours * 3600;
+      await repo.insertSession(db, { tokenHash: sha256(token), userId: user.id, expiresAt: new Date(Date.now() + maxAgeSeconds * 1000), userAgent });
+      await repo.markSignedIn(db, user.id);
+      return { token, user, maxAgeSeconds };
+    },
+    async signOut(token) {
+      const hash = sha256(token);
+      cache.delete(hash);
+      await repo.deleteSession(db, hash);
+    },
+    async resolveSession(token) {
+      const hash = sha256(token);
+      const hit = cache.get(hash);
+      if (hit && hit.until > Date.now()) return hit.user;
+      const user = await repo.findSessionUser(db, hash);
+      if (cache.size > 10_000) cache.clear();
+      cache.set(hash, { user, until: Date.now() + SESSION_CACHE_MS });
+      return user;
+    },
+    csrfFor: (token) => crypto.createHmac('sha256', secret).update(`csrf:${token}`).digest('base64url'),
+  };
+}
