@@ -1,78 +1,105 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { DEFAULT_ACCOUNT_ID } from '../auth/auth.schemas.js';
+import type { Principal } from '../auth/auth.schemas.js';
 import type { Db } from '../db/pool.js';
 import { AppError, ERRORS, ErrorCode } from '../errors.js';
 import { ANY_ROLE, bearerToken, principalOf } from '../http/auth.js';
-import { IdParams } from '../shared/schemas.js';
+import { ErrorBody, IdParams } from '../shared/schemas.js';
+import { createLocalRecordingStorage, type RecordingStorage } from './recording-storage.js';
 import { findRecording } from './recordings.repository.js';
+import { parseRange } from './http-range.js';
 
 const URL_TTL_SECONDS = 3600;
+const CONTENT_TYPES = { mp3: 'audio/mpeg', wav: 'audio/wav' } as const;
 
-/** An <audio> element cannot send a Bearer header, so playback links carry an expiring HMAC instead. */
+/** HMAC over account, call and expiry: a playback link opens one recording of one account, until it expires. */
 export function signRecordingToken(secret: string, accountId: string, callId: string, expires: number): string {
-  return crypto.createHmac('sha256', secret).update(`${accountId}:${callId}:${expires}`).digest('base64url');
+  return crypto.createHmac('sha256', secret).update(`recording:${accountId}:${callId}:${expires}`).digest('base64url');
+}
+
+function validToken(secret: string, q: { account?: string | undefined; expires?: number | undefined; token?: string | undefined }, callId: string): string | undefined {
+  if (!q.account || !q.expires || !q.token || q.expires * 1000 <= Date.now()) return undefined;
+  const expected = Buffer.from(signRecordingToken(secret, q.account, callId, q.expires));
+  const given = Buffer.from(q.token);
+  return expected.length === given.length && crypto.timingSafeEqual(expected, given) ? q.account : undefined;
 }
 
 const RecordingQuery = z.object({
   format: z.enum(['mp3', 'wav']).default('mp3'),
-  expires: z.coerce.number().int().optional(),
-  account: z.guid().optional(),
+  expires: z.coerce.number().int().positive().optional(),
+  account: z.uuid().optional(),
   token: z.string().max(100).optional(),
 });
 
-export function recordingRoutes({ db, secret, authenticate }: {
+/**
+ * Recording playback. `GET /v1/calls/:id/recording` is declared public and authenticates itself:
+ * a Bearer key (any role) or a signed link from `/recording-url`, because an <audio> element cannot
+ * send headers. The token is checked here rather than by a global CredentialResolver on purpose:
+ * a leaked link must open this one file, not act as a credential for the rest of /v1.
+ */
+export function recordingRoutes({ db, secret, authenticate, storage = createLocalRecordingStorage('.') }: {
   db: Db; secret: string;
   /** Resolves a bearer key (the route is public so that signed links work without one). */
-  authenticate: (key: string) => Promise<{ accountId: string } | undefined>;
+  authenticate: (key: string) => Promise<Pick<Principal, 'accountId' | 'role'> | undefined>;
+  storage?: RecordingStorage;
 }): FastifyPluginAsyncZod {
   return async (app) => {
     app.get('/v1/calls/:id/recording-url', {
-      schema: { tags: ['recordings'], summary: 'A signed, expiring playback link for browsers', params: IdParams, response: { 200: z.object({ url: z.string(), expiresAt: z.string() }) } },
+      schema: {
+        tags: ['recordings'], summary: 'A signed, expiring playback link for <audio> (no Authorization header needed)', params: IdParams,
+        response: { 200: z.object({ url: z.string(), expiresAt: z.string() }), 404: ErrorBody },
+      },
       config: { roles: ANY_ROLE },
     }, async (request) => {
-      const accountId = principalOf(request).accountId;
+      const { accountId } = principalOf(request);
+      const rec = await findRecording(db, accountId, request.params.id);
+      if (!rec) throw ERRORS.notFound('call', request.params.id);
+      if (rec.status !== 'ready') throw noRecording(rec.status);
       const expires = Math.floor(Date.now() / 1000) + URL_TTL_SECONDS;
       const token = signRecordingToken(secret, accountId, request.params.id, expires);
       return { url: `/v1/calls/${request.params.id}/recording?account=${accountId}&expires=${expires}&token=${token}`, expiresAt: new Date(expires * 1000).toISOString() };
     });
 
     app.get('/v1/calls/:id/recording', {
-      schema: { tags: ['recordings'], summary: 'The call recording (stereo: caller left, agent right); supports HTTP Range', params: IdParams, querystring: RecordingQuery },
+      schema: {
+        tags: ['recordings'], summary: 'The call recording (stereo: caller left, agent right), MP3 or ?format=wav; supports HTTP Range',
+        params: IdParams, querystring: RecordingQuery,
+        // Audio bytes (a stream: fastify does not run the serializer on it).
+        response: { 200: z.any().describe('audio/mpeg or audio/wav'), 206: z.any().describe('the requested bytes'), 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 416: ErrorBody },
+      },
       config: { public: true },
     }, async (request, reply) => {
       const { id } = request.params;
       const q = request.query;
       let accountId: string | undefined;
       const key = bearerToken(request);
-      if (key) accountId = (await authenticate(key))?.accountId;
-      else if (q.token && q.expires && q.account) {
-        const expected = signRecordingToken(secret, q.account, id, q.expires);
-        const valid = expected.length === q.token.length && crypto.timingSafeEqual(Buffer.from(expected), Buffer.from(q.token)) && q.expires * 1000 > Date.now();
-        if (valid) accountId = q.account;
-      }
+      if (key) {
+        const principal = await authenticate(key);
+        if (principal && !ANY_ROLE.includes(principal.role)) throw ERRORS.forbidden(ANY_ROLE);
+        accountId = principal?.accountId;
+      } else accountId = validToken(secret, q, id);
       if (!accountId) throw ERRORS.unauthenticated();
-      const rec = await findRecording(db, accountId ?? DEFAULT_ACCOUNT_ID, id);
+      const rec = await findRecording(db, accountId, id);
       if (!rec) throw ERRORS.notFound('call', id);
       const file = q.format === 'wav' ? rec.wavPath : rec.mp3Path;
-      if (rec.status !== 'ready' || !file || !fs.existsSync(file)) {
-        throw new AppError(ErrorCode.notFound, rec.status === 'pending' ? 'the recording is still being processed' : 'this call has no recording', 404);
+      const size = rec.status === 'ready' && file ? await storage.size(file) : undefined;
+      if (!file || size === undefined) throw noRecording(rec.status);
+      reply.header('accept-ranges', 'bytes').header('content-type', CONTENT_TYPES[q.format]).header('cache-control', 'private, max-age=300');
+      const range = parseRange(request.headers.range, size);
+      if (range === 'unsatisfiable') {
+        return reply.status(416).header('content-range', `bytes */${size}`).header('content-type', 'application/json; charset=utf-8')
+          .send({ error: ErrorCode.validation, message: `range ${request.headers.range} not satisfiable: the file has ${size} bytes` });
       }
-      const size = fs.statSync(file).size;
-      reply.header('accept-ranges', 'bytes').header('content-type', q.format === 'wav' ? 'audio/wav' : 'audio/mpeg').header('cache-control', 'private, max-age=300');
-      const range = request.headers.range;
-      if (!range) return reply.header('content-length', size).send(fs.createReadStream(file));
-      const m = /^bytes=(\d*)-(\d*)$/.exec(range.trim());
-      let start = m?.[1] ? Number(m[1]) : NaN;
-      let end = m?.[2] ? Number(m[2]) : size - 1;
-      if (m && !m[1] && m[2]) { start = Math.max(0, size - Number(m[2])); end = size - 1; } // suffix range: last N bytes
-      if (!m || Number.isNaN(start) || start >= size || end < start) {
-        return reply.status(416).header('content-type', 'application/json; charset=utf-8').header('content-range', `bytes */${size}`).send({ error: ErrorCode.validation, message: `range not satisfiable for ${size} bytes` });
-      }
-      end = Math.min(end, size - 1);
-      return reply.status(206).header('content-range', `bytes ${start}-${end}/${size}`).header('content-length', end - start + 1).send(fs.createReadStream(file, { start, end }));
+      if (!range) return reply.header('content-length', size).send(storage.read(file));
+      return reply.status(206).header('content-range', `bytes ${range.start}-${range.end}/${size}`)
+        .header('content-length', range.end - range.start + 1).send(storage.read(file, range));
     });
   };
+}
+
+function noRecording(status: string): AppError {
+  const why = status === 'pending' ? 'the recording is still being processed'
+    : status === 'failed' ? 'the recording of this call could not be converted' : 'this call has no recording';
+  return new AppError(ErrorCode.notFound, why, 404);
 }

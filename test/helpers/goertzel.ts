@@ -1,5 +1,10 @@
-/** Power of one frequency in a block of samples (Goertzel algorithm). */
-export function goertzelPower(samples: ArrayLike<number>, sampleRate: number, freq: number): number {
+type Samples = Int16Array | Float32Array;
+
+/**
+ * Power of one frequency in a block of samples (Goertzel algorithm), normalised by the block
+ * length. The frequency is rounded to the nearest DFT bin (10 Hz for 100 ms at 8 kHz).
+ */
+export function goertzelPower(samples: Samples | ArrayLike<number>, sampleRate: number, freq: number): number {
   const k = Math.round((samples.length * freq) / sampleRate);
   const w = (2 * Math.PI * k) / samples.length;
   const coeff = 2 * Math.cos(w);
@@ -17,7 +22,7 @@ export function goertzelPower(samples: ArrayLike<number>, sampleRate: number, fr
  * For each window (100 ms by default): the frequency among `freqs` that clearly dominates it, or
  * null for silence/noise. "Clearly" = its power is above `minPower` and 10× the others'.
  */
-export function dominantToneWindows(samples: Int16Array, sampleRate: number, freqs: number[], windowMs = 100, minPower = 1e5): Array<number | null> {
+export function dominantToneWindows(samples: Samples, sampleRate: number, freqs: number[], windowMs = 100, minPower = 1e5): Array<number | null> {
   const size = Math.floor((sampleRate * windowMs) / 1000);
   const out: Array<number | null> = [];
   for (let start = 0; start + size <= samples.length; start += size) {
@@ -32,6 +37,6 @@ export function dominantToneWindows(samples: Int16Array, sampleRate: number, fre
 }
 
 /** Seconds of windows dominated by `freq`. */
-export function toneSeconds(samples: Int16Array, sampleRate: number, freq: number, freqs: number[]): number {
+export function toneSeconds(samples: Samples, sampleRate: number, freq: number, freqs: number[]): number {
   return dominantToneWindows(samples, sampleRate, freqs).filter((f) => f === freq).length / 10;
 }

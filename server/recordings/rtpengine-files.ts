@@ -1,0 +1,80 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+
+/**
+ * rtpengine's files for one recorded call (`--recording-method=pcap`), as measured with
+ * rtpengine here (test/recordings/rtpengine-recording.test.ts):
+ * - `<dir>/pcaps/<call-id>-<16 hex>.pcap`, written while the call runs, kept after `delete`.
+ *   Only packets rtpengine *received* are in it, with their real source address and rtpengine's
+ *   local port as destination (raw format: DLT_RAW, fake IPv4/UDP headers).
+ * - `<dir>/metadata/rtpengine-meta-<call-id>-<same hex>.txt`, moved there from `<dir>/tmp/` when the
+ *   call ends: line 1 the pcap's path; one block per SDP rtpengine *produced* ("SDP mode: offer" = the
+ *   SDP it sent to the answerer, "SDP mode: answer" = the SDP it sent to the offerer); start/end
+ *   times; last, the `metadata` string given in `offer`.
+ */
+export interface RtpengineRecordingFiles {
+  pcapPath: string;
+  metadataPath?: string | undefined;
+  metadata?: RtpengineMetadata | undefined;
+}
+
+export interface RtpengineMetadata {
+  pcapPath: string;
+  sdps: Array<{ mode: string; mediaPort?: number | undefined }>;
+  /** The `metadata` string passed in the ng `offer`. */
+  userMetadata: string;
+  /** rtpengine's port the offerer (the caller) sends to: the m= port of the last answer SDP. */
+  callerSidePort?: number | undefined;
+}
+
+export function parseRtpengineMetadata(text: string): RtpengineMetadata {
+  const lines = text.split('\n');
+  const pcapPath = (lines[0] ?? '').trim();
+  const sdps = text.split(/^SDP mode: /m).slice(1).map((block) => {
+    const m = /^m=audio (\d+)/m.exec(block);
+    return { mode: block.slice(0, block.indexOf('\n')).trim(), mediaPort: m ? Number(m[1]) : undefined };
+  });
+  const endAt = text.lastIndexOf('call end time:');
+  const userMetadata = endAt < 0 ? '' : text.slice(text.indexOf('\n', endAt) + 1).trim();
+  const answers = sdps.filter((s) => s.mode === 'answer' && s.mediaPort !== undefined);
+  return { pcapPath, sdps, userMetadata, callerSidePort: answers[answers.length - 1]?.mediaPort };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Finds a finished call's pcap and metadata in rtpengine's recording dir. rtpengine writes the
+ * metadata file right after `delete`, so this polls for it up to `waitMs`; without it (timeout,
+ * or rtpengine crashed mid-call) the pcap alone is returned. Undefined when there is no pcap.
+ *
+ * @example
+ *   const files = await locateRtpengineRecording({ dir: config.rtpengine.recordingDir, callId });
+ *   if (files) await convertRecording({ pcapPath: files.pcapPath, callerSidePort: files.metadata?.callerSidePort, … });
+ */
+export async function locateRtpengineRecording(o: { dir: string; callId: string; waitMs?: number; pollMs?: number }): Promise<RtpengineRecordingFiles | undefined> {
+  const metaName = new RegExp(`^rtpengine-meta-${escape(o.callId)}-[0-9a-f]{16}\\.txt$`);
+  const deadline = Date.now() + (o.waitMs ?? 3000);
+  for (;;) {
+    const names = await fs.readdir(path.join(o.dir, 'metadata')).catch(() => [] as string[]);
+    const hit = names.filter((n) => metaName.test(n)).sort().pop();
+    if (hit) {
+      const metadataPath = path.join(o.dir, 'metadata', hit);
+      const metadata = parseRtpengineMetadata(await fs.readFile(metadataPath, 'utf8'));
+      const pcapPath = metadata.pcapPath || path.join(o.dir, 'pcaps', `${hit.slice('rtpengine-meta-'.length, -'.txt'.length)}.pcap`);
+      if (await exists(pcapPath)) return { pcapPath, metadataPath, metadata };
+    }
+    if (Date.now() >= deadline) break;
+    await sleep(o.pollMs ?? 50);
+  }
+  const pcapName = new RegExp(`^${escape(o.callId)}-[0-9a-f]{16}\\.pcap$`);
+  const pcaps = (await fs.readdir(path.join(o.dir, 'pcaps')).catch(() => [] as string[])).filter((n) => pcapName.test(n));
+  if (pcaps.length === 0) return undefined;
+  // Several pcaps (recording stopped and restarted): the newest is the one still growing.
+  const stats = await Promise.all(pcaps.map(async (n) => ({ n, t: (await fs.stat(path.join(o.dir, 'pcaps', n))).mtimeMs })));
+  return { pcapPath: path.join(o.dir, 'pcaps', stats.sort((a, b) => b.t - a.t)[0]!.n) };
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fs.access(p).then(() => true, () => false);
+}
