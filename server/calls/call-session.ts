@@ -12,8 +12,9 @@ import type { DtmfListener } from '../media/dtmf-listener.js';
 import { AgentLeg, CallerDialog } from '../sip/dialog.js';
 import type { InviteContext } from '../sip/invite-admission.js';
 import { parseUri, type SipStack } from '../sip/sip-stack.js';
-import type { SipResponse } from '../sip/sip-types.js';
+import type { SipRequest, SipResponse } from '../sip/sip-types.js';
 import type { CallEventSink } from './call-events.js';
+import { relayReinvite } from './call-session-reinvite.js';
 import type { CallRecord, Disposition } from './call-records.repository.js';
 
 const execFileAsync = promisify(execFile);
@@ -58,6 +59,7 @@ export class CallSession implements CallControl {
   private resolveEnded!: () => void;
   readonly endedPromise = new Promise<void>((r) => { this.resolveEnded = r; });
   private cancelForward: (() => void) | undefined;
+  private reinviting: Promise<void> | undefined;
   private attribution: AttributionSnapshot | undefined;
   vars: Record<string, string>;
   private readonly media: CallMedia;
@@ -311,9 +313,29 @@ export class CallSession implements CallControl {
     }
   }
 
-  /** Handles an ACK for the caller's 2xx. */
-  callerAcked(): void {
-    this.caller.ack();
+  /** Handles an ACK from the caller (for our 2xx to its INVITE or to a re-INVITE). */
+  callerAcked(cseq?: number): void {
+    this.caller.ack(cseq);
+  }
+
+  /** Handles an ACK from an agent for our 2xx to its re-INVITE. */
+  agentAcked(legCallId: string): void {
+    this.legs.get(legCallId)?.acked();
+  }
+
+  /**
+   * A re-INVITE inside one of this call's dialogs (hold/unhold). One at a time per call: a second
+   * while one is pending is answered 491 so the sender retries (RFC 3261 14.1 glare handling).
+   */
+  reinvite(rq: SipRequest, legCallId: string): void {
+    const fromCaller = legCallId === this.ctx.request.headers['call-id'];
+    const leg = fromCaller ? undefined : this.legs.get(legCallId);
+    const established = fromCaller ? this.caller.answered : leg !== undefined && leg === this.answeredLeg;
+    if (this.ended || !established) return void this.deps.stack.reply(rq, 481, 'Call/Transaction Does Not Exist');
+    if (this.reinviting) return void this.deps.stack.reply(rq, 491, 'Request Pending');
+    this.reinviting = relayReinvite({ stack: this.deps.stack, caller: this.caller, agent: this.answeredLeg, media: this.media, log: this.log }, rq, fromCaller ? 'caller' : 'agent')
+      .catch((err: unknown) => this.log.error({ err, type: 'reinvite_failed' }, 're-INVITE relay failed'))
+      .finally(() => { this.reinviting = undefined; });
   }
 
   get legCallIds(): string[] {

@@ -13,6 +13,10 @@ export interface CallMedia {
   offerFromCaller(sdp: string): Promise<string>;
   /** Completes the exchange with the agent side's SDP (or a placeholder); returns the SDP for the caller. */
   answerFromAgentSide(sdp: string): Promise<string>;
+  /** A re-INVITE from `side` (hold/unhold): anchors its new SDP; returns the SDP to send to the other side. */
+  reoffer(side: 'caller' | 'agent', sdp: string): Promise<string>;
+  /** The other side's answer to that re-INVITE; returns the SDP for `offerer`. */
+  reanswer(offerer: 'caller' | 'agent', sdp: string): Promise<string>;
   /** Plays a file to one side; resolves with its duration in ms. */
   play(toTag: 'caller' | 'agent', file: string): Promise<number>;
   stopPlay(toTag: 'caller' | 'agent'): Promise<void>;
@@ -44,6 +48,17 @@ export function createCallMedia(deps: { rtpengine: Rtpengine; callId: string; ca
     },
     async answerFromAgentSide(sdp) {
       const reply = await checked('answer', { 'from-tag': callerTag, 'to-tag': AGENT_SIDE_TAG, sdp, replace: ['origin', 'session-connection'], ICE: 'remove' });
+      return String(reply.sdp);
+    },
+    // rtpengine takes tags in the direction of the new offer: from-tag = the re-INVITE's sender.
+    async reoffer(side, sdp) {
+      const other = side === 'caller' ? 'agent' : 'caller';
+      const reply = await checked('offer', { 'from-tag': tagOf(side), 'to-tag': tagOf(other), sdp, replace: ['origin', 'session-connection'], codec: CODEC_POLICY, ICE: 'remove' });
+      return String(reply.sdp);
+    },
+    async reanswer(offerer, sdp) {
+      const other = offerer === 'caller' ? 'agent' : 'caller';
+      const reply = await checked('answer', { 'from-tag': tagOf(offerer), 'to-tag': tagOf(other), sdp, replace: ['origin', 'session-connection'], ICE: 'remove' });
       return String(reply.sdp);
     },
     async play(side, file) {

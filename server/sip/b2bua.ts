@@ -57,9 +57,9 @@ export function startB2bua(deps: B2buaDeps): B2bua {
     const callId = rq.headers['call-id'];
     const existing = sessions.get(callId);
     if (existing || rq.headers.to.params.tag) {
-      // Re-INVITE (hold/unhold, session refresh): media stays anchored, answer with what we have.
-      if (!existing) return void stack.reply(rq, 481, 'Call/Transaction Does Not Exist');
-      return void stack.reply(rq, 488, 'Not Acceptable Here');
+      // Re-INVITE (hold/unhold, session refresh): relayed to the other side through rtpengine.
+      if (!existing || !rq.headers.to.params.tag) return void stack.reply(rq, 481, 'Call/Transaction Does Not Exist');
+      return existing.reinvite(rq, callId);
     }
     const admitted = admitInvite({ routing: deps.routing, realm: deps.realm, nonceSecret: deps.nonceSecret }, rq, remote);
     if (isRejection(admitted)) {
@@ -110,7 +110,8 @@ export function startB2bua(deps: B2buaDeps): B2bua {
           return onInvite(rq, remote);
         case 'ACK': {
           const s = sessions.get(callId);
-          if (s && callId === s.ctx.request.headers['call-id']) s.callerAcked();
+          if (s && callId === s.ctx.request.headers['call-id']) s.callerAcked(rq.headers.cseq.seq);
+          else s?.agentAcked(callId);
           return;
         }
         case 'CANCEL': {

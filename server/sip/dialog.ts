@@ -5,6 +5,25 @@ import type { NameAddr, SipRequest, SipResponse } from './sip-types.js';
 const T1 = 500;
 const T2 = 4_000;
 
+interface Reliable2xx { stop(): void }
+
+/**
+ * Retransmits a 2xx to an INVITE (T1 doubling up to T2) until `stop()` (its ACK arrived): npm `sip`
+ * leaves this to the UA core. No ACK within 64*T1 means the dialog never came up (RFC 3261 13.3.1.4).
+ */
+function sendReliably(stack: SipStack, response: SipResponse, onAckTimeout: () => void): Reliable2xx {
+  let interval = T1;
+  let retransmit: NodeJS.Timeout;
+  const resend = () => {
+    stack.resend(response);
+    interval = Math.min(interval * 2, T2);
+    retransmit = setTimeout(resend, interval);
+  };
+  retransmit = setTimeout(resend, interval);
+  const giveUp = setTimeout(() => { clearTimeout(retransmit); onAckTimeout(); }, 64 * T1);
+  return { stop() { clearTimeout(retransmit); clearTimeout(giveUp); } };
+}
+
 /**
  * Our UAS side of the caller's INVITE: provisional and final answers, 2xx retransmission until
  * ACK (npm `sip` leaves that to us), and in-dialog requests we send to the caller.
@@ -13,8 +32,8 @@ export class CallerDialog {
   readonly localTag = newTag();
   private cseq = 1;
   private final: SipResponse | undefined;
-  private retransmit: NodeJS.Timeout | undefined;
-  private ackTimeout: NodeJS.Timeout | undefined;
+  private pending2xx: Reliable2xx | undefined;
+  private pendingReinvite2xx: Reliable2xx | undefined;
   acked = false;
 
   constructor(private readonly stack: SipStack, readonly invite: SipRequest, private readonly onAckTimeout: () => void) {}
@@ -47,16 +66,35 @@ export class CallerDialog {
   answer(sdp: string): void {
     if (this.final) return;
     this.final = this.stack.reply(this.invite, 200, 'OK', { headers: { to: this.toWithTag(), contact: this.contact() }, content: sdp });
-    let interval = T1;
-    const resend = () => {
-      if (this.acked || !this.final) return;
-      this.stack.resend(this.final);
-      interval = Math.min(interval * 2, T2);
-      this.retransmit = setTimeout(resend, interval);
-    };
-    this.retransmit = setTimeout(resend, interval);
-    // RFC 3261 13.3.1.4: no ACK within 64*T1 means the dialog never came up.
-    this.ackTimeout = setTimeout(() => { if (!this.acked) this.onAckTimeout(); }, 64 * T1);
+    this.pending2xx = sendReliably(this.stack, this.final, () => { if (!this.acked) this.onAckTimeout(); });
+  }
+
+  /** Answers the caller's re-INVITE (hold/unhold) with 2xx retransmission until its ACK. */
+  answerReinvite(rq: SipRequest, sdp: string): void {
+    this.pendingReinvite2xx?.stop();
+    const rs = this.stack.reply(rq, 200, 'OK', { headers: { to: this.toWithTag(), contact: this.contact() }, content: sdp });
+    this.pendingReinvite2xx = sendReliably(this.stack, rs, () => undefined);
+  }
+
+  /** Sends a re-INVITE to the caller (the agent changed the session); the 2xx is ACKed by `ackReinvite`. */
+  reinvite(sdp: string, onResponse: (rs: SipResponse) => void): void {
+    const h = this.invite.headers;
+    this.stack.send({
+      method: 'INVITE', uri: h.contact?.[0]?.uri ?? h.from.uri,
+      headers: {
+        via: [], to: h.from, from: this.toWithTag(), 'call-id': h['call-id'],
+        cseq: { seq: this.cseq++, method: 'INVITE' }, 'max-forwards': 70, contact: this.contact(), 'content-type': 'application/sdp',
+      },
+      content: sdp,
+    }, onResponse);
+  }
+
+  ackReinvite(rs: SipResponse): void {
+    const h = this.invite.headers;
+    this.stack.send({
+      method: 'ACK', uri: rs.headers.contact?.[0]?.uri ?? h.contact?.[0]?.uri ?? h.from.uri,
+      headers: { via: [], to: rs.headers.to, from: this.toWithTag(), 'call-id': h['call-id'], cseq: { seq: rs.headers.cseq.seq, method: 'ACK' }, 'max-forwards': 70 },
+    });
   }
 
   reject(status: number, reason: string): void {
@@ -64,9 +102,14 @@ export class CallerDialog {
     this.final = this.stack.reply(this.invite, status, reason, { headers: { to: this.toWithTag() } });
   }
 
-  ack(): void {
-    this.acked = true;
-    this.stopTimers();
+  /** An ACK from the caller: for our first 2xx (INVITE's CSeq) or for a re-INVITE's 2xx. */
+  ack(cseq?: number): void {
+    if (cseq === undefined || cseq === this.invite.headers.cseq.seq) {
+      this.acked = true;
+      this.pending2xx?.stop();
+    } else {
+      this.pendingReinvite2xx?.stop();
+    }
   }
 
   /** Ends an answered dialog from our side. */
@@ -83,8 +126,8 @@ export class CallerDialog {
   }
 
   stopTimers(): void {
-    clearTimeout(this.retransmit);
-    clearTimeout(this.ackTimeout);
+    this.pending2xx?.stop();
+    this.pendingReinvite2xx?.stop();
   }
 }
 
@@ -97,6 +140,7 @@ export class AgentLeg {
   remoteTag: string | undefined;
   remoteContact: string | undefined;
   state: 'calling' | 'early' | 'answered' | 'failed' | 'cancelled' | 'ended' = 'calling';
+  private pendingReinvite2xx: Reliable2xx | undefined;
   finalStatus: number | undefined;
 
   constructor(private readonly stack: SipStack, readonly target: string, callerUser: string, sdp: string, maxForwards: number, callId: string) {
@@ -122,17 +166,47 @@ export class AgentLeg {
     this.stack.send(this.invite, onResponse);
   }
 
-  /** ACK for a 2xx (each retransmission of it too): end to end, so ours to send. */
+  /** ACK for a 2xx (each retransmission of it too, and re-INVITEs' 2xx): end to end, so ours to send. */
   ack(rs: SipResponse): void {
-    this.remoteTag = rs.headers.to.params.tag ?? undefined;
-    this.remoteContact = rs.headers.contact?.[0]?.uri ?? this.target;
+    if (rs.headers.cseq.seq === this.invite.headers.cseq.seq) {
+      this.remoteTag = rs.headers.to.params.tag ?? undefined;
+      this.remoteContact = rs.headers.contact?.[0]?.uri ?? this.target;
+    }
     this.stack.send({
-      method: 'ACK', uri: this.remoteContact,
+      method: 'ACK', uri: this.remoteContact ?? this.target,
       headers: {
         via: [], to: rs.headers.to, from: this.invite.headers.from, 'call-id': this.callId,
-        cseq: { seq: this.invite.headers.cseq.seq, method: 'ACK' }, 'max-forwards': 70,
+        cseq: { seq: rs.headers.cseq.seq, method: 'ACK' }, 'max-forwards': 70,
       },
     });
+  }
+
+  private remoteTo() {
+    return { uri: this.target, params: { tag: this.remoteTag ?? null } };
+  }
+
+  /** Sends a re-INVITE to the answered agent (the caller put the call on hold or resumed it). */
+  reinvite(sdp: string, onResponse: (rs: SipResponse) => void): void {
+    this.stack.send({
+      method: 'INVITE', uri: this.remoteContact ?? this.target,
+      headers: {
+        via: [], to: this.remoteTo(), from: this.invite.headers.from, 'call-id': this.callId,
+        cseq: { seq: ++this.cseq, method: 'INVITE' }, 'max-forwards': 70,
+        contact: this.invite.headers.contact, 'content-type': 'application/sdp',
+      },
+      content: sdp,
+    }, onResponse);
+  }
+
+  /** Answers the agent's re-INVITE, retransmitting the 2xx until the agent's ACK. */
+  answerReinvite(rq: SipRequest, sdp: string): void {
+    this.pendingReinvite2xx?.stop();
+    const rs = this.stack.reply(rq, 200, 'OK', { headers: { contact: this.invite.headers.contact }, content: sdp });
+    this.pendingReinvite2xx = sendReliably(this.stack, rs, () => undefined);
+  }
+
+  acked(): void {
+    this.pendingReinvite2xx?.stop();
   }
 
   cancel(): void {
@@ -150,12 +224,13 @@ export class AgentLeg {
   }
 
   bye(): void {
+    this.pendingReinvite2xx?.stop();
     if (this.state !== 'answered') return;
     this.state = 'ended';
     this.stack.send({
       method: 'BYE', uri: this.remoteContact ?? this.target,
       headers: {
-        via: [], to: { uri: this.target, params: { tag: this.remoteTag ?? null } }, from: this.invite.headers.from,
+        via: [], to: this.remoteTo(), from: this.invite.headers.from,
         'call-id': this.callId, cseq: { seq: ++this.cseq, method: 'BYE' }, 'max-forwards': 70,
       },
     });
