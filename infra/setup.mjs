@@ -5,12 +5,15 @@ import { execFileSync } from 'node:child_process';
 import {
   installNodeModules, installSystemPackages, projectRoot, startPostgres, startRedis, startRtpengine,
 } from './services.mjs';
+import { buildWebIfStale } from '../server/web/build-web.mjs';
 
 const forTests = process.argv.includes('--for-tests');
 const started = Date.now();
 try {
   installSystemPackages({ forTests });
   installNodeModules();
+  // The browser UI is served from server/web/dist; rebuilt only when its sources changed.
+  buildWebIfStale({ quiet: true });
   if (!process.env.DATABASE_URL) await startPostgres();
   if (!process.env.REDIS_URL) await startRedis();
   if (!process.env.RTPENGINE_NG) await startRtpengine();

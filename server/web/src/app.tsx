@@ -1,0 +1,98 @@
+import { createContext, useCallback, useContext, useEffect, useState } from 'react';
+import { ApiError, type Role, type Session, can, get, post, setCsrfToken, setUnauthenticatedHandler } from './api.tsx';
+import { CallDetailPage } from './pages/call-detail.tsx';
+import { CallsPage } from './pages/calls.tsx';
+import { NumbersPage } from './pages/numbers.tsx';
+import { ReportsPage } from './pages/reports.tsx';
+import { SettingsPage } from './pages/settings.tsx';
+import { SignInPage } from './pages/sign-in.tsx';
+import { SourcesPage } from './pages/sources.tsx';
+import { TagRulesPage } from './pages/tag-rules.tsx';
+import { Link, Loading, navigate, usePath } from './ui.tsx';
+
+interface AuthState { session: Session; signOut: () => Promise<void> }
+const AuthContext = createContext<AuthState | undefined>(undefined);
+
+export function useAuth(): AuthState {
+  const auth = useContext(AuthContext);
+  if (!auth) throw new Error('useAuth outside a signed-in page');
+  return auth;
+}
+export const useRole = (): Role => useAuth().session.principal.role;
+
+const NAV: { to: string; label: string; visible: (r: Role) => boolean }[] = [
+  { to: '/calls', label: 'Calls', visible: () => true },
+  { to: '/reports', label: 'Reports', visible: () => true },
+  { to: '/tag-rules', label: 'Tag rules', visible: () => true },
+  { to: '/numbers', label: 'Numbers & pools', visible: () => true },
+  { to: '/sources', label: 'Sources', visible: () => true },
+  { to: '/settings', label: 'Settings', visible: can.seeSettings },
+];
+
+export function App() {
+  const path = usePath();
+  const [session, setSession] = useState<Session | null | undefined>(undefined);
+
+  const refresh = useCallback(async () => {
+    try {
+      const s = await get<Session>('/v1/auth/session');
+      setCsrfToken(s.csrfToken);
+      setSession(s);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) setSession(null);
+      else setSession(null);
+    }
+  }, []);
+  useEffect(() => { void refresh(); }, [refresh]);
+  useEffect(() => setUnauthenticatedHandler(() => setSession(null)), []);
+
+  const signOut = useCallback(async () => {
+    await post('/v1/auth/sign-out').catch(() => undefined);
+    setCsrfToken(null);
+    setSession(null);
+    navigate('/sign-in');
+  }, []);
+
+  if (session === undefined) return <main className="centered"><Loading what="Checking your session" /></main>;
+  if (session === null || path.startsWith('/sign-in')) {
+    return <SignInPage signedIn={session !== null} onSignedIn={(s) => {
+      setCsrfToken(s.csrfToken);
+      setSession(s);
+      const next = new URLSearchParams(window.location.search).get('next');
+      navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/calls');
+    }} />;
+  }
+
+  const pathname = path.split('?')[0]!;
+  const role = session.principal.role;
+  let page;
+  const callMatch = /^\/calls\/([0-9a-f-]{36})$/.exec(pathname);
+  if (callMatch) page = <CallDetailPage id={callMatch[1]!} />;
+  else if (pathname === '/reports') page = <ReportsPage />;
+  else if (pathname === '/tag-rules') page = <TagRulesPage />;
+  else if (pathname === '/numbers') page = <NumbersPage />;
+  else if (pathname === '/sources') page = <SourcesPage />;
+  else if (pathname === '/settings' && can.seeSettings(role)) page = <SettingsPage />;
+  else page = <CallsPage />;
+
+  return (
+    <AuthContext.Provider value={{ session, signOut }}>
+      <a className="skip" href="#content">Skip to content</a>
+      <header className="topbar">
+        <Link to="/calls" className="brand">Call tracking</Link>
+        <nav aria-label="Main">
+          <ul>
+            {NAV.filter((n) => n.visible(role)).map((n) => (
+              <li key={n.to}><Link to={n.to} aria-current={pathname.startsWith(n.to) ? 'page' : undefined}>{n.label}</Link></li>
+            ))}
+          </ul>
+        </nav>
+        <div className="who">
+          <span title={session.principal.name}>{session.user?.name ?? session.principal.name} · <span className={`role role-${role}`}>{role}</span></span>
+          <button type="button" className="link" onClick={() => void signOut()}>Sign out</button>
+        </div>
+      </header>
+      <main id="content" tabIndex={-1}>{page}</main>
+    </AuthContext.Provider>
+  );
+}

@@ -1,0 +1,94 @@
+import { useState } from 'react';
+import { can, get, post } from '../api.tsx';
+import { useRole } from '../app.tsx';
+import { ErrorBox, Loading, PageHeader, Section, useAsync, useSubmit } from '../ui.tsx';
+
+interface TrackingNumber { id: string; number: string; trunkId: string; poolId: string | null; sourceId: string | null; dialplan: string | null }
+interface Pool { id: string; siteId: string; name: string; numbers: string[]; holdSeconds: number; exhaustionPolicy: string }
+type Usage = Record<string, unknown>;
+const n = (u: Usage, ...keys: string[]) => { for (const k of keys) if (typeof u[k] === 'number') return u[k] as number; return undefined; };
+
+function PoolUsage({ pool }: { pool: Pool }) {
+  const usage = useAsync(() => get<Usage>(`/v1/pools/${pool.id}/usage`), [pool.id]);
+  if (usage.error) return <ErrorBox error={usage.error} />;
+  if (!usage.data) return <Loading what="Usage" />;
+  const u = usage.data;
+  const leased = n(u, 'leased') ?? 0, size = n(u, 'size', 'total') ?? pool.numbers.length;
+  const exhausted = n(u, 'exhaustedEvents', 'exhaustionEvents', 'exhausted') ?? 0;
+  const advised = n(u, 'recommendedSize', 'advisedSize');
+  return (
+    <div className="usage">
+      <meter min={0} max={Math.max(1, size)} value={leased} aria-label={`${leased} of ${size} numbers leased`} />
+      <span>{leased}/{size} leased · {n(u, 'free') ?? size - leased} free</span>
+      <span className={exhausted > 0 ? 'warn' : ''}>{exhausted} exhaustion events</span>
+      {advised !== undefined && <span>advised size <strong>{advised}</strong>{advised > size ? ' — add numbers' : ''}</span>}
+    </div>
+  );
+}
+
+export function NumbersPage() {
+  const role = useRole();
+  const admin = can.manageNumbers(role);
+  const numbers = useAsync(() => get<{ items: TrackingNumber[] }>('/v1/numbers'), []);
+  const pools = useAsync(() => get<{ items: Pool[] }>('/v1/pools'), []);
+  const trunks = useAsync(() => (admin ? get<{ items: { id: string; name: string }[] }>('/v1/trunks') : Promise.resolve({ items: [] })), [admin]);
+  const sites = useAsync(() => get<{ items: { id: string; name: string }[] }>('/v1/sites'), []);
+  const [form, setForm] = useState({ number: '', trunkId: '' });
+  const [poolForm, setPoolForm] = useState({ name: '', siteId: '', numbers: '', holdSeconds: '1800' });
+  const submit = useSubmit();
+
+  return (
+    <>
+      <PageHeader title="Numbers & pools" />
+      {!admin && <p className="muted">Only administrators can add numbers or build pools.</p>}
+      <section className="card" aria-labelledby="numbers-h">
+        <h2 id="numbers-h">Tracking numbers</h2>
+        <Section state={numbers} isEmpty={(d) => d.items.length === 0} empty="No numbers yet.">
+          {(d) => (
+            <div className="table-wrap"><table><caption className="sr-only">Tracking numbers</caption>
+              <thead><tr><th scope="col">Number</th><th scope="col">Used by</th><th scope="col">Dialplan</th></tr></thead>
+              <tbody>{d.items.map((x) => <tr key={x.id}><td>{x.number}</td><td>{x.poolId ? `pool ${pools.data?.items.find((p) => p.id === x.poolId)?.name ?? ''}` : x.sourceId ? 'static source' : 'free'}</td><td>{x.dialplan ?? '—'}</td></tr>)}</tbody>
+            </table></div>
+          )}
+        </Section>
+        {admin && (
+          <form className="inline" aria-label="Add number" onSubmit={(e) => { e.preventDefault(); void submit.run(async () => { await post('/v1/numbers', form); setForm({ ...form, number: '' }); numbers.reload(); }); }}>
+            <label>Number (E.164)<input name="number" required placeholder="+74951234567" value={form.number} onChange={(e) => setForm({ ...form, number: e.target.value })} /></label>
+            <label>Trunk<select name="trunkId" required value={form.trunkId} onChange={(e) => setForm({ ...form, trunkId: e.target.value })}>
+              <option value="">Choose…</option>{trunks.data?.items.map((t) => <option key={t.id} value={t.id}>{t.name}</option>)}
+            </select></label>
+            <button type="submit" disabled={submit.busy}>Add number</button>
+          </form>
+        )}
+      </section>
+      <section className="card" aria-labelledby="pools-h">
+        <h2 id="pools-h">Dynamic pools</h2>
+        <Section state={pools} isEmpty={(d) => d.items.length === 0} empty="No pools yet.">
+          {(d) => (
+            <ul className="pools">{d.items.map((p) => (
+              <li key={p.id}><h3>{p.name}</h3><p className="muted">{p.numbers.length} numbers · hold {Math.round(p.holdSeconds / 60)} min · when exhausted: {p.exhaustionPolicy.replace('_', ' ')}</p><PoolUsage pool={p} /></li>
+            ))}</ul>
+          )}
+        </Section>
+        {admin && (
+          <form aria-label="New pool" onSubmit={(e) => {
+            e.preventDefault();
+            void submit.run(async () => {
+              await post('/v1/pools', { name: poolForm.name, siteId: poolForm.siteId, holdSeconds: Number(poolForm.holdSeconds), numbers: poolForm.numbers.split(/[\s,]+/).filter(Boolean) });
+              setPoolForm({ ...poolForm, name: '', numbers: '' });
+              pools.reload(); numbers.reload();
+            });
+          }}>
+            <h3>New pool</h3>
+            <label>Name<input required value={poolForm.name} onChange={(e) => setPoolForm({ ...poolForm, name: e.target.value })} /></label>
+            <label>Site<select required value={poolForm.siteId} onChange={(e) => setPoolForm({ ...poolForm, siteId: e.target.value })}><option value="">Choose…</option>{sites.data?.items.map((s) => <option key={s.id} value={s.id}>{s.name}</option>)}</select></label>
+            <label>Hold after last keep-alive (s)<input type="number" min={0} value={poolForm.holdSeconds} onChange={(e) => setPoolForm({ ...poolForm, holdSeconds: e.target.value })} /></label>
+            <label>Numbers (comma or space separated)<textarea rows={2} value={poolForm.numbers} onChange={(e) => setPoolForm({ ...poolForm, numbers: e.target.value })} /></label>
+            <button type="submit" disabled={submit.busy}>Create pool</button>
+          </form>
+        )}
+      </section>
+      <ErrorBox error={submit.error} />
+    </>
+  );
+}
