@@ -1,91 +1,173 @@
-import type { CallControl, ForwardOutcome } from './call-control.js';
-import type { Dialplan, Step } from './dialplan.schemas.js';
+import type { Logger } from '../logger.js';
+import { isOpen } from './business-hours.js';
+import type { CallControl, ForwardOutcome, ForwardRequest } from './call-control.js';
+import { renderTemplate } from './dialplan-template.js';
+import type { Dialplan, Forward, Menu, Step } from './dialplan.schemas.js';
 
-/** Renders {{name}} placeholders from the call's variables; unknown names render empty. No code runs. */
-export function renderTemplate(template: string, vars: Readonly<Record<string, string>>): string {
-  // Own properties only: "{{constructor}}" must not reach Object.prototype.
-  return template.replace(/\{\{\s*([A-Za-z0-9_.]+)\s*\}\}/g, (_, key: string) => (Object.hasOwn(vars, key) ? vars[key] ?? '' : ''));
+export { isOpen } from './business-hours.js';
+export { renderTemplate } from './dialplan-template.js';
+
+/** Where round-robin forwards start; `next` returns the index of the first target for this call. */
+export interface Rotation {
+  next(key: string, size: number): number;
 }
 
-const DAY_INDEX = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
-
-/** Is `at` inside any opening window, read on the wall clock of `timezone`? */
-export function isOpen(at: Date, timezone: string, open: Array<{ days: string[]; from: string; to: string }>): boolean {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone: timezone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(at);
-  const weekday = parts.find((p) => p.type === 'weekday')?.value.toLowerCase().slice(0, 3) ?? '';
-  const clock = `${parts.find((p) => p.type === 'hour')?.value}:${parts.find((p) => p.type === 'minute')?.value}`;
-  if (!DAY_INDEX.includes(weekday as (typeof DAY_INDEX)[number])) return false;
-  return open.some((w) => w.days.includes(weekday) && clock >= w.from && clock < w.to);
+/**
+ * Counters in this process's memory: each node rotates on its own and restarts from the first
+ * target after a restart. Good enough to spread calls; not a fair share across a cluster.
+ */
+export function createMemoryRotation(): Rotation {
+  const counters = new Map<string, number>();
+  return {
+    next(key, size) {
+      const n = counters.get(key) ?? 0;
+      counters.set(key, (n + 1) % 1_000_000);
+      return n % size;
+    },
+  };
 }
 
-const rotations = new Map<string, number>();
+const sharedRotation = createMemoryRotation();
 
-/** Round-robin start per plan step; in memory, so each node rotates on its own. */
-function rotate(targets: string[], key: string): string[] {
-  const n = rotations.get(key) ?? 0;
-  rotations.set(key, n + 1);
-  const start = n % targets.length;
-  return [...targets.slice(start), ...targets.slice(0, start)];
+export interface RunOptions {
+  /** Defaults to one in-memory rotation shared by every call of this process. */
+  rotation?: Rotation;
+  logger?: Pick<Logger, 'warn' | 'info'>;
 }
 
-type Result = 'answered' | 'continue' | 'stopped';
+export type DialplanResult = 'answered' | 'ended';
+type StepsResult = 'answered' | 'stopped' | 'continue';
 
-async function runSteps(steps: Step[], control: CallControl, path: string): Promise<Result> {
+interface Run {
+  plan: Dialplan;
+  control: CallControl;
+  rotation: Rotation;
+  logger: Pick<Logger, 'warn' | 'info'> | undefined;
+  /** The last unanswered forward decides the caller's final status when the plan runs out. */
+  lastForward: ForwardOutcome['outcome'] | undefined;
+}
+
+/**
+ * Runs a plan on a call, step by step, and stops as soon as the call has ended.
+ * Resolves 'answered' once an agent is bridged, 'ended' when the plan (or a hang-up) ended the call.
+ * When the steps run out with nobody answering, the caller gets 486 if the last forward was busy
+ * and 480 otherwise.
+ *
+ * Failures of the media side are not fatal: a prompt that cannot be played is skipped, a digit that
+ * cannot be read counts as silence, a forward that throws counts as failed. Errors from
+ * recordVoicemail/hangup propagate (the caller of runDialplan ends the call).
+ *
+ * @example
+ *   const result = await runDialplan(registry.get('sales')!, session, { logger: session.log });
+ */
+export async function runDialplan(plan: Dialplan, control: CallControl, opts: RunOptions = {}): Promise<DialplanResult> {
+  const run: Run = { plan, control, rotation: opts.rotation ?? sharedRotation, logger: opts.logger, lastForward: undefined };
+  const result = await runSteps(run, plan.steps, 'steps');
+  if (result === 'answered') return 'answered';
+  if (!control.ended) await control.hangup(finalStatus(run));
+  return 'ended';
+}
+
+function finalStatus(run: Run): number {
+  return run.lastForward === 'busy' ? 486 : 480;
+}
+
+async function runSteps(run: Run, steps: readonly Step[], path: string): Promise<StepsResult> {
   for (const [i, step] of steps.entries()) {
-    if (control.ended) return 'stopped';
-    const here = `${path}.${i}`;
-    if ('announce' in step) {
-      await control.playToCaller(step.announce.file);
-    } else if ('forward' in step) {
-      const f = step.forward;
-      const targets = f.strategy === 'round-robin' ? rotate(f.targets, here) : f.targets;
-      const whisper = f.whisper === undefined ? undefined : typeof f.whisper === 'string' ? { text: renderTemplate(f.whisper, control.vars) } : f.whisper;
-      const outcome: ForwardOutcome = await control.forward({
-        targets, strategy: f.strategy === 'round-robin' ? 'sequential' : f.strategy, ringSeconds: f.ringSeconds, rotationKey: here,
-        ...(whisper && (!('text' in whisper) || whisper.text) ? { whisper } : {}),
-      });
-      if (outcome.outcome === 'answered') return 'answered';
-      if (outcome.outcome === 'caller-gone') return 'stopped';
-    } else if ('menu' in step) {
-      const m = step.menu;
-      let branch: Step[] | undefined;
-      for (let attempt = 0; attempt <= m.retries && !control.ended; attempt++) {
-        await control.playToCaller(m.prompt);
-        const digit = await control.collectDigit(m.timeoutSeconds * 1000);
-        if (digit === null) continue;
-        control.noteDigit(digit);
-        branch = m.options[digit] ?? m.default;
-        break;
-      }
-      branch ??= m.default;
-      if (branch) {
-        const r = await runSteps(branch, control, `${here}.menu`);
-        if (r !== 'continue') return r;
-      }
-    } else if ('hours' in step) {
-      if (!isOpen(control.now(), step.hours.timezone, step.hours.open)) {
-        const r = await runSteps(step.hours.closed, control, `${here}.closed`);
-        if (r !== 'continue') return r;
-      }
-    } else if ('voicemail' in step) {
-      await control.recordVoicemail(step.voicemail.maxSeconds, step.voicemail.greeting);
-      return 'stopped';
-    } else if ('hangup' in step) {
-      await control.hangup(step.hangup.status);
-      return 'stopped';
-    }
+    if (run.control.ended) return 'stopped';
+    const result = await runStep(run, step, `${path}[${i}]`);
+    if (result !== 'continue') return result;
+  }
+  return run.control.ended ? 'stopped' : 'continue';
+}
+
+async function runStep(run: Run, step: Step, here: string): Promise<StepsResult> {
+  const { control } = run;
+  if ('announce' in step) {
+    await play(run, step.announce.file, here);
+    return 'continue';
+  }
+  if ('forward' in step) return forward(run, step.forward, here);
+  if ('menu' in step) return menu(run, step.menu, here);
+  if ('hours' in step) {
+    if (isOpen(control.now(), step.hours.timezone, step.hours.open)) return 'continue';
+    // Closed: the closed branch replaces the rest of the plan (the rest is the open-hours flow).
+    const r = await runSteps(run, step.hours.closed, `${here}.hours.closed`);
+    if (r !== 'continue') return r;
+    if (!control.ended) await control.hangup(finalStatus(run));
+    return 'stopped';
+  }
+  if ('voicemail' in step) {
+    await control.recordVoicemail(step.voicemail.maxSeconds, step.voicemail.greeting);
+    return 'stopped';
+  }
+  if ('hangup' in step) {
+    await control.hangup(step.hangup.status ?? finalStatus(run));
+    return 'stopped';
   }
   return 'continue';
 }
 
-/**
- * Runs a plan on a call. Resolves when the call is bridged to an agent or the plan has ended the
- * call; when the steps run out with nobody answering the caller gets 480.
- */
-export async function runDialplan(plan: Dialplan, control: CallControl): Promise<'answered' | 'ended'> {
-  const result = await runSteps(plan.steps, control, 'steps');
-  if (result === 'answered') return 'answered';
-  // No status: the call maps its last forward outcome (busy → 486, no answer → 480, …).
-  if (!control.ended) await control.hangup();
-  return 'ended';
+async function play(run: Run, file: string, here: string): Promise<void> {
+  try {
+    await run.control.playToCaller(file);
+  } catch (err) {
+    run.logger?.warn({ err, file, step: here, type: 'dialplan_prompt_failed' }, 'prompt failed; continuing');
+  }
+}
+
+async function forward(run: Run, f: Forward, here: string): Promise<StepsResult> {
+  const { control } = run;
+  const rotationKey = `${run.plan.name}:${here}`;
+  let targets = f.targets;
+  if (f.strategy === 'round-robin' && targets.length > 1) {
+    const start = run.rotation.next(rotationKey, targets.length);
+    targets = [...targets.slice(start), ...targets.slice(0, start)];
+  }
+  let whisper: ForwardRequest['whisper'];
+  if (typeof f.whisper === 'string') {
+    const text = renderTemplate(f.whisper, control.vars).trim();
+    if (text) whisper = { text };
+  } else if (f.whisper) {
+    whisper = { file: f.whisper.file };
+  }
+  // Round-robin targets arrive already rotated: the control rings them one by one in this order.
+  const request: ForwardRequest = { targets, strategy: f.strategy, ringSeconds: f.ringSeconds, rotationKey, ...(whisper ? { whisper } : {}) };
+  let outcome: ForwardOutcome;
+  try {
+    outcome = await control.forward(request);
+  } catch (err) {
+    run.logger?.warn({ err, step: here, type: 'dialplan_forward_failed' }, 'forward failed; falling through');
+    outcome = { outcome: 'failed' };
+  }
+  if (outcome.outcome === 'answered') return 'answered';
+  if (outcome.outcome === 'caller-gone' || control.ended) return 'stopped';
+  run.lastForward = outcome.outcome;
+  return 'continue';
+}
+
+async function menu(run: Run, m: Menu, here: string): Promise<StepsResult> {
+  const { control } = run;
+  let branch: { steps: readonly Step[] | undefined; path: string } | undefined;
+  for (let attempt = 0; attempt <= m.retries; attempt++) {
+    await play(run, m.prompt, here);
+    if (control.ended) return 'stopped';
+    let digit: string | null;
+    try {
+      digit = await control.collectDigit(m.timeoutSeconds * 1000);
+    } catch (err) {
+      run.logger?.warn({ err, step: here, type: 'dialplan_digit_failed' }, 'digit collection failed; treated as silence');
+      digit = null;
+    }
+    if (control.ended) return 'stopped';
+    if (digit === null) continue;
+    control.noteDigit(digit);
+    branch = Object.hasOwn(m.options, digit)
+      ? { steps: m.options[digit], path: `${here}.menu.options[${JSON.stringify(digit)}]` }
+      : { steps: m.default, path: `${here}.menu.default` };
+    break;
+  }
+  branch ??= { steps: m.default, path: `${here}.menu.default` };
+  if (!branch.steps) return 'continue';
+  return runSteps(run, branch.steps, branch.path);
 }

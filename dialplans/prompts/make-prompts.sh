@@ -1,0 +1,27 @@
+#!/bin/sh
+# Regenerates the demo prompts (8 kHz mono 16-bit PCM WAV, what rtpengine plays without
+# transcoding to G.711) with espeak-ng and sox. Usage: make-prompts.sh [name.wav ...] (default: all).
+# Keep each file under 50 KB: fast speech, silence trimmed at both ends.
+set -eu
+cd "$(dirname "$0")"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+speak() { # file text
+  espeak-ng -v en-us -s 190 -g 0 -w "$tmp/raw.wav" "$2"
+  sox "$tmp/raw.wav" -r 8000 -c 1 -b 16 "$1" silence 1 0.05 0.5% reverse silence 1 0.05 0.5% reverse norm -3
+}
+
+make() {
+  case "$1" in
+    recording-notice.wav) speak "$1" "This call may be recorded for quality purposes." ;;
+    ivr-menu.wav) speak "$1" "For sales, press 1. For support, press 2." ;;
+    closed.wav) speak "$1" "We are closed now. Please leave a message after the tone." ;;
+    beep.wav) sox -n -r 8000 -c 1 -b 16 "$1" synth 0.4 sine 1000 vol 0.5 ;;
+    *) echo "unknown prompt $1" >&2; exit 2 ;;
+  esac
+  echo "$1: $(wc -c < "$1") bytes"
+}
+
+if [ $# -eq 0 ]; then set -- recording-notice.wav ivr-menu.wav closed.wav beep.wav; fi
+for f in "$@"; do make "$f"; done
