@@ -1,0 +1,186 @@
+/**
+ * rtpengine's real recording, end to end without SIP: two fake endpoints on 127.0.0.2/127.0.0.3
+ * exchange G.711 through rtpengine (caller 1 kHz, agent 440 Hz, some packets reordered or lost),
+ * then the pcap is located, converted, checked with Goertzel and linked to a call row.
+ */
+import { execFile } from 'node:child_process';
+import crypto from 'node:crypto';
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readUdpPackets } from '../../server/recordings/pcap-reader.js';
+import { convertRecording } from '../../server/recordings/recording-converter.js';
+import { createRecordingService } from '../../server/recordings/recordings.service.js';
+import { locateRtpengineRecording, type RtpengineRecordingFiles } from '../../server/recordings/rtpengine-files.js';
+import { dominantToneWindows, toneSeconds } from '../helpers/goertzel.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { readWav } from '../helpers/wav.js';
+import { linearToUlaw, rtpPacket, tone } from './synthetic.js';
+
+const PACKETS = 150; // 3 s of 20 ms packets per side
+const AGENT_DELAY_PACKETS = 10; // the agent starts talking 200 ms after the caller
+const CALLER_DROPS = new Set([13, 53, 93]);
+const AGENT_DROPS = new Set([20, 80]);
+const SWAPPED = (i: number) => i % 25 === 7; // packet i is sent after packet i+1
+
+const sdp = (ip: string, port: number) =>
+  `v=0\r\no=- 1 1 IN IP4 ${ip}\r\ns=-\r\nc=IN IP4 ${ip}\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n`;
+const mediaPort = (s: unknown) => Number(/m=audio (\d+)/.exec(String(s))?.[1]);
+const bind = (ip: string) => new Promise<dgram.Socket>((resolve, reject) => {
+  const s = dgram.createSocket('udp4');
+  s.once('error', reject);
+  s.bind(0, ip, () => resolve(s));
+});
+
+let h: Harness;
+const callId = crypto.randomUUID();
+const metadata = `callid:${callId};test=recording`;
+let callerAddress: { ip: string; port: number };
+let rtpenginePortForCaller: number;
+let files: RtpengineRecordingFiles | undefined;
+let pcapWhileRunning = false;
+let metadataWhileRunning = true;
+const outputDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rec-it-'));
+
+beforeAll(async () => {
+  h = await createHarness();
+  const caller = await bind('127.0.0.2');
+  const agent = await bind('127.0.0.3');
+  callerAddress = { ip: '127.0.0.2', port: caller.address().port };
+  try {
+    const offer = await h.rtpengine.command('offer', {
+      'call-id': callId, 'from-tag': 'caller-tag', sdp: sdp('127.0.0.2', callerAddress.port), 'record call': 'yes', metadata,
+      replace: ['origin', 'session-connection'], ICE: 'remove',
+    });
+    expect(offer.result).toBe('ok');
+    const answer = await h.rtpengine.command('answer', {
+      'call-id': callId, 'from-tag': 'caller-tag', 'to-tag': 'agent-tag', sdp: sdp('127.0.0.3', agent.address().port),
+      replace: ['origin', 'session-connection'], ICE: 'remove',
+    });
+    expect(answer.result).toBe('ok');
+    rtpenginePortForCaller = mediaPort(answer.sdp); // the caller sends to what rtpengine answered
+    const rtpenginePortForAgent = mediaPort(offer.sdp);
+
+    const packet = (freq: number, ssrc: number, i: number) => rtpPacket({
+      seq: 40_000 + i, timestamp: 1_000_000 + i * 160, ssrc, pt: 0,
+      payload: Buffer.from(Array.from(tone(freq, i * 160, 160), linearToUlaw)),
+    });
+    const send = (sock: dgram.Socket, port: number, b: Buffer) => new Promise<void>((r) => sock.send(b, port, '127.0.0.1', () => r()));
+    const start = Date.now();
+    for (let tick = 0; tick < PACKETS + AGENT_DELAY_PACKETS; tick++) {
+      const wait = start + tick * 20 - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      for (const [sock, port, freq, ssrc, i, drops] of [
+        [caller, rtpenginePortForCaller, 1000, 0xc0ffee, tick, CALLER_DROPS],
+        [agent, rtpenginePortForAgent, 440, 0xa9e47, tick - AGENT_DELAY_PACKETS, AGENT_DROPS],
+      ] as const) {
+        if (i < 0 || i >= PACKETS || SWAPPED(i)) continue;
+        if (!drops.has(i)) await send(sock, port, packet(freq, ssrc, i));
+        if (i > 0 && SWAPPED(i - 1) && !drops.has(i - 1)) await send(sock, port, packet(freq, ssrc, i - 1));
+      }
+    }
+    const pcaps = fs.readdirSync(path.join(h.config.rtpengine.recordingDir, 'pcaps'));
+    pcapWhileRunning = pcaps.some((n) => n.startsWith(`${callId}-`));
+    metadataWhileRunning = fs.readdirSync(path.join(h.config.rtpengine.recordingDir, 'metadata')).some((n) => n.includes(callId));
+  } finally {
+    await h.rtpengine.command('delete', { 'call-id': callId, 'from-tag': 'caller-tag' }).catch(() => undefined);
+    caller.close();
+    agent.close();
+  }
+  files = await locateRtpengineRecording({ dir: h.config.rtpengine.recordingDir, callId, waitMs: 5000 });
+}, 30_000);
+
+afterAll(async () => {
+  if (files) for (const f of [files.pcapPath, files.metadataPath]) if (f) fs.rmSync(f, { force: true });
+  fs.rmSync(outputDir, { recursive: true, force: true });
+  await h?.close();
+});
+
+describe('rtpengine pcap recording', () => {
+  it('writes the pcap while the call runs and the metadata (with our string) when it ends', () => {
+    expect(pcapWhileRunning).toBe(true);
+    expect(metadataWhileRunning).toBe(false);
+    expect(files?.pcapPath).toMatch(new RegExp(`/pcaps/${callId}-[0-9a-f]{16}\\.pcap$`));
+    expect(files?.metadataPath).toMatch(new RegExp(`/metadata/rtpengine-meta-${callId}-[0-9a-f]{16}\\.txt$`));
+    expect(files?.metadata?.userMetadata).toBe(metadata);
+    expect(files?.metadata?.pcapPath).toBe(files?.pcapPath);
+    expect(files?.metadata?.sdps.map((s) => s.mode)).toEqual(['offer', 'answer']);
+    expect(files?.metadata?.callerSidePort).toBe(rtpenginePortForCaller);
+  });
+
+  it('is a little-endian DLT_RAW pcap of what rtpengine received, from the real source addresses', () => {
+    const file = fs.readFileSync(files!.pcapPath);
+    expect(file.readUInt32LE(0)).toBe(0xa1b2c3d4);
+    expect(file.readUInt32LE(20)).toBe(101);
+    const udp = readUdpPackets(file);
+    const fromCaller = udp.filter((u) => u.srcIp === '127.0.0.2' && u.srcPort === callerAddress.port);
+    expect(fromCaller.length).toBe(PACKETS - CALLER_DROPS.size);
+    expect(new Set(fromCaller.map((u) => u.dstPort))).toEqual(new Set([rtpenginePortForCaller]));
+    expect(udp.filter((u) => u.srcIp === '127.0.0.3').length).toBe(PACKETS - AGENT_DROPS.size);
+  });
+
+  it('converts to a stereo WAV: caller (1 kHz) left, agent (440 Hz) right, for the time they spoke', async () => {
+    const result = await convertRecording({ pcapPath: files!.pcapPath, outputDir, baseName: 'by-address', callerAddress });
+    expect(result).toMatchObject({ channels: 2, callerMatchedBy: 'address', wavPath: path.join(outputDir, 'by-address.wav') });
+    expect(result.durationSeconds).toBeGreaterThan(3.1);
+    expect(result.durationSeconds).toBeLessThan(3.5);
+    const wav = readWav(result.wavPath);
+    expect(wav.sampleRate).toBe(8000);
+    expect(wav.channels).toHaveLength(2);
+    const [left, right] = wav.channels as [Int16Array, Int16Array];
+    const freqs = [1000, 440];
+    // 3 s each; a lost 20 ms packet spoils at most one 100 ms window.
+    expect(toneSeconds(left, 8000, 1000, freqs)).toBeGreaterThanOrEqual(3.0 - 0.1 * CALLER_DROPS.size - 0.1);
+    expect(toneSeconds(right, 8000, 440, freqs)).toBeGreaterThanOrEqual(3.0 - 0.1 * AGENT_DROPS.size - 0.1);
+    expect(toneSeconds(left, 8000, 440, freqs)).toBe(0);
+    expect(toneSeconds(right, 8000, 1000, freqs)).toBe(0);
+    // Both channels on one clock: the agent starts 200 ms (1600 samples) after the caller.
+    const agentOnset = right.findIndex((s) => s !== 0);
+    expect(agentOnset).toBeGreaterThan(1600 - 160);
+    expect(agentOnset).toBeLessThan(1600 + 240);
+    expect(left.findIndex((s) => s !== 0)).toBeLessThan(10);
+    expect(dominantToneWindows(left, 8000, freqs)[0]).toBe(1000);
+    expect(dominantToneWindows(right, 8000, freqs)[0]).toBe(null);
+  });
+
+  it('writes an MP3 that keeps both channels', async () => {
+    const result = await convertRecording({ pcapPath: files!.pcapPath, outputDir, baseName: 'by-port', callerSidePort: files!.metadata!.callerSidePort });
+    expect(result.callerMatchedBy).toBe('port');
+    const { stdout } = await promisify(execFile)('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name,channels,sample_rate', '-of', 'json', result.compressedPath]);
+    expect(JSON.parse(stdout).streams[0]).toMatchObject({ codec_name: 'mp3', channels: 2 });
+    const [left] = readWav(result.wavPath).channels as [Int16Array];
+    expect(toneSeconds(left, 8000, 1000, [1000, 440])).toBeGreaterThan(2.5);
+    expect(fs.existsSync(files!.pcapPath)).toBe(true); // only the service removes it, after linking
+  });
+
+  it('without hints takes the first stream seen as the caller (here the caller spoke first)', async () => {
+    const result = await convertRecording({ pcapPath: files!.pcapPath, outputDir, baseName: 'first-seen' });
+    expect(result.callerMatchedBy).toBe('first-seen');
+    const [left, right] = readWav(result.wavPath).channels as [Int16Array, Int16Array];
+    expect(toneSeconds(left, 8000, 1000, [1000, 440])).toBeGreaterThan(2.5);
+    expect(toneSeconds(right, 8000, 440, [1000, 440])).toBeGreaterThan(2.5);
+  });
+
+  it('the service links the recording to the call, stores it by date and removes rtpengine\'s files', async () => {
+    const startedAt = '2026-11-22T10:00:00.000Z';
+    await h.db.query(
+      `INSERT INTO calls (id, account_id, sip_call_id, tracking_number, caller, started_at, recording_status)
+       VALUES ($1, '00000000-0000-0000-0000-000000000001', $2, '+74950000001', '+74951112233', $3, 'pending')`,
+      [callId, `sip-${callId}`, startedAt]);
+    const service = createRecordingService({ db: h.db, rtpengineDir: h.config.rtpengine.recordingDir, recordingsDir: outputDir, logger: h.logger, metadataWaitMs: 300 });
+    expect(await service.process({ id: callId, accountId: '00000000-0000-0000-0000-000000000001', startedAt, callerAddress })).toBe('ready');
+    const row = (await h.db.query('SELECT recording_status, recording_path, recording_mp3_path, recording_duration_seconds, recording_channels FROM calls WHERE id = $1', [callId])).rows[0];
+    expect(row).toMatchObject({
+      recording_status: 'ready', recording_channels: 2,
+      recording_path: path.join(outputDir, '2026', '11', '22', `${callId}.wav`), recording_mp3_path: path.join(outputDir, '2026', '11', '22', `${callId}.mp3`),
+    });
+    expect(Number(row.recording_duration_seconds)).toBeGreaterThan(3);
+    expect(fs.existsSync(files!.pcapPath)).toBe(false);
+    expect(fs.existsSync(files!.metadataPath!)).toBe(false);
+    // Nothing left to convert: a second run reports it instead of failing silently.
+    expect(await service.process({ id: callId, accountId: '00000000-0000-0000-0000-000000000001', startedAt })).toBe('missing');
+  });
+});
