@@ -49,9 +49,19 @@ export function createRoutingCache(db: Db, logger: Logger, refreshMs = 10_000): 
 
   const timer = setInterval(() => void cacheRefresh(), refreshMs);
   timer.unref();
+  // A refresh asked for while one is in flight must not reuse it: that load may have read the
+  // tables before the caller's change committed. Such requests share one follow-up load instead.
+  let queued: Promise<boolean> | undefined;
   function cacheRefresh(): Promise<boolean> {
-    inFlight ??= load().finally(() => { inFlight = undefined; });
-    return inFlight;
+    if (!inFlight) {
+      inFlight = load().finally(() => { inFlight = undefined; });
+      return inFlight;
+    }
+    queued ??= inFlight.then(() => {
+      queued = undefined;
+      return cacheRefresh();
+    });
+    return queued;
   }
 
   return {
