@@ -2,7 +2,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from "fastify";
 import {
-  jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider,
+  jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
 import { apiKeyRoutes } from './auth/api-keys.routes.js';
 import type { ApiKeyService } from './auth/api-keys.service.js';
@@ -62,6 +62,8 @@ export async function buildHttpApp(deps: AppDeps): Promise<FastifyInstance> {
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
+    // Puts schemas registered with .meta({ id }) (e.g. the recursive DialplanStep) under components, so $refs resolve.
+    transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
 
@@ -86,7 +88,7 @@ export async function buildHttpApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(poolRoutes(provisioning));
   await app.register(sourceRoutes(provisioning));
   await app.register(callRoutes({ db: deps.db, events: deps.callEvents }));
-  await app.register(recordingRoutes({ db: deps.db, secret: deps.config.secretKey, authenticate: (key) => deps.apiKeys.authenticate(key) }));
+  await app.register(recordingRoutes({ db: deps.db, secret: deps.config.secretKey, credentials: [apiKeyResolver, ...(deps.extraCredentials ?? [])] }));
   for (const plugin of deps.plugins ?? []) await app.register(plugin);
   return app;
 }

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Principal } from '../auth/auth.schemas.js';
 import type { Db } from '../db/pool.js';
 import { AppError, ERRORS, ErrorCode } from '../errors.js';
-import { ANY_ROLE, bearerToken, principalOf } from '../http/auth.js';
+import { ANY_ROLE, bearerToken, type CredentialResolver, principalOf } from '../http/auth.js';
 import { ErrorBody, IdParams } from '../shared/schemas.js';
 import { createLocalRecordingStorage, type RecordingStorage } from './recording-storage.js';
 import { findRecording } from './recordings.repository.js';
@@ -28,20 +28,21 @@ function validToken(secret: string, q: { account?: string | undefined; expires?:
 const RecordingQuery = z.object({
   format: z.enum(['mp3', 'wav']).default('mp3'),
   expires: z.coerce.number().int().positive().optional(),
-  account: z.uuid().optional(),
+  account: z.guid().optional(), // guid: the default account's id is not an RFC 4122 UUID
   token: z.string().max(100).optional(),
 });
 
 /**
  * Recording playback. `GET /v1/calls/:id/recording` is declared public and authenticates itself:
- * a Bearer key (any role) or a signed link from `/recording-url`, because an <audio> element cannot
- * send headers. The token is checked here rather than by a global CredentialResolver on purpose:
+ * the app's credentials (Bearer key, any role) or a signed link from `/recording-url`, because an <audio> element cannot
+ * send headers (a web session cookie is accepted too). The token is checked here rather than by a global CredentialResolver on purpose:
  * a leaked link must open this one file, not act as a credential for the rest of /v1.
  */
-export function recordingRoutes({ db, secret, authenticate, storage = createLocalRecordingStorage('.') }: {
+export function recordingRoutes({ db, secret, credentials, storage = createLocalRecordingStorage('.') }: {
   db: Db; secret: string;
-  /** Resolves a bearer key (the route is public so that signed links work without one). */
-  authenticate: (key: string) => Promise<Pick<Principal, 'accountId' | 'role'> | undefined>;
+  /** The app's credential resolvers (API key, web session), tried before a signed link. */
+  credentials: CredentialResolver[];
+  /** Stored paths are absolute, so the default local storage needs no root. */
   storage?: RecordingStorage;
 }): FastifyPluginAsyncZod {
   return async (app) => {
@@ -72,13 +73,11 @@ export function recordingRoutes({ db, secret, authenticate, storage = createLoca
     }, async (request, reply) => {
       const { id } = request.params;
       const q = request.query;
-      let accountId: string | undefined;
-      const key = bearerToken(request);
-      if (key) {
-        const principal = await authenticate(key);
-        if (principal && !ANY_ROLE.includes(principal.role)) throw ERRORS.forbidden(ANY_ROLE);
-        accountId = principal?.accountId;
-      } else accountId = validToken(secret, q, id);
+      let principal: Principal | undefined;
+      for (const resolve of credentials) if (!principal) principal = await resolve(request);
+      if (principal && !ANY_ROLE.includes(principal.role)) throw ERRORS.forbidden(ANY_ROLE);
+      // A wrong bearer key is an error even with a valid link: credentials are never silently ignored.
+      const accountId = principal?.accountId ?? (bearerToken(request) ? undefined : validToken(secret, q, id));
       if (!accountId) throw ERRORS.unauthenticated();
       const rec = await findRecording(db, accountId, id);
       if (!rec) throw ERRORS.notFound('call', id);
