@@ -64,8 +64,6 @@ export async function buildHttpApp(deps: AppDeps): Promise<FastifyInstance> {
     transform: jsonSchemaTransform,
     // Puts schemas registered with .meta({ id }) (e.g. the recursive DialplanStep) under components, so $refs resolve.
     transformObject: jsonSchemaTransformObject,
-    // Puts schemas registered with .meta({ id }) (e.g. the recursive DialplanStep) under components, so $refs resolve.
-    transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
 
