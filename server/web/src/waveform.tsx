@@ -36,6 +36,7 @@ export function WaveformPlayer({ src, fallbackSrc, durationSeconds, onFirstPlay 
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const [wave, setWave] = useState<Float32Array[] | undefined>();
   const [waveState, setWaveState] = useState<'loading' | 'ready' | 'failed'>('loading');
+  const [waveError, setWaveError] = useState('');
   const [current, setCurrent] = useState(0);
   const [duration, setDuration] = useState(durationSeconds);
   const [audioSrc, setAudioSrc] = useState(src);
@@ -46,13 +47,13 @@ export function WaveformPlayer({ src, fallbackSrc, durationSeconds, onFirstPlay 
     setWaveState('loading');
     (async () => {
       const res = await fetch(src, { credentials: 'same-origin' });
-      if (!res.ok) throw new Error(`recording ${res.status}`);
+      if (!res.ok) throw new Error(`recording ${res.status} ${(await res.text()).slice(0, 200)}`);
       const bytes = await res.arrayBuffer();
       // An OfflineAudioContext decodes without a user gesture and without touching the speakers.
       const ctx = new OfflineAudioContext(2, 1, 8000);
       const buffer = await ctx.decodeAudioData(bytes);
       if (live) { setWave(peaks(buffer)); setDuration((d) => d || buffer.duration); setWaveState('ready'); }
-    })().catch(() => { if (live) setWaveState('failed'); });
+    })().catch((err: unknown) => { if (live) { setWaveError(err instanceof Error ? err.message : String(err)); setWaveState('failed'); } });
     return () => { live = false; };
   }, [src]);
 
@@ -120,7 +121,7 @@ export function WaveformPlayer({ src, fallbackSrc, durationSeconds, onFirstPlay 
           }}
         />
         {waveState === 'loading' && <p className="wave-note" role="status">Drawing waveform…</p>}
-        {waveState === 'failed' && <p className="wave-note">Waveform unavailable (the audio still plays).</p>}
+        {waveState === 'failed' && <p className="wave-note">Waveform unavailable ({waveError}); the audio still plays.</p>}
       </div>
       <p className="legend"><span className="swatch caller" aria-hidden="true" /> caller (left) <span className="swatch agent" aria-hidden="true" /> agent (right)</p>
     </div>
