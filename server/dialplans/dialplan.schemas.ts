@@ -135,7 +135,7 @@ export const Step: z.ZodType<Step> = z.strictObject(
   const kinds = STEP_KINDS.filter((k) => step[k] !== undefined);
   if (kinds.length === 0) ctx.addIssue({ code: 'custom', message: `a step needs one action: ${STEP_KINDS.join(', ')}` });
   if (kinds.length > 1) ctx.addIssue({ code: 'custom', message: `a step has exactly one action, found ${kinds.join(' and ')} (make them separate list items)` });
-}) as unknown as z.ZodType<Step>;
+}).meta({ id: 'DialplanStep', description: 'One action: exactly one of announce, forward, menu, hours, voicemail, hangup' }) as unknown as z.ZodType<Step>;
 
 const PLAN_KEYS = ['name', 'description', 'record', 'steps'] as const;
 export const Dialplan = z.strictObject({
