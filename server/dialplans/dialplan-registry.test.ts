@@ -87,6 +87,16 @@ describe(createDialplanRegistry.name, () => {
     expect(registry.has('broken')).toBe(true);
   });
 
+  it('clears a read error when the file comes back with its old content', () => {
+    const { registry, write, statusOf } = setup({ 'sales.yaml': GOOD });
+    write('sales.yaml', `# ${'x'.repeat(300 * 1024)}\n${GOOD}`);
+    registry.reload();
+    expect(statusOf('sales.yaml')).toMatchObject({ active: true, lastError: 'file larger than 262144 bytes' });
+    write('sales.yaml', GOOD);
+    registry.reload();
+    expect(statusOf('sales.yaml')).toMatchObject({ active: true, lastError: null });
+  });
+
   it('refuses a plan whose name differs from its file, and a second file for one name', () => {
     const { registry, statusOf } = setup({ 'sales.yaml': `name: support\n${GOOD}`, 'ivr.yaml': GOOD, 'ivr.yml': GOOD_TWO_STEPS });
     expect(registry.has('sales')).toBe(false);

@@ -157,6 +157,7 @@ export function createDialplanRegistry(dir: string, logger: Logger, options: Dia
       const content = readCandidate(file);
       if (typeof content !== 'string') {
         if (entry.lastError !== content.error) fail(entry, content.error);
+        entry.content = undefined; // re-validate once it is readable again, even if unchanged
         continue;
       }
       if (content !== entry.content) load(entry, content);
