@@ -23,7 +23,7 @@ export interface RtpengineMetadata {
   sdps: Array<{ mode: string; mediaPort?: number | undefined }>;
   /** The `metadata` string passed in the ng `offer`. */
   userMetadata: string;
-  /** rtpengine's port the offerer (the caller) sends to: the m= port of the last answer SDP. */
+  /** rtpengine's port the first offerer (the caller) sends to: the m= port of the first answer SDP. */
   callerSidePort?: number | undefined;
 }
 
@@ -36,8 +36,10 @@ export function parseRtpengineMetadata(text: string): RtpengineMetadata {
   });
   const endAt = text.lastIndexOf('call end time:');
   const userMetadata = endAt < 0 ? '' : text.slice(text.indexOf('\n', endAt) + 1).trim();
-  const answers = sdps.filter((s) => s.mode === 'answer' && s.mediaPort !== undefined);
-  return { pcapPath, sdps, userMetadata, callerSidePort: answers[answers.length - 1]?.mediaPort };
+  // The FIRST answer: a re-INVITE from the agent adds an offer/answer pair in the other direction,
+  // whose answer goes to the agent (measured: ports stay, roles of the blocks flip).
+  const firstAnswer = sdps.find((s) => s.mode === 'answer' && s.mediaPort !== undefined);
+  return { pcapPath, sdps, userMetadata, callerSidePort: firstAnswer?.mediaPort };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -60,6 +60,15 @@ describe('parseRtpengineMetadata', () => {
       callerSidePort: 30720,
     });
   });
+
+  it('keeps the caller-facing port after a re-INVITE from the agent (blocks in the other direction)', () => {
+    // Measured: a re-offer from the agent is sent to the caller (30720) and its answer to the agent (30702).
+    const reinvite = sample('/r', 'abc', '0123456789abcdef').replace('Timestamp terminated',
+      'SDP mode: offer\n\nm=audio 30720 RTP/AVP 0\n\nSDP mode: answer\n\nm=audio 30702 RTP/AVP 0\n\nTimestamp terminated');
+    const parsed = parseRtpengineMetadata(reinvite);
+    expect(parsed.sdps.map((x) => `${x.mode}:${x.mediaPort}`)).toEqual(['offer:30702', 'answer:30720', 'offer:30720', 'answer:30702']);
+    expect(parsed.callerSidePort).toBe(30720);
+  });
 });
 
 describe('locateRtpengineRecording', () => {
