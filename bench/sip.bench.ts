@@ -1,71 +1,170 @@
-// npm run bench:sip — SIPp caller → our B2BUA (rtpengine, recording on) → SIPp agent, on loopback.
-// 1. Highest calls-per-second with zero failed calls (short calls, rates stepped up).
-// 2. Most concurrent calls held with RTP flowing (SIPp uac_pcap plays G.711 in every call).
-// Prints figures; asserts nothing. Bounded: each step is a few seconds, the whole run ≲ 3 min.
-// @ts-expect-error plain .mjs shared with the set-up script
+/**
+ * SIP call-path benchmark: SIPp caller → our B2BUA (rtpengine anchoring, `record call: yes`,
+ * call records in Postgres) → SIPp agent, all on loopback.
+ *
+ *   npm run bench:sip                 # both phases, ~2-3 minutes
+ *   BENCH_CPS=100,200 npm run bench:sip
+ *
+ * Phase 1, calls per second: steps the offered rate up; a step passes only if every call was
+ * answered end to end (SIPp exit 0, every call record answered, nothing left in rtpengine).
+ * Phase 2, concurrency: holds N calls at once with RTP streaming through rtpengine (caller tone,
+ * agent echo) and samples rtpengine's packet counters to prove media flows on both sides.
+ * Recording conversion (pcap → stereo) is not run here: it is queued off the call path; the
+ * pcaps rtpengine writes for the bench's calls are deleted at the end.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+// @ts-expect-error plain .mjs shared with the set-up script, no types
 import { startPostgres, startRedis, startRtpengine } from '../infra/services.mjs';
 import { type CallServer, startCallServer } from '../test/helpers/call-server.js';
-import { createHarness } from '../test/helpers/harness.js';
+import { createHarness, type Harness } from '../test/helpers/harness.js';
 import { freePort } from '../test/helpers/ports.js';
-import { runSipp, startSipp } from '../test/helpers/sipp.js';
+import { makeToneFile, runSipp, scenarioPath, startSipp } from '../test/helpers/sipp.js';
 
-const CALLER_IP = '127.0.0.20';
-const AGENT_IP = '127.0.0.21';
-const NUMBER = '+74950001122';
+const CALLER_IP = '127.0.0.40';
+const AGENT_IP = '127.0.0.41';
+const NUMBER = '+74959990000';
+const STEP_SECONDS = 4;
+const CALL_MS = 1_000;
+const list = (v: string | undefined, d: number[]) => (v ? v.split(',').map(Number) : d);
+const CPS_STEPS = list(process.env.BENCH_CPS, [100, 200, 300, 400, 500, 600, 800]);
+const CONCURRENCY_STEPS = list(process.env.BENCH_CONCURRENT, [250, 500, 1000]);
+const RAMP_CPS = 200;
+const say = (s: string) => process.stdout.write(`${s}\n`);
 
-await startPostgres();
-await startRedis();
-await startRtpengine();
-const h = await createHarness();
-const agentPort = await freePort(AGENT_IP);
-const server: CallServer = await startCallServer(h, {
-  dialplans: { bench: { record: true, steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${agentPort}`], ringSeconds: 10 } }] } },
-});
-await server.provisionNumber({ number: NUMBER, trunkAddresses: [`${CALLER_IP}/32`], dialplan: 'bench' });
-const agent = await startSipp({ scenario: 'uas', ip: AGENT_IP, port: agentPort, calls: 1_000_000, timeoutSeconds: 600, rtpEcho: true });
+async function until(cond: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await cond()) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
 
-const failedCalls = (stdout: string, stderr: string) => {
-  const m = /Failed call\s+\|\s+\d+\s+\|\s+(\d+)/.exec(stdout);
-  return m ? Number(m[1]) : /Failed|error/i.test(stderr) ? -1 : 0;
-};
+/** The distinct kinds of error SIPp logged (its error file repeats one line per failed call). */
+function sippErrors(text: string): string {
+  const kinds = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /:\s*(.*?)(\.|$)/.exec(line.replace(/^[\d\-\s.:\t]+/, ''));
+    const key = (m?.[1] ?? line).replace(/\d+/g, 'N').slice(0, 90);
+    if (key.trim()) kinds.set(key, (kinds.get(key) ?? 0) + 1);
+  }
+  return [...kinds].slice(0, 4).map(([k, n]) => `${n}× ${k}`).join(' | ') || 'none';
+}
 
-async function cpsStep(rate: number, seconds: number): Promise<{ rate: number; calls: number; failed: number; ok: boolean }> {
-  const calls = rate * seconds;
+interface StepResult { ok: boolean; detail: string }
+
+async function cpsStep(h: Harness, server: CallServer, agentPort: number, rate: number): Promise<StepResult> {
+  const calls = rate * STEP_SECONDS;
   const before = server.ended.length;
-  const r = await runSipp({
+  const agent = await startSipp({ scenario: 'uas', ip: AGENT_IP, port: agentPort, calls, timeoutSeconds: STEP_SECONDS + 60, extraArgs: ['-max_socket', '4096'] });
+  const started = Date.now();
+  const caller = await runSipp({
     scenario: 'uac', ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: NUMBER.slice(1), calls, rate,
-    extraArgs: ['-d', '500', '-rate_period', '1000'], timeoutSeconds: seconds + 30,
+    limit: rate * 4, timeoutSeconds: STEP_SECONDS + 60, extraArgs: ['-d', String(CALL_MS), '-max_socket', '4096'],
   });
-  const deadline = Date.now() + 15_000;
-  while (server.ended.length - before < calls && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
-  const recorded = server.ended.length - before;
-  if (r.code !== 0) console.log(r.errors.slice(0, 1500));
-  const failed = r.code === 0 ? Math.max(0, calls - recorded) : Math.max(1, failedCalls(r.stdout, r.stderr));
-  return { rate, calls, failed, ok: r.code === 0 && failed === 0 };
+  const elapsed = (Date.now() - started) / 1000;
+  agent.stop();
+  await until(() => server.ended.length - before >= calls && server.b2bua.liveCalls() === 0, 15_000);
+  const records = server.ended.slice(before);
+  const answered = records.filter((r) => r.disposition === 'answered').length;
+  const leaked = (await Promise.all(records.slice(0, 20).map((r) => h.rtpengine.command('query', { 'call-id': r.id })))).filter((q) => q.result === 'ok').length;
+  const ok = caller.code === 0 && answered === calls && leaked === 0;
+  const counts = new Map<string, number>();
+  for (const r of records) counts.set(`${r.disposition}/${r.finalSipStatus ?? '-'}`, (counts.get(`${r.disposition}/${r.finalSipStatus ?? '-'}`) ?? 0) + 1);
+  const dispositions = [...counts].map(([k, n]) => `${k}:${n}`).join(' ');
+  return { ok, detail: `${calls} calls in ${elapsed.toFixed(1)} s, answered ${answered}/${calls}, sipp exit ${caller.code}, rtpengine leaks in sample ${leaked}${ok ? '' : `; records ${dispositions}; sipp: ${sippErrors(caller.errors)}`}` };
 }
 
-console.log('== calls per second (0.5 s calls, recording on, 5 s per step)');
-let bestCps = 0;
-for (const rate of (process.env.BENCH_RATES ?? '50,100,200,300,400,500,600,800').split(',').map(Number)) {
-  const s = await cpsStep(rate, 5);
-  console.log(`rate ${rate}/s: ${s.calls} calls, ${s.failed} failed ${s.ok ? 'OK' : 'FAIL'}`);
-  if (!s.ok) break;
-  bestCps = rate;
+/** Packets rtpengine received from each side of a call (caller tag, agent side). */
+async function packetsBySide(h: Harness, callId: string): Promise<number[]> {
+  const q = await h.rtpengine.command('query', { 'call-id': callId });
+  if (q.result !== 'ok') return [];
+  const tags = q.tags as Record<string, { medias?: Array<{ streams?: Array<{ stats?: { packets?: number } }> }> }>;
+  return Object.values(tags).map((t) => (t.medias ?? []).flatMap((m) => m.streams ?? []).reduce((n, s) => n + Number(s.stats?.packets ?? 0), 0));
 }
-console.log(`highest CPS with 0 failed calls: ${bestCps}`);
 
-console.log('== concurrent calls with RTP (SIPp uac_pcap: G.711 audio both ways)');
-let peak = 0;
-const sampler = setInterval(() => { peak = Math.max(peak, server.b2bua.liveCalls()); }, 100);
-const target = Number(process.env.BENCH_CONCURRENT ?? 1000);
-const r = await runSipp({
-  scenario: 'uac_pcap', ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: NUMBER.slice(1), calls: target, rate: 100,
-  limit: target, timeoutSeconds: 120, extraArgs: ['-rate_period', '1000'],
-});
-clearInterval(sampler);
-console.log(`placed ${target} calls at 100/s: SIPp exit ${r.code}, failed ${failedCalls(r.stdout, r.stderr)}; peak concurrent calls held: ${peak}`);
+async function concurrencyStep(h: Harness, server: CallServer, agentPort: number, tone: string, target: number): Promise<StepResult> {
+  const holdMs = Math.ceil(target / RAMP_CPS) * 1000 + 6_000;
+  const before = server.ended.length;
+  const agent = await startSipp({ scenario: 'uas', ip: AGENT_IP, port: agentPort, calls: target, rtpEcho: true, timeoutSeconds: 120, extraArgs: ['-max_socket', '4096'] });
+  const callerRun = runSipp({
+    scenario: scenarioPath('uac-stream-hold-expect-answered.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: NUMBER.slice(1),
+    calls: target, rate: RAMP_CPS, limit: target, timeoutSeconds: 120, vars: { TONE: tone, HOLD_MS: String(holdMs) }, extraArgs: ['-max_socket', '4096'],
+  });
+  let peak = 0;
+  const reached = await until(() => { peak = Math.max(peak, server.b2bua.liveCalls()); return peak >= target; }, holdMs);
+  // Media check at the peak: packets must keep arriving from both sides in a sample of calls.
+  const sample = server.b2bua.liveCallIds().slice(0, 10);
+  const first = await Promise.all(sample.map((id) => packetsBySide(h, id)));
+  await new Promise((r) => setTimeout(r, 1_000));
+  const second = await Promise.all(sample.map((id) => packetsBySide(h, id)));
+  const flowing = sample.filter((_, i) => {
+    const a = first[i]!;
+    const b = second[i]!;
+    return a.length >= 2 && b.length === a.length && b.every((n, j) => n > a[j]!);
+  }).length;
+  const caller = await callerRun;
+  agent.stop();
+  await until(() => server.ended.length - before >= target && server.b2bua.liveCalls() === 0, 20_000);
+  const answered = server.ended.slice(before).filter((r) => r.disposition === 'answered').length;
+  const ok = reached && caller.code === 0 && answered === target && flowing === sample.length && sample.length > 0;
+  return { ok, detail: `peak ${peak} live calls, RTP flowing both ways in ${flowing}/${sample.length} sampled, answered ${answered}/${target}, sipp exit ${caller.code}` };
+}
 
-agent.stop();
-await server.stop();
-await h.close();
-process.exit(0);
+function removeBenchPcaps(h: Harness, server: CallServer): void {
+  const ids = new Set(server.ended.map((r) => r.id));
+  for (const sub of ['pcaps', 'metadata']) {
+    const dir = path.join(h.config.rtpengine.recordingDir, sub);
+    if (!fs.existsSync(dir)) continue;
+    for (const f of fs.readdirSync(dir)) {
+      const id = f.replace(/^rtpengine-meta-/, '').slice(0, 36);
+      if (ids.has(id)) fs.rmSync(path.join(dir, f), { force: true });
+    }
+  }
+}
+
+async function main(): Promise<void> {
+  // No-ops when the services already run (they are shared: never restarted here).
+  await startPostgres();
+  await startRedis();
+  await startRtpengine();
+  const h = await createHarness();
+  const agentPort = await freePort(AGENT_IP);
+  const server = await startCallServer(h, {
+    convertRecordings: false,
+    dialplans: { bench: { record: true, steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${agentPort}`], ringSeconds: 10 } }] } },
+  });
+  await server.provisionNumber({ number: NUMBER, trunkAddresses: [`${CALLER_IP}/32`], dialplan: 'bench' });
+  const tone = makeToneFile(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-tone-')), 1000, 2);
+  say(`SIP bench: SIPp uac ${CALLER_IP} → B2BUA 127.0.0.1:${server.sipPort} (rtpengine, record call: yes) → SIPp uas ${AGENT_IP}; ${os.cpus().length} CPUs`);
+  let bestCps = 0;
+  let bestConcurrent = 0;
+  try {
+    say('\nPhase 1: calls per second (each step ' + `${STEP_SECONDS} s of calls lasting ${CALL_MS} ms)`);
+    for (const rate of CPS_STEPS) {
+      const r = await cpsStep(h, server, agentPort, rate);
+      say(`  ${String(rate).padStart(4)} CPS: ${r.ok ? 'ok  ' : 'FAIL'} ${r.detail}`);
+      if (!r.ok) break;
+      bestCps = rate;
+    }
+    // A failed step may leave calls ringing out or waiting for ACK timers: start phase 2 clean.
+    await until(() => server.b2bua.liveCalls() === 0, 40_000);
+    say(`\nPhase 2: concurrent calls held with RTP (ramp ${RAMP_CPS} CPS, caller streams a tone, agent echoes)`);
+    for (const target of CONCURRENCY_STEPS) {
+      const r = await concurrencyStep(h, server, agentPort, tone, target);
+      say(`  ${String(target).padStart(5)} calls: ${r.ok ? 'ok  ' : 'FAIL'} ${r.detail}`);
+      if (!r.ok) break;
+      bestConcurrent = target;
+    }
+  } finally {
+    removeBenchPcaps(h, server);
+    await server.stop();
+    await h.close();
+  }
+  say(`\nRESULT: highest CPS with 0 failed calls (recording on): ${bestCps}; most concurrent calls held with RTP: ${bestConcurrent}`);
+  process.exit(0);
+}
+
+await main();

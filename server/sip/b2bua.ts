@@ -38,6 +38,8 @@ export interface B2buaDeps {
 export interface B2bua {
   readonly stack: SipStack;
   liveCalls(): number;
+  /** Our call ids (rtpengine's call-id too) of the calls in progress. */
+  liveCallIds(): string[];
   /** Ends every call (shutdown). */
   stop(): Promise<void>;
 }
@@ -148,6 +150,7 @@ export function startB2bua(deps: B2buaDeps): B2bua {
   return {
     stack,
     liveCalls: () => new Set(sessions.values()).size,
+    liveCallIds: () => [...new Set(sessions.values())].map((s) => s.callId),
     async stop() {
       await Promise.all([...new Set(sessions.values())].map((s) => s.end('system', 503)));
       stack.stop();

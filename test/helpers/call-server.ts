@@ -37,6 +37,8 @@ export interface CallServerOptions {
   /** Use another database handle for the call path (e.g. through a TCP proxy for outage tests). */
   db?: Db;
   onRecorded?: (record: CallRecord) => void;
+  /** Convert recordings when calls end (default true); benchmarks turn it off to measure the call path alone. */
+  convertRecordings?: boolean;
 }
 
 export interface CallServer {
@@ -82,7 +84,7 @@ export async function startCallServer(h: Harness, options: CallServerOptions = {
     promptsDir: path.join(dialplansDir, 'prompts'), ttsCacheDir: path.join(os.tmpdir(), 'calltrack-tts'), metrics, logger: h.logger,
     onCallEnded: (record) => {
       void writer.write(record).then(() => {
-        if (record.recordingStatus === 'pending') processed.set(record.id, recordings.process(record));
+        if (record.recordingStatus === 'pending' && options.convertRecordings !== false) processed.set(record.id, recordings.process(record));
         ended.push(record);
         options.onRecorded?.(record);
         for (const w of [...waiters]) if (w.predicate(record)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(record); }
