@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync } from 'fastify';
-import { ERRORS } from '../errors.js';
+import { AppError, ErrorCode } from '../errors.js';
 
 /** Paths that belong to the API or operations, never to the single-page app. */
 const NOT_UI = /^\/(v1|docs|healthz|metrics)(\/|$|\?)/;
@@ -33,8 +33,10 @@ export function webRoutes({ distDir }: { distDir: string }): FastifyPluginAsync 
     const sendIndex = async (_request: unknown, reply: import('fastify').FastifyReply) =>
       reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').header('x-frame-options', 'DENY').send(html());
     app.get('/', sendIndex);
-    app.get('/*', async (request, reply) => {
-      if (NOT_UI.test(request.url) || path.extname(request.url.split('?')[0]!) !== '') throw ERRORS.notFound('path', request.url.split('?')[0]!);
+    // Public so that an unknown /v1 path answers 404 like the app's not-found handler, not "admin only".
+    app.get('/*', { config: { public: true } }, async (request, reply) => {
+      const pathname = request.url.split('?')[0]!;
+      if (NOT_UI.test(request.url) || path.extname(pathname) !== '') throw new AppError(ErrorCode.notFound, `no route GET ${pathname}`, 404);
       return sendIndex(request, reply);
     });
   };

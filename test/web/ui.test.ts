@@ -94,7 +94,8 @@ describe('web UI in headless Chromium', () => {
     expect(deep.status).toBe(200);
     expect(await deep.text()).toContain('<div id="root">');
     const api = await fetch(`${base}/v1/nope`, { headers: { accept: 'text/html' } });
-    expect(api.status).toBe(401); // unknown /v1 paths stay behind auth, never the app
+    expect(api.status).toBe(404); // unknown /v1 paths are JSON 404s, never the app
+    expect(await api.json()).toMatchObject({ error: 'not_found' });
     const missing = await fetch(`${base}/assets/missing.js`);
     expect(missing.status).toBe(404);
   });
@@ -148,6 +149,7 @@ describe('web UI in headless Chromium', () => {
       await expect.poll(() => page.evaluate(() => document.querySelector('audio')!.currentTime)).toBeGreaterThan(2.5);
       // Listening was logged, by this user.
       await expect.poll(async () => (await h.db.query('SELECT listener FROM call_listens WHERE call_id = $1', [callId])).rows.map((r) => r.listener)).toEqual([email('admin')]);
+      await page.locator('section[aria-labelledby="listens-h"]').getByText(email('admin'), { exact: false }).waitFor();
 
       await page.getByLabel('New tag').fill('hot-lead');
       await page.getByRole('button', { name: 'Add tag' }).click();

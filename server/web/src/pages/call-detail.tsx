@@ -5,7 +5,7 @@ import { ErrorBox, Link, Loading, PageHeader, fmtDateTime, fmtDuration, useAsync
 import { WaveformPlayer } from '../waveform.tsx';
 import { CallBadge } from './calls.tsx';
 
-function Recording({ call }: { call: CallDetail }) {
+function Recording({ call, onListened }: { call: CallDetail; onListened: () => void }) {
   const link = useAsync(() => get<{ url: string }>(`/v1/calls/${call.id}/recording-url`), [call.id]);
   if (!call.recording) return <p className="muted">No recording for this call.</p>;
   if (link.error) return <ErrorBox error={link.error} />;
@@ -13,7 +13,7 @@ function Recording({ call }: { call: CallDetail }) {
   return (
     <WaveformPlayer
       src={link.data.url} fallbackSrc={`${link.data.url}&format=wav`} durationSeconds={call.recording.durationSeconds}
-      onFirstPlay={() => void post(`/v1/calls/${call.id}/listens`).catch(() => undefined)}
+      onFirstPlay={() => void post(`/v1/calls/${call.id}/listens`).then(onListened, () => undefined)}
     />
   );
 }
@@ -108,8 +108,8 @@ function Journey({ call }: { call: CallDetail }) {
   );
 }
 
-function Listens({ id }: { id: string }) {
-  const listens = useAsync(() => get<{ items: { listener: string; listenedAt: string }[] }>(`/v1/calls/${id}/listens`), [id]);
+function Listens({ id, tick }: { id: string; tick: number }) {
+  const listens = useAsync(() => get<{ items: { listener: string; listenedAt: string }[] }>(`/v1/calls/${id}/listens`), [id, tick]);
   return (
     <section aria-labelledby="listens-h">
       <h2 id="listens-h">Listened by</h2>
@@ -123,6 +123,7 @@ function Listens({ id }: { id: string }) {
 export function CallDetailPage({ id }: { id: string }) {
   const role = useRole();
   const call = useAsync(() => get<CallDetail>(`/v1/calls/${id}`), [id]);
+  const [listened, setListened] = useState(0);
   const c = call.data;
   return (
     <>
@@ -144,13 +145,13 @@ export function CallDetailPage({ id }: { id: string }) {
           </section>
           <section aria-labelledby="rec-h" className="card wide">
             <h2 id="rec-h">Recording</h2>
-            <Recording call={c} />
+            <Recording call={c} onListened={() => setListened((n) => n + 1)} />
           </section>
           <div className="card"><Tags call={c} onChange={call.reload} /></div>
           <div className="card"><Score call={c} onChange={call.reload} /></div>
           <div className="card wide"><Notes call={c} onChange={call.reload} /></div>
           <div className="card wide"><Journey call={c} /></div>
-          {can.seeListens(role) && <div className="card"><Listens id={c.id} /></div>}
+          {can.seeListens(role) && <div className="card"><Listens id={c.id} tick={listened} /></div>}
         </div>
       )}
     </>
