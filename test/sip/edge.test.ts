@@ -1,0 +1,159 @@
+// The SIP edge beyond the basic flows: digest-authenticated trunks, TCP callers, early media
+// passthrough, Max-Forwards, unknown dialogs and numbers without a dialplan.
+import crypto from 'node:crypto';
+import dgram from 'node:dgram';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CallServer, startCallServer } from '../helpers/call-server.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { freePort } from '../helpers/ports.js';
+import { makeToneFile, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
+
+const CALLER_IP = '127.0.0.20';
+const AGENT_IP = '127.0.0.21';
+const DIGEST_CALLER_IP = '127.0.0.22';
+const NUMBERS = { tcp: '+74952220001', early: '+74952220002', digest: '+74952220003', unbound: '+74952220004' } as const;
+const ports: Record<string, number> = {};
+let h: Harness;
+let server: CallServer;
+let trunkId: string;
+
+beforeAll(async () => {
+  h = await createHarness();
+  for (const flow of ['tcp', 'early', 'digest']) ports[flow] = await freePort(AGENT_IP);
+  server = await startCallServer(h, {
+    dialplans: Object.fromEntries(['tcp', 'early', 'digest'].map((f) => [f, { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${ports[f]}`], ringSeconds: 5 } }] }])),
+  });
+  const ipTrunk = await server.app.inject({ method: 'POST', url: '/v1/trunks', headers: h.adminHeaders, payload: { name: 'by-ip', addresses: [`${CALLER_IP}/32`] } });
+  trunkId = ipTrunk.json().id;
+  const digestTrunk = await server.app.inject({ method: 'POST', url: '/v1/trunks', headers: h.adminHeaders, payload: { name: 'by-digest', addresses: [], username: 'carrier7', password: 'correct-horse' } });
+  expect(digestTrunk.statusCode, digestTrunk.body).toBe(201);
+  const numbers: Array<[string, string, string | undefined]> = [
+    [NUMBERS.tcp, trunkId, 'tcp'], [NUMBERS.early, trunkId, 'early'], [NUMBERS.digest, digestTrunk.json().id, 'digest'], [NUMBERS.unbound, trunkId, undefined],
+  ];
+  for (const [number, trunk, dialplan] of numbers) {
+    const res = await server.app.inject({ method: 'POST', url: '/v1/numbers', headers: h.adminHeaders, payload: { number, trunkId: trunk, ...(dialplan ? { dialplan } : {}) } });
+    expect(res.statusCode, res.body).toBe(201);
+  }
+  await server.routing.refresh();
+});
+afterAll(async () => {
+  await server?.stop();
+  await h?.close();
+});
+
+const rtpengineHas = async (callId: string) => (await h.rtpengine.command('query', { 'call-id': callId })).result === 'ok';
+const dial = (n: string) => n.slice(1);
+
+/** Sends one raw SIP request over UDP from `ip` and resolves with the first final response's status line. */
+async function sendRaw(ip: string, build: (local: { ip: string; port: number }) => string): Promise<string> {
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, ip, () => r()));
+  const local = { ip, port: sock.address().port };
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no final response')), 5_000);
+      sock.on('message', (msg) => {
+        const line = msg.toString('utf8').split('\r\n')[0] ?? '';
+        const status = Number(/^SIP\/2\.0 (\d{3})/.exec(line)?.[1] ?? 0);
+        if (status >= 200) { clearTimeout(timer); resolve(line); }
+      });
+      sock.send(build(local), server.sipPort, '127.0.0.1');
+    });
+  } finally {
+    sock.close();
+  }
+}
+
+function rawRequest(method: string, local: { ip: string; port: number }, o: { user: string; maxForwards?: number; toTag?: string; sdp?: boolean }): string {
+  const sdp = o.sdp ? ['v=0', `o=- 1 1 IN IP4 ${local.ip}`, 's=-', `c=IN IP4 ${local.ip}`, 't=0 0', 'm=audio 40000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', ''].join('\r\n') : '';
+  return [
+    `${method} sip:${o.user}@127.0.0.1:${server.sipPort} SIP/2.0`,
+    `Via: SIP/2.0/UDP ${local.ip}:${local.port};branch=z9hG4bK${crypto.randomBytes(6).toString('hex')}`,
+    `From: <sip:79161234567@${local.ip}>;tag=${crypto.randomBytes(4).toString('hex')}`,
+    `To: <sip:${o.user}@127.0.0.1>${o.toTag ? `;tag=${o.toTag}` : ''}`,
+    `Call-ID: ${crypto.randomUUID()}@${local.ip}`,
+    `CSeq: 1 ${method}`,
+    `Contact: <sip:79161234567@${local.ip}:${local.port}>`,
+    `Max-Forwards: ${o.maxForwards ?? 70}`,
+    ...(sdp ? ['Content-Type: application/sdp'] : []),
+    `Content-Length: ${Buffer.byteLength(sdp)}`,
+    '',
+    sdp,
+  ].join('\r\n');
+}
+
+describe('the SIP edge', () => {
+  it('admits a carrier by digest credentials after a 407 challenge', async () => {
+    const agent = await startSipp({ scenario: 'uas', ip: AGENT_IP, port: ports.digest! });
+    const caller = await runSipp({
+      scenario: scenarioPath('uac-digest-expect-answered.xml'), ip: DIGEST_CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: dial(NUMBERS.digest),
+      vars: { USER: 'carrier7', PASSWORD: 'correct-horse', TALK_MS: '1000' },
+    });
+    agent.stop();
+    expect(caller.code, caller.errors).toBe(0);
+    const call = await server.waitForCall((r) => r.trackingNumber === NUMBERS.digest);
+    expect(call).toMatchObject({ disposition: 'answered', hangupBy: 'caller' });
+    expect(await rtpengineHas(call.id)).toBe(false);
+  });
+
+  it('refuses wrong digest credentials with 403', async () => {
+    const caller = await runSipp({
+      scenario: scenarioPath('uac-digest-expect-answered.xml'), ip: DIGEST_CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: dial(NUMBERS.digest),
+      vars: { USER: 'carrier7', PASSWORD: 'wrong-password', TALK_MS: '100' },
+    });
+    expect(caller.code).not.toBe(0);
+    expect(caller.errors).toMatch(/403 Forbidden/);
+  });
+
+  it('carries a call whose caller speaks SIP over TCP', async () => {
+    const agent = await startSipp({ scenario: 'uas', ip: AGENT_IP, port: ports.tcp!, rtpEcho: true });
+    const tone = makeToneFile(fs.mkdtempSync(path.join(os.tmpdir(), 'tone-')), 1000, 1);
+    const caller = await runSipp({
+      scenario: scenarioPath('uac-tone-bye.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: dial(NUMBERS.tcp),
+      vars: { TONE: tone, TALK_MS: '1000' }, extraArgs: ['-t', 't1'],
+    });
+    agent.stop();
+    expect(caller.code, caller.errors + caller.stderr).toBe(0);
+    const call = await server.waitForCall((r) => r.trackingNumber === NUMBERS.tcp);
+    expect(call).toMatchObject({ disposition: 'answered', hangupBy: 'caller' });
+    expect(await rtpengineHas(call.id)).toBe(false);
+  });
+
+  it('relays 183 early media (anchored in rtpengine) before the answer', async () => {
+    const agent = await startSipp({ scenario: scenarioPath('uas-early-media-then-answer.xml'), ip: AGENT_IP, port: ports.early!, vars: { EARLY_MS: '700' } });
+    const caller = await runSipp({
+      scenario: scenarioPath('uac-expect-early-media-then-answered.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: dial(NUMBERS.early),
+      vars: { TALK_MS: '500' },
+    });
+    expect(caller.code, caller.errors).toBe(0);
+    expect((await agent.done).code, 'agent got ACK and BYE').toBe(0);
+    const call = await server.waitForCall((r) => r.trackingNumber === NUMBERS.early);
+    expect(call.disposition).toBe('answered');
+    expect(new Date(call.answeredAt!).getTime() - new Date(call.startedAt).getTime()).toBeGreaterThanOrEqual(600);
+    expect(await rtpengineHas(call.id)).toBe(false);
+  });
+
+  it('answers 483 when Max-Forwards is exhausted', async () => {
+    const line = await sendRaw(CALLER_IP, (l) => rawRequest('INVITE', l, { user: dial(NUMBERS.tcp), maxForwards: 0, sdp: true }));
+    expect(line).toBe('SIP/2.0 483 Too Many Hops');
+  });
+
+  it('answers 481 to a BYE for a dialog it does not know', async () => {
+    const line = await sendRaw(CALLER_IP, (l) => rawRequest('BYE', l, { user: dial(NUMBERS.tcp), toTag: 'nosuchdialog' }));
+    expect(line).toMatch(/^SIP\/2\.0 481 /);
+  });
+
+  it('answers 480 with a reason when the number has no dialplan bound', async () => {
+    const line = await sendRaw(CALLER_IP, (l) => rawRequest('INVITE', l, { user: dial(NUMBERS.unbound), sdp: true }));
+    expect(line).toBe('SIP/2.0 480 No Dialplan Bound');
+    expect(server.b2bua.liveCalls()).toBe(0);
+  });
+
+  it('answers OPTIONS over UDP with 200', async () => {
+    const line = await sendRaw(CALLER_IP, (l) => rawRequest('OPTIONS', l, { user: 'ping' }));
+    expect(line).toBe('SIP/2.0 200 OK');
+  });
+});
