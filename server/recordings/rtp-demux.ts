@@ -106,7 +106,9 @@ const RESYNC_SAMPLES = 8000;
  * so jitter on the first packet does not shift the whole stream. Overlapping streams are mixed.
  */
 export function renderChannel(streams: RtpStream[], originMs: number, rate = 8000): Int16Array {
-  const pieces: Array<{ at: number; samples: Int16Array }> = [];
+  // Two passes: place every packet, then decode straight into the output (no per-packet buffers:
+  // an hour-long call is 180 000 packets per side).
+  const placed: Array<{ at: number; p: RtpPacket }> = [];
   let total = 0;
   for (const stream of streams) {
     for (const segment of segments(orderedPackets(stream.packets), rate)) {
@@ -114,19 +116,20 @@ export function renderChannel(streams: RtpStream[], originMs: number, rate = 800
       for (const x of segment) anchorMs = Math.min(anchorMs, x.p.timeMs - ((x.ts - segment[0]!.ts) * 1000) / rate);
       const base = Math.round(((anchorMs - originMs) * rate) / 1000) - segment[0]!.ts;
       for (const { p, ts } of segment) {
-        const table = decoderFor(p.payloadType)!;
-        const samples = new Int16Array(p.payload.length);
-        for (let i = 0; i < p.payload.length; i++) samples[i] = table[p.payload[i]!]!;
         const at = Math.max(0, base + ts);
-        pieces.push({ at, samples });
-        total = Math.max(total, at + samples.length);
+        placed.push({ at, p });
+        total = Math.max(total, at + p.payload.length);
       }
     }
   }
-  const mix = new Int32Array(total);
-  for (const { at, samples } of pieces) for (let i = 0; i < samples.length; i++) mix[at + i]! += samples[i]!;
   const out = new Int16Array(total);
-  for (let i = 0; i < total; i++) out[i] = Math.max(-32768, Math.min(32767, mix[i]!));
+  const mixing = streams.length > 1;
+  for (const { at, p } of placed) {
+    const table = decoderFor(p.payloadType)!;
+    const payload = p.payload;
+    if (!mixing) for (let i = 0; i < payload.length; i++) out[at + i] = table[payload[i]!]!;
+    else for (let i = 0; i < payload.length; i++) out[at + i] = Math.max(-32768, Math.min(32767, out[at + i]! + table[payload[i]!]!));
+  }
   return out;
 }
 
