@@ -24,8 +24,17 @@ export interface CallMedia {
   remove(): Promise<void>;
 }
 
-// G.711 only: what every carrier and desk phone speaks, and what the recording decoder reads.
-const CODEC_POLICY = { mask: ['opus', 'G722', 'G729', 'speex', 'GSM', 'iLBC', 'AMR', 'AMR-WB', 'VP8', 'H264'] };
+/**
+ * G.711 towards the agent: what every carrier and desk phone speaks and what the recording decoder
+ * reads. Other codecs are masked (hidden from the agent, still accepted from the caller) and G.711
+ * is added for transcoding, so a caller offering only G.722 or Opus still connects; a caller that
+ * offers G.711 gets it end to end without transcoding (measured against rtpengine 10.5). Masking
+ * alone left an empty m= line for such callers.
+ */
+export const CODEC_POLICY = {
+  mask: ['opus', 'G722', 'G729', 'speex', 'GSM', 'iLBC', 'AMR', 'AMR-WB', 'VP8', 'H264'],
+  transcode: ['PCMU', 'PCMA'],
+};
 
 export function createCallMedia(deps: { rtpengine: Rtpengine; callId: string; callerTag: string; record: boolean; logger: Logger }): CallMedia {
   const { rtpengine, callId, callerTag, logger } = deps;
