@@ -32,6 +32,8 @@ export function buildWebIfStale({ quiet = false } = {}) {
   if (!webBuildIsStale()) return false;
   const vite = path.join(webDir, '..', '..', 'node_modules', 'vite', 'bin', 'vite.js');
   execFileSync(process.execPath, [vite, 'build', '--config', path.join(webDir, 'vite.config.ts'), ...(quiet ? ['--logLevel', 'warn'] : [])], {
+    // A caller's NODE_ENV (vitest sets "test") would make Vite bundle React's development build.
+    env: { ...process.env, NODE_ENV: 'production' },
     cwd: path.join(webDir, '..', '..'), stdio: quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit',
   });
   return true;

@@ -1,24 +1,25 @@
 /**
  * The browser UI end to end in real headless Chromium: sign in as each role, find a call in the log,
- * play its stereo recording, tag it, see the tag in the report, and check role limits (UI hides,
+ * play the stereo recording of a call made through SIPp, tag it, see the tag in the report, and check role limits (UI hides,
  * API answers 403). Screenshots of every page go to test-artifacts/screenshots/; axe-core checks each.
  */
 import { execFileSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_ACCOUNT_ID } from '../../server/auth/auth.schemas.js';
 import { createDialplanRegistry, type DialplanRegistry } from '../../server/dialplans/dialplan-registry.js';
 import { dialplanRoutes } from '../../server/dialplans/dialplans.routes.js';
 import { createSessionResolver } from '../../server/users/session.js';
 import { userRoutes } from '../../server/users/users.routes.js';
 import { createUserService } from '../../server/users/users.service.js';
 import { webRoutes } from '../../server/web/web.routes.js';
+import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
+import { freePort } from '../helpers/ports.js';
+import { makeToneFile, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
 import { axeViolations, launch, screenshot, signIn } from './browser.js';
 
 const PASSWORD = 'correct horse battery';
@@ -31,6 +32,12 @@ let base: string;
 let registry: DialplanRegistry;
 let callId: string;
 let tmp: string;
+let sip: CallServer;
+const CALLER_IP = '127.0.0.31';
+const AGENT_IP = '127.0.0.32';
+const NUMBER = '+74951230001';
+const BUSY_NUMBER = '+74951230009';
+const CALLER = '+79161234567'; // the From of uac-tone-bye.xml
 
 async function checkA11y(page: Page, name: string): Promise<void> {
   await screenshot(page, name);
@@ -54,35 +61,46 @@ beforeAll(async () => {
     expect(res.statusCode, res.body).toBe(201);
   }
 
-  const trunk = (await app.inject({ method: 'POST', url: '/v1/trunks', headers: h.adminHeaders, payload: { name: 'carrier', addresses: ['127.0.0.1/32'] } })).json();
-  const number = '+74951230001';
-  expect((await app.inject({ method: 'POST', url: '/v1/numbers', headers: h.adminHeaders, payload: { number, trunkId: trunk.id } })).statusCode).toBe(201);
-  const source = (await app.inject({ method: 'POST', url: '/v1/sources', headers: h.adminHeaders, payload: { name: 'Metro flyer', kind: 'offline', channel: 'flyer', campaign: 'spring-flyer', cost: 5000, numbers: [number] } })).json();
+  // The calls are made through SIPp against the real B2BUA + rtpengine (test/helpers/call-server.ts);
+  // the UI's app shares the harness's database, so it sees the rows the call path writes.
+  const [agentPort, busyPort] = [await freePort(AGENT_IP), await freePort(AGENT_IP)];
+  sip = await startCallServer(h, {
+    dialplans: {
+      'web-sales': { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${agentPort}`], ringSeconds: 5 } }] },
+      'web-busy': { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${busyPort}`], ringSeconds: 5 } }] },
+    },
+  });
+  const trunk = (await app.inject({ method: 'POST', url: '/v1/trunks', headers: h.adminHeaders, payload: { name: 'carrier', addresses: [`${CALLER_IP}/32`] } })).json();
+  for (const [number, dialplan] of [[NUMBER, 'web-sales'], [BUSY_NUMBER, 'web-busy']] as const) {
+    const res = await sip.app.inject({ method: 'POST', url: '/v1/numbers', headers: h.adminHeaders, payload: { number, trunkId: trunk.id, dialplan } });
+    expect(res.statusCode, res.body).toBe(201);
+  }
+  const source = await app.inject({ method: 'POST', url: '/v1/sources', headers: h.adminHeaders, payload: { name: 'Metro flyer', kind: 'offline', channel: 'flyer', campaign: 'spring-flyer', cost: 5000, numbers: [NUMBER] } });
+  expect(source.statusCode, source.body).toBe(201);
+  await sip.routing.refresh();
 
-  // A real stereo recording: 440 Hz caller (left), 880 Hz agent (right), 4 s.
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-web-'));
-  const wav = path.join(tmp, 'call.wav');
-  const mp3 = path.join(tmp, 'call.mp3');
-  execFileSync('sox', ['-n', '-r', '8000', '-b', '16', '-c', '2', wav, 'synth', '4', 'sine', '440', 'sine', '880', 'gain', '-6']);
-  execFileSync('ffmpeg', ['-loglevel', 'error', '-y', '-i', wav, '-ac', '2', '-b:a', '32k', mp3]);
+  const agent = await startSipp({ scenario: 'uas', ip: AGENT_IP, port: agentPort, rtpEcho: true });
+  const caller = await runSipp({
+    scenario: scenarioPath('uac-tone-bye.xml'), ip: CALLER_IP, target: `127.0.0.1:${sip.sipPort}`, service: NUMBER.slice(1),
+    vars: { TONE: makeToneFile(tmp, 1000, 4), TALK_MS: '4000' },
+  });
+  agent.stop();
+  expect(caller.code, caller.errors + caller.stderr).toBe(0);
+  const answered = await sip.waitForCall((r) => r.trackingNumber === NUMBER);
+  expect(answered.disposition).toBe('answered');
+  expect(await sip.waitForRecording(answered.id)).toBe('ready');
+  callId = answered.id;
 
-  const insert = async (c: { caller: string; minutesAgo: number; disposition: string; talk: number; recording: boolean }) => {
-    const { rows } = await h.db.query<{ id: string }>(
-      `INSERT INTO calls (account_id, sip_call_id, trunk_id, tracking_number, caller, started_at, answered_at, ended_at, disposition, talk_seconds,
-         source_id, confidence, first_time, recording_status, recording_path, recording_mp3_path, recording_duration_seconds, recording_channels)
-       VALUES ($1, $2, $3, $4, $5, now() - make_interval(mins => $6), CASE WHEN $7 = 'answered' THEN now() - make_interval(mins => $6) END,
-         now() - make_interval(mins => $6) + make_interval(secs => $8), $7, $8, $9, 'static', true,
-         CASE WHEN $10 THEN 'ready' ELSE 'none' END, CASE WHEN $10 THEN $11 END, CASE WHEN $10 THEN $12 END, CASE WHEN $10 THEN 4 END, CASE WHEN $10 THEN 2 END)
-       RETURNING id`,
-      [DEFAULT_ACCOUNT_ID, `web-${crypto.randomUUID()}`, trunk.id, number, c.caller, c.minutesAgo, c.disposition, c.talk, source.id, c.recording, wav, mp3],
-    );
-    return rows[0]!.id;
-  };
-  callId = await insert({ caller: '+12125550123', minutesAgo: 5, disposition: 'answered', talk: 4, recording: true });
-  await insert({ caller: '+12125550188', minutesAgo: 2, disposition: 'no-answer', talk: 0, recording: false });
+  const busyAgent = await startSipp({ scenario: scenarioPath('uas-reject.xml'), ip: AGENT_IP, port: busyPort, vars: { STATUS: '486', REASON: 'Busy Here' } });
+  const busyCaller = await runSipp({ scenario: scenarioPath('uac-expect-status.xml'), ip: CALLER_IP, target: `127.0.0.1:${sip.sipPort}`, service: BUSY_NUMBER.slice(1), vars: { STATUS: '486' } });
+  busyAgent.stop();
+  expect(busyCaller.code, busyCaller.errors + busyCaller.stderr).toBe(0);
+  expect((await sip.waitForCall((r) => r.trackingNumber === BUSY_NUMBER)).disposition).toBe('busy');
 }, 120_000);
 
 afterAll(async () => {
+  await sip?.stop();
   registry?.close();
   await h?.close();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
@@ -108,7 +126,7 @@ describe('web UI in headless Chromium', () => {
       await checkA11y(page, 'sign-in');
       await signIn(page, base, email('admin'), PASSWORD);
 
-      await page.getByLabel('Caller').fill('+12125550123');
+      await page.getByLabel('Caller').fill(CALLER);
       await page.getByRole('button', { name: 'Apply' }).click();
       const row = page.locator(`tr[data-call-id="${callId}"]`);
       await row.waitFor();
@@ -117,8 +135,8 @@ describe('web UI in headless Chromium', () => {
       await expect.poll(() => page.locator('tr.missed').count()).toBe(1); // the missed call is highlighted
       await checkA11y(page, 'calls');
 
-      await row.getByRole('link', { name: '+12125550123' }).click();
-      await page.getByRole('heading', { name: 'Call from +12125550123' }).waitFor();
+      await row.getByRole('link', { name: CALLER }).click();
+      await page.getByRole('heading', { name: `Call from ${CALLER}` }).waitFor();
       // The waveform is decoded from the audio and drawn; its placeholder goes away.
       await page.locator('canvas.wave').waitFor();
       await expect.poll(async () => (await page.locator('.wave-note').allTextContents()).join(), { timeout: 15_000 }).toBe('');
