@@ -36,6 +36,8 @@ const EnvSchema = z.object({
   RTPENGINE_DTMF_LOG: hostPort.default(`${localServices.rtpengine.host}:${localServices.rtpengine.dtmfLogPort}`),
   RTPENGINE_RECORDING_DIR: z.string().default(path.join(projectRoot, localServices.dataDir, 'rtpengine-recordings')),
   RECORDINGS_DIR: z.string().default('./recordings'),
+  /** Days to keep recordings (by the call's start); 0 keeps them forever. */
+  RECORDING_RETENTION_DAYS: z.coerce.number().int().min(0).max(36_500).default(0),
   DIALPLANS_DIR: z.string().default('./dialplans'),
   ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   SECRET_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -55,6 +57,7 @@ export interface Config {
   redis: { url: string; prefix: string };
   rtpengine: { ng: { host: string; port: number }; dtmfLog: { host: string; port: number }; recordingDir: string };
   recordingsDir: string;
+  recordingRetentionDays: number;
   dialplansDir: string;
   adminApiKey: string | undefined;
   /** Signs recording URLs and browser sessions; derived from ADMIN_API_KEY when not set so dev needs one secret. */
@@ -96,6 +99,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     rtpengine: { ng: splitHostPort(e.RTPENGINE_NG), dtmfLog: splitHostPort(e.RTPENGINE_DTMF_LOG), recordingDir: resolve(e.RTPENGINE_RECORDING_DIR) },
     recordingsDir: resolve(e.RECORDINGS_DIR),
+    recordingRetentionDays: e.RECORDING_RETENTION_DAYS,
     dialplansDir: resolve(e.DIALPLANS_DIR),
     adminApiKey: e.ADMIN_API_KEY,
     secretKey: e.SECRET_KEY ?? `derived:${e.ADMIN_API_KEY ?? 'development-only-secret'}`,

@@ -13,7 +13,7 @@ import { createMetrics } from './http/metrics.js';
 import { createLogger } from './logger.js';
 import { startDtmfListener } from './media/dtmf-listener.js';
 import { createRtpengine } from './media/rtpengine.js';
-import { createRecordingService } from './recordings/recordings.service.js';
+import { createRecordingService, scheduleRetentionSweep } from './recordings/recordings.service.js';
 import { createRedis } from './redis/client.js';
 import { startB2bua } from './sip/b2bua.js';
 import { createRoutingCache } from './sip/routing-cache.js';
@@ -54,6 +54,7 @@ await routing.refresh();
 const dataDir = path.dirname(config.pidFile);
 const writer = createCallRecordWriter({ db, events: undefined, spoolFile: path.join(dataDir, 'spool', 'calls.jsonl'), logger });
 const recordings = createRecordingService({ db, rtpengineDir: config.rtpengine.recordingDir, recordingsDir: config.recordingsDir, logger });
+const stopRecordingSweep = scheduleRetentionSweep(recordings, config.recordingRetentionDays, logger);
 const dtmf = await startDtmfListener(config.rtpengine.dtmfLog, logger).catch((err: unknown) => {
   logger.warn({ err }, 'DTMF listener could not bind; IVR menus will time out to their default');
   return undefined;
@@ -94,6 +95,7 @@ async function shutdown(signal: string): Promise<void> {
   routing.close();
   dialplans.close();
   writer.close();
+  stopRecordingSweep();
   rtpengine.close();
   redis.disconnect();
   await db.end().catch(() => {});

@@ -71,3 +71,24 @@ export function createRecordingService(deps: {
     },
   };
 }
+
+/**
+ * Runs `service.sweep(days)` now and then every `everyMs` (default 6 h); returns a stop function.
+ * Days = 0 keeps recordings forever (nothing is scheduled).
+ */
+export function scheduleRetentionSweep(service: RecordingService, days: number, logger: Logger, everyMs = 6 * 3_600_000): () => void {
+  if (days <= 0) return () => {};
+  let running = false;
+  const run = () => {
+    if (running) return;
+    running = true;
+    void service.sweep(days)
+      .catch((err: unknown) => logger.error({ err, type: 'recordings_sweep_failed' }, 'recording retention sweep failed'))
+      .finally(() => { running = false; });
+  };
+  const first = setTimeout(run, 60_000);
+  const timer = setInterval(run, everyMs);
+  first.unref();
+  timer.unref();
+  return () => { clearTimeout(first); clearInterval(timer); };
+}
