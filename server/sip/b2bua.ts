@@ -95,7 +95,12 @@ export function startB2bua(deps: B2buaDeps): B2bua {
 
   async function run(session: CallSession): Promise<void> {
     try {
-      deps.events?.callStarted({ callId: session.callId, accountId: session.ctx.route.accountId });
+      try {
+        deps.events?.callStarted({ callId: session.callId, accountId: session.ctx.route.accountId });
+      } catch (err) {
+        // The contract says it must not throw; if a sink does anyway, the call still goes through.
+        session.log.warn({ err, type: 'call_started_sink_failed' }, 'callStarted sink threw');
+      }
       await session.attribute();
       await runDialplan(session.plan, session);
     } catch (err) {
