@@ -4,28 +4,38 @@ import { useAuth, useRole } from '../app.tsx';
 import { ErrorBox, Loading, PageHeader, Section, fmtDateTime, useAsync, useSubmit } from '../ui.tsx';
 
 const ROLES: Role[] = ['admin', 'manager', 'marketer', 'viewer'];
-type Row = Record<string, unknown>;
-const s = (v: unknown) => (v === null || v === undefined ? '—' : String(v));
+
+interface Delivery { id: string; eventType: string; callId: string; status: string; attempts: number; lastError: string | null; lastStatus: number | null; nextAttemptAt: string | null; createdAt: string; deliveredAt: string | null }
+interface Sink { id: string; kind: string; name: string; enabled: boolean; disabledReason: string | null }
 
 function Deliveries({ sinkId }: { sinkId: string }) {
-  const d = useAsync(() => get<{ items: Row[] }>(`/v1/sinks/${sinkId}/deliveries`), [sinkId]);
+  const d = useAsync(() => get<{ items: Delivery[] }>(`/v1/sinks/${sinkId}/deliveries`), [sinkId]);
+  const submit = useSubmit();
   if (d.error) return <ErrorBox error={d.error} />;
   if (!d.data) return <Loading what="Deliveries" />;
   if (d.data.items.length === 0) return <p className="muted">No deliveries yet.</p>;
   return (
-    <table><caption className="sr-only">Deliveries</caption>
-      <thead><tr><th scope="col">Status</th><th scope="col">Attempts</th><th scope="col">Last error</th><th scope="col">Updated</th></tr></thead>
-      <tbody>{d.data.items.slice(0, 10).map((x, i) => <tr key={i} className={x.status === 'failed' || x.status === 'dead' ? 'missed' : undefined}><td>{s(x.status)}</td><td>{s(x.attempts)}</td><td>{s(x.lastError)}</td><td>{fmtDateTime((x.updatedAt ?? x.createdAt) as string | undefined)}</td></tr>)}</tbody>
-    </table>
+    <div className="table-wrap"><table><caption className="sr-only">Latest deliveries</caption>
+      <thead><tr><th scope="col">Created</th><th scope="col">Event</th><th scope="col">Status</th><th scope="col">Attempts</th><th scope="col">Last error</th><th scope="col">Next attempt</th><th scope="col"><span className="sr-only">Actions</span></th></tr></thead>
+      <tbody>{d.data.items.slice(0, 10).map((x) => (
+        <tr key={x.id} className={x.status === 'dead' ? 'missed' : undefined}>
+          <td>{fmtDateTime(x.createdAt)}</td><td>{x.eventType}</td><td>{x.status}{x.deliveredAt ? ` · ${fmtDateTime(x.deliveredAt)}` : ''}</td><td>{x.attempts}</td>
+          <td>{x.lastError ?? (x.lastStatus ? `HTTP ${x.lastStatus}` : '—')}</td><td>{fmtDateTime(x.nextAttemptAt)}</td>
+          <td>{x.status === 'dead' && <button type="button" className="secondary" disabled={submit.busy} onClick={() => void submit.run(async () => { await post(`/v1/sinks/${sinkId}/deliveries/${x.id}/replay`); d.reload(); })}>Replay</button>}</td>
+        </tr>
+      ))}</tbody>
+    </table><ErrorBox error={submit.error} /></div>
   );
 }
 
 function Sinks() {
-  const sinks = useAsync(() => get<{ items: Row[] }>('/v1/sinks'), []);
+  const sinks = useAsync(() => get<{ items: Sink[] }>('/v1/sinks'), []);
   return (
     <section className="card" aria-labelledby="sinks-h"><h2 id="sinks-h">Lead sinks</h2>
       <Section state={sinks} isEmpty={(d) => d.items.length === 0} empty="No sinks: completed calls are not sent anywhere yet.">
-        {(d) => <ul className="plain">{d.items.map((x) => <li key={String(x.id)}><h3>{s(x.kind)} {x.name ? `· ${s(x.name)}` : ''}</h3><Deliveries sinkId={String(x.id)} /></li>)}</ul>}
+        {(d) => <ul className="plain">{d.items.map((x) => (
+          <li key={x.id}><h3>{x.name} <span className="muted">({x.kind})</span> {x.enabled ? <span className="badge ok">enabled</span> : <span className="badge missed">disabled{x.disabledReason ? `: ${x.disabledReason}` : ''}</span>}</h3><Deliveries sinkId={x.id} /></li>
+        ))}</ul>}
       </Section>
     </section>
   );
