@@ -8,6 +8,9 @@ type NgReply = Record<string, unknown> & { result?: string; 'error-reason'?: str
 interface NgClientRaw {
   ping(port: number, host: string): Promise<NgReply>;
   close?(): void;
+  on(event: 'error', listener: (err: unknown) => void): void;
+  messages: Map<string, unknown>;
+  _onParsedMessage(obj: { id: string; data: unknown }): void;
   [verb: string]: unknown;
 }
 
@@ -21,8 +24,35 @@ export interface Rtpengine {
   close(): void;
 }
 
-export function createRtpengine(address: RtpengineAddress, timeoutMs = 2_000): Rtpengine {
-  const client = new Client({ timeout: timeoutMs });
+// ng runs over UDP and rtpengine reads it from one socket: a burst of calls overflows that
+// socket's buffer (measured: thousands of drops at 400 CPS) and rtpengine-client never resends.
+// So we resend, like SIP proxies' rtpengine modules do. offer/answer/delete/query are idempotent
+// in rtpengine (same call-id and tags give the same result); sending DTMF twice would not be.
+const NOT_REPEATABLE = new Set(['playDTMF']);
+
+/**
+ * Commands in flight are capped as well: rtpengine's ng socket buffer holds ~100 datagrams, so a
+ * burst beyond that is dropped by the kernel; queueing here instead keeps bursts lossless.
+ */
+export function createRtpengine(address: RtpengineAddress, timeoutMs = 2_000, attempts = 4, maxInFlight = 48): Rtpengine {
+  const client = new Client({ timeout: Math.max(100, Math.floor(timeoutMs / attempts)) });
+  const isTimeout = (err: unknown) => err instanceof Error && /timeout/i.test(err.message);
+  // A reply arriving after its attempt timed out is expected once we resend. rtpengine-client
+  // console.logs it and emits 'error', which with no listener kills the process: drop such
+  // replies quietly, and never let an 'error' event go unhandled.
+  const handleReply = client._onParsedMessage.bind(client);
+  client._onParsedMessage = (obj) => {
+    if (client.messages.has(obj.id)) handleReply(obj);
+  };
+  client.on('error', () => undefined);
+  let inFlight = 0;
+  const waiting: Array<() => void> = [];
+  const acquire = () => (inFlight < maxInFlight ? (inFlight++, Promise.resolve()) : new Promise<void>((r) => waiting.push(r)));
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else inFlight--;
+  };
   return {
     async ping() {
       try {
@@ -35,7 +65,19 @@ export function createRtpengine(address: RtpengineAddress, timeoutMs = 2_000): R
     async command(verb, params) {
       const fn = client[verb];
       if (typeof fn !== 'function') throw new Error(`unknown rtpengine verb ${verb}`);
-      return (await (fn as (port: number, host: string, p: Record<string, unknown>) => Promise<NgReply>).call(client, address.port, address.host, params));
+      const tries = NOT_REPEATABLE.has(verb) ? 1 : attempts;
+      await acquire();
+      try {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await (fn as (port: number, host: string, p: Record<string, unknown>) => Promise<NgReply>).call(client, address.port, address.host, params);
+          } catch (err) {
+            if (attempt >= tries || !isTimeout(err)) throw err;
+          }
+        }
+      } finally {
+        release();
+      }
     },
     close() {
       client.close?.();
