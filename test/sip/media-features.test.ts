@@ -1,0 +1,86 @@
+// rtpengine `play media` on real calls: an announcement before forwarding, a text whisper spoken
+// to the agent (espeak-ng) before the caller is bridged, and voicemail after a busy agent.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CallServer, startCallServer } from '../helpers/call-server.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { freePort } from '../helpers/ports.js';
+import { makeToneFile, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
+
+const CALLER_IP = '127.0.0.25';
+const AGENT_IP = '127.0.0.26';
+const FLOWS = { announce: '+74952223001', whisper: '+74952223002', voicemail: '+74952223003' } as const;
+const ports: Record<string, number> = {};
+let h: Harness;
+let server: CallServer;
+let tone: string;
+
+const msBetween = (a: string, b: string) => new Date(b).getTime() - new Date(a).getTime();
+const rtpengineHas = async (callId: string) => (await h.rtpengine.command('query', { 'call-id': callId })).result === 'ok';
+
+beforeAll(async () => {
+  h = await createHarness();
+  for (const flow of Object.keys(FLOWS)) ports[flow] = await freePort(AGENT_IP);
+  const agent = (flow: string) => `sip:agent@${AGENT_IP}:${ports[flow]}`;
+  server = await startCallServer(h, {
+    convertRecordings: false,
+    dialplans: {
+      // beep.wav lasts 0.4 s.
+      announce: { steps: [{ announce: { file: 'beep.wav' } }, { forward: { targets: [agent('announce')], ringSeconds: 5 } }] },
+      // espeak-ng says this in about 1 s.
+      whisper: { steps: [{ forward: { targets: [agent('whisper')], ringSeconds: 5, whisper: 'Sales line' } }] },
+      voicemail: { steps: [{ forward: { targets: [agent('voicemail')], ringSeconds: 5 } }, { voicemail: { maxSeconds: 10 } }] },
+    },
+  });
+  const trunk = await server.app.inject({ method: 'POST', url: '/v1/trunks', headers: h.adminHeaders, payload: { name: 'carrier', addresses: [`${CALLER_IP}/32`] } });
+  for (const [flow, number] of Object.entries(FLOWS)) {
+    const res = await server.app.inject({ method: 'POST', url: '/v1/numbers', headers: h.adminHeaders, payload: { number, trunkId: trunk.json().id, dialplan: flow } });
+    expect(res.statusCode, res.body).toBe(201);
+  }
+  await server.routing.refresh();
+  tone = makeToneFile(fs.mkdtempSync(path.join(os.tmpdir(), 'tone-')), 1000, 2);
+});
+afterAll(async () => {
+  await server?.stop();
+  await h?.close();
+});
+
+async function callerTalks(number: string, talkMs: number) {
+  const caller = await runSipp({
+    scenario: scenarioPath('uac-tone-bye.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: number.slice(1),
+    vars: { TONE: tone, TALK_MS: String(talkMs) },
+  });
+  expect(caller.code, caller.errors).toBe(0);
+  return server.waitForCall((r) => r.trackingNumber === number);
+}
+
+describe('media features', () => {
+  it('plays the announcement to the caller before ringing the agent', async () => {
+    const agent = await startSipp({ scenario: 'uas', ip: AGENT_IP, port: ports.announce! });
+    const call = await callerTalks(FLOWS.announce, 1_500);
+    agent.stop();
+    expect(call).toMatchObject({ disposition: 'answered', answeredBy: `sip:agent@${AGENT_IP}:${ports.announce}` });
+    // The agent answers at once; only the prompt's length can delay the bridge this much.
+    expect(msBetween(call.startedAt, call.answeredAt!)).toBeGreaterThanOrEqual(380);
+    expect(await rtpengineHas(call.id)).toBe(false);
+  });
+
+  it('whispers to the agent before the caller is bridged', async () => {
+    const agent = await startSipp({ scenario: 'uas', ip: AGENT_IP, port: ports.whisper! });
+    const call = await callerTalks(FLOWS.whisper, 1_000);
+    agent.stop();
+    expect(call.disposition).toBe('answered');
+    expect(msBetween(call.startedAt, call.answeredAt!)).toBeGreaterThanOrEqual(800);
+    expect(msBetween(call.startedAt, call.answeredAt!)).toBeLessThan(3_000);
+  });
+
+  it('takes a voicemail when the agent is busy', async () => {
+    const agent = await startSipp({ scenario: scenarioPath('uas-reject.xml'), ip: AGENT_IP, port: ports.voicemail!, vars: { STATUS: '486', REASON: 'Busy Here' } });
+    const call = await callerTalks(FLOWS.voicemail, 1_500);
+    agent.stop();
+    expect(call).toMatchObject({ disposition: 'voicemail', hangupBy: 'caller', answeredBy: null, recordingStatus: 'pending' });
+    expect(await rtpengineHas(call.id)).toBe(false);
+  });
+});
