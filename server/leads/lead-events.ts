@@ -1,0 +1,85 @@
+import crypto from 'node:crypto';
+import type { CallEventSink, CallRef } from '../calls/call-events.js';
+import type { Db, Queryable } from '../db/pool.js';
+import type { Logger } from '../logger.js';
+import { buildLeadPayload, type EventType, type LeadPayload, type PayloadContext, startedPayload } from './lead-payload.js';
+import { insertEvent } from './leads.repository.js';
+
+export interface OutboxEventSinkOptions {
+  db: Db;
+  logger: Logger;
+  payload: PayloadContext;
+  /** Delays between in-memory retries of a call.started write while Postgres is unreachable. */
+  startedRetryMs?: number[];
+  /** Started events waiting in memory at most; beyond that new ones are dropped (and logged). */
+  maxPendingStarted?: number;
+}
+
+export interface OutboxEventSink extends CallEventSink {
+  /** Resolves when every call.started write begun so far has finished or been given up (tests, shutdown). */
+  drainStarted(): Promise<void>;
+}
+
+/**
+ * The outbox side of the call-event contract.
+ * - callCompleted writes inside the call-record transaction: the lead exists iff the record does.
+ * - callStarted runs off the call path: it never throws and never awaits on the caller's side.
+ *   When Postgres is briefly away it is retried in memory (default ≈ 0.5 s … 8 s, 15 s in all);
+ *   if the process dies or Postgres stays down longer, the started event is lost on purpose
+ *   (it only pops a card while the phone rings), while call.completed still arrives durably.
+ */
+export function createOutboxEventSink(o: OutboxEventSinkOptions): OutboxEventSink {
+  const retryMs = o.startedRetryMs ?? [500, 1_000, 2_000, 4_000, 8_000];
+  const maxPending = o.maxPendingStarted ?? 10_000;
+  const log = o.logger.child({ component: 'lead-outbox' });
+  const pending = new Set<Promise<void>>();
+
+  async function record(db: Queryable, call: CallRef, type: EventType, change: LeadPayload['change'] = null): Promise<void> {
+    const uid = crypto.randomUUID();
+    const payload = await buildLeadPayload(db, o.payload, { eventId: uid, type, accountId: call.accountId, callId: call.callId, occurredAt: new Date(), change });
+    if (!payload) throw new Error(`call ${call.callId} not found for ${type}`);
+    await insertEvent(db, { uid, accountId: call.accountId, callId: call.callId, type, payload });
+  }
+
+  async function writeStarted(call: CallRef, at: Date): Promise<void> {
+    for (let i = 0; ; i++) {
+      try {
+        const uid = crypto.randomUUID();
+        await insertEvent(o.db, {
+          uid, accountId: call.accountId, callId: call.callId, type: 'call.started', unlessCompleted: true,
+          payload: startedPayload({ eventId: uid, accountId: call.accountId, callId: call.callId, occurredAt: at }),
+        });
+        return;
+      } catch (err) {
+        const delay = retryMs[i];
+        if (delay === undefined) {
+          log.error({ err, callId: call.callId, type: 'lead_started_lost' }, 'call.started could not be stored; giving up');
+          return;
+        }
+        log.warn({ err, callId: call.callId, type: 'lead_started_retry', delayMs: delay }, 'call.started not stored yet; retrying');
+        await new Promise((r) => setTimeout(r, delay).unref());
+      }
+    }
+  }
+
+  return {
+    callStarted(call) {
+      try {
+        if (pending.size >= maxPending) {
+          log.error({ callId: call.callId, type: 'lead_started_dropped' }, 'too many call.started events waiting; dropped');
+          return;
+        }
+        const p: Promise<void> = writeStarted(call, new Date()).catch(() => {}).finally(() => pending.delete(p));
+        pending.add(p);
+      } catch (err) {
+        log.error({ err, type: 'lead_started_failed' }, 'call.started failed');
+      }
+    },
+    callCompleted: (trx, call) => record(trx, call, 'call.completed'),
+    recordingReady: (db, call) => record(db, call, 'call.recording_ready'),
+    callModified: (db, call, change) => record(db, call, 'call.modified', { field: change.field }),
+    async drainStarted() {
+      while (pending.size > 0) await Promise.allSettled([...pending]);
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Db } from '../db/pool.js';
+import type { Logger } from '../logger.js';
+import { createOutboxEventSink, type OutboxEventSink } from './lead-events.js';
+import { createLeadWorkers, type LeadWorkers, type WorkerOptions } from './lead-worker.js';
+import { leadRoutes } from './leads.routes.js';
+import { SINK_HANDLERS } from './sinks/index.js';
+
+export interface LeadServiceOptions {
+  db: Db;
+  logger: Logger;
+  /** Base of recording links in leads, e.g. config.http.publicBaseUrl. */
+  publicBaseUrl: string;
+  workers?: Omit<WorkerOptions, 'db' | 'logger' | 'sinks'>;
+  /** Replace sink implementations (tests); defaults to the real ones. */
+  sinks?: Partial<WorkerOptions['sinks']>;
+}
+
+export interface LeadService {
+  /** Hand to the call path (call-record writer, b2bua, recordings, calls routes). */
+  eventSink: OutboxEventSink;
+  /** Register with buildHttpApp({ plugins: [...] }). */
+  routes: FastifyPluginAsync;
+  workers: LeadWorkers;
+  startWorkers(): Promise<void>;
+  stopWorkers(): Promise<void>;
+}
+
+/**
+ * Leads: the outbox event sink, the sink admin routes and the delivery workers.
+ *
+ * @example
+ *   const leads = createLeadService({ db, logger, publicBaseUrl: config.http.publicBaseUrl });
+ *   const writer = createCallRecordWriter({ db, events: leads.eventSink, … });
+ *   const app = await buildHttpApp({ …, callEvents: leads.eventSink, plugins: [leads.routes] });
+ *   await leads.startWorkers();   // on shutdown: await leads.stopWorkers()
+ */
+export function createLeadService(o: LeadServiceOptions): LeadService {
+  const eventSink = createOutboxEventSink({ db: o.db, logger: o.logger, payload: { publicBaseUrl: o.publicBaseUrl } });
+  const workers = createLeadWorkers({ db: o.db, logger: o.logger, sinks: { ...SINK_HANDLERS, ...o.sinks }, ...o.workers });
+  return {
+    eventSink,
+    routes: leadRoutes({ db: o.db, onChange: () => workers.wake() }) as unknown as FastifyPluginAsync,
+    workers,
+    startWorkers: () => workers.start(),
+    async stopWorkers() {
+      await workers.stop();
+      await eventSink.drainStarted();
+    },
+  };
+}

@@ -1,0 +1,12 @@
+import type { SinkKind } from '../leads.schemas.js';
+import { amocrmSink } from './amocrm.sink.js';
+import { analyticsSink } from './analytics.sink.js';
+import { bitrix24Sink } from './bitrix24.sink.js';
+import { ga4Sink } from './ga4.sink.js';
+import { metricaSink } from './metrica.sink.js';
+import type { SinkHandler } from './sink.js';
+import { webhookSink } from './webhook.sink.js';
+
+export const SINK_HANDLERS: Record<SinkKind, SinkHandler<any>> = {
+  webhook: webhookSink, amocrm: amocrmSink, bitrix24: bitrix24Sink, ga4: ga4Sink, metrica: metricaSink, analytics: analyticsSink,
+};
