@@ -28,7 +28,7 @@ const NUMBER = '+74959990000';
 const STEP_SECONDS = 4;
 const CALL_MS = 1_000;
 const list = (v: string | undefined, d: number[]) => (v ? v.split(',').map(Number).filter((n) => n > 0) : d);
-const CPS_STEPS = list(process.env.BENCH_CPS, [100, 200, 300, 400, 500, 600, 800]);
+const CPS_STEPS = list(process.env.BENCH_CPS, [200, 400, 600, 800, 1000, 1200, 1500]);
 const CONCURRENCY_STEPS = list(process.env.BENCH_CONCURRENT, [250, 500, 1000]);
 const RAMP_CPS = 200;
 const say = (s: string) => process.stdout.write(`${s}\n`);

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import dgram from 'node:dgram';
 import { createRequire } from 'node:module';
 import type { Logger } from '../logger.js';
 import type { SipRemote, SipRequest, SipResponse, SipUri } from './sip-types.js';
@@ -52,9 +53,43 @@ export const stringifyUri = (u: SipUri): string => sipLib.stringifyUri(u);
 export const newTag = (): string => crypto.randomBytes(6).toString('hex');
 export const newBranch = (): string => sipLib.generateBranch();
 
+/** Receive buffer for the SIP UDP socket (the kernel caps it at net.core.rmem_max). */
+const UDP_BUFFER_BYTES = 4 * 1024 * 1024;
+
+/**
+ * npm `sip` creates its UDP socket internally with the kernel's default buffer (~208 KB). A burst
+ * of calls, or a GC pause, overflows that and the kernel drops SIP datagrams (measured: ~1000
+ * drops in a 500 CPS step, each one a retransmission later or a failed call). Sockets created
+ * while `create` runs get a bigger buffer once bound.
+ */
+function withLargeUdpBuffers<T>(create: () => T, log: Logger): T {
+  const original = dgram.createSocket;
+  const created: dgram.Socket[] = [];
+  (dgram as { createSocket: typeof dgram.createSocket }).createSocket = ((...args: Parameters<typeof dgram.createSocket>) => {
+    const socket = original.apply(dgram, args);
+    created.push(socket);
+    return socket;
+  }) as typeof dgram.createSocket;
+  try {
+    return create();
+  } finally {
+    (dgram as { createSocket: typeof dgram.createSocket }).createSocket = original;
+    for (const socket of created) {
+      socket.once('listening', () => {
+        try {
+          socket.setRecvBufferSize(UDP_BUFFER_BYTES);
+          socket.setSendBufferSize(UDP_BUFFER_BYTES);
+        } catch (err) {
+          log.warn({ err, type: 'sip_udp_buffer' }, 'could not enlarge the SIP UDP socket buffers');
+        }
+      });
+    }
+  }
+}
+
 export function createSipStack(options: SipStackOptions): SipStack {
   const log = options.logger;
-  const raw = sipLib.create(
+  const raw = withLargeUdpBuffers(() => sipLib.create(
     {
       address: options.host,
       port: options.port,
@@ -64,7 +99,7 @@ export function createSipStack(options: SipStackOptions): SipStack {
       logger: { error: (err: unknown) => log.warn({ err, type: 'sip_stack_error' }, 'sip stack error') },
     },
     (rq, remote) => options.onRequest(rq, remote),
-  );
+  ), log);
   return {
     host: options.publicHost,
     port: options.port,
