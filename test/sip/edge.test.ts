@@ -2,6 +2,7 @@
 // passthrough, Max-Forwards, unknown dialogs and numbers without a dialplan.
 import crypto from 'node:crypto';
 import dgram from 'node:dgram';
+import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -154,6 +155,23 @@ describe('the SIP edge', () => {
 
   it('answers OPTIONS over UDP with 200', async () => {
     const line = await sendRaw(CALLER_IP, (l) => rawRequest('OPTIONS', l, { user: 'ping' }));
+    expect(line).toBe('SIP/2.0 200 OK');
+  });
+  it('survives garbage over TCP (binary, huge Content-Length, oversized headers) and still answers OPTIONS on TCP', async () => {
+    const junk = ['\x00\x01\x02garbage\r\n\r\n', 'INVITE sip:x SIP/2.0\r\nContent-Length: 99999999999\r\n\r\n', 'SIP/2.0 200 OK\r\nVia: x\r\n\r\n', 'x'.repeat(70_000)];
+    for (const j of junk) {
+      await new Promise<void>((resolve) => {
+        const c = net.connect(server.sipPort, '127.0.0.1', () => c.write(j, () => setTimeout(() => { c.destroy(); resolve(); }, 50)));
+        c.on('error', () => resolve());
+      });
+    }
+    const line = await new Promise<string>((resolve, reject) => {
+      const c = net.connect({ port: server.sipPort, host: '127.0.0.1', localAddress: CALLER_IP }, () => {
+        c.write(`OPTIONS sip:ping@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP ${CALLER_IP}:${c.localPort};branch=z9hG4bKtcp${Date.now()}\r\nCall-ID: tcp-${Date.now()}\r\nCSeq: 1 OPTIONS\r\nTo: <sip:ping@127.0.0.1>\r\nFrom: <sip:probe@${CALLER_IP}>;tag=1\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`);
+      });
+      const timer = setTimeout(() => { c.destroy(); reject(new Error('no answer over TCP')); }, 3_000);
+      c.on('data', (d) => { clearTimeout(timer); c.destroy(); resolve(d.toString().split('\r\n')[0] ?? ''); });
+    });
     expect(line).toBe('SIP/2.0 200 OK');
   });
 });
