@@ -14,7 +14,7 @@ export type EventType = z.infer<typeof EventType>;
 const str = z.string().nullable();
 
 export const LeadCall = z.object({
-  id: z.uuid(),
+  id: z.guid(),
   sip_call_id: str,
   direction: z.literal('inbound'),
   status: z.enum(['ringing', 'answered', 'busy', 'no-answer', 'failed', 'cancelled', 'voicemail']),
@@ -51,8 +51,8 @@ export const LeadAttribution = z.object({
   confidence: z.enum(['exact', 'ambiguous', 'static', 'none']),
   overflow: z.boolean().describe('the number was shared because the pool was exhausted'),
   reason: str,
-  session_id: z.uuid().nullable(),
-  source_id: z.uuid().nullable(),
+  session_id: z.guid().nullable(),
+  source_id: z.guid().nullable(),
   source: str,
   medium: str,
   campaign: str,
@@ -74,10 +74,10 @@ export const LeadAttribution = z.object({
 
 export const LeadPayload = z.object({
   version: z.literal(1),
-  id: z.uuid().describe('event id; the webhook-id header is per (event, sink)'),
+  id: z.guid().describe('event id; the webhook-id header is per (event, sink)'),
   type: EventType,
   occurred_at: z.iso.datetime({ offset: true }),
-  account_id: z.uuid(),
+  account_id: z.guid(),
   change: z.object({ field: z.enum(['tags', 'notes', 'score', 'value']) }).nullable(),
   call: LeadCall,
   attribution: LeadAttribution,

@@ -104,7 +104,7 @@ export const Delivery = z.object({
   id: z.uuid(),
   eventId: z.uuid(),
   eventType: EventType,
-  callId: z.uuid(),
+  callId: z.guid(),
   status: DeliveryStatus,
   attempts: z.number().int(),
   lastError: z.string().nullable(),
@@ -120,6 +120,6 @@ export const SinkParams = z.object({ id: z.uuid() });
 export const DeliveryParams = z.object({ id: z.uuid(), deliveryId: z.uuid() });
 export const DeliveriesQuery = z.object({
   status: DeliveryStatus.optional(),
-  callId: z.uuid().optional(),
+  callId: z.guid().optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
