@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { readUdpPackets } from './pcap-reader.js';
-import { type CallerHint, demuxRtp, renderChannel, splitCallerAgent } from './rtp-demux.js';
+import { type CallerHint, groupRtp, hasG711, renderChannel, splitCallerAgent, streamsStartMs, undecodedAudioTypes } from './rtp-demux.js';
 import { encodeMp3, stereoWav } from './stereo-writer.js';
 
 export interface ConvertedRecording {
@@ -11,6 +11,8 @@ export interface ConvertedRecording {
   channels: 2;
   /** How the caller's stream was recognised (see splitCallerAgent). */
   callerMatchedBy: 'address' | 'port' | 'first-seen';
+  /** Audio payload types found but not decodable (their time is silent): worth a warning. */
+  undecodedPayloadTypes: number[];
 }
 
 export interface ConvertOptions extends CallerHint {
@@ -24,19 +26,21 @@ export interface ConvertOptions extends CallerHint {
 
 /**
  * rtpengine's pcap of one call → stereo WAV (caller left, agent right, 8 kHz, 16-bit) + MP3.
- * Both channels share one clock: sample 0 is the capture time of the call's first RTP packet,
- * so a late-answering agent starts later in the right channel, as heard.
+ * Both channels share one clock: sample 0 is when the call's first RTP packet was sent (estimated
+ * from the least-delayed packets, see streamsStartMs), so a late-answering agent starts later in
+ * the right channel, as heard.
  *
  * @example
  *   const r = await convertRecording({ pcapPath, outputDir: '/rec/2026/11/22', baseName: callId, callerAddress: { ip: '203.0.113.5', port: 4000 } });
  *   // r.wavPath = '/rec/2026/11/22/<callId>.wav', r.compressedPath = '…/<callId>.mp3'
  */
 export async function convertRecording(o: ConvertOptions): Promise<ConvertedRecording> {
-  const streams = demuxRtp(readUdpPackets(await fs.readFile(o.pcapPath)));
-  if (streams.length === 0) throw new Error(`${o.pcapPath} holds no G.711 RTP`);
+  const all = groupRtp(readUdpPackets(await fs.readFile(o.pcapPath)));
+  const streams = all.filter(hasG711);
+  const undecodedPayloadTypes = undecodedAudioTypes(all);
+  if (streams.length === 0) throw new Error(`${o.pcapPath} holds no G.711 RTP${undecodedPayloadTypes.length ? ` (payload types ${undecodedPayloadTypes.join(', ')})` : ''}`);
   const { caller, agent, method } = splitCallerAgent(streams, o);
-  let origin = Infinity;
-  for (const s of streams) origin = Math.min(origin, s.firstSeenMs);
+  const origin = streamsStartMs(streams);
   const left = renderChannel(caller, origin);
   const right = renderChannel(agent, origin);
   await fs.mkdir(o.outputDir, { recursive: true });
@@ -45,5 +49,5 @@ export async function convertRecording(o: ConvertOptions): Promise<ConvertedReco
   await fs.writeFile(wavPath, stereoWav(left, right));
   await encodeMp3(wavPath, compressedPath);
   if (o.deletePcap) await fs.rm(o.pcapPath, { force: true });
-  return { wavPath, compressedPath, durationSeconds: Math.max(left.length, right.length) / 8000, channels: 2, callerMatchedBy: method };
+  return { wavPath, compressedPath, durationSeconds: Math.max(left.length, right.length) / 8000, channels: 2, callerMatchedBy: method, undecodedPayloadTypes };
 }

@@ -23,8 +23,12 @@ export function createRecordingService(deps: {
   events?: CallEventSink | undefined; storage?: RecordingStorage | undefined;
   /** How long to wait for rtpengine's metadata file after `delete` (default 3 s). */
   metadataWaitMs?: number;
+  /** Conversions at once (each holds the call's audio in memory and runs ffmpeg); default 2. */
+  maxConcurrent?: number;
 }): RecordingService {
   const { db, logger } = deps;
+  // A burst of hang-ups must not start a hundred ffmpeg processes next to the SIP stack.
+  const limit = createLimiter(deps.maxConcurrent ?? 2);
   const storage = deps.storage ?? createLocalRecordingStorage(deps.recordingsDir);
   return {
     async process(call) {
@@ -36,15 +40,18 @@ export function createRecordingService(deps: {
         return 'missing';
       }
       try {
-        const result = await convertRecording({
+        const result = await limit(() => convertRecording({
           pcapPath: files.pcapPath, outputDir: storage.dirFor(call.startedAt), baseName: call.id,
           callerAddress: call.callerAddress, callerSidePort: files.metadata?.callerSidePort,
-        });
+        }));
         if (!(await repo.attachRecording(db, call.id, result))) throw new Error('the call row does not exist');
         // rtpengine's files go only once the playable files are safely linked.
         await fs.rm(files.pcapPath, { force: true });
         if (files.metadataPath) await fs.rm(files.metadataPath, { force: true });
         await deps.events?.recordingReady(db, { callId: call.id, accountId: call.accountId }).catch((err: unknown) => log.warn({ err }, 'recording_ready event failed'));
+        if (result.undecodedPayloadTypes.length > 0) {
+          log.warn({ type: 'recording_partial', payloadTypes: result.undecodedPayloadTypes }, 'recording has audio in codecs other than G.711; that part is silent');
+        }
         log.info({ type: 'recording_ready', seconds: result.durationSeconds, callerMatchedBy: result.callerMatchedBy }, 'recording ready');
         return 'ready';
       } catch (err) {
@@ -91,4 +98,21 @@ export function scheduleRetentionSweep(service: RecordingService, days: number, 
   first.unref();
   timer.unref();
   return () => { clearTimeout(first); clearInterval(timer); };
+}
+
+/** Runs at most `max` tasks at once; the others wait in arrival order. */
+export function createLimiter(max: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async (task) => {
+    if (active < max) active++;
+    else await new Promise<void>((resolve) => waiting.push(resolve)); // the finishing task hands its slot over
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
 }

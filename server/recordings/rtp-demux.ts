@@ -51,11 +51,8 @@ export function parseRtp(udp: UdpPacket): RtpPacket | undefined {
   };
 }
 
-/**
- * Groups the capture's RTP into streams by SSRC + source address + rtpengine port, in order of
- * first appearance. Streams without G.711 audio (only telephone-event or comfort noise) are dropped.
- */
-export function demuxRtp(udp: UdpPacket[]): RtpStream[] {
+/** Groups the capture's RTP into streams by SSRC + source address + rtpengine port, in order of first appearance. */
+export function groupRtp(udp: UdpPacket[]): RtpStream[] {
   const streams = new Map<string, RtpStream>();
   for (const u of udp) {
     const p = parseRtp(u);
@@ -68,7 +65,29 @@ export function demuxRtp(udp: UdpPacket[]): RtpStream[] {
     }
     s.packets.push(p);
   }
-  return [...streams.values()].filter((s) => s.packets.some((p) => decoderFor(p.payloadType) !== undefined));
+  return [...streams.values()];
+}
+
+/** The streams that carry G.711 audio (streams of only telephone-event or comfort noise are dropped). */
+export function demuxRtp(udp: UdpPacket[]): RtpStream[] {
+  return groupRtp(udp).filter(hasG711);
+}
+
+export function hasG711(s: RtpStream): boolean {
+  return s.packets.some((p) => decoderFor(p.payloadType) !== undefined);
+}
+
+/**
+ * Payload types that look like audio we cannot decode (G.722, Opus… from a caller rtpengine
+ * transcodes for): not G.711, not comfort noise (13), and longer than an RFC 4733 event (4 bytes).
+ * Their time stays silent in the recording; the caller of this logs it.
+ */
+export function undecodedAudioTypes(streams: RtpStream[]): number[] {
+  const types = new Set<number>();
+  for (const s of streams) for (const p of s.packets) {
+    if (decoderFor(p.payloadType) === undefined && p.payloadType !== 13 && p.payload.length > 4) types.add(p.payloadType);
+  }
+  return [...types].sort((a, b) => a - b);
 }
 
 /**
@@ -112,13 +131,10 @@ export function renderChannel(streams: RtpStream[], originMs: number, rate = 800
   let total = 0;
   for (const stream of streams) {
     for (const segment of segments(orderedPackets(stream.packets), rate)) {
-      let anchorMs = Infinity;
-      for (const x of segment) anchorMs = Math.min(anchorMs, x.p.timeMs - ((x.ts - segment[0]!.ts) * 1000) / rate);
-      const base = Math.round(((anchorMs - originMs) * rate) / 1000) - segment[0]!.ts;
+      const base = Math.round(((segmentStartMs(segment, rate) - originMs) * rate) / 1000) - segment[0]!.ts;
       for (const { p, ts } of segment) {
-        const at = Math.max(0, base + ts);
-        placed.push({ at, p });
-        total = Math.max(total, at + p.payload.length);
+        placed.push({ at: base + ts, p });
+        total = Math.max(total, base + ts + p.payload.length);
       }
     }
   }
@@ -127,10 +143,32 @@ export function renderChannel(streams: RtpStream[], originMs: number, rate = 800
   for (const { at, p } of placed) {
     const table = decoderFor(p.payloadType)!;
     const payload = p.payload;
-    if (!mixing) for (let i = 0; i < payload.length; i++) out[at + i] = table[payload[i]!]!;
-    else for (let i = 0; i < payload.length; i++) out[at + i] = Math.max(-32768, Math.min(32767, out[at + i]! + table[payload[i]!]!));
+    // Samples before the origin (a caller passing an origin later than the stream) are cut, not shifted.
+    for (let i = Math.max(0, -at); i < payload.length; i++) {
+      const s = table[payload[i]!]!;
+      out[at + i] = mixing ? Math.max(-32768, Math.min(32767, out[at + i]! + s)) : s;
+    }
   }
   return out;
+}
+
+/**
+ * When the streams' audio began on the wall clock: the earliest segment start, each estimated from
+ * its least-delayed packet. The capture time of the very first packet is no good origin: when that
+ * one packet was delayed (seen here once on a loaded machine: ~180 ms), every stream that is
+ * anchored correctly would start before it, and the channels would drift apart by that delay.
+ */
+export function streamsStartMs(streams: RtpStream[], rate = 8000): number {
+  let start = Infinity;
+  for (const stream of streams) for (const segment of segments(orderedPackets(stream.packets), rate)) start = Math.min(start, segmentStartMs(segment, rate));
+  return start;
+}
+
+/** min(arrival − RTP offset): the arrival time the segment's first sample would have had without network delay. */
+function segmentStartMs(segment: Placed[], rate: number): number {
+  let start = Infinity;
+  for (const x of segment) start = Math.min(start, x.p.timeMs - ((x.ts - segment[0]!.ts) * 1000) / rate);
+  return start;
 }
 
 interface Placed { p: RtpPacket; seq: number; ts: number }

@@ -35,3 +35,26 @@ describe('scheduleRetentionSweep', () => {
     stop();
   });
 });
+
+describe('createLimiter', () => {
+  it('runs at most N tasks at once, the rest in arrival order, and frees slots on failure', async () => {
+    const { createLimiter } = await import('../../server/recordings/recordings.service.js');
+    const limit = createLimiter(2);
+    let running = 0;
+    let peak = 0;
+    const started: number[] = [];
+    const task = (i: number) => limit(async () => {
+      started.push(i);
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((r) => setTimeout(r, 5));
+      running--;
+      if (i === 1) throw new Error('conversion failed');
+      return i;
+    });
+    const results = await Promise.allSettled([0, 1, 2, 3, 4, 5].map(task));
+    expect(peak).toBe(2);
+    expect(started).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled', 'fulfilled']);
+  });
+});

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ALAW, ULAW } from '../../server/recordings/g711.js';
 import { readUdpPackets } from '../../server/recordings/pcap-reader.js';
-import { demuxRtp, parseRtp, renderChannel, splitCallerAgent } from '../../server/recordings/rtp-demux.js';
+import { demuxRtp, groupRtp, parseRtp, renderChannel, splitCallerAgent, streamsStartMs, undecodedAudioTypes } from '../../server/recordings/rtp-demux.js';
 import { dominantToneWindows } from '../helpers/goertzel.js';
 import { buildPcap, byTime, type CapturedDatagram, linearToAlaw, linearToUlaw, rtpPacket, tone, toneStream, type ToneStreamOptions } from './synthetic.js';
 
@@ -193,9 +193,36 @@ describe('demuxRtp + splitCallerAgent', () => {
     expect(dominantToneWindows(right, 8000, [1000, 440]).every((f) => f === 440)).toBe(true);
   });
 
+  it('reports audio in codecs it cannot decode (G.722 from a transcoded caller), not DTMF or CN', () => {
+    const g722 = toneStream({ freq: 1000, packets: 5, ssrc: 0x7777, startMs: T0, src: CALLER, dst: ENGINE_CALLER_SIDE })
+      .map((d) => ({ ...d, payload: Buffer.concat([d.payload.subarray(0, 1), Buffer.from([9]), d.payload.subarray(2)]) }));
+    expect(undecodedAudioTypes(groupRtp(readUdpPackets(buildPcap(byTime(agent, caller, [rtcp], dtmfOnly)))))).toEqual([]);
+    const all = groupRtp(readUdpPackets(buildPcap(byTime(agent, g722, dtmfOnly))));
+    expect(undecodedAudioTypes(all)).toEqual([9]);
+    expect(demuxRtp(readUdpPackets(buildPcap(g722)))).toEqual([]);
+  });
+
   it("puts the caller's new SSRC on the caller's side too", () => {
     const again = toneStream({ freq: 1000, packets: 10, ssrc: 0x3333, startMs: T0 + 1500, src: { ip: CALLER.ip, port: 4100 }, dst: ENGINE_CALLER_SIDE });
     const s = demuxRtp(readUdpPackets(buildPcap(byTime(agent, caller, again))));
     expect(splitCallerAgent(s, { callerAddress: CALLER }).caller.map((x) => x.ssrc).sort((x, y) => x - y)).toEqual([0x1111, 0x3333]);
+  });
+});
+
+describe('streamsStartMs', () => {
+  it("takes the call's start from the least-delayed packets, not from a late first packet", () => {
+    const caller = callerStream();
+    caller[0] = { ...caller[0]!, timeMs: caller[0]!.timeMs + 180 }; // the first packet of the call, delayed
+    const agent = toneStream({ freq: 440, packets: 50, ssrc: 0x2222, startMs: T0 + 200, src: AGENT, dst: ENGINE_AGENT_SIDE });
+    const streams = demuxRtp(readUdpPackets(buildPcap(byTime(caller, agent))));
+    const origin = streamsStartMs(streams);
+    expect(origin).toBeCloseTo(T0, 3);
+    const { caller: c, agent: a } = splitCallerAgent(streams, { callerAddress: CALLER });
+    expect(renderChannel(c, origin)).toEqual(ideal(50));
+    const right = renderChannel(a, origin);
+    expect(right.findIndex((s) => s !== 0)).toBeGreaterThanOrEqual(1600);
+    expect(right.findIndex((s) => s !== 0)).toBeLessThan(1600 + 2);
+    // An origin after the stream's start cuts its beginning instead of shifting it.
+    expect(renderChannel(c, T0 + 100)).toEqual(ideal(50).subarray(800));
   });
 });
