@@ -338,6 +338,17 @@ export class CallSession implements CallControl {
       .finally(() => { this.reinviting = undefined; });
   }
 
+  /**
+   * Ends a bridged call whose media rtpengine has dropped (RTP timeout: a side vanished without
+   * BYE). Without this the dialogs, the session and the live-call gauge would stay up forever.
+   */
+  async checkMedia(): Promise<void> {
+    if (this.ended || !this.caller.answered) return;
+    if (await this.media.alive()) return;
+    this.log.warn({ type: 'media_gone' }, 'rtpengine dropped the call; hanging up both sides');
+    await this.end('system');
+  }
+
   get legCallIds(): string[] {
     return [...this.legs.keys()];
   }

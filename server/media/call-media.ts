@@ -20,6 +20,12 @@ export interface CallMedia {
   /** Plays a file to one side; resolves with its duration in ms. */
   play(toTag: 'caller' | 'agent', file: string): Promise<number>;
   stopPlay(toTag: 'caller' | 'agent'): Promise<void>;
+  /**
+   * False only when rtpengine says it no longer knows the call (it dropped it after its RTP
+   * timeout: the far end vanished without a BYE). An unreachable rtpengine counts as alive, so a
+   * control-plane hiccup never hangs up calls whose media may well be flowing.
+   */
+  alive(): Promise<boolean>;
   /** Ends the media session; never throws (teardown must always complete). */
   remove(): Promise<void>;
 }
@@ -77,6 +83,14 @@ export function createCallMedia(deps: { rtpengine: Rtpengine; callId: string; ca
     },
     async stopPlay(side) {
       await rtpengine.command('stopMedia', { ...base, 'from-tag': tagOf(side) }).catch(() => undefined);
+    },
+    async alive() {
+      try {
+        const reply = await rtpengine.command('query', { ...base });
+        return !(reply.result === 'error' && /unknown call/i.test(String(reply['error-reason'] ?? '')));
+      } catch {
+        return true;
+      }
     },
     async remove() {
       try {

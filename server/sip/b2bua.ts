@@ -33,6 +33,8 @@ export interface B2buaDeps {
   logger: Logger;
   /** Receives every finished call (the record writer, then recording conversion). */
   onCallEnded(record: CallRecord): void;
+  /** How often bridged calls are checked against rtpengine for media it dropped (default 30 s). */
+  mediaCheckMs?: number;
 }
 
 export interface B2bua {
@@ -151,12 +153,22 @@ export function startB2bua(deps: B2buaDeps): B2bua {
     }
   }
 
+  // rtpengine drops a call after its RTP timeout but never tells us: sweep for such calls.
+  let sweeping = false;
+  const mediaSweep = setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    void Promise.all([...new Set(sessions.values())].map((s) => s.checkMedia().catch(() => undefined))).finally(() => { sweeping = false; });
+  }, deps.mediaCheckMs ?? 30_000);
+  mediaSweep.unref();
+
   stack = createSipStack({ host: deps.host, port: deps.port, publicHost: deps.publicHost, logger: log, onRequest });
   return {
     stack,
     liveCalls: () => new Set(sessions.values()).size,
     liveCallIds: () => [...new Set(sessions.values())].map((s) => s.callId),
     async stop() {
+      clearInterval(mediaSweep);
       await Promise.all([...new Set(sessions.values())].map((s) => s.end('system', 503)));
       stack.stop();
     },

@@ -39,6 +39,8 @@ export interface CallServerOptions {
   onRecorded?: (record: CallRecord) => void;
   /** Convert recordings when calls end (default true); benchmarks turn it off to measure the call path alone. */
   convertRecordings?: boolean;
+  /** How often bridged calls are checked for media rtpengine dropped (B2buaDeps.mediaCheckMs). */
+  mediaCheckMs?: number;
 }
 
 export interface CallServer {
@@ -82,6 +84,7 @@ export async function startCallServer(h: Harness, options: CallServerOptions = {
     host: '127.0.0.1', port: sipPort, publicHost: '127.0.0.1', realm: h.config.sip.realm, nonceSecret: h.config.secretKey,
     routing, dialplans, rtpengine: h.rtpengine, dtmf: options.dtmf, attributor: options.attributor, events: options.events,
     promptsDir: path.join(dialplansDir, 'prompts'), ttsCacheDir: path.join(os.tmpdir(), 'calltrack-tts'), metrics, logger: h.logger,
+    ...(options.mediaCheckMs ? { mediaCheckMs: options.mediaCheckMs } : {}),
     onCallEnded: (record) => {
       void writer.write(record).then(() => {
         if (record.recordingStatus === 'pending' && options.convertRecordings !== false) processed.set(record.id, recordings.process(record));

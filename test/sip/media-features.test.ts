@@ -11,7 +11,7 @@ import { makeToneFile, runSipp, scenarioPath, startSipp } from '../helpers/sipp.
 
 const CALLER_IP = '127.0.0.25';
 const AGENT_IP = '127.0.0.26';
-const FLOWS = { announce: '+74952223001', whisper: '+74952223002', voicemail: '+74952223003' } as const;
+const FLOWS = { announce: '+74952223001', whisper: '+74952223002', voicemail: '+74952223003', vanish: '+74952223004' } as const;
 const ports: Record<string, number> = {};
 let h: Harness;
 let server: CallServer;
@@ -25,13 +25,14 @@ beforeAll(async () => {
   for (const flow of Object.keys(FLOWS)) ports[flow] = await freePort(AGENT_IP);
   const agent = (flow: string) => `sip:agent@${AGENT_IP}:${ports[flow]}`;
   server = await startCallServer(h, {
-    convertRecordings: false,
+    convertRecordings: false, mediaCheckMs: 250,
     dialplans: {
       // beep.wav lasts 0.4 s.
       announce: { steps: [{ announce: { file: 'beep.wav' } }, { forward: { targets: [agent('announce')], ringSeconds: 5 } }] },
       // espeak-ng says this in about 1 s.
       whisper: { steps: [{ forward: { targets: [agent('whisper')], ringSeconds: 5, whisper: 'Sales line' } }] },
       voicemail: { steps: [{ forward: { targets: [agent('voicemail')], ringSeconds: 5 } }, { voicemail: { maxSeconds: 10 } }] },
+      vanish: { steps: [{ forward: { targets: [agent('vanish')], ringSeconds: 5 } }] },
     },
   });
   const trunk = await server.app.inject({ method: 'POST', url: '/v1/trunks', headers: h.adminHeaders, payload: { name: 'carrier', addresses: [`${CALLER_IP}/32`] } });
@@ -82,5 +83,22 @@ describe('media features', () => {
     agent.stop();
     expect(call).toMatchObject({ disposition: 'voicemail', hangupBy: 'caller', answeredBy: null, recordingStatus: 'pending' });
     expect(await rtpengineHas(call.id)).toBe(false);
+  });
+  it('hangs up both sides when rtpengine drops the call (RTP timeout), leaving no live session', async () => {
+    const agent = await startSipp({ scenario: scenarioPath('uas-answer-expect-bye.xml'), ip: AGENT_IP, port: ports.vanish! });
+    const caller = runSipp({ scenario: scenarioPath('uac-expect-bye.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: FLOWS.vanish.slice(1) });
+    const deadline = Date.now() + 5_000;
+    while (server.b2bua.liveCallIds().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const [callId] = server.b2bua.liveCallIds();
+    expect(callId).toBeDefined();
+    await new Promise((r) => setTimeout(r, 400)); // let the agent answer and the caller ACK
+    // What rtpengine does by itself after --timeout seconds without RTP.
+    expect((await h.rtpengine.command('delete', { 'call-id': callId })).result).toBe('ok');
+    const result = await caller;
+    expect(result.code, result.errors).toBe(0);
+    expect((await agent.done).code, 'agent got BYE').toBe(0);
+    const call = await server.waitForCall((r) => r.trackingNumber === FLOWS.vanish);
+    expect(call).toMatchObject({ disposition: 'answered', hangupBy: 'system' });
+    expect(server.b2bua.liveCalls()).toBe(0);
   });
 });
