@@ -11,6 +11,8 @@ export interface WebhookFake extends FakeServer {
   rejected: string[];
   /** Answer this status instead of 204 (e.g. 500, 410, 429), with optional headers. */
   failWith(status: number | undefined, headers?: Record<string, string>): void;
+  /** Holds each accepted request this long before answering (the message is already recorded). */
+  setDelay(ms: number): void;
   /** Resolves when `predicate` holds over `received` (checked on each arrival), or rejects after `timeoutMs`. */
   waitFor(predicate: (received: WebhookMessage[]) => boolean, timeoutMs?: number): Promise<void>;
 }
@@ -20,6 +22,7 @@ export async function startWebhookFake(secret: string): Promise<WebhookFake> {
   const received: WebhookMessage[] = [];
   const rejected: string[] = [];
   let failure: { status: number; headers?: Record<string, string> } | undefined;
+  let delayMs = 0;
   const waiters = new Set<() => void>();
 
   const check = (headers: Record<string, string | string[] | undefined>, body: Buffer): string | undefined => {
@@ -39,18 +42,20 @@ export async function startWebhookFake(secret: string): Promise<WebhookFake> {
     return ok ? undefined : 'signature mismatch';
   };
 
-  const server = await startFakeServer((req): FakeReply => {
+  const server = await startFakeServer(async (req): Promise<FakeReply> => {
     if (req.method !== 'POST') return { status: 405 };
     const problem = check(req.headers, req.body);
     if (problem) { rejected.push(problem); return { status: 401, body: { error: problem } }; }
     if (failure) return { status: failure.status, ...(failure.headers ? { headers: failure.headers } : {}) };
     received.push({ id: String(req.headers['webhook-id']), timestamp: Number(req.headers['webhook-timestamp']), payload: jsonOf(req), receivedAt: performance.now() });
     for (const w of waiters) w();
+    if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
     return { status: 204 };
   });
 
   return Object.assign(server, {
     received, rejected,
+    setDelay(ms: number) { delayMs = ms; },
     failWith(status: number | undefined, headers?: Record<string, string>) { failure = status === undefined ? undefined : { status, ...(headers ? { headers } : {}) }; },
     waitFor(predicate: (r: WebhookMessage[]) => boolean, timeoutMs = 10_000) {
       if (predicate(received)) return Promise.resolve();
