@@ -1,14 +1,13 @@
 import crypto from 'node:crypto';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import type { Attributor, AttributionSnapshot } from '../attribution/attribution.types.js';
 import type { CallControl, ForwardOutcome, ForwardRequest } from '../dialplans/call-control.js';
 import type { Dialplan } from '../dialplans/dialplan.schemas.js';
 import type { Logger } from '../logger.js';
 import { type CallMedia, placeholderAgentSdp } from '../media/call-media.js';
 import type { DtmfListener } from '../media/dtmf-listener.js';
+import { speakToFile } from '../media/tts.js';
 import { AgentLeg, CallerDialog } from '../sip/dialog.js';
 import type { InviteContext } from '../sip/invite-admission.js';
 import { parseUri, type SipStack } from '../sip/sip-stack.js';
@@ -16,8 +15,6 @@ import type { SipRequest, SipResponse } from '../sip/sip-types.js';
 import type { CallEventSink } from './call-events.js';
 import { relayReinvite } from './call-session-reinvite.js';
 import type { CallRecord, Disposition } from './call-records.repository.js';
-
-const execFileAsync = promisify(execFile);
 
 export interface CallSessionDeps {
   stack: SipStack;
@@ -262,22 +259,12 @@ export class CallSession implements CallControl {
 
   private async whisper(w: { text: string } | { file: string }): Promise<void> {
     try {
-      const file = 'file' in w ? path.join(this.deps.promptsDir, w.file) : await this.speak(w.text);
+      const file = 'file' in w ? path.join(this.deps.promptsDir, w.file) : await speakToFile(w.text, this.deps.ttsCacheDir);
       const ms = await this.media.play('agent', file);
       await this.waitOrEnd(ms);
     } catch (err) {
       this.log.warn({ err, type: 'whisper_failed' }, 'whisper could not be played; bridging anyway');
     }
-  }
-
-  /** Whisper text to speech, cached by content. */
-  private async speak(text: string): Promise<string> {
-    const file = path.join(this.deps.ttsCacheDir, `${crypto.createHash('sha1').update(text).digest('hex')}.wav`);
-    if (!fs.existsSync(file)) {
-      fs.mkdirSync(this.deps.ttsCacheDir, { recursive: true });
-      await execFileAsync('espeak-ng', ['-w', file, '--', text], { timeout: 5_000 });
-    }
-    return file;
   }
 
   async recordVoicemail(maxSeconds: number, greetingFile?: string): Promise<void> {
