@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { readUdpPackets } from './pcap-reader.js';
 import { type CallerHint, groupRtp, hasG711, renderChannel, splitCallerAgent, streamsStartMs, undecodedAudioTypes } from './rtp-demux.js';
-import { encodeMp3, stereoWav } from './stereo-writer.js';
+import { encodeMp3, writeStereoWav } from './stereo-writer.js';
 
 export interface ConvertedRecording {
   wavPath: string;
@@ -46,7 +46,7 @@ export async function convertRecording(o: ConvertOptions): Promise<ConvertedReco
   await fs.mkdir(o.outputDir, { recursive: true });
   const wavPath = path.join(o.outputDir, `${o.baseName}.wav`);
   const compressedPath = path.join(o.outputDir, `${o.baseName}.mp3`);
-  await fs.writeFile(wavPath, stereoWav(left, right));
+  await writeStereoWav(wavPath, left, right);
   await encodeMp3(wavPath, compressedPath);
   if (o.deletePcap) await fs.rm(o.pcapPath, { force: true });
   return { wavPath, compressedPath, durationSeconds: Math.max(left.length, right.length) / 8000, channels: 2, callerMatchedBy: method, undecodedPayloadTypes };

@@ -124,3 +124,14 @@ describe('stereoWav + readWav + Goertzel helpers', () => {
     expect(dominantToneWindows(f, 8000, [1000, 440], 100, 1e-3)).toEqual([440]);
   });
 });
+
+describe('writeStereoWav', () => {
+  it('writes the same bytes as stereoWav, across several 1 MB pieces', async () => {
+    const { writeStereoWav } = await import('../../server/recordings/stereo-writer.js');
+    const left = tone(1000, 0, 600_000);
+    const right = tone(440, 0, 500_000);
+    const file = path.join(dir, 'big.wav');
+    await writeStereoWav(file, left, right);
+    expect(fs.readFileSync(file).equals(stereoWav(left, right))).toBe(true);
+  });
+});
