@@ -1,0 +1,129 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { AgentLeg, CallerDialog } from './dialog.js';
+import type { SipStack } from './sip-stack.js';
+import type { SipRequest, SipResponse } from './sip-types.js';
+
+/** A SipStack that records what the dialog layer sends instead of putting it on the wire. */
+function recordingStack() {
+  const sent: Array<SipRequest | SipResponse> = [];
+  const resent: SipResponse[] = [];
+  const stack: SipStack = {
+    host: '127.0.0.1',
+    port: 5060,
+    send: (m) => void sent.push(m),
+    reply(rq, status, reason, extra) {
+      const rs: SipResponse = { status, reason: reason ?? '', headers: { ...rq.headers, ...(extra?.headers ?? {}) }, ...(extra?.content ? { content: extra.content } : {}) };
+      sent.push(rs);
+      return rs;
+    },
+    resend: (rs) => void resent.push(rs),
+    stop: () => undefined,
+  };
+  return { stack, sent, resent };
+}
+
+const invite = (): SipRequest => ({
+  method: 'INVITE', uri: 'sip:74951234567@127.0.0.1',
+  headers: {
+    via: [{ host: '127.0.0.5', port: 5060, params: { branch: 'z9hG4bK1' } }],
+    from: { uri: 'sip:79161234567@127.0.0.5', params: { tag: 'caller' } },
+    to: { uri: 'sip:74951234567@127.0.0.1', params: {} },
+    'call-id': 'call-1', cseq: { seq: 7, method: 'INVITE' },
+    contact: [{ uri: 'sip:79161234567@127.0.0.5:5060', params: {} }],
+  },
+  content: 'v=0',
+});
+
+beforeEach(() => vi.useFakeTimers());
+afterEach(() => vi.useRealTimers());
+
+describe(CallerDialog.name, () => {
+  it('retransmits its 2xx with T1 doubling until the ACK arrives (npm sip does not)', () => {
+    const { stack, resent } = recordingStack();
+    const d = new CallerDialog(stack, invite(), () => undefined);
+    d.answer('v=0 answer');
+    vi.advanceTimersByTime(499);
+    expect(resent).toHaveLength(0);
+    vi.advanceTimersByTime(1);
+    expect(resent).toHaveLength(1); // +500 ms
+    vi.advanceTimersByTime(1_000);
+    expect(resent).toHaveLength(2); // +1.5 s
+    vi.advanceTimersByTime(2_000);
+    expect(resent).toHaveLength(3); // +3.5 s
+    expect(resent[0]!.status).toBe(200);
+    d.ack(7);
+    vi.advanceTimersByTime(60_000);
+    expect(resent).toHaveLength(3);
+  });
+
+  it('gives the dialog up when no ACK comes within 64*T1, and caps the interval at T2', () => {
+    const { stack, resent } = recordingStack();
+    const onAckTimeout = vi.fn();
+    new CallerDialog(stack, invite(), onAckTimeout).answer('v=0');
+    vi.advanceTimersByTime(31_999);
+    expect(onAckTimeout).not.toHaveBeenCalled();
+    // 0.5, 1.5, 3.5, 7.5, then every 4 s: 11.5 … 31.5 → 10 resends in 32 s.
+    expect(resent).toHaveLength(10);
+    vi.advanceTimersByTime(1);
+    expect(onAckTimeout).toHaveBeenCalledOnce();
+    vi.advanceTimersByTime(10_000);
+    expect(resent).toHaveLength(10);
+  });
+
+  it('keeps retransmitting the INVITE 2xx when an ACK for a re-INVITE arrives', () => {
+    const { stack, resent } = recordingStack();
+    const d = new CallerDialog(stack, invite(), () => undefined);
+    d.answer('v=0');
+    d.ack(8); // CSeq of some later re-INVITE, not of our first 2xx
+    vi.advanceTimersByTime(500);
+    expect(resent).toHaveLength(1);
+  });
+
+  it('puts its tag in To of provisional and final responses, and sends BYE to the caller\'s Contact', () => {
+    const { stack, sent } = recordingStack();
+    const d = new CallerDialog(stack, invite(), () => undefined);
+    d.progress(180);
+    d.answer('v=0');
+    d.ack();
+    d.bye();
+    const [ringing, ok, bye] = sent as [SipResponse, SipResponse, SipRequest];
+    expect(ringing.headers.to.params.tag).toBe(d.localTag);
+    expect(ok.headers.to.params.tag).toBe(d.localTag);
+    expect(bye).toMatchObject({ method: 'BYE', uri: 'sip:79161234567@127.0.0.5:5060' });
+    expect(bye.headers.from.params.tag).toBe(d.localTag);
+    expect(bye.headers.to.params.tag).toBe('caller');
+  });
+});
+
+describe(AgentLeg.name, () => {
+  it('ACKs a 2xx end to end with the INVITE CSeq, and a re-INVITE 2xx with that re-INVITE\'s CSeq', () => {
+    const { stack, sent } = recordingStack();
+    const leg = new AgentLeg(stack, 'sip:agent@127.0.0.2:5080', '79161234567', 'v=0', 69, 'leg-1');
+    leg.send(() => undefined);
+    const ok: SipResponse = {
+      status: 200, reason: 'OK',
+      headers: { ...leg.invite.headers, to: { uri: 'sip:agent@127.0.0.2:5080', params: { tag: 'agent' } }, contact: [{ uri: 'sip:agent@127.0.0.2:5080;transport=udp', params: {} }] },
+    };
+    leg.ack(ok);
+    leg.reinvite('v=0 hold', () => undefined);
+    const reinvite = sent.at(-1) as SipRequest;
+    leg.ack({ ...ok, headers: { ...ok.headers, cseq: reinvite.headers.cseq } });
+    const acks = sent.filter((m): m is SipRequest => 'method' in m && m.method === 'ACK');
+    expect(acks.map((a) => a.headers.cseq.seq)).toEqual([leg.invite.headers.cseq.seq, reinvite.headers.cseq.seq]);
+    expect(reinvite.headers.cseq.seq).toBeGreaterThan(leg.invite.headers.cseq.seq);
+    expect(reinvite).toMatchObject({ method: 'INVITE', uri: 'sip:agent@127.0.0.2:5080;transport=udp' });
+    expect(reinvite.headers.to.params.tag).toBe('agent');
+    expect(acks.every((a) => a.uri === 'sip:agent@127.0.0.2:5080;transport=udp')).toBe(true);
+  });
+
+  it('cancels only while ringing and says BYE only once answered', () => {
+    const { stack, sent } = recordingStack();
+    const leg = new AgentLeg(stack, 'sip:agent@127.0.0.2', '7916', 'v=0', 70, 'leg-2');
+    leg.bye();
+    expect(sent).toHaveLength(0);
+    leg.invite.headers.via.push({ host: '127.0.0.1', params: { branch: 'z9hG4bKleg' } }); // npm sip adds the Via when sending
+    leg.cancel();
+    leg.cancel();
+    expect(sent.filter((m) => 'method' in m && m.method === 'CANCEL')).toHaveLength(1);
+  });
+});
