@@ -34,6 +34,8 @@ async function main(): Promise<void> {
   const fake = await startWebhookFake(secret);
   try {
     const s = await seed(h.db);
+    // Webhook deliveries only: the built-in analytics sink (migration 0021) is switched off for the figures.
+    await h.db.query(`UPDATE lead_sinks SET enabled = false WHERE kind = 'analytics'`);
     await h.db.query(`INSERT INTO lead_sinks (account_id, kind, name, config, events) VALUES ('00000000-0000-0000-0000-000000000001', 'webhook', 'bench', $1, '{call.completed}')`,
       [JSON.stringify({ url: fake.url, secret })]);
     const leads = createLeadService({ db: h.db, logger: h.logger, publicBaseUrl: 'http://127.0.0.1', workers: { concurrency: CONCURRENCY } });

@@ -28,6 +28,8 @@ function startWorkerProcess(leaseMs: number): Promise<ChildProcess> {
 beforeAll(async () => {
   h = await createHarness();
   fake = await startWebhookFake(secret);
+  // Only the webhook sink under test: the built-in analytics sink (migration 0021) would add its own deliveries.
+  await h.db.query(`UPDATE lead_sinks SET enabled = false WHERE kind = 'analytics'`);
 });
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');

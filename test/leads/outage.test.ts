@@ -15,6 +15,8 @@ const pools: Db[] = [];
 beforeAll(async () => {
   h = await createHarness();
   fake = await startWebhookFake(secret);
+  // Only the webhook sink under test: the built-in analytics sink (migration 0021) would add its own deliveries.
+  await h.db.query(`UPDATE lead_sinks SET enabled = false WHERE kind = 'analytics'`);
   for (let i = 0; i < 2; i++) {
     const db = createDb({ url: h.config.database.url, poolSize: 5, schema: h.schema });
     pools.push(db);

@@ -154,8 +154,11 @@ describe('Yandex Metrica', () => {
 });
 
 describe('internal analytics store', () => {
-  it('writes one fact row per completed call and follows later changes', async () => {
-    const sinkId = await addSink('analytics', {});
+  it('is on by default and writes one fact row per completed call, following later changes', async () => {
+    const list = (await app.inject({ method: 'GET', url: '/v1/sinks', headers: h.adminHeaders })).json().items as any[];
+    const builtIn = list.filter((x) => x.kind === 'analytics');
+    expect(builtIn).toMatchObject([{ enabled: true, events: ['call.completed', 'call.modified'] }]);
+    const sinkId = builtIn[0].id as string;
     const c = callRecord(s);
     await completeCall(h.db, leads.eventSink, c);
     await settled(sinkId, c.id);

@@ -52,7 +52,6 @@ beforeAll(async () => {
     { kind: 'bitrix24', config: { webhookUrl: fakes.bitrix.webhookUrl, userId: 1 } },
     { kind: 'ga4', config: { measurementId: 'G-SIPP1', apiSecret: 'ga-sipp-secret', baseUrl: fakes.ga4.url } },
     { kind: 'metrica', config: { counterId: 777, token: 'ym-sipp-token', baseUrl: fakes.metrica.url } },
-    { kind: 'analytics', config: {} },
   ];
   for (const sink of sinks) {
     const res = await app.inject({ method: 'POST', url: '/v1/sinks', headers: h.adminHeaders, payload: sink });
@@ -68,7 +67,7 @@ afterAll(async () => {
 });
 
 describe('a real call through SIPp', () => {
-  it('reaches every sink: webhook (started, completed, recording), amoCRM, Bitrix24, GA4, Metrica, analytics', { timeout: 60_000 }, async () => {
+  it('reaches every sink: webhook (started, completed, recording), amoCRM, Bitrix24, GA4, Metrica, the built-in analytics store', { timeout: 60_000 }, async () => {
     const agent = await startSipp({ scenario: 'uas', ip: AGENT_IP, port: agentPort, rtpEcho: true });
     const tone = makeToneFile(fs.mkdtempSync(path.join(os.tmpdir(), 'tones-')), 1000, 2);
     const caller = await runSipp({ scenario: scenarioPath('uac-tone-bye.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: NUMBER.slice(1), vars: { TONE: tone, TALK_MS: '2000' } });
