@@ -10,6 +10,7 @@ import type { DtmfListener } from '../media/dtmf-listener.js';
 import { speakToFile } from '../media/tts.js';
 import { AgentLeg, CallerDialog } from '../sip/dialog.js';
 import type { InviteContext } from '../sip/invite-admission.js';
+import { reasonPhrase } from '../sip/reason-phrases.js';
 import { parseUri, type SipStack } from '../sip/sip-stack.js';
 import type { SipRequest, SipResponse } from '../sip/sip-types.js';
 import type { CallEventSink } from './call-events.js';
@@ -50,6 +51,7 @@ export class CallSession implements CallControl {
   private answeredLeg: AgentLeg | undefined;
   private lastForward: ForwardOutcome['outcome'] | undefined;
   private voicemail = false;
+  private mediaFailed = false;
   private digits = '';
   private endedBy: 'caller' | 'callee' | 'system' | undefined;
   private finalStatus: number | null = null;
@@ -156,7 +158,16 @@ export class CallSession implements CallControl {
 
   async forward(request: ForwardRequest): Promise<ForwardOutcome> {
     if (this.ended) return { outcome: 'caller-gone' };
-    const sdp = await this.ensureAgentSdp();
+    let sdp: string;
+    try {
+      sdp = await this.ensureAgentSdp();
+    } catch (err) {
+      // No media relay: nothing can be bridged. 'failed' ends the call with 503 so the carrier fails over.
+      this.log.error({ err, type: 'media_unavailable' }, 'rtpengine could not anchor the call');
+      this.lastForward = 'failed';
+      this.mediaFailed = true;
+      return { outcome: 'failed' };
+    }
     const outcome = request.strategy === 'simultaneous'
       ? await this.ring(request.targets, sdp, request)
       : await this.ringInTurn(request.targets, sdp, request);
@@ -279,6 +290,8 @@ export class CallSession implements CallControl {
   }
 
   async hangup(status?: number): Promise<void> {
+    // Without a media relay the failure is ours, whatever the plan asks: 503 lets the carrier fail over.
+    if (this.mediaFailed) status = 503;
     const mapped = status ?? (this.lastForward === 'busy' ? 486 : this.lastForward === 'no-answer' ? 480 : this.lastForward === 'failed' ? 503 : 480);
     await this.end('system', this.caller.finalSent ? undefined : mapped);
   }
@@ -352,7 +365,7 @@ export class CallSession implements CallControl {
       // A cancelled INVITE always gets 487 (npm `sip` leaks the transaction otherwise).
       const status = by === 'caller' ? 487 : rejectStatus ?? 480;
       this.finalStatus = status;
-      this.caller.reject(status, status === 487 ? 'Request Terminated' : status === 486 ? 'Busy Here' : status === 503 ? 'Service Unavailable' : 'Temporarily Unavailable');
+      this.caller.reject(status, reasonPhrase(status));
     } else if (by !== 'caller') {
       this.caller.bye();
     }

@@ -42,13 +42,23 @@ export const CODEC_POLICY = {
   transcode: ['PCMU', 'PCMA'],
 };
 
+/** rtpengine refused or did not answer: the call cannot be anchored (SIP 503, so carriers fail over). */
+export class MediaError extends Error {
+  override readonly name = 'MediaError';
+}
+
 export function createCallMedia(deps: { rtpengine: Rtpengine; callId: string; callerTag: string; record: boolean; logger: Logger }): CallMedia {
   const { rtpengine, callId, callerTag, logger } = deps;
   const base = { 'call-id': callId };
 
   async function checked(verb: string, params: Record<string, unknown>) {
-    const reply = await rtpengine.command(verb, { ...base, ...params });
-    if (reply.result !== 'ok') throw new Error(`rtpengine ${verb}: ${reply['error-reason'] ?? reply.result ?? 'no result'}`);
+    let reply;
+    try {
+      reply = await rtpengine.command(verb, { ...base, ...params });
+    } catch (err) {
+      throw new MediaError(`rtpengine ${verb}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+    if (reply.result !== 'ok') throw new MediaError(`rtpengine ${verb}: ${reply['error-reason'] ?? reply.result ?? 'no result'}`);
     return reply;
   }
   const tagOf = (side: 'caller' | 'agent') => (side === 'caller' ? callerTag : AGENT_SIDE_TAG);

@@ -7,7 +7,7 @@ import type { DialplanRegistry } from '../dialplans/dialplan-registry.js';
 import { runDialplan } from '../dialplans/dialplan-interpreter.js';
 import type { Metrics } from '../http/metrics.js';
 import type { Logger } from '../logger.js';
-import { createCallMedia } from '../media/call-media.js';
+import { createCallMedia, MediaError } from '../media/call-media.js';
 import type { DtmfListener } from '../media/dtmf-listener.js';
 import type { Rtpengine } from '../media/rtpengine.js';
 import { admitInvite, isRejection } from './invite-admission.js';
@@ -104,10 +104,11 @@ export function startB2bua(deps: B2buaDeps): B2bua {
         session.log.warn({ err, type: 'call_started_sink_failed' }, 'callStarted sink threw');
       }
       await session.attribute();
-      await runDialplan(session.plan, session);
+      await runDialplan(session.plan, session, { logger: session.log });
     } catch (err) {
-      session.log.error({ err, type: 'call_failed' }, 'call failed');
-      await session.end('system', 500);
+      const mediaDown = err instanceof MediaError;
+      session.log.error({ err, type: mediaDown ? 'call_failed_media' : 'call_failed' }, mediaDown ? 'media relay unavailable' : 'call failed');
+      await session.end('system', mediaDown ? 503 : 500);
     }
   }
 

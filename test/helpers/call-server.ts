@@ -22,6 +22,7 @@ import type { Db } from '../../server/db/pool.js';
 import { createDialplanRegistry, type DialplanRegistry } from '../../server/dialplans/dialplan-registry.js';
 import { createMetrics } from '../../server/http/metrics.js';
 import type { DtmfListener } from '../../server/media/dtmf-listener.js';
+import type { Rtpengine } from '../../server/media/rtpengine.js';
 import { type B2bua, startB2bua } from '../../server/sip/b2bua.js';
 import { createRoutingCache, type RoutingCache } from '../../server/sip/routing-cache.js';
 import { createRecordingService, type RecordingService } from '../../server/recordings/recordings.service.js';
@@ -41,6 +42,8 @@ export interface CallServerOptions {
   convertRecordings?: boolean;
   /** How often bridged calls are checked for media rtpengine dropped (B2buaDeps.mediaCheckMs). */
   mediaCheckMs?: number;
+  /** Another rtpengine control client (e.g. one aimed at a dead port for outage tests). */
+  rtpengine?: Rtpengine;
 }
 
 export interface CallServer {
@@ -82,7 +85,7 @@ export async function startCallServer(h: Harness, options: CallServerOptions = {
   const sipPort = await freePort('127.0.0.1');
   const b2bua = startB2bua({
     host: '127.0.0.1', port: sipPort, publicHost: '127.0.0.1', realm: h.config.sip.realm, nonceSecret: h.config.secretKey,
-    routing, dialplans, rtpengine: h.rtpengine, dtmf: options.dtmf, attributor: options.attributor, events: options.events,
+    routing, dialplans, rtpengine: options.rtpengine ?? h.rtpengine, dtmf: options.dtmf, attributor: options.attributor, events: options.events,
     promptsDir: path.join(dialplansDir, 'prompts'), ttsCacheDir: path.join(os.tmpdir(), 'calltrack-tts'), metrics, logger: h.logger,
     ...(options.mediaCheckMs ? { mediaCheckMs: options.mediaCheckMs } : {}),
     onCallEnded: (record) => {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../../server/db/pool.js';
+import { createRtpengine } from '../../server/media/rtpengine.js';
 import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
@@ -56,5 +57,23 @@ describe('Postgres down', () => {
     // Replaying again (a crash between insert and spool rewrite) must not duplicate it.
     expect(await server.writer.flush()).toBe(0);
     expect((await h.db.query('SELECT count(*) FROM calls WHERE sip_call_id = (SELECT sip_call_id FROM calls WHERE id = $1)', [call.id])).rows[0].count).toBe(1);
+  });
+});
+
+describe('rtpengine down', () => {
+  it('refuses the call with 503 (so the carrier fails over) and leaves nothing behind', async () => {
+    const deadPort = await freePort('127.0.0.1');
+    const deadRtpengine = createRtpengine({ host: '127.0.0.1', port: deadPort }, 400);
+    const noMedia = await startCallServer(h, { rtpengine: deadRtpengine, dialplans: { plain: { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${agentPort}`], ringSeconds: 5 } }] } } });
+    try {
+      const caller = await runSipp({ scenario: scenarioPath('uac-expect-status.xml'), ip: CALLER_IP, target: `127.0.0.1:${noMedia.sipPort}`, service: '74953330000', vars: { STATUS: '503' } });
+      expect(caller.code, caller.errors).toBe(0);
+      const call = await noMedia.waitForCall((r) => r.trackingNumber === '+74953330000');
+      expect(call).toMatchObject({ disposition: 'failed', finalSipStatus: 503, hangupBy: 'system' });
+      expect(noMedia.b2bua.liveCalls()).toBe(0);
+    } finally {
+      await noMedia.stop();
+      deadRtpengine.close();
+    }
   });
 });
