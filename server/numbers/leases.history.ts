@@ -1,0 +1,128 @@
+import type { Db } from '../db/pool.js';
+import type { Logger } from '../logger.js';
+
+export interface LeaseStart { numberId: string; poolId: string; sessionId: string; start: Date; expiresAt: Date; shared: boolean }
+export interface ExhaustionEvent { poolId: string; sessionId: string; policy: 'default_number' | 'share'; at: Date; holdSeconds: number }
+
+/**
+ * Write-behind of the lease hot path into Postgres (number_leases, pool_exhaustion_events).
+ *
+ * A lease row is written with the range [start, expiry) that Redis computed; a keep-alive moves
+ * the upper bound. Rows are queued and flushed in batches (every `intervalMs`, or at once when
+ * `maxBatch` rows are waiting) so the snippet never waits on Postgres. Inserts always flush
+ * before the extensions queued after them, and an extension of a row still in the queue just
+ * updates the queued row. Redis hands a number out again only after its expiry, and both sides
+ * use Redis TIME, so a late flush never overlaps a newer lease of that number.
+ * Lost on a crash: at most one interval of rows (a visitor's next keep-alive re-creates nothing,
+ * so flush on shutdown with `close()`).
+ */
+export interface LeaseHistory {
+  leaseStarted(l: LeaseStart): void;
+  leaseExtended(key: { numberId: string; sessionId: string; start: Date }, expiresAt: Date): void;
+  exhausted(e: ExhaustionEvent): void;
+  /** Writes everything queued so far; resolves when it is in Postgres. */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+  pending(): number;
+}
+
+const keyOf = (numberId: string, sessionId: string, start: Date) => `${numberId}|${sessionId}|${start.getTime()}`;
+
+export function createLeaseHistory({ db, logger, intervalMs = 200, maxBatch = 500 }: { db: Db; logger: Logger; intervalMs?: number; maxBatch?: number }): LeaseHistory {
+  let inserts = new Map<string, LeaseStart>();
+  let extensions = new Map<string, { numberId: string; sessionId: string; start: Date; expiresAt: Date }>();
+  let events: ExhaustionEvent[] = [];
+  let running: Promise<void> = Promise.resolve();
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+
+  const size = () => inserts.size + extensions.size + events.length;
+  const schedule = () => {
+    if (closed) return;
+    if (size() >= maxBatch) { void flush(); return; }
+    timer ??= setTimeout(() => { timer = undefined; void flush(); }, intervalMs);
+  };
+
+  async function writeBatch(ins: LeaseStart[], ext: typeof extensions, ev: ExhaustionEvent[]): Promise<void> {
+    if (ins.length > 0) {
+      // ON CONFLICT DO NOTHING also covers the exclusion constraint: one bad row (a Redis rebuilt
+      // from stale data) must not lose the whole batch; it is logged instead.
+      const res = await db.query(
+        `INSERT INTO number_leases (number_id, pool_id, session_id, during, shared)
+         SELECT n, p, s, tstzrange(a, b), sh FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::timestamptz[], $6::bool[]) AS v(n, p, s, a, b, sh)
+         ON CONFLICT DO NOTHING`,
+        [ins.map((l) => l.numberId), ins.map((l) => l.poolId), ins.map((l) => l.sessionId), ins.map((l) => l.start), ins.map((l) => l.expiresAt), ins.map((l) => l.shared)],
+      );
+      if ((res.rowCount ?? 0) < ins.length) logger.warn({ type: 'lease_history_conflict', dropped: ins.length - (res.rowCount ?? 0) }, 'lease rows overlapping an existing exclusive lease were not written');
+    }
+    if (ext.size > 0) {
+      const e = [...ext.values()];
+      await db.query(
+        `UPDATE number_leases l SET during = tstzrange(lower(l.during), v.b)
+           FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $4::timestamptz[]) AS v(n, s, a, b)
+          WHERE l.session_id = v.s AND l.number_id = v.n AND lower(l.during) = v.a AND upper(l.during) < v.b`,
+        [e.map((x) => x.numberId), e.map((x) => x.sessionId), e.map((x) => x.start), e.map((x) => x.expiresAt)],
+      );
+    }
+    if (ev.length > 0) {
+      await db.query(
+        `INSERT INTO pool_exhaustion_events (pool_id, session_id, policy, at, hold_seconds)
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::int[])`,
+        [ev.map((x) => x.poolId), ev.map((x) => x.sessionId), ev.map((x) => x.policy), ev.map((x) => x.at), ev.map((x) => x.holdSeconds)],
+      );
+    }
+  }
+
+  function flush(): Promise<void> {
+    if (timer) { clearTimeout(timer); timer = undefined; }
+    const ins = [...inserts.values()];
+    const ext = extensions;
+    const ev = events;
+    inserts = new Map(); extensions = new Map(); events = [];
+    // Batches run one after another so an extension never overtakes its insert.
+    running = running.then(async () => {
+      if (ins.length === 0 && ext.size === 0 && ev.length === 0) return;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await writeBatch(ins, ext, ev);
+          return;
+        } catch (err) {
+          if (attempt >= 2 || closed) {
+            logger.error({ err, type: 'lease_history_lost', leases: ins.length, extensions: ext.size, events: ev.length }, 'lease history could not be written');
+            return;
+          }
+          await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
+        }
+      }
+    });
+    return running;
+  }
+
+  return {
+    leaseStarted(l) {
+      inserts.set(keyOf(l.numberId, l.sessionId, l.start), l);
+      schedule();
+    },
+    leaseExtended(k, expiresAt) {
+      const key = keyOf(k.numberId, k.sessionId, k.start);
+      const queued = inserts.get(key);
+      if (queued) {
+        if (expiresAt > queued.expiresAt) queued.expiresAt = expiresAt;
+        return;
+      }
+      const prev = extensions.get(key);
+      if (!prev || expiresAt > prev.expiresAt) extensions.set(key, { ...k, expiresAt });
+      schedule();
+    },
+    exhausted(e) {
+      events.push(e);
+      schedule();
+    },
+    flush,
+    async close() {
+      await flush();
+      closed = true;
+    },
+    pending: size,
+  };
+}
