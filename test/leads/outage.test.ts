@@ -68,4 +68,21 @@ describe('webhook receiver outage', () => {
     const attempts = await h.db.query('SELECT max(attempts)::int AS max FROM lead_deliveries');
     expect(attempts.rows[0].max).toBeGreaterThan(2);
   });
+
+  it('two processes draining one backlog deliver each lead exactly once', { timeout: 60_000 }, async () => {
+    const s = await seed(h.db);
+    for (const svc of services) await svc.stopWorkers();
+    fake.received.length = 0;
+    // Answers take a moment, so both processes are busy at once and compete for the same rows.
+    fake.setDelay(20);
+    const records = Array.from({ length: 80 }, () => callRecord(s));
+    for (const [i, r] of records.entries()) await completeCall(pools[i % 2]!, services[i % 2]!.eventSink, r);
+    await Promise.all(services.map((svc) => svc.startWorkers()));
+    await fake.waitFor((got) => records.every((r) => got.some((m) => m.payload.call.id === r.id)), 30_000);
+    await new Promise((r) => setTimeout(r, 300));
+    const ids = fake.received.filter((m) => records.some((r) => r.id === m.payload.call.id)).map((m) => m.id);
+    expect(ids).toHaveLength(records.length);
+    expect(new Set(ids).size).toBe(records.length);
+    fake.setDelay(0);
+  });
 });
