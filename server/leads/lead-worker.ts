@@ -16,7 +16,9 @@ export interface WorkerOptions {
   concurrency?: number;
   /** Longest sleep between queue scans when no NOTIFY arrives (retries coming due, lost notifications). */
   pollMs?: number;
-  /** How long a claim hides a delivery from other workers; must exceed the longest request. */
+  /** One delivery attempt (all of a sink's requests) is aborted after this long. */
+  attemptTimeoutMs?: number;
+  /** How long a claim hides a delivery from other workers; kept above the attempt timeout. */
   leaseMs?: number;
   /** Delay after failed attempt i is schedule[i]; past its end the delivery is dead. */
   scheduleMs?: number[];
@@ -30,21 +32,23 @@ export interface WorkerOptions {
 
 export interface LeadWorkers {
   start(): Promise<void>;
-  /** Stops claiming and waits for in-flight deliveries to finish. */
-  stop(): Promise<void>;
+  /** Stops claiming, waits up to `graceMs` (default 5 s) for in-flight deliveries, then aborts them (they are retried later). */
+  stop(graceMs?: number): Promise<void>;
   wake(): void;
 }
 
 export function createLeadWorkers(o: WorkerOptions): LeadWorkers {
   const concurrency = o.concurrency ?? 8;
   const pollMs = o.pollMs ?? 1_000;
-  const leaseMs = o.leaseMs ?? 60_000;
+  const attemptTimeoutMs = o.attemptTimeoutMs ?? 30_000;
+  // A lease shorter than an attempt would let a second worker start the same delivery while the first still runs.
+  const leaseMs = Math.max(o.leaseMs ?? 60_000, attemptTimeoutMs + 1_000);
   const schedule = o.scheduleMs ?? DEFAULT_SCHEDULE_MS;
   const jitter = o.jitter ?? 0.2;
   const maxAgeMs = o.maxAgeMs ?? 3 * 86_400_000;
   const log = o.logger.child({ component: 'lead-workers' });
   const inFlight = new Set<Promise<void>>();
-  const aborter = new AbortController();
+  let aborter = new AbortController();
   let running = false;
   let loopDone: Promise<void> | undefined;
   let woken = false;
@@ -95,7 +99,7 @@ export function createLeadWorkers(o: WorkerOptions): LeadWorkers {
       let progress = c.progress;
       const result = await handler.deliver({
         config, payload: c.payload, idempotencyKey: repo.idempotencyKey(c.id), attempt: c.attempts, sinkId: c.sink_id, progress, db: o.db,
-        signal: aborter.signal,
+        signal: AbortSignal.any([aborter.signal, AbortSignal.timeout(attemptTimeoutMs)]),
         saveProgress: async (p) => { progress = p; await repo.saveProgress(o.db, c.id, c.attempts, p); },
       });
       if (result.status === 'delivered') await repo.markDone(o.db, c.id, c.attempts, 'delivered', result.note ?? null, result.httpStatus ?? null);
@@ -152,13 +156,17 @@ export function createLeadWorkers(o: WorkerOptions): LeadWorkers {
     async start() {
       if (running) return;
       running = true;
+      aborter = new AbortController();
       await listen();
       loopDone = loop();
     },
-    async stop() {
+    async stop(graceMs = 5_000) {
       running = false;
       wake();
       await loopDone;
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+      await Promise.race([Promise.allSettled([...inFlight]), grace]);
+      aborter.abort(new Error('lead workers stopping'));
       await Promise.allSettled([...inFlight]);
       if (listener) {
         const l = listener;

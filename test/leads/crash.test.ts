@@ -48,7 +48,7 @@ describe('a worker process killed mid-delivery', () => {
 
     // Each answer is held 400 ms, so the kill lands while requests are in flight.
     fake.setDelay(400);
-    const first = await startWorkerProcess(1_500);
+    const first = await startWorkerProcess(2_000);
     await fake.waitFor((r) => r.length >= 10, 20_000);
     first.kill('SIGKILL');
     await new Promise((r) => first.once('exit', r));
@@ -58,7 +58,7 @@ describe('a worker process killed mid-delivery', () => {
     expect(before).toBeLessThan(records.length);
 
     fake.setDelay(0);
-    await startWorkerProcess(1_500);
+    await startWorkerProcess(2_000);
     await fake.waitFor((r) => records.every((rec) => r.some((m) => m.payload.call.id === rec.id)), 30_000);
     const { rows } = await eventually(async () => {
       const q = await h.db.query(`SELECT status, count(*)::int AS n FROM lead_deliveries GROUP BY status`);

@@ -8,7 +8,7 @@ const o = JSON.parse(process.argv[2] ?? '{}') as { url: string; schema: string; 
 const db = createDb({ url: o.url, poolSize: 4, schema: o.schema });
 const workers = createLeadWorkers({
   db, logger: createLogger('silent'), sinks: SINK_HANDLERS,
-  leaseMs: o.leaseMs, pollMs: o.pollMs, concurrency: o.concurrency, scheduleMs: [0, 100, 200, 400, 800], jitter: 0,
+  leaseMs: o.leaseMs, attemptTimeoutMs: o.leaseMs - 1_000, pollMs: o.pollMs, concurrency: o.concurrency, scheduleMs: [0, 100, 200, 400, 800], jitter: 0,
 });
 await workers.start();
 process.stdout.write('ready\n');
