@@ -67,6 +67,15 @@ export interface CallServer {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts the SIP B2BUA (UDP+TCP on 127.0.0.1, random port) and the HTTP app on the harness's own
+ * schema, with `options.dialplans` written as YAML to a fresh directory (prompts from
+ * dialplans/prompts). It provisions nothing: call `provisionNumber` (or the HTTP API through
+ * `app.inject`), then point SIPp at `127.0.0.1:${sipPort}`. Finished calls are written through the
+ * real record writer (spool included) and collected in `ended`; `waitForCall` resolves on them.
+ * Put SIPp peers on other loopback addresses (npm `sip` answers 404 to URIs naming its own host).
+ * Always `await server.stop()` (ends live calls, closes timers) before `h.close()`.
+ */
 export async function startCallServer(h: Harness, options: CallServerOptions = {}): Promise<CallServer> {
   const dialplansDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dialplans-'));
   fs.symlinkSync(path.resolve(import.meta.dirname, '../../dialplans/prompts'), path.join(dialplansDir, 'prompts'));
