@@ -3,7 +3,7 @@
  * crm.lead.*. Same CALL_ID for a repeated register, "Call is not found" on a second finish, and a
  * leaky bucket answering 503 QUERY_LIMIT_EXCEEDED when it overflows.
  */
-import { type FakeReply, type FakeServer, jsonOf, startFakeServer } from './fake-http.js';
+import { type FakeReply, type FakeRequest, type FakeServer, jsonOf, startFakeServer } from './fake-http.js';
 
 export interface BitrixCall { callId: string; key: string; params: any; finished?: any; records: any[] }
 
@@ -13,6 +13,8 @@ export interface Bitrix24Fake extends FakeServer {
   leads: any[];
   /** Requests answered with an error, by method. */
   errors: Array<{ method: string; error: string }>;
+  /** Methods whose next call is carried out but answered 502, as if the reply were lost on the way back. */
+  loseReplyOnce: Set<string>;
 }
 
 export async function startBitrix24Fake(o: { userId: number; code: string; bucket?: number; drainPerSecond?: number }): Promise<Bitrix24Fake> {
@@ -29,7 +31,14 @@ export async function startBitrix24Fake(o: { userId: number; code: string; bucke
     return { status, body: { error, error_description: description } };
   };
 
+  const loseReplyOnce = new Set<string>();
   const server = await startFakeServer((req) => {
+    const reply = handle(req);
+    const method = /\/([a-z.]+)\.json$/i.exec(req.path)?.[1] ?? '';
+    if (loseReplyOnce.delete(method)) return { status: 502, body: 'Bad Gateway' };
+    return reply;
+  });
+  function handle(req: FakeRequest): FakeReply {
     const m = /^\/rest\/(\d+)\/([^/]+)\/([a-z.]+)\.json$/i.exec(req.path);
     if (!m) return err('?', 404, 'NOT_FOUND', 'bad path');
     const [, user, code, method] = m as unknown as [string, string, string, string];
@@ -74,6 +83,6 @@ export async function startBitrix24Fake(o: { userId: number; code: string; bucke
       default:
         return err(method, 404, 'ERROR_METHOD_NOT_FOUND', 'Method not found');
     }
-  });
-  return Object.assign(server, { webhookUrl: `${server.url}/rest/${o.userId}/${o.code}`, calls, leads, errors });
+  }
+  return Object.assign(server, { webhookUrl: `${server.url}/rest/${o.userId}/${o.code}`, calls, leads, errors, loseReplyOnce });
 }

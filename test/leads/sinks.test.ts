@@ -101,6 +101,20 @@ describe('Bitrix24', () => {
     await fake.close();
   });
 
+  it('treats "Call is not found" after a finish whose reply was lost as finished', async () => {
+    const fake = await startBitrix24Fake({ userId: 5, code: 'lostreply' });
+    const sinkId = await addSink('bitrix24', { webhookUrl: fake.webhookUrl, userId: 5 });
+    fake.loseReplyOnce.add('telephony.externalcall.finish');
+    const c = callRecord(s);
+    await completeCall(h.db, leads.eventSink, c);
+    expect(await settled(sinkId, c.id)).toMatchObject([{ status: 'delivered', attempts: 2 }]);
+    expect(fake.calls).toHaveLength(1);
+    expect(fake.calls[0]!.finished).toMatchObject({ DURATION: 42 });
+    expect(fake.errors).toEqual([{ method: 'telephony.externalcall.finish', error: 'ERROR_NOT_FOUND' }]);
+    await disable(sinkId);
+    await fake.close();
+  });
+
   it('adds a CRM lead once per call in lead mode', async () => {
     const fake = await startBitrix24Fake({ userId: 3, code: 'leadcode' });
     const sinkId = await addSink('bitrix24', { webhookUrl: fake.webhookUrl, userId: 3, mode: 'lead' });
