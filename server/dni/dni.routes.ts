@@ -1,0 +1,138 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Db } from '../db/pool.js';
+import { ERRORS } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { createLeaseHistory, type LeaseHistory } from '../numbers/leases.history.js';
+import { createLeaseService, type LeaseService } from '../numbers/leases.service.js';
+import type { Redis } from '../redis/client.js';
+import { createSessionWriter } from './dni.repository.js';
+import { CreateSessionBody, KeepAliveResponse, SessionParams, SessionResponse } from './dni.schemas.js';
+import { createDniService, type RequestInfo } from './dni.service.js';
+
+export const VISITOR_COOKIE = 'ct_vid';
+const VISITOR_COOKIE_MAX_AGE = 400 * 86_400; // the longest any browser keeps a server-set cookie
+
+export interface DniRoutesOptions {
+  db: Db;
+  redis: Redis;
+  logger: Logger;
+  /** Pass to share one lease service/history with other parts (pool usage, benches); created otherwise. */
+  leases?: LeaseService;
+  history?: LeaseHistory;
+  /** Per client IP and route. `redis` shares the counters between nodes (default: in-process). */
+  rateLimit?: { max: number; timeWindowMs: number; redis?: Redis };
+  /** Write-behind interval of sessions and lease history. */
+  flushIntervalMs?: number;
+}
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return undefined;
+}
+
+const info = (request: FastifyRequest): RequestInfo => ({
+  origin: request.headers.origin, ip: request.ip, userAgent: request.headers['user-agent'],
+  visitorCookie: readCookie(request.headers.cookie, VISITOR_COOKIE),
+});
+
+/** Credentialed CORS for one allowed origin (checked by the service before we get here). */
+function allowOrigin(request: FastifyRequest, reply: FastifyReply): void {
+  const origin = request.headers.origin;
+  if (!origin) return;
+  reply.header('access-control-allow-origin', origin).header('access-control-allow-credentials', 'true').header('vary', 'Origin');
+}
+
+/**
+ * The website snippet and its public sessions API.
+ *
+ * @example main.ts: plugins: [dniRoutes({ db, redis, logger })]
+ */
+export function dniRoutes(opts: DniRoutesOptions): FastifyPluginAsyncZod {
+  return async (app) => {
+    const dir = path.dirname(fileURLToPath(import.meta.url));
+    const snippet = fs.readFileSync(path.join(dir, 'dni-snippet.js'), 'utf8');
+    const etag = `"${crypto.createHash('sha256').update(snippet).digest('base64url').slice(0, 16)}"`;
+    const history = opts.history ?? createLeaseHistory({ db: opts.db, logger: opts.logger, ...(opts.flushIntervalMs ? { intervalMs: opts.flushIntervalMs } : {}) });
+    const leases = opts.leases ?? createLeaseService({ db: opts.db, redis: opts.redis, history });
+    const sessions = createSessionWriter({ db: opts.db, logger: opts.logger, ...(opts.flushIntervalMs ? { intervalMs: opts.flushIntervalMs } : {}) });
+    const dni = createDniService({ db: opts.db, redis: opts.redis, leases, sessions, logger: opts.logger });
+    app.addHook('onClose', async () => {
+      await dni.close();
+      if (!opts.history) await history.close();
+    });
+
+    const limit = opts.rateLimit ?? { max: 120, timeWindowMs: 60_000 };
+    await app.register(rateLimit, {
+      global: false,
+      ...(limit.redis ? { redis: limit.redis, nameSpace: 'dni-rl:' } : {}),
+      // A broken limiter store must not take the snippet down.
+      skipOnError: true,
+      errorResponseBuilder: () => ERRORS.rateLimited(),
+    });
+    const rl = { max: limit.max, timeWindow: limit.timeWindowMs };
+
+    // The snippet sends text/plain (a "simple" CORS request: no preflight round trip before the number shows).
+    app.removeContentTypeParser('text/plain');
+    app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => {
+      try { done(null, JSON.parse(body as string)); } catch { done(ERRORS.validation('body is not JSON'), undefined); }
+    });
+
+    app.get('/dni.js', {
+      schema: { tags: ['dni'], summary: 'The website snippet: <script src="…/dni.js" data-site-key="…">', response: { 200: z.string(), 304: z.null() } },
+      config: { public: true },
+    }, async (request, reply) => {
+      reply.header('cache-control', 'public, max-age=300, stale-while-revalidate=86400').header('etag', etag);
+      if (request.headers['if-none-match'] === etag) return reply.status(304).send(null);
+      return reply.type('application/javascript; charset=utf-8').send(snippet);
+    });
+
+    const preflight = async (request: FastifyRequest, reply: FastifyReply) => {
+      // The site is unknown before the body arrives; the POST itself checks Origin against the site's domains.
+      allowOrigin(request, reply);
+      reply.header('access-control-allow-methods', 'POST').header('access-control-allow-headers', 'content-type').header('access-control-max-age', '600');
+      return reply.status(204).send();
+    };
+    app.options('/v1/dni/sessions', { config: { public: true }, schema: { hide: true } }, preflight);
+    app.options('/v1/dni/sessions/:sessionId/keepalive', { config: { public: true }, schema: { hide: true } }, preflight);
+
+    app.post('/v1/dni/sessions', {
+      schema: {
+        tags: ['dni'], summary: 'A tracking number for a page view (public; Origin must be one of the site’s domains)',
+        security: [], body: CreateSessionBody, response: { 200: SessionResponse },
+      },
+      config: { public: true, rateLimit: rl },
+    }, async (request, reply) => {
+      const res = await dni.createSession(request.body, info(request));
+      allowOrigin(request, reply);
+      reply.header('cache-control', 'no-store');
+      if (res.visitorId) {
+        // Set by the server, not by script: Safari caps script-written cookies at 7 days.
+        const secure = request.protocol === 'https' ? '; SameSite=None; Secure' : '; SameSite=Lax';
+        reply.header('set-cookie', `${VISITOR_COOKIE}=${res.visitorId}; Path=/; Max-Age=${VISITOR_COOKIE_MAX_AGE}; HttpOnly${secure}`);
+      }
+      const { visitorId: _omit, ...body } = res;
+      return body;
+    });
+
+    app.post('/v1/dni/sessions/:sessionId/keepalive', {
+      schema: { tags: ['dni'], summary: 'Keep the session’s number while the page is visible', security: [], params: SessionParams, response: { 200: KeepAliveResponse } },
+      config: { public: true, rateLimit: rl },
+    }, async (request, reply) => {
+      const res = await dni.keepAlive(request.params.sessionId, info(request));
+      allowOrigin(request, reply);
+      reply.header('cache-control', 'no-store');
+      return res;
+    });
+  };
+}

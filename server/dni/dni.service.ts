@@ -1,0 +1,155 @@
+import crypto from 'node:crypto';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import type { Db } from '../db/pool.js';
+import { ERRORS } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { LeaseResult, LeaseService } from '../numbers/leases.service.js';
+import type { Redis } from '../redis/client.js';
+import * as repo from './dni.repository.js';
+import { CLICK_IDS, type CreateSessionBody, type KeepAliveResponse, type SessionResponse, UTM_KEYS } from './dni.schemas.js';
+
+/** Obvious robots by user agent: they get the default number and no lease (a crawler must not drain a pool). */
+const BOT_UA = /bot\b|bot\/|crawl|spider|slurp|mediapartners|facebookexternalhit|embedly|quora link preview|bingpreview|yandex(?!browser)|lighthouse|pingdom|uptimerobot|curl\/|wget\/|python-requests|python-urllib|go-http-client|java\/|okhttp|axios\/|node-fetch|httpclient|scrapy|phantomjs/i;
+
+export function isBot(userAgent: string | undefined): boolean {
+  return !userAgent || userAgent.length < 10 || BOT_UA.test(userAgent);
+}
+
+/** Host names of `Origin` allowed for a site: its domains and their subdomains. */
+export function originAllowed(origin: string | undefined, domains: readonly string[]): boolean {
+  if (!origin) return false;
+  let host: string;
+  try { host = new URL(origin).hostname.toLowerCase(); } catch { return false; }
+  return domains.some((d) => host === d || host.endsWith(`.${d}`));
+}
+
+export function displayNumber(e164: string): string {
+  return parsePhoneNumberFromString(e164)?.formatInternational() ?? e164;
+}
+
+/** Keep-alive often enough that two missed beats still fit in the hold. */
+export function keepAliveSeconds(holdSeconds: number): number {
+  return Math.max(1, Math.min(60, Math.floor(holdSeconds / 3)));
+}
+
+function visitFields(url: string): Pick<repo.SessionRow, (typeof UTM_KEYS)[number] | (typeof CLICK_IDS)[number]> {
+  let params: URLSearchParams | undefined;
+  try { params = new URL(url).searchParams; } catch { /* a junk URL simply has no tags */ }
+  const get = (k: string) => params?.get(k)?.slice(0, 500) || null;
+  return Object.fromEntries([...UTM_KEYS, ...CLICK_IDS].map((k) => [k, get(k)])) as ReturnType<typeof visitFields>;
+}
+
+export interface RequestInfo { origin: string | undefined; ip: string; userAgent: string | undefined; visitorCookie: string | undefined }
+
+export interface DniService {
+  createSession(body: CreateSessionBody, req: RequestInfo): Promise<SessionResponse & { visitorId: string | null }>;
+  keepAlive(sessionId: string, req: RequestInfo): Promise<KeepAliveResponse>;
+  close(): Promise<void>;
+}
+
+const VISITOR_ID = /^[A-Za-z0-9_-]{8,64}$/;
+
+export function createDniService({ db, redis, leases, sessions, logger, siteCacheMs = 30_000 }: {
+  db: Db; redis: Redis; leases: LeaseService; sessions: repo.SessionWriter; logger: Logger; siteCacheMs?: number;
+}): DniService {
+  // Sites change rarely and every snippet request needs one: a short in-process cache keeps Postgres off the hot path.
+  const byKey = new Map<string, { at: number; ctx: Promise<repo.SiteContext | undefined> }>();
+  const byId = new Map<string, { at: number; ctx: Promise<repo.SiteContext | undefined> }>();
+  const cached = (map: typeof byKey, key: string, load: () => Promise<repo.SiteContext | undefined>) => {
+    const hit = map.get(key);
+    if (hit && Date.now() - hit.at < siteCacheMs) return hit.ctx;
+    const ctx = load();
+    if (map.size > 10_000) map.clear();
+    map.set(key, { at: Date.now(), ctx });
+    ctx.catch(() => map.delete(key));
+    return ctx;
+  };
+  const siteByKey = (k: string) => cached(byKey, k, () => repo.findSiteContextByKey(db, k));
+  const siteById = (id: string) => cached(byId, id, () => repo.findSiteContextById(db, id));
+  const sessKey = (sid: string) => `dni:sess:${sid}`;
+
+  function fallback(site: repo.SiteContext, sessionId: string | null, reason: string): SessionResponse {
+    return {
+      sessionId, number: site.defaultNumber, displayNumber: displayNumber(site.defaultNumber), defaultNumber: site.defaultNumber,
+      tracking: false, keepAliveSeconds: site.pool ? keepAliveSeconds(site.pool.holdSeconds) : 60, expiresAt: null, reason,
+    };
+  }
+
+  function fromLease(site: repo.SiteContext, sessionId: string, lease: LeaseResult): SessionResponse {
+    if (!lease.number) {
+      const reason = lease.status === 'max' ? 'maximum lease length reached' : lease.status === 'exhausted' ? 'pool exhausted' : 'no lease';
+      return fallback(site, sessionId, reason);
+    }
+    return {
+      sessionId, number: lease.number, displayNumber: displayNumber(lease.number), defaultNumber: site.defaultNumber,
+      tracking: true, keepAliveSeconds: keepAliveSeconds(site.pool!.holdSeconds), expiresAt: lease.expiresAt.toISOString(),
+      ...(lease.shared ? { reason: 'pool exhausted: number shared' } : {}),
+    };
+  }
+
+  /** Redis trouble never blanks a page: the visitor sees the default number and we log it. */
+  async function leaseOrFallback(site: repo.SiteContext, sessionId: string, op: () => Promise<LeaseResult>): Promise<SessionResponse> {
+    try {
+      return fromLease(site, sessionId, await op());
+    } catch (err) {
+      logger.warn({ err, type: 'dni_lease_failed', siteId: site.siteId }, 'lease unavailable; default number shown');
+      return fallback(site, sessionId, 'lease service unavailable');
+    }
+  }
+
+  async function reuse(site: repo.SiteContext, sessionId: string): Promise<SessionResponse | undefined> {
+    const known = await redis.get(sessKey(sessionId)).catch(() => null);
+    if (!known || known.split('|')[0] !== site.siteId || !site.pool) return undefined;
+    const pool = site.pool;
+    const res = await leaseOrFallback(site, sessionId, () => leases.keepAlive(pool, sessionId));
+    sessions.seen(sessionId, new Date());
+    return res;
+  }
+
+  return {
+    async createSession(body, req) {
+      const site = await siteByKey(body.siteKey);
+      if (!site) throw ERRORS.notFound('site key', body.siteKey);
+      if (!originAllowed(req.origin, site.domains)) throw ERRORS.forbidden([`requests from ${site.domains.join(', ')}`]);
+      const visitorId = req.visitorCookie && VISITOR_ID.test(req.visitorCookie) ? req.visitorCookie : body.visitorId ?? crypto.randomBytes(16).toString('base64url');
+      if (isBot(req.userAgent)) return { ...fallback(site, null, 'robot user agent'), visitorId: null };
+
+      if (body.sessionId) {
+        const reused = await reuse(site, body.sessionId);
+        if (reused) return { ...reused, visitorId };
+      }
+      const sessionId = crypto.randomUUID();
+      const now = new Date();
+      const pool = site.pool;
+      const res = pool ? await leaseOrFallback(site, sessionId, () => leases.acquire(pool, sessionId)) : fallback(site, sessionId, 'the site has no number pool');
+      if (pool) {
+        // Lets keep-alives find the pool without Postgres; lives as long as a lease could.
+        redis.set(sessKey(sessionId), `${site.siteId}|${pool.id}`, 'EX', pool.maxLeaseSeconds + pool.holdSeconds + 3600).catch(() => {});
+      }
+      sessions.add({
+        id: sessionId, account_id: site.accountId, site_id: site.siteId, pool_id: pool?.id ?? null, visitor_id: visitorId,
+        url: body.url, landing_page: body.url, referrer: body.referrer || null, ...visitFields(body.url),
+        ga_client_id: body.gaClientId || null, ym_client_id: body.ymClientId || null,
+        user_agent: req.userAgent?.slice(0, 1000) ?? null, ip: req.ip || null, bot: false,
+        number: res.tracking ? res.number : null, created_at: now.toISOString(), last_seen_at: now.toISOString(),
+      });
+      return { ...res, visitorId };
+    },
+
+    async keepAlive(sessionId, req) {
+      let siteId = (await redis.get(sessKey(sessionId)).catch(() => null))?.split('|')[0];
+      siteId ??= await repo.findSessionSite(db, sessionId);
+      const site = siteId ? await siteById(siteId) : undefined;
+      if (!site) throw ERRORS.notFound('session', sessionId);
+      if (!originAllowed(req.origin, site.domains)) throw ERRORS.forbidden([`requests from ${site.domains.join(', ')}`]);
+      const pool = site.pool;
+      let res = pool ? await leaseOrFallback(site, sessionId, () => leases.keepAlive(pool, sessionId)) : fallback(site, sessionId, 'no pool');
+      // Redis lost the session (flush, failover): lease again under the same session id.
+      if (pool && !res.tracking && res.reason === 'no lease') res = await leaseOrFallback(site, sessionId, () => leases.acquire(pool, sessionId));
+      sessions.seen(sessionId, new Date());
+      return { number: res.number, displayNumber: res.displayNumber, tracking: res.tracking, expiresAt: res.expiresAt, keepAliveSeconds: res.keepAliveSeconds };
+    },
+
+    close: () => sessions.close(),
+  };
+}
