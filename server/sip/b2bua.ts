@@ -154,12 +154,20 @@ export function startB2bua(deps: B2buaDeps): B2bua {
     }
   }
 
-  // rtpengine drops a call after its RTP timeout but never tells us: sweep for such calls.
+  // rtpengine drops a call after its RTP timeout but never tells us: sweep for such calls. A few
+  // queries at a time: with thousands of calls up, a burst would queue ahead of call set-up's
+  // offer/answer in the ng client and delay new calls.
+  async function sweepMedia(): Promise<void> {
+    const calls = [...new Set(sessions.values())];
+    for (let i = 0; i < calls.length; i += 4) {
+      await Promise.all(calls.slice(i, i + 4).map((s) => s.checkMedia().catch(() => undefined)));
+    }
+  }
   let sweeping = false;
   const mediaSweep = setInterval(() => {
     if (sweeping) return;
     sweeping = true;
-    void Promise.all([...new Set(sessions.values())].map((s) => s.checkMedia().catch(() => undefined))).finally(() => { sweeping = false; });
+    void sweepMedia().finally(() => { sweeping = false; });
   }, deps.mediaCheckMs ?? 30_000);
   mediaSweep.unref();
 
