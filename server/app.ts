@@ -4,10 +4,12 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPlug
 import {
   jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { reportRoutes } from './analytics/reports.routes.js';
 import { apiKeyRoutes } from './auth/api-keys.routes.js';
 import type { ApiKeyService } from './auth/api-keys.service.js';
 import type { CallEventSink } from './calls/call-events.js';
 import { callRoutes } from './calls/calls.routes.js';
+import { tagRuleRoutes } from './calls/tag-rules.routes.js';
 import type { Config } from './config.js';
 import type { Db } from './db/pool.js';
 import type { DialplanCatalog } from './dialplans/dialplan-catalog.js';
@@ -88,6 +90,8 @@ export async function buildHttpApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(poolRoutes(provisioning));
   await app.register(sourceRoutes(provisioning));
   await app.register(callRoutes({ db: deps.db, events: deps.callEvents }));
+  await app.register(tagRuleRoutes({ db: deps.db }));
+  await app.register(reportRoutes({ db: deps.db }));
   await app.register(recordingRoutes({ db: deps.db, secret: deps.config.secretKey, credentials: [apiKeyResolver, ...(deps.extraCredentials ?? [])] }));
   for (const plugin of deps.plugins ?? []) await app.register(plugin);
   return app;
