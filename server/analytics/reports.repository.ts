@@ -124,7 +124,7 @@ export async function dailyReport(db: Queryable, accountId: string, p: Period): 
 /**
  * Visits → calls → answered. Visits are the website sessions (dni_sessions, without bots) started
  * in the period; that table belongs to the dni/ domain, so the figure is null when it does not
- * exist (checked with to_regclass, which follows the search_path).
+ * exist in our schema (checked with to_regclass).
  */
 export async function funnelReport(db: Queryable, accountId: string, p: Period): Promise<FunnelReport> {
   const { rows: [c] } = await db.query<{ calls: number; answered: number; visit_calls: number; visit_answered: number }>(
@@ -135,7 +135,8 @@ export async function funnelReport(db: Queryable, accountId: string, p: Period):
     [accountId, p.lo, p.hi]);
   let visits: number | null = null;
   let visitors: number | null = null;
-  const { rows: [t] } = await db.query<{ exists: boolean }>(`SELECT to_regclass('dni_sessions') IS NOT NULL AS exists`);
+  // Looked up in the current schema only: a search_path that falls back to public must not borrow another schema's sessions.
+  const { rows: [t] } = await db.query<{ exists: boolean }>(`SELECT to_regclass(quote_ident(current_schema()) || '.dni_sessions') IS NOT NULL AS exists`);
   if (t?.exists) {
     const { rows: [v] } = await db.query<{ visits: number; visitors: number }>(
       `SELECT count(*)::int AS visits, count(DISTINCT visitor_id)::int AS visitors FROM dni_sessions
