@@ -26,7 +26,7 @@ const CALLER_IP = '127.0.0.40';
 const AGENT_IP = '127.0.0.41';
 const NUMBER = '+74959990000';
 const STEP_SECONDS = 4;
-const CALL_MS = 1_000;
+const CALL_MS = 500;
 const list = (v: string | undefined, d: number[]) => (v ? v.split(',').map(Number).filter((n) => n > 0) : d);
 const CPS_STEPS = list(process.env.BENCH_CPS, [200, 400, 600, 800, 1000, 1200, 1500]);
 const CONCURRENCY_STEPS = list(process.env.BENCH_CONCURRENT, [500, 1000, 2000]);
