@@ -6,7 +6,9 @@ import { createApiKeyService } from './auth/api-keys.service.js';
 import { ConfigError, type Config, loadConfig } from './config.js';
 import { migrate } from './db/migrate.js';
 import { createDb } from './db/pool.js';
+import { combineCallEventSinks } from './calls/call-events.js';
 import { createCallRecordWriter } from './calls/call-record-writer.js';
+import { createTagRuleSink } from './calls/tag-rules.sink.js';
 import { createDialplanRegistry } from './dialplans/dialplan-registry.js';
 import { dialplanRoutes } from './dialplans/dialplans.routes.js';
 import { createMetrics } from './http/metrics.js';
@@ -52,7 +54,9 @@ const dialplans = createDialplanRegistry(config.dialplansDir, logger);
 const routing = createRoutingCache(db, logger);
 await routing.refresh();
 const dataDir = path.dirname(config.pidFile);
-const writer = createCallRecordWriter({ db, events: undefined, spoolFile: path.join(dataDir, 'spool', 'calls.jsonl'), logger });
+// Tag rules first: sinks combined after them (the leads outbox) see the rule tags in the same transaction.
+const callEvents = combineCallEventSinks([createTagRuleSink({ logger })]);
+const writer = createCallRecordWriter({ db, events: callEvents, spoolFile: path.join(dataDir, 'spool', 'calls.jsonl'), logger });
 const recordings = createRecordingService({ db, rtpengineDir: config.rtpengine.recordingDir, recordingsDir: config.recordingsDir, logger });
 const stopRecordingSweep = scheduleRetentionSweep(recordings, config.recordingRetentionDays, logger);
 const dtmf = await startDtmfListener(config.rtpengine.dtmfLog, logger).catch((err: unknown) => {
@@ -72,7 +76,7 @@ const b2bua = startB2bua({
 await writer.flush().catch(() => 0);
 
 const app = await buildHttpApp({
-  config, logger, db, redis, rtpengine, metrics, apiKeys, dialplans,
+  config, logger, db, redis, rtpengine, metrics, apiKeys, dialplans, callEvents,
   onRoutingChange: () => void routing.refresh(),
   plugins: [dialplanRoutes({ dialplans })],
 });
