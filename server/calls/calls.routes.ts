@@ -22,32 +22,38 @@ export function csvCell(v: unknown): string {
   return /[",\n\r;]/.test(safe) || risky ? `"${safe.replaceAll('"', '""')}"` : safe;
 }
 
-const CSV_COLUMNS: Array<[string, (r: repo.CallRow) => unknown]> = [
-  ['id', (r) => r.id],
-  ['started_at', (r) => r.started_at.toISOString()],
-  ['answered_at', (r) => r.answered_at?.toISOString()],
-  ['ended_at', (r) => r.ended_at?.toISOString()],
-  ['caller', (r) => r.caller],
-  ['tracking_number', (r) => r.tracking_number],
-  ['disposition', (r) => r.disposition],
-  ['talk_seconds', (r) => r.talk_seconds],
-  ['ring_seconds', (r) => r.ring_seconds],
-  ['answered_by', (r) => r.answered_by],
-  ['source', (r) => repo.sourceOf(r).source],
-  ['medium', (r) => repo.sourceOf(r).medium],
-  ['campaign', (r) => repo.sourceOf(r).campaign],
-  ['keyword', (r) => repo.sourceOf(r).keyword],
-  ['landing_page', (r) => repo.toAttribution(r).landingPage],
-  ['referrer', (r) => repo.toAttribution(r).referrer],
-  ['confidence', (r) => r.confidence],
-  ['first_time', (r) => r.first_time],
-  ['prior_calls', (r) => r.prior_calls],
-  ['ivr_digits', (r) => r.ivr_digits],
-  ['score', (r) => r.score],
-  ['value', (r) => r.value],
-  ['tags', (r) => (r.tags ?? []).join(' ')],
+type ExportRow = { r: repo.CallRow; s: ReturnType<typeof repo.sourceOf>; a: Record<string, unknown> };
+const text = (v: unknown) => (typeof v === 'string' ? v : null);
+const CSV_COLUMNS: Array<[string, (x: ExportRow) => unknown]> = [
+  ['id', ({ r }) => r.id],
+  ['started_at', ({ r }) => r.started_at.toISOString()],
+  ['answered_at', ({ r }) => r.answered_at?.toISOString()],
+  ['ended_at', ({ r }) => r.ended_at?.toISOString()],
+  ['caller', ({ r }) => r.caller],
+  ['tracking_number', ({ r }) => r.tracking_number],
+  ['disposition', ({ r }) => r.disposition],
+  ['talk_seconds', ({ r }) => r.talk_seconds],
+  ['ring_seconds', ({ r }) => r.ring_seconds],
+  ['answered_by', ({ r }) => r.answered_by],
+  ['source', ({ s }) => s.source],
+  ['medium', ({ s }) => s.medium],
+  ['campaign', ({ s }) => s.campaign],
+  ['keyword', ({ s }) => s.keyword],
+  ['landing_page', ({ a }) => text(a.landingPage)],
+  ['referrer', ({ a }) => text(a.referrer)],
+  ['confidence', ({ r }) => r.confidence],
+  ['first_time', ({ r }) => r.first_time],
+  ['prior_calls', ({ r }) => r.prior_calls],
+  ['ivr_digits', ({ r }) => r.ivr_digits],
+  ['score', ({ r }) => r.score],
+  ['value', ({ r }) => r.value],
+  ['tags', ({ r }) => (r.tags ?? []).join(' ')],
 ];
-const EXPORT_PAGE = 500;
+const csvRow = (r: repo.CallRow) => {
+  const x: ExportRow = { r, s: repo.sourceOf(r), a: r.attribution ?? {} };
+  return `${CSV_COLUMNS.map(([, get]) => csvCell(get(x))).join(',')}\r\n`;
+};
+const EXPORT_PAGE = 1000;
 /** A bound on one export (≈ 30 MB); past it the file ends with a marker row instead of growing forever. */
 const EXPORT_MAX_ROWS = 200_000;
 
@@ -60,7 +66,7 @@ async function* csvLines(db: Db, accountId: string, filters: repo.CallFilters, l
     do {
       const page = await repo.listCallRows(db, accountId, { ...filters, limit: EXPORT_PAGE, ...(cursor ? { cursor } : {}) });
       if (page === 'bad-cursor') return; // cannot happen: we made the cursor ourselves
-      yield page.rows.map((r) => `${CSV_COLUMNS.map(([, get]) => csvCell(get(r))).join(',')}\r\n`).join('');
+      yield page.rows.map(csvRow).join('');
       rows += page.rows.length;
       cursor = page.nextCursor ?? undefined;
     } while (cursor && rows < EXPORT_MAX_ROWS);
