@@ -1,0 +1,35 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ANY_ROLE, principalOf } from '../http/auth.js';
+import { E164 } from '../shared/schemas.js';
+import type { createAttributor } from './attribution.service.js';
+
+export const AttributionQuery = z.object({
+  number: E164,
+  at: z.iso.datetime({ offset: true }).meta({ description: 'ISO-8601 instant of the call' }),
+  caller: z.string().max(64).optional().meta({ description: 'Caller id, for repeat-caller linking' }),
+});
+
+export const AttributionResponse = z.object({
+  sessionId: z.string().nullable().meta({ description: 'For ambiguous: the most likely candidate' }),
+  sourceId: z.string().nullable(),
+  confidence: z.enum(['exact', 'ambiguous', 'static', 'none']),
+  reason: z.string(),
+  candidates: z.array(z.object({ sessionId: z.string(), likelihood: z.number(), reason: z.string() })),
+  visit: z.record(z.string(), z.string().nullable()),
+  firstTime: z.boolean(),
+  priorCalls: z.number().int(),
+  priorCallIds: z.array(z.string()).meta({ description: 'The caller’s earlier calls, newest first (up to 10)' }),
+});
+
+export function attributionRoutes({ attributor }: { attributor: ReturnType<typeof createAttributor> }): FastifyPluginAsyncZod {
+  return async (app) => {
+    app.get('/v1/attribution', {
+      schema: { tags: ['attribution'], summary: 'Which session or source a call to this number at this instant belongs to', querystring: AttributionQuery, response: { 200: AttributionResponse } },
+      config: { roles: ANY_ROLE },
+    }, async (request) => {
+      const { number, at, caller } = request.query;
+      return attributor.attributeWithCalls({ accountId: principalOf(request).accountId, number, at: new Date(at), ...(caller ? { caller } : {}) });
+    });
+  };
+}
