@@ -63,17 +63,38 @@ function decodeCursor(cursor: string): [string, string] | undefined {
 
 export type CallFilters = Omit<CallsQuery, 'limit' | 'cursor'>;
 
-export function callFilters(accountId: string, q: CallFilters): { where: string; params: unknown[] } {
+/** Static sources whose name/campaign is the filter value: resolved first so the planner sees real ids. */
+export interface NamedSources { source?: string[]; campaign?: string[] }
+
+async function namedSources(db: Queryable, accountId: string, q: CallFilters): Promise<NamedSources> {
+  const ids = async (column: 'name' | 'campaign', value: string) =>
+    (await db.query<{ id: string }>(`SELECT id FROM sources WHERE account_id = $1 AND ${column} = $2`, [accountId, value])).rows.map((r) => r.id);
+  return {
+    ...(q.source && !UUID.test(q.source) ? { source: await ids('name', q.source) } : {}),
+    ...(q.campaign ? { campaign: await ids('campaign', q.campaign) } : {}),
+  };
+}
+
+export function callFilters(accountId: string, q: CallFilters, named: NamedSources = {}): { where: string; params: unknown[] } {
   const params: unknown[] = [accountId];
   const where = ['c.account_id = $1'];
-  const add = (sql: (n: string) => string, value: unknown) => { params.push(value); where.push(sql(`$${params.length}`)); };
+  const next = (value: unknown) => { params.push(value); return `$${params.length}`; };
+  const add = (sql: (n: string) => string, value: unknown) => where.push(sql(next(value)));
+  // A static source's column or either visit key equals the value; containment (@>) lets the
+  // calls_attribution GIN index (0071) answer it, and a rare value no longer scans the account.
+  const byName = (value: string, ids: string[] | undefined, key: string, utmKey: string) => {
+    const p = next(value);
+    const parts = [`c.attribution @> jsonb_build_object('${key}', ${p}::text)`, `c.attribution @> jsonb_build_object('${utmKey}', ${p}::text)`];
+    if (ids && ids.length > 0) parts.unshift(`c.source_id = ANY (${next(ids)}::uuid[])`);
+    where.push(`(${parts.join(' OR ')})`);
+  };
   if (q.from) add((p) => `c.started_at >= ${p}::timestamptz`, q.from);
   if (q.to) add((p) => `c.started_at < ${p}::timestamptz`, q.to);
   if (q.source) {
     if (UUID.test(q.source)) add((p) => `c.source_id = ${p}::uuid`, q.source);
-    else add((p) => `(s.name = ${p} OR c.attribution->>'source' = ${p} OR c.attribution->>'utm_source' = ${p})`, q.source);
+    else byName(q.source, named.source, 'source', 'utm_source');
   }
-  if (q.campaign) add((p) => `(s.campaign = ${p} OR c.attribution->>'campaign' = ${p} OR c.attribution->>'utm_campaign' = ${p})`, q.campaign);
+  if (q.campaign) byName(q.campaign, named.campaign, 'campaign', 'utm_campaign');
   if (q.tag) add((p) => `EXISTS (SELECT 1 FROM call_tags t WHERE t.call_id = c.id AND t.tag = ${p})`, q.tag);
   // "missed" = nobody took the call, whatever the reason (busy, no answer, voicemail, failed, cancelled).
   if (q.status === 'missed') where.push(`c.disposition IS DISTINCT FROM 'answered'`);
@@ -85,7 +106,7 @@ export function callFilters(accountId: string, q: CallFilters): { where: string;
 
 /** One page of raw rows, newest first; 'bad-cursor' when the cursor is not one we issued. */
 export async function listCallRows(db: Queryable, accountId: string, q: CallsQuery): Promise<{ rows: CallRow[]; nextCursor: string | null } | 'bad-cursor'> {
-  const { where, params } = callFilters(accountId, q);
+  const { where, params } = callFilters(accountId, q, await namedSources(db, accountId, q));
   let keyset = '';
   if (q.cursor) {
     const c = decodeCursor(q.cursor);
