@@ -146,6 +146,7 @@ export async function findCall(db: Queryable, accountId: string, id: string): Pr
     recording: r.recording_status === 'ready'
       ? { url: `/v1/calls/${r.id}/recording`, durationSeconds: Number(r.recording_duration_seconds ?? 0), channels: r.recording_channels ?? 2 }
       : null,
+    recordingStatus: r.recording_status as CallDetail['recordingStatus'],
   };
 }
 

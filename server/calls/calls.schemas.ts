@@ -76,6 +76,8 @@ export const CallDetail = CallSummary.extend({
   score: z.number().nullable(),
   value: z.number().nullable(),
   recording: z.object({ url: z.string(), durationSeconds: z.number(), channels: z.number() }).nullable(),
+  /** none: not recorded; pending: being converted; failed: conversion failed; ready: `recording` is set. */
+  recordingStatus: z.enum(['none', 'pending', 'ready', 'failed']),
 });
 export type CallDetail = z.infer<typeof CallDetail>;
 

@@ -138,7 +138,7 @@ describe('GET /v1/calls/:id', () => {
         confidence: 'exact', reason: 'exact lease match',
         utm: { utm_source: 'google', utm_medium: 'cpc', utm_campaign: 'brand', utm_term: 'pizza delivery', utm_content: 'ad1' },
       },
-      recording: { url: `/v1/calls/${id}/recording`, durationSeconds: 102.5, channels: 2 },
+      recording: { url: `/v1/calls/${id}/recording`, durationSeconds: 102.5, channels: 2 }, recordingStatus: 'ready',
     });
     expect(res.json().notes).toEqual([expect.objectContaining({ author: 'ann', text: 'called back' })]);
   });
@@ -149,6 +149,7 @@ describe('GET /v1/calls/:id', () => {
     const body = (await get(`/v1/calls/${id}`)).json();
     expect(body.attribution).toMatchObject({ sourceId: src, source: 'Billboard M7', medium: 'outdoor', campaign: 'winter', confidence: 'static' });
     expect(body.recording).toBeNull();
+    expect(body.recordingStatus).toBe('none');
   });
 
   it('404 for an unknown call and for another account\'s call; 400 for a bad id', async () => {
