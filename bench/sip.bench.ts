@@ -114,15 +114,26 @@ async function concurrencyStep(h: Harness, server: CallServer, agentPort: number
   return { ok, detail: `peak ${peak} live calls, RTP flowing both ways in ${flowing}/${sample.length} sampled, answered ${answered}/${target}, sipp exit ${caller.code}` };
 }
 
-function removeBenchPcaps(h: Harness, server: CallServer): void {
+/** Deletes this run's pcaps and metadata; rtpengine finishes them after `delete`, so poll a while. */
+async function removeBenchPcaps(h: Harness, server: CallServer): Promise<void> {
   const ids = new Set(server.ended.map((r) => r.id));
-  for (const sub of ['pcaps', 'metadata']) {
-    const dir = path.join(h.config.rtpengine.recordingDir, sub);
-    if (!fs.existsSync(dir)) continue;
-    for (const f of fs.readdirSync(dir)) {
-      const id = f.replace(/^rtpengine-meta-/, '').slice(0, 36);
-      if (ids.has(id)) fs.rmSync(path.join(dir, f), { force: true });
+  const sweep = (): number => {
+    let removed = 0;
+    for (const sub of ['pcaps', 'metadata']) {
+      const dir = path.join(h.config.rtpengine.recordingDir, sub);
+      if (!fs.existsSync(dir)) continue;
+      for (const f of fs.readdirSync(dir)) {
+        if (!ids.has(f.replace(/^rtpengine-meta-/, '').slice(0, 36))) continue;
+        fs.rmSync(path.join(dir, f), { force: true });
+        removed++;
+      }
     }
+    return removed;
+  };
+  let quietRounds = 0;
+  for (let round = 0; round < 30 && quietRounds < 3; round++) {
+    quietRounds = sweep() === 0 ? quietRounds + 1 : 0;
+    await new Promise((r) => setTimeout(r, 500));
   }
 }
 
@@ -161,7 +172,7 @@ async function main(): Promise<void> {
       bestCps = rate;
     }
   } finally {
-    removeBenchPcaps(h, server);
+    await removeBenchPcaps(h, server);
     await server.stop();
     await h.close();
   }
