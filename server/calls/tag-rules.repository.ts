@@ -46,3 +46,11 @@ export async function deleteTagRule(db: Queryable, accountId: string, id: string
   const { rowCount } = await db.query('DELETE FROM tag_rules WHERE account_id = $1 AND id = $2', [accountId, id]);
   return (rowCount ?? 0) > 0;
 }
+
+/** Puts a rule's tag on many calls at once; returns how many did not have it yet. */
+export async function addTagToCalls(db: Queryable, callIds: string[], tag: string, ruleId: string): Promise<number> {
+  const { rowCount } = await db.query(
+    `INSERT INTO call_tags (call_id, tag, origin, rule_id) SELECT id, $2, 'rule', $3 FROM unnest($1::uuid[]) AS id ON CONFLICT DO NOTHING`,
+    [callIds, tag, ruleId]);
+  return rowCount ?? 0;
+}

@@ -46,3 +46,13 @@ export const TagRule = z.object({
   updatedAt: z.string(),
 });
 export type TagRule = z.infer<typeof TagRule>;
+
+export const BackfillBody = z.object({
+  from: z.iso.datetime({ offset: true }).meta({ description: 'calls started at or after' }),
+  to: z.iso.datetime({ offset: true }).meta({ description: 'calls started before' }),
+});
+export const BackfillResult = z.object({
+  checked: z.number().int(),
+  tagged: z.number().int().meta({ description: 'calls that got the tag now (others had it already or did not match)' }),
+  complete: z.boolean().meta({ description: 'false when the per-request limit stopped it: call again with a later `to`' }),
+});

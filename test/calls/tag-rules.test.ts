@@ -9,7 +9,7 @@ import { createCallRecordWriter } from '../../server/calls/call-record-writer.js
 import type { CallRecord } from '../../server/calls/call-records.repository.js';
 import { createTagRuleSink } from '../../server/calls/tag-rules.sink.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { DEFAULT_ACCOUNT, insertAccount, insertSource } from './fixtures.js';
+import { DEFAULT_ACCOUNT, insertAccount, insertCall, insertSource } from './fixtures.js';
 
 let h: Harness;
 let app: FastifyInstance;
@@ -177,5 +177,34 @@ describe('tag rules on callCompleted', () => {
       writer.close();
       await h.db.query('ALTER TABLE call_tags DROP CONSTRAINT test_no_boom');
     }
+  });
+});
+
+describe('POST /v1/tag-rules/:id/apply', () => {
+  it('tags the stored calls of a period that meet the rule, once', async () => {
+    const long = await insertCall(h.db, { startedAt: '2026-11-01T10:00:00Z', talkSeconds: 300 });
+    const short = await insertCall(h.db, { startedAt: '2026-11-01T11:00:00Z', talkSeconds: 30 });
+    const before = await insertCall(h.db, { startedAt: '2026-10-31T23:59:59Z', talkSeconds: 300 });
+    const foreign = await insertCall(h.db, { accountId: await insertAccount(h.db), startedAt: '2026-11-01T10:00:00Z', talkSeconds: 300 });
+    const id = (await rule({ tag: 'long', conditions: { talkSecondsOver: 120 }, enabled: false })).json().id;
+    const period = { from: '2026-11-01T00:00:00Z', to: '2026-11-02T00:00:00Z' };
+    const res = await app.inject({ method: 'POST', url: `/v1/tag-rules/${id}/apply`, headers: await h.headersFor('marketer'), payload: period });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toEqual({ checked: 2, tagged: 1, complete: true });
+    expect(await tagsOf(long)).toEqual([{ tag: 'long', origin: 'rule', rule_id: id }]);
+    for (const other of [short, before, foreign]) expect(await tagsOf(other)).toEqual([]);
+    const again = await app.inject({ method: 'POST', url: `/v1/tag-rules/${id}/apply`, headers: h.adminHeaders, payload: period });
+    expect(again.json()).toEqual({ checked: 2, tagged: 0, complete: true });
+  });
+
+  it('403 for viewers, 400 for a backwards period, 404 for an unknown rule', async () => {
+    const id = (await rule({ tag: 'x', conditions: { missed: true } })).json().id;
+    const period = { from: '2026-11-01T00:00:00Z', to: '2026-11-02T00:00:00Z' };
+    expect((await app.inject({ method: 'POST', url: `/v1/tag-rules/${id}/apply`, headers: await h.headersFor('viewer'), payload: period })).statusCode).toBe(403);
+    const backwards = await app.inject({ method: 'POST', url: `/v1/tag-rules/${id}/apply`, headers: h.adminHeaders, payload: { from: period.to, to: period.from } });
+    expect(backwards.statusCode).toBe(400);
+    expect(backwards.json().message).toMatch(/after/);
+    const unknown = await app.inject({ method: 'POST', url: '/v1/tag-rules/7d4c6a9e-1111-4222-8333-444455556666/apply', headers: h.adminHeaders, payload: period });
+    expect(unknown.statusCode).toBe(404);
   });
 });
