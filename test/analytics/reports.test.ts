@@ -101,6 +101,17 @@ describe('GET /v1/reports/daily', () => {
   });
 });
 
+describe('GET /v1/reports/daily across a DST change', () => {
+  it('gives the 25-hour day its own calls (Europe/Berlin leaves summer time on 2026-10-25)', async () => {
+    await insertCall(h.db, { startedAt: '2026-10-24T22:30:00Z' }); // 00:30 CEST on the 25th
+    await insertCall(h.db, { startedAt: '2026-10-25T22:30:00Z' }); // 23:30 CET on the 25th
+    await insertCall(h.db, { startedAt: '2026-10-25T23:30:00Z' }); // 00:30 CET on the 26th
+    const res = await get('/v1/reports/daily?from=2026-10-25&to=2026-10-26&tz=Europe/Berlin');
+    expect(res.json().period).toEqual({ from: '2026-10-24T22:00:00.000Z', to: '2026-10-26T23:00:00.000Z', tz: 'Europe/Berlin' });
+    expect(res.json().items.map((d: { day: string; calls: number }) => [d.day, d.calls])).toEqual([['2026-10-25', 2], ['2026-10-26', 1]]);
+  });
+});
+
 describe('GET /v1/reports/funnel', () => {
   it('visits → calls → answered', async () => {
     const hasSessions = (await h.db.query(`SELECT to_regclass(quote_ident(current_schema()) || '.dni_sessions') IS NOT NULL AS ok`)).rows[0].ok as boolean;
