@@ -176,6 +176,8 @@ export async function startRtpengine() {
     `--port-min=${portMin}`, `--port-max=${portMax}`,
     `--recording-dir=${rtpengineRecordingDir()}`, '--recording-method=pcap', '--recording-format=raw',
     `--dtmf-log-dest=${host}:${dtmfLogPort}`, '--delete-delay=0', '--timeout=60', '--silent-timeout=3600',
+    // A call that never got media is never timed out by rtpengine; cap every call so a crashed server cannot leak them.
+    '--final-timeout=43200',
     `--pidfile=${path.join(dir, 'rtpengine.pid')}`, '--log-level=5', '-f', '-E',
   ], { detached: true, stdio: ['ignore', out, out] });
   child.unref();
