@@ -9,6 +9,11 @@ import { createDb } from './db/pool.js';
 import { combineCallEventSinks } from './calls/call-events.js';
 import { createCallRecordWriter } from './calls/call-record-writer.js';
 import { createTagRuleSink } from './calls/tag-rules.sink.js';
+import { createLeadService } from './leads/lead-service.js';
+import { createSessionResolver } from './users/session.js';
+import { userRoutes } from './users/users.routes.js';
+import { createUserService } from './users/users.service.js';
+import { webRoutes } from './web/web.routes.js';
 import { createDialplanRegistry } from './dialplans/dialplan-registry.js';
 import { dialplanRoutes } from './dialplans/dialplans.routes.js';
 import { createMetrics } from './http/metrics.js';
@@ -55,9 +60,11 @@ const routing = createRoutingCache(db, logger);
 await routing.refresh();
 const dataDir = path.dirname(config.pidFile);
 // Tag rules first: sinks combined after them (the leads outbox) see the rule tags in the same transaction.
-const callEvents = combineCallEventSinks([createTagRuleSink({ logger })]);
+const leads = createLeadService({ db, logger, publicBaseUrl: config.http.publicBaseUrl });
+const callEvents = combineCallEventSinks([createTagRuleSink({ logger }), leads.eventSink]);
+const users = createUserService({ db, secret: config.secretKey });
 const writer = createCallRecordWriter({ db, events: callEvents, spoolFile: path.join(dataDir, 'spool', 'calls.jsonl'), logger });
-const recordings = createRecordingService({ db, rtpengineDir: config.rtpengine.recordingDir, recordingsDir: config.recordingsDir, logger });
+const recordings = createRecordingService({ db, rtpengineDir: config.rtpengine.recordingDir, recordingsDir: config.recordingsDir, logger, events: callEvents });
 const stopRecordingSweep = scheduleRetentionSweep(recordings, config.recordingRetentionDays, logger);
 const dtmf = await startDtmfListener(config.rtpengine.dtmfLog, logger).catch((err: unknown) => {
   logger.warn({ err }, 'DTMF listener could not bind; IVR menus will time out to their default');
@@ -65,7 +72,7 @@ const dtmf = await startDtmfListener(config.rtpengine.dtmfLog, logger).catch((er
 });
 const b2bua = startB2bua({
   host: config.sip.host, port: config.sip.port, publicHost: config.sip.publicHost, realm: config.sip.realm, nonceSecret: config.secretKey,
-  routing, dialplans, rtpengine, dtmf, metrics, logger,
+  routing, dialplans, rtpengine, dtmf, metrics, logger, events: callEvents,
   promptsDir: path.join(config.dialplansDir, 'prompts'), ttsCacheDir: path.join(dataDir, 'tts'),
   onCallEnded: (record) => {
     void writer.write(record).then(() => {
@@ -78,10 +85,15 @@ await writer.flush().catch(() => 0);
 const app = await buildHttpApp({
   config, logger, db, redis, rtpengine, metrics, apiKeys, dialplans, callEvents,
   onRoutingChange: () => void routing.refresh(),
-  plugins: [dialplanRoutes({ dialplans })],
+  extraCredentials: [createSessionResolver({ users })],
+  plugins: [
+    dialplanRoutes({ dialplans }), leads.routes, userRoutes({ users, db }),
+    webRoutes({ distDir: path.join(config.projectRoot, 'server/web/dist') }),
+  ],
 });
 
 await app.listen({ host: config.http.host, port: config.http.port });
+await leads.startWorkers();
 fs.mkdirSync(path.dirname(config.pidFile), { recursive: true });
 fs.writeFileSync(config.pidFile, String(process.pid));
 logger.info({ type: 'started', http: `${config.http.host}:${config.http.port}`, sip: `${config.sip.host}:${config.sip.port}` }, 'call-tracking server ready');
@@ -95,6 +107,7 @@ async function shutdown(signal: string): Promise<void> {
   force.unref();
   await app.close().catch((err: unknown) => logger.error({ err }, 'http close failed'));
   await b2bua.stop().catch((err: unknown) => logger.error({ err }, 'sip stop failed'));
+  await leads.stopWorkers().catch((err: unknown) => logger.error({ err }, 'lead workers stop failed'));
   await dtmf?.close();
   routing.close();
   dialplans.close();
