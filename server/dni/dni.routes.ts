@@ -66,6 +66,7 @@ export function dniRoutes(opts: DniRoutesOptions): FastifyPluginAsyncZod {
     // Its own connection with auto-pipelining: concurrent snippet requests share one socket write
     // per event-loop turn (syscalls, not Redis, dominate at thousands of requests per second).
     const redis = opts.redis.duplicate({ enableAutoPipelining: true });
+    redis.on('error', () => {}); // reported by failing commands (default number shown), not as a crash
     await redis.connect().catch((err: unknown) => opts.logger.warn({ err }, 'dni: redis not reachable at start; default numbers until it is'));
     const history = opts.history ?? createLeaseHistory({ db: opts.db, logger: opts.logger, ...(opts.flushIntervalMs ? { intervalMs: opts.flushIntervalMs } : {}) });
     const leases = opts.leases ?? createLeaseService({ db: opts.db, redis, history });

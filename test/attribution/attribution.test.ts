@@ -6,6 +6,7 @@ import { createAttributor } from '../../server/attribution/attribution.service.j
 import { dniRoutes } from '../../server/dni/dni.routes.js';
 import { poolUsageRoutes } from '../../server/pools/pools-usage.routes.js';
 import { sourceQrRoutes } from '../../server/sources/sources-qr.routes.js';
+import { releaseExpiredSources } from '../../server/sources/sources-quarantine.repository.js';
 import { provisionPool, numberBlock, type Provisioned } from '../dni/fixtures.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 
@@ -45,9 +46,11 @@ const get = (query: string) => app.inject({ method: 'GET', url: `/v1/attribution
 
 describe('attribution outcomes', () => {
   it('exact: the session whose lease covers the instant, with its visit (through the real snippet API)', async () => {
+    // Its own pool: the other tests write history rows for p's numbers at chosen instants.
+    const live = await provisionPool(h, app, { size: 2, holdSeconds: 60, domains: ['shop.example'] });
     const s = await app.inject({
       method: 'POST', url: '/v1/dni/sessions', headers: { origin: 'https://shop.example', 'user-agent': UA, 'content-type': 'application/json' },
-      payload: { siteKey: p.siteKey, url: 'https://shop.example/?utm_source=newsletter&utm_medium=email&utm_campaign=may&yclid=42', referrer: 'https://mail.example/', gaClientId: '1.2' },
+      payload: { siteKey: live.siteKey, url: 'https://shop.example/?utm_source=newsletter&utm_medium=email&utm_campaign=may&yclid=42', referrer: 'https://mail.example/', gaClientId: '1.2' },
     });
     const body = s.json();
     expect(body.tracking).toBe(true);
@@ -129,6 +132,18 @@ describe('attribution outcomes', () => {
     const pool = await app.inject({ method: 'POST', url: '/v1/pools', headers: h.adminHeaders, payload: { siteId: p.siteId, name: 'second', numbers: [n], holdSeconds: 60 } });
     expect(pool.statusCode).toBe(409);
     expect(pool.json().message).toMatch(/quarantine/);
+  });
+
+  it('sources past their end date release their numbers into quarantine (sweep)', async () => {
+    const [n] = numberBlock(1);
+    await app.inject({ method: 'POST', url: '/v1/numbers', headers: h.adminHeaders, payload: { number: n, trunkId: p.trunkId } });
+    const src = (await app.inject({ method: 'POST', url: '/v1/sources', headers: h.adminHeaders, payload: { name: 'Old print', kind: 'offline', channel: 'print', startsOn: '2020-01-01', endsOn: '2020-02-01', numbers: [n] } })).json();
+    expect(await releaseExpiredSources(h.db, { graceDays: 7, quarantineDays: 30 })).toBeGreaterThanOrEqual(1);
+    const row = await h.db.query<{ source_id: string | null; quarantine_until: Date }>('SELECT source_id, quarantine_until FROM numbers WHERE number = $1', [n]);
+    expect(row.rows[0]!.source_id).toBeNull();
+    expect(row.rows[0]!.quarantine_until.getTime()).toBeGreaterThan(Date.now() + 29 * 86_400_000);
+    const hist = await h.db.query('SELECT upper(during) IS NOT NULL AS closed FROM source_number_history WHERE source_id = $1', [src.id]);
+    expect(hist.rows).toEqual([{ closed: true }]);
   });
 
   it('repeat caller: earlier calls are counted and linked; a new caller is first-time', async () => {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dniRoutes } from '../../server/dni/dni.routes.js';
+import { createRedis } from '../../server/redis/client.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { provisionPool, type Provisioned } from './fixtures.js';
 
@@ -89,6 +90,20 @@ describe('keep-alive', () => {
     expect(Date.parse(res.json().expiresAt)).toBeGreaterThanOrEqual(Date.parse(s.expiresAt));
     const unknown = await app.inject({ method: 'POST', url: '/v1/dni/sessions/5f0c7b3e-1d2a-4c3b-9e8f-0a1b2c3d4e5f/keepalive', headers: { origin: 'https://shop.example' } });
     expect(unknown.statusCode).toBe(404);
+  });
+});
+
+describe('Redis down', () => {
+  it('answers with the default number (never an error or a blank) and attribution still reads Postgres', async () => {
+    const dead = createRedis({ url: 'redis://127.0.0.1:1', prefix: 'dead:' });
+    const down = await h.buildApp({ plugins: [dniRoutes({ db: h.db, redis: dead, logger: h.logger, flushIntervalMs: 20 })] });
+    const res = await down.inject({
+      method: 'POST', url: '/v1/dni/sessions', headers: { origin: 'https://shop.example', 'user-agent': UA, 'content-type': 'text/plain' },
+      payload: JSON.stringify({ siteKey: p.siteKey, url: 'https://shop.example/' }),
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ number: p.defaultNumber, tracking: false, reason: 'lease service unavailable' });
+    dead.disconnect();
   });
 });
 
