@@ -42,7 +42,8 @@ const app = await h.buildApp({
 });
 
 // Enough numbers that every create in every step gets its own lease (no exhaustion path).
-const poolSize = RATES.reduce((s, r) => s + r * SECONDS, 0) + 1000;
+const WARM_RATE = 500;
+const poolSize = RATES.reduce((s, r) => s + r * SECONDS, 0) + WARM_RATE * SECONDS + 1000;
 const trunk = await h.db.query<{ id: string }>(`INSERT INTO trunks (account_id, name, addresses) VALUES ('00000000-0000-0000-0000-000000000001', 'bench', '{127.0.0.1/32}') RETURNING id`);
 const site = await h.db.query<{ id: string; site_key: string }>(
   `INSERT INTO sites (account_id, name, domains, default_number, site_key) VALUES ('00000000-0000-0000-0000-000000000001', 'bench', '{shop.example}', '+74950000000', 'site_bench_' || md5(random()::text)) RETURNING id, site_key`);
@@ -56,11 +57,11 @@ say(`bench:dni — pool of ${poolSize} numbers, hold 600 s, steps ${RATES.join('
 
 // Warm-up: Redis pool build, JIT, connections.
 const warm = Array.from({ length: 200 }, (_, i) => ({ path: '/v1/dni/sessions', body: JSON.stringify({ siteKey, url: `https://shop.example/?utm_source=warm&i=${i}` }) }));
-await runLoad(port, 500, warm);
+await runLoad(port, WARM_RATE, warm);
 
 const q = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))]! : NaN; };
 const fmt = (n: number) => n.toFixed(2).padStart(7);
-say('op          target  achieved  client p50  client p99   max     server p99  non-200  errors');
+say('op          target  achieved  client p50  client p99   max     server p99  non-200  dropped+err');
 const sessionIds: string[] = [];
 for (const op of ['create', 'keepalive'] as const) {
   for (const rate of RATES) {
