@@ -13,8 +13,8 @@ export interface ExhaustionEvent { poolId: string; sessionId: string; policy: 'd
  * before the extensions queued after them, and an extension of a row still in the queue just
  * updates the queued row. Redis hands a number out again only after its expiry, and both sides
  * use Redis TIME, so a late flush never overlaps a newer lease of that number.
- * Lost on a crash: at most one interval of rows (a visitor's next keep-alive re-creates nothing,
- * so flush on shutdown with `close()`).
+ * A failed write is queued again and retried every second (bounded); lost on a crash: at most
+ * one interval of rows, so flush on shutdown with `close()` (the DNI plugin does on app close).
  */
 export interface LeaseHistory {
   leaseStarted(l: LeaseStart): void;
@@ -26,6 +26,9 @@ export interface LeaseHistory {
   pending(): number;
 }
 
+const MAX_QUEUED = 200_000;
+const RETRY_MS = 1_000;
+
 const keyOf = (numberId: string, sessionId: string, start: Date) => `${numberId}|${sessionId}|${start.getTime()}`;
 
 export function createLeaseHistory({ db, logger, intervalMs = 200, maxBatch = 500 }: { db: Db; logger: Logger; intervalMs?: number; maxBatch?: number }): LeaseHistory {
@@ -34,6 +37,7 @@ export function createLeaseHistory({ db, logger, intervalMs = 200, maxBatch = 50
   let events: ExhaustionEvent[] = [];
   let running: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
   let closed = false;
 
   const size = () => inserts.size + extensions.size + events.length;
@@ -82,17 +86,24 @@ export function createLeaseHistory({ db, logger, intervalMs = 200, maxBatch = 50
     // Batches run one after another so an extension never overtakes its insert.
     running = running.then(async () => {
       if (ins.length === 0 && ext.size === 0 && ev.length === 0) return;
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await writeBatch(ins, ext, ev);
+      try {
+        await writeBatch(ins, ext, ev);
+      } catch (err) {
+        // Postgres away: keep the rows (late calls need them) and try again later, up to a bound.
+        if (closed || size() + ins.length + ext.size + ev.length > MAX_QUEUED) {
+          logger.error({ err, type: 'lease_history_lost', leases: ins.length, extensions: ext.size, events: ev.length }, 'lease history could not be written');
           return;
-        } catch (err) {
-          if (attempt >= 2 || closed) {
-            logger.error({ err, type: 'lease_history_lost', leases: ins.length, extensions: ext.size, events: ev.length }, 'lease history could not be written');
-            return;
-          }
-          await new Promise((r) => setTimeout(r, 200 * (attempt + 1)));
         }
+        logger.warn({ err, type: 'lease_history_retry', leases: ins.length }, 'lease history write failed; retrying');
+        for (const l of ins) if (!inserts.has(keyOf(l.numberId, l.sessionId, l.start))) inserts.set(keyOf(l.numberId, l.sessionId, l.start), l);
+        for (const [k, e] of ext) {
+          const queued = inserts.get(k);
+          if (queued) { if (e.expiresAt > queued.expiresAt) queued.expiresAt = e.expiresAt; continue; }
+          const newer = extensions.get(k);
+          if (!newer || newer.expiresAt < e.expiresAt) extensions.set(k, e);
+        }
+        events = [...ev, ...events];
+        retryTimer ??= setTimeout(() => { retryTimer = undefined; void flush(); }, RETRY_MS);
       }
     });
     return running;
@@ -122,6 +133,7 @@ export function createLeaseHistory({ db, logger, intervalMs = 200, maxBatch = 50
     async close() {
       await flush();
       closed = true;
+      if (retryTimer) clearTimeout(retryTimer);
     },
     pending: size,
   };

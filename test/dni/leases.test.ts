@@ -163,6 +163,31 @@ describe('lease Lua script', () => {
   });
 });
 
+describe('lease history write-behind', () => {
+  it('keeps rows through a Postgres failure and writes them on retry', async () => {
+    const p = await provisionPool(h, app, { size: 1, holdSeconds: 60 });
+    let failures = 2;
+    const flaky = { query: (...args: unknown[]) => (failures-- > 0 ? Promise.reject(new Error('connection terminated')) : (h.db.query as (...a: unknown[]) => unknown)(...args)) } as unknown as typeof h.db;
+    const hist = createLeaseHistory({ db: flaky, logger: h.logger, intervalMs: 10 });
+    const n = (await h.db.query<{ id: string }>('SELECT id FROM numbers WHERE pool_id = $1', [p.poolId])).rows[0]!.id;
+    const s = sid();
+    const start = new Date();
+    hist.leaseStarted({ numberId: n, poolId: p.poolId, sessionId: s, start, expiresAt: new Date(start.getTime() + 60_000), shared: false });
+    await hist.flush();
+    hist.leaseExtended({ numberId: n, sessionId: s, start }, new Date(start.getTime() + 90_000));
+    expect(hist.pending()).toBeGreaterThan(0);
+    const deadline = Date.now() + 5_000;
+    let rows: Array<{ b: Date }> = [];
+    while (Date.now() < deadline) {
+      rows = (await h.db.query<{ b: Date }>('SELECT upper(during) AS b FROM number_leases WHERE session_id = $1', [s])).rows;
+      if (rows.length > 0) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(rows.map((r) => r.b.getTime())).toEqual([start.getTime() + 90_000]);
+    await hist.close();
+  });
+});
+
 describe('number_leases exclusion constraint', () => {
   it('rejects overlapping exclusive leases of one number and allows shared ones', async () => {
     const p = await provisionPool(h, app, { size: 1, holdSeconds: 60 });
