@@ -10,6 +10,12 @@ import { combineCallEventSinks } from './calls/call-events.js';
 import { createCallRecordWriter } from './calls/call-record-writer.js';
 import { createTagRuleSink } from './calls/tag-rules.sink.js';
 import { createLeadService } from './leads/lead-service.js';
+import { attributionRoutes } from './attribution/attribution.routes.js';
+import { createAttributor } from './attribution/attribution.service.js';
+import { dniRoutes } from './dni/dni.routes.js';
+import { poolUsageRoutes } from './pools/pools-usage.routes.js';
+import { sourceQrRoutes } from './sources/sources-qr.routes.js';
+import { releaseExpiredSources } from './sources/sources-quarantine.repository.js';
 import { createSessionResolver } from './users/session.js';
 import { userRoutes } from './users/users.routes.js';
 import { createUserService } from './users/users.service.js';
@@ -63,6 +69,7 @@ const dataDir = path.dirname(config.pidFile);
 const leads = createLeadService({ db, logger, publicBaseUrl: config.http.publicBaseUrl });
 const callEvents = combineCallEventSinks([createTagRuleSink({ logger }), leads.eventSink]);
 const users = createUserService({ db, secret: config.secretKey });
+const attributor = createAttributor({ db });
 const writer = createCallRecordWriter({ db, events: callEvents, spoolFile: path.join(dataDir, 'spool', 'calls.jsonl'), logger });
 const recordings = createRecordingService({ db, rtpengineDir: config.rtpengine.recordingDir, recordingsDir: config.recordingsDir, logger, events: callEvents });
 const stopRecordingSweep = scheduleRetentionSweep(recordings, config.recordingRetentionDays, logger);
@@ -72,7 +79,7 @@ const dtmf = await startDtmfListener(config.rtpengine.dtmfLog, logger).catch((er
 });
 const b2bua = startB2bua({
   host: config.sip.host, port: config.sip.port, publicHost: config.sip.publicHost, realm: config.sip.realm, nonceSecret: config.secretKey,
-  routing, dialplans, rtpengine, dtmf, metrics, logger, events: callEvents,
+  routing, dialplans, rtpengine, dtmf, metrics, logger, events: callEvents, attributor,
   promptsDir: path.join(config.dialplansDir, 'prompts'), ttsCacheDir: path.join(dataDir, 'tts'),
   onCallEnded: (record) => {
     void writer.write(record).then(() => {
@@ -88,12 +95,21 @@ const app = await buildHttpApp({
   extraCredentials: [createSessionResolver({ users })],
   plugins: [
     dialplanRoutes({ dialplans }), leads.routes, userRoutes({ users, db }),
+    dniRoutes({ db, redis, logger }), attributionRoutes({ attributor }), poolUsageRoutes({ db }),
+    sourceQrRoutes({ db, onChange: () => void routing.refresh() }),
     webRoutes({ distDir: path.join(config.projectRoot, 'server/web/dist') }),
   ],
 });
 
 await app.listen({ host: config.http.host, port: config.http.port });
 await leads.startWorkers();
+// Static sources past their end date give their numbers back (into quarantine) once a day.
+const sourceSweep = setInterval(() => {
+  releaseExpiredSources(db, { graceDays: 30, quarantineDays: 30 })
+    .then((n) => { if (n > 0) logger.info({ type: 'sources_released', numbers: n }, 'expired static sources released their numbers'); })
+    .catch((err: unknown) => logger.warn({ err }, 'source expiry sweep failed'));
+}, 24 * 3600_000);
+sourceSweep.unref();
 fs.mkdirSync(path.dirname(config.pidFile), { recursive: true });
 fs.writeFileSync(config.pidFile, String(process.pid));
 logger.info({ type: 'started', http: `${config.http.host}:${config.http.port}`, sip: `${config.sip.host}:${config.sip.port}` }, 'call-tracking server ready');
@@ -107,6 +123,7 @@ async function shutdown(signal: string): Promise<void> {
   force.unref();
   await app.close().catch((err: unknown) => logger.error({ err }, 'http close failed'));
   await b2bua.stop().catch((err: unknown) => logger.error({ err }, 'sip stop failed'));
+  clearInterval(sourceSweep);
   await leads.stopWorkers().catch((err: unknown) => logger.error({ err }, 'lead workers stop failed'));
   await dtmf?.close();
   routing.close();
