@@ -25,6 +25,10 @@ import { recordingRoutes } from './recordings/recordings.routes.js';
 import type { Redis } from './redis/client.js';
 import { siteRoutes } from './sites/sites.routes.js';
 import { sourceRoutes } from './sources/sources.routes.js';
+import { setSourceDialplan } from './sources/sources.repository.js';
+import { setSiteDialplan } from './sites/sites.repository.js';
+import { setPoolDialplan } from './pools/pools.repository.js';
+import { dialplanBindingRoutes } from './dialplans/dialplan-binding.routes.js';
 import { trunkRoutes } from './trunks/trunks.routes.js';
 
 export interface AppDeps {
@@ -89,6 +93,11 @@ export async function buildHttpApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(siteRoutes(provisioning));
   await app.register(poolRoutes(provisioning));
   await app.register(sourceRoutes(provisioning));
+  await app.register(dialplanBindingRoutes(provisioning, [
+    { collection: 'pools', what: 'pool', set: setPoolDialplan },
+    { collection: 'sources', what: 'source', set: setSourceDialplan },
+    { collection: 'sites', what: 'site', set: setSiteDialplan },
+  ]));
   await app.register(callRoutes({ db: deps.db, events: deps.callEvents }));
   await app.register(tagRuleRoutes({ db: deps.db }));
   await app.register(reportRoutes({ db: deps.db }));

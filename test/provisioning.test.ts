@@ -114,6 +114,23 @@ describe('provisioning API', () => {
     expect(unknownNumber.statusCode).toBe(404);
   });
 
+  it('binds dialplans to sites, pools and sources too, 404 for unknown owners', async () => {
+    const site = await post('/v1/sites', { name: 'Bind', domains: ['bind.example'], defaultNumber: '+74950000009' });
+    const pool = await post('/v1/pools', { siteId: site.json().id, name: 'bind-pool', holdSeconds: 60 });
+    const source = await post('/v1/sources', { name: 'Billboard', kind: 'offline', channel: 'billboard' });
+    for (const url of [`/v1/sites/${site.json().id}`, `/v1/pools/${pool.json().id}`, `/v1/sources/${source.json().id}`]) {
+      const ok = await app.inject({ method: 'PUT', url: `${url}/dialplan`, payload: { dialplan: 'sales' }, headers: h.adminHeaders });
+      expect(ok.statusCode, `${url}: ${ok.body}`).toBe(200);
+      expect((await app.inject({ method: 'GET', url, headers: h.adminHeaders })).json().dialplan).toBe('sales');
+      const missing = await app.inject({ method: 'PUT', url: `${url}/dialplan`, payload: { dialplan: 'nope' }, headers: h.adminHeaders });
+      expect(missing.statusCode).toBe(400);
+    }
+    const unknown = await app.inject({ method: 'PUT', url: '/v1/pools/5f0c7b3e-1d2a-4c3b-9e8f-0a1b2c3d4e5f/dialplan', payload: { dialplan: 'sales' }, headers: h.adminHeaders });
+    expect(unknown.statusCode).toBe(404);
+    const viewer = await h.headersFor('viewer');
+    expect((await app.inject({ method: 'PUT', url: `/v1/sites/${site.json().id}/dialplan`, payload: { dialplan: null }, headers: viewer })).statusCode).toBe(403);
+  });
+
   it('answers malformed JSON with 400 and keeps serving', async () => {
     const res = await app.inject({ method: 'POST', url: '/v1/trunks', payload: '{"name": ', headers: { ...h.adminHeaders, 'content-type': 'application/json' } });
     expect(res.statusCode).toBe(400);

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type Db, withTransaction } from '../db/pool.js';
-import { type DialplanCatalog, DialplanBinding, DialplanBindingBody } from '../dialplans/dialplan-catalog.js';
+import type { DialplanCatalog } from '../dialplans/dialplan-catalog.js';
 import { ERRORS, PG_UNIQUE_VIOLATION, pgErrorCode } from '../errors.js';
 import { ANY_ROLE, principalOf } from '../http/auth.js';
 import { checkDialplan } from '../numbers/numbers.routes.js';
@@ -47,16 +47,6 @@ export function poolRoutes({ db, dialplans, onChange }: { db: Db; dialplans: Dia
       const pool = await repo.findPool(db, principalOf(request).accountId, request.params.id);
       if (!pool) throw ERRORS.notFound('pool', request.params.id);
       return pool;
-    });
-
-    app.put('/v1/pools/:id/dialplan', {
-      schema: { tags: ['provisioning'], params: IdParams, body: DialplanBindingBody, response: { 200: DialplanBinding } },
-      config: { roles: ['admin'] },
-    }, async (request) => {
-      checkDialplan(dialplans, request.body.dialplan);
-      if (!(await repo.setPoolDialplan(db, principalOf(request).accountId, request.params.id, request.body.dialplan))) throw ERRORS.notFound('pool', request.params.id);
-      onChange?.();
-      return { dialplan: request.body.dialplan };
     });
   };
 }

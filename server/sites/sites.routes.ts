@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../db/pool.js';
-import { type DialplanCatalog, DialplanBinding, DialplanBindingBody } from '../dialplans/dialplan-catalog.js';
+import type { DialplanCatalog } from '../dialplans/dialplan-catalog.js';
 import { ERRORS } from '../errors.js';
 import { ANY_ROLE, principalOf } from '../http/auth.js';
 import { checkDialplan } from '../numbers/numbers.routes.js';
@@ -37,16 +37,6 @@ export function siteRoutes({ db, dialplans, onChange }: { db: Db; dialplans: Dia
       const site = await repo.findSite(db, principalOf(request).accountId, request.params.id);
       if (!site) throw ERRORS.notFound('site', request.params.id);
       return site;
-    });
-
-    app.put('/v1/sites/:id/dialplan', {
-      schema: { tags: ['provisioning'], params: IdParams, body: DialplanBindingBody, response: { 200: DialplanBinding } },
-      config: { roles: ['admin'] },
-    }, async (request) => {
-      checkDialplan(dialplans, request.body.dialplan);
-      if (!(await repo.setSiteDialplan(db, principalOf(request).accountId, request.params.id, request.body.dialplan))) throw ERRORS.notFound('site', request.params.id);
-      onChange?.();
-      return { dialplan: request.body.dialplan };
     });
   };
 }

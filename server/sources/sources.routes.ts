@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type Db, withTransaction } from '../db/pool.js';
-import { type DialplanCatalog, DialplanBinding, DialplanBindingBody } from '../dialplans/dialplan-catalog.js';
+import type { DialplanCatalog } from '../dialplans/dialplan-catalog.js';
 import { ERRORS } from '../errors.js';
 import { ANY_ROLE, principalOf } from '../http/auth.js';
 import { checkDialplan } from '../numbers/numbers.routes.js';
@@ -40,16 +40,6 @@ export function sourceRoutes({ db, dialplans, onChange }: { db: Db; dialplans: D
       const source = await repo.findSource(db, principalOf(request).accountId, request.params.id);
       if (!source) throw ERRORS.notFound('source', request.params.id);
       return source;
-    });
-
-    app.put('/v1/sources/:id/dialplan', {
-      schema: { tags: ['provisioning'], params: IdParams, body: DialplanBindingBody, response: { 200: DialplanBinding } },
-      config: { roles: ['admin'] },
-    }, async (request) => {
-      checkDialplan(dialplans, request.body.dialplan);
-      if (!(await repo.setSourceDialplan(db, principalOf(request).accountId, request.params.id, request.body.dialplan))) throw ERRORS.notFound('source', request.params.id);
-      onChange?.();
-      return { dialplan: request.body.dialplan };
     });
   };
 }
