@@ -65,6 +65,8 @@ export class CallSession implements CallControl {
   /** Digits pressed and not yet consumed: callers type ahead during prompts. */
   private readonly typedAhead: string[] = [];
   private digitWaiter: ((digit: string) => void) | undefined;
+  /** Wakes a prompt that is playing when the caller presses a key (barge-in). */
+  private onTypeAhead: (() => void) | undefined;
   private unsubscribeDtmf: (() => void) | undefined;
 
   constructor(readonly ctx: InviteContext, readonly plan: Dialplan, private readonly deps: CallSessionDeps) {
@@ -73,8 +75,9 @@ export class CallSession implements CallControl {
     this.vars = { caller: ctx.caller, number: ctx.trackingNumber, dialplan: plan.name };
     this.media = deps.mediaFor(this.callId);
     this.unsubscribeDtmf = deps.dtmf?.subscribe(this.callId, (digit) => {
-      if (this.digitWaiter) this.digitWaiter(digit);
-      else this.typedAhead.push(digit);
+      if (this.digitWaiter) return this.digitWaiter(digit);
+      this.typedAhead.push(digit);
+      this.onTypeAhead?.();
     });
   }
 
@@ -133,11 +136,15 @@ export class CallSession implements CallControl {
       return 0;
     });
     // Barge-in: a key pressed during the prompt ends it (the digit stays queued for the menu).
-    const pressed = new Promise<void>((resolve) => {
-      const poll = setInterval(() => { if (this.typedAhead.length > 0 || this.ended) { clearInterval(poll); resolve(); } }, 20);
-      setTimeout(() => { clearInterval(poll); resolve(); }, duration);
-    });
-    await Promise.race([pressed, this.endedPromise]);
+    if (this.typedAhead.length === 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => { timer = setTimeout(resolve, duration); this.onTypeAhead = resolve; }),
+        this.endedPromise,
+      ]);
+      clearTimeout(timer);
+      this.onTypeAhead = undefined;
+    }
     if (this.typedAhead.length > 0) await this.media.stopPlay('caller');
   }
 
