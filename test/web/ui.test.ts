@@ -9,13 +9,18 @@ import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createDialplanRegistry, type DialplanRegistry } from '../../server/dialplans/dialplan-registry.js';
 import { dialplanRoutes } from '../../server/dialplans/dialplans.routes.js';
+import { dniRoutes } from '../../server/dni/dni.routes.js';
+import { createLeadService } from '../../server/leads/lead-service.js';
+import { poolUsageRoutes } from '../../server/pools/pools-usage.routes.js';
+import { sourceQrRoutes } from '../../server/sources/sources-qr.routes.js';
 import { createSessionResolver } from '../../server/users/session.js';
 import { userRoutes } from '../../server/users/users.routes.js';
 import { createUserService } from '../../server/users/users.service.js';
 import { webRoutes } from '../../server/web/web.routes.js';
+import { provisionPool, type Provisioned } from '../dni/fixtures.js';
 import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
@@ -33,6 +38,8 @@ let registry: DialplanRegistry;
 let callId: string;
 let tmp: string;
 let sip: CallServer;
+let pool: Provisioned;
+let sourceId: string;
 const CALLER_IP = '127.0.0.31';
 const AGENT_IP = '127.0.0.32';
 const NUMBER = '+74951230001';
@@ -50,7 +57,13 @@ beforeAll(async () => {
   const users = createUserService({ db: h.db, secret: h.config.secretKey });
   registry = createDialplanRegistry(h.config.dialplansDir, h.logger);
   app = await h.buildApp({
-    plugins: [userRoutes({ users, db: h.db }), dialplanRoutes({ dialplans: registry }), webRoutes({ distDir: path.resolve('server/web/dist') })],
+    // The domain plugins the pages use, registered as server/main.ts does (lead workers are not started: no deliveries here).
+    plugins: [
+      userRoutes({ users, db: h.db }), dialplanRoutes({ dialplans: registry }),
+      createLeadService({ db: h.db, logger: h.logger, publicBaseUrl: h.config.http.publicBaseUrl }).routes,
+      dniRoutes({ db: h.db, redis: h.redis, logger: h.logger, flushIntervalMs: 20 }), poolUsageRoutes({ db: h.db }), sourceQrRoutes({ db: h.db }),
+      webRoutes({ distDir: path.resolve('server/web/dist') }),
+    ],
     extraCredentials: [createSessionResolver({ users })],
   });
   base = await app.listen({ host: '127.0.0.1', port: 0 });
@@ -77,6 +90,7 @@ beforeAll(async () => {
   }
   const source = await app.inject({ method: 'POST', url: '/v1/sources', headers: h.adminHeaders, payload: { name: 'Metro flyer', kind: 'offline', channel: 'flyer', campaign: 'spring-flyer', cost: 5000, numbers: [NUMBER] } });
   expect(source.statusCode, source.body).toBe(201);
+  sourceId = source.json().id;
   await sip.routing.refresh();
 
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-web-'));
@@ -97,6 +111,18 @@ beforeAll(async () => {
   busyAgent.stop();
   expect(busyCaller.code, busyCaller.errors + busyCaller.stderr).toBe(0);
   expect((await sip.waitForCall((r) => r.trackingNumber === BUSY_NUMBER)).disposition).toBe('busy');
+
+  // A dynamic pool of 3 with one number leased by a real website visit (the snippet's API).
+  pool = await provisionPool(h, app, { size: 3, holdSeconds: 600, domains: ['shop.example'] });
+  const visit = await app.inject({
+    method: 'POST', url: '/v1/dni/sessions',
+    headers: { origin: 'https://shop.example', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36', 'content-type': 'application/json' },
+    payload: { siteKey: pool.siteKey, url: 'https://shop.example/?utm_source=newsletter' },
+  });
+  expect(visit.json().tracking, visit.body).toBe(true);
+  await vi.waitFor(async () => {
+    expect((await app.inject({ method: 'GET', url: `/v1/pools/${pool.poolId}/usage`, headers: h.adminHeaders })).json().leased).toBe(1);
+  }, { timeout: 5_000, interval: 50 });
 }, 120_000);
 
 afterAll(async () => {
@@ -176,6 +202,17 @@ describe('web UI in headless Chromium', () => {
 
       await page.getByRole('link', { name: 'Reports' }).click();
       await page.locator('table.tag-report').getByText('hot-lead').waitFor();
+      // Real figures from /v1/reports/*: one call to the flyer's number, one unattributed busy call.
+      const flyer = page.locator('table.source-report tbody tr[data-source="Metro flyer"]');
+      await expect.poll(() => flyer.locator('td.calls').textContent()).toBe('1');
+      expect(await flyer.locator('td').nth(4).textContent()).toBe('1'); // answered
+      const unattributed = page.locator('table.source-report tbody tr', { hasText: 'Unattributed' });
+      expect(await unattributed.locator('td.calls').textContent()).toBe('1');
+      expect(await unattributed.locator('td').nth(5).textContent()).toBe('1'); // missed (busy)
+      expect(await page.locator('table.source-report tfoot td.calls').textContent()).toBe('2');
+      const dailyCalls = await page.locator('table.daily-report tbody tr td:nth-child(2)').allTextContents();
+      expect(dailyCalls.reduce((a, b) => a + Number(b), 0)).toBe(2);
+      await page.locator('dl.funnel-facts').getByText('1 · 50%').waitFor(); // answered of all calls
       await checkA11y(page, 'reports');
 
       for (const [link, name] of [['Tag rules', 'tag-rules'], ['Numbers & pools', 'numbers'], ['Sources', 'sources'], ['Settings', 'settings']] as const) {
@@ -187,6 +224,19 @@ describe('web UI in headless Chromium', () => {
       // Admin manages numbers and users.
       await page.getByRole('link', { name: 'Numbers & pools' }).click();
       await page.getByRole('button', { name: 'Add number' }).waitFor();
+      // Pool usage from /v1/pools/:id/usage: 3 numbers, one leased by the visit made in beforeAll.
+      const usage = page.locator(`[data-pool-usage="${pool.poolId}"]`);
+      await expect.poll(() => usage.locator('.leased').textContent(), { timeout: 10_000 }).toBe('1/3 leased now · 2 free');
+      expect(await usage.locator('meter').getAttribute('value')).toBe('1');
+      await expect.poll(() => usage.locator('.peak').textContent()).toMatch(/^peak 1 at once \(33%\) · 1 leases in the last 24 h$/);
+      // The static number's QR thumbnail loads through the session cookie.
+      const thumb = page.locator(`tr[data-number="${NUMBER}"] img.qr`);
+      expect(await thumb.getAttribute('src')).toBe(`/v1/sources/${sourceId}/qr.svg?number=${encodeURIComponent(NUMBER)}`);
+      await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), { timeout: 10_000 }).toBeGreaterThan(0);
+      await checkA11y(page, 'numbers-usage');
+      await page.getByRole('link', { name: 'Sources', exact: true }).click();
+      const qr = page.getByRole('img', { name: `QR code that dials ${NUMBER}` });
+      await expect.poll(() => qr.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth), { timeout: 10_000 }).toBeGreaterThan(0);
     } finally {
       await close();
     }
@@ -219,6 +269,20 @@ describe('web UI in headless Chromium', () => {
     try {
       const page = await context.newPage();
       await signIn(page, base, email('marketer'), PASSWORD);
+      // A marketer creates a tag rule with two conditions through the form; it is listed and stored as the API defines it.
+      await page.getByRole('link', { name: 'Tag rules', exact: true }).click();
+      await page.getByLabel('Tag', { exact: true }).fill('long-call');
+      await page.getByRole('spinbutton', { name: 'Seconds' }).fill('30');
+      await page.getByRole('button', { name: 'Add condition' }).click();
+      const second = page.getByRole('group', { name: 'Condition 2' });
+      await second.getByLabel('When').selectOption('disposition');
+      await second.getByLabel('Outcome').selectOption('answered');
+      await page.getByRole('button', { name: 'Add rule' }).click();
+      const ruleRow = page.locator('table.tag-rules tbody tr', { hasText: 'long-call' });
+      await ruleRow.getByText('talk time over 30 s and ended as answered').waitFor();
+      const rules = (await app.inject({ method: 'GET', url: '/v1/tag-rules', headers: h.adminHeaders })).json().items;
+      expect(rules).toMatchObject([{ tag: 'long-call', name: 'long-call', enabled: true, conditions: { talkSecondsOver: 30, disposition: 'answered' } }]);
+      await checkA11y(page, 'tag-rules-marketer');
       await page.goto(`${base}/numbers`);
       await page.getByRole('heading', { name: 'Tracking numbers' }).waitFor();
       await page.getByText('+74951230001').first().waitFor();
@@ -244,6 +308,16 @@ describe('web UI in headless Chromium', () => {
       await page.getByRole('button', { name: 'Save note' }).click();
       await page.getByText('Asked for a quote').waitFor();
       expect(await page.getByRole('button', { name: 'Add number' }).count()).toBe(0);
+      // Managers see the rules but cannot change them (the API answers 403 too).
+      await page.getByRole('link', { name: 'Tag rules', exact: true }).click();
+      await page.locator('table.tag-rules span.tag', { hasText: 'long-call' }).waitFor();
+      expect(await page.getByRole('button', { name: 'Add rule' }).count()).toBe(0);
+      expect(await page.locator('table.tag-rules button').count()).toBe(0);
+      const forbidden = await page.evaluate(async () => {
+        const s = await (await fetch('/v1/auth/session')).json();
+        return (await fetch('/v1/tag-rules', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': s.csrfToken }, body: JSON.stringify({ tag: 'x', conditions: { missed: true } }) })).status;
+      });
+      expect(forbidden).toBe(403);
     } finally {
       await close();
     }

@@ -51,16 +51,22 @@ export interface CallSummary {
   disposition: string | null; talkSeconds: number; ringSeconds: number; answeredBy: string | null;
   source: string | null; campaign: string | null; confidence: string; firstTime: boolean | null; tags: string[]; hasRecording: boolean;
 }
+export type Confidence = 'exact' | 'ambiguous' | 'static' | 'none';
+/** Mirrors server/calls/calls.schemas.ts (Attribution, CallDetail). */
+export interface Attribution {
+  sessionId: string | null; sourceId: string | null; source: string | null; medium: string | null; campaign: string | null;
+  keyword: string | null; landingPage: string | null; referrer: string | null; utm: Record<string, string>;
+  utmSource: string | null; utmMedium: string | null; utmCampaign: string | null; utmTerm: string | null; utmContent: string | null;
+  gclid: string | null; yclid: string | null; gaClientId: string | null; ymClientId: string | null;
+  confidence: Confidence; reason: string | null;
+}
 export interface CallDetail extends CallSummary {
   callerName: string | null; dialplan: string | null; hangupBy: string | null; finalSipStatus: number | null; ivrDigits: string | null;
   priorCalls: number; score: number | null; value: number | null;
-  attribution: {
-    sessionId: string | null; sourceId: string | null; source: string | null; medium: string | null; campaign: string | null;
-    keyword: string | null; landingPage: string | null; referrer: string | null; utm: Record<string, string>; confidence: string; reason: string | null;
-    timeline?: { at: string; url: string; title?: string }[];
-  };
+  attribution: Attribution;
   notes: { id: string; author: string; text: string; createdAt: string }[];
   recording: { url: string; durationSeconds: number; channels: number } | null;
+  recordingStatus: 'none' | 'pending' | 'ready' | 'failed';
 }
 
 /** What each role may do; the API enforces the same rules (403), the UI only hides what would fail. */
@@ -70,7 +76,7 @@ export const can = {
   score: (r: Role) => r === 'admin' || r === 'manager',
   manageNumbers: (r: Role) => r === 'admin',
   manageSources: (r: Role) => r === 'admin' || r === 'marketer',
-  manageTagRules: (r: Role) => r !== 'viewer',
+  manageTagRules: (r: Role) => r === 'admin' || r === 'marketer',
   seeSettings: (r: Role) => r === 'admin' || r === 'manager',
   manageAccess: (r: Role) => r === 'admin',
   seeListens: (r: Role) => r === 'admin' || r === 'manager',

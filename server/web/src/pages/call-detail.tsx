@@ -7,7 +7,10 @@ import { CallBadge } from './calls.tsx';
 
 function Recording({ call, onListened }: { call: CallDetail; onListened: () => void }) {
   const link = useAsync(() => get<{ url: string }>(`/v1/calls/${call.id}/recording-url`), [call.id]);
-  if (!call.recording) return <p className="muted">No recording for this call.</p>;
+  if (!call.recording) {
+    const why = { none: 'This call was not recorded.', pending: 'The recording is still being processed.', failed: 'The recording could not be processed.', ready: 'No recording for this call.' };
+    return <p className="muted">{why[call.recordingStatus]}</p>;
+  }
   if (link.error) return <ErrorBox error={link.error} />;
   if (!link.data) return <Loading what="Preparing the recording" />;
   return (
@@ -87,23 +90,31 @@ function Score({ call, onChange }: { call: CallDetail; onChange: () => void }) {
   );
 }
 
+const CONFIDENCE: Record<CallDetail['attribution']['confidence'], string> = {
+  exact: 'Exact (one website session held this number)',
+  ambiguous: 'Ambiguous (several sessions could have placed the call)',
+  static: 'Static source (the number belongs to a source)',
+  none: 'Not attributed',
+};
+
 function Journey({ call }: { call: CallDetail }) {
   const a = call.attribution;
   const rows: [string, string | null][] = [
     ['Source', a.source], ['Medium', a.medium], ['Campaign', a.campaign], ['Keyword', a.keyword],
-    ['Landing page', a.landingPage], ['Referrer', a.referrer], ['Confidence', `${a.confidence}${a.reason ? ` — ${a.reason}` : ''}`],
+    ['Landing page', a.landingPage], ['Referrer', a.referrer], ['Confidence', `${CONFIDENCE[a.confidence]}${a.reason ? ` — ${a.reason}` : ''}`],
     ['Visitor session', a.sessionId],
   ];
+  // Ad click ids and analytics client ids: what the CRM / GA4 / Metrica sinks forward.
+  const ids = ([['Google click id (gclid)', a.gclid], ['Yandex click id (yclid)', a.yclid], ['GA client id', a.gaClientId], ['Metrica client id', a.ymClientId]] as const)
+    .filter(([, v]) => v !== null);
   return (
     <section aria-labelledby="journey-h">
       <h2 id="journey-h">Visitor journey</h2>
-      <dl className="facts">{rows.map(([k, v]) => <div key={k}><dt>{k}</dt><dd>{v ?? '—'}</dd></div>)}</dl>
+      <dl className="facts journey">{[...rows, ...ids].map(([k, v]) => <div key={k}><dt>{k}</dt><dd>{v ?? '—'}</dd></div>)}</dl>
       {Object.keys(a.utm).length > 0 && (
         <table><caption>UTM parameters</caption><tbody>{Object.entries(a.utm).map(([k, v]) => <tr key={k}><th scope="row">{k}</th><td>{v}</td></tr>)}</tbody></table>
       )}
-      {a.timeline && a.timeline.length > 0 ? (
-        <ol className="timeline">{a.timeline.map((t, i) => <li key={i}><time dateTime={t.at}>{fmtDateTime(t.at)}</time> {t.title ?? t.url}</li>)}</ol>
-      ) : <p className="muted">{a.sessionId ? 'No page timeline recorded for this session.' : 'No website session: the call came from a static source or could not be attributed.'}</p>}
+      {!a.sessionId && <p className="muted">{a.confidence === 'static' ? 'The call came to a static source\'s number: no website session.' : 'No website session: the call could not be attributed to a visit.'}</p>}
     </section>
   );
 }

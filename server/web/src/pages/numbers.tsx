@@ -1,29 +1,39 @@
 import { useState } from 'react';
 import { can, get, post } from '../api.tsx';
 import { useRole } from '../app.tsx';
-import { ErrorBox, Loading, PageHeader, Section, useAsync, useSubmit } from '../ui.tsx';
+import { ErrorBox, Loading, PageHeader, Section, fmtDateTime, useAsync, useSubmit } from '../ui.tsx';
 
-interface TrackingNumber { id: string; number: string; trunkId: string; poolId: string | null; sourceId: string | null; dialplan: string | null }
-interface Pool { id: string; siteId: string; name: string; numbers: string[]; holdSeconds: number; exhaustionPolicy: string }
-type Usage = Record<string, unknown>;
-const n = (u: Usage, ...keys: string[]) => { for (const k of keys) if (typeof u[k] === 'number') return u[k] as number; return undefined; };
+/** Mirrors server/numbers, server/pools and server/pools/pools-usage.routes.ts. */
+interface TrackingNumber { id: string; number: string; trunkId: string; poolId: string | null; sourceId: string | null; dialplan: string | null; quarantineUntil: string | null; createdAt: string }
+interface Pool { id: string; siteId: string; name: string; numbers: string[]; holdSeconds: number; maxLeaseSeconds: number; exhaustionPolicy: string; dialplan: string | null; createdAt: string }
+interface PoolUsage {
+  poolId: string; windowHours: number; from: string; to: string; size: number; leased: number; free: number; exhaustedEvents: number;
+  sharedLeases: number; sessions: number; peakConcurrent: number; peakDemand: number; utilisation: number; recommendedSize: number; warning: string | null;
+}
+interface SourceName { id: string; name: string }
 
-function PoolUsage({ pool }: { pool: Pool }) {
-  const usage = useAsync(() => get<Usage>(`/v1/pools/${pool.id}/usage`), [pool.id]);
+function PoolUsageView({ pool }: { pool: Pool }) {
+  const usage = useAsync(() => get<PoolUsage>(`/v1/pools/${pool.id}/usage`), [pool.id]);
   if (usage.error) return <ErrorBox error={usage.error} />;
   if (!usage.data) return <Loading what="Usage" />;
   const u = usage.data;
-  const leased = n(u, 'leased') ?? 0, size = n(u, 'size', 'total') ?? pool.numbers.length;
-  const exhausted = n(u, 'exhaustedEvents', 'exhaustionEvents', 'exhausted') ?? 0;
-  const advised = n(u, 'recommendedSize', 'advisedSize');
   return (
-    <div className="usage">
-      <meter min={0} max={Math.max(1, size)} value={leased} aria-label={`${leased} of ${size} numbers leased`} />
-      <span>{leased}/{size} leased · {n(u, 'free') ?? size - leased} free</span>
-      <span className={exhausted > 0 ? 'warn' : ''}>{exhausted} exhaustion events</span>
-      {advised !== undefined && <span>advised size <strong>{advised}</strong>{advised > size ? ' — add numbers' : ''}</span>}
+    <div className="usage" data-pool-usage={pool.id}>
+      <meter min={0} max={Math.max(1, u.size)} value={u.leased} aria-label={`${u.leased} of ${u.size} numbers leased`} />
+      <span className="leased">{u.leased}/{u.size} leased now · {u.free} free</span>
+      <span className="peak">peak {u.peakConcurrent} at once ({Math.round(u.utilisation * 100)}%) · {u.sessions} leases in the last {u.windowHours} h</span>
+      <span className={u.exhaustedEvents > 0 ? 'warn exhausted' : 'exhausted'}>{u.exhaustedEvents} exhaustion events{u.sharedLeases > 0 ? ` · ${u.sharedLeases} shared numbers` : ''}</span>
+      {u.recommendedSize > 0 && <span className="advised">advised size <strong>{u.recommendedSize}</strong>{u.recommendedSize > u.size ? ' — add numbers' : ''}</span>}
+      {u.warning && <p className="warn" role="status">{u.warning}</p>}
     </div>
   );
+}
+
+function usedBy(x: TrackingNumber, pools: Pool[] | undefined, sources: SourceName[] | undefined): string {
+  if (x.poolId) return `pool ${pools?.find((p) => p.id === x.poolId)?.name ?? ''}`;
+  if (x.sourceId) return `static source ${sources?.find((s) => s.id === x.sourceId)?.name ?? ''}`;
+  if (x.quarantineUntil && Date.parse(x.quarantineUntil) > Date.now()) return `quarantined until ${fmtDateTime(x.quarantineUntil)}`;
+  return 'free';
 }
 
 export function NumbersPage() {
@@ -32,6 +42,7 @@ export function NumbersPage() {
   const numbers = useAsync(() => get<{ items: TrackingNumber[] }>('/v1/numbers'), []);
   const pools = useAsync(() => get<{ items: Pool[] }>('/v1/pools'), []);
   const trunks = useAsync(() => (admin ? get<{ items: { id: string; name: string }[] }>('/v1/trunks') : Promise.resolve({ items: [] })), [admin]);
+  const sources = useAsync(() => get<{ items: SourceName[] }>('/v1/sources'), []);
   const sites = useAsync(() => get<{ items: { id: string; name: string }[] }>('/v1/sites'), []);
   const [form, setForm] = useState({ number: '', trunkId: '' });
   const [poolForm, setPoolForm] = useState({ name: '', siteId: '', numbers: '', holdSeconds: '1800' });
@@ -46,8 +57,14 @@ export function NumbersPage() {
         <Section state={numbers} isEmpty={(d) => d.items.length === 0} empty="No numbers yet.">
           {(d) => (
             <div className="table-wrap"><table><caption className="sr-only">Tracking numbers</caption>
-              <thead><tr><th scope="col">Number</th><th scope="col">Used by</th><th scope="col">Dialplan</th></tr></thead>
-              <tbody>{d.items.map((x) => <tr key={x.id}><td>{x.number}</td><td>{x.poolId ? `pool ${pools.data?.items.find((p) => p.id === x.poolId)?.name ?? ''}` : x.sourceId ? 'static source' : 'free'}</td><td>{x.dialplan ?? '—'}</td></tr>)}</tbody>
+              <thead><tr><th scope="col">Number</th><th scope="col">Used by</th><th scope="col">Dialplan</th><th scope="col">Print</th></tr></thead>
+              <tbody>{d.items.map((x) => <tr key={x.id} data-number={x.number}><td>{x.number}</td><td>{usedBy(x, pools.data?.items, sources.data?.items)}</td><td>{x.dialplan ?? '—'}</td>
+                <td>{x.sourceId ? (
+                  // Same-origin image: the session cookie authenticates it (an <img> cannot send a Bearer header).
+                  <a href={`/v1/sources/${x.sourceId}/qr.svg?number=${encodeURIComponent(x.number)}`} target="_blank" rel="noreferrer">
+                    <img className="qr qr-thumb" src={`/v1/sources/${x.sourceId}/qr.svg?number=${encodeURIComponent(x.number)}`} alt={`QR code that dials ${x.number}`} width={64} height={64} />
+                  </a>
+                ) : '—'}</td></tr>)}</tbody>
             </table></div>
           )}
         </Section>
@@ -66,7 +83,7 @@ export function NumbersPage() {
         <Section state={pools} isEmpty={(d) => d.items.length === 0} empty="No pools yet.">
           {(d) => (
             <ul className="pools">{d.items.map((p) => (
-              <li key={p.id}><h3>{p.name}</h3><p className="muted">{p.numbers.length} numbers · hold {Math.round(p.holdSeconds / 60)} min · when exhausted: {p.exhaustionPolicy.replace('_', ' ')}</p><PoolUsage pool={p} /></li>
+              <li key={p.id}><h3>{p.name}</h3><p className="muted">{p.numbers.length} numbers · hold {Math.round(p.holdSeconds / 60)} min · when exhausted: {p.exhaustionPolicy.replace('_', ' ')}</p><PoolUsageView pool={p} /></li>
             ))}</ul>
           )}
         </Section>

@@ -3,7 +3,8 @@ import { can, get, post } from '../api.tsx';
 import { useRole } from '../app.tsx';
 import { ErrorBox, PageHeader, Section, fmtMoney, useAsync, useSubmit } from '../ui.tsx';
 
-interface Source { id: string; name: string; kind: string; channel: string; medium: string | null; campaign: string | null; cost: number | null; currency: string; startsOn: string | null; endsOn: string | null; numbers: string[] }
+/** Mirrors server/sources/sources.schemas.ts. */
+interface Source { id: string; name: string; kind: 'offline' | 'online'; channel: string; medium: string | null; campaign: string | null; cost: number | null; currency: string; startsOn: string | null; endsOn: string | null; numbers: string[]; dialplan: string | null; createdAt: string }
 
 export function SourcesPage() {
   const role = useRole();
@@ -23,7 +24,12 @@ export function SourcesPage() {
               <p>{s.kind} · {s.channel}{s.campaign ? ` · ${s.campaign}` : ''}</p>
               <p>Cost: {fmtMoney(s.cost, s.currency)}{s.startsOn ? ` · ${s.startsOn} – ${s.endsOn ?? '…'}` : ''}</p>
               <p>Numbers: {s.numbers.length ? s.numbers.join(', ') : 'none'}</p>
-              {s.numbers.length > 0 && <img className="qr" src={`/v1/sources/${s.id}/qr.svg`} alt={`QR code that dials ${s.numbers[0]}`} width={160} height={160} />}
+              {s.numbers.length > 0 && (
+                // One printable QR per number (tel: link); same-origin <img>, authenticated by the session cookie.
+                <ul className="qrs">{s.numbers.map((num) => (
+                  <li key={num}><figure><img className="qr" src={`/v1/sources/${s.id}/qr.svg?number=${encodeURIComponent(num)}`} alt={`QR code that dials ${num}`} width={160} height={160} /><figcaption>{num}</figcaption></figure></li>
+                ))}</ul>
+              )}
               {s.numbers.length > 0 && <button type="button" className="secondary no-print" onClick={() => { setPrinting(s.id); setTimeout(() => { window.print(); setPrinting(undefined); }, 50); }}>Print QR</button>}
             </li>
           ))}</ul>
