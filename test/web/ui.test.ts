@@ -91,6 +91,8 @@ beforeAll(async () => {
   const source = await app.inject({ method: 'POST', url: '/v1/sources', headers: h.adminHeaders, payload: { name: 'Metro flyer', kind: 'offline', channel: 'flyer', campaign: 'spring-flyer', cost: 5000, numbers: [NUMBER] } });
   expect(source.statusCode, source.body).toBe(201);
   sourceId = source.json().id;
+  const sink = await app.inject({ method: 'POST', url: '/v1/sinks', headers: h.adminHeaders, payload: { kind: 'webhook', name: 'CRM hook', config: { url: 'http://127.0.0.1:9/hook', secret: `whsec_${Buffer.alloc(24, 7).toString('base64')}` } } });
+  expect(sink.statusCode, sink.body).toBe(201);
   await sip.routing.refresh();
 
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-web-'));
@@ -221,6 +223,11 @@ describe('web UI in headless Chromium', () => {
         await expect.poll(() => page.locator('.loading').count(), { timeout: 10_000 }).toBe(0);
         await checkA11y(page, name);
       }
+      // Settings lists the lead sink from /v1/sinks with its events and (empty) delivery log.
+      const sinkItem = page.locator('li[data-sink-id]', { hasText: 'CRM hook' });
+      await sinkItem.getByText('(webhook)').waitFor();
+      await sinkItem.getByText(/^Events: .*call\./).waitFor();
+      await sinkItem.getByText('No deliveries yet.').waitFor();
       // Admin manages numbers and users.
       await page.getByRole('link', { name: 'Numbers & pools' }).click();
       await page.getByRole('button', { name: 'Add number' }).waitFor();

@@ -5,8 +5,15 @@ import { ErrorBox, Loading, PageHeader, Section, fmtDateTime, useAsync, useSubmi
 
 const ROLES: Role[] = ['admin', 'manager', 'marketer', 'viewer'];
 
-interface Delivery { id: string; eventType: string; callId: string; status: string; attempts: number; lastError: string | null; lastStatus: number | null; nextAttemptAt: string | null; createdAt: string; deliveredAt: string | null }
-interface Sink { id: string; kind: string; name: string; enabled: boolean; disabledReason: string | null }
+/** Mirrors server/leads/leads.schemas.ts (Sink, Delivery). */
+interface Delivery {
+  id: string; eventId: string; eventType: string; callId: string; status: 'pending' | 'delivered' | 'dead' | 'skipped'; attempts: number;
+  lastError: string | null; lastStatus: number | null; nextAttemptAt: string | null; createdAt: string; deliveredAt: string | null; idempotencyKey: string;
+}
+interface Sink {
+  id: string; kind: 'webhook' | 'amocrm' | 'bitrix24' | 'ga4' | 'metrica' | 'analytics'; name: string; config: Record<string, unknown>;
+  events: string[]; enabled: boolean; disabledReason: string | null; createdAt: string;
+}
 
 function Deliveries({ sinkId }: { sinkId: string }) {
   const d = useAsync(() => get<{ items: Delivery[] }>(`/v1/sinks/${sinkId}/deliveries`), [sinkId]);
@@ -34,7 +41,8 @@ function Sinks() {
     <section className="card" aria-labelledby="sinks-h"><h2 id="sinks-h">Lead sinks</h2>
       <Section state={sinks} isEmpty={(d) => d.items.length === 0} empty="No sinks: completed calls are not sent anywhere yet.">
         {(d) => <ul className="plain">{d.items.map((x) => (
-          <li key={x.id}><h3>{x.name} <span className="muted">({x.kind})</span> {x.enabled ? <span className="badge ok">enabled</span> : <span className="badge missed">disabled{x.disabledReason ? `: ${x.disabledReason}` : ''}</span>}</h3><Deliveries sinkId={x.id} /></li>
+          <li key={x.id} data-sink-id={x.id}><h3>{x.name} <span className="muted">({x.kind})</span> {x.enabled ? <span className="badge ok">enabled</span> : <span className="badge missed">disabled{x.disabledReason ? `: ${x.disabledReason}` : ''}</span>}</h3>
+            <p className="muted">Events: {x.events.join(', ')}{typeof x.config.url === 'string' ? ` · ${x.config.url}` : ''}</p><Deliveries sinkId={x.id} /></li>
         ))}</ul>}
       </Section>
     </section>
