@@ -44,7 +44,11 @@ function rng(seed: number) {
 }
 const exp = (r: () => number, mean: number) => -Math.log(1 - r()) * mean;
 
-interface Visitor { arriveAt: number; visit: number; callAt: number | null }
+interface Visitor {
+  arriveAt: number;
+  visit: number;
+  callAt: number | null;
+}
 function visitors(seed: number): Visitor[] {
   const r = rng(seed);
   const out: Visitor[] = [];
@@ -52,56 +56,109 @@ function visitors(seed: number): Visitor[] {
     // Capped so the run stays bounded (2.5× the mean; the exponential tail beyond is a few visitors).
     const visit = Math.min(2.5 * M.visitMeanSeconds, Math.max(1, exp(r, M.visitMeanSeconds)));
     let callAt: number | null = null;
-    if (r() < M.callShare) callAt = r() < M.callDuringVisit ? 1 + r() * Math.max(0, visit - 1) : visit + Math.min(10 * M.callAfterMeanSeconds, exp(r, M.callAfterMeanSeconds));
+    if (r() < M.callShare)
+      callAt = r() < M.callDuringVisit ? 1 + r() * Math.max(0, visit - 1) : visit + Math.min(10 * M.callAfterMeanSeconds, exp(r, M.callAfterMeanSeconds));
     out.push({ arriveAt: t, visit, callAt });
   }
   return out;
 }
 
-interface Outcome { size: number; sessions: number; calls: number; correct: number; byConfidence: Record<string, number>; noNumber: number; usage: { peakConcurrent: number; peakDemand: number; exhaustedEvents: number; recommendedSize: number; utilisation: number } }
+interface Outcome {
+  size: number;
+  sessions: number;
+  calls: number;
+  correct: number;
+  byConfidence: Record<string, number>;
+  noNumber: number;
+  usage: { peakConcurrent: number; peakDemand: number; exhaustedEvents: number; recommendedSize: number; utilisation: number };
+}
 
 let numberSeq = 0;
 async function provision(h: Harness, app: FastifyInstance, trunkId: string, size: number): Promise<{ siteKey: string; poolId: string }> {
   const base = 2_000_000 + (numberSeq += 1000);
   const numbers = Array.from({ length: size }, (_, i) => `+7495${String(base + i).padStart(7, '0')}`);
-  await h.db.query(`INSERT INTO numbers (account_id, number, trunk_id) SELECT '00000000-0000-0000-0000-000000000001', unnest($1::text[]), $2`, [numbers, trunkId]);
-  const site = (await app.inject({ method: 'POST', url: '/v1/sites', headers: h.adminHeaders, payload: { name: `sim-${size}-${base}`, domains: ['shop.example'], defaultNumber: `+7495${String(base + 999).padStart(7, '0')}` } })).json();
-  const pool = (await app.inject({ method: 'POST', url: '/v1/pools', headers: h.adminHeaders, payload: { siteId: site.id, name: 'sim', numbers, holdSeconds: M.holdSeconds, exhaustionPolicy: 'share' } })).json();
+  await h.db.query(`INSERT INTO numbers (account_id, number, trunk_id) SELECT '00000000-0000-0000-0000-000000000001', unnest($1::text[]), $2`, [
+    numbers,
+    trunkId,
+  ]);
+  const site = (
+    await app.inject({
+      method: 'POST',
+      url: '/v1/sites',
+      headers: h.adminHeaders,
+      payload: { name: `sim-${size}-${base}`, domains: ['shop.example'], defaultNumber: `+7495${String(base + 999).padStart(7, '0')}` },
+    })
+  ).json();
+  const pool = (
+    await app.inject({
+      method: 'POST',
+      url: '/v1/pools',
+      headers: h.adminHeaders,
+      payload: { siteId: site.id, name: 'sim', numbers, holdSeconds: M.holdSeconds, exhaustionPolicy: 'share' },
+    })
+  ).json();
   return { siteKey: site.siteKey, poolId: pool.id };
 }
 
 async function simulate(h: Harness, app: FastifyInstance, trunkId: string, size: number, people: Visitor[]): Promise<Outcome> {
   const { siteKey, poolId } = await provision(h, app, trunkId, size);
   const headers = { origin: 'https://shop.example', 'user-agent': UA, 'content-type': 'text/plain' };
-  const o: Outcome = { size, sessions: 0, calls: 0, correct: 0, byConfidence: {}, noNumber: 0, usage: { peakConcurrent: 0, peakDemand: 0, exhaustedEvents: 0, recommendedSize: 0, utilisation: 0 } };
+  const o: Outcome = {
+    size,
+    sessions: 0,
+    calls: 0,
+    correct: 0,
+    byConfidence: {},
+    noNumber: 0,
+    usage: { peakConcurrent: 0, peakDemand: 0, exhaustedEvents: 0, recommendedSize: 0, utilisation: 0 },
+  };
   const t0 = Date.now();
   const at = (s: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, t0 + s * 1000 - Date.now())));
-  await Promise.all(people.map(async (v, i) => {
-    await at(v.arriveAt);
-    const res = await app.inject({ method: 'POST', url: '/v1/dni/sessions', headers, payload: JSON.stringify({ siteKey, url: `https://shop.example/?utm_source=sim&utm_content=${i}` }) });
-    const s = res.json<{ sessionId: string; number: string; tracking: boolean; keepAliveSeconds: number }>();
-    o.sessions++;
-    let number = s.number;
-    let tracking = s.tracking;
-    const leave = v.arriveAt + v.visit;
-    const beats = (async () => {
-      for (let k = 1; v.arriveAt + k * s.keepAliveSeconds < leave; k++) {
-        await at(v.arriveAt + k * s.keepAliveSeconds);
-        const ka = (await app.inject({ method: 'POST', url: `/v1/dni/sessions/${s.sessionId}/keepalive`, headers })).json<{ number: string; tracking: boolean }>();
-        // The visitor reads the number on the page at the moment of calling.
-        if (v.callAt === null || v.arriveAt + k * s.keepAliveSeconds <= v.arriveAt + v.callAt) { number = ka.number; tracking = ka.tracking; }
+  await Promise.all(
+    people.map(async (v, i) => {
+      await at(v.arriveAt);
+      const res = await app.inject({
+        method: 'POST',
+        url: '/v1/dni/sessions',
+        headers,
+        payload: JSON.stringify({ siteKey, url: `https://shop.example/?utm_source=sim&utm_content=${i}` }),
+      });
+      const s = res.json<{ sessionId: string; number: string; tracking: boolean; keepAliveSeconds: number }>();
+      o.sessions++;
+      let number = s.number;
+      let tracking = s.tracking;
+      const leave = v.arriveAt + v.visit;
+      const beats = (async () => {
+        for (let k = 1; v.arriveAt + k * s.keepAliveSeconds < leave; k++) {
+          await at(v.arriveAt + k * s.keepAliveSeconds);
+          const ka = (await app.inject({ method: 'POST', url: `/v1/dni/sessions/${s.sessionId}/keepalive`, headers })).json<{
+            number: string;
+            tracking: boolean;
+          }>();
+          // The visitor reads the number on the page at the moment of calling.
+          if (v.callAt === null || v.arriveAt + k * s.keepAliveSeconds <= v.arriveAt + v.callAt) {
+            number = ka.number;
+            tracking = ka.tracking;
+          }
+        }
+      })();
+      if (v.callAt !== null) {
+        await at(v.arriveAt + v.callAt);
+        o.calls++;
+        if (!tracking) o.noNumber++;
+        const a = (
+          await app.inject({
+            method: 'GET',
+            url: `/v1/attribution?number=${encodeURIComponent(number)}&at=${new Date().toISOString()}`,
+            headers: h.adminHeaders,
+          })
+        ).json<{ sessionId: string | null; confidence: string }>();
+        o.byConfidence[a.confidence] = (o.byConfidence[a.confidence] ?? 0) + 1;
+        if (a.sessionId === s.sessionId) o.correct++;
       }
-    })();
-    if (v.callAt !== null) {
-      await at(v.arriveAt + v.callAt);
-      o.calls++;
-      if (!tracking) o.noNumber++;
-      const a = (await app.inject({ method: 'GET', url: `/v1/attribution?number=${encodeURIComponent(number)}&at=${new Date().toISOString()}`, headers: h.adminHeaders })).json<{ sessionId: string | null; confidence: string }>();
-      o.byConfidence[a.confidence] = (o.byConfidence[a.confidence] ?? 0) + 1;
-      if (a.sessionId === s.sessionId) o.correct++;
-    }
-    await beats;
-  }));
+      await beats;
+    }),
+  );
   o.usage = (await app.inject({ method: 'GET', url: `/v1/pools/${poolId}/usage?windowHours=1`, headers: h.adminHeaders })).json();
   return o;
 }
@@ -115,14 +172,18 @@ function row(o: Outcome): string {
 await startPostgres();
 await startRedis();
 const h = await createHarness();
-const app = await h.buildApp({ plugins: [
-  dniRoutes({ db: h.db, redis: h.redis, logger: h.logger, rateLimit: { max: 1e9, timeWindowMs: 60_000 }, flushIntervalMs: 100 }),
-  attributionRoutes({ attributor: createAttributor({ db: h.db }) }),
-  poolUsageRoutes({ db: h.db }),
-] });
+const app = await h.buildApp({
+  plugins: [
+    dniRoutes({ db: h.db, redis: h.redis, logger: h.logger, rateLimit: { max: 1e9, timeWindowMs: 60_000 }, flushIntervalMs: 100 }),
+    attributionRoutes({ attributor: createAttributor({ db: h.db }) }),
+    poolUsageRoutes({ db: h.db }),
+  ],
+});
 const trunk = (await app.inject({ method: 'POST', url: '/v1/trunks', headers: h.adminHeaders, payload: { name: 'sim', addresses: ['127.0.0.1/32'] } })).json();
 
-say(`bench:attribution — ${M.arrivalsPerSecond} visitors/s for ${M.seconds} s, visit ~exp(${M.visitMeanSeconds} s), hold ${M.holdSeconds} s, ${M.callShare * 100} % call (${M.callDuringVisit * 100} % during the visit, the rest ~exp(${M.callAfterMeanSeconds} s) after leaving), exhaustion policy share`);
+say(
+  `bench:attribution — ${M.arrivalsPerSecond} visitors/s for ${M.seconds} s, visit ~exp(${M.visitMeanSeconds} s), hold ${M.holdSeconds} s, ${M.callShare * 100} % call (${M.callDuringVisit * 100} % during the visit, the rest ~exp(${M.callAfterMeanSeconds} s) after leaving), exhaustion policy share`,
+);
 say(' pool  sessions  calls  correct     e/a/s/none  exhausted   peak  demand  advised');
 const people = visitors(42);
 const first = await Promise.all(M.pools.map((size) => simulate(h, app, trunk.id, size, people)));

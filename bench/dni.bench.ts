@@ -14,7 +14,10 @@ import { createHarness } from '../test/helpers/harness.js';
 import { LOAD_WORKER_JS, type LoadResult } from './load-worker.js';
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
-const RATES = (process.env.BENCH_DNI_RATES ?? '1000,2500,5000').split(',').map(Number).filter((n) => n > 0);
+const RATES = (process.env.BENCH_DNI_RATES ?? '1000,2500,5000')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
 const SECONDS = Number(process.env.BENCH_DNI_SECONDS ?? 4);
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
 
@@ -22,9 +25,20 @@ function runLoad(port: number, rate: number, requests: Array<{ path: string; bod
   return new Promise((resolve, reject) => {
     const w = new Worker(LOAD_WORKER_JS, {
       eval: true,
-      workerData: { host: '127.0.0.1', port, rate, seconds: SECONDS, requests, maxInFlight: 2000, headers: { origin: 'https://shop.example', 'user-agent': UA, 'content-type': 'text/plain' } },
+      workerData: {
+        host: '127.0.0.1',
+        port,
+        rate,
+        seconds: SECONDS,
+        requests,
+        maxInFlight: 2000,
+        headers: { origin: 'https://shop.example', 'user-agent': UA, 'content-type': 'text/plain' },
+      },
     });
-    w.once('message', (m: LoadResult) => { void w.terminate(); resolve(m); });
+    w.once('message', (m: LoadResult) => {
+      void w.terminate();
+      resolve(m);
+    });
     w.once('error', reject);
   });
 }
@@ -34,9 +48,14 @@ await startRedis();
 const h = await createHarness();
 const server: number[] = [];
 // Server-side time of each snippet request (a root-level hook: skip-override keeps it out of plugin encapsulation).
-const timing = Object.assign(async (a: FastifyInstance) => {
-  a.addHook('onResponse', async (req, reply) => { if (req.url.startsWith('/v1/dni/')) server.push(reply.elapsedTime); });
-}, { [Symbol.for('skip-override')]: true });
+const timing = Object.assign(
+  async (a: FastifyInstance) => {
+    a.addHook('onResponse', async (req, reply) => {
+      if (req.url.startsWith('/v1/dni/')) server.push(reply.elapsedTime);
+    });
+  },
+  { [Symbol.for('skip-override')]: true },
+);
 const app = await h.buildApp({
   plugins: [timing, dniRoutes({ db: h.db, redis: h.redis, logger: h.logger, rateLimit: { max: 1e9, timeWindowMs: 60_000 } })],
 });
@@ -44,22 +63,39 @@ const app = await h.buildApp({
 // Enough numbers that every create in every step gets its own lease (no exhaustion path).
 const WARM_RATE = 500;
 const poolSize = RATES.reduce((s, r) => s + r * SECONDS, 0) + WARM_RATE * SECONDS + 1000;
-const trunk = await h.db.query<{ id: string }>(`INSERT INTO trunks (account_id, name, addresses) VALUES ('00000000-0000-0000-0000-000000000001', 'bench', '{127.0.0.1/32}') RETURNING id`);
+const trunk = await h.db.query<{ id: string }>(
+  `INSERT INTO trunks (account_id, name, addresses) VALUES ('00000000-0000-0000-0000-000000000001', 'bench', '{127.0.0.1/32}') RETURNING id`,
+);
 const site = await h.db.query<{ id: string; site_key: string }>(
-  `INSERT INTO sites (account_id, name, domains, default_number, site_key) VALUES ('00000000-0000-0000-0000-000000000001', 'bench', '{shop.example}', '+74950000000', 'site_bench_' || md5(random()::text)) RETURNING id, site_key`);
-const pool = await h.db.query<{ id: string }>(`INSERT INTO pools (account_id, site_id, name, hold_seconds) VALUES ('00000000-0000-0000-0000-000000000001', $1, 'bench', 600) RETURNING id`, [site.rows[0]!.id]);
-await h.db.query(`INSERT INTO numbers (account_id, number, trunk_id, pool_id)
-  SELECT '00000000-0000-0000-0000-000000000001', '+7495' || lpad((1000000 + g)::text, 7, '0'), $1, $2 FROM generate_series(1, $3) g`, [trunk.rows[0]!.id, pool.rows[0]!.id, poolSize]);
+  `INSERT INTO sites (account_id, name, domains, default_number, site_key) VALUES ('00000000-0000-0000-0000-000000000001', 'bench', '{shop.example}', '+74950000000', 'site_bench_' || md5(random()::text)) RETURNING id, site_key`,
+);
+const pool = await h.db.query<{ id: string }>(
+  `INSERT INTO pools (account_id, site_id, name, hold_seconds) VALUES ('00000000-0000-0000-0000-000000000001', $1, 'bench', 600) RETURNING id`,
+  [site.rows[0]!.id],
+);
+await h.db.query(
+  `INSERT INTO numbers (account_id, number, trunk_id, pool_id)
+  SELECT '00000000-0000-0000-0000-000000000001', '+7495' || lpad((1000000 + g)::text, 7, '0'), $1, $2 FROM generate_series(1, $3) g`,
+  [trunk.rows[0]!.id, pool.rows[0]!.id, poolSize],
+);
 await app.listen({ host: '127.0.0.1', port: 0 });
 const port = (app.server.address() as AddressInfo).port;
 const siteKey = site.rows[0]!.site_key;
-say(`bench:dni — pool of ${poolSize} numbers, hold 600 s, steps ${RATES.join('/')} req/s × ${SECONDS} s, loopback HTTP, 2-core box shared with the load generator, Redis and Postgres`);
+say(
+  `bench:dni — pool of ${poolSize} numbers, hold 600 s, steps ${RATES.join('/')} req/s × ${SECONDS} s, loopback HTTP, 2-core box shared with the load generator, Redis and Postgres`,
+);
 
 // Warm-up: Redis pool build, JIT, connections.
-const warm = Array.from({ length: 200 }, (_, i) => ({ path: '/v1/dni/sessions', body: JSON.stringify({ siteKey, url: `https://shop.example/?utm_source=warm&i=${i}` }) }));
+const warm = Array.from({ length: 200 }, (_, i) => ({
+  path: '/v1/dni/sessions',
+  body: JSON.stringify({ siteKey, url: `https://shop.example/?utm_source=warm&i=${i}` }),
+}));
 await runLoad(port, WARM_RATE, warm);
 
-const q = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))]! : NaN; };
+const q = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))]! : NaN;
+};
 const fmt = (n: number) => n.toFixed(2).padStart(7);
 say('op          target  achieved  client p50  client p99   max     server p99  non-200  dropped+err');
 const sessionIds: string[] = [];
@@ -67,14 +103,25 @@ for (const op of ['create', 'keepalive'] as const) {
   for (const rate of RATES) {
     let requests: Array<{ path: string; body: string }>;
     if (op === 'create') {
-      requests = Array.from({ length: rate * SECONDS }, (_, i) => ({ path: '/v1/dni/sessions', body: JSON.stringify({ siteKey, url: `https://shop.example/landing?utm_source=bench&utm_medium=cpc&gclid=g${rate}x${i}`, referrer: 'https://www.google.com/' }) }));
+      requests = Array.from({ length: rate * SECONDS }, (_, i) => ({
+        path: '/v1/dni/sessions',
+        body: JSON.stringify({
+          siteKey,
+          url: `https://shop.example/landing?utm_source=bench&utm_medium=cpc&gclid=g${rate}x${i}`,
+          referrer: 'https://www.google.com/',
+        }),
+      }));
     } else {
       requests = sessionIds.slice(0, Math.max(1, rate * SECONDS)).map((id) => ({ path: `/v1/dni/sessions/${id}/keepalive`, body: '' }));
     }
     server.length = 0;
     const r = await runLoad(port, rate, requests);
-    const non200 = Object.entries(r.status).filter(([s]) => s !== '200').reduce((s, [, n]) => s + n, 0);
-    say(`${op.padEnd(10)} ${String(rate).padStart(7)}  ${r.achieved.toFixed(0).padStart(8)}  ${fmt(r.p50)} ms  ${fmt(r.p99)} ms ${fmt(r.max)} ms  ${fmt(q(server, 0.99))} ms  ${String(non200).padStart(7)}  ${String(r.errors + r.dropped).padStart(6)}`);
+    const non200 = Object.entries(r.status)
+      .filter(([s]) => s !== '200')
+      .reduce((s, [, n]) => s + n, 0);
+    say(
+      `${op.padEnd(10)} ${String(rate).padStart(7)}  ${r.achieved.toFixed(0).padStart(8)}  ${fmt(r.p50)} ms  ${fmt(r.p99)} ms ${fmt(r.max)} ms  ${fmt(q(server, 0.99))} ms  ${String(non200).padStart(7)}  ${String(r.errors + r.dropped).padStart(6)}`,
+    );
     if (op === 'create' && sessionIds.length === 0) {
       const rows = await h.db.query<{ id: string }>('SELECT id FROM dni_sessions WHERE number IS NOT NULL');
       sessionIds.push(...rows.rows.map((x) => x.id));

@@ -36,8 +36,10 @@ async function main(): Promise<void> {
     const s = await seed(h.db);
     // Webhook deliveries only: the built-in analytics sink (migration 0021) is switched off for the figures.
     await h.db.query(`UPDATE lead_sinks SET enabled = false WHERE kind = 'analytics'`);
-    await h.db.query(`INSERT INTO lead_sinks (account_id, kind, name, config, events) VALUES ('00000000-0000-0000-0000-000000000001', 'webhook', 'bench', $1, '{call.completed}')`,
-      [JSON.stringify({ url: fake.url, secret })]);
+    await h.db.query(
+      `INSERT INTO lead_sinks (account_id, kind, name, config, events) VALUES ('00000000-0000-0000-0000-000000000001', 'webhook', 'bench', $1, '{call.completed}')`,
+      [JSON.stringify({ url: fake.url, secret })],
+    );
     const leads = createLeadService({ db: h.db, logger: h.logger, publicBaseUrl: 'http://127.0.0.1', workers: { concurrency: CONCURRENCY } });
     await leads.startWorkers();
 
@@ -50,14 +52,20 @@ async function main(): Promise<void> {
       const wait = due - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const record = callRecord(s);
-      pending.push(completeCall(h.db, leads.eventSink, record).then(() => { committedAt.set(record.id, performance.now()); }));
+      pending.push(
+        completeCall(h.db, leads.eventSink, record).then(() => {
+          committedAt.set(record.id, performance.now());
+        }),
+      );
     }
     await Promise.all(pending);
     await fake.waitFor((r) => r.length >= CALLS, PHASE_TIMEOUT_MS);
     const latencies = fake.received.map((m) => m.receivedAt - committedAt.get(m.payload.call.id)!).sort((a, b) => a - b);
     // A lead can reach the receiver before our COMMIT acknowledgement does (NOTIFY fires at commit).
     const early = latencies.filter((l) => l < 0).length;
-    say(`  delivered ${fake.received.length}/${CALLS}; latency ms: p50 ${pct(latencies, 50).toFixed(1)}  p95 ${pct(latencies, 95).toFixed(1)}  p99 ${pct(latencies, 99).toFixed(1)}  max ${latencies.at(-1)!.toFixed(1)}${early ? `  (${early} arrived before the commit ack)` : ''}`);
+    say(
+      `  delivered ${fake.received.length}/${CALLS}; latency ms: p50 ${pct(latencies, 50).toFixed(1)}  p95 ${pct(latencies, 95).toFixed(1)}  p99 ${pct(latencies, 99).toFixed(1)}  max ${latencies.at(-1)!.toFixed(1)}${early ? `  (${early} arrived before the commit ack)` : ''}`,
+    );
 
     await leads.stopWorkers();
     fake.received.length = 0;
@@ -72,13 +80,24 @@ async function main(): Promise<void> {
     const seconds = (performance.now() - t0) / 1000;
     await drain.stopWorkers();
     const { rows } = await h.db.query(`SELECT status, count(*)::int AS n FROM lead_deliveries GROUP BY status ORDER BY status`);
-    say(`  ${BACKLOG} deliveries in ${seconds.toFixed(2)} s = ${(BACKLOG / seconds).toFixed(0)} deliveries/s; duplicates ${fake.received.length - BACKLOG}; rows ${rows.map((r) => `${r.status}=${r.n}`).join(' ')}`);
+    say(
+      `  ${BACKLOG} deliveries in ${seconds.toFixed(2)} s = ${(BACKLOG / seconds).toFixed(0)} deliveries/s; duplicates ${fake.received.length - BACKLOG}; rows ${rows.map((r) => `${r.status}=${r.n}`).join(' ')}`,
+    );
   } finally {
     await fake.close();
     await h.close();
   }
 }
 
-const guard = setTimeout(() => { process.stderr.write('bench:leads timed out\n'); process.exit(1); }, 180_000);
+const guard = setTimeout(() => {
+  process.stderr.write('bench:leads timed out\n');
+  process.exit(1);
+}, 180_000);
 guard.unref();
-main().then(() => process.exit(0), (err: unknown) => { process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -48,4 +48,14 @@ function finish() {
 setTimeout(() => finish(), (seconds + 10) * 1000).unref();
 `;
 
-export interface LoadResult { sent: number; done: number; errors: number; dropped: number; status: Record<string, number>; achieved: number; p50: number; p99: number; max: number }
+export interface LoadResult {
+  sent: number;
+  done: number;
+  errors: number;
+  dropped: number;
+  status: Record<string, number>;
+  achieved: number;
+  p50: number;
+  p99: number;
+  max: number;
+}

@@ -27,7 +27,13 @@ const AGENT_IP = '127.0.0.41';
 const NUMBER = '+74959990000';
 const STEP_SECONDS = 4;
 const CALL_MS = 500;
-const list = (v: string | undefined, d: number[]) => (v ? v.split(',').map(Number).filter((n) => n > 0) : d);
+const list = (v: string | undefined, d: number[]) =>
+  v
+    ? v
+        .split(',')
+        .map(Number)
+        .filter((n) => n > 0)
+    : d;
 const CPS_STEPS = list(process.env.BENCH_CPS, [200, 400, 600, 800, 1000, 1200, 1500]);
 const CONCURRENCY_STEPS = list(process.env.BENCH_CONCURRENT, [500, 1000, 2000]);
 const RAMP_CPS = 200;
@@ -50,31 +56,58 @@ function sippErrors(text: string): string {
     const key = (m?.[1] ?? line).replace(/\d+/g, 'N').slice(0, 90);
     if (key.trim()) kinds.set(key, (kinds.get(key) ?? 0) + 1);
   }
-  return [...kinds].slice(0, 4).map(([k, n]) => `${n}× ${k}`).join(' | ') || 'none';
+  return (
+    [...kinds]
+      .slice(0, 4)
+      .map(([k, n]) => `${n}× ${k}`)
+      .join(' | ') || 'none'
+  );
 }
 
-interface StepResult { ok: boolean; detail: string }
+interface StepResult {
+  ok: boolean;
+  detail: string;
+}
 
 async function cpsStep(h: Harness, server: CallServer, agentPort: number, rate: number): Promise<StepResult> {
   const calls = rate * STEP_SECONDS;
   const before = server.ended.length;
-  const agent = await startSipp({ scenario: 'uas', ip: AGENT_IP, port: agentPort, calls, timeoutSeconds: STEP_SECONDS + 60, extraArgs: ['-max_socket', '4096'] });
+  const agent = await startSipp({
+    scenario: 'uas',
+    ip: AGENT_IP,
+    port: agentPort,
+    calls,
+    timeoutSeconds: STEP_SECONDS + 60,
+    extraArgs: ['-max_socket', '4096'],
+  });
   const started = Date.now();
   const caller = await runSipp({
-    scenario: 'uac', ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: NUMBER.slice(1), calls, rate,
-    limit: rate * 4, timeoutSeconds: STEP_SECONDS + 60, extraArgs: ['-d', String(CALL_MS), '-max_socket', '4096'],
+    scenario: 'uac',
+    ip: CALLER_IP,
+    target: `127.0.0.1:${server.sipPort}`,
+    service: NUMBER.slice(1),
+    calls,
+    rate,
+    limit: rate * 4,
+    timeoutSeconds: STEP_SECONDS + 60,
+    extraArgs: ['-d', String(CALL_MS), '-max_socket', '4096'],
   });
   const elapsed = (Date.now() - started) / 1000;
   agent.stop();
   await until(() => server.ended.length - before >= calls && server.b2bua.liveCalls() === 0, 15_000);
   const records = server.ended.slice(before);
   const answered = records.filter((r) => r.disposition === 'answered').length;
-  const leaked = (await Promise.all(records.slice(0, 20).map((r) => h.rtpengine.command('query', { 'call-id': r.id })))).filter((q) => q.result === 'ok').length;
+  const leaked = (await Promise.all(records.slice(0, 20).map((r) => h.rtpengine.command('query', { 'call-id': r.id })))).filter(
+    (q) => q.result === 'ok',
+  ).length;
   const ok = caller.code === 0 && answered === calls && leaked === 0;
   const counts = new Map<string, number>();
   for (const r of records) counts.set(`${r.disposition}/${r.finalSipStatus ?? '-'}`, (counts.get(`${r.disposition}/${r.finalSipStatus ?? '-'}`) ?? 0) + 1);
   const dispositions = [...counts].map(([k, n]) => `${k}:${n}`).join(' ');
-  return { ok, detail: `${calls} calls in ${elapsed.toFixed(1)} s, answered ${answered}/${calls}, sipp exit ${caller.code}, rtpengine leaks in sample ${leaked}${ok ? '' : `; records ${dispositions}; sipp: ${sippErrors(caller.errors)}`}` };
+  return {
+    ok,
+    detail: `${calls} calls in ${elapsed.toFixed(1)} s, answered ${answered}/${calls}, sipp exit ${caller.code}, rtpengine leaks in sample ${leaked}${ok ? '' : `; records ${dispositions}; sipp: ${sippErrors(caller.errors)}`}`,
+  };
 }
 
 /** Packets rtpengine received from each side of a call (caller tag, agent side). */
@@ -89,13 +122,32 @@ async function packetsBySide(h: Harness, callId: string): Promise<number[]> {
 async function concurrencyStep(h: Harness, server: CallServer, agentPort: number, tone: string, target: number): Promise<StepResult> {
   const holdMs = Math.ceil(target / RAMP_CPS) * 1000 + 6_000;
   const before = server.ended.length;
-  const agent = await startSipp({ scenario: 'uas', ip: AGENT_IP, port: agentPort, calls: target, rtpEcho: true, timeoutSeconds: 120, extraArgs: ['-max_socket', '4096'] });
+  const agent = await startSipp({
+    scenario: 'uas',
+    ip: AGENT_IP,
+    port: agentPort,
+    calls: target,
+    rtpEcho: true,
+    timeoutSeconds: 120,
+    extraArgs: ['-max_socket', '4096'],
+  });
   const callerRun = runSipp({
-    scenario: scenarioPath('uac-stream-hold-expect-answered.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: NUMBER.slice(1),
-    calls: target, rate: RAMP_CPS, limit: target, timeoutSeconds: 120, vars: { TONE: tone, HOLD_MS: String(holdMs) }, extraArgs: ['-max_socket', '4096'],
+    scenario: scenarioPath('uac-stream-hold-expect-answered.xml'),
+    ip: CALLER_IP,
+    target: `127.0.0.1:${server.sipPort}`,
+    service: NUMBER.slice(1),
+    calls: target,
+    rate: RAMP_CPS,
+    limit: target,
+    timeoutSeconds: 120,
+    vars: { TONE: tone, HOLD_MS: String(holdMs) },
+    extraArgs: ['-max_socket', '4096'],
   });
   let peak = 0;
-  const reached = await until(() => { peak = Math.max(peak, server.b2bua.liveCalls()); return peak >= target; }, holdMs);
+  const reached = await until(() => {
+    peak = Math.max(peak, server.b2bua.liveCalls());
+    return peak >= target;
+  }, holdMs);
   // Media check at the peak: packets must keep arriving from both sides in a sample of calls.
   const sample = server.b2bua.liveCallIds().slice(0, 10);
   const first = await Promise.all(sample.map((id) => packetsBySide(h, id)));
@@ -111,7 +163,10 @@ async function concurrencyStep(h: Harness, server: CallServer, agentPort: number
   await until(() => server.ended.length - before >= target && server.b2bua.liveCalls() === 0, 20_000);
   const answered = server.ended.slice(before).filter((r) => r.disposition === 'answered').length;
   const ok = reached && caller.code === 0 && answered === target && flowing === sample.length && sample.length > 0;
-  return { ok, detail: `peak ${peak} live calls, RTP flowing both ways in ${flowing}/${sample.length} sampled, answered ${answered}/${target}, sipp exit ${caller.code}` };
+  return {
+    ok,
+    detail: `peak ${peak} live calls, RTP flowing both ways in ${flowing}/${sample.length} sampled, answered ${answered}/${target}, sipp exit ${caller.code}`,
+  };
 }
 
 /** Deletes this run's pcaps and metadata; rtpengine finishes them after `delete`, so poll a while. */

@@ -94,22 +94,44 @@ export async function startPostgres() {
     ensureDir(pgData, 'postgres:postgres');
     const r = runAsPostgres(pgBin('initdb'), ['-D', pgData, '-U', user, '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8']);
     if (r.status !== 0) throw new Error(`initdb failed: ${r.stderr || r.stdout}`);
-    fs.appendFileSync(path.join(pgData, 'postgresql.conf'), [
-      `listen_addresses = '${host}'`, `port = ${port}`, `unix_socket_directories = ''`,
-      'max_connections = 300', 'shared_buffers = 256MB', 'fsync = on', 'synchronous_commit = on', '',
-    ].join('\n'));
+    fs.appendFileSync(
+      path.join(pgData, 'postgresql.conf'),
+      [
+        `listen_addresses = '${host}'`,
+        `port = ${port}`,
+        `unix_socket_directories = ''`,
+        'max_connections = 300',
+        'shared_buffers = 256MB',
+        'fsync = on',
+        'synchronous_commit = on',
+        '',
+      ].join('\n'),
+    );
   }
   ensureDir(pgData, 'postgres:postgres');
   log(`starting postgres on ${host}:${port}`);
   const r = runAsPostgres(pgBin('pg_ctl'), ['-D', pgData, '-l', path.join(pgData, 'server.log'), '-w', '-t', '60', 'start']);
   if (r.status !== 0 && !postgresReady()) throw new Error(`pg_ctl start failed: ${r.stderr || r.stdout}`);
   await waitFor('postgres', postgresReady);
-  const exists = spawnSync(pgBin('psql'), ['-h', host, '-p', String(port), '-U', user, '-tAc', `SELECT 1 FROM pg_database WHERE datname='${database}'`], { encoding: 'utf8' });
+  const exists = spawnSync(pgBin('psql'), ['-h', host, '-p', String(port), '-U', user, '-tAc', `SELECT 1 FROM pg_database WHERE datname='${database}'`], {
+    encoding: 'utf8',
+  });
   if (exists.stdout.trim() !== '1') {
     execFileSync(pgBin('createdb'), ['-h', host, '-p', String(port), '-U', user, database]);
   }
   // Extensions are database-wide: create them once here, not in per-schema migrations racing each other.
-  execFileSync(pgBin('psql'), ['-h', host, '-p', String(port), '-U', user, '-d', database, '-qc', 'CREATE EXTENSION IF NOT EXISTS btree_gist; CREATE EXTENSION IF NOT EXISTS pgcrypto;']);
+  execFileSync(pgBin('psql'), [
+    '-h',
+    host,
+    '-p',
+    String(port),
+    '-U',
+    user,
+    '-d',
+    database,
+    '-qc',
+    'CREATE EXTENSION IF NOT EXISTS btree_gist; CREATE EXTENSION IF NOT EXISTS pgcrypto;',
+  ]);
 }
 
 export function stopPostgres() {
@@ -132,9 +154,24 @@ export async function startRedis() {
   ensureDir(dir);
   log(`starting redis on ${host}:${port}`);
   execFileSync('redis-server', [
-    '--bind', host, '--port', String(port), '--daemonize', 'yes', '--dir', dir,
-    '--pidfile', path.join(dir, 'redis.pid'), '--logfile', path.join(dir, 'redis.log'),
-    '--appendonly', 'yes', '--save', '', '--protected-mode', 'no',
+    '--bind',
+    host,
+    '--port',
+    String(port),
+    '--daemonize',
+    'yes',
+    '--dir',
+    dir,
+    '--pidfile',
+    path.join(dir, 'redis.pid'),
+    '--logfile',
+    path.join(dir, 'redis.log'),
+    '--appendonly',
+    'yes',
+    '--save',
+    '',
+    '--protected-mode',
+    'no',
   ]);
   await waitFor('redis', redisReady);
 }
@@ -151,7 +188,11 @@ export function rtpenginePing(host = settings.rtpengine.host, port = settings.rt
   return new Promise((resolve) => {
     const socket = dgram.createSocket('udp4');
     const cookie = `p${process.pid}${Date.now()}`;
-    const done = (ok) => { clearTimeout(timer); socket.close(); resolve(ok); };
+    const done = (ok) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(ok);
+    };
     const timer = setTimeout(() => done(false), timeoutMs);
     socket.on('message', (msg) => done(msg.toString().startsWith(`${cookie} `) && msg.toString().includes('pong')));
     socket.on('error', () => done(false));
@@ -171,15 +212,30 @@ export async function startRtpengine() {
   ensureDir(rtpengineRecordingDir());
   log(`starting rtpengine ng ${host}:${ngPort}`);
   const out = fs.openSync(path.join(dir, 'rtpengine.log'), 'a');
-  const child = spawn('rtpengine', [
-    '--table=-1', `--interface=${host}`, `--listen-ng=${host}:${ngPort}`,
-    `--port-min=${portMin}`, `--port-max=${portMax}`,
-    `--recording-dir=${rtpengineRecordingDir()}`, '--recording-method=pcap', '--recording-format=raw',
-    `--dtmf-log-dest=${host}:${dtmfLogPort}`, '--delete-delay=0', '--timeout=60', '--silent-timeout=3600',
-    // A call that never got media is never timed out by rtpengine; cap every call so a crashed server cannot leak them.
-    '--final-timeout=43200',
-    `--pidfile=${path.join(dir, 'rtpengine.pid')}`, '--log-level=5', '-f', '-E',
-  ], { detached: true, stdio: ['ignore', out, out] });
+  const child = spawn(
+    'rtpengine',
+    [
+      '--table=-1',
+      `--interface=${host}`,
+      `--listen-ng=${host}:${ngPort}`,
+      `--port-min=${portMin}`,
+      `--port-max=${portMax}`,
+      `--recording-dir=${rtpengineRecordingDir()}`,
+      '--recording-method=pcap',
+      '--recording-format=raw',
+      `--dtmf-log-dest=${host}:${dtmfLogPort}`,
+      '--delete-delay=0',
+      '--timeout=60',
+      '--silent-timeout=3600',
+      // A call that never got media is never timed out by rtpengine; cap every call so a crashed server cannot leak them.
+      '--final-timeout=43200',
+      `--pidfile=${path.join(dir, 'rtpengine.pid')}`,
+      '--log-level=5',
+      '-f',
+      '-E',
+    ],
+    { detached: true, stdio: ['ignore', out, out] },
+  );
   child.unref();
   await waitFor('rtpengine', () => rtpenginePing());
 }
@@ -188,7 +244,12 @@ export function stopRtpengine() {
   const pidFile = path.join(dataDir, 'rtpengine', 'rtpengine.pid');
   if (!fs.existsSync(pidFile)) return;
   const pid = Number(fs.readFileSync(pidFile, 'utf8').trim());
-  try { process.kill(pid, 'SIGTERM'); log('stopping rtpengine'); } catch { /* already gone */ }
+  try {
+    process.kill(pid, 'SIGTERM');
+    log('stopping rtpengine');
+  } catch {
+    /* already gone */
+  }
   fs.rmSync(pidFile, { force: true });
 }
 

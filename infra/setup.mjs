@@ -2,9 +2,7 @@
 // `npm start` / `npm test` pre-step: system packages, npm dependencies, the project's own
 // services (skipped for any service whose URL the environment already gives), migrations.
 import { execFileSync } from 'node:child_process';
-import {
-  installNodeModules, installSystemPackages, projectRoot, startPostgres, startRedis, startRtpengine,
-} from './services.mjs';
+import { installNodeModules, installSystemPackages, projectRoot, startPostgres, startRedis, startRtpengine } from './services.mjs';
 import { buildWebIfStale } from '../server/web/build-web.mjs';
 
 const forTests = process.argv.includes('--for-tests');

@@ -7,7 +7,12 @@ import { dataDir, stopPostgres, stopRedis, stopRtpengine } from './services.mjs'
 const serverPid = path.join(dataDir, 'server.pid');
 if (fs.existsSync(serverPid)) {
   const pid = Number(fs.readFileSync(serverPid, 'utf8').trim());
-  try { process.kill(pid, 'SIGTERM'); process.stdout.write(`[infra] stopping server ${pid}\n`); } catch { /* not running */ }
+  try {
+    process.kill(pid, 'SIGTERM');
+    process.stdout.write(`[infra] stopping server ${pid}\n`);
+  } catch {
+    /* not running */
+  }
   fs.rmSync(serverPid, { force: true });
 }
 stopRtpengine();

@@ -1,9 +1,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from "fastify";
-import {
-  jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { reportRoutes } from './analytics/reports.routes.js';
 import { apiKeyRoutes } from './auth/api-keys.routes.js';
 import type { ApiKeyService } from './auth/api-keys.service.js';
@@ -93,11 +91,13 @@ export async function buildHttpApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(siteRoutes(provisioning));
   await app.register(poolRoutes(provisioning));
   await app.register(sourceRoutes(provisioning));
-  await app.register(dialplanBindingRoutes(provisioning, [
-    { collection: 'pools', what: 'pool', set: setPoolDialplan },
-    { collection: 'sources', what: 'source', set: setSourceDialplan },
-    { collection: 'sites', what: 'site', set: setSiteDialplan },
-  ]));
+  await app.register(
+    dialplanBindingRoutes(provisioning, [
+      { collection: 'pools', what: 'pool', set: setPoolDialplan },
+      { collection: 'sources', what: 'source', set: setSourceDialplan },
+      { collection: 'sites', what: 'site', set: setSiteDialplan },
+    ]),
+  );
   await app.register(callRoutes({ db: deps.db, events: deps.callEvents }));
   await app.register(tagRuleRoutes({ db: deps.db }));
   await app.register(reportRoutes({ db: deps.db }));

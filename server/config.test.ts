@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
 describe(loadConfig.name, () => {
-  it('applies defaults that point at the project\'s own services', () => {
+  it("applies defaults that point at the project's own services", () => {
     const c = loadConfig({});
     expect(c.http).toMatchObject({ host: '127.0.0.1', port: 8080 });
     expect(c.sip).toMatchObject({ host: '127.0.0.1', port: 5060 });

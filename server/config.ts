@@ -26,9 +26,9 @@ const EnvSchema = z.object({
   SIP_PORT: port.default(5060),
   SIP_PUBLIC_HOST: z.string().min(1).optional(),
   SIP_REALM: z.string().min(1).default('calltrack'),
-  DATABASE_URL: z.url().default(
-    `postgres://${localServices.postgres.user}@${localServices.postgres.host}:${localServices.postgres.port}/${localServices.postgres.database}`,
-  ),
+  DATABASE_URL: z
+    .url()
+    .default(`postgres://${localServices.postgres.user}@${localServices.postgres.host}:${localServices.postgres.port}/${localServices.postgres.database}`),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(20),
   REDIS_URL: z.url().default(`redis://${localServices.redis.host}:${localServices.redis.port}`),
   REDIS_PREFIX: z.string().default('ct:'),
@@ -80,9 +80,7 @@ function splitHostPort(value: string): { host: string; port: number } {
 
 /** Parses the environment once; every bad variable is reported together. */
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
-  const relevant = Object.fromEntries(
-    Object.keys(EnvSchema.shape).map((k) => [k, source[k] === '' ? undefined : source[k]]),
-  );
+  const relevant = Object.fromEntries(Object.keys(EnvSchema.shape).map((k) => [k, source[k] === '' ? undefined : source[k]]));
   const parsed = EnvSchema.safeParse(relevant);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));

@@ -27,7 +27,8 @@ export class AppError extends Error {
 
 export const ERRORS = {
   validation: (message: string) => new AppError(ErrorCode.validation, message, 400, 400),
-  invalidNumber: (input: string) => new AppError(ErrorCode.invalidNumber, `"${input}" is not a valid phone number (expected E.164, e.g. +74951234567)`, 400, 404),
+  invalidNumber: (input: string) =>
+    new AppError(ErrorCode.invalidNumber, `"${input}" is not a valid phone number (expected E.164, e.g. +74951234567)`, 400, 404),
   unauthenticated: () => new AppError(ErrorCode.unauthenticated, 'missing or invalid API key (Authorization: Bearer <key>)', 401, 401),
   forbidden: (need: readonly string[]) => new AppError(ErrorCode.forbidden, `this action needs one of the roles: ${need.join(', ')}`, 403, 403),
   notFound: (what: string, id: string) => new AppError(ErrorCode.notFound, `${what} ${id} not found`, 404, 404),

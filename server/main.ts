@@ -78,9 +78,21 @@ const dtmf = await startDtmfListener(config.rtpengine.dtmfLog, logger).catch((er
   return undefined;
 });
 const b2bua = startB2bua({
-  host: config.sip.host, port: config.sip.port, publicHost: config.sip.publicHost, realm: config.sip.realm, nonceSecret: config.secretKey,
-  routing, dialplans, rtpengine, dtmf, metrics, logger, events: callEvents, attributor,
-  promptsDir: path.join(config.dialplansDir, 'prompts'), ttsCacheDir: path.join(dataDir, 'tts'),
+  host: config.sip.host,
+  port: config.sip.port,
+  publicHost: config.sip.publicHost,
+  realm: config.sip.realm,
+  nonceSecret: config.secretKey,
+  routing,
+  dialplans,
+  rtpengine,
+  dtmf,
+  metrics,
+  logger,
+  events: callEvents,
+  attributor,
+  promptsDir: path.join(config.dialplansDir, 'prompts'),
+  ttsCacheDir: path.join(dataDir, 'tts'),
   onCallEnded: (record) => {
     void writer.write(record).then(() => {
       if (record.recordingStatus === 'pending') void recordings.process(record);
@@ -90,12 +102,24 @@ const b2bua = startB2bua({
 await writer.flush().catch(() => 0);
 
 const app = await buildHttpApp({
-  config, logger, db, redis, rtpengine, metrics, apiKeys, dialplans, callEvents,
+  config,
+  logger,
+  db,
+  redis,
+  rtpengine,
+  metrics,
+  apiKeys,
+  dialplans,
+  callEvents,
   onRoutingChange: () => void routing.refresh(),
   extraCredentials: [createSessionResolver({ users })],
   plugins: [
-    dialplanRoutes({ dialplans }), leads.routes, userRoutes({ users, db }),
-    dniRoutes({ db, redis, logger }), attributionRoutes({ attributor }), poolUsageRoutes({ db }),
+    dialplanRoutes({ dialplans }),
+    leads.routes,
+    userRoutes({ users, db }),
+    dniRoutes({ db, redis, logger }),
+    attributionRoutes({ attributor }),
+    poolUsageRoutes({ db }),
     sourceQrRoutes({ db, onChange: () => void routing.refresh() }),
     webRoutes({ distDir: path.join(config.projectRoot, 'server/web/dist') }),
   ],
@@ -106,7 +130,9 @@ await leads.startWorkers();
 // Static sources past their end date give their numbers back (into quarantine) once a day.
 const sourceSweep = setInterval(() => {
   releaseExpiredSources(db, { graceDays: 30, quarantineDays: 30 })
-    .then((n) => { if (n > 0) logger.info({ type: 'sources_released', numbers: n }, 'expired static sources released their numbers'); })
+    .then((n) => {
+      if (n > 0) logger.info({ type: 'sources_released', numbers: n }, 'expired static sources released their numbers');
+    })
     .catch((err: unknown) => logger.warn({ err }, 'source expiry sweep failed'));
 }, 24 * 3600_000);
 sourceSweep.unref();

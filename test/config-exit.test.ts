@@ -7,7 +7,9 @@ const root = path.resolve(import.meta.dirname, '..');
 describe('server start-up with invalid configuration', () => {
   it('exits non-zero and names the variable', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-      cwd: root, encoding: 'utf8', timeout: 20_000,
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 20_000,
       env: { PATH: process.env.PATH, HTTP_PORT: 'not-a-port', DATABASE_URL: 'nope' },
     });
     expect(r.status).not.toBe(0);

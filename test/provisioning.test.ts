@@ -87,11 +87,25 @@ describe('provisioning API', () => {
     const trunk = await newTrunk();
     await post('/v1/numbers', { number: '+74951110001', trunkId: trunk.id });
     const res = await post('/v1/sources', {
-      name: 'Metro flyer, November', kind: 'offline', channel: 'flyer', campaign: 'nov-metro', cost: 25000,
-      startsOn: '2026-11-01', endsOn: '2026-11-30', numbers: ['+74951110001'],
+      name: 'Metro flyer, November',
+      kind: 'offline',
+      channel: 'flyer',
+      campaign: 'nov-metro',
+      cost: 25000,
+      startsOn: '2026-11-01',
+      endsOn: '2026-11-30',
+      numbers: ['+74951110001'],
     });
     expect(res.statusCode, res.body).toBe(201);
-    expect(res.json()).toMatchObject({ kind: 'offline', channel: 'flyer', cost: 25000, currency: 'RUB', startsOn: '2026-11-01', endsOn: '2026-11-30', numbers: ['+74951110001'] });
+    expect(res.json()).toMatchObject({
+      kind: 'offline',
+      channel: 'flyer',
+      cost: 25000,
+      currency: 'RUB',
+      startsOn: '2026-11-01',
+      endsOn: '2026-11-30',
+      numbers: ['+74951110001'],
+    });
 
     const badDates = await post('/v1/sources', { name: 'x', kind: 'offline', channel: 'radio', startsOn: '2026-11-30', endsOn: '2026-11-01' });
     expect(badDates.statusCode).toBe(400);
@@ -103,7 +117,12 @@ describe('provisioning API', () => {
   it('binds a dialplan only when the dialplan exists', async () => {
     const trunk = await newTrunk();
     await post('/v1/numbers', { number: '+74952220001', trunkId: trunk.id });
-    const missing = await app.inject({ method: 'PUT', url: '/v1/numbers/+74952220001/dialplan', payload: { dialplan: 'no-such-plan' }, headers: h.adminHeaders });
+    const missing = await app.inject({
+      method: 'PUT',
+      url: '/v1/numbers/+74952220001/dialplan',
+      payload: { dialplan: 'no-such-plan' },
+      headers: h.adminHeaders,
+    });
     expect(missing.statusCode).toBe(400);
     expect(missing.json().message).toContain('no-such-plan');
     const bad = await app.inject({ method: 'PUT', url: '/v1/numbers/+74952220001/dialplan', payload: { dialplan: '../etc/passwd' }, headers: h.adminHeaders });
@@ -125,14 +144,26 @@ describe('provisioning API', () => {
       const missing = await app.inject({ method: 'PUT', url: `${url}/dialplan`, payload: { dialplan: 'nope' }, headers: h.adminHeaders });
       expect(missing.statusCode).toBe(400);
     }
-    const unknown = await app.inject({ method: 'PUT', url: '/v1/pools/5f0c7b3e-1d2a-4c3b-9e8f-0a1b2c3d4e5f/dialplan', payload: { dialplan: 'sales' }, headers: h.adminHeaders });
+    const unknown = await app.inject({
+      method: 'PUT',
+      url: '/v1/pools/5f0c7b3e-1d2a-4c3b-9e8f-0a1b2c3d4e5f/dialplan',
+      payload: { dialplan: 'sales' },
+      headers: h.adminHeaders,
+    });
     expect(unknown.statusCode).toBe(404);
     const viewer = await h.headersFor('viewer');
-    expect((await app.inject({ method: 'PUT', url: `/v1/sites/${site.json().id}/dialplan`, payload: { dialplan: null }, headers: viewer })).statusCode).toBe(403);
+    expect((await app.inject({ method: 'PUT', url: `/v1/sites/${site.json().id}/dialplan`, payload: { dialplan: null }, headers: viewer })).statusCode).toBe(
+      403,
+    );
   });
 
   it('answers malformed JSON with 400 and keeps serving', async () => {
-    const res = await app.inject({ method: 'POST', url: '/v1/trunks', payload: '{"name": ', headers: { ...h.adminHeaders, 'content-type': 'application/json' } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/trunks',
+      payload: '{"name": ',
+      headers: { ...h.adminHeaders, 'content-type': 'application/json' },
+    });
     expect(res.statusCode).toBe(400);
     expect(res.json()).toHaveProperty('message');
     expect((await app.inject({ method: 'GET', url: '/v1/trunks', headers: h.adminHeaders })).statusCode).toBe(200);

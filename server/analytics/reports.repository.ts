@@ -1,7 +1,11 @@
 import type { Queryable } from '../db/pool.js';
 import type { DailyReport, FunnelReport, ReportQuery, SourceReport, SourceReportRow } from './reports.schemas.js';
 
-export interface Period { lo: Date; hi: Date; tz: string }
+export interface Period {
+  lo: Date;
+  hi: Date;
+  tz: string;
+}
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -13,7 +17,8 @@ export async function resolvePeriod(db: Queryable, q: ReportQuery): Promise<Peri
   const { rows } = await db.query<{ lo: Date; hi: Date }>(
     `SELECT CASE WHEN $2 THEN ($1::text::date::timestamp AT TIME ZONE $5) ELSE $1::text::timestamptz END AS lo,
             CASE WHEN $4 THEN (($3::text::date + 1)::timestamp AT TIME ZONE $5) ELSE $3::text::timestamptz END AS hi`,
-    [q.from, DATE_ONLY.test(q.from), q.to, DATE_ONLY.test(q.to), q.tz]);
+    [q.from, DATE_ONLY.test(q.from), q.to, DATE_ONLY.test(q.to), q.tz],
+  );
   return { lo: rows[0]!.lo, hi: rows[0]!.hi, tz: q.tz };
 }
 
@@ -25,12 +30,30 @@ const COUNTS = `count(*)::int AS calls,
   count(*) FILTER (WHERE c.first_time)::int AS first_time_callers,
   COALESCE(sum(c.talk_seconds), 0)::int AS talk_seconds`;
 
-interface CountsRow { calls: number; answered: number; missed: number; first_time_callers: number; talk_seconds: number }
-const counts = (r: CountsRow) => ({ calls: r.calls, answered: r.answered, missed: r.missed, firstTimeCallers: r.first_time_callers, talkSeconds: r.talk_seconds });
+interface CountsRow {
+  calls: number;
+  answered: number;
+  missed: number;
+  first_time_callers: number;
+  talk_seconds: number;
+}
+const counts = (r: CountsRow) => ({
+  calls: r.calls,
+  answered: r.answered,
+  missed: r.missed,
+  firstTimeCallers: r.first_time_callers,
+  talkSeconds: r.talk_seconds,
+});
 
 interface SourceRow extends CountsRow {
-  source_id: string | null; source: string | null; medium: string | null; campaign: string | null; value: number;
-  cost: number | null; currency: string | null; cost_basis: 'prorated' | 'whole' | null;
+  source_id: string | null;
+  source: string | null;
+  medium: string | null;
+  campaign: string | null;
+  value: number;
+  cost: number | null;
+  currency: string | null;
+  cost_basis: 'prorated' | 'whole' | null;
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
@@ -83,22 +106,38 @@ export async function sourceReport(db: Queryable, accountId: string, p: Period):
      WHERE sp.cost > 0 AND NOT EXISTS (SELECT 1 FROM per WHERE per.source_id = sp.id)
        AND (sp.cost_basis = 'prorated' OR sp.created_at < $3)
      ORDER BY calls DESC, source NULLS LAST, medium NULLS LAST, campaign NULLS LAST`,
-    [accountId, p.lo, p.hi, p.tz]);
+    [accountId, p.lo, p.hi, p.tz],
+  );
 
   const items: SourceReportRow[] = rows.map((r) => {
     const cost = r.cost === null ? null : round2(Number(r.cost));
     return {
       kind: r.source_id ? 'static' : r.source || r.medium || r.campaign ? 'visit' : 'none',
-      sourceId: r.source_id, source: r.source, medium: r.medium, campaign: r.campaign, ...counts(r), value: Number(r.value),
-      cost, currency: cost === null ? null : r.currency, costBasis: cost === null ? null : r.cost_basis,
+      sourceId: r.source_id,
+      source: r.source,
+      medium: r.medium,
+      campaign: r.campaign,
+      ...counts(r),
+      value: Number(r.value),
+      cost,
+      currency: cost === null ? null : r.currency,
+      costBasis: cost === null ? null : r.cost_basis,
       costPerCall: cost !== null && r.calls > 0 ? round2(cost / r.calls) : null,
       costPerAnsweredCall: cost !== null && r.answered > 0 ? round2(cost / r.answered) : null,
     };
   });
   const sum = (k: 'calls' | 'answered' | 'missed' | 'firstTimeCallers' | 'talkSeconds' | 'value') => items.reduce((a, r) => a + r[k], 0);
   return {
-    period: periodOut(p), items,
-    totals: { calls: sum('calls'), answered: sum('answered'), missed: sum('missed'), firstTimeCallers: sum('firstTimeCallers'), talkSeconds: sum('talkSeconds'), value: round2(sum('value')) },
+    period: periodOut(p),
+    items,
+    totals: {
+      calls: sum('calls'),
+      answered: sum('answered'),
+      missed: sum('missed'),
+      firstTimeCallers: sum('firstTimeCallers'),
+      talkSeconds: sum('talkSeconds'),
+      value: round2(sum('value')),
+    },
   };
 }
 
@@ -117,7 +156,8 @@ export async function dailyReport(db: Queryable, accountId: string, p: Period): 
      SELECT to_char(days.day, 'YYYY-MM-DD') AS day, COALESCE(per.calls, 0) AS calls, COALESCE(per.answered, 0) AS answered,
        COALESCE(per.missed, 0) AS missed, COALESCE(per.first_time_callers, 0) AS first_time_callers, COALESCE(per.talk_seconds, 0) AS talk_seconds
      FROM days LEFT JOIN per USING (day) ORDER BY days.day`,
-    [accountId, p.lo, p.hi, p.tz]);
+    [accountId, p.lo, p.hi, p.tz],
+  );
   return { period: periodOut(p), items: rows.map((r) => ({ day: r.day, ...counts(r) })) };
 }
 
@@ -127,26 +167,40 @@ export async function dailyReport(db: Queryable, accountId: string, p: Period): 
  * exist in our schema (checked with to_regclass).
  */
 export async function funnelReport(db: Queryable, accountId: string, p: Period): Promise<FunnelReport> {
-  const { rows: [c] } = await db.query<{ calls: number; answered: number; visit_calls: number; visit_answered: number }>(
+  const {
+    rows: [c],
+  } = await db.query<{ calls: number; answered: number; visit_calls: number; visit_answered: number }>(
     `SELECT count(*)::int AS calls, count(*) FILTER (WHERE disposition = 'answered')::int AS answered,
        count(*) FILTER (WHERE session_id IS NOT NULL)::int AS visit_calls,
        count(*) FILTER (WHERE session_id IS NOT NULL AND disposition = 'answered')::int AS visit_answered
      FROM calls WHERE account_id = $1 AND started_at >= $2 AND started_at < $3`,
-    [accountId, p.lo, p.hi]);
+    [accountId, p.lo, p.hi],
+  );
   let visits: number | null = null;
   let visitors: number | null = null;
   // Looked up in the current schema only: a search_path that falls back to public must not borrow another schema's sessions.
-  const { rows: [t] } = await db.query<{ exists: boolean }>(`SELECT to_regclass(quote_ident(current_schema()) || '.dni_sessions') IS NOT NULL AS exists`);
+  const {
+    rows: [t],
+  } = await db.query<{ exists: boolean }>(`SELECT to_regclass(quote_ident(current_schema()) || '.dni_sessions') IS NOT NULL AS exists`);
   if (t?.exists) {
-    const { rows: [v] } = await db.query<{ visits: number; visitors: number }>(
+    const {
+      rows: [v],
+    } = await db.query<{ visits: number; visitors: number }>(
       `SELECT count(*)::int AS visits, count(DISTINCT visitor_id)::int AS visitors FROM dni_sessions
        WHERE account_id = $1 AND created_at >= $2 AND created_at < $3 AND NOT bot`,
-      [accountId, p.lo, p.hi]);
+      [accountId, p.lo, p.hi],
+    );
     visits = v!.visits;
     visitors = v!.visitors;
   }
   return {
-    period: periodOut(p), visits, visitors, calls: c!.calls, visitCalls: c!.visit_calls, answered: c!.answered, visitAnswered: c!.visit_answered,
+    period: periodOut(p),
+    visits,
+    visitors,
+    calls: c!.calls,
+    visitCalls: c!.visit_calls,
+    answered: c!.answered,
+    visitAnswered: c!.visit_answered,
     visitToCallRate: visits ? Math.round((c!.visit_calls / visits) * 10_000) / 10_000 : null,
     answerRate: c!.calls > 0 ? Math.round((c!.answered / c!.calls) * 10_000) / 10_000 : null,
   };

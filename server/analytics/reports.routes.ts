@@ -26,19 +26,36 @@ export function reportRoutes({ db }: { db: Db }): FastifyPluginAsyncZod {
     }
 
     // Reports are read-only: every role may see them.
-    app.get('/v1/reports/sources', {
-      schema: { tags: ['reports'], summary: 'Calls, answers, first-time callers, talk time and cost per source/medium/campaign', querystring: ReportQuery, response: { 200: SourceReport } },
-      config: { roles: ANY_ROLE },
-    }, async (request) => repo.sourceReport(db, principalOf(request).accountId, await period(request.query)));
+    app.get(
+      '/v1/reports/sources',
+      {
+        schema: {
+          tags: ['reports'],
+          summary: 'Calls, answers, first-time callers, talk time and cost per source/medium/campaign',
+          querystring: ReportQuery,
+          response: { 200: SourceReport },
+        },
+        config: { roles: ANY_ROLE },
+      },
+      async (request) => repo.sourceReport(db, principalOf(request).accountId, await period(request.query)),
+    );
 
-    app.get('/v1/reports/daily', {
-      schema: { tags: ['reports'], summary: 'Calls, answered and missed per day in a time zone', querystring: ReportQuery, response: { 200: DailyReport } },
-      config: { roles: ANY_ROLE },
-    }, async (request) => repo.dailyReport(db, principalOf(request).accountId, await period(request.query)));
+    app.get(
+      '/v1/reports/daily',
+      {
+        schema: { tags: ['reports'], summary: 'Calls, answered and missed per day in a time zone', querystring: ReportQuery, response: { 200: DailyReport } },
+        config: { roles: ANY_ROLE },
+      },
+      async (request) => repo.dailyReport(db, principalOf(request).accountId, await period(request.query)),
+    );
 
-    app.get('/v1/reports/funnel', {
-      schema: { tags: ['reports'], summary: 'Website visits → calls → answered', querystring: ReportQuery, response: { 200: FunnelReport } },
-      config: { roles: ANY_ROLE },
-    }, async (request) => repo.funnelReport(db, principalOf(request).accountId, await period(request.query)));
+    app.get(
+      '/v1/reports/funnel',
+      {
+        schema: { tags: ['reports'], summary: 'Website visits → calls → answered', querystring: ReportQuery, response: { 200: FunnelReport } },
+        config: { roles: ANY_ROLE },
+      },
+      async (request) => repo.funnelReport(db, principalOf(request).accountId, await period(request.query)),
+    );
   };
 }

@@ -17,7 +17,11 @@ const Bound = z.union([z.iso.datetime({ offset: true }), z.iso.date()], {
 export const ReportQuery = z.object({
   from: Bound.meta({ description: 'start, inclusive; a date means midnight in `tz`' }),
   to: Bound.meta({ description: 'end; a date-time is exclusive, a date includes that whole day in `tz`' }),
-  tz: z.string().max(64).default('UTC').refine(validTimeZone, { message: 'not an IANA time zone (e.g. Europe/Moscow, UTC)' })
+  tz: z
+    .string()
+    .max(64)
+    .default('UTC')
+    .refine(validTimeZone, { message: 'not an IANA time zone (e.g. Europe/Moscow, UTC)' })
     .meta({ description: 'IANA time zone for dates and daily buckets; default UTC' }),
 });
 export type ReportQuery = z.infer<typeof ReportQuery>;
@@ -41,11 +45,13 @@ export const SourceReportRow = z.object({
   medium: z.string().nullable(),
   campaign: z.string().nullable(),
   ...Counts,
-  value: z.number().meta({ description: 'sum of the calls\' value' }),
+  value: z.number().meta({ description: "sum of the calls' value" }),
   cost: z.number().nullable().meta({ description: 'spend in the period (static sources only)' }),
   currency: z.string().nullable(),
-  costBasis: z.enum(['prorated', 'whole']).nullable()
-    .meta({ description: 'prorated: cost × share of the source\'s flight (starts_on..ends_on) inside the period; whole: the source has no complete flight dates, so its whole cost counts' }),
+  costBasis: z.enum(['prorated', 'whole']).nullable().meta({
+    description:
+      "prorated: cost × share of the source's flight (starts_on..ends_on) inside the period; whole: the source has no complete flight dates, so its whole cost counts",
+  }),
   costPerCall: z.number().nullable(),
   costPerAnsweredCall: z.number().nullable(),
 });

@@ -7,15 +7,34 @@ export interface NumberOwnership {
   quarantineUntil: Date | null;
   /** The static source that owned the number most recently at or before the instant. */
   source: null | {
-    id: string; name: string; kind: string; channel: string; medium: string | null; campaign: string | null;
-    startsOn: string | null; endsOn: string | null; ownedFrom: Date; ownedUntil: Date | null;
+    id: string;
+    name: string;
+    kind: string;
+    channel: string;
+    medium: string | null;
+    campaign: string | null;
+    startsOn: string | null;
+    endsOn: string | null;
+    ownedFrom: Date;
+    ownedUntil: Date | null;
   };
 }
 
 interface OwnershipRow {
-  id: string; pool_id: string | null; hold_seconds: number | null; quarantine_until: Date | null;
-  src_id: string | null; src_name: string | null; kind: string | null; channel: string | null; medium: string | null; campaign: string | null;
-  starts_on: string | null; ends_on: string | null; owned_from: Date | null; owned_until: Date | null;
+  id: string;
+  pool_id: string | null;
+  hold_seconds: number | null;
+  quarantine_until: Date | null;
+  src_id: string | null;
+  src_name: string | null;
+  kind: string | null;
+  channel: string | null;
+  medium: string | null;
+  campaign: string | null;
+  starts_on: string | null;
+  ends_on: string | null;
+  owned_from: Date | null;
+  owned_until: Date | null;
 }
 
 export async function findOwnership(db: Queryable, accountId: string, number: string, at: Date): Promise<NumberOwnership | undefined> {
@@ -36,11 +55,24 @@ export async function findOwnership(db: Queryable, accountId: string, number: st
   const r = rows[0];
   if (!r) return undefined;
   return {
-    numberId: r.id, poolId: r.pool_id, holdSeconds: r.hold_seconds, quarantineUntil: r.quarantine_until,
-    source: r.src_id ? {
-      id: r.src_id, name: r.src_name!, kind: r.kind!, channel: r.channel!, medium: r.medium, campaign: r.campaign,
-      startsOn: r.starts_on, endsOn: r.ends_on, ownedFrom: r.owned_from!, ownedUntil: r.owned_until,
-    } : null,
+    numberId: r.id,
+    poolId: r.pool_id,
+    holdSeconds: r.hold_seconds,
+    quarantineUntil: r.quarantine_until,
+    source: r.src_id
+      ? {
+          id: r.src_id,
+          name: r.src_name!,
+          kind: r.kind!,
+          channel: r.channel!,
+          medium: r.medium,
+          campaign: r.campaign,
+          startsOn: r.starts_on,
+          endsOn: r.ends_on,
+          ownedFrom: r.owned_from!,
+          ownedUntil: r.owned_until,
+        }
+      : null,
   };
 }
 
@@ -54,13 +86,38 @@ export interface LeaseWithVisit {
   visit: Record<string, string | null> | null;
 }
 
-const VISIT_COLUMNS = ['url', 'landing_page', 'referrer', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content',
-  'gclid', 'gbraid', 'wbraid', 'fbclid', 'msclkid', 'yclid', 'ga_client_id', 'ym_client_id', 'visitor_id'] as const;
+const VISIT_COLUMNS = [
+  'url',
+  'landing_page',
+  'referrer',
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+  'utm_term',
+  'utm_content',
+  'gclid',
+  'gbraid',
+  'wbraid',
+  'fbclid',
+  'msclkid',
+  'yclid',
+  'ga_client_id',
+  'ym_client_id',
+  'visitor_id',
+] as const;
 export type VisitColumn = (typeof VISIT_COLUMNS)[number];
 
 /** Leases of the number touching [at - lookback, at], most recently active first, with their visits. */
 export async function findLeasesAround(db: Queryable, accountId: string, number: string, at: Date, lookbackSeconds: number): Promise<LeaseWithVisit[]> {
-  const { rows } = await db.query<{ session_id: string; pool_id: string; hold_seconds: number; shared: boolean; a: Date; b: Date; visit: Record<string, string | null> | null }>(
+  const { rows } = await db.query<{
+    session_id: string;
+    pool_id: string;
+    hold_seconds: number;
+    shared: boolean;
+    a: Date;
+    b: Date;
+    visit: Record<string, string | null> | null;
+  }>(
     `SELECT l.session_id, l.pool_id, p.hold_seconds, l.shared, lower(l.during) AS a, upper(l.during) AS b,
             (SELECT json_build_object(${VISIT_COLUMNS.map((c) => `'${c}', s.${c}`).join(', ')}) FROM dni_sessions s WHERE s.id = l.session_id) AS visit
        FROM numbers n

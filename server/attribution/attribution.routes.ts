@@ -24,12 +24,21 @@ export const AttributionResponse = z.object({
 
 export function attributionRoutes({ attributor }: { attributor: ReturnType<typeof createAttributor> }): FastifyPluginAsyncZod {
   return async (app) => {
-    app.get('/v1/attribution', {
-      schema: { tags: ['attribution'], summary: 'Which session or source a call to this number at this instant belongs to', querystring: AttributionQuery, response: { 200: AttributionResponse } },
-      config: { roles: ANY_ROLE },
-    }, async (request) => {
-      const { number, at, caller } = request.query;
-      return attributor.attributeWithCalls({ accountId: principalOf(request).accountId, number, at: new Date(at), ...(caller ? { caller } : {}) });
-    });
+    app.get(
+      '/v1/attribution',
+      {
+        schema: {
+          tags: ['attribution'],
+          summary: 'Which session or source a call to this number at this instant belongs to',
+          querystring: AttributionQuery,
+          response: { 200: AttributionResponse },
+        },
+        config: { roles: ANY_ROLE },
+      },
+      async (request) => {
+        const { number, at, caller } = request.query;
+        return attributor.attributeWithCalls({ accountId: principalOf(request).accountId, number, at: new Date(at), ...(caller ? { caller } : {}) });
+      },
+    );
   };
 }

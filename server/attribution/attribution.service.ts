@@ -7,11 +7,21 @@ export const graceSeconds = (holdSeconds: number) => Math.max(300, holdSeconds);
 const LOOKBACK_SECONDS = 86_400 + 3_600;
 
 const SEARCH_ENGINES: Array<[RegExp, string]> = [
-  [/(^|\.)google\./, 'google'], [/(^|\.)yandex\.|(^|\.)ya\.ru$/, 'yandex'], [/(^|\.)bing\.com$/, 'bing'],
-  [/(^|\.)duckduckgo\.com$/, 'duckduckgo'], [/(^|\.)yahoo\./, 'yahoo'], [/(^|\.)mail\.ru$/, 'mail.ru'],
+  [/(^|\.)google\./, 'google'],
+  [/(^|\.)yandex\.|(^|\.)ya\.ru$/, 'yandex'],
+  [/(^|\.)bing\.com$/, 'bing'],
+  [/(^|\.)duckduckgo\.com$/, 'duckduckgo'],
+  [/(^|\.)yahoo\./, 'yahoo'],
+  [/(^|\.)mail\.ru$/, 'mail.ru'],
 ];
 
-const host = (u: string | null | undefined) => { try { return u ? new URL(u).hostname.toLowerCase() : null; } catch { return null; } };
+const host = (u: string | null | undefined) => {
+  try {
+    return u ? new URL(u).hostname.toLowerCase() : null;
+  } catch {
+    return null;
+  }
+};
 
 /** GA-style source/medium for a visit: UTM tags win, then click ids, then the referrer. */
 export function sourceMedium(v: Record<string, string | null>): { source: string; medium: string } {
@@ -32,11 +42,26 @@ function visitOf(l: repo.LeaseWithVisit): Record<string, string | null> {
   const v = l.visit ?? {};
   const { source, medium } = sourceMedium(v);
   return {
-    source, medium, campaign: v.utm_campaign ?? null, keyword: v.utm_term ?? null,
-    utm_source: v.utm_source ?? null, utm_medium: v.utm_medium ?? null, utm_campaign: v.utm_campaign ?? null, utm_term: v.utm_term ?? null, utm_content: v.utm_content ?? null,
-    landingPage: v.landing_page ?? null, referrer: v.referrer ?? null,
-    gclid: v.gclid ?? null, gbraid: v.gbraid ?? null, wbraid: v.wbraid ?? null, fbclid: v.fbclid ?? null, msclkid: v.msclkid ?? null, yclid: v.yclid ?? null,
-    gaClientId: v.ga_client_id ?? null, ymClientId: v.ym_client_id ?? null, visitorId: v.visitor_id ?? null,
+    source,
+    medium,
+    campaign: v.utm_campaign ?? null,
+    keyword: v.utm_term ?? null,
+    utm_source: v.utm_source ?? null,
+    utm_medium: v.utm_medium ?? null,
+    utm_campaign: v.utm_campaign ?? null,
+    utm_term: v.utm_term ?? null,
+    utm_content: v.utm_content ?? null,
+    landingPage: v.landing_page ?? null,
+    referrer: v.referrer ?? null,
+    gclid: v.gclid ?? null,
+    gbraid: v.gbraid ?? null,
+    wbraid: v.wbraid ?? null,
+    fbclid: v.fbclid ?? null,
+    msclkid: v.msclkid ?? null,
+    yclid: v.yclid ?? null,
+    gaClientId: v.ga_client_id ?? null,
+    ymClientId: v.ym_client_id ?? null,
+    visitorId: v.visitor_id ?? null,
     overflow: l.shared ? 'true' : 'false',
   };
 }
@@ -48,11 +73,13 @@ const secs = (ms: number) => Math.round(ms / 1000);
  * (a lease's upper bound is last keep-alive + hold), the likelier. Weights decay over the hold.
  */
 function rank(leases: repo.LeaseWithVisit[], at: Date, reasonOf: (l: repo.LeaseWithVisit) => string): AttributionCandidate[] {
-  const weighted = leases.map((l) => {
-    const lastActive = Math.max(l.start.getTime(), l.end.getTime() - l.holdSeconds * 1000);
-    const idle = Math.max(0, at.getTime() - lastActive) / 1000;
-    return { l, w: Math.exp(-idle / Math.max(60, graceSeconds(l.holdSeconds))) };
-  }).sort((a, b) => b.w - a.w);
+  const weighted = leases
+    .map((l) => {
+      const lastActive = Math.max(l.start.getTime(), l.end.getTime() - l.holdSeconds * 1000);
+      const idle = Math.max(0, at.getTime() - lastActive) / 1000;
+      return { l, w: Math.exp(-idle / Math.max(60, graceSeconds(l.holdSeconds))) };
+    })
+    .sort((a, b) => b.w - a.w);
   const total = weighted.reduce((s, x) => s + x.w, 0) || 1;
   return weighted.map(({ l, w }) => ({ sessionId: l.sessionId, likelihood: Math.round((w / total) * 1000) / 1000, reason: reasonOf(l) }));
 }
@@ -63,15 +90,26 @@ function decideLeases(leases: repo.LeaseWithVisit[], at: Date): Omit<Attribution
   if (covering.length === 1 && !covering[0]!.shared) {
     const l = covering[0]!;
     return {
-      sessionId: l.sessionId, confidence: 'exact', reason: `the number was leased to this session at the call time (held until ${l.end.toISOString()})`,
-      candidates: [{ sessionId: l.sessionId, likelihood: 1, reason: 'lease covers the call time' }], visit: visitOf(l),
+      sessionId: l.sessionId,
+      confidence: 'exact',
+      reason: `the number was leased to this session at the call time (held until ${l.end.toISOString()})`,
+      candidates: [{ sessionId: l.sessionId, likelihood: 1, reason: 'lease covers the call time' }],
+      visit: visitOf(l),
     };
   }
   if (covering.length > 0) {
-    const candidates = rank(covering, at, (l) => `${l.shared ? 'shared' : 'exclusive'} lease covering the call, last active ${secs(t - Math.max(l.start.getTime(), l.end.getTime() - l.holdSeconds * 1000))} s before`);
+    const candidates = rank(
+      covering,
+      at,
+      (l) =>
+        `${l.shared ? 'shared' : 'exclusive'} lease covering the call, last active ${secs(t - Math.max(l.start.getTime(), l.end.getTime() - l.holdSeconds * 1000))} s before`,
+    );
     const top = covering.find((l) => l.sessionId === candidates[0]!.sessionId)!;
     return {
-      sessionId: top.sessionId, confidence: 'ambiguous', candidates, visit: visitOf(top),
+      sessionId: top.sessionId,
+      confidence: 'ambiguous',
+      candidates,
+      visit: visitOf(top),
       reason: `the number was shared by ${covering.length} sessions at the call time (pool exhausted); most recently active first`,
     };
   }
@@ -80,7 +118,10 @@ function decideLeases(leases: repo.LeaseWithVisit[], at: Date): Omit<Attribution
     const candidates = rank(recent, at, (l) => `hold ended ${secs(t - l.end.getTime())} s before the call`);
     const top = recent.find((l) => l.sessionId === candidates[0]!.sessionId)!;
     return {
-      sessionId: top.sessionId, confidence: 'ambiguous', candidates, visit: visitOf(top),
+      sessionId: top.sessionId,
+      confidence: 'ambiguous',
+      candidates,
+      visit: visitOf(top),
       reason: `no lease covered the call; ${recent.length} lease(s) ended shortly before it (late caller), most likely first`,
     };
   }
@@ -109,8 +150,15 @@ export function createAttributor({ db }: { db: Db; redis?: unknown }): Attributo
     ]);
     const caller = { firstTime: prior.total === 0, priorCalls: prior.total, priorCallIds: prior.ids };
     const previous: Record<string, string> = prior.ids[0] ? { previousCallId: prior.ids[0] } : {};
-    const none = (reason: string): AttributionSnapshot & { priorCallIds: string[] } =>
-      ({ sessionId: null, sourceId: null, confidence: 'none', reason, candidates: [], visit: { ...previous }, ...caller });
+    const none = (reason: string): AttributionSnapshot & { priorCallIds: string[] } => ({
+      sessionId: null,
+      sourceId: null,
+      confidence: 'none',
+      reason,
+      candidates: [],
+      visit: { ...previous },
+      ...caller,
+    });
     if (!owner) return none(`number ${q.number} is not provisioned`);
 
     const src = owner.source;
@@ -124,7 +172,10 @@ export function createAttributor({ db }: { db: Db; redis?: unknown }): Attributo
           return none(`${label} owns the number but is not active on ${day} (runs ${src.startsOn ?? '…'} to ${src.endsOn ?? '…'})`);
         }
         return {
-          sessionId: null, sourceId: src.id, confidence: 'static', candidates: [],
+          sessionId: null,
+          sourceId: src.id,
+          confidence: 'static',
+          candidates: [],
           reason: owned ? `number owned by ${label}` : `number released from ${label} on ${src.ownedUntil!.toISOString()}; late call during its quarantine`,
           visit: { source: src.channel, medium: src.medium ?? src.kind, campaign: src.campaign, sourceName: src.name, ...previous },
           ...caller,

@@ -3,12 +3,21 @@ import type { Role } from '../shared/schemas.js';
 import type { ApiKeyView } from './auth.schemas.js';
 
 interface ApiKeyRow {
-  id: string; account_id: string; name: string; role: Role; key_prefix: string;
-  created_at: Date; last_used_at: Date | null; revoked_at: Date | null;
+  id: string;
+  account_id: string;
+  name: string;
+  role: Role;
+  key_prefix: string;
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
 }
 
 const toView = (r: ApiKeyRow): ApiKeyView => ({
-  id: r.id, name: r.name, role: r.role, prefix: r.key_prefix,
+  id: r.id,
+  name: r.name,
+  role: r.role,
+  prefix: r.key_prefix,
   createdAt: r.created_at.toISOString(),
   lastUsedAt: r.last_used_at?.toISOString() ?? null,
   revokedAt: r.revoked_at?.toISOString() ?? null,

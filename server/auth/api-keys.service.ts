@@ -51,7 +51,13 @@ export function createApiKeyService({ db, adminApiKey }: { db: Db; adminApiKey: 
       return done;
     },
     async bootstrap(adminKey) {
-      await repo.insertApiKey(db, { accountId: DEFAULT_ACCOUNT_ID, name: 'bootstrap (ADMIN_API_KEY)', role: 'admin', hash: hashKey(adminKey), prefix: adminKey.slice(0, 8) });
+      await repo.insertApiKey(db, {
+        accountId: DEFAULT_ACCOUNT_ID,
+        name: 'bootstrap (ADMIN_API_KEY)',
+        role: 'admin',
+        hash: hashKey(adminKey),
+        prefix: adminKey.slice(0, 8),
+      });
     },
   };
 }

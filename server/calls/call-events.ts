@@ -25,9 +25,17 @@ export interface CallEventSink {
 /** Several sinks behind one: the call path holds exactly one CallEventSink. */
 export function combineCallEventSinks(sinks: CallEventSink[]): CallEventSink {
   return {
-    callStarted: (call) => { for (const s of sinks) s.callStarted(call); },
-    callCompleted: async (trx, call) => { for (const s of sinks) await s.callCompleted(trx, call); },
-    recordingReady: async (db, call) => { for (const s of sinks) await s.recordingReady(db, call); },
-    callModified: async (db, call, change) => { for (const s of sinks) await s.callModified(db, call, change); },
+    callStarted: (call) => {
+      for (const s of sinks) s.callStarted(call);
+    },
+    callCompleted: async (trx, call) => {
+      for (const s of sinks) await s.callCompleted(trx, call);
+    },
+    recordingReady: async (db, call) => {
+      for (const s of sinks) await s.recordingReady(db, call);
+    },
+    callModified: async (db, call, change) => {
+      for (const s of sinks) await s.callModified(db, call, change);
+    },
   };
 }

@@ -17,7 +17,13 @@ export interface CallRecordWriter {
   close(): void;
 }
 
-export function createCallRecordWriter(deps: { db: Db; events: CallEventSink | undefined; spoolFile: string; logger: Logger; flushMs?: number }): CallRecordWriter {
+export function createCallRecordWriter(deps: {
+  db: Db;
+  events: CallEventSink | undefined;
+  spoolFile: string;
+  logger: Logger;
+  flushMs?: number;
+}): CallRecordWriter {
   const { db, events, spoolFile, logger } = deps;
   fs.mkdirSync(path.dirname(spoolFile), { recursive: true });
   let flushing: Promise<number> | undefined;
@@ -49,14 +55,17 @@ export function createCallRecordWriter(deps: { db: Db; events: CallEventSink | u
     }
     if (left.length > 0) fs.appendFileSync(spoolFile, `${left.join('\n')}\n`);
     fs.rmSync(working);
-    if (lines.length > left.length) logger.info({ type: 'spool_flushed', stored: lines.length - left.length, waiting: left.length }, 'spooled call records stored');
+    if (lines.length > left.length)
+      logger.info({ type: 'spool_flushed', stored: lines.length - left.length, waiting: left.length }, 'spooled call records stored');
     return left.length;
   }
 
   const timer = setInterval(() => void flush().catch(() => {}), deps.flushMs ?? 5_000);
   timer.unref();
   function flush(): Promise<number> {
-    flushing ??= flushNow().finally(() => { flushing = undefined; });
+    flushing ??= flushNow().finally(() => {
+      flushing = undefined;
+    });
     return flushing;
   }
 

@@ -41,9 +41,35 @@ export async function insertCallRecord(db: Queryable, r: CallRecord): Promise<bo
        ivr_digits, pool_id, source_id, session_id, confidence, attribution, first_time, prior_calls, recording_status)
      VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27)
      ON CONFLICT (sip_call_id) DO NOTHING`,
-    [r.id, r.accountId, r.sipCallId, r.trunkId, r.numberId, r.trackingNumber, r.caller, r.callerName, r.dialplan,
-      r.startedAt, r.answeredAt, r.endedAt, r.disposition, r.talkSeconds, r.ringSeconds, r.answeredBy, r.hangupBy, r.finalSipStatus,
-      r.ivrDigits, r.poolId, r.sourceId, r.sessionId, r.confidence, JSON.stringify(r.attribution), r.firstTime, r.priorCalls, r.recordingStatus],
+    [
+      r.id,
+      r.accountId,
+      r.sipCallId,
+      r.trunkId,
+      r.numberId,
+      r.trackingNumber,
+      r.caller,
+      r.callerName,
+      r.dialplan,
+      r.startedAt,
+      r.answeredAt,
+      r.endedAt,
+      r.disposition,
+      r.talkSeconds,
+      r.ringSeconds,
+      r.answeredBy,
+      r.hangupBy,
+      r.finalSipStatus,
+      r.ivrDigits,
+      r.poolId,
+      r.sourceId,
+      r.sessionId,
+      r.confidence,
+      JSON.stringify(r.attribution),
+      r.firstTime,
+      r.priorCalls,
+      r.recordingStatus,
+    ],
   );
   return (rowCount ?? 0) > 0;
 }

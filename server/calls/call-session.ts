@@ -56,7 +56,9 @@ export class CallSession implements CallControl {
   private endedBy: 'caller' | 'callee' | 'system' | undefined;
   private finalStatus: number | null = null;
   private resolveEnded!: () => void;
-  readonly endedPromise = new Promise<void>((r) => { this.resolveEnded = r; });
+  readonly endedPromise = new Promise<void>((r) => {
+    this.resolveEnded = r;
+  });
   private cancelForward: (() => void) | undefined;
   private reinviting: Promise<void> | undefined;
   private attribution: AttributionSnapshot | undefined;
@@ -69,7 +71,11 @@ export class CallSession implements CallControl {
   private onTypeAhead: (() => void) | undefined;
   private unsubscribeDtmf: (() => void) | undefined;
 
-  constructor(readonly ctx: InviteContext, readonly plan: Dialplan, private readonly deps: CallSessionDeps) {
+  constructor(
+    readonly ctx: InviteContext,
+    readonly plan: Dialplan,
+    private readonly deps: CallSessionDeps,
+  ) {
     this.log = deps.logger.child({ callId: ctx.request.headers['call-id'], internalCallId: this.callId, trackingNumber: ctx.trackingNumber });
     this.caller = new CallerDialog(deps.stack, ctx.request, () => void this.end('system', 408));
     this.vars = { caller: ctx.caller, number: ctx.trackingNumber, dialplan: plan.name };
@@ -100,7 +106,9 @@ export class CallSession implements CallControl {
       let timer: NodeJS.Timeout | undefined;
       this.attribution = await Promise.race([
         this.deps.attributor.attribute({ accountId: this.ctx.route.accountId, number: this.ctx.trackingNumber, at: this.startedAt, caller: this.ctx.caller }),
-        new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('attribution timed out')), timeoutMs); }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error('attribution timed out')), timeoutMs);
+        }),
       ]).finally(() => clearTimeout(timer));
       const visit = this.attribution.visit;
       for (const [k, v] of Object.entries(visit)) if (v) this.vars[k] = v;
@@ -139,7 +147,10 @@ export class CallSession implements CallControl {
     if (this.typedAhead.length === 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
-        new Promise<void>((resolve) => { timer = setTimeout(resolve, duration); this.onTypeAhead = resolve; }),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, duration);
+          this.onTypeAhead = resolve;
+        }),
         this.endedPromise,
       ]);
       clearTimeout(timer);
@@ -159,7 +170,9 @@ export class CallSession implements CallControl {
       };
       this.digitWaiter = (digit) => finish(digit);
       const timer = setTimeout(() => finish(null), timeoutMs);
-      void this.endedPromise.then(() => { if (this.digitWaiter) finish(null); });
+      void this.endedPromise.then(() => {
+        if (this.digitWaiter) finish(null);
+      });
     });
   }
 
@@ -175,9 +188,7 @@ export class CallSession implements CallControl {
       this.mediaFailed = true;
       return { outcome: 'failed' };
     }
-    const outcome = request.strategy === 'simultaneous'
-      ? await this.ring(request.targets, sdp, request)
-      : await this.ringInTurn(request.targets, sdp, request);
+    const outcome = request.strategy === 'simultaneous' ? await this.ring(request.targets, sdp, request) : await this.ringInTurn(request.targets, sdp, request);
     if (outcome.outcome !== 'answered') this.lastForward = outcome.outcome;
     return outcome;
   }
@@ -219,8 +230,15 @@ export class CallSession implements CallControl {
     });
   }
 
-  private async onAgentResponse(leg: AgentLeg, rs: SipResponse, pending: Set<AgentLeg>, failures: number[], total: number,
-    settle: (o: ForwardOutcome) => void, request: ForwardRequest): Promise<void> {
+  private async onAgentResponse(
+    leg: AgentLeg,
+    rs: SipResponse,
+    pending: Set<AgentLeg>,
+    failures: number[],
+    total: number,
+    settle: (o: ForwardOutcome) => void,
+    request: ForwardRequest,
+  ): Promise<void> {
     if (rs.status < 200) {
       if (leg.state === 'calling') leg.state = 'early';
       if (rs.status === 183 && rs.content && !this.caller.finalSent && !this.callerSdpSent) {
@@ -340,9 +358,15 @@ export class CallSession implements CallControl {
     const established = fromCaller ? this.caller.answered : leg !== undefined && leg === this.answeredLeg;
     if (this.ended || !established) return void this.deps.stack.reply(rq, 481, 'Call/Transaction Does Not Exist');
     if (this.reinviting) return void this.deps.stack.reply(rq, 491, 'Request Pending');
-    this.reinviting = relayReinvite({ stack: this.deps.stack, caller: this.caller, agent: this.answeredLeg, media: this.media, log: this.log }, rq, fromCaller ? 'caller' : 'agent')
+    this.reinviting = relayReinvite(
+      { stack: this.deps.stack, caller: this.caller, agent: this.answeredLeg, media: this.media, log: this.log },
+      rq,
+      fromCaller ? 'caller' : 'agent',
+    )
       .catch((err: unknown) => this.log.error({ err, type: 'reinvite_failed' }, 're-INVITE relay failed'))
-      .finally(() => { this.reinviting = undefined; });
+      .finally(() => {
+        this.reinviting = undefined;
+      });
   }
 
   /**
@@ -370,7 +394,7 @@ export class CallSession implements CallControl {
     this.unsubscribeDtmf?.();
     if (!this.caller.finalSent) {
       // A cancelled INVITE always gets 487 (npm `sip` leaks the transaction otherwise).
-      const status = by === 'caller' ? 487 : rejectStatus ?? 480;
+      const status = by === 'caller' ? 487 : (rejectStatus ?? 480);
       this.finalStatus = status;
       this.caller.reject(status, reasonPhrase(status));
     } else if (by !== 'caller') {
@@ -422,7 +446,9 @@ export class CallSession implements CallControl {
       sourceId: a?.sourceId ?? this.ctx.route.sourceId,
       sessionId: a?.sessionId ?? null,
       confidence: a?.confidence ?? (this.ctx.route.sourceId ? 'static' : 'none'),
-      attribution: a ? { ...a.visit, reason: a.reason, candidates: a.candidates } : { reason: this.deps.attributor ? 'attribution unavailable when the call arrived' : 'attribution not configured' },
+      attribution: a
+        ? { ...a.visit, reason: a.reason, candidates: a.candidates }
+        : { reason: this.deps.attributor ? 'attribution unavailable when the call arrived' : 'attribution not configured' },
       firstTime: a?.firstTime ?? null,
       priorCalls: a?.priorCalls ?? 0,
       recordingStatus: this.plan.record && (this.answeredAt || this.voicemail) ? 'pending' : 'none',

@@ -2,12 +2,36 @@ import type { Queryable } from '../db/pool.js';
 import type { CallDetail, CallsQuery, CallSummary } from './calls.schemas.js';
 
 export interface CallRow {
-  id: string; caller: string; caller_name: string | null; tracking_number: string; started_at: Date; answered_at: Date | null; ended_at: Date | null;
-  disposition: CallSummary['disposition']; talk_seconds: number; ring_seconds: number; answered_by: string | null; hangup_by: string | null;
-  final_sip_status: number | null; ivr_digits: string | null; dialplan: string | null; session_id: string | null; source_id: string | null;
-  confidence: string; attribution: Record<string, unknown>; first_time: boolean | null; prior_calls: number; recording_status: string;
-  recording_duration_seconds: number | null; recording_channels: number | null; score: number | null; value: number | null;
-  source_name: string | null; source_campaign: string | null; source_medium: string | null; tags: string[] | null;
+  id: string;
+  caller: string;
+  caller_name: string | null;
+  tracking_number: string;
+  started_at: Date;
+  answered_at: Date | null;
+  ended_at: Date | null;
+  disposition: CallSummary['disposition'];
+  talk_seconds: number;
+  ring_seconds: number;
+  answered_by: string | null;
+  hangup_by: string | null;
+  final_sip_status: number | null;
+  ivr_digits: string | null;
+  dialplan: string | null;
+  session_id: string | null;
+  source_id: string | null;
+  confidence: string;
+  attribution: Record<string, unknown>;
+  first_time: boolean | null;
+  prior_calls: number;
+  recording_status: string;
+  recording_duration_seconds: number | null;
+  recording_channels: number | null;
+  score: number | null;
+  value: number | null;
+  source_name: string | null;
+  source_campaign: string | null;
+  source_medium: string | null;
+  tags: string[] | null;
   /** started_at in whole microseconds since the epoch: the keyset cursor must not lose what a JS Date drops. */
   started_us: string;
 }
@@ -28,11 +52,22 @@ export function sourceOf(r: CallRow): { source: string | null; medium: string | 
 export function toSummary(r: CallRow): CallSummary {
   const s = sourceOf(r);
   return {
-    id: r.id, caller: r.caller, trackingNumber: r.tracking_number, startedAt: r.started_at.toISOString(),
-    answeredAt: r.answered_at?.toISOString() ?? null, endedAt: r.ended_at?.toISOString() ?? null, disposition: r.disposition,
-    talkSeconds: r.talk_seconds, ringSeconds: r.ring_seconds, answeredBy: r.answered_by,
-    source: s.source, campaign: s.campaign,
-    confidence: r.confidence, firstTime: r.first_time, tags: r.tags ?? [], hasRecording: r.recording_status === 'ready',
+    id: r.id,
+    caller: r.caller,
+    trackingNumber: r.tracking_number,
+    startedAt: r.started_at.toISOString(),
+    answeredAt: r.answered_at?.toISOString() ?? null,
+    endedAt: r.ended_at?.toISOString() ?? null,
+    disposition: r.disposition,
+    talkSeconds: r.talk_seconds,
+    ringSeconds: r.ring_seconds,
+    answeredBy: r.answered_by,
+    source: s.source,
+    campaign: s.campaign,
+    confidence: r.confidence,
+    firstTime: r.first_time,
+    tags: r.tags ?? [],
+    hasRecording: r.recording_status === 'ready',
   };
 }
 
@@ -40,10 +75,23 @@ export function toAttribution(r: CallRow): CallDetail['attribution'] {
   const a = r.attribution ?? {};
   const utm = Object.fromEntries(Object.entries(a).filter(([k, v]) => k.startsWith('utm_') && typeof v === 'string')) as Record<string, string>;
   return {
-    sessionId: r.session_id, sourceId: r.source_id, ...sourceOf(r), landingPage: str(a.landingPage), referrer: str(a.referrer), utm,
-    utmSource: str(a.utm_source), utmMedium: str(a.utm_medium), utmCampaign: str(a.utm_campaign), utmTerm: str(a.utm_term), utmContent: str(a.utm_content),
-    gclid: str(a.gclid), yclid: str(a.yclid), gaClientId: str(a.gaClientId), ymClientId: str(a.ymClientId),
-    confidence: r.confidence as CallDetail['attribution']['confidence'], reason: str(a.reason),
+    sessionId: r.session_id,
+    sourceId: r.source_id,
+    ...sourceOf(r),
+    landingPage: str(a.landingPage),
+    referrer: str(a.referrer),
+    utm,
+    utmSource: str(a.utm_source),
+    utmMedium: str(a.utm_medium),
+    utmCampaign: str(a.utm_campaign),
+    utmTerm: str(a.utm_term),
+    utmContent: str(a.utm_content),
+    gclid: str(a.gclid),
+    yclid: str(a.yclid),
+    gaClientId: str(a.gaClientId),
+    ymClientId: str(a.ymClientId),
+    confidence: r.confidence as CallDetail['attribution']['confidence'],
+    reason: str(a.reason),
   };
 }
 
@@ -64,7 +112,10 @@ function decodeCursor(cursor: string): [string, string] | undefined {
 export type CallFilters = Omit<CallsQuery, 'limit' | 'cursor'>;
 
 /** Static sources whose name/campaign is the filter value: resolved first so the planner sees real ids. */
-export interface NamedSources { source?: string[]; campaign?: string[] }
+export interface NamedSources {
+  source?: string[];
+  campaign?: string[];
+}
 
 async function namedSources(db: Queryable, accountId: string, q: CallFilters): Promise<NamedSources> {
   const ids = async (column: 'name' | 'campaign', value: string) =>
@@ -78,7 +129,10 @@ async function namedSources(db: Queryable, accountId: string, q: CallFilters): P
 export function callFilters(accountId: string, q: CallFilters, named: NamedSources = {}): { where: string; params: unknown[] } {
   const params: unknown[] = [accountId];
   const where = ['c.account_id = $1'];
-  const next = (value: unknown) => { params.push(value); return `$${params.length}`; };
+  const next = (value: unknown) => {
+    params.push(value);
+    return `$${params.length}`;
+  };
   const add = (sql: (n: string) => string, value: unknown) => where.push(sql(next(value)));
   // A static source's column or either visit key equals the value; containment (@>) lets the
   // calls_attribution GIN index (0071) answer it, and a rare value no longer scans the account.
@@ -136,16 +190,25 @@ export async function findCall(db: Queryable, accountId: string, id: string): Pr
   const r = await findCallRow(db, accountId, id);
   if (!r) return undefined;
   const notes = await db.query<{ id: string; author: string; text: string; created_at: Date }>(
-    'SELECT id, author, text, created_at FROM call_notes WHERE call_id = $1 ORDER BY created_at, id', [id]);
+    'SELECT id, author, text, created_at FROM call_notes WHERE call_id = $1 ORDER BY created_at, id',
+    [id],
+  );
   return {
     ...toSummary(r),
-    callerName: r.caller_name, dialplan: r.dialplan, hangupBy: r.hangup_by, finalSipStatus: r.final_sip_status, ivrDigits: r.ivr_digits,
-    priorCalls: r.prior_calls, score: r.score, value: r.value,
+    callerName: r.caller_name,
+    dialplan: r.dialplan,
+    hangupBy: r.hangup_by,
+    finalSipStatus: r.final_sip_status,
+    ivrDigits: r.ivr_digits,
+    priorCalls: r.prior_calls,
+    score: r.score,
+    value: r.value,
     attribution: toAttribution(r),
     notes: notes.rows.map((n) => ({ id: n.id, author: n.author, text: n.text, createdAt: n.created_at.toISOString() })),
-    recording: r.recording_status === 'ready'
-      ? { url: `/v1/calls/${r.id}/recording`, durationSeconds: Number(r.recording_duration_seconds ?? 0), channels: r.recording_channels ?? 2 }
-      : null,
+    recording:
+      r.recording_status === 'ready'
+        ? { url: `/v1/calls/${r.id}/recording`, durationSeconds: Number(r.recording_duration_seconds ?? 0), channels: r.recording_channels ?? 2 }
+        : null,
     recordingStatus: r.recording_status as CallDetail['recordingStatus'],
   };
 }
@@ -164,7 +227,8 @@ export async function listTags(db: Queryable, callId: string): Promise<string[]>
 export async function addTags(db: Queryable, callId: string, tags: string[], origin: { ruleId: string } | 'manual' = 'manual'): Promise<number> {
   const { rowCount } = await db.query(
     `INSERT INTO call_tags (call_id, tag, origin, rule_id) SELECT $1, t, $3, $4 FROM unnest($2::text[]) AS t ON CONFLICT DO NOTHING`,
-    [callId, [...new Set(tags)], origin === 'manual' ? 'manual' : 'rule', origin === 'manual' ? null : origin.ruleId]);
+    [callId, [...new Set(tags)], origin === 'manual' ? 'manual' : 'rule', origin === 'manual' ? null : origin.ruleId],
+  );
   return rowCount ?? 0;
 }
 
@@ -173,8 +237,16 @@ export async function removeTag(db: Queryable, callId: string, tag: string): Pro
   return (rowCount ?? 0) > 0;
 }
 
-export async function addNote(db: Queryable, callId: string, author: string, text: string): Promise<{ id: string; author: string; text: string; createdAt: string }> {
-  const { rows } = await db.query<{ id: string; created_at: Date }>('INSERT INTO call_notes (call_id, author, text) VALUES ($1, $2, $3) RETURNING id, created_at', [callId, author, text]);
+export async function addNote(
+  db: Queryable,
+  callId: string,
+  author: string,
+  text: string,
+): Promise<{ id: string; author: string; text: string; createdAt: string }> {
+  const { rows } = await db.query<{ id: string; created_at: Date }>(
+    'INSERT INTO call_notes (call_id, author, text) VALUES ($1, $2, $3) RETURNING id, created_at',
+    [callId, author, text],
+  );
   return { id: rows[0]!.id, author, text, createdAt: rows[0]!.created_at.toISOString() };
 }
 

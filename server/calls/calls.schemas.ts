@@ -4,17 +4,29 @@ import { E164, toE164 } from '../shared/schemas.js';
 export const Disposition = z.enum(['answered', 'busy', 'no-answer', 'failed', 'cancelled', 'voicemail']);
 
 export const CallsQuery = z.object({
-  from: z.iso.datetime({ offset: true, error: 'expected an ISO-8601 date-time with Z or an offset, e.g. 2026-11-01T00:00:00Z' }).optional()
+  from: z.iso
+    .datetime({ offset: true, error: 'expected an ISO-8601 date-time with Z or an offset, e.g. 2026-11-01T00:00:00Z' })
+    .optional()
     .meta({ description: 'ISO-8601 date-time; calls started at or after' }),
-  to: z.iso.datetime({ offset: true, error: 'expected an ISO-8601 date-time with Z or an offset, e.g. 2026-12-01T00:00:00Z' }).optional()
+  to: z.iso
+    .datetime({ offset: true, error: 'expected an ISO-8601 date-time with Z or an offset, e.g. 2026-12-01T00:00:00Z' })
+    .optional()
     .meta({ description: 'ISO-8601 date-time; calls started before' }),
   source: z.string().max(200).optional().meta({ description: 'static source id, or a source / utm_source name' }),
   campaign: z.string().max(200).optional(),
   tag: z.string().max(64).optional(),
-  status: z.union([Disposition, z.literal('missed')]).optional().meta({ description: 'a disposition, or "missed" (anything not answered)' }),
+  status: z
+    .union([Disposition, z.literal('missed')])
+    .optional()
+    .meta({ description: 'a disposition, or "missed" (anything not answered)' }),
   number: E164.optional().meta({ description: 'tracking number (any common formatting; compared in E.164)' }),
   // Caller ids are not always numbers (anonymous, SIP users): normalise only what parses.
-  caller: z.string().max(64).transform((v) => toE164(v) ?? v.trim()).optional().meta({ description: 'caller id' }),
+  caller: z
+    .string()
+    .max(64)
+    .transform((v) => toE164(v) ?? v.trim())
+    .optional()
+    .meta({ description: 'caller id' }),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().max(200).optional().meta({ description: 'nextCursor of the previous page' }),
 });
@@ -85,4 +97,6 @@ export const TagsBody = z.object({ tags: z.array(z.string().trim().min(1).max(64
 export const NoteBody = z.object({ text: z.string().trim().min(1).max(10_000) });
 export const ScoreBody = z.object({ score: z.number().int().min(0).max(100).nullable().meta({ description: '0..100, null clears it' }) });
 /** Money the call brought (a sale, a booking); numeric(14,2) in the database, so cents at most. */
-export const ValueBody = z.object({ value: z.number().min(0).max(999_999_999_999.99).nullable().meta({ description: 'in the account currency, null clears it' }) });
+export const ValueBody = z.object({
+  value: z.number().min(0).max(999_999_999_999.99).nullable().meta({ description: 'in the account currency, null clears it' }),
+});

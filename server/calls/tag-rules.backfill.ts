@@ -12,8 +12,13 @@ const PAGE = 1000;
  * calls they are meant for. Pages by keyset so memory stays flat; stops after `maxCalls`.
  * Does not emit callModified: a backfill over thousands of calls must not flood the CRMs.
  */
-export async function backfillTagRule(db: Db, accountId: string, rule: { id: string; tag: string; conditions: TagRuleConditions },
-  period: { from: string; to: string }, maxCalls: number): Promise<{ checked: number; tagged: number; complete: boolean }> {
+export async function backfillTagRule(
+  db: Db,
+  accountId: string,
+  rule: { id: string; tag: string; conditions: TagRuleConditions },
+  period: { from: string; to: string },
+  maxCalls: number,
+): Promise<{ checked: number; tagged: number; complete: boolean }> {
   let checked = 0;
   let tagged = 0;
   let cursor: string | undefined;

@@ -3,7 +3,14 @@ import { type CallFacts, ruleMatches } from './tag-rules.match.js';
 import { TagRuleConditions } from './tag-rules.schemas.js';
 
 const facts = (o: Partial<CallFacts> = {}): CallFacts => ({
-  talkSeconds: 0, disposition: 'answered', firstTime: null, ivrDigits: null, sourceId: null, sourceNames: [], campaigns: [], ...o,
+  talkSeconds: 0,
+  disposition: 'answered',
+  firstTime: null,
+  ivrDigits: null,
+  sourceId: null,
+  sourceNames: [],
+  campaigns: [],
+  ...o,
 });
 const SRC = '3b0f0a52-1111-4222-8333-444455556666';
 

@@ -5,17 +5,22 @@ import { Disposition } from './calls.schemas.js';
  * What a finished call must show for a rule to tag it; every condition given must hold (AND).
  * Make two rules with the same tag for OR.
  */
-export const TagRuleConditions = z.strictObject({
-  talkSecondsOver: z.number().int().min(0).max(86_400).optional().meta({ description: 'talk time strictly over N seconds' }),
-  missed: z.boolean().optional().meta({ description: 'true: nobody answered (any disposition but answered); false: answered' }),
-  firstTime: z.boolean().optional().meta({ description: 'true: first call from this caller id; false: a repeat caller' }),
-  sourceId: z.uuid().optional().meta({ description: 'the static source that owns the dialled number' }),
-  source: z.string().trim().min(1).max(200).optional().meta({ description: 'static source id or name, or the visit source / utm_source' }),
-  campaign: z.string().trim().min(1).max(200).optional().meta({ description: 'static source campaign, or the visit campaign / utm_campaign' }),
-  ivrDigit: z.string().regex(/^[0-9*#]{1,16}$/, 'DTMF digits 0-9, * and #').optional()
-    .meta({ description: 'the caller pressed this digit (or this sequence of digits) in an IVR menu' }),
-  disposition: Disposition.optional(),
-}).refine((c) => Object.values(c).some((v) => v !== undefined), { message: 'give at least one condition' });
+export const TagRuleConditions = z
+  .strictObject({
+    talkSecondsOver: z.number().int().min(0).max(86_400).optional().meta({ description: 'talk time strictly over N seconds' }),
+    missed: z.boolean().optional().meta({ description: 'true: nobody answered (any disposition but answered); false: answered' }),
+    firstTime: z.boolean().optional().meta({ description: 'true: first call from this caller id; false: a repeat caller' }),
+    sourceId: z.uuid().optional().meta({ description: 'the static source that owns the dialled number' }),
+    source: z.string().trim().min(1).max(200).optional().meta({ description: 'static source id or name, or the visit source / utm_source' }),
+    campaign: z.string().trim().min(1).max(200).optional().meta({ description: 'static source campaign, or the visit campaign / utm_campaign' }),
+    ivrDigit: z
+      .string()
+      .regex(/^[0-9*#]{1,16}$/, 'DTMF digits 0-9, * and #')
+      .optional()
+      .meta({ description: 'the caller pressed this digit (or this sequence of digits) in an IVR menu' }),
+    disposition: Disposition.optional(),
+  })
+  .refine((c) => Object.values(c).some((v) => v !== undefined), { message: 'give at least one condition' });
 export type TagRuleConditions = z.infer<typeof TagRuleConditions>;
 
 const Tag = z.string().trim().min(1).max(64);

@@ -11,7 +11,11 @@ const text = (v: unknown): string[] => (typeof v === 'string' && v.length > 0 ? 
 export function callFacts(r: CallRow): CallFacts {
   const a = r.attribution ?? {};
   return {
-    talkSeconds: r.talk_seconds, disposition: r.disposition, firstTime: r.first_time, ivrDigits: r.ivr_digits, sourceId: r.source_id,
+    talkSeconds: r.talk_seconds,
+    disposition: r.disposition,
+    firstTime: r.first_time,
+    ivrDigits: r.ivr_digits,
+    sourceId: r.source_id,
     sourceNames: [...text(r.source_name), ...text(a.source), ...text(a.utm_source)],
     campaigns: [...text(r.source_campaign), ...text(a.campaign), ...text(a.utm_campaign)],
   };

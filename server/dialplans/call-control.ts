@@ -16,9 +16,7 @@ export interface ForwardRequest {
   rotationKey: string;
 }
 
-export type ForwardOutcome =
-  | { outcome: 'answered'; target: string }
-  | { outcome: 'busy' | 'no-answer' | 'failed' | 'caller-gone' };
+export type ForwardOutcome = { outcome: 'answered'; target: string } | { outcome: 'busy' | 'no-answer' | 'failed' | 'caller-gone' };
 
 export interface CallControl {
   readonly callId: string;

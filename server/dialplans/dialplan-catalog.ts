@@ -1,5 +1,5 @@
-import fs from "node:fs";
-import path from "node:path";
+import fs from 'node:fs';
+import path from 'node:path';
 import { z } from 'zod';
 import { DialplanName } from '../shared/schemas.js';
 

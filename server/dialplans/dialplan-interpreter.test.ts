@@ -25,13 +25,19 @@ function fakeCall(script: Script = {}) {
     callId: 'c1',
     vars: { 'source.name': 'Metro flyer', caller: '+79161234567' },
     now: () => script.now ?? new Date('2026-11-23T08:00:00Z'),
-    get ended() { return ended; },
+    get ended() {
+      return ended;
+    },
     playToCaller: async (f) => {
       log.push(`play ${f}`);
       if (f === script.failPrompt) throw new Error('rtpengine down');
       if (f === script.hangUpDuring) ended = true;
     },
-    collectDigit: async (ms) => { const d = digits.shift() ?? null; log.push(`digit ${d} (${ms}ms)`); return d; },
+    collectDigit: async (ms) => {
+      const d = digits.shift() ?? null;
+      log.push(`digit ${d} (${ms}ms)`);
+      return d;
+    },
     forward: async (r) => {
       forwards.push(r);
       const o = outcomes.shift() ?? 'no-answer';
@@ -40,8 +46,14 @@ function fakeCall(script: Script = {}) {
       if (o === 'caller-gone') ended = true;
       return o === 'answered' ? { outcome: 'answered', target: r.targets[0]! } : { outcome: o };
     },
-    recordVoicemail: async (s, g) => { log.push(`voicemail ${s}${g ? ` ${g}` : ''}`); ended = true; },
-    hangup: async (s) => { log.push(`hangup ${s}`); ended = true; },
+    recordVoicemail: async (s, g) => {
+      log.push(`voicemail ${s}${g ? ` ${g}` : ''}`);
+      ended = true;
+    },
+    hangup: async (s) => {
+      log.push(`hangup ${s}`);
+      ended = true;
+    },
     noteDigit: (d) => log.push(`note ${d}`),
   };
   return { control, log, forwards };
@@ -56,16 +68,22 @@ const run = async (yaml: string, script: Script = {}) => {
 
 describe(runDialplan.name, () => {
   it('announces, forwards with the rendered whisper and stops once answered', async () => {
-    const { log, forwards, result } = await run(`name: s
+    const { log, forwards, result } = await run(
+      `name: s
 steps:
   - announce: { file: hi.wav }
   - forward: { targets: ["sip:a@127.0.0.2:5080", "sip:b@127.0.0.3:5080"], ringSeconds: 15, whisper: "From {{source.name}}{{missing}} ({{ caller }})" }
-  - voicemail: {}`, { forward: ['answered'] });
+  - voicemail: {}`,
+      { forward: ['answered'] },
+    );
     expect(result).toBe('answered');
     expect(log).toEqual(['play hi.wav', 'forward sip:a@127.0.0.2:5080,sip:b@127.0.0.3:5080 simultaneous → answered']);
     expect(forwards[0]).toEqual({
-      targets: ['sip:a@127.0.0.2:5080', 'sip:b@127.0.0.3:5080'], strategy: 'simultaneous', ringSeconds: 15,
-      whisper: { text: 'From Metro flyer (+79161234567)' }, rotationKey: 's:steps[1]',
+      targets: ['sip:a@127.0.0.2:5080', 'sip:b@127.0.0.3:5080'],
+      strategy: 'simultaneous',
+      ringSeconds: 15,
+      whisper: { text: 'From Metro flyer (+79161234567)' },
+      rotationKey: 's:steps[1]',
     });
   });
 
@@ -79,11 +97,14 @@ steps:
   });
 
   it.each(['busy', 'no-answer', 'failed', 'throw'] as const)('falls through a %s forward to the next step', async (outcome) => {
-    const { log, result } = await run(`name: s
+    const { log, result } = await run(
+      `name: s
 steps:
   - forward: { targets: ["sip:a@h"] }
   - forward: { targets: ["sip:b@h"], strategy: sequential }
-  - voicemail: { maxSeconds: 30, greeting: sorry.wav }`, { forward: [outcome, 'busy'] });
+  - voicemail: { maxSeconds: 30, greeting: sorry.wav }`,
+      { forward: [outcome, 'busy'] },
+    );
     expect(log).toEqual([`forward sip:a@h simultaneous → ${outcome}`, 'forward sip:b@h sequential → busy', 'voicemail 30 sorry.wav']);
     expect(result).toBe('ended');
   });
@@ -95,7 +116,7 @@ steps:
     expect((await run('name: s\nsteps:\n  - announce: { file: a.wav }')).log).toEqual(['play a.wav', 'hangup 480']);
   });
 
-  it('hangs up with the plan\'s status, and runs nothing after a hangup', async () => {
+  it("hangs up with the plan's status, and runs nothing after a hangup", async () => {
     const { log } = await run('name: s\nsteps:\n  - hangup: { status: 603 }\n  - announce: { file: never.wav }');
     expect(log).toEqual(['hangup 603']);
   });
@@ -106,12 +127,17 @@ steps:
     expect(during.result).toBe('ended');
     const ringing = await run('name: s\nsteps:\n  - forward: { targets: ["sip:a@h"] }\n  - voicemail: {}', { forward: ['caller-gone'] });
     expect(ringing.log).toEqual(['forward sip:a@h simultaneous → caller-gone']);
-    const inMenu = await run('name: s\nsteps:\n  - menu: { prompt: m.wav, options: { "1": [ { hangup: {} } ] }, default: [ { voicemail: {} } ] }', { hangUpDuring: 'm.wav' });
+    const inMenu = await run('name: s\nsteps:\n  - menu: { prompt: m.wav, options: { "1": [ { hangup: {} } ] }, default: [ { voicemail: {} } ] }', {
+      hangUpDuring: 'm.wav',
+    });
     expect(inMenu.log).toEqual(['play m.wav']);
   });
 
   it('skips a prompt that fails to play', async () => {
-    const { log } = await run('name: s\nsteps:\n  - announce: { file: broken.wav }\n  - forward: { targets: ["sip:a@h"] }', { failPrompt: 'broken.wav', forward: ['answered'] });
+    const { log } = await run('name: s\nsteps:\n  - announce: { file: broken.wav }\n  - forward: { targets: ["sip:a@h"] }', {
+      failPrompt: 'broken.wav',
+      forward: ['answered'],
+    });
     expect(log).toEqual(['play broken.wav', 'forward sip:a@h simultaneous → answered']);
   });
 
@@ -154,7 +180,9 @@ steps:
     });
 
     it('continues after the menu when there is no default', async () => {
-      const { log } = await run('name: s\nsteps:\n  - menu: { prompt: m.wav, retries: 0, options: { "1": [ { hangup: {} } ] } }\n  - voicemail: {}', { digits: ['5'] });
+      const { log } = await run('name: s\nsteps:\n  - menu: { prompt: m.wav, retries: 0, options: { "1": [ { hangup: {} } ] } }\n  - voicemail: {}', {
+        digits: ['5'],
+      });
       expect(log).toEqual(['play m.wav', 'digit 5 (5000ms)', 'note 5', 'voicemail 120']);
     });
   });
@@ -183,10 +211,13 @@ steps:
     });
 
     it('ends the call when the closed branch falls through (it replaces the open-hours flow)', async () => {
-      const { log } = await run(`name: h
+      const { log } = await run(
+        `name: h
 steps:
   - hours: { timezone: UTC, open: [ { days: [sat], from: "10:00", to: "14:00" } ], closed: [ { announce: { file: closed.wav } } ] }
-  - forward: { targets: ["sip:office@h"] }`, { now: new Date('2026-11-23T12:00:00Z') });
+  - forward: { targets: ["sip:office@h"] }`,
+        { now: new Date('2026-11-23T12:00:00Z') },
+      );
       expect(log).toEqual(['play closed.wav', 'hangup 480']);
     });
   });

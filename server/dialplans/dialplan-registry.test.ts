@@ -46,7 +46,12 @@ describe(createDialplanRegistry.name, () => {
     expect(registry.get('sales')).toMatchObject({ name: 'sales', record: true, steps: [{ forward: { strategy: 'simultaneous' } }] });
     expect(registry.has('ivr')).toBe(true);
     expect(registry.has('notes')).toBe(false);
-    expect(registry.status().map((s) => s.name).sort()).toEqual(['ivr', 'sales']);
+    expect(
+      registry
+        .status()
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['ivr', 'sales']);
     expect(statusOf('sales.yaml')).toMatchObject({ name: 'sales', lastError: null, lastErrorAt: null, active: true, warnings: [] });
     expect(Date.parse(statusOf('sales.yaml')!.loadedAt!)).toBeGreaterThan(Date.now() - 60_000);
   });
@@ -114,7 +119,7 @@ describe(createDialplanRegistry.name, () => {
     expect(registry.status().map((s) => s.name)).toEqual(['ivr']);
   });
 
-  it('keeps a plan through an editor\'s save-by-rename', () => {
+  it("keeps a plan through an editor's save-by-rename", () => {
     const { registry, dir, write } = setup({ 'sales.yaml': GOOD }, { removeAfterMs: 60_000 });
     fs.rmSync(path.join(dir, 'sales.yaml'));
     registry.reload();
@@ -125,9 +130,15 @@ describe(createDialplanRegistry.name, () => {
   });
 
   it('warns about prompt files that do not exist but still loads the plan', () => {
-    const { registry, statusOf } = setup({ 'ivr.yaml': 'steps:\n  - menu: { prompt: hello.wav, options: { "1": [ { announce: { file: gone.wav } } ] }, default: [ { voicemail: { greeting: ru/vm.wav } } ] }\n' });
+    const { registry, statusOf } = setup({
+      'ivr.yaml':
+        'steps:\n  - menu: { prompt: hello.wav, options: { "1": [ { announce: { file: gone.wav } } ] }, default: [ { voicemail: { greeting: ru/vm.wav } } ] }\n',
+    });
     expect(registry.has('ivr')).toBe(true);
-    expect(statusOf('ivr.yaml')!.warnings).toEqual([expect.stringMatching(/^prompt file gone\.wav not found/), expect.stringMatching(/^prompt file ru\/vm\.wav not found/)]);
+    expect(statusOf('ivr.yaml')!.warnings).toEqual([
+      expect.stringMatching(/^prompt file gone\.wav not found/),
+      expect.stringMatching(/^prompt file ru\/vm\.wav not found/),
+    ]);
   });
 
   it('picks up new and changed files by itself through the directory watcher', async () => {

@@ -81,8 +81,10 @@ export function createDialplanRegistry(dir: string, logger: Logger, options: Dia
     const now = new Date().toISOString();
     entry.lastError = message;
     entry.lastErrorAt = now;
-    logger.error({ type: 'dialplan_invalid', dialplan: entry.name, file: entry.file, error: message },
-      entry.plan ? 'dialplan invalid; keeping the last good version' : 'dialplan invalid');
+    logger.error(
+      { type: 'dialplan_invalid', dialplan: entry.name, file: entry.file, error: message },
+      entry.plan ? 'dialplan invalid; keeping the last good version' : 'dialplan invalid',
+    );
   }
 
   function load(entry: Entry, content: string): void {
@@ -103,7 +105,9 @@ export function createDialplanRegistry(dir: string, logger: Logger, options: Dia
     entry.loadedAt = new Date().toISOString();
     entry.lastError = null;
     entry.lastErrorAt = null;
-    entry.warnings = promptFiles(parsed.plan.steps).filter((f) => !fs.existsSync(path.join(promptsDir, f))).map((f) => `prompt file ${f} not found in ${promptsDir}`);
+    entry.warnings = promptFiles(parsed.plan.steps)
+      .filter((f) => !fs.existsSync(path.join(promptsDir, f)))
+      .map((f) => `prompt file ${f} not found in ${promptsDir}`);
     logger.info({ type: 'dialplan_loaded', dialplan: entry.name, file: entry.file, warnings: entry.warnings }, 'dialplan loaded');
   }
 
@@ -122,7 +126,10 @@ export function createDialplanRegistry(dir: string, logger: Logger, options: Dia
     let names: string[];
     try {
       // Hidden files are editor scratch copies (.sales.yaml.swp, .#sales.yaml); never plans.
-      names = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && !f.startsWith('.')).sort();
+      names = fs
+        .readdirSync(dir)
+        .filter((f) => /\.ya?ml$/.test(f) && !f.startsWith('.'))
+        .sort();
       dirProblem = undefined;
     } catch (err) {
       const problem = (err as NodeJS.ErrnoException).code ?? String(err);
@@ -180,20 +187,29 @@ export function createDialplanRegistry(dir: string, logger: Logger, options: Dia
 
   reload();
   let debounce: NodeJS.Timeout | undefined;
-  const watcher = opts.watch === false ? undefined : watchDir(dir, logger, () => {
-    clearTimeout(debounce);
-    debounce = setTimeout(reload, opts.debounceMs ?? 100);
-  });
+  const watcher =
+    opts.watch === false
+      ? undefined
+      : watchDir(dir, logger, () => {
+          clearTimeout(debounce);
+          debounce = setTimeout(reload, opts.debounceMs ?? 100);
+        });
   const rescan = setInterval(reload, opts.rescanMs ?? 5_000);
   rescan.unref();
 
   return {
     has: (name) => activePlan(name) !== undefined,
     get: activePlan,
-    status: () => [...entries.values()].map((e) => ({
-      name: e.name, file: e.file, loadedAt: e.loadedAt, lastError: e.lastError, lastErrorAt: e.lastErrorAt,
-      active: e.plan !== undefined && activePlan(e.name) === e.plan, warnings: e.warnings,
-    })),
+    status: () =>
+      [...entries.values()].map((e) => ({
+        name: e.name,
+        file: e.file,
+        loadedAt: e.loadedAt,
+        lastError: e.lastError,
+        lastErrorAt: e.lastErrorAt,
+        active: e.plan !== undefined && activePlan(e.name) === e.plan,
+        warnings: e.warnings,
+      })),
     reload,
     close() {
       clearInterval(rescan);

@@ -34,7 +34,7 @@ describe(renderTemplate.name, () => {
 describe(isOpen.name, () => {
   const weekdays: OpenWindow[] = [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], from: '09:00', to: '18:00' }];
 
-  it('follows daylight saving time of the plan\'s zone', () => {
+  it("follows daylight saving time of the plan's zone", () => {
     // New York switches to EDT on 2026-03-08: 13:00 UTC is 08:00 EST on the Friday before, 09:00 EDT on the Monday after.
     expect(wallClock(new Date('2026-03-06T13:00:00Z'), 'America/New_York')).toEqual({ day: 'fri', clock: '08:00' });
     expect(isOpen(new Date('2026-03-06T13:00:00Z'), 'America/New_York', weekdays)).toBe(false);

@@ -5,16 +5,22 @@ import { templateProblem } from './dialplan-template.js';
  * A prompt file, relative to the prompts directory (dialplans/prompts). Absolute paths and ".."
  * are refused so a plan can never make rtpengine play (and so reveal) another file on the host.
  */
-export const PromptFile = z.string().min(1).max(200).superRefine((value, ctx) => {
-  const problem = promptFileProblem(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+export const PromptFile = z
+  .string()
+  .min(1)
+  .max(200)
+  .superRefine((value, ctx) => {
+    const problem = promptFileProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 export function promptFileProblem(value: string): string | undefined {
-  if (value.startsWith('/') || /^[A-Za-z]:/.test(value) || value.includes('\\')) return 'absolute paths are not allowed (name a file relative to dialplans/prompts)';
+  if (value.startsWith('/') || /^[A-Za-z]:/.test(value) || value.includes('\\'))
+    return 'absolute paths are not allowed (name a file relative to dialplans/prompts)';
   const segments = value.split('/');
   if (segments.includes('..')) return '".." is not allowed (name a file inside dialplans/prompts)';
-  if (segments.some((s) => !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(s))) return 'file names use letters, digits, ".", "_" and "-" (e.g. welcome.wav or ru/welcome.wav)';
+  if (segments.some((s) => !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(s)))
+    return 'file names use letters, digits, ".", "_" and "-" (e.g. welcome.wav or ru/welcome.wav)';
   if (!/\.(wav|mp3)$/i.test(value)) return 'expected a .wav or .mp3 prompt file';
   return undefined;
 }
@@ -48,15 +54,22 @@ export function isTimeZone(tz: string): boolean {
   }
 }
 const TimeZone = z.string().min(1).refine(isTimeZone, 'unknown IANA time zone (e.g. Europe/Moscow)');
-const Template = z.string().max(200).superRefine((value, ctx) => {
-  const problem = templateProblem(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
+const Template = z
+  .string()
+  .max(200)
+  .superRefine((value, ctx) => {
+    const problem = templateProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 export const DTMF_KEYS = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '0', '*', '#'] as const;
 
 export const Announce = z.strictObject({ file: PromptFile });
 export const Forward = z.strictObject({
-  targets: z.array(SipTarget).min(1, 'at least one target').max(20).refine((t) => new Set(t).size === t.length, 'targets must not repeat'),
+  targets: z
+    .array(SipTarget)
+    .min(1, 'at least one target')
+    .max(20)
+    .refine((t) => new Set(t).size === t.length, 'targets must not repeat'),
   strategy: z.enum(['simultaneous', 'sequential', 'round-robin']).default('simultaneous'),
   /** Per target for sequential and round-robin, overall for simultaneous. */
   ringSeconds: z.number().int().min(1).max(300).default(20),
@@ -65,7 +78,8 @@ export const Forward = z.strictObject({
 });
 export const Voicemail = z.strictObject({ maxSeconds: z.number().int().min(5).max(600).default(120), greeting: PromptFile.optional() });
 export const Hangup = z.strictObject({ status: z.number().int().min(400).max(699).optional() });
-export const OpenWindow = z.strictObject({ days: z.array(Day).min(1), from: Clock, to: Clock })
+export const OpenWindow = z
+  .strictObject({ days: z.array(Day).min(1), from: Clock, to: Clock })
   .refine((w) => w.from < w.to, { message: '"to" must be later than "from" (split a window that crosses midnight in two)', path: ['to'] });
 
 export type Announce = z.infer<typeof Announce>;
@@ -78,32 +92,47 @@ export type OpenWindow = z.infer<typeof OpenWindow>;
  * other key runs `default` at once; silence replays the prompt up to `retries` times and then runs
  * `default`. When the branch (or a missing default) falls through, the plan continues after the menu.
  */
-export interface Menu { prompt: string; timeoutSeconds: number; retries: number; options: Partial<Record<string, Step[]>>; default?: Step[] | undefined }
+export interface Menu {
+  prompt: string;
+  timeoutSeconds: number;
+  retries: number;
+  options: Partial<Record<string, Step[]>>;
+  default?: Step[] | undefined;
+}
 /** Inside the windows the plan continues with the next step; outside them `closed` runs instead of the rest of the plan. */
-export interface Hours { timezone: string; open: OpenWindow[]; closed: Step[] }
+export interface Hours {
+  timezone: string;
+  open: OpenWindow[];
+  closed: Step[];
+}
 
-export type Step =
-  | { announce: Announce }
-  | { forward: Forward }
-  | { menu: Menu }
-  | { hours: Hours }
-  | { voicemail: Voicemail }
-  | { hangup: Hangup };
+export type Step = { announce: Announce } | { forward: Forward } | { menu: Menu } | { hours: Hours } | { voicemail: Voicemail } | { hangup: Hangup };
 
 export const STEP_KINDS = ['announce', 'forward', 'menu', 'hours', 'voicemail', 'hangup'] as const;
-const stepsOf = (what: string) => z.array(z.lazy(() => Step), { error: (iss) => (iss.input === undefined ? 'required: a list of steps' : 'expected a list of steps') })
-  .min(1, `${what} needs at least one step`);
+const stepsOf = (what: string) =>
+  z
+    .array(
+      z.lazy(() => Step),
+      { error: (iss) => (iss.input === undefined ? 'required: a list of steps' : 'expected a list of steps') },
+    )
+    .min(1, `${what} needs at least one step`);
 const unknownKeys = (expected: readonly string[]) => ({
-  error: (iss: { code?: string; keys?: string[] }) => (iss.code === 'unrecognized_keys' ? `unknown key ${(iss.keys ?? []).map((k) => `"${k}"`).join(', ')} (expected: ${expected.join(', ')})` : undefined),
+  error: (iss: { code?: string; keys?: string[] }) =>
+    iss.code === 'unrecognized_keys' ? `unknown key ${(iss.keys ?? []).map((k) => `"${k}"`).join(', ')} (expected: ${expected.join(', ')})` : undefined,
 });
 
 const Menu: z.ZodType<Menu> = z.strictObject({
   prompt: PromptFile,
   timeoutSeconds: z.number().int().min(1).max(60).default(5),
   retries: z.number().int().min(0).max(5).default(1),
-  options: z.record(z.string().refine((k) => (DTMF_KEYS as readonly string[]).includes(k)), stepsOf('an option'), {
-    error: (iss) => (iss.code === 'invalid_key' ? 'menu keys are single DTMF keys: 0-9, * or #' : undefined),
-  })
+  options: z
+    .record(
+      z.string().refine((k) => (DTMF_KEYS as readonly string[]).includes(k)),
+      stepsOf('an option'),
+      {
+        error: (iss) => (iss.code === 'invalid_key' ? 'menu keys are single DTMF keys: 0-9, * or #' : undefined),
+      },
+    )
     .refine((o) => Object.keys(o).length > 0, 'a menu needs at least one option'),
   default: stepsOf('default').optional(),
 }) as z.ZodType<Menu>;
@@ -119,32 +148,42 @@ const Hours: z.ZodType<Hours> = z.strictObject({
  * strict object (rather than a union) so that errors point inside the action that is wrong
  * ("steps[1].forward.targets[0]") instead of "no union member matched".
  */
-export const Step: z.ZodType<Step> = z.strictObject(
-  {
-    announce: Announce.optional(),
-    forward: Forward.optional(),
-    menu: z.lazy(() => Menu).optional(),
-    hours: z.lazy(() => Hours).optional(),
-    voicemail: Voicemail.optional(),
-    hangup: Hangup.optional(),
-  },
-  { error: (iss) => (iss.code === 'unrecognized_keys' ? `unknown step ${iss.keys.map((k) => `"${k}"`).join(', ')} (expected one of: ${STEP_KINDS.join(', ')})` : undefined) },
-).superRefine((step, ctx) => {
-  // An unknown action was already reported; "needs one action" on top would only confuse.
-  if (ctx.issues.some((i) => i.code === 'unrecognized_keys' && !i.path?.length)) return;
-  const kinds = STEP_KINDS.filter((k) => step[k] !== undefined);
-  if (kinds.length === 0) ctx.addIssue({ code: 'custom', message: `a step needs one action: ${STEP_KINDS.join(', ')}` });
-  if (kinds.length > 1) ctx.addIssue({ code: 'custom', message: `a step has exactly one action, found ${kinds.join(' and ')} (make them separate list items)` });
-}).meta({ id: 'DialplanStep', description: 'One action: exactly one of announce, forward, menu, hours, voicemail, hangup' }) as unknown as z.ZodType<Step>;
+export const Step: z.ZodType<Step> = z
+  .strictObject(
+    {
+      announce: Announce.optional(),
+      forward: Forward.optional(),
+      menu: z.lazy(() => Menu).optional(),
+      hours: z.lazy(() => Hours).optional(),
+      voicemail: Voicemail.optional(),
+      hangup: Hangup.optional(),
+    },
+    {
+      error: (iss) =>
+        iss.code === 'unrecognized_keys' ? `unknown step ${iss.keys.map((k) => `"${k}"`).join(', ')} (expected one of: ${STEP_KINDS.join(', ')})` : undefined,
+    },
+  )
+  .superRefine((step, ctx) => {
+    // An unknown action was already reported; "needs one action" on top would only confuse.
+    if (ctx.issues.some((i) => i.code === 'unrecognized_keys' && !i.path?.length)) return;
+    const kinds = STEP_KINDS.filter((k) => step[k] !== undefined);
+    if (kinds.length === 0) ctx.addIssue({ code: 'custom', message: `a step needs one action: ${STEP_KINDS.join(', ')}` });
+    if (kinds.length > 1)
+      ctx.addIssue({ code: 'custom', message: `a step has exactly one action, found ${kinds.join(' and ')} (make them separate list items)` });
+  })
+  .meta({ id: 'DialplanStep', description: 'One action: exactly one of announce, forward, menu, hours, voicemail, hangup' }) as unknown as z.ZodType<Step>;
 
 const PLAN_KEYS = ['name', 'description', 'record', 'steps'] as const;
-export const Dialplan = z.strictObject({
-  name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/i, 'letters, digits, "-" and "_" (the file name without .yaml)'),
-  description: z.string().max(500).optional(),
-  /** Record the call (both directions); on by default. */
-  record: z.boolean().default(true),
-  steps: stepsOf('a dialplan'),
-}, unknownKeys(PLAN_KEYS));
+export const Dialplan = z.strictObject(
+  {
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/i, 'letters, digits, "-" and "_" (the file name without .yaml)'),
+    description: z.string().max(500).optional(),
+    /** Record the call (both directions); on by default. */
+    record: z.boolean().default(true),
+    steps: stepsOf('a dialplan'),
+  },
+  unknownKeys(PLAN_KEYS),
+);
 export type Dialplan = z.infer<typeof Dialplan>;
 
 /** Turns a zod path into the form an admin finds in the YAML: steps[1].forward.targets[0]. */

@@ -10,11 +10,30 @@ import { parseDialplan } from './dialplan.schemas.js';
 import { dialplanRoutes } from './dialplans.routes.js';
 
 // No database: the role comes from a test header through the same auth hook the app installs.
-const parsed = parseDialplan({ name: 'ivr', steps: [{ menu: { prompt: 'm.wav', options: { 1: [{ forward: { targets: ['sip:a@h'] } }] }, default: [{ hangup: {} }] } }] });
+const parsed = parseDialplan({
+  name: 'ivr',
+  steps: [{ menu: { prompt: 'm.wav', options: { 1: [{ forward: { targets: ['sip:a@h'] } }] }, default: [{ hangup: {} }] } }],
+});
 if (!parsed.ok) throw new Error(parsed.error);
 const statuses: DialplanStatus[] = [
-  { name: 'sales', file: '/x/sales.yaml', loadedAt: '2026-11-22T10:00:00.000Z', lastError: 'steps[1].forward.targets[0]: not a SIP URI', lastErrorAt: '2026-11-22T11:00:00.000Z', active: true, warnings: [] },
-  { name: 'ivr', file: '/x/ivr.yaml', loadedAt: '2026-11-22T10:00:00.000Z', lastError: null, lastErrorAt: null, active: true, warnings: ['prompt file m.wav not found'] },
+  {
+    name: 'sales',
+    file: '/x/sales.yaml',
+    loadedAt: '2026-11-22T10:00:00.000Z',
+    lastError: 'steps[1].forward.targets[0]: not a SIP URI',
+    lastErrorAt: '2026-11-22T11:00:00.000Z',
+    active: true,
+    warnings: [],
+  },
+  {
+    name: 'ivr',
+    file: '/x/ivr.yaml',
+    loadedAt: '2026-11-22T10:00:00.000Z',
+    lastError: null,
+    lastErrorAt: null,
+    active: true,
+    warnings: ['prompt file m.wav not found'],
+  },
 ];
 let app: FastifyInstance;
 
@@ -24,10 +43,12 @@ beforeAll(async () => {
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
   await app.register(swagger, { openapi: { info: { title: 't', version: '1' } }, transform: jsonSchemaTransform, transformObject: jsonSchemaTransformObject });
-  installAuth(app, [async (request) => {
-    const role = Role.safeParse(request.headers['x-test-role']);
-    return role.success ? { accountId: '00000000-0000-0000-0000-000000000001', role: role.data, name: 'test' } : undefined;
-  }]);
+  installAuth(app, [
+    async (request) => {
+      const role = Role.safeParse(request.headers['x-test-role']);
+      return role.success ? { accountId: '00000000-0000-0000-0000-000000000001', role: role.data, name: 'test' } : undefined;
+    },
+  ]);
   await app.register(dialplanRoutes({ dialplans: { status: () => [...statuses], get: (name) => (name === 'ivr' ? parsed.plan : undefined) } }));
   await app.ready();
 });
@@ -55,8 +76,19 @@ describe('dialplan routes', () => {
     const res = await app.inject({ url: '/v1/dialplans/ivr', headers: as('manager') });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toEqual({
-      name: 'ivr', record: true,
-      steps: [{ menu: { prompt: 'm.wav', timeoutSeconds: 5, retries: 1, options: { 1: [{ forward: { targets: ['sip:a@h'], strategy: 'simultaneous', ringSeconds: 20 } }] }, default: [{ hangup: {} }] } }],
+      name: 'ivr',
+      record: true,
+      steps: [
+        {
+          menu: {
+            prompt: 'm.wav',
+            timeoutSeconds: 5,
+            retries: 1,
+            options: { 1: [{ forward: { targets: ['sip:a@h'], strategy: 'simultaneous', ringSeconds: 20 } }] },
+            default: [{ hangup: {} }],
+          },
+        },
+      ],
     });
     const missing = await app.inject({ url: '/v1/dialplans/nope', headers: as('admin') });
     expect(missing.statusCode).toBe(404);
@@ -65,7 +97,10 @@ describe('dialplan routes', () => {
   });
 
   it('documents the recursive plan schema in OpenAPI', () => {
-    const doc = app.swagger() as { paths: Record<string, { get: { responses: Record<string, { content: Record<string, { schema: unknown }> }> } }>; components: { schemas: Record<string, unknown> } };
+    const doc = app.swagger() as {
+      paths: Record<string, { get: { responses: Record<string, { content: Record<string, { schema: unknown }> }> } }>;
+      components: { schemas: Record<string, unknown> };
+    };
     const plan = JSON.stringify(doc.paths['/v1/dialplans/{name}']!.get.responses['200']!.content['application/json']!.schema);
     expect(plan).toContain('#/components/schemas/DialplanStep');
     const step = JSON.stringify(doc.components.schemas['DialplanStep']);

@@ -3,8 +3,8 @@
  * Elements with data-dni-skip (or data-no-swap) keep their numbers. window.CallTrackDNI.rerun()
  * re-scans the page; DOM added later is scanned automatically. Any error or an answer slower than
  * TIMEOUT_MS leaves the default number in place. */
-(function () {
-  'use strict';
+(() => {
+  
   var TIMEOUT_MS = 1000;
   var script = document.currentScript;
   if (!script || window.CallTrackDNI) return;
@@ -37,16 +37,16 @@
 
   function post(path, body) {
     var ctl = typeof AbortController === 'function' ? new AbortController() : null;
-    var t = setTimeout(function () { if (ctl) ctl.abort(); }, TIMEOUT_MS);
+    var t = setTimeout(() => { if (ctl) ctl.abort(); }, TIMEOUT_MS);
     // text/plain keeps it a simple CORS request (no preflight); the server sets the visitor cookie.
     return fetch(api + path, {
       method: 'POST', credentials: 'include', headers: { 'content-type': 'text/plain' },
       body: JSON.stringify(body || {}), signal: ctl ? ctl.signal : undefined, keepalive: true,
-    }).then(function (r) {
+    }).then((r) => {
       clearTimeout(t);
       if (!r.ok) throw new Error('dni ' + r.status);
       return r.json();
-    }, function (e) { clearTimeout(t); throw e; });
+    }, (e) => { clearTimeout(t); throw e; });
   }
 
   /* A pattern for the national digits of `e164` with any separators, optionally preceded by the
@@ -79,7 +79,7 @@
     var el = root.nodeType === 1 ? root : root.parentElement;
     if (el && el.closest && el.closest(SKIP)) return;
     var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT | NodeFilter.SHOW_ELEMENT, {
-      acceptNode: function (n) {
+      acceptNode: (n) => {
         if (n.nodeType === 1) return n.matches && n.matches(SKIP) ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_SKIP;
         return NodeFilter.FILTER_ACCEPT;
       },
@@ -92,7 +92,7 @@
       p.re.lastIndex = 0;
       if (!p.re.test(node.nodeValue)) continue;
       p.re.lastIndex = 0;
-      node.nodeValue = node.nodeValue.replace(p.re, function (_m, lead, num) { return lead + reformat(num, p, toE164, display); });
+      node.nodeValue = node.nodeValue.replace(p.re, (_m, lead, num) => lead + reformat(num, p, toE164, display));
     }
     var links = root.nodeType === 1 ? [].slice.call(root.querySelectorAll('a[href^="tel:"]')) : [];
     if (root.nodeType === 1 && root.matches('a[href^="tel:"]')) links.push(root);
@@ -124,7 +124,7 @@
   function watch() {
     if (observer || typeof MutationObserver !== 'function') return;
     var queued = [];
-    observer = new MutationObserver(function (records) {
+    observer = new MutationObserver((records) => {
       for (var i = 0; i < records.length; i++) {
         var r = records[i];
         if (r.type === 'characterData') queued.push(r.target);
@@ -138,10 +138,10 @@
 
   function keepAlive() {
     if (!state.sessionId || document.visibilityState !== 'visible') return;
-    post('/v1/dni/sessions/' + state.sessionId + '/keepalive').then(function (res) {
+    post('/v1/dni/sessions/' + state.sessionId + '/keepalive').then((res) => {
       show(res, state.from);
       remember();
-    }, function () { /* next beat retries; the number stays */ });
+    }, () => { /* next beat retries; the number stays */ });
   }
 
   function schedule() {
@@ -153,7 +153,7 @@
     save({ sessionId: state.sessionId, number: state.to, displayNumber: state.display, defaultNumber: state.from, keepAliveSeconds: state.keepAliveSeconds, at: Date.now() });
   }
 
-  window.CallTrackDNI = { rerun: function () { apply(document.body); }, number: null, sessionId: null };
+  window.CallTrackDNI = { rerun: () => { apply(document.body); }, number: null, sessionId: null };
 
   function start() {
     var prev = load();
@@ -162,7 +162,7 @@
       gaClientId: gaClientId(), ymClientId: cookie('_ym_uid'),
       sessionId: prev && prev.sessionId ? prev.sessionId : undefined,
     };
-    post('/v1/dni/sessions', body).then(function (res) {
+    post('/v1/dni/sessions', body).then((res) => {
       state.sessionId = res.sessionId;
       window.CallTrackDNI.sessionId = res.sessionId;
       show(res, res.defaultNumber);
@@ -171,8 +171,8 @@
         remember();
         schedule();
       }
-    }, function () { /* the default number stays: never a blank */ });
-    document.addEventListener('visibilitychange', function () {
+    }, () => { /* the default number stays: never a blank */ });
+    document.addEventListener('visibilitychange', () => {
       if (document.visibilityState === 'visible') keepAlive();
     });
   }

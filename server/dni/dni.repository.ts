@@ -10,12 +10,21 @@ export interface SiteContext {
 }
 
 interface SiteRow {
-  id: string; account_id: string; domains: string[]; default_number: string;
-  pool_id: string | null; hold_seconds: number | null; max_lease_seconds: number | null; exhaustion_policy: 'default_number' | 'share' | null;
+  id: string;
+  account_id: string;
+  domains: string[];
+  default_number: string;
+  pool_id: string | null;
+  hold_seconds: number | null;
+  max_lease_seconds: number | null;
+  exhaustion_policy: 'default_number' | 'share' | null;
 }
 
 const toContext = (r: SiteRow): SiteContext => ({
-  siteId: r.id, accountId: r.account_id, domains: r.domains, defaultNumber: r.default_number,
+  siteId: r.id,
+  accountId: r.account_id,
+  domains: r.domains,
+  defaultNumber: r.default_number,
   pool: r.pool_id ? { id: r.pool_id, holdSeconds: r.hold_seconds!, maxLeaseSeconds: r.max_lease_seconds!, exhaustionPolicy: r.exhaustion_policy! } : null,
 });
 
@@ -41,12 +50,33 @@ export async function findSessionSite(db: Queryable, sessionId: string): Promise
 
 /** A dni_sessions row in column names (written as JSON through jsonb_populate_recordset). */
 export interface SessionRow {
-  id: string; account_id: string; site_id: string; pool_id: string | null; visitor_id: string;
-  url: string | null; landing_page: string | null; referrer: string | null;
-  utm_source: string | null; utm_medium: string | null; utm_campaign: string | null; utm_term: string | null; utm_content: string | null;
-  gclid: string | null; gbraid: string | null; wbraid: string | null; fbclid: string | null; msclkid: string | null; yclid: string | null;
-  ga_client_id: string | null; ym_client_id: string | null; user_agent: string | null; ip: string | null; bot: boolean;
-  number: string | null; created_at: string; last_seen_at: string;
+  id: string;
+  account_id: string;
+  site_id: string;
+  pool_id: string | null;
+  visitor_id: string;
+  url: string | null;
+  landing_page: string | null;
+  referrer: string | null;
+  utm_source: string | null;
+  utm_medium: string | null;
+  utm_campaign: string | null;
+  utm_term: string | null;
+  utm_content: string | null;
+  gclid: string | null;
+  gbraid: string | null;
+  wbraid: string | null;
+  fbclid: string | null;
+  msclkid: string | null;
+  yclid: string | null;
+  ga_client_id: string | null;
+  ym_client_id: string | null;
+  user_agent: string | null;
+  ip: string | null;
+  bot: boolean;
+  number: string | null;
+  created_at: string;
+  last_seen_at: string;
 }
 
 /**
@@ -61,7 +91,17 @@ export interface SessionWriter {
   close(): Promise<void>;
 }
 
-export function createSessionWriter({ db, logger, intervalMs = 200, maxBatch = 500 }: { db: Db; logger: Logger; intervalMs?: number; maxBatch?: number }): SessionWriter {
+export function createSessionWriter({
+  db,
+  logger,
+  intervalMs = 200,
+  maxBatch = 500,
+}: {
+  db: Db;
+  logger: Logger;
+  intervalMs?: number;
+  maxBatch?: number;
+}): SessionWriter {
   let rows = new Map<string, SessionRow>();
   let seen = new Map<string, Date>();
   let running: Promise<void> = Promise.resolve();
@@ -70,15 +110,25 @@ export function createSessionWriter({ db, logger, intervalMs = 200, maxBatch = 5
 
   const schedule = () => {
     if (closed) return;
-    if (rows.size + seen.size >= maxBatch) { void flush(); return; }
-    timer ??= setTimeout(() => { timer = undefined; void flush(); }, intervalMs);
+    if (rows.size + seen.size >= maxBatch) {
+      void flush();
+      return;
+    }
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      void flush();
+    }, intervalMs);
   };
 
   function flush(): Promise<void> {
-    if (timer) { clearTimeout(timer); timer = undefined; }
+    if (timer) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
     const batch = [...rows.values()];
     const touches = seen;
-    rows = new Map(); seen = new Map();
+    rows = new Map();
+    seen = new Map();
     running = running.then(async () => {
       try {
         if (batch.length > 0) {
@@ -103,14 +153,23 @@ export function createSessionWriter({ db, logger, intervalMs = 200, maxBatch = 5
   }
 
   return {
-    add(row) { rows.set(row.id, row); schedule(); },
+    add(row) {
+      rows.set(row.id, row);
+      schedule();
+    },
     seen(id, at) {
       const queued = rows.get(id);
-      if (queued) { queued.last_seen_at = at.toISOString(); return; }
+      if (queued) {
+        queued.last_seen_at = at.toISOString();
+        return;
+      }
       seen.set(id, at);
       schedule();
     },
     flush,
-    async close() { await flush(); closed = true; },
+    async close() {
+      await flush();
+      closed = true;
+    },
   };
 }

@@ -42,7 +42,9 @@ function readCookie(header: string | undefined, name: string): string | undefine
 }
 
 const info = (request: FastifyRequest): RequestInfo => ({
-  origin: request.headers.origin, ip: request.ip, userAgent: request.headers['user-agent'],
+  origin: request.headers.origin,
+  ip: request.ip,
+  userAgent: request.headers['user-agent'],
   visitorCookie: readCookie(request.headers.cookie, VISITOR_COOKIE),
 });
 
@@ -68,7 +70,8 @@ export function dniRoutes(opts: DniRoutesOptions): FastifyPluginAsyncZod {
     const redis = opts.redis.duplicate({ enableAutoPipelining: true });
     redis.on('error', () => {}); // reported by failing commands (default number shown), not as a crash
     await redis.connect().catch((err: unknown) => opts.logger.warn({ err }, 'dni: redis not reachable at start; default numbers until it is'));
-    const history = opts.history ?? createLeaseHistory({ db: opts.db, logger: opts.logger, ...(opts.flushIntervalMs ? { intervalMs: opts.flushIntervalMs } : {}) });
+    const history =
+      opts.history ?? createLeaseHistory({ db: opts.db, logger: opts.logger, ...(opts.flushIntervalMs ? { intervalMs: opts.flushIntervalMs } : {}) });
     const leases = opts.leases ?? createLeaseService({ db: opts.db, redis, history });
     const sessions = createSessionWriter({ db: opts.db, logger: opts.logger, ...(opts.flushIntervalMs ? { intervalMs: opts.flushIntervalMs } : {}) });
     const dni = createDniService({ db: opts.db, redis, leases, sessions, logger: opts.logger });
@@ -92,18 +95,29 @@ export function dniRoutes(opts: DniRoutesOptions): FastifyPluginAsyncZod {
     app.removeContentTypeParser('text/plain');
     app.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => {
       const text = (body as string).trim();
-      if (text === '') { done(null, undefined); return; }
-      try { done(null, JSON.parse(text)); } catch { done(ERRORS.validation('body is not JSON'), undefined); }
+      if (text === '') {
+        done(null, undefined);
+        return;
+      }
+      try {
+        done(null, JSON.parse(text));
+      } catch {
+        done(ERRORS.validation('body is not JSON'), undefined);
+      }
     });
 
-    app.get('/dni.js', {
-      schema: { tags: ['dni'], summary: 'The website snippet: <script src="…/dni.js" data-site-key="…">', response: { 200: z.string(), 304: z.null() } },
-      config: { public: true },
-    }, async (request, reply) => {
-      reply.header('cache-control', 'public, max-age=300, stale-while-revalidate=86400').header('etag', etag);
-      if (request.headers['if-none-match'] === etag) return reply.status(304).send(null);
-      return reply.type('application/javascript; charset=utf-8').send(snippet);
-    });
+    app.get(
+      '/dni.js',
+      {
+        schema: { tags: ['dni'], summary: 'The website snippet: <script src="…/dni.js" data-site-key="…">', response: { 200: z.string(), 304: z.null() } },
+        config: { public: true },
+      },
+      async (request, reply) => {
+        reply.header('cache-control', 'public, max-age=300, stale-while-revalidate=86400').header('etag', etag);
+        if (request.headers['if-none-match'] === etag) return reply.status(304).send(null);
+        return reply.type('application/javascript; charset=utf-8').send(snippet);
+      },
+    );
 
     const preflight = async (request: FastifyRequest, reply: FastifyReply) => {
       // The site is unknown before the body arrives; the POST itself checks Origin against the site's domains.
@@ -114,33 +128,50 @@ export function dniRoutes(opts: DniRoutesOptions): FastifyPluginAsyncZod {
     app.options('/v1/dni/sessions', { config: { public: true }, schema: { hide: true } }, preflight);
     app.options('/v1/dni/sessions/:sessionId/keepalive', { config: { public: true }, schema: { hide: true } }, preflight);
 
-    app.post('/v1/dni/sessions', {
-      schema: {
-        tags: ['dni'], summary: 'A tracking number for a page view (public; Origin must be one of the site’s domains)',
-        security: [], body: CreateSessionBody, response: { 200: SessionResponse },
+    app.post(
+      '/v1/dni/sessions',
+      {
+        schema: {
+          tags: ['dni'],
+          summary: 'A tracking number for a page view (public; Origin must be one of the site’s domains)',
+          security: [],
+          body: CreateSessionBody,
+          response: { 200: SessionResponse },
+        },
+        config: { public: true, rateLimit: rl },
       },
-      config: { public: true, rateLimit: rl },
-    }, async (request, reply) => {
-      const res = await dni.createSession(request.body, info(request));
-      allowOrigin(request, reply);
-      reply.header('cache-control', 'no-store');
-      if (res.visitorId) {
-        // Set by the server, not by script: Safari caps script-written cookies at 7 days.
-        const secure = request.protocol === 'https' ? '; SameSite=None; Secure' : '; SameSite=Lax';
-        reply.header('set-cookie', `${VISITOR_COOKIE}=${res.visitorId}; Path=/; Max-Age=${VISITOR_COOKIE_MAX_AGE}; HttpOnly${secure}`);
-      }
-      const { visitorId: _omit, ...body } = res;
-      return body;
-    });
+      async (request, reply) => {
+        const res = await dni.createSession(request.body, info(request));
+        allowOrigin(request, reply);
+        reply.header('cache-control', 'no-store');
+        if (res.visitorId) {
+          // Set by the server, not by script: Safari caps script-written cookies at 7 days.
+          const secure = request.protocol === 'https' ? '; SameSite=None; Secure' : '; SameSite=Lax';
+          reply.header('set-cookie', `${VISITOR_COOKIE}=${res.visitorId}; Path=/; Max-Age=${VISITOR_COOKIE_MAX_AGE}; HttpOnly${secure}`);
+        }
+        const { visitorId: _omit, ...body } = res;
+        return body;
+      },
+    );
 
-    app.post('/v1/dni/sessions/:sessionId/keepalive', {
-      schema: { tags: ['dni'], summary: 'Keep the session’s number while the page is visible', security: [], params: SessionParams, response: { 200: KeepAliveResponse } },
-      config: { public: true, rateLimit: rl },
-    }, async (request, reply) => {
-      const res = await dni.keepAlive(request.params.sessionId, info(request));
-      allowOrigin(request, reply);
-      reply.header('cache-control', 'no-store');
-      return res;
-    });
+    app.post(
+      '/v1/dni/sessions/:sessionId/keepalive',
+      {
+        schema: {
+          tags: ['dni'],
+          summary: 'Keep the session’s number while the page is visible',
+          security: [],
+          params: SessionParams,
+          response: { 200: KeepAliveResponse },
+        },
+        config: { public: true, rateLimit: rl },
+      },
+      async (request, reply) => {
+        const res = await dni.keepAlive(request.params.sessionId, info(request));
+        allowOrigin(request, reply);
+        reply.header('cache-control', 'no-store');
+        return res;
+      },
+    );
   };
 }

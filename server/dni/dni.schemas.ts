@@ -7,7 +7,11 @@ export const CreateSessionBody = z.object({
   siteKey: Text(100),
   url: Text(4096).meta({ description: 'The page URL (landing page for a new session)' }),
   referrer: Text(4096).optional(),
-  visitorId: z.string().regex(/^[A-Za-z0-9_-]{8,64}$/).optional().meta({ description: 'Used only when the visitor cookie is missing' }),
+  visitorId: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{8,64}$/)
+    .optional()
+    .meta({ description: 'Used only when the visitor cookie is missing' }),
   gaClientId: Text(100).optional().meta({ description: 'From the _ga cookie: the last two fields, e.g. 1234567890.1700000000' }),
   ymClientId: Text(100).optional().meta({ description: 'From the _ym_uid cookie' }),
   sessionId: z.uuid().optional().meta({ description: 'The previous page view’s session: reused while it is alive' }),

@@ -9,7 +9,8 @@ import * as repo from './dni.repository.js';
 import { CLICK_IDS, type CreateSessionBody, type KeepAliveResponse, type SessionResponse, UTM_KEYS } from './dni.schemas.js';
 
 /** Obvious robots by user agent: they get the default number and no lease (a crawler must not drain a pool). */
-const BOT_UA = /bot\b|bot\/|crawl|spider|slurp|mediapartners|facebookexternalhit|embedly|quora link preview|bingpreview|yandex(?!browser)|lighthouse|pingdom|uptimerobot|curl\/|wget\/|python-requests|python-urllib|go-http-client|java\/|okhttp|axios\/|node-fetch|httpclient|scrapy|phantomjs/i;
+const BOT_UA =
+  /bot\b|bot\/|crawl|spider|slurp|mediapartners|facebookexternalhit|embedly|quora link preview|bingpreview|yandex(?!browser)|lighthouse|pingdom|uptimerobot|curl\/|wget\/|python-requests|python-urllib|go-http-client|java\/|okhttp|axios\/|node-fetch|httpclient|scrapy|phantomjs/i;
 
 export function isBot(userAgent: string | undefined): boolean {
   return !userAgent || userAgent.length < 10 || BOT_UA.test(userAgent);
@@ -19,7 +20,11 @@ export function isBot(userAgent: string | undefined): boolean {
 export function originAllowed(origin: string | undefined, domains: readonly string[]): boolean {
   if (!origin) return false;
   let host: string;
-  try { host = new URL(origin).hostname.toLowerCase(); } catch { return false; }
+  try {
+    host = new URL(origin).hostname.toLowerCase();
+  } catch {
+    return false;
+  }
   return domains.some((d) => host === d || host.endsWith(`.${d}`));
 }
 
@@ -42,12 +47,21 @@ export function keepAliveSeconds(holdSeconds: number): number {
 
 function visitFields(url: string): Pick<repo.SessionRow, (typeof UTM_KEYS)[number] | (typeof CLICK_IDS)[number]> {
   let params: URLSearchParams | undefined;
-  try { params = new URL(url).searchParams; } catch { /* a junk URL simply has no tags */ }
+  try {
+    params = new URL(url).searchParams;
+  } catch {
+    /* a junk URL simply has no tags */
+  }
   const get = (k: string) => params?.get(k)?.slice(0, 500) || null;
   return Object.fromEntries([...UTM_KEYS, ...CLICK_IDS].map((k) => [k, get(k)])) as ReturnType<typeof visitFields>;
 }
 
-export interface RequestInfo { origin: string | undefined; ip: string; userAgent: string | undefined; visitorCookie: string | undefined }
+export interface RequestInfo {
+  origin: string | undefined;
+  ip: string;
+  userAgent: string | undefined;
+  visitorCookie: string | undefined;
+}
 
 export interface DniService {
   createSession(body: CreateSessionBody, req: RequestInfo): Promise<SessionResponse & { visitorId: string | null }>;
@@ -57,8 +71,20 @@ export interface DniService {
 
 const VISITOR_ID = /^[A-Za-z0-9_-]{8,64}$/;
 
-export function createDniService({ db, redis, leases, sessions, logger, siteCacheMs = 30_000 }: {
-  db: Db; redis: Redis; leases: LeaseService; sessions: repo.SessionWriter; logger: Logger; siteCacheMs?: number;
+export function createDniService({
+  db,
+  redis,
+  leases,
+  sessions,
+  logger,
+  siteCacheMs = 30_000,
+}: {
+  db: Db;
+  redis: Redis;
+  leases: LeaseService;
+  sessions: repo.SessionWriter;
+  logger: Logger;
+  siteCacheMs?: number;
 }): DniService {
   // Sites change rarely and every snippet request needs one: a short in-process cache keeps Postgres off the hot path.
   const byKey = new Map<string, { at: number; ctx: Promise<repo.SiteContext | undefined> }>();
@@ -84,8 +110,14 @@ export function createDniService({ db, redis, leases, sessions, logger, siteCach
 
   function fallback(site: repo.SiteContext, sessionId: string | null, reason: string): SessionResponse {
     return {
-      sessionId, number: site.defaultNumber, displayNumber: displayNumber(site.defaultNumber), defaultNumber: site.defaultNumber,
-      tracking: false, keepAliveSeconds: site.pool ? keepAliveSeconds(site.pool.holdSeconds) : 60, expiresAt: null, reason,
+      sessionId,
+      number: site.defaultNumber,
+      displayNumber: displayNumber(site.defaultNumber),
+      defaultNumber: site.defaultNumber,
+      tracking: false,
+      keepAliveSeconds: site.pool ? keepAliveSeconds(site.pool.holdSeconds) : 60,
+      expiresAt: null,
+      reason,
     };
   }
 
@@ -95,8 +127,13 @@ export function createDniService({ db, redis, leases, sessions, logger, siteCach
       return fallback(site, sessionId, reason);
     }
     return {
-      sessionId, number: lease.number, displayNumber: displayNumber(lease.number), defaultNumber: site.defaultNumber,
-      tracking: true, keepAliveSeconds: keepAliveSeconds(site.pool!.holdSeconds), expiresAt: lease.expiresAt.toISOString(),
+      sessionId,
+      number: lease.number,
+      displayNumber: displayNumber(lease.number),
+      defaultNumber: site.defaultNumber,
+      tracking: true,
+      keepAliveSeconds: keepAliveSeconds(site.pool!.holdSeconds),
+      expiresAt: lease.expiresAt.toISOString(),
       ...(lease.shared ? { reason: 'pool exhausted: number shared' } : {}),
     };
   }
@@ -125,7 +162,8 @@ export function createDniService({ db, redis, leases, sessions, logger, siteCach
       const site = await siteByKey(body.siteKey);
       if (!site) throw ERRORS.notFound('site key', body.siteKey);
       if (!originAllowed(req.origin, site.domains)) throw ERRORS.forbidden([`requests from ${site.domains.join(', ')}`]);
-      const visitorId = req.visitorCookie && VISITOR_ID.test(req.visitorCookie) ? req.visitorCookie : body.visitorId ?? crypto.randomUUID().replaceAll('-', '');
+      const visitorId =
+        req.visitorCookie && VISITOR_ID.test(req.visitorCookie) ? req.visitorCookie : (body.visitorId ?? crypto.randomUUID().replaceAll('-', ''));
       if (isBot(req.userAgent)) return { ...fallback(site, null, 'robot user agent'), visitorId: null };
 
       if (body.sessionId) {
@@ -135,18 +173,32 @@ export function createDniService({ db, redis, leases, sessions, logger, siteCach
       const sessionId = crypto.randomUUID();
       const now = new Date();
       const pool = site.pool;
-      const res = pool ? await leaseOrFallback(site, sessionId, () => leases.acquire(pool, sessionId)) : fallback(site, sessionId, 'the site has no number pool');
+      const res = pool
+        ? await leaseOrFallback(site, sessionId, () => leases.acquire(pool, sessionId))
+        : fallback(site, sessionId, 'the site has no number pool');
       if (pool) {
         // Lets keep-alives find the pool without Postgres; lives as long as a lease could.
         redis.set(sessKey(sessionId), `${site.siteId}|${pool.id}`, 'EX', pool.maxLeaseSeconds + pool.holdSeconds + 3600).catch(() => {});
         remember(sessionId, site.siteId);
       }
       sessions.add({
-        id: sessionId, account_id: site.accountId, site_id: site.siteId, pool_id: pool?.id ?? null, visitor_id: visitorId,
-        url: body.url, landing_page: body.url, referrer: body.referrer || null, ...visitFields(body.url),
-        ga_client_id: body.gaClientId || null, ym_client_id: body.ymClientId || null,
-        user_agent: req.userAgent?.slice(0, 1000) ?? null, ip: req.ip || null, bot: false,
-        number: res.tracking ? res.number : null, created_at: now.toISOString(), last_seen_at: now.toISOString(),
+        id: sessionId,
+        account_id: site.accountId,
+        site_id: site.siteId,
+        pool_id: pool?.id ?? null,
+        visitor_id: visitorId,
+        url: body.url,
+        landing_page: body.url,
+        referrer: body.referrer || null,
+        ...visitFields(body.url),
+        ga_client_id: body.gaClientId || null,
+        ym_client_id: body.ymClientId || null,
+        user_agent: req.userAgent?.slice(0, 1000) ?? null,
+        ip: req.ip || null,
+        bot: false,
+        number: res.tracking ? res.number : null,
+        created_at: now.toISOString(),
+        last_seen_at: now.toISOString(),
       });
       return { ...res, visitorId };
     },

@@ -24,7 +24,8 @@ export function installErrorHandler(app: FastifyInstance): void {
     }
     const status = 'statusCode' in err && typeof err.statusCode === 'number' ? err.statusCode : 500;
     if (status < 500) {
-      const code = status === 429 ? ErrorCode.rateLimited : status === 404 ? ErrorCode.notFound : status === 401 ? ErrorCode.unauthenticated : ErrorCode.validation;
+      const code =
+        status === 429 ? ErrorCode.rateLimited : status === 404 ? ErrorCode.notFound : status === 401 ? ErrorCode.unauthenticated : ErrorCode.validation;
       return reply.status(status).send({ error: code, message: err.message });
     }
     request.log.error({ err, type: 'unhandled_error' }, 'request failed');

@@ -15,8 +15,11 @@ export function createMetrics(): Metrics {
     registry,
     httpRequests: new Counter({ name: 'http_requests_total', help: 'HTTP requests', labelNames: ['method', 'route', 'status'], registers: [registry] }),
     httpDuration: new Histogram({
-      name: 'http_request_duration_seconds', help: 'HTTP request duration', labelNames: ['method', 'route'],
-      buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers: [registry],
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request duration',
+      labelNames: ['method', 'route'],
+      buckets: [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: [registry],
     }),
     liveCalls: new Gauge({ name: 'calltrack_live_calls', help: 'Calls in progress on this node', registers: [registry] }),
   };

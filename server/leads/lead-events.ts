@@ -36,7 +36,14 @@ export function createOutboxEventSink(o: OutboxEventSinkOptions): OutboxEventSin
 
   async function record(db: Queryable, call: CallRef, type: EventType, change: LeadPayload['change'] = null): Promise<void> {
     const uid = crypto.randomUUID();
-    const payload = await buildLeadPayload(db, o.payload, { eventId: uid, type, accountId: call.accountId, callId: call.callId, occurredAt: new Date(), change });
+    const payload = await buildLeadPayload(db, o.payload, {
+      eventId: uid,
+      type,
+      accountId: call.accountId,
+      callId: call.callId,
+      occurredAt: new Date(),
+      change,
+    });
     if (!payload) throw new Error(`call ${call.callId} not found for ${type}`);
     await insertEvent(db, { uid, accountId: call.accountId, callId: call.callId, type, payload });
   }
@@ -46,7 +53,11 @@ export function createOutboxEventSink(o: OutboxEventSinkOptions): OutboxEventSin
       try {
         const uid = crypto.randomUUID();
         await insertEvent(o.db, {
-          uid, accountId: call.accountId, callId: call.callId, type: 'call.started', unlessCompleted: true,
+          uid,
+          accountId: call.accountId,
+          callId: call.callId,
+          type: 'call.started',
+          unlessCompleted: true,
           payload: startedPayload({ eventId: uid, accountId: call.accountId, callId: call.callId, occurredAt: at }),
         });
         return;
@@ -69,7 +80,9 @@ export function createOutboxEventSink(o: OutboxEventSinkOptions): OutboxEventSin
           log.error({ callId: call.callId, type: 'lead_started_dropped' }, 'too many call.started events waiting; dropped');
           return;
         }
-        const p: Promise<void> = writeStarted(call, new Date()).catch(() => {}).finally(() => pending.delete(p));
+        const p: Promise<void> = writeStarted(call, new Date())
+          .catch(() => {})
+          .finally(() => pending.delete(p));
         pending.add(p);
       } catch (err) {
         log.error({ err, type: 'lead_started_failed' }, 'call.started failed');

@@ -6,7 +6,8 @@ export function webhookPayloadJsonSchema(): Record<string, unknown> {
   return {
     ...z.toJSONSchema(LeadPayload, { target: 'draft-2020-12', io: 'output' }),
     $id: 'https://calltrack.local/schemas/webhook-payload.v1.json',
-    description: 'Body of every webhook (call.started, call.completed, call.recording_ready, call.modified). Signed per Standard Webhooks: '
-      + 'headers webhook-id (same on every retry: dedupe on it), webhook-timestamp, webhook-signature "v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>".',
+    description:
+      'Body of every webhook (call.started, call.completed, call.recording_ready, call.modified). Signed per Standard Webhooks: ' +
+      'headers webhook-id (same on every retry: dedupe on it), webhook-timestamp, webhook-signature "v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>".',
   };
 }

@@ -72,29 +72,56 @@ export const LeadAttribution = z.object({
   source_currency: str,
 });
 
-export const LeadPayload = z.object({
-  version: z.literal(1),
-  id: z.guid().describe('event id; the webhook-id header is per (event, sink)'),
-  type: EventType,
-  occurred_at: z.iso.datetime({ offset: true }),
-  account_id: z.guid(),
-  change: z.object({ field: z.enum(['tags', 'notes', 'score', 'value']) }).nullable(),
-  call: LeadCall,
-  attribution: LeadAttribution,
-}).meta({ title: 'Call lead webhook payload, version 1' });
+export const LeadPayload = z
+  .object({
+    version: z.literal(1),
+    id: z.guid().describe('event id; the webhook-id header is per (event, sink)'),
+    type: EventType,
+    occurred_at: z.iso.datetime({ offset: true }),
+    account_id: z.guid(),
+    change: z.object({ field: z.enum(['tags', 'notes', 'score', 'value']) }).nullable(),
+    call: LeadCall,
+    attribution: LeadAttribution,
+  })
+  .meta({ title: 'Call lead webhook payload, version 1' });
 export type LeadPayload = z.infer<typeof LeadPayload>;
 
 interface CallRow {
-  id: string; account_id: string; sip_call_id: string; tracking_number: string; caller: string; caller_name: string | null;
-  dialplan: string | null; started_at: Date; answered_at: Date | null; ended_at: Date | null; disposition: string | null;
-  talk_seconds: number; ring_seconds: number; answered_by: string | null; hangup_by: 'caller' | 'callee' | 'system' | null;
-  final_sip_status: number | null; ivr_digits: string | null; session_id: string | null; source_id: string | null;
-  confidence: 'exact' | 'ambiguous' | 'static' | 'none'; attribution: Record<string, unknown>; first_time: boolean | null;
-  prior_calls: number; recording_status: 'none' | 'pending' | 'ready' | 'failed'; recording_duration_seconds: number | null;
-  score: number | null; value: number | null;
-  source_name: string | null; source_channel: string | null; source_medium: string | null; source_campaign: string | null;
-  source_cost: number | null; source_currency: string | null;
-  tags: string[]; notes: Array<{ author: string; text: string; created_at: string }>;
+  id: string;
+  account_id: string;
+  sip_call_id: string;
+  tracking_number: string;
+  caller: string;
+  caller_name: string | null;
+  dialplan: string | null;
+  started_at: Date;
+  answered_at: Date | null;
+  ended_at: Date | null;
+  disposition: string | null;
+  talk_seconds: number;
+  ring_seconds: number;
+  answered_by: string | null;
+  hangup_by: 'caller' | 'callee' | 'system' | null;
+  final_sip_status: number | null;
+  ivr_digits: string | null;
+  session_id: string | null;
+  source_id: string | null;
+  confidence: 'exact' | 'ambiguous' | 'static' | 'none';
+  attribution: Record<string, unknown>;
+  first_time: boolean | null;
+  prior_calls: number;
+  recording_status: 'none' | 'pending' | 'ready' | 'failed';
+  recording_duration_seconds: number | null;
+  score: number | null;
+  value: number | null;
+  source_name: string | null;
+  source_channel: string | null;
+  source_medium: string | null;
+  source_campaign: string | null;
+  source_cost: number | null;
+  source_currency: string | null;
+  tags: string[];
+  notes: Array<{ author: string; text: string; created_at: string }>;
 }
 
 /** Visit keys as attribution/ may spell them (snake or camel); the first non-empty wins. */
@@ -114,9 +141,18 @@ export interface PayloadContext {
 }
 
 /** Loads the call and builds the lead; undefined when the call row does not exist (yet). */
-export async function buildLeadPayload(db: Queryable, ctx: PayloadContext, e: {
-  eventId: string; type: EventType; accountId: string; callId: string; occurredAt: Date; change?: LeadPayload['change'];
-}): Promise<LeadPayload | undefined> {
+export async function buildLeadPayload(
+  db: Queryable,
+  ctx: PayloadContext,
+  e: {
+    eventId: string;
+    type: EventType;
+    accountId: string;
+    callId: string;
+    occurredAt: Date;
+    change?: LeadPayload['change'];
+  },
+): Promise<LeadPayload | undefined> {
   const { rows } = await db.query<CallRow>(
     `SELECT c.*, s.name AS source_name, s.channel AS source_channel, s.medium AS source_medium, s.campaign AS source_campaign,
             s.cost AS source_cost, s.currency AS source_currency,
@@ -204,18 +240,72 @@ export async function buildLeadPayload(db: Queryable, ctx: PayloadContext, e: {
 export function startedPayload(e: { eventId: string; accountId: string; callId: string; occurredAt: Date }): LeadPayload {
   const nulls = <K extends string>(keys: K[]) => Object.fromEntries(keys.map((k) => [k, null])) as Record<K, null>;
   return {
-    version: 1, id: e.eventId, type: 'call.started', occurred_at: e.occurredAt.toISOString(), account_id: e.accountId, change: null,
+    version: 1,
+    id: e.eventId,
+    type: 'call.started',
+    occurred_at: e.occurredAt.toISOString(),
+    account_id: e.accountId,
+    change: null,
     call: {
-      id: e.callId, direction: 'inbound', status: 'ringing', answered: false, voicemail: false, start_time: e.occurredAt.toISOString(),
-      duration: 0, talk_time: 0, ring_time: 0, tracking_number: '', prior_calls: 0, tags: [], notes: [], recording_status: 'none',
-      ...nulls(['sip_call_id', 'answer_time', 'end_time', 'caller_number', 'caller_name', 'business_number', 'agent', 'hangup_by',
-        'final_sip_status', 'ivr_digits', 'dialplan', 'first_call', 'note', 'score', 'value', 'recording_url', 'recording_duration']),
+      id: e.callId,
+      direction: 'inbound',
+      status: 'ringing',
+      answered: false,
+      voicemail: false,
+      start_time: e.occurredAt.toISOString(),
+      duration: 0,
+      talk_time: 0,
+      ring_time: 0,
+      tracking_number: '',
+      prior_calls: 0,
+      tags: [],
+      notes: [],
+      recording_status: 'none',
+      ...nulls([
+        'sip_call_id',
+        'answer_time',
+        'end_time',
+        'caller_number',
+        'caller_name',
+        'business_number',
+        'agent',
+        'hangup_by',
+        'final_sip_status',
+        'ivr_digits',
+        'dialplan',
+        'first_call',
+        'note',
+        'score',
+        'value',
+        'recording_url',
+        'recording_duration',
+      ]),
     },
     attribution: {
-      confidence: 'none', overflow: false,
-      ...nulls(['reason', 'session_id', 'source_id', 'source', 'medium', 'campaign', 'keyword', 'landing_page_url', 'referring_url',
-        'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'gclid', 'yclid', 'ga_client_id', 'ym_client_id',
-        'source_cost', 'source_currency']),
+      confidence: 'none',
+      overflow: false,
+      ...nulls([
+        'reason',
+        'session_id',
+        'source_id',
+        'source',
+        'medium',
+        'campaign',
+        'keyword',
+        'landing_page_url',
+        'referring_url',
+        'utm_source',
+        'utm_medium',
+        'utm_campaign',
+        'utm_term',
+        'utm_content',
+        'gclid',
+        'yclid',
+        'ga_client_id',
+        'ym_client_id',
+        'source_cost',
+        'source_currency',
+      ]),
     },
   };
 }

@@ -3,7 +3,7 @@ import type { Db } from '../db/pool.js';
 import type { Logger } from '../logger.js';
 import * as repo from './leads.repository.js';
 import type { SinkKind } from './leads.schemas.js';
-import { DeliveryError, type SinkHandler } from './sinks/sink.js';
+import { type AnySinkHandler, DeliveryError } from './sinks/sink.js';
 
 /** Standard Webhooks' schedule: the delay before attempt n+1 (attempt 1 goes out at once). */
 export const DEFAULT_SCHEDULE_MS = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 50_400_000, 72_000_000, 86_400_000];
@@ -11,7 +11,7 @@ export const DEFAULT_SCHEDULE_MS = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_
 export interface WorkerOptions {
   db: Db;
   logger: Logger;
-  sinks: Record<SinkKind, SinkHandler<any>>;
+  sinks: Record<SinkKind, AnySinkHandler>;
   /** Deliveries in flight per process. */
   concurrency?: number;
   /** Longest sleep between queue scans when no NOTIFY arrives (retries coming due, lost notifications). */
@@ -61,10 +61,18 @@ export function createLeadWorkers(o: WorkerOptions): LeadWorkers {
   }
 
   function sleep(ms: number): Promise<void> {
-    if (woken) { woken = false; return Promise.resolve(); }
+    if (woken) {
+      woken = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const t = setTimeout(done, ms);
-      function done() { clearTimeout(t); wakeUp = undefined; woken = false; resolve(); }
+      function done() {
+        clearTimeout(t);
+        wakeUp = undefined;
+        woken = false;
+        resolve();
+      }
       wakeUp = done;
     });
   }
@@ -76,7 +84,10 @@ export function createLeadWorkers(o: WorkerOptions): LeadWorkers {
       const client = await o.db.connect();
       const { rows } = await client.query<{ ch: string }>(`SELECT ${repo.NOTIFY_CHANNEL_SQL} AS ch`);
       client.on('notification', () => wake());
-      client.on('error', () => { listener = undefined; client.release(true); });
+      client.on('error', () => {
+        listener = undefined;
+        client.release(true);
+      });
       await client.query(`LISTEN "${rows[0]!.ch.replaceAll('"', '')}"`);
       listener = client;
     } catch (err) {
@@ -98,9 +109,18 @@ export function createLeadWorkers(o: WorkerOptions): LeadWorkers {
       const config = handler.parseConfig(c.config);
       let progress = c.progress;
       const result = await handler.deliver({
-        config, payload: c.payload, idempotencyKey: repo.idempotencyKey(c.id), attempt: c.attempts, sinkId: c.sink_id, progress, db: o.db,
+        config,
+        payload: c.payload,
+        idempotencyKey: repo.idempotencyKey(c.id),
+        attempt: c.attempts,
+        sinkId: c.sink_id,
+        progress,
+        db: o.db,
         signal: AbortSignal.any([aborter.signal, AbortSignal.timeout(attemptTimeoutMs)]),
-        saveProgress: async (p) => { progress = p; await repo.saveProgress(o.db, c.id, c.attempts, p); },
+        saveProgress: async (p) => {
+          progress = p;
+          await repo.saveProgress(o.db, c.id, c.attempts, p);
+        },
       });
       if (result.status === 'delivered') await repo.markDone(o.db, c.id, c.attempts, 'delivered', result.note ?? null, result.httpStatus ?? null);
       else await repo.markDone(o.db, c.id, c.attempts, 'skipped', result.reason, null);
@@ -143,7 +163,10 @@ export function createLeadWorkers(o: WorkerOptions): LeadWorkers {
           log.warn({ err, type: 'lead_claim_failed' }, 'cannot claim deliveries; retrying');
         }
         for (const c of claimed) {
-          const p: Promise<void> = handle(c).finally(() => { inFlight.delete(p); wake(); });
+          const p: Promise<void> = handle(c).finally(() => {
+            inFlight.delete(p);
+            wake();
+          });
           inFlight.add(p);
         }
       }

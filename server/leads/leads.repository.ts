@@ -6,8 +6,15 @@ import type { Delivery, SinkKind } from './leads.schemas.js';
 export const NOTIFY_CHANNEL_SQL = `'leads_' || current_schema()`;
 
 export interface SinkRow {
-  id: string; account_id: string; kind: SinkKind; name: string; config: Record<string, unknown>; events: EventType[];
-  enabled: boolean; disabled_reason: string | null; created_at: Date;
+  id: string;
+  account_id: string;
+  kind: SinkKind;
+  name: string;
+  config: Record<string, unknown>;
+  events: EventType[];
+  enabled: boolean;
+  disabled_reason: string | null;
+  created_at: Date;
 }
 
 /**
@@ -16,9 +23,17 @@ export interface SinkRow {
  * `unlessCompleted` drops a late call.started whose call already completed: popping a card for a
  * finished call helps nobody, and it would otherwise be ordered after call.completed.
  */
-export async function insertEvent(db: Queryable, e: {
-  uid: string; accountId: string; callId: string; type: EventType; payload: LeadPayload; unlessCompleted?: boolean;
-}): Promise<number> {
+export async function insertEvent(
+  db: Queryable,
+  e: {
+    uid: string;
+    accountId: string;
+    callId: string;
+    type: EventType;
+    payload: LeadPayload;
+    unlessCompleted?: boolean;
+  },
+): Promise<number> {
   const { rows } = await db.query<{ deliveries: number }>(
     `WITH ev AS (
        INSERT INTO lead_events (uid, account_id, call_id, type, payload)
@@ -36,9 +51,17 @@ export async function insertEvent(db: Queryable, e: {
 }
 
 export interface ClaimedDelivery {
-  id: string; attempts: number; progress: Record<string, unknown>; retry_since: Date;
-  event_uid: string; event_type: EventType; payload: LeadPayload; call_id: string;
-  sink_id: string; kind: SinkKind; config: Record<string, unknown>;
+  id: string;
+  attempts: number;
+  progress: Record<string, unknown>;
+  retry_since: Date;
+  event_uid: string;
+  event_type: EventType;
+  payload: LeadPayload;
+  call_id: string;
+  sink_id: string;
+  kind: SinkKind;
+  config: Record<string, unknown>;
 }
 
 /**
@@ -78,7 +101,14 @@ export async function nextDueAt(db: Queryable): Promise<Date | null> {
 }
 
 /** Results are fenced by `attempts`: a worker whose lease expired and was re-claimed cannot overwrite the newer claim's result. */
-export async function markDone(db: Queryable, id: string, attempts: number, status: 'delivered' | 'skipped', note: string | null, httpStatus: number | null): Promise<boolean> {
+export async function markDone(
+  db: Queryable,
+  id: string,
+  attempts: number,
+  status: 'delivered' | 'skipped',
+  note: string | null,
+  httpStatus: number | null,
+): Promise<boolean> {
   const { rowCount } = await db.query(
     `UPDATE lead_deliveries SET status = $3, delivered_at = now(), locked_until = NULL, last_error = $4, last_status = $5
       WHERE id = $1 AND attempts = $2 AND status = 'pending'`,
@@ -129,10 +159,13 @@ export async function disableSink(db: Queryable, sinkId: string, reason: string 
 // ---- admin API ----
 
 export async function insertSink(db: Queryable, s: { accountId: string; kind: SinkKind; name: string; config: object; events: EventType[] }): Promise<SinkRow> {
-  const { rows } = await db.query<SinkRow>(
-    'INSERT INTO lead_sinks (account_id, kind, name, config, events) VALUES ($1, $2, $3, $4, $5) RETURNING *',
-    [s.accountId, s.kind, s.name, JSON.stringify(s.config), s.events],
-  );
+  const { rows } = await db.query<SinkRow>('INSERT INTO lead_sinks (account_id, kind, name, config, events) VALUES ($1, $2, $3, $4, $5) RETURNING *', [
+    s.accountId,
+    s.kind,
+    s.name,
+    JSON.stringify(s.config),
+    s.events,
+  ]);
   return rows[0]!;
 }
 
@@ -149,21 +182,43 @@ export async function deleteSink(db: Queryable, accountId: string, id: string): 
 }
 
 interface DeliveryRow {
-  id: string; event_uid: string; event_type: EventType; call_id: string; status: Delivery['status']; attempts: number;
-  last_error: string | null; last_status: number | null; next_attempt_at: Date; created_at: Date; delivered_at: Date | null;
+  id: string;
+  event_uid: string;
+  event_type: EventType;
+  call_id: string;
+  status: Delivery['status'];
+  attempts: number;
+  last_error: string | null;
+  last_status: number | null;
+  next_attempt_at: Date;
+  created_at: Date;
+  delivered_at: Date | null;
 }
 
 export const idempotencyKey = (deliveryId: string) => `msg_${deliveryId.replaceAll('-', '')}`;
 
 function toDelivery(r: DeliveryRow): Delivery {
   return {
-    id: r.id, eventId: r.event_uid, eventType: r.event_type, callId: r.call_id, status: r.status, attempts: r.attempts,
-    lastError: r.last_error, lastStatus: r.last_status, nextAttemptAt: r.status === 'pending' ? r.next_attempt_at.toISOString() : null,
-    createdAt: r.created_at.toISOString(), deliveredAt: r.delivered_at?.toISOString() ?? null, idempotencyKey: idempotencyKey(r.id),
+    id: r.id,
+    eventId: r.event_uid,
+    eventType: r.event_type,
+    callId: r.call_id,
+    status: r.status,
+    attempts: r.attempts,
+    lastError: r.last_error,
+    lastStatus: r.last_status,
+    nextAttemptAt: r.status === 'pending' ? r.next_attempt_at.toISOString() : null,
+    createdAt: r.created_at.toISOString(),
+    deliveredAt: r.delivered_at?.toISOString() ?? null,
+    idempotencyKey: idempotencyKey(r.id),
   };
 }
 
-export async function listDeliveries(db: Queryable, sinkId: string, q: { status?: Delivery['status'] | undefined; callId?: string | undefined; limit: number }): Promise<Delivery[]> {
+export async function listDeliveries(
+  db: Queryable,
+  sinkId: string,
+  q: { status?: Delivery['status'] | undefined; callId?: string | undefined; limit: number },
+): Promise<Delivery[]> {
   const { rows } = await db.query<DeliveryRow>(
     `SELECT d.*, e.uid AS event_uid, e.type AS event_type FROM lead_deliveries d JOIN lead_events e ON e.id = d.event_id
       WHERE d.sink_id = $1 AND ($2::text IS NULL OR d.status = $2) AND ($3::uuid IS NULL OR d.call_id = $3)
@@ -207,14 +262,37 @@ export async function upsertCallFact(db: Queryable, p: LeadPayload, source: { st
        source_starts_on, source_ends_on, value, score, tags)
      VALUES ($1, $2, ($3::timestamptz AT TIME ZONE 'UTC')::date, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
      ON CONFLICT (call_id) DO UPDATE SET value = EXCLUDED.value, score = EXCLUDED.score, tags = EXCLUDED.tags, updated_at = now()`,
-    [c.id, p.account_id, c.start_time, c.tracking_number, a.source_id, a.source, a.medium, a.campaign, a.keyword, a.confidence, a.overflow,
-      c.status, c.answered, c.talk_time, c.ring_time, c.first_call, a.source_cost, a.source_currency, source?.starts_on ?? null,
-      source?.ends_on ?? null, c.value, c.score, c.tags],
+    [
+      c.id,
+      p.account_id,
+      c.start_time,
+      c.tracking_number,
+      a.source_id,
+      a.source,
+      a.medium,
+      a.campaign,
+      a.keyword,
+      a.confidence,
+      a.overflow,
+      c.status,
+      c.answered,
+      c.talk_time,
+      c.ring_time,
+      c.first_call,
+      a.source_cost,
+      a.source_currency,
+      source?.starts_on ?? null,
+      source?.ends_on ?? null,
+      c.value,
+      c.score,
+      c.tags,
+    ],
   );
 }
 
 export async function sourceDates(db: Queryable, sourceId: string): Promise<{ starts_on: string | null; ends_on: string | null } | undefined> {
-  const { rows } = await db.query<{ starts_on: string | null; ends_on: string | null }>(
-    `SELECT starts_on::text, ends_on::text FROM sources WHERE id = $1`, [sourceId]);
+  const { rows } = await db.query<{ starts_on: string | null; ends_on: string | null }>(`SELECT starts_on::text, ends_on::text FROM sources WHERE id = $1`, [
+    sourceId,
+  ]);
   return rows[0];
 }

@@ -9,8 +9,14 @@ import { CreateSinkBody, DeliveriesQuery, Delivery, DeliveryParams, KIND_EVENTS,
 
 function toSink(r: repo.SinkRow): Sink {
   return {
-    id: r.id, kind: r.kind, name: r.name, config: maskConfig(r.config), events: r.events, enabled: r.enabled,
-    disabledReason: r.disabled_reason, createdAt: r.created_at.toISOString(),
+    id: r.id,
+    kind: r.kind,
+    name: r.name,
+    config: maskConfig(r.config),
+    events: r.events,
+    enabled: r.enabled,
+    disabledReason: r.disabled_reason,
+    createdAt: r.created_at.toISOString(),
   };
 }
 
@@ -23,81 +29,133 @@ export function leadRoutes({ db, onChange }: { db: Db; onChange?: () => void }):
       return sink;
     }
 
-    app.post('/v1/sinks', {
-      schema: { tags: ['leads'], summary: 'Add a lead sink (webhook, amocrm, bitrix24, ga4, metrica, analytics)', body: CreateSinkBody, response: { 201: Sink, 400: ErrorBody } },
-      config: { roles: ['admin'] },
-    }, async (request, reply) => {
-      const { kind, config } = request.body;
-      const events = kind === 'webhook' ? (request.body.config.events ?? KIND_EVENTS.webhook) : KIND_EVENTS[kind];
-      const created = await repo.insertSink(db, { accountId: principalOf(request).accountId, kind, name: request.body.name ?? kind, config, events });
-      return reply.status(201).send(toSink(created));
-    });
+    app.post(
+      '/v1/sinks',
+      {
+        schema: {
+          tags: ['leads'],
+          summary: 'Add a lead sink (webhook, amocrm, bitrix24, ga4, metrica, analytics)',
+          body: CreateSinkBody,
+          response: { 201: Sink, 400: ErrorBody },
+        },
+        config: { roles: ['admin'] },
+      },
+      async (request, reply) => {
+        const { kind, config } = request.body;
+        const events = kind === 'webhook' ? (request.body.config.events ?? KIND_EVENTS.webhook) : KIND_EVENTS[kind];
+        const created = await repo.insertSink(db, { accountId: principalOf(request).accountId, kind, name: request.body.name ?? kind, config, events });
+        return reply.status(201).send(toSink(created));
+      },
+    );
 
-    app.get('/v1/sinks', {
-      schema: { tags: ['leads'], summary: 'List lead sinks (secrets masked)', response: { 200: z.object({ items: z.array(Sink) }) } },
-      config: { roles: ['admin'] },
-    }, async (request) => ({ items: (await repo.listSinks(db, principalOf(request).accountId)).map(toSink) }));
+    app.get(
+      '/v1/sinks',
+      {
+        schema: { tags: ['leads'], summary: 'List lead sinks (secrets masked)', response: { 200: z.object({ items: z.array(Sink) }) } },
+        config: { roles: ['admin'] },
+      },
+      async (request) => ({ items: (await repo.listSinks(db, principalOf(request).accountId)).map(toSink) }),
+    );
 
-    app.get('/v1/sinks/:id', {
-      schema: { tags: ['leads'], params: SinkParams, response: { 200: Sink, 404: ErrorBody } },
-      config: { roles: ['admin'] },
-    }, async (request) => toSink(await sinkOf(principalOf(request).accountId, request.params.id)));
+    app.get(
+      '/v1/sinks/:id',
+      {
+        schema: { tags: ['leads'], params: SinkParams, response: { 200: Sink, 404: ErrorBody } },
+        config: { roles: ['admin'] },
+      },
+      async (request) => toSink(await sinkOf(principalOf(request).accountId, request.params.id)),
+    );
 
-    app.delete('/v1/sinks/:id', {
-      schema: { tags: ['leads'], summary: 'Delete a sink and its delivery history', params: SinkParams, response: { 204: z.null(), 404: ErrorBody } },
-      config: { roles: ['admin'] },
-    }, async (request, reply) => {
-      if (!(await repo.deleteSink(db, principalOf(request).accountId, request.params.id))) throw ERRORS.notFound('sink', request.params.id);
-      return reply.status(204).send(null);
-    });
+    app.delete(
+      '/v1/sinks/:id',
+      {
+        schema: { tags: ['leads'], summary: 'Delete a sink and its delivery history', params: SinkParams, response: { 204: z.null(), 404: ErrorBody } },
+        config: { roles: ['admin'] },
+      },
+      async (request, reply) => {
+        if (!(await repo.deleteSink(db, principalOf(request).accountId, request.params.id))) throw ERRORS.notFound('sink', request.params.id);
+        return reply.status(204).send(null);
+      },
+    );
 
     for (const action of ['disable', 'enable'] as const) {
-      app.post(`/v1/sinks/:id/${action}`, {
-        schema: { tags: ['leads'], summary: `${action === 'disable' ? 'Stop' : 'Resume'} deliveries to a sink`, params: SinkParams, response: { 200: Sink, 404: ErrorBody } },
-        config: { roles: ['admin'] },
-      }, async (request) => {
-        const { accountId } = principalOf(request);
-        await sinkOf(accountId, request.params.id);
-        await repo.disableSink(db, request.params.id, action === 'disable' ? 'disabled by an admin' : null, action === 'enable');
-        onChange?.();
-        return toSink(await sinkOf(accountId, request.params.id));
-      });
+      app.post(
+        `/v1/sinks/:id/${action}`,
+        {
+          schema: {
+            tags: ['leads'],
+            summary: `${action === 'disable' ? 'Stop' : 'Resume'} deliveries to a sink`,
+            params: SinkParams,
+            response: { 200: Sink, 404: ErrorBody },
+          },
+          config: { roles: ['admin'] },
+        },
+        async (request) => {
+          const { accountId } = principalOf(request);
+          await sinkOf(accountId, request.params.id);
+          await repo.disableSink(db, request.params.id, action === 'disable' ? 'disabled by an admin' : null, action === 'enable');
+          onChange?.();
+          return toSink(await sinkOf(accountId, request.params.id));
+        },
+      );
     }
 
-    app.get('/v1/sinks/:id/deliveries', {
-      schema: {
-        tags: ['leads'], summary: 'Deliveries to a sink, newest first: status, attempts, last error, next attempt',
-        params: SinkParams, querystring: DeliveriesQuery, response: { 200: z.object({ items: z.array(Delivery) }), 404: ErrorBody },
+    app.get(
+      '/v1/sinks/:id/deliveries',
+      {
+        schema: {
+          tags: ['leads'],
+          summary: 'Deliveries to a sink, newest first: status, attempts, last error, next attempt',
+          params: SinkParams,
+          querystring: DeliveriesQuery,
+          response: { 200: z.object({ items: z.array(Delivery) }), 404: ErrorBody },
+        },
+        config: { roles: ['admin'] },
       },
-      config: { roles: ['admin'] },
-    }, async (request) => {
-      await sinkOf(principalOf(request).accountId, request.params.id);
-      return { items: await repo.listDeliveries(db, request.params.id, request.query) };
-    });
-
-    app.post('/v1/sinks/:id/deliveries/:deliveryId/replay', {
-      schema: {
-        tags: ['leads'], summary: 'Re-queue a dead delivery (and the later events of its call that died behind it)',
-        params: DeliveryParams, response: { 200: z.object({ replayed: z.number().int() }), 404: ErrorBody, 409: ErrorBody },
+      async (request) => {
+        await sinkOf(principalOf(request).accountId, request.params.id);
+        return { items: await repo.listDeliveries(db, request.params.id, request.query) };
       },
-      config: { roles: ['admin'] },
-    }, async (request) => {
-      await sinkOf(principalOf(request).accountId, request.params.id);
-      const d = await repo.findDelivery(db, request.params.id, request.params.deliveryId);
-      if (!d) throw ERRORS.notFound('delivery', request.params.deliveryId);
-      if (d.status !== 'dead') throw ERRORS.conflict(`delivery ${d.id} is ${d.status}; only dead deliveries are replayed`);
-      onChange?.();
-      return { replayed: await repo.replay(db, request.params.id, d.id) };
-    });
+    );
 
-    app.post('/v1/sinks/:id/replay-dead', {
-      schema: { tags: ['leads'], summary: 'Re-queue every dead delivery of a sink', params: SinkParams, response: { 200: z.object({ replayed: z.number().int() }), 404: ErrorBody } },
-      config: { roles: ['admin'] },
-    }, async (request) => {
-      await sinkOf(principalOf(request).accountId, request.params.id);
-      const replayed = await repo.replay(db, request.params.id, null);
-      onChange?.();
-      return { replayed };
-    });
+    app.post(
+      '/v1/sinks/:id/deliveries/:deliveryId/replay',
+      {
+        schema: {
+          tags: ['leads'],
+          summary: 'Re-queue a dead delivery (and the later events of its call that died behind it)',
+          params: DeliveryParams,
+          response: { 200: z.object({ replayed: z.number().int() }), 404: ErrorBody, 409: ErrorBody },
+        },
+        config: { roles: ['admin'] },
+      },
+      async (request) => {
+        await sinkOf(principalOf(request).accountId, request.params.id);
+        const d = await repo.findDelivery(db, request.params.id, request.params.deliveryId);
+        if (!d) throw ERRORS.notFound('delivery', request.params.deliveryId);
+        if (d.status !== 'dead') throw ERRORS.conflict(`delivery ${d.id} is ${d.status}; only dead deliveries are replayed`);
+        onChange?.();
+        return { replayed: await repo.replay(db, request.params.id, d.id) };
+      },
+    );
+
+    app.post(
+      '/v1/sinks/:id/replay-dead',
+      {
+        schema: {
+          tags: ['leads'],
+          summary: 'Re-queue every dead delivery of a sink',
+          params: SinkParams,
+          response: { 200: z.object({ replayed: z.number().int() }), 404: ErrorBody },
+        },
+        config: { roles: ['admin'] },
+      },
+      async (request) => {
+        await sinkOf(principalOf(request).accountId, request.params.id);
+        const replayed = await repo.replay(db, request.params.id, null);
+        onChange?.();
+        return { replayed };
+      },
+    );
   };
 }

@@ -5,47 +5,63 @@ import { EventType } from './lead-payload.js';
 const baseUrl = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''));
 
 // Standard Webhooks: "whsec_" + base64 of 24..64 random bytes.
-const WebhookSecret = z.string().regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'expected whsec_<base64>').refine((s) => {
-  const n = Buffer.from(s.slice(6), 'base64').length;
-  return n >= 24 && n <= 64;
-}, 'the secret must hold 24 to 64 bytes');
+const WebhookSecret = z
+  .string()
+  .regex(/^whsec_[A-Za-z0-9+/]+={0,2}$/, 'expected whsec_<base64>')
+  .refine((s) => {
+    const n = Buffer.from(s.slice(6), 'base64').length;
+    return n >= 24 && n <= 64;
+  }, 'the secret must hold 24 to 64 bytes');
 
-export const WebhookConfig = z.object({
-  url: z.url({ protocol: /^https?$/ }),
-  secret: WebhookSecret,
-  events: z.array(EventType).min(1).optional(),
-  timeoutMs: z.number().int().min(100).max(30_000).default(15_000),
-}).strict();
+export const WebhookConfig = z
+  .object({
+    url: z.url({ protocol: /^https?$/ }),
+    secret: WebhookSecret,
+    events: z.array(EventType).min(1).optional(),
+    timeoutMs: z.number().int().min(100).max(30_000).default(15_000),
+  })
+  .strict();
 
-export const AmoCrmConfig = z.object({
-  baseUrl: baseUrl.describe('https://<subdomain>.amocrm.ru'),
-  token: z.string().min(10).describe('long-lived token or OAuth access token'),
-  source: z.string().min(1).max(64).default('calltrack'),
-  pipelineId: z.number().int().positive().optional(),
-  responsibleUserId: z.number().int().positive().optional(),
-}).strict();
+export const AmoCrmConfig = z
+  .object({
+    baseUrl: baseUrl.describe('https://<subdomain>.amocrm.ru'),
+    token: z.string().min(10).describe('long-lived token or OAuth access token'),
+    source: z.string().min(1).max(64).default('calltrack'),
+    pipelineId: z.number().int().positive().optional(),
+    responsibleUserId: z.number().int().positive().optional(),
+  })
+  .strict();
 
-export const Bitrix24Config = z.object({
-  webhookUrl: baseUrl.describe('https://<portal>/rest/<user_id>/<code>'),
-  userId: z.number().int().positive().describe('the Bitrix24 user the call is registered to'),
-  mode: z.enum(['telephony', 'lead']).default('telephony').describe('telephony.externalcall.* or crm.lead.add'),
-  crmCreate: z.boolean().default(true),
-}).strict();
+export const Bitrix24Config = z
+  .object({
+    webhookUrl: baseUrl.describe('https://<portal>/rest/<user_id>/<code>'),
+    userId: z.number().int().positive().describe('the Bitrix24 user the call is registered to'),
+    mode: z.enum(['telephony', 'lead']).default('telephony').describe('telephony.externalcall.* or crm.lead.add'),
+    crmCreate: z.boolean().default(true),
+  })
+  .strict();
 
-export const Ga4Config = z.object({
-  measurementId: z.string().regex(/^G-[A-Z0-9]+$/, 'expected G-XXXXXXX'),
-  apiSecret: z.string().min(8),
-  baseUrl: baseUrl.default('https://www.google-analytics.com'),
-  eventName: z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,39}$/).default('phone_call'),
-  onlyAnswered: z.boolean().default(false),
-}).strict();
+export const Ga4Config = z
+  .object({
+    measurementId: z.string().regex(/^G-[A-Z0-9]+$/, 'expected G-XXXXXXX'),
+    apiSecret: z.string().min(8),
+    baseUrl: baseUrl.default('https://www.google-analytics.com'),
+    eventName: z
+      .string()
+      .regex(/^[A-Za-z][A-Za-z0-9_]{0,39}$/)
+      .default('phone_call'),
+    onlyAnswered: z.boolean().default(false),
+  })
+  .strict();
 
-export const MetricaConfig = z.object({
-  counterId: z.number().int().positive(),
-  token: z.string().min(10).describe('OAuth token'),
-  baseUrl: baseUrl.default('https://api-metrika.yandex.net'),
-  currency: z.string().length(3).default('RUB'),
-}).strict();
+export const MetricaConfig = z
+  .object({
+    counterId: z.number().int().positive(),
+    token: z.string().min(10).describe('OAuth token'),
+    baseUrl: baseUrl.default('https://api-metrika.yandex.net'),
+    currency: z.string().length(3).default('RUB'),
+  })
+  .strict();
 
 export const AnalyticsConfig = z.object({}).strict();
 
@@ -77,7 +93,11 @@ const SECRET_KEYS = new Set(['secret', 'token', 'apiSecret', 'webhookUrl']);
 export function maskSecret(value: string): string {
   if (value.startsWith('http')) {
     // A Bitrix24 inbound webhook URL carries its code in the path: keep the host only.
-    try { return `${new URL(value).origin}/…${value.slice(-4)}`; } catch { /* fall through */ }
+    try {
+      return `${new URL(value).origin}/…${value.slice(-4)}`;
+    } catch {
+      /* fall through */
+    }
   }
   const prefix = /^[a-z]+_/.exec(value)?.[0] ?? '';
   return `${prefix}…${value.slice(-4)}`;

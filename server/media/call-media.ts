@@ -52,7 +52,7 @@ export function createCallMedia(deps: { rtpengine: Rtpengine; callId: string; ca
   const base = { 'call-id': callId };
 
   async function checked(verb: string, params: Record<string, unknown>) {
-    let reply;
+    let reply: Record<string, unknown>;
     try {
       reply = await rtpengine.command(verb, { ...base, ...params });
     } catch (err) {
@@ -66,8 +66,13 @@ export function createCallMedia(deps: { rtpengine: Rtpengine; callId: string; ca
   return {
     async offerFromCaller(sdp) {
       const reply = await checked('offer', {
-        'from-tag': callerTag, sdp, replace: ['origin', 'session-connection'], codec: CODEC_POLICY,
-        ICE: 'remove', 'record call': deps.record ? 'yes' : 'no', metadata: `callid:${callId}`,
+        'from-tag': callerTag,
+        sdp,
+        replace: ['origin', 'session-connection'],
+        codec: CODEC_POLICY,
+        ICE: 'remove',
+        'record call': deps.record ? 'yes' : 'no',
+        metadata: `callid:${callId}`,
       });
       return String(reply.sdp);
     },
@@ -78,12 +83,25 @@ export function createCallMedia(deps: { rtpengine: Rtpengine; callId: string; ca
     // rtpengine takes tags in the direction of the new offer: from-tag = the re-INVITE's sender.
     async reoffer(side, sdp) {
       const other = side === 'caller' ? 'agent' : 'caller';
-      const reply = await checked('offer', { 'from-tag': tagOf(side), 'to-tag': tagOf(other), sdp, replace: ['origin', 'session-connection'], codec: CODEC_POLICY, ICE: 'remove' });
+      const reply = await checked('offer', {
+        'from-tag': tagOf(side),
+        'to-tag': tagOf(other),
+        sdp,
+        replace: ['origin', 'session-connection'],
+        codec: CODEC_POLICY,
+        ICE: 'remove',
+      });
       return String(reply.sdp);
     },
     async reanswer(offerer, sdp) {
       const other = offerer === 'caller' ? 'agent' : 'caller';
-      const reply = await checked('answer', { 'from-tag': tagOf(offerer), 'to-tag': tagOf(other), sdp, replace: ['origin', 'session-connection'], ICE: 'remove' });
+      const reply = await checked('answer', {
+        'from-tag': tagOf(offerer),
+        'to-tag': tagOf(other),
+        sdp,
+        replace: ['origin', 'session-connection'],
+        ICE: 'remove',
+      });
       return String(reply.sdp);
     },
     async play(side, file) {
@@ -114,5 +132,17 @@ export function createCallMedia(deps: { rtpengine: Rtpengine; callId: string; ca
 
 /** A receive-nothing answer for the agent side, used when the caller must be answered before any agent is (announcements, IVR, voicemail). */
 export function placeholderAgentSdp(host: string): string {
-  return ['v=0', `o=- 1 1 IN IP4 ${host}`, 's=-', `c=IN IP4 ${host}`, 't=0 0', 'm=audio 9 RTP/AVP 0 8 101', 'a=rtpmap:0 PCMU/8000', 'a=rtpmap:8 PCMA/8000', 'a=rtpmap:101 telephone-event/8000', 'a=sendrecv', ''].join('\r\n');
+  return [
+    'v=0',
+    `o=- 1 1 IN IP4 ${host}`,
+    's=-',
+    `c=IN IP4 ${host}`,
+    't=0 0',
+    'm=audio 9 RTP/AVP 0 8 101',
+    'a=rtpmap:0 PCMU/8000',
+    'a=rtpmap:8 PCMA/8000',
+    'a=rtpmap:101 telephone-event/8000',
+    'a=sendrecv',
+    '',
+  ].join('\r\n');
 }

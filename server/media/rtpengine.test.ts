@@ -41,7 +41,7 @@ describe(createRtpengine.name, () => {
     expect(reply).toMatchObject({ result: 'ok', sdp: 'c1' });
     expect(seen).toBe(2);
     // The stale reply must neither resolve anything nor crash the process (rtpengine-client emits 'error').
-    late.forEach((f) => f());
+    for (const f of late) f();
     await new Promise((r) => setTimeout(r, 50));
     expect(await rtp.command('query', { 'call-id': 'c1' })).toMatchObject({ result: 'ok' });
   });
@@ -54,13 +54,16 @@ describe(createRtpengine.name, () => {
     await expect(rtp.command('delete', { 'call-id': 'gone' })).rejects.toThrow(/timeout/);
   });
 
-  it('never has more commands in flight than its cap, so a burst cannot overflow rtpengine\'s socket', async () => {
+  it("never has more commands in flight than its cap, so a burst cannot overflow rtpengine's socket", async () => {
     let outstanding = 0;
     let maxOutstanding = 0;
     const ng = await fakeNg((_c, _cmd, reply) => {
       outstanding++;
       maxOutstanding = Math.max(maxOutstanding, outstanding);
-      setTimeout(() => { outstanding--; reply({ result: 'ok' }); }, 5);
+      setTimeout(() => {
+        outstanding--;
+        reply({ result: 'ok' });
+      }, 5);
     });
     cleanups.push(ng.close);
     const rtp = createRtpengine({ host: '127.0.0.1', port: ng.port }, 2_000, 4, 8);

@@ -14,7 +14,10 @@ interface NgClientRaw {
   [verb: string]: unknown;
 }
 
-export interface RtpengineAddress { host: string; port: number }
+export interface RtpengineAddress {
+  host: string;
+  port: number;
+}
 
 /** Typed access to rtpengine's ng control protocol. */
 export interface Rtpengine {
@@ -47,7 +50,11 @@ export function createRtpengine(address: RtpengineAddress, timeoutMs = 5_000, at
   client.on('error', () => undefined);
   let inFlight = 0;
   const waiting: Array<() => void> = [];
-  const acquire = () => (inFlight < maxInFlight ? (inFlight++, Promise.resolve()) : new Promise<void>((r) => waiting.push(r)));
+  const acquire = (): Promise<void> => {
+    if (inFlight >= maxInFlight) return new Promise<void>((r) => waiting.push(r));
+    inFlight++;
+    return Promise.resolve();
+  };
   const release = () => {
     const next = waiting.shift();
     if (next) next();

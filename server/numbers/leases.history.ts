@@ -1,8 +1,21 @@
 import type { Db } from '../db/pool.js';
 import type { Logger } from '../logger.js';
 
-export interface LeaseStart { numberId: string; poolId: string; sessionId: string; start: Date; expiresAt: Date; shared: boolean }
-export interface ExhaustionEvent { poolId: string; sessionId: string; policy: 'default_number' | 'share'; at: Date; holdSeconds: number }
+export interface LeaseStart {
+  numberId: string;
+  poolId: string;
+  sessionId: string;
+  start: Date;
+  expiresAt: Date;
+  shared: boolean;
+}
+export interface ExhaustionEvent {
+  poolId: string;
+  sessionId: string;
+  policy: 'default_number' | 'share';
+  at: Date;
+  holdSeconds: number;
+}
 
 /**
  * Write-behind of the lease hot path into Postgres (number_leases, pool_exhaustion_events).
@@ -31,7 +44,17 @@ const RETRY_MS = 1_000;
 
 const keyOf = (numberId: string, sessionId: string, start: Date) => `${numberId}|${sessionId}|${start.getTime()}`;
 
-export function createLeaseHistory({ db, logger, intervalMs = 200, maxBatch = 500 }: { db: Db; logger: Logger; intervalMs?: number; maxBatch?: number }): LeaseHistory {
+export function createLeaseHistory({
+  db,
+  logger,
+  intervalMs = 200,
+  maxBatch = 500,
+}: {
+  db: Db;
+  logger: Logger;
+  intervalMs?: number;
+  maxBatch?: number;
+}): LeaseHistory {
   let inserts = new Map<string, LeaseStart>();
   let extensions = new Map<string, { numberId: string; sessionId: string; start: Date; expiresAt: Date }>();
   let events: ExhaustionEvent[] = [];
@@ -43,8 +66,14 @@ export function createLeaseHistory({ db, logger, intervalMs = 200, maxBatch = 50
   const size = () => inserts.size + extensions.size + events.length;
   const schedule = () => {
     if (closed) return;
-    if (size() >= maxBatch) { void flush(); return; }
-    timer ??= setTimeout(() => { timer = undefined; void flush(); }, intervalMs);
+    if (size() >= maxBatch) {
+      void flush();
+      return;
+    }
+    timer ??= setTimeout(() => {
+      timer = undefined;
+      void flush();
+    }, intervalMs);
   };
 
   async function writeBatch(ins: LeaseStart[], ext: typeof extensions, ev: ExhaustionEvent[]): Promise<void> {
@@ -55,9 +84,20 @@ export function createLeaseHistory({ db, logger, intervalMs = 200, maxBatch = 50
         `INSERT INTO number_leases (number_id, pool_id, session_id, during, shared)
          SELECT n, p, s, tstzrange(a, b), sh FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::timestamptz[], $6::bool[]) AS v(n, p, s, a, b, sh)
          ON CONFLICT DO NOTHING`,
-        [ins.map((l) => l.numberId), ins.map((l) => l.poolId), ins.map((l) => l.sessionId), ins.map((l) => l.start), ins.map((l) => l.expiresAt), ins.map((l) => l.shared)],
+        [
+          ins.map((l) => l.numberId),
+          ins.map((l) => l.poolId),
+          ins.map((l) => l.sessionId),
+          ins.map((l) => l.start),
+          ins.map((l) => l.expiresAt),
+          ins.map((l) => l.shared),
+        ],
       );
-      if ((res.rowCount ?? 0) < ins.length) logger.warn({ type: 'lease_history_conflict', dropped: ins.length - (res.rowCount ?? 0) }, 'lease rows overlapping an existing exclusive lease were not written');
+      if ((res.rowCount ?? 0) < ins.length)
+        logger.warn(
+          { type: 'lease_history_conflict', dropped: ins.length - (res.rowCount ?? 0) },
+          'lease rows overlapping an existing exclusive lease were not written',
+        );
     }
     if (ext.size > 0) {
       const e = [...ext.values()];
@@ -78,11 +118,16 @@ export function createLeaseHistory({ db, logger, intervalMs = 200, maxBatch = 50
   }
 
   function flush(): Promise<void> {
-    if (timer) { clearTimeout(timer); timer = undefined; }
+    if (timer) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
     const ins = [...inserts.values()];
     const ext = extensions;
     const ev = events;
-    inserts = new Map(); extensions = new Map(); events = [];
+    inserts = new Map();
+    extensions = new Map();
+    events = [];
     // Batches run one after another so an extension never overtakes its insert.
     running = running.then(async () => {
       if (ins.length === 0 && ext.size === 0 && ev.length === 0) return;
@@ -98,12 +143,18 @@ export function createLeaseHistory({ db, logger, intervalMs = 200, maxBatch = 50
         for (const l of ins) if (!inserts.has(keyOf(l.numberId, l.sessionId, l.start))) inserts.set(keyOf(l.numberId, l.sessionId, l.start), l);
         for (const [k, e] of ext) {
           const queued = inserts.get(k);
-          if (queued) { if (e.expiresAt > queued.expiresAt) queued.expiresAt = e.expiresAt; continue; }
+          if (queued) {
+            if (e.expiresAt > queued.expiresAt) queued.expiresAt = e.expiresAt;
+            continue;
+          }
           const newer = extensions.get(k);
           if (!newer || newer.expiresAt < e.expiresAt) extensions.set(k, e);
         }
         events = [...ev, ...events];
-        retryTimer ??= setTimeout(() => { retryTimer = undefined; void flush(); }, RETRY_MS);
+        retryTimer ??= setTimeout(() => {
+          retryTimer = undefined;
+          void flush();
+        }, RETRY_MS);
       }
     });
     return running;

@@ -39,7 +39,19 @@ type TouchReply = [string, string?, string?, number?, number?, string?, number?]
 /** The scripts as ioredis commands (defineCommand: EVALSHA with EVAL fallback, keys prefixed). */
 interface LeaseCommands {
   dniTouch(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, k7: string, sid: string, mode: string): Promise<TouchReply>;
-  dniRebuild(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, k7: string, hold: number, max: number, policy: string, json: string): Promise<number>;
+  dniRebuild(
+    k1: string,
+    k2: string,
+    k3: string,
+    k4: string,
+    k5: string,
+    k6: string,
+    k7: string,
+    hold: number,
+    max: number,
+    policy: string,
+    json: string,
+  ): Promise<number>;
 }
 
 export function poolKeys(poolId: string): [string, string, string, string, string, string, string] {
@@ -68,11 +80,15 @@ export function createLeaseService({ db, redis: client, history }: { db: Db; red
     const [nums, leases] = await Promise.all([
       db.query<{ id: string; number: string; idle: Date | null }>(
         `SELECT n.id, n.number, (SELECT max(upper(l.during)) FROM number_leases l WHERE l.number_id = n.id) AS idle
-           FROM numbers n WHERE n.pool_id = $1`, [pool.id]),
+           FROM numbers n WHERE n.pool_id = $1`,
+        [pool.id],
+      ),
       db.query<{ number_id: string; session_id: string; a: Date; b: Date; shared: boolean }>(
         `SELECT l.number_id, l.session_id, lower(l.during) AS a, upper(l.during) AS b, l.shared
            FROM number_leases l JOIN numbers n ON n.id = l.number_id AND n.pool_id = $1
-          WHERE l.pool_id = $1 AND upper(l.during) > now()`, [pool.id]),
+          WHERE l.pool_id = $1 AND upper(l.during) > now()`,
+        [pool.id],
+      ),
     ]);
     const data = {
       numbers: nums.rows.map((n) => [n.id, n.number, n.idle ? n.idle.getTime() : 0]),
@@ -88,7 +104,10 @@ export function createLeaseService({ db, redis: client, history }: { db: Db; red
       // Redis lost the pool (restart, eviction, first use): history first, so no live lease is handed out twice.
       let once = rebuilding.get(pool.id);
       if (!once) {
-        once = history.flush().then(() => rebuild(pool)).finally(() => rebuilding.delete(pool.id));
+        once = history
+          .flush()
+          .then(() => rebuild(pool))
+          .finally(() => rebuilding.delete(pool.id));
         rebuilding.set(pool.id, once);
       }
       await once;

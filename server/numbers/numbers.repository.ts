@@ -2,16 +2,32 @@ import type { Queryable } from '../db/pool.js';
 import type { NumberRoute, TrackingNumber } from './numbers.schemas.js';
 
 interface NumberRow {
-  id: string; account_id: string; number: string; trunk_id: string; pool_id: string | null; source_id: string | null;
-  dialplan: string | null; quarantine_until: Date | null; created_at: Date;
+  id: string;
+  account_id: string;
+  number: string;
+  trunk_id: string;
+  pool_id: string | null;
+  source_id: string | null;
+  dialplan: string | null;
+  quarantine_until: Date | null;
+  created_at: Date;
 }
 
 const toNumber = (r: NumberRow): TrackingNumber => ({
-  id: r.id, number: r.number, trunkId: r.trunk_id, poolId: r.pool_id, sourceId: r.source_id, dialplan: r.dialplan,
-  quarantineUntil: r.quarantine_until?.toISOString() ?? null, createdAt: r.created_at.toISOString(),
+  id: r.id,
+  number: r.number,
+  trunkId: r.trunk_id,
+  poolId: r.pool_id,
+  sourceId: r.source_id,
+  dialplan: r.dialplan,
+  quarantineUntil: r.quarantine_until?.toISOString() ?? null,
+  createdAt: r.created_at.toISOString(),
 });
 
-export async function insertNumber(db: Queryable, n: { accountId: string; number: string; trunkId: string; dialplan?: string }): Promise<TrackingNumber | undefined> {
+export async function insertNumber(
+  db: Queryable,
+  n: { accountId: string; number: string; trunkId: string; dialplan?: string },
+): Promise<TrackingNumber | undefined> {
   const { rows } = await db.query<NumberRow>(
     `INSERT INTO numbers (account_id, number, trunk_id, dialplan)
      SELECT $1, $2, t.id, $4 FROM trunks t WHERE t.id = $3 AND t.account_id = $1
@@ -64,10 +80,25 @@ const ROUTE_SQL = `
   LEFT JOIN sources s ON s.id = n.source_id
   LEFT JOIN sites site ON site.id = p.site_id`;
 
-interface RouteRow { number_id: string; number: string; account_id: string; trunk_id: string; pool_id: string | null; source_id: string | null; site_id: string | null; dialplan: string | null }
+interface RouteRow {
+  number_id: string;
+  number: string;
+  account_id: string;
+  trunk_id: string;
+  pool_id: string | null;
+  source_id: string | null;
+  site_id: string | null;
+  dialplan: string | null;
+}
 const toRoute = (r: RouteRow): NumberRoute => ({
-  numberId: r.number_id, number: r.number, accountId: r.account_id, trunkId: r.trunk_id,
-  poolId: r.pool_id, sourceId: r.source_id, siteId: r.site_id, dialplan: r.dialplan,
+  numberId: r.number_id,
+  number: r.number,
+  accountId: r.account_id,
+  trunkId: r.trunk_id,
+  poolId: r.pool_id,
+  sourceId: r.source_id,
+  siteId: r.site_id,
+  dialplan: r.dialplan,
 });
 
 export async function findRoute(db: Queryable, number: string): Promise<NumberRoute | undefined> {

@@ -18,9 +18,17 @@ export async function claimNumbers(db: Queryable, accountId: string, numbers: st
   if ('poolId' in owner) {
     const now = Date.now();
     const quarantined = found.filter((n) => n.quarantineUntil !== null && Date.parse(n.quarantineUntil) > now);
-    if (quarantined.length > 0) throw ERRORS.conflict(`numbers in quarantine after leaving a static source: ${quarantined.map((n) => `${n.number} until ${n.quarantineUntil}`).join(', ')}`);
+    if (quarantined.length > 0)
+      throw ERRORS.conflict(
+        `numbers in quarantine after leaving a static source: ${quarantined.map((n) => `${n.number} until ${n.quarantineUntil}`).join(', ')}`,
+      );
   }
-  const assigned = await repo.assignNumbers(db, accountId, found.map((n) => n.id), owner);
+  const assigned = await repo.assignNumbers(
+    db,
+    accountId,
+    found.map((n) => n.id),
+    owner,
+  );
   // Another request claimed one of them between our read and write.
   if (assigned !== found.length) throw ERRORS.conflict('some numbers were claimed concurrently; retry');
 }

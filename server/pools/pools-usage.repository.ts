@@ -1,8 +1,15 @@
 import type { Queryable } from '../db/pool.js';
 
 export interface UsageRow {
-  size: number; leased_now: number; exhausted_events: number; shared_leases: number; sessions: number;
-  peak_concurrent: number; peak_demand: number; hold_seconds: number; exhaustion_policy: string;
+  size: number;
+  leased_now: number;
+  exhausted_events: number;
+  shared_leases: number;
+  sessions: number;
+  peak_concurrent: number;
+  peak_demand: number;
+  hold_seconds: number;
+  exhaustion_policy: string;
 }
 
 /**

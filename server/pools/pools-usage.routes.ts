@@ -29,34 +29,67 @@ export const PoolUsage = z.object({
   peakConcurrent: z.number().int().meta({ description: 'most numbers held at once in the window' }),
   peakDemand: z.number().int().meta({ description: 'peak including visitors who got no number of their own' }),
   utilisation: z.number().meta({ description: 'peakConcurrent / size' }),
-  recommendedSize: z.number().int().meta({ description: `peak demand with headroom: utilisation ≤ ${UTILISATION_WARNING * 100} % at peak` }),
+  recommendedSize: z
+    .number()
+    .int()
+    .meta({ description: `peak demand with headroom: utilisation ≤ ${UTILISATION_WARNING * 100} % at peak` }),
   warning: z.string().nullable(),
 });
 
-export const UsageQuery = z.object({ windowHours: z.coerce.number().min(1 / 60).max(24 * 90).default(24) });
+export const UsageQuery = z.object({
+  windowHours: z.coerce
+    .number()
+    .min(1 / 60)
+    .max(24 * 90)
+    .default(24),
+});
 
 export function poolUsageRoutes({ db }: { db: Db }): FastifyPluginAsyncZod {
   return async (app) => {
-    app.get('/v1/pools/:id/usage', {
-      schema: { tags: ['provisioning'], summary: 'Leased/free numbers, exhaustion, measured peak concurrency and the advised pool size', params: IdParams, querystring: UsageQuery, response: { 200: PoolUsage } },
-      config: { roles: ANY_ROLE },
-    }, async (request) => {
-      const to = new Date();
-      const from = new Date(to.getTime() - request.query.windowHours * 3_600_000);
-      const u = await poolUsage(db, principalOf(request).accountId, request.params.id, from);
-      if (!u) throw ERRORS.notFound('pool', request.params.id);
-      const utilisation = u.size > 0 ? Math.round((u.peak_concurrent / u.size) * 1000) / 1000 : u.peak_demand > 0 ? 1 : 0;
-      const advised = recommendedSize(u.peak_demand);
-      const problems = [];
-      if (u.exhausted_events > 0) problems.push(`${u.exhausted_events} visitor(s) found the pool exhausted (${u.exhaustion_policy === 'share' ? 'numbers shared: attribution ambiguous' : 'default number shown: calls unattributed'})`);
-      if (utilisation > UTILISATION_WARNING) problems.push(`peak utilisation ${Math.round(utilisation * 100)} % is above ${UTILISATION_WARNING * 100} %`);
-      if (problems.length > 0 && advised > u.size) problems.push(`add ${advised - u.size} number(s): ${advised} advised`);
-      return {
-        poolId: request.params.id, windowHours: request.query.windowHours, from: from.toISOString(), to: to.toISOString(),
-        size: u.size, leased: u.leased_now, free: Math.max(0, u.size - u.leased_now), exhaustedEvents: u.exhausted_events,
-        sharedLeases: u.shared_leases, sessions: u.sessions, peakConcurrent: u.peak_concurrent, peakDemand: u.peak_demand,
-        utilisation, recommendedSize: advised, warning: problems.length > 0 ? problems.join('; ') : null,
-      };
-    });
+    app.get(
+      '/v1/pools/:id/usage',
+      {
+        schema: {
+          tags: ['provisioning'],
+          summary: 'Leased/free numbers, exhaustion, measured peak concurrency and the advised pool size',
+          params: IdParams,
+          querystring: UsageQuery,
+          response: { 200: PoolUsage },
+        },
+        config: { roles: ANY_ROLE },
+      },
+      async (request) => {
+        const to = new Date();
+        const from = new Date(to.getTime() - request.query.windowHours * 3_600_000);
+        const u = await poolUsage(db, principalOf(request).accountId, request.params.id, from);
+        if (!u) throw ERRORS.notFound('pool', request.params.id);
+        const utilisation = u.size > 0 ? Math.round((u.peak_concurrent / u.size) * 1000) / 1000 : u.peak_demand > 0 ? 1 : 0;
+        const advised = recommendedSize(u.peak_demand);
+        const problems = [];
+        if (u.exhausted_events > 0)
+          problems.push(
+            `${u.exhausted_events} visitor(s) found the pool exhausted (${u.exhaustion_policy === 'share' ? 'numbers shared: attribution ambiguous' : 'default number shown: calls unattributed'})`,
+          );
+        if (utilisation > UTILISATION_WARNING) problems.push(`peak utilisation ${Math.round(utilisation * 100)} % is above ${UTILISATION_WARNING * 100} %`);
+        if (problems.length > 0 && advised > u.size) problems.push(`add ${advised - u.size} number(s): ${advised} advised`);
+        return {
+          poolId: request.params.id,
+          windowHours: request.query.windowHours,
+          from: from.toISOString(),
+          to: to.toISOString(),
+          size: u.size,
+          leased: u.leased_now,
+          free: Math.max(0, u.size - u.leased_now),
+          exhaustedEvents: u.exhausted_events,
+          sharedLeases: u.shared_leases,
+          sessions: u.sessions,
+          peakConcurrent: u.peak_concurrent,
+          peakDemand: u.peak_demand,
+          utilisation,
+          recommendedSize: advised,
+          warning: problems.length > 0 ? problems.join('; ') : null,
+        };
+      },
+    );
   };
 }

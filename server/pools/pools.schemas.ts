@@ -10,7 +10,12 @@ export const CreatePoolBody = z.object({
   name: z.string().trim().min(1).max(200),
   numbers: z.array(E164).max(10_000).default([]),
   holdSeconds: z.number().int().min(0).max(86_400).meta({ description: 'How long a number stays with a visitor after the last keep-alive' }),
-  maxLeaseSeconds: z.number().int().min(60).max(7 * 86_400).default(4 * 3600),
+  maxLeaseSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86_400)
+    .default(4 * 3600),
   exhaustionPolicy: ExhaustionPolicy.default('default_number'),
   dialplan: z.string().optional(),
 });

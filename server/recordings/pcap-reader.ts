@@ -23,9 +23,13 @@ export function readUdpPackets(file: Buffer): UdpPacket[] {
   let nanos = false;
   if (magic === 0xa1b2c3d4) le = true;
   else if (magic === 0xd4c3b2a1) le = false;
-  else if (magic === 0xa1b23c4d) { le = true; nanos = true; }
-  else if (magic === 0x4d3cb2a1) { le = false; nanos = true; }
-  else throw new Error(`not a pcap file (magic ${magic.toString(16)})`);
+  else if (magic === 0xa1b23c4d) {
+    le = true;
+    nanos = true;
+  } else if (magic === 0x4d3cb2a1) {
+    le = false;
+    nanos = true;
+  } else throw new Error(`not a pcap file (magic ${magic.toString(16)})`);
   const u32 = (o: number) => (le ? file.readUInt32LE(o) : file.readUInt32BE(o));
   const linkType = u32(20) & 0x0fffffff;
   const packets: UdpPacket[] = [];

@@ -38,7 +38,8 @@ export async function convertRecording(o: ConvertOptions): Promise<ConvertedReco
   const all = groupRtp(readUdpPackets(await fs.readFile(o.pcapPath)));
   const streams = all.filter(hasG711);
   const undecodedPayloadTypes = undecodedAudioTypes(all);
-  if (streams.length === 0) throw new Error(`${o.pcapPath} holds no G.711 RTP${undecodedPayloadTypes.length ? ` (payload types ${undecodedPayloadTypes.join(', ')})` : ''}`);
+  if (streams.length === 0)
+    throw new Error(`${o.pcapPath} holds no G.711 RTP${undecodedPayloadTypes.length ? ` (payload types ${undecodedPayloadTypes.join(', ')})` : ''}`);
   const { caller, agent, method } = splitCallerAgent(streams, o);
   const origin = streamsStartMs(streams);
   const left = renderChannel(caller, origin);

@@ -13,14 +13,23 @@ export interface RecordingService {
    * call it after the call record is written). Never throws; failures mark the call 'failed' and
    * keep the pcap for a retry by hand.
    */
-  process(call: { id: string; accountId: string; startedAt: string; callerAddress?: { ip: string; port: number } | undefined }): Promise<'ready' | 'failed' | 'missing'>;
+  process(call: {
+    id: string;
+    accountId: string;
+    startedAt: string;
+    callerAddress?: { ip: string; port: number } | undefined;
+  }): Promise<'ready' | 'failed' | 'missing'>;
   /** Deletes recordings of calls older than `days` and clears their columns; returns how many. */
   sweep(days: number): Promise<number>;
 }
 
 export function createRecordingService(deps: {
-  db: Db; rtpengineDir: string; recordingsDir: string; logger: Logger;
-  events?: CallEventSink | undefined; storage?: RecordingStorage | undefined;
+  db: Db;
+  rtpengineDir: string;
+  recordingsDir: string;
+  logger: Logger;
+  events?: CallEventSink | undefined;
+  storage?: RecordingStorage | undefined;
   /** How long to wait for rtpengine's metadata file after `delete` (default 3 s). */
   metadataWaitMs?: number;
   /** Conversions at once (each holds the call's audio in memory and runs ffmpeg); default 2. */
@@ -40,17 +49,27 @@ export function createRecordingService(deps: {
         return 'missing';
       }
       try {
-        const result = await limit(() => convertRecording({
-          pcapPath: files.pcapPath, outputDir: storage.dirFor(call.startedAt), baseName: call.id,
-          callerAddress: call.callerAddress, callerSidePort: files.metadata?.callerSidePort,
-        }));
+        const result = await limit(() =>
+          convertRecording({
+            pcapPath: files.pcapPath,
+            outputDir: storage.dirFor(call.startedAt),
+            baseName: call.id,
+            callerAddress: call.callerAddress,
+            callerSidePort: files.metadata?.callerSidePort,
+          }),
+        );
         if (!(await repo.attachRecording(db, call.id, result))) throw new Error('the call row does not exist');
         // rtpengine's files go only once the playable files are safely linked.
         await fs.rm(files.pcapPath, { force: true });
         if (files.metadataPath) await fs.rm(files.metadataPath, { force: true });
-        await deps.events?.recordingReady(db, { callId: call.id, accountId: call.accountId }).catch((err: unknown) => log.warn({ err }, 'recording_ready event failed'));
+        await deps.events
+          ?.recordingReady(db, { callId: call.id, accountId: call.accountId })
+          .catch((err: unknown) => log.warn({ err }, 'recording_ready event failed'));
         if (result.undecodedPayloadTypes.length > 0) {
-          log.warn({ type: 'recording_partial', payloadTypes: result.undecodedPayloadTypes }, 'recording has audio in codecs other than G.711; that part is silent');
+          log.warn(
+            { type: 'recording_partial', payloadTypes: result.undecodedPayloadTypes },
+            'recording has audio in codecs other than G.711; that part is silent',
+          );
         }
         log.info({ type: 'recording_ready', seconds: result.durationSeconds, callerMatchedBy: result.callerMatchedBy }, 'recording ready');
         return 'ready';
@@ -89,15 +108,21 @@ export function scheduleRetentionSweep(service: RecordingService, days: number, 
   const run = () => {
     if (running) return;
     running = true;
-    void service.sweep(days)
+    void service
+      .sweep(days)
       .catch((err: unknown) => logger.error({ err, type: 'recordings_sweep_failed' }, 'recording retention sweep failed'))
-      .finally(() => { running = false; });
+      .finally(() => {
+        running = false;
+      });
   };
   const first = setTimeout(run, 60_000);
   const timer = setInterval(run, everyMs);
   first.unref();
   timer.unref();
-  return () => { clearTimeout(first); clearInterval(timer); };
+  return () => {
+    clearTimeout(first);
+    clearInterval(timer);
+  };
 }
 
 /** Runs at most `max` tasks at once; the others wait in arrival order. */

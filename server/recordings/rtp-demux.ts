@@ -46,8 +46,13 @@ export function parseRtp(udp: UdpPacket): RtpPacket | undefined {
   if (b[0]! & 0x20) end -= b[b.length - 1]!;
   if (offset > end) return undefined;
   return {
-    timeMs: udp.timeMs, seq: b.readUInt16BE(2), timestamp: b.readUInt32BE(4), ssrc: b.readUInt32BE(8),
-    payloadType: pt, marker: (b[1]! & 0x80) !== 0, payload: b.subarray(offset, end),
+    timeMs: udp.timeMs,
+    seq: b.readUInt16BE(2),
+    timestamp: b.readUInt32BE(4),
+    ssrc: b.readUInt32BE(8),
+    payloadType: pt,
+    marker: (b[1]! & 0x80) !== 0,
+    payload: b.subarray(offset, end),
   };
 }
 
@@ -84,9 +89,10 @@ export function hasG711(s: RtpStream): boolean {
  */
 export function undecodedAudioTypes(streams: RtpStream[]): number[] {
   const types = new Set<number>();
-  for (const s of streams) for (const p of s.packets) {
-    if (decoderFor(p.payloadType) === undefined && p.payloadType !== 13 && p.payload.length > 4) types.add(p.payloadType);
-  }
+  for (const s of streams)
+    for (const p of s.packets) {
+      if (decoderFor(p.payloadType) === undefined && p.payloadType !== 13 && p.payload.length > 4) types.add(p.payloadType);
+    }
   return [...types].sort((a, b) => a - b);
 }
 
@@ -96,17 +102,22 @@ export function undecodedAudioTypes(streams: RtpStream[]): number[] {
  * seen first (the caller usually speaks first: early media and ringback flow agent → caller only
  * through rtpengine's answer, which comes later). A hint that matches nothing falls through.
  */
-export function splitCallerAgent(streams: RtpStream[], hint: CallerHint = {}): { caller: RtpStream[]; agent: RtpStream[]; method: 'address' | 'port' | 'first-seen' } {
-  const byAddress = hint.callerAddress
-    ? streams.filter((s) => s.srcIp === hint.callerAddress!.ip && s.srcPort === hint.callerAddress!.port)
-    : [];
+export function splitCallerAgent(
+  streams: RtpStream[],
+  hint: CallerHint = {},
+): { caller: RtpStream[]; agent: RtpStream[]; method: 'address' | 'port' | 'first-seen' } {
+  const byAddress = hint.callerAddress ? streams.filter((s) => s.srcIp === hint.callerAddress!.ip && s.srcPort === hint.callerAddress!.port) : [];
   if (byAddress.length > 0) {
     // The caller's other streams (a new SSRC after a re-INVITE) arrive on the same rtpengine port.
     const ports = new Set(byAddress.map((s) => s.dstPort));
     return { caller: streams.filter((s) => ports.has(s.dstPort)), agent: streams.filter((s) => !ports.has(s.dstPort)), method: 'address' };
   }
   if (hint.callerSidePort !== undefined && streams.some((s) => s.dstPort === hint.callerSidePort)) {
-    return { caller: streams.filter((s) => s.dstPort === hint.callerSidePort), agent: streams.filter((s) => s.dstPort !== hint.callerSidePort), method: 'port' };
+    return {
+      caller: streams.filter((s) => s.dstPort === hint.callerSidePort),
+      agent: streams.filter((s) => s.dstPort !== hint.callerSidePort),
+      method: 'port',
+    };
   }
   const first = [...streams].sort((a, b) => a.firstSeenMs - b.firstSeenMs)[0];
   if (!first) return { caller: [], agent: [], method: 'first-seen' };
@@ -171,7 +182,11 @@ function segmentStartMs(segment: Placed[], rate: number): number {
   return start;
 }
 
-interface Placed { p: RtpPacket; seq: number; ts: number }
+interface Placed {
+  p: RtpPacket;
+  seq: number;
+  ts: number;
+}
 
 /** Audio packets sorted by extended sequence number, each with an extended (unwrapped) timestamp. */
 function orderedPackets(packets: RtpPacket[]): Placed[] {
@@ -188,7 +203,10 @@ function orderedPackets(packets: RtpPacket[]): Placed[] {
     const ts = highestTs + ((p.timestamp - (highestTs >>> 0)) | 0);
     if (seen.has(seq)) continue; // a duplicate (retransmission, or a packet captured twice)
     seen.add(seq);
-    if (seq > highest) { highest = seq; highestTs = ts; }
+    if (seq > highest) {
+      highest = seq;
+      highestTs = ts;
+    }
     placed.push({ p, seq, ts });
   }
   return placed.sort((a, b) => a.seq - b.seq);
@@ -202,7 +220,10 @@ function segments(placed: Placed[], rate: number): Placed[][] {
     if (prev) {
       const byTs = x.ts - prev.ts;
       const byClock = ((x.p.timeMs - prev.p.timeMs) * rate) / 1000;
-      if (Math.abs(byTs - byClock) > RESYNC_SAMPLES) { out.push(current); current = []; }
+      if (Math.abs(byTs - byClock) > RESYNC_SAMPLES) {
+        out.push(current);
+        current = [];
+      }
     }
     current.push(x);
   }

@@ -30,10 +30,13 @@ export interface RtpengineMetadata {
 export function parseRtpengineMetadata(text: string): RtpengineMetadata {
   const lines = text.split('\n');
   const pcapPath = (lines[0] ?? '').trim();
-  const sdps = text.split(/^SDP mode: /m).slice(1).map((block) => {
-    const m = /^m=audio (\d+)/m.exec(block);
-    return { mode: block.slice(0, block.indexOf('\n')).trim(), mediaPort: m ? Number(m[1]) : undefined };
-  });
+  const sdps = text
+    .split(/^SDP mode: /m)
+    .slice(1)
+    .map((block) => {
+      const m = /^m=audio (\d+)/m.exec(block);
+      return { mode: block.slice(0, block.indexOf('\n')).trim(), mediaPort: m ? Number(m[1]) : undefined };
+    });
   const endAt = text.lastIndexOf('call end time:');
   const userMetadata = endAt < 0 ? '' : text.slice(text.indexOf('\n', endAt) + 1).trim();
   // The FIRST answer: a re-INVITE from the agent adds an offer/answer pair in the other direction,
@@ -43,7 +46,7 @@ export function parseRtpengineMetadata(text: string): RtpengineMetadata {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * Finds a finished call's pcap and metadata in rtpengine's recording dir. rtpengine writes the
@@ -54,12 +57,20 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  *   const files = await locateRtpengineRecording({ dir: config.rtpengine.recordingDir, callId });
  *   if (files) await convertRecording({ pcapPath: files.pcapPath, callerSidePort: files.metadata?.callerSidePort, … });
  */
-export async function locateRtpengineRecording(o: { dir: string; callId: string; waitMs?: number; pollMs?: number }): Promise<RtpengineRecordingFiles | undefined> {
-  const metaName = new RegExp(`^rtpengine-meta-${escape(o.callId)}-[0-9a-f]{16}\\.txt$`);
+export async function locateRtpengineRecording(o: {
+  dir: string;
+  callId: string;
+  waitMs?: number;
+  pollMs?: number;
+}): Promise<RtpengineRecordingFiles | undefined> {
+  const metaName = new RegExp(`^rtpengine-meta-${escapeRegExp(o.callId)}-[0-9a-f]{16}\\.txt$`);
   const deadline = Date.now() + (o.waitMs ?? 3000);
   for (;;) {
     const names = await fs.readdir(path.join(o.dir, 'metadata')).catch(() => [] as string[]);
-    const hit = names.filter((n) => metaName.test(n)).sort().pop();
+    const hit = names
+      .filter((n) => metaName.test(n))
+      .sort()
+      .pop();
     if (hit) {
       const metadataPath = path.join(o.dir, 'metadata', hit);
       const metadata = parseRtpengineMetadata(await fs.readFile(metadataPath, 'utf8'));
@@ -69,7 +80,7 @@ export async function locateRtpengineRecording(o: { dir: string; callId: string;
     if (Date.now() >= deadline) break;
     await sleep(o.pollMs ?? 50);
   }
-  const pcapName = new RegExp(`^${escape(o.callId)}-[0-9a-f]{16}\\.pcap$`);
+  const pcapName = new RegExp(`^${escapeRegExp(o.callId)}-[0-9a-f]{16}\\.pcap$`);
   const pcaps = (await fs.readdir(path.join(o.dir, 'pcaps')).catch(() => [] as string[])).filter((n) => pcapName.test(n));
   if (pcaps.length === 0) return undefined;
   // Several pcaps (recording stopped and restarted): the newest is the one still growing.
@@ -78,5 +89,8 @@ export async function locateRtpengineRecording(o: { dir: string; callId: string;
 }
 
 async function exists(p: string): Promise<boolean> {
-  return fs.access(p).then(() => true, () => false);
+  return fs.access(p).then(
+    () => true,
+    () => false,
+  );
 }

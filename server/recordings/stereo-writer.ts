@@ -55,7 +55,9 @@ export async function writeStereoWav(file: string, left: Int16Array, right: Int1
  * for browsers; every browser's <audio> plays MP3, which Safari does not promise for Ogg/Opus.
  */
 export async function encodeMp3(wavPath: string, mp3Path: string): Promise<void> {
-  await execFileAsync('ffmpeg', ['-nostdin', '-y', '-loglevel', 'error', '-i', wavPath, '-ac', '2', '-codec:a', 'libmp3lame', '-b:a', '32k', mp3Path], { timeout: 120_000 });
+  await execFileAsync('ffmpeg', ['-nostdin', '-y', '-loglevel', 'error', '-i', wavPath, '-ac', '2', '-codec:a', 'libmp3lame', '-b:a', '32k', mp3Path], {
+    timeout: 120_000,
+  });
   const stat = await fs.stat(mp3Path);
   if (stat.size === 0) throw new Error(`ffmpeg wrote an empty ${mp3Path}`);
 }

@@ -2,7 +2,10 @@ import { Redis } from 'ioredis';
 
 export type { Redis };
 
-export interface RedisOptions { url: string; prefix: string }
+export interface RedisOptions {
+  url: string;
+  prefix: string;
+}
 
 /**
  * Redis for the hot path. Commands fail fast while Redis is down (no offline queue) so the

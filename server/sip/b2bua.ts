@@ -77,9 +77,15 @@ export function startB2bua(deps: B2buaDeps): B2bua {
     }
     stack.reply(rq, 100, 'Trying');
     const session: CallSession = new CallSession(admitted, plan, {
-      stack, dtmf: deps.dtmf, attributor: deps.attributor, events: deps.events,
-      mediaFor: (internalId) => createCallMedia({ rtpengine: deps.rtpengine, callId: internalId, callerTag: String(rq.headers.from.params.tag), record: plan.record, logger: log }),
-      promptsDir: deps.promptsDir, ttsCacheDir: deps.ttsCacheDir, logger: deps.logger,
+      stack,
+      dtmf: deps.dtmf,
+      attributor: deps.attributor,
+      events: deps.events,
+      mediaFor: (internalId) =>
+        createCallMedia({ rtpengine: deps.rtpengine, callId: internalId, callerTag: String(rq.headers.from.params.tag), record: plan.record, logger: log }),
+      promptsDir: deps.promptsDir,
+      ttsCacheDir: deps.ttsCacheDir,
+      logger: deps.logger,
       registerLeg: (legCallId) => sessions.set(legCallId, session),
       onEnded: (record, s) => {
         sessions.delete(callId);
@@ -167,7 +173,9 @@ export function startB2bua(deps: B2buaDeps): B2bua {
   const mediaSweep = setInterval(() => {
     if (sweeping) return;
     sweeping = true;
-    void sweepMedia().finally(() => { sweeping = false; });
+    void sweepMedia().finally(() => {
+      sweeping = false;
+    });
   }, deps.mediaCheckMs ?? 30_000);
   mediaSweep.unref();
 

@@ -12,7 +12,12 @@ function recordingStack() {
     port: 5060,
     send: (m) => void sent.push(m),
     reply(rq, status, reason, extra) {
-      const rs: SipResponse = { status, reason: reason ?? '', headers: { ...rq.headers, ...(extra?.headers ?? {}) }, ...(extra?.content ? { content: extra.content } : {}) };
+      const rs: SipResponse = {
+        status,
+        reason: reason ?? '',
+        headers: { ...rq.headers, ...(extra?.headers ?? {}) },
+        ...(extra?.content ? { content: extra.content } : {}),
+      };
       sent.push(rs);
       return rs;
     },
@@ -23,12 +28,14 @@ function recordingStack() {
 }
 
 const invite = (): SipRequest => ({
-  method: 'INVITE', uri: 'sip:74951234567@127.0.0.1',
+  method: 'INVITE',
+  uri: 'sip:74951234567@127.0.0.1',
   headers: {
     via: [{ host: '127.0.0.5', port: 5060, params: { branch: 'z9hG4bK1' } }],
     from: { uri: 'sip:79161234567@127.0.0.5', params: { tag: 'caller' } },
     to: { uri: 'sip:74951234567@127.0.0.1', params: {} },
-    'call-id': 'call-1', cseq: { seq: 7, method: 'INVITE' },
+    'call-id': 'call-1',
+    cseq: { seq: 7, method: 'INVITE' },
     contact: [{ uri: 'sip:79161234567@127.0.0.5:5060', params: {} }],
   },
   content: 'v=0',
@@ -79,7 +86,7 @@ describe(CallerDialog.name, () => {
     expect(resent).toHaveLength(1);
   });
 
-  it('puts its tag in To of provisional and final responses, and sends BYE to the caller\'s Contact', () => {
+  it("puts its tag in To of provisional and final responses, and sends BYE to the caller's Contact", () => {
     const { stack, sent } = recordingStack();
     const d = new CallerDialog(stack, invite(), () => undefined);
     d.progress(180);
@@ -96,13 +103,18 @@ describe(CallerDialog.name, () => {
 });
 
 describe(AgentLeg.name, () => {
-  it('ACKs a 2xx end to end with the INVITE CSeq, and a re-INVITE 2xx with that re-INVITE\'s CSeq', () => {
+  it("ACKs a 2xx end to end with the INVITE CSeq, and a re-INVITE 2xx with that re-INVITE's CSeq", () => {
     const { stack, sent } = recordingStack();
     const leg = new AgentLeg(stack, 'sip:agent@127.0.0.2:5080', '79161234567', 'v=0', 69, 'leg-1');
     leg.send(() => undefined);
     const ok: SipResponse = {
-      status: 200, reason: 'OK',
-      headers: { ...leg.invite.headers, to: { uri: 'sip:agent@127.0.0.2:5080', params: { tag: 'agent' } }, contact: [{ uri: 'sip:agent@127.0.0.2:5080;transport=udp', params: {} }] },
+      status: 200,
+      reason: 'OK',
+      headers: {
+        ...leg.invite.headers,
+        to: { uri: 'sip:agent@127.0.0.2:5080', params: { tag: 'agent' } },
+        contact: [{ uri: 'sip:agent@127.0.0.2:5080;transport=udp', params: {} }],
+      },
     };
     leg.ack(ok);
     leg.reinvite('v=0 hold', () => undefined);

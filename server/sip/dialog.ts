@@ -5,7 +5,9 @@ import type { NameAddr, SipRequest, SipResponse } from './sip-types.js';
 const T1 = 500;
 const T2 = 4_000;
 
-interface Reliable2xx { stop(): void }
+interface Reliable2xx {
+  stop(): void;
+}
 
 /**
  * Retransmits a 2xx to an INVITE (T1 doubling up to T2) until `stop()` (its ACK arrived): npm `sip`
@@ -20,8 +22,16 @@ function sendReliably(stack: SipStack, response: SipResponse, onAckTimeout: () =
     retransmit = setTimeout(resend, interval);
   };
   retransmit = setTimeout(resend, interval);
-  const giveUp = setTimeout(() => { clearTimeout(retransmit); onAckTimeout(); }, 64 * T1);
-  return { stop() { clearTimeout(retransmit); clearTimeout(giveUp); } };
+  const giveUp = setTimeout(() => {
+    clearTimeout(retransmit);
+    onAckTimeout();
+  }, 64 * T1);
+  return {
+    stop() {
+      clearTimeout(retransmit);
+      clearTimeout(giveUp);
+    },
+  };
 }
 
 /**
@@ -36,7 +46,11 @@ export class CallerDialog {
   private pendingReinvite2xx: Reliable2xx | undefined;
   acked = false;
 
-  constructor(private readonly stack: SipStack, readonly invite: SipRequest, private readonly onAckTimeout: () => void) {}
+  constructor(
+    private readonly stack: SipStack,
+    readonly invite: SipRequest,
+    private readonly onAckTimeout: () => void,
+  ) {}
 
   private toWithTag(): NameAddr {
     const to = this.invite.headers.to;
@@ -66,7 +80,9 @@ export class CallerDialog {
   answer(sdp: string): void {
     if (this.final) return;
     this.final = this.stack.reply(this.invite, 200, 'OK', { headers: { to: this.toWithTag(), contact: this.contact() }, content: sdp });
-    this.pending2xx = sendReliably(this.stack, this.final, () => { if (!this.acked) this.onAckTimeout(); });
+    this.pending2xx = sendReliably(this.stack, this.final, () => {
+      if (!this.acked) this.onAckTimeout();
+    });
   }
 
   /** Answers the caller's re-INVITE (hold/unhold) with 2xx retransmission until its ACK. */
@@ -79,21 +95,39 @@ export class CallerDialog {
   /** Sends a re-INVITE to the caller (the agent changed the session); the 2xx is ACKed by `ackReinvite`. */
   reinvite(sdp: string, onResponse: (rs: SipResponse) => void): void {
     const h = this.invite.headers;
-    this.stack.send({
-      method: 'INVITE', uri: h.contact?.[0]?.uri ?? h.from.uri,
-      headers: {
-        via: [], to: h.from, from: this.toWithTag(), 'call-id': h['call-id'],
-        cseq: { seq: this.cseq++, method: 'INVITE' }, 'max-forwards': 70, contact: this.contact(), 'content-type': 'application/sdp',
+    this.stack.send(
+      {
+        method: 'INVITE',
+        uri: h.contact?.[0]?.uri ?? h.from.uri,
+        headers: {
+          via: [],
+          to: h.from,
+          from: this.toWithTag(),
+          'call-id': h['call-id'],
+          cseq: { seq: this.cseq++, method: 'INVITE' },
+          'max-forwards': 70,
+          contact: this.contact(),
+          'content-type': 'application/sdp',
+        },
+        content: sdp,
       },
-      content: sdp,
-    }, onResponse);
+      onResponse,
+    );
   }
 
   ackReinvite(rs: SipResponse): void {
     const h = this.invite.headers;
     this.stack.send({
-      method: 'ACK', uri: rs.headers.contact?.[0]?.uri ?? h.contact?.[0]?.uri ?? h.from.uri,
-      headers: { via: [], to: rs.headers.to, from: this.toWithTag(), 'call-id': h['call-id'], cseq: { seq: rs.headers.cseq.seq, method: 'ACK' }, 'max-forwards': 70 },
+      method: 'ACK',
+      uri: rs.headers.contact?.[0]?.uri ?? h.contact?.[0]?.uri ?? h.from.uri,
+      headers: {
+        via: [],
+        to: rs.headers.to,
+        from: this.toWithTag(),
+        'call-id': h['call-id'],
+        cseq: { seq: rs.headers.cseq.seq, method: 'ACK' },
+        'max-forwards': 70,
+      },
     });
   }
 
@@ -117,10 +151,16 @@ export class CallerDialog {
     const h = this.invite.headers;
     const target = h.contact?.[0]?.uri ?? h.from.uri;
     this.stack.send({
-      method: 'BYE', uri: target,
+      method: 'BYE',
+      uri: target,
       headers: {
-        via: [], to: h.from, from: this.toWithTag(), 'call-id': h['call-id'],
-        cseq: { seq: this.cseq++, method: 'BYE' }, 'max-forwards': 70, contact: this.contact(),
+        via: [],
+        to: h.from,
+        from: this.toWithTag(),
+        'call-id': h['call-id'],
+        cseq: { seq: this.cseq++, method: 'BYE' },
+        'max-forwards': 70,
+        contact: this.contact(),
       },
     });
   }
@@ -143,10 +183,18 @@ export class AgentLeg {
   private pendingReinvite2xx: Reliable2xx | undefined;
   finalStatus: number | undefined;
 
-  constructor(private readonly stack: SipStack, readonly target: string, callerUser: string, sdp: string, maxForwards: number, callId: string) {
+  constructor(
+    private readonly stack: SipStack,
+    readonly target: string,
+    callerUser: string,
+    sdp: string,
+    maxForwards: number,
+    callId: string,
+  ) {
     this.callId = callId;
     this.invite = {
-      method: 'INVITE', uri: target,
+      method: 'INVITE',
+      uri: target,
       headers: {
         via: [],
         to: { uri: target, params: {} },
@@ -173,10 +221,15 @@ export class AgentLeg {
       this.remoteContact = rs.headers.contact?.[0]?.uri ?? this.target;
     }
     this.stack.send({
-      method: 'ACK', uri: this.remoteContact ?? this.target,
+      method: 'ACK',
+      uri: this.remoteContact ?? this.target,
       headers: {
-        via: [], to: rs.headers.to, from: this.invite.headers.from, 'call-id': this.callId,
-        cseq: { seq: rs.headers.cseq.seq, method: 'ACK' }, 'max-forwards': 70,
+        via: [],
+        to: rs.headers.to,
+        from: this.invite.headers.from,
+        'call-id': this.callId,
+        cseq: { seq: rs.headers.cseq.seq, method: 'ACK' },
+        'max-forwards': 70,
       },
     });
   }
@@ -187,15 +240,24 @@ export class AgentLeg {
 
   /** Sends a re-INVITE to the answered agent (the caller put the call on hold or resumed it). */
   reinvite(sdp: string, onResponse: (rs: SipResponse) => void): void {
-    this.stack.send({
-      method: 'INVITE', uri: this.remoteContact ?? this.target,
-      headers: {
-        via: [], to: this.remoteTo(), from: this.invite.headers.from, 'call-id': this.callId,
-        cseq: { seq: ++this.cseq, method: 'INVITE' }, 'max-forwards': 70,
-        contact: this.invite.headers.contact, 'content-type': 'application/sdp',
+    this.stack.send(
+      {
+        method: 'INVITE',
+        uri: this.remoteContact ?? this.target,
+        headers: {
+          via: [],
+          to: this.remoteTo(),
+          from: this.invite.headers.from,
+          'call-id': this.callId,
+          cseq: { seq: ++this.cseq, method: 'INVITE' },
+          'max-forwards': 70,
+          contact: this.invite.headers.contact,
+          'content-type': 'application/sdp',
+        },
+        content: sdp,
       },
-      content: sdp,
-    }, onResponse);
+      onResponse,
+    );
   }
 
   /** Answers the agent's re-INVITE, retransmitting the 2xx until the agent's ACK. */
@@ -215,10 +277,15 @@ export class AgentLeg {
     const via = this.invite.headers.via[0];
     if (!via) return;
     this.stack.send({
-      method: 'CANCEL', uri: this.invite.uri,
+      method: 'CANCEL',
+      uri: this.invite.uri,
       headers: {
-        via: [via], to: this.invite.headers.to, from: this.invite.headers.from, 'call-id': this.callId,
-        cseq: { seq: this.invite.headers.cseq.seq, method: 'CANCEL' }, 'max-forwards': 70,
+        via: [via],
+        to: this.invite.headers.to,
+        from: this.invite.headers.from,
+        'call-id': this.callId,
+        cseq: { seq: this.invite.headers.cseq.seq, method: 'CANCEL' },
+        'max-forwards': 70,
       },
     });
   }
@@ -228,10 +295,15 @@ export class AgentLeg {
     if (this.state !== 'answered') return;
     this.state = 'ended';
     this.stack.send({
-      method: 'BYE', uri: this.remoteContact ?? this.target,
+      method: 'BYE',
+      uri: this.remoteContact ?? this.target,
       headers: {
-        via: [], to: this.remoteTo(), from: this.invite.headers.from,
-        'call-id': this.callId, cseq: { seq: ++this.cseq, method: 'BYE' }, 'max-forwards': 70,
+        via: [],
+        to: this.remoteTo(),
+        from: this.invite.headers.from,
+        'call-id': this.callId,
+        cseq: { seq: ++this.cseq, method: 'BYE' },
+        'max-forwards': 70,
       },
     });
   }

@@ -33,7 +33,11 @@ function nonceValid(secret: string, nonce: string, now = Date.now()): boolean {
 }
 const unquote = (s: string | undefined) => s?.replace(/^"|"$/g, '');
 
-export interface AdmissionDeps { routing: RoutingCache; realm: string; nonceSecret: string }
+export interface AdmissionDeps {
+  routing: RoutingCache;
+  realm: string;
+  nonceSecret: string;
+}
 
 const checkHeaders: Step<{ request: SipRequest; remote: SipRemote }, { request: SipRequest; remote: SipRemote }> = (x) => {
   const h = x.request.headers;
@@ -53,7 +57,11 @@ function identifyTrunk(deps: AdmissionDeps) {
     const byIp = deps.routing.trunkByAddress(x.remote.address);
     if (byIp) return { ...x, trunk: byIp };
     const auth = x.request.headers.authorization?.[0];
-    const challenge = { status: 407, reason: 'Proxy Authentication Required', headers: { 'proxy-authenticate': `Digest realm="${deps.realm}", nonce="${makeNonce(deps.nonceSecret)}", algorithm=MD5` } };
+    const challenge = {
+      status: 407,
+      reason: 'Proxy Authentication Required',
+      headers: { 'proxy-authenticate': `Digest realm="${deps.realm}", nonce="${makeNonce(deps.nonceSecret)}", algorithm=MD5` },
+    };
     const proxyAuth = (x.request.headers['proxy-authorization'] as Array<Record<string, string>> | undefined)?.[0] ?? auth;
     if (!proxyAuth) {
       // Only challenge when some trunk uses digest; otherwise an unknown address is simply refused.
@@ -63,7 +71,10 @@ function identifyTrunk(deps: AdmissionDeps) {
     const trunk = deps.routing.trunkByUsername(username);
     const nonce = unquote(proxyAuth.nonce) ?? '';
     if (!trunk?.passwordHa1 || !nonceValid(deps.nonceSecret, nonce)) return { status: 403, reason: 'Forbidden' };
-    const ha2 = crypto.createHash('md5').update(`${x.request.method}:${unquote(proxyAuth.uri)}`).digest('hex');
+    const ha2 = crypto
+      .createHash('md5')
+      .update(`${x.request.method}:${unquote(proxyAuth.uri)}`)
+      .digest('hex');
     const expected = crypto.createHash('md5').update(`${trunk.passwordHa1}:${nonce}:${ha2}`).digest('hex');
     if (unquote(proxyAuth.response) !== expected) return { status: 403, reason: 'Forbidden' };
     return { ...x, trunk };
@@ -82,7 +93,9 @@ function resolveNumber(deps: AdmissionDeps) {
     const fromUri = parseUri(x.request.headers.from.uri);
     const rawCaller = fromUri?.user ?? 'anonymous';
     return {
-      ...x, trackingNumber: e164, route: { ...route, dialplan: route.dialplan },
+      ...x,
+      trackingNumber: e164,
+      route: { ...route, dialplan: route.dialplan },
       caller: toE164(rawCaller) ?? toE164(`+${rawCaller}`) ?? rawCaller,
       callerName: unquote(x.request.headers.from.name),
     };

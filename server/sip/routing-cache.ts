@@ -54,7 +54,9 @@ export function createRoutingCache(db: Db, logger: Logger, refreshMs = 10_000): 
   let queued: Promise<boolean> | undefined;
   function cacheRefresh(): Promise<boolean> {
     if (!inFlight) {
-      inFlight = load().finally(() => { inFlight = undefined; });
+      inFlight = load().finally(() => {
+        inFlight = undefined;
+      });
       return inFlight;
     }
     queued ??= inFlight.then(() => {
@@ -73,7 +75,9 @@ export function createRoutingCache(db: Db, logger: Logger, refreshMs = 10_000): 
     trunkByUsername: (username) => trunks.find((t) => t.username === username),
     hasDigestTrunks: () => trunks.some((t) => t.passwordHa1 !== null),
     refresh: cacheRefresh,
-    get loadedAt() { return loadedAt; },
+    get loadedAt() {
+      return loadedAt;
+    },
     close: () => clearInterval(timer),
   };
 }

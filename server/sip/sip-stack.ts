@@ -89,17 +89,21 @@ function withLargeUdpBuffers<T>(create: () => T, log: Logger): T {
 
 export function createSipStack(options: SipStackOptions): SipStack {
   const log = options.logger;
-  const raw = withLargeUdpBuffers(() => sipLib.create(
-    {
-      address: options.host,
-      port: options.port,
-      publicAddress: options.publicHost,
-      udp: true,
-      tcp: true,
-      logger: { error: (err: unknown) => log.warn({ err, type: 'sip_stack_error' }, 'sip stack error') },
-    },
-    (rq, remote) => options.onRequest(rq, remote),
-  ), log);
+  const raw = withLargeUdpBuffers(
+    () =>
+      sipLib.create(
+        {
+          address: options.host,
+          port: options.port,
+          publicAddress: options.publicHost,
+          udp: true,
+          tcp: true,
+          logger: { error: (err: unknown) => log.warn({ err, type: 'sip_stack_error' }, 'sip stack error') },
+        },
+        (rq, remote) => options.onRequest(rq, remote),
+      ),
+    log,
+  );
   return {
     host: options.publicHost,
     port: options.port,

@@ -9,8 +9,18 @@ export interface SipUri {
   headers: Record<string, string>;
 }
 
-export interface NameAddr { name?: string; uri: string; params: Record<string, string | null> }
-export interface Via { version?: string; protocol?: string; host: string; port?: number; params: Record<string, string | null> }
+export interface NameAddr {
+  name?: string;
+  uri: string;
+  params: Record<string, string | null>;
+}
+export interface Via {
+  version?: string;
+  protocol?: string;
+  host: string;
+  port?: number;
+  params: Record<string, string | null>;
+}
 
 export interface SipHeaders {
   via: Via[];
@@ -26,11 +36,27 @@ export interface SipHeaders {
   [name: string]: unknown;
 }
 
-export interface SipRequest { method: string; uri: string; version?: string; headers: SipHeaders; content?: string }
-export interface SipResponse { status: number; reason: string; version?: string; headers: SipHeaders; content?: string }
+export interface SipRequest {
+  method: string;
+  uri: string;
+  version?: string;
+  headers: SipHeaders;
+  content?: string;
+}
+export interface SipResponse {
+  status: number;
+  reason: string;
+  version?: string;
+  headers: SipHeaders;
+  content?: string;
+}
 export type SipMessage = SipRequest | SipResponse;
 
 /** Where a request came from (transport-level, not headers: headers can lie). */
-export interface SipRemote { protocol: string; address: string; port: number }
+export interface SipRemote {
+  protocol: string;
+  address: string;
+  port: number;
+}
 
 export const isRequest = (m: SipMessage): m is SipRequest => 'method' in m && typeof (m as SipRequest).method === 'string';

@@ -1,13 +1,31 @@
 import type { Queryable } from '../db/pool.js';
 import type { Site } from './sites.schemas.js';
 
-interface SiteRow { id: string; account_id: string; name: string; domains: string[]; default_number: string; site_key: string; dialplan: string | null; created_at: Date }
+interface SiteRow {
+  id: string;
+  account_id: string;
+  name: string;
+  domains: string[];
+  default_number: string;
+  site_key: string;
+  dialplan: string | null;
+  created_at: Date;
+}
 
 const toSite = (r: SiteRow): Site => ({
-  id: r.id, name: r.name, domains: r.domains, defaultNumber: r.default_number, siteKey: r.site_key, dialplan: r.dialplan, createdAt: r.created_at.toISOString(),
+  id: r.id,
+  name: r.name,
+  domains: r.domains,
+  defaultNumber: r.default_number,
+  siteKey: r.site_key,
+  dialplan: r.dialplan,
+  createdAt: r.created_at.toISOString(),
 });
 
-export async function insertSite(db: Queryable, s: { accountId: string; name: string; domains: string[]; defaultNumber: string; siteKey: string; dialplan?: string }): Promise<Site> {
+export async function insertSite(
+  db: Queryable,
+  s: { accountId: string; name: string; domains: string[]; defaultNumber: string; siteKey: string; dialplan?: string },
+): Promise<Site> {
   const { rows } = await db.query<SiteRow>(
     'INSERT INTO sites (account_id, name, domains, default_number, site_key, dialplan) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *',
     [s.accountId, s.name, s.domains, s.defaultNumber, s.siteKey, s.dialplan ?? null],

@@ -5,7 +5,13 @@ import type { Queryable } from '../db/pool.js';
  * while, so no pool may take them before `quarantine_until` (numbers.service claimNumbers checks
  * it). Ownership history (a trigger) lets attribution still credit the source for late callers.
  */
-export async function releaseSourceNumbers(db: Queryable, accountId: string, sourceId: string, numbers: string[], quarantineDays: number): Promise<Array<{ number: string; quarantineUntil: Date }>> {
+export async function releaseSourceNumbers(
+  db: Queryable,
+  accountId: string,
+  sourceId: string,
+  numbers: string[],
+  quarantineDays: number,
+): Promise<Array<{ number: string; quarantineUntil: Date }>> {
   const { rows } = await db.query<{ number: string; quarantine_until: Date }>(
     `UPDATE numbers SET source_id = NULL, quarantine_until = now() + make_interval(days => $4)
       WHERE account_id = $1 AND source_id = $2 AND number = ANY($3::text[]) RETURNING number, quarantine_until`,
@@ -30,5 +36,5 @@ export async function sourceNumbers(db: Queryable, accountId: string, sourceId: 
     `SELECT (SELECT array_agg(n.number ORDER BY n.number) FROM numbers n WHERE n.source_id = s.id) AS numbers FROM sources s WHERE s.account_id = $1 AND s.id = $2`,
     [accountId, sourceId],
   );
-  return rows[0] ? rows[0].numbers ?? [] : undefined;
+  return rows[0] ? (rows[0].numbers ?? []) : undefined;
 }

@@ -1,17 +1,38 @@
 import type { Queryable } from '../db/pool.js';
 import type { Trunk } from './trunks.schemas.js';
 
-interface TrunkRow { id: string; account_id: string; name: string; addresses: string[] | string; username: string | null; password_ha1: string | null; created_at: Date }
+interface TrunkRow {
+  id: string;
+  account_id: string;
+  name: string;
+  addresses: string[] | string;
+  username: string | null;
+  password_ha1: string | null;
+  created_at: Date;
+}
 
 // node-postgres returns cidr[] as its text form "{a,b}".
-const parseArray = (v: string[] | string): string[] => (Array.isArray(v) ? v : v.replace(/^\{|\}$/g, '').split(',').filter(Boolean));
+const parseArray = (v: string[] | string): string[] =>
+  Array.isArray(v)
+    ? v
+    : v
+        .replace(/^\{|\}$/g, '')
+        .split(',')
+        .filter(Boolean);
 
 const toTrunk = (r: TrunkRow): Trunk => ({
-  id: r.id, name: r.name, addresses: parseArray(r.addresses), username: r.username,
-  hasPassword: r.password_ha1 !== null, createdAt: r.created_at.toISOString(),
+  id: r.id,
+  name: r.name,
+  addresses: parseArray(r.addresses),
+  username: r.username,
+  hasPassword: r.password_ha1 !== null,
+  createdAt: r.created_at.toISOString(),
 });
 
-export async function insertTrunk(db: Queryable, t: { accountId: string; name: string; addresses: string[]; username?: string; passwordHa1?: string }): Promise<Trunk> {
+export async function insertTrunk(
+  db: Queryable,
+  t: { accountId: string; name: string; addresses: string[]; username?: string; passwordHa1?: string },
+): Promise<Trunk> {
   const { rows } = await db.query<TrunkRow>(
     'INSERT INTO trunks (account_id, name, addresses, username, password_ha1) VALUES ($1, $2, $3::cidr[], $4, $5) RETURNING *',
     [t.accountId, t.name, t.addresses, t.username ?? null, t.passwordHa1 ?? null],
@@ -35,9 +56,23 @@ export async function deleteTrunk(db: Queryable, accountId: string, id: string):
 }
 
 /** What the SIP edge needs to admit an INVITE: every trunk's addresses and digest HA1. */
-export interface TrunkCredentials { id: string; accountId: string; name: string; addresses: string[]; username: string | null; passwordHa1: string | null }
+export interface TrunkCredentials {
+  id: string;
+  accountId: string;
+  name: string;
+  addresses: string[];
+  username: string | null;
+  passwordHa1: string | null;
+}
 
 export async function listTrunkCredentials(db: Queryable): Promise<TrunkCredentials[]> {
   const { rows } = await db.query<TrunkRow>('SELECT * FROM trunks');
-  return rows.map((r) => ({ id: r.id, accountId: r.account_id, name: r.name, addresses: parseArray(r.addresses), username: r.username, passwordHa1: r.password_ha1 }));
+  return rows.map((r) => ({
+    id: r.id,
+    accountId: r.account_id,
+    name: r.name,
+    addresses: parseArray(r.addresses),
+    username: r.username,
+    passwordHa1: r.password_ha1,
+  }));
 }

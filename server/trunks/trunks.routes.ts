@@ -14,50 +14,68 @@ export function digestHa1(username: string, realm: string, password: string): st
 
 export function trunkRoutes({ db, sipRealm, onChange }: { db: Db; sipRealm: string; onChange?: () => void }): FastifyPluginAsyncZod {
   return async (app) => {
-    app.post('/v1/trunks', {
-      schema: { tags: ['provisioning'], summary: 'Add a carrier trunk', body: CreateTrunkBody, response: { 201: Trunk } },
-      config: { roles: ['admin'] },
-    }, async (request, reply) => {
-      const { name, addresses, username, password } = request.body;
-      try {
-        const trunk = await repo.insertTrunk(db, {
-          accountId: principalOf(request).accountId, name, addresses,
-          ...(username && password ? { username, passwordHa1: digestHa1(username, sipRealm, password) } : {}),
-        });
+    app.post(
+      '/v1/trunks',
+      {
+        schema: { tags: ['provisioning'], summary: 'Add a carrier trunk', body: CreateTrunkBody, response: { 201: Trunk } },
+        config: { roles: ['admin'] },
+      },
+      async (request, reply) => {
+        const { name, addresses, username, password } = request.body;
+        try {
+          const trunk = await repo.insertTrunk(db, {
+            accountId: principalOf(request).accountId,
+            name,
+            addresses,
+            ...(username && password ? { username, passwordHa1: digestHa1(username, sipRealm, password) } : {}),
+          });
+          onChange?.();
+          return reply.status(201).send(trunk);
+        } catch (err) {
+          if (pgErrorCode(err) === PG_UNIQUE_VIOLATION) throw ERRORS.conflict(`a trunk named "${name}" or with username "${username}" already exists`);
+          throw err;
+        }
+      },
+    );
+
+    app.get(
+      '/v1/trunks',
+      {
+        schema: { tags: ['provisioning'], summary: 'List trunks', response: { 200: z.object({ items: z.array(Trunk) }) } },
+        config: { roles: ['admin'] },
+      },
+      async (request) => ({ items: await repo.listTrunks(db, principalOf(request).accountId) }),
+    );
+
+    app.get(
+      '/v1/trunks/:id',
+      {
+        schema: { tags: ['provisioning'], params: IdParams, response: { 200: Trunk } },
+        config: { roles: ['admin'] },
+      },
+      async (request) => {
+        const trunk = await repo.findTrunk(db, principalOf(request).accountId, request.params.id);
+        if (!trunk) throw ERRORS.notFound('trunk', request.params.id);
+        return trunk;
+      },
+    );
+
+    app.delete(
+      '/v1/trunks/:id',
+      {
+        schema: { tags: ['provisioning'], params: IdParams, response: { 204: z.null() } },
+        config: { roles: ['admin'] },
+      },
+      async (request, reply) => {
+        try {
+          if (!(await repo.deleteTrunk(db, principalOf(request).accountId, request.params.id))) throw ERRORS.notFound('trunk', request.params.id);
+        } catch (err) {
+          if (pgErrorCode(err) === PG_FOREIGN_KEY_VIOLATION) throw ERRORS.conflict('the trunk still has numbers; move or delete them first');
+          throw err;
+        }
         onChange?.();
-        return reply.status(201).send(trunk);
-      } catch (err) {
-        if (pgErrorCode(err) === PG_UNIQUE_VIOLATION) throw ERRORS.conflict(`a trunk named "${name}" or with username "${username}" already exists`);
-        throw err;
-      }
-    });
-
-    app.get('/v1/trunks', {
-      schema: { tags: ['provisioning'], summary: 'List trunks', response: { 200: z.object({ items: z.array(Trunk) }) } },
-      config: { roles: ['admin'] },
-    }, async (request) => ({ items: await repo.listTrunks(db, principalOf(request).accountId) }));
-
-    app.get('/v1/trunks/:id', {
-      schema: { tags: ['provisioning'], params: IdParams, response: { 200: Trunk } },
-      config: { roles: ['admin'] },
-    }, async (request) => {
-      const trunk = await repo.findTrunk(db, principalOf(request).accountId, request.params.id);
-      if (!trunk) throw ERRORS.notFound('trunk', request.params.id);
-      return trunk;
-    });
-
-    app.delete('/v1/trunks/:id', {
-      schema: { tags: ['provisioning'], params: IdParams, response: { 204: z.null() } },
-      config: { roles: ['admin'] },
-    }, async (request, reply) => {
-      try {
-        if (!(await repo.deleteTrunk(db, principalOf(request).accountId, request.params.id))) throw ERRORS.notFound('trunk', request.params.id);
-      } catch (err) {
-        if (pgErrorCode(err) === PG_FOREIGN_KEY_VIOLATION) throw ERRORS.conflict('the trunk still has numbers; move or delete them first');
-        throw err;
-      }
-      onChange?.();
-      return reply.status(204).send(null);
-    });
+        return reply.status(204).send(null);
+      },
+    );
   };
 }

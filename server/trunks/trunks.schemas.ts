@@ -2,23 +2,32 @@ import net from 'node:net';
 import { z } from 'zod';
 
 /** An IPv4/IPv6 address or CIDR block; a bare address means that one host. */
-export const Cidr = z.string().trim().transform((value, ctx) => {
-  const [addr, bits, extra] = value.split('/');
-  const family = net.isIP(addr ?? '');
-  const max = family === 4 ? 32 : 128;
-  const prefix = bits === undefined ? max : Number(bits);
-  if (!family || extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > max || (bits !== undefined && !/^\d+$/.test(bits))) {
-    ctx.addIssue({ code: 'custom', message: `"${value}" is not an IP address or CIDR block (e.g. 203.0.113.10/32)` });
-    return z.NEVER;
-  }
-  return `${addr}/${prefix}`;
-});
+export const Cidr = z
+  .string()
+  .trim()
+  .transform((value, ctx) => {
+    const [addr, bits, extra] = value.split('/');
+    const family = net.isIP(addr ?? '');
+    const max = family === 4 ? 32 : 128;
+    const prefix = bits === undefined ? max : Number(bits);
+    if (!family || extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > max || (bits !== undefined && !/^\d+$/.test(bits))) {
+      ctx.addIssue({ code: 'custom', message: `"${value}" is not an IP address or CIDR block (e.g. 203.0.113.10/32)` });
+      return z.NEVER;
+    }
+    return `${addr}/${prefix}`;
+  });
 
 export const CreateTrunkBody = z
   .object({
     name: z.string().trim().min(1).max(100),
     addresses: z.array(Cidr).max(100).default([]),
-    username: z.string().trim().min(1).max(64).regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-"').optional(),
+    username: z
+      .string()
+      .trim()
+      .min(1)
+      .max(64)
+      .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-"')
+      .optional(),
     password: z.string().min(8).max(128).optional(),
   })
   .refine((t) => (t.username === undefined) === (t.password === undefined), { message: 'username and password go together', path: ['password'] })

@@ -47,7 +47,11 @@ export function createSessionResolver({ users }: { users: UserService }): Creden
     if (!SAFE_METHODS.has(request.method)) {
       const sent = request.headers[CSRF_HEADER];
       if (typeof sent !== 'string' || !safeEqual(sent, users.csrfFor(token))) {
-        throw new AppError(ErrorCode.forbidden, `cookie-authenticated ${request.method} requests need the ${CSRF_HEADER} header from GET /v1/auth/session`, 403);
+        throw new AppError(
+          ErrorCode.forbidden,
+          `cookie-authenticated ${request.method} requests need the ${CSRF_HEADER} header from GET /v1/auth/session`,
+          403,
+        );
       }
     }
     return { accountId: user.accountId, role: user.role, userId: user.id, name: user.email };

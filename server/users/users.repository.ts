@@ -3,22 +3,42 @@ import type { Role } from '../shared/schemas.js';
 import type { User } from './users.schemas.js';
 
 interface UserRow {
-  id: string; account_id: string; email: string; name: string; role: Role; password_hash: string;
-  disabled_at: Date | null; last_sign_in_at: Date | null; created_at: Date;
+  id: string;
+  account_id: string;
+  email: string;
+  name: string;
+  role: Role;
+  password_hash: string;
+  disabled_at: Date | null;
+  last_sign_in_at: Date | null;
+  created_at: Date;
 }
-export interface StoredUser extends User { accountId: string; passwordHash: string }
+export interface StoredUser extends User {
+  accountId: string;
+  passwordHash: string;
+}
 
 const toUser = (r: UserRow): StoredUser => ({
-  id: r.id, accountId: r.account_id, email: r.email, name: r.name, role: r.role, passwordHash: r.password_hash,
-  disabled: r.disabled_at !== null, lastSignInAt: r.last_sign_in_at?.toISOString() ?? null, createdAt: r.created_at.toISOString(),
+  id: r.id,
+  accountId: r.account_id,
+  email: r.email,
+  name: r.name,
+  role: r.role,
+  passwordHash: r.password_hash,
+  disabled: r.disabled_at !== null,
+  lastSignInAt: r.last_sign_in_at?.toISOString() ?? null,
+  createdAt: r.created_at.toISOString(),
 });
 export const publicUser = ({ accountId: _a, passwordHash: _p, ...u }: StoredUser): User => u;
 
 export async function insertUser(db: Queryable, u: { accountId: string; email: string; name: string; role: Role; passwordHash: string }): Promise<StoredUser> {
-  const { rows } = await db.query<UserRow>(
-    'INSERT INTO users (account_id, email, name, role, password_hash) VALUES ($1, $2, $3, $4, $5) RETURNING *',
-    [u.accountId, u.email, u.name, u.role, u.passwordHash],
-  );
+  const { rows } = await db.query<UserRow>('INSERT INTO users (account_id, email, name, role, password_hash) VALUES ($1, $2, $3, $4, $5) RETURNING *', [
+    u.accountId,
+    u.email,
+    u.name,
+    u.role,
+    u.passwordHash,
+  ]);
   return toUser(rows[0]!);
 }
 
@@ -32,7 +52,12 @@ export async function findUserByEmail(db: Queryable, email: string): Promise<Sto
   return rows[0] && toUser(rows[0]);
 }
 
-export async function updateUser(db: Queryable, accountId: string, id: string, change: { role?: Role; disabled?: boolean; passwordHash?: string }): Promise<StoredUser | undefined> {
+export async function updateUser(
+  db: Queryable,
+  accountId: string,
+  id: string,
+  change: { role?: Role; disabled?: boolean; passwordHash?: string },
+): Promise<StoredUser | undefined> {
   const { rows } = await db.query<UserRow>(
     `UPDATE users SET
        role = COALESCE($3, role),
@@ -49,7 +74,12 @@ export async function markSignedIn(db: Queryable, id: string): Promise<void> {
 }
 
 export async function insertSession(db: Queryable, s: { tokenHash: string; userId: string; expiresAt: Date; userAgent: string | undefined }): Promise<void> {
-  await db.query('INSERT INTO user_sessions (token_hash, user_id, expires_at, user_agent) VALUES ($1, $2, $3, $4)', [s.tokenHash, s.userId, s.expiresAt, s.userAgent?.slice(0, 300) ?? null]);
+  await db.query('INSERT INTO user_sessions (token_hash, user_id, expires_at, user_agent) VALUES ($1, $2, $3, $4)', [
+    s.tokenHash,
+    s.userId,
+    s.expiresAt,
+    s.userAgent?.slice(0, 300) ?? null,
+  ]);
 }
 
 /** The live session's user; expired sessions and disabled users resolve to nothing. */
@@ -72,7 +102,10 @@ export async function deleteUserSessions(db: Queryable, userId: string): Promise
   await db.query('DELETE FROM user_sessions WHERE user_id = $1', [userId]);
 }
 
-export async function insertListen(db: Queryable, l: { accountId: string; callId: string; userId?: string | undefined; apiKeyId?: string | undefined; listener: string }): Promise<boolean> {
+export async function insertListen(
+  db: Queryable,
+  l: { accountId: string; callId: string; userId?: string | undefined; apiKeyId?: string | undefined; listener: string },
+): Promise<boolean> {
   const { rowCount } = await db.query(
     `INSERT INTO call_listens (account_id, call_id, user_id, api_key_id, listener)
      SELECT $1, c.id, $3, $4, $5 FROM calls c WHERE c.id = $2 AND c.account_id = $1`,

@@ -11,11 +11,13 @@ export const CreateUserBody = z.object({
   password: Password,
 });
 
-export const UpdateUserBody = z.object({
-  role: Role.optional(),
-  disabled: z.boolean().optional().meta({ description: 'true signs the user out everywhere and blocks sign-in' }),
-  password: Password.optional(),
-}).refine((b) => Object.keys(b).length > 0, { message: 'nothing to change' });
+export const UpdateUserBody = z
+  .object({
+    role: Role.optional(),
+    disabled: z.boolean().optional().meta({ description: 'true signs the user out everywhere and blocks sign-in' }),
+    password: Password.optional(),
+  })
+  .refine((b) => Object.keys(b).length > 0, { message: 'nothing to change' });
 
 export const User = z.object({
   id: z.uuid(),

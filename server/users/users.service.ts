@@ -14,7 +14,11 @@ const DUMMY_HASH = bcrypt.hashSync('not-a-real-password', BCRYPT_ROUNDS);
 export interface UserService {
   create(accountId: string, u: { email: string; name: string; role: Role; password: string }): Promise<repo.StoredUser>;
   list(accountId: string): Promise<repo.StoredUser[]>;
-  update(accountId: string, id: string, change: { role?: Role | undefined; disabled?: boolean | undefined; password?: string | undefined }): Promise<repo.StoredUser | undefined>;
+  update(
+    accountId: string,
+    id: string,
+    change: { role?: Role | undefined; disabled?: boolean | undefined; password?: string | undefined },
+  ): Promise<repo.StoredUser | undefined>;
   /** Checks the password and opens a session; undefined when the e-mail, password or account state is wrong. */
   signIn(email: string, password: string, userAgent?: string): Promise<{ token: string; user: repo.StoredUser; maxAgeSeconds: number } | undefined>;
   signOut(token: string): Promise<void>;

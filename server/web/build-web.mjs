@@ -34,7 +34,8 @@ export function buildWebIfStale({ quiet = false } = {}) {
   execFileSync(process.execPath, [vite, 'build', '--config', path.join(webDir, 'vite.config.ts'), ...(quiet ? ['--logLevel', 'warn'] : [])], {
     // A caller's NODE_ENV (vitest sets "test") would make Vite bundle React's development build.
     env: { ...process.env, NODE_ENV: 'production' },
-    cwd: path.join(webDir, '..', '..'), stdio: quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit',
+    cwd: path.join(webDir, '..', '..'),
+    stdio: quiet ? ['ignore', 'ignore', 'inherit'] : 'inherit',
   });
   return true;
 }

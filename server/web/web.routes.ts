@@ -15,7 +15,9 @@ export function webRoutes({ distDir }: { distDir: string }): FastifyPluginAsync 
   return async (app) => {
     const index = path.join(distDir, 'index.html');
     if (!fs.existsSync(index)) {
-      app.get('/', async (_request, reply) => reply.status(503).type('text/plain; charset=utf-8').send('The web UI is not built: run `npm run build:web` (npm start does it for you).'));
+      app.get('/', async (_request, reply) =>
+        reply.status(503).type('text/plain; charset=utf-8').send('The web UI is not built: run `npm run build:web` (npm start does it for you).'),
+      );
       return;
     }
     await app.register(fastifyStatic, {

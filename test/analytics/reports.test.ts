@@ -21,7 +21,14 @@ beforeAll(async () => {
   h = await createHarness();
   app = await h.buildApp();
   viewer = await h.headersFor('viewer');
-  src.billboard = await insertSource(h.db, { name: 'Billboard', channel: 'outdoor', campaign: 'autumn', cost: 9000, startsOn: '2026-10-01', endsOn: '2026-10-30' });
+  src.billboard = await insertSource(h.db, {
+    name: 'Billboard',
+    channel: 'outdoor',
+    campaign: 'autumn',
+    cost: 9000,
+    startsOn: '2026-10-01',
+    endsOn: '2026-10-30',
+  });
   src.radio = await insertSource(h.db, { name: 'Radio', channel: 'radio', medium: 'audio', cost: 500, createdAt: '2026-09-01T00:00:00Z' });
   src.flyer = await insertSource(h.db, { name: 'Flyer', channel: 'print', cost: 1000, startsOn: '2026-10-05', endsOn: '2026-10-14' });
   await insertSource(h.db, { name: 'Summer', cost: 700, startsOn: '2026-08-01', endsOn: '2026-08-31' });
@@ -32,9 +39,23 @@ beforeAll(async () => {
   await insertCall(h.db, { startedAt: '2026-10-01T22:30:00Z', sourceId: src.billboard, disposition: 'answered', talkSeconds: 120, firstTime: false });
   await insertCall(h.db, { startedAt: '2026-10-03T12:00:00Z', sourceId: src.billboard, disposition: 'busy', firstTime: true });
   await insertCall(h.db, { startedAt: '2026-10-05T10:00:00Z', sourceId: src.radio, disposition: 'no-answer', firstTime: true });
-  await insertCall(h.db, { startedAt: '2026-10-02T10:00:00Z', attribution: google, sessionId: session(), disposition: 'answered', talkSeconds: 30, firstTime: true });
+  await insertCall(h.db, {
+    startedAt: '2026-10-02T10:00:00Z',
+    attribution: google,
+    sessionId: session(),
+    disposition: 'answered',
+    talkSeconds: 30,
+    firstTime: true,
+  });
   await insertCall(h.db, { startedAt: '2026-10-02T11:00:00Z', attribution: google, sessionId: session(), disposition: 'voicemail', firstTime: null });
-  await insertCall(h.db, { startedAt: '2026-10-10T23:59:59Z', attribution: { source: 'yandex', medium: 'organic' }, sessionId: session(), disposition: 'answered', talkSeconds: 10, firstTime: false });
+  await insertCall(h.db, {
+    startedAt: '2026-10-10T23:59:59Z',
+    attribution: { source: 'yandex', medium: 'organic' },
+    sessionId: session(),
+    disposition: 'answered',
+    talkSeconds: 10,
+    firstTime: false,
+  });
   await insertCall(h.db, { startedAt: '2026-10-06T10:00:00Z', disposition: 'answered', talkSeconds: 5, firstTime: true });
   // Outside the UTC period (the end is exclusive), and another account's call inside it.
   await insertCall(h.db, { startedAt: '2026-10-11T00:00:00Z', sourceId: src.billboard, disposition: 'answered', talkSeconds: 999 });
@@ -54,15 +75,97 @@ describe('GET /v1/reports/sources', () => {
     const zero = { calls: 0, answered: 0, missed: 0, firstTimeCallers: 0, talkSeconds: 0, value: 0 };
     const noCost = { cost: null, currency: null, costBasis: null, costPerCall: null, costPerAnsweredCall: null };
     expect(body.items).toEqual([
-      { kind: 'static', sourceId: src.billboard, source: 'Billboard', medium: 'outdoor', campaign: 'autumn', calls: 3, answered: 2, missed: 1, firstTimeCallers: 2, talkSeconds: 180, value: 100,
-        cost: 3000, currency: 'RUB', costBasis: 'prorated', costPerCall: 1000, costPerAnsweredCall: 1500 },
-      { kind: 'visit', sourceId: null, source: 'google', medium: 'cpc', campaign: 'brand', calls: 2, answered: 1, missed: 1, firstTimeCallers: 1, talkSeconds: 30, value: 0, ...noCost },
-      { kind: 'static', sourceId: src.radio, source: 'Radio', medium: 'audio', campaign: null, calls: 1, answered: 0, missed: 1, firstTimeCallers: 1, talkSeconds: 0, value: 0,
-        cost: 500, currency: 'RUB', costBasis: 'whole', costPerCall: 500, costPerAnsweredCall: null },
-      { kind: 'visit', sourceId: null, source: 'yandex', medium: 'organic', campaign: null, calls: 1, answered: 1, missed: 0, firstTimeCallers: 0, talkSeconds: 10, value: 0, ...noCost },
-      { kind: 'none', sourceId: null, source: null, medium: null, campaign: null, calls: 1, answered: 1, missed: 0, firstTimeCallers: 1, talkSeconds: 5, value: 0, ...noCost },
-      { kind: 'static', sourceId: src.flyer, source: 'Flyer', medium: 'print', campaign: null, ...zero,
-        cost: 600, currency: 'RUB', costBasis: 'prorated', costPerCall: null, costPerAnsweredCall: null },
+      {
+        kind: 'static',
+        sourceId: src.billboard,
+        source: 'Billboard',
+        medium: 'outdoor',
+        campaign: 'autumn',
+        calls: 3,
+        answered: 2,
+        missed: 1,
+        firstTimeCallers: 2,
+        talkSeconds: 180,
+        value: 100,
+        cost: 3000,
+        currency: 'RUB',
+        costBasis: 'prorated',
+        costPerCall: 1000,
+        costPerAnsweredCall: 1500,
+      },
+      {
+        kind: 'visit',
+        sourceId: null,
+        source: 'google',
+        medium: 'cpc',
+        campaign: 'brand',
+        calls: 2,
+        answered: 1,
+        missed: 1,
+        firstTimeCallers: 1,
+        talkSeconds: 30,
+        value: 0,
+        ...noCost,
+      },
+      {
+        kind: 'static',
+        sourceId: src.radio,
+        source: 'Radio',
+        medium: 'audio',
+        campaign: null,
+        calls: 1,
+        answered: 0,
+        missed: 1,
+        firstTimeCallers: 1,
+        talkSeconds: 0,
+        value: 0,
+        cost: 500,
+        currency: 'RUB',
+        costBasis: 'whole',
+        costPerCall: 500,
+        costPerAnsweredCall: null,
+      },
+      {
+        kind: 'visit',
+        sourceId: null,
+        source: 'yandex',
+        medium: 'organic',
+        campaign: null,
+        calls: 1,
+        answered: 1,
+        missed: 0,
+        firstTimeCallers: 0,
+        talkSeconds: 10,
+        value: 0,
+        ...noCost,
+      },
+      {
+        kind: 'none',
+        sourceId: null,
+        source: null,
+        medium: null,
+        campaign: null,
+        calls: 1,
+        answered: 1,
+        missed: 0,
+        firstTimeCallers: 1,
+        talkSeconds: 5,
+        value: 0,
+        ...noCost,
+      },
+      {
+        kind: 'static',
+        sourceId: src.flyer,
+        source: 'Flyer',
+        medium: 'print',
+        campaign: null,
+        ...zero,
+        cost: 600,
+        currency: 'RUB',
+        costBasis: 'prorated',
+        costPerCall: null,
+        costPerAnsweredCall: null,
+      },
     ]);
     expect(body.totals).toEqual({ calls: 8, answered: 5, missed: 3, firstTimeCallers: 5, talkSeconds: 225, value: 100 });
   });
@@ -85,7 +188,11 @@ describe('GET /v1/reports/daily', () => {
       { day: '2026-10-03', calls: 1, answered: 0, missed: 1, firstTimeCallers: 1, talkSeconds: 0 },
     ]);
     const quiet = await get('/v1/reports/daily?from=2026-10-07&to=2026-10-09');
-    expect(quiet.json().items.map((d: { day: string; calls: number }) => [d.day, d.calls])).toEqual([['2026-10-07', 0], ['2026-10-08', 0], ['2026-10-09', 0]]);
+    expect(quiet.json().items.map((d: { day: string; calls: number }) => [d.day, d.calls])).toEqual([
+      ['2026-10-07', 0],
+      ['2026-10-08', 0],
+      ['2026-10-09', 0],
+    ]);
   });
 
   it('buckets by local day in the given time zone', async () => {
@@ -108,7 +215,10 @@ describe('GET /v1/reports/daily across a DST change', () => {
     await insertCall(h.db, { startedAt: '2026-10-25T23:30:00Z' }); // 00:30 CET on the 26th
     const res = await get('/v1/reports/daily?from=2026-10-25&to=2026-10-26&tz=Europe/Berlin');
     expect(res.json().period).toEqual({ from: '2026-10-24T22:00:00.000Z', to: '2026-10-26T23:00:00.000Z', tz: 'Europe/Berlin' });
-    expect(res.json().items.map((d: { day: string; calls: number }) => [d.day, d.calls])).toEqual([['2026-10-25', 2], ['2026-10-26', 1]]);
+    expect(res.json().items.map((d: { day: string; calls: number }) => [d.day, d.calls])).toEqual([
+      ['2026-10-25', 2],
+      ['2026-10-26', 1],
+    ]);
   });
 });
 
@@ -116,12 +226,29 @@ describe('GET /v1/reports/funnel', () => {
   it('visits → calls → answered', async () => {
     const hasSessions = (await h.db.query(`SELECT to_regclass(quote_ident(current_schema()) || '.dni_sessions') IS NOT NULL AS ok`)).rows[0].ok as boolean;
     if (hasSessions) {
-      const site = (await h.db.query(`INSERT INTO sites (account_id, name, domains, default_number, site_key) VALUES ($1, 's', '{shop.example}', '+74950000000', $2) RETURNING id`,
-        [DEFAULT_ACCOUNT, `k${crypto.randomUUID()}`])).rows[0].id;
-      const visit = (visitor: string, at: string, bot = false) => h.db.query(
-        'INSERT INTO dni_sessions (id, account_id, site_id, visitor_id, created_at, bot) VALUES ($1, $2, $3, $4, $5, $6)',
-        [crypto.randomUUID(), DEFAULT_ACCOUNT, site, visitor, at, bot]);
-      for (const [v, at] of [['v1', '2026-10-01T08:00:00Z'], ['v1', '2026-10-02T08:00:00Z'], ['v2', '2026-10-02T09:00:00Z'], ['v3', '2026-10-05T09:00:00Z'], ['v4', '2026-10-10T20:00:00Z']]) await visit(v!, at!);
+      const site = (
+        await h.db.query(
+          `INSERT INTO sites (account_id, name, domains, default_number, site_key) VALUES ($1, 's', '{shop.example}', '+74950000000', $2) RETURNING id`,
+          [DEFAULT_ACCOUNT, `k${crypto.randomUUID()}`],
+        )
+      ).rows[0].id;
+      const visit = (visitor: string, at: string, bot = false) =>
+        h.db.query('INSERT INTO dni_sessions (id, account_id, site_id, visitor_id, created_at, bot) VALUES ($1, $2, $3, $4, $5, $6)', [
+          crypto.randomUUID(),
+          DEFAULT_ACCOUNT,
+          site,
+          visitor,
+          at,
+          bot,
+        ]);
+      for (const [v, at] of [
+        ['v1', '2026-10-01T08:00:00Z'],
+        ['v1', '2026-10-02T08:00:00Z'],
+        ['v2', '2026-10-02T09:00:00Z'],
+        ['v3', '2026-10-05T09:00:00Z'],
+        ['v4', '2026-10-10T20:00:00Z'],
+      ])
+        await visit(v!, at!);
       await visit('crawler', '2026-10-03T00:00:00Z', true);
       await visit('v5', '2026-10-11T00:00:00Z');
     }

@@ -12,7 +12,9 @@ const events: CallEventSink = {
   callStarted: () => {},
   callCompleted: async () => {},
   recordingReady: async () => {},
-  callModified: async (_db, call, change) => { changes.push({ ...call, field: change.field }); },
+  callModified: async (_db, call, change) => {
+    changes.push({ ...call, field: change.field });
+  },
 };
 let viewer: { authorization: string };
 let manager: { authorization: string };
@@ -58,7 +60,12 @@ describe('GET /v1/calls', () => {
     const flyer = await insertSource(h.db, { name: 'Flyer', campaign: 'autumn' });
     const a = await insertCall(h.db, { startedAt: '2026-11-01T10:00:00Z', sourceId: flyer, tags: ['lead'] });
     const b = await insertCall(h.db, { startedAt: '2026-11-02T10:00:00Z', attribution: { utm_source: 'google', utm_campaign: 'brand' }, disposition: 'busy' });
-    const c = await insertCall(h.db, { startedAt: '2026-11-03T10:00:00Z', attribution: { source: 'yandex', campaign: 'autumn' }, disposition: 'no-answer', caller: '+12125551234' });
+    const c = await insertCall(h.db, {
+      startedAt: '2026-11-03T10:00:00Z',
+      attribution: { source: 'yandex', campaign: 'autumn' },
+      disposition: 'no-answer',
+      caller: '+12125551234',
+    });
     const d = await insertCall(h.db, { startedAt: '2026-11-04T10:00:00Z', trackingNumber: '+74950000099', disposition: null });
     const other = await insertAccount(h.db);
     await insertCall(h.db, { accountId: other, startedAt: '2026-11-02T12:00:00Z', attribution: { utm_source: 'google' } });
@@ -117,28 +124,76 @@ describe('GET /v1/calls', () => {
 describe('GET /v1/calls/:id', () => {
   it('returns the call with attribution, tags, notes and the recording link', async () => {
     const id = await insertCall(h.db, {
-      startedAt: '2026-11-05T08:00:00Z', disposition: 'answered', talkSeconds: 95, ringSeconds: 7, sessionId: '5f0c3a52-5a0e-4c55-a0f4-1b0b5a1c2d3e',
+      startedAt: '2026-11-05T08:00:00Z',
+      disposition: 'answered',
+      talkSeconds: 95,
+      ringSeconds: 7,
+      sessionId: '5f0c3a52-5a0e-4c55-a0f4-1b0b5a1c2d3e',
       attribution: {
-        utm_source: 'google', utm_medium: 'cpc', utm_campaign: 'brand', utm_term: 'pizza delivery', utm_content: 'ad1', landingPage: 'https://shop.example/pizza',
-        referrer: 'https://www.google.com/', gclid: 'Cj0KCQ', yclid: null, gaClientId: '123.456', reason: 'exact lease match',
+        utm_source: 'google',
+        utm_medium: 'cpc',
+        utm_campaign: 'brand',
+        utm_term: 'pizza delivery',
+        utm_content: 'ad1',
+        landingPage: 'https://shop.example/pizza',
+        referrer: 'https://www.google.com/',
+        gclid: 'Cj0KCQ',
+        yclid: null,
+        gaClientId: '123.456',
+        reason: 'exact lease match',
       },
-      firstTime: false, priorCalls: 2, ivrDigits: '2', value: 1500.5, recording: { durationSeconds: 102.5, channels: 2 }, tags: ['b', 'a'],
+      firstTime: false,
+      priorCalls: 2,
+      ivrDigits: '2',
+      value: 1500.5,
+      recording: { durationSeconds: 102.5, channels: 2 },
+      tags: ['b', 'a'],
     });
     await h.db.query(`INSERT INTO call_notes (call_id, author, text) VALUES ($1, 'ann', 'called back')`, [id]);
     const res = await get(`/v1/calls/${id}`, viewer);
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({
-      id, caller: '+74951112233', trackingNumber: '+74950000001', startedAt: '2026-11-05T08:00:00.000Z', answeredAt: '2026-11-05T08:00:07.000Z',
-      endedAt: '2026-11-05T08:02:00.000Z', disposition: 'answered', talkSeconds: 95, ringSeconds: 7, answeredBy: 'sip:agent1@127.0.0.2',
-      firstTime: false, priorCalls: 2, ivrDigits: '2', score: null, value: 1500.5, tags: ['a', 'b'], hasRecording: true,
+      id,
+      caller: '+74951112233',
+      trackingNumber: '+74950000001',
+      startedAt: '2026-11-05T08:00:00.000Z',
+      answeredAt: '2026-11-05T08:00:07.000Z',
+      endedAt: '2026-11-05T08:02:00.000Z',
+      disposition: 'answered',
+      talkSeconds: 95,
+      ringSeconds: 7,
+      answeredBy: 'sip:agent1@127.0.0.2',
+      firstTime: false,
+      priorCalls: 2,
+      ivrDigits: '2',
+      score: null,
+      value: 1500.5,
+      tags: ['a', 'b'],
+      hasRecording: true,
       attribution: {
-        sessionId: '5f0c3a52-5a0e-4c55-a0f4-1b0b5a1c2d3e', sourceId: null, source: 'google', medium: 'cpc', campaign: 'brand', keyword: 'pizza delivery',
-        landingPage: 'https://shop.example/pizza', referrer: 'https://www.google.com/', utmSource: 'google', utmMedium: 'cpc', utmCampaign: 'brand',
-        utmTerm: 'pizza delivery', utmContent: 'ad1', gclid: 'Cj0KCQ', yclid: null, gaClientId: '123.456', ymClientId: null,
-        confidence: 'exact', reason: 'exact lease match',
+        sessionId: '5f0c3a52-5a0e-4c55-a0f4-1b0b5a1c2d3e',
+        sourceId: null,
+        source: 'google',
+        medium: 'cpc',
+        campaign: 'brand',
+        keyword: 'pizza delivery',
+        landingPage: 'https://shop.example/pizza',
+        referrer: 'https://www.google.com/',
+        utmSource: 'google',
+        utmMedium: 'cpc',
+        utmCampaign: 'brand',
+        utmTerm: 'pizza delivery',
+        utmContent: 'ad1',
+        gclid: 'Cj0KCQ',
+        yclid: null,
+        gaClientId: '123.456',
+        ymClientId: null,
+        confidence: 'exact',
+        reason: 'exact lease match',
         utm: { utm_source: 'google', utm_medium: 'cpc', utm_campaign: 'brand', utm_term: 'pizza delivery', utm_content: 'ad1' },
       },
-      recording: { url: `/v1/calls/${id}/recording`, durationSeconds: 102.5, channels: 2 }, recordingStatus: 'ready',
+      recording: { url: `/v1/calls/${id}/recording`, durationSeconds: 102.5, channels: 2 },
+      recordingStatus: 'ready',
     });
     expect(res.json().notes).toEqual([expect.objectContaining({ author: 'ann', text: 'called back' })]);
   });
@@ -152,7 +207,7 @@ describe('GET /v1/calls/:id', () => {
     expect(body.recordingStatus).toBe('none');
   });
 
-  it('404 for an unknown call and for another account\'s call; 400 for a bad id', async () => {
+  it("404 for an unknown call and for another account's call; 400 for a bad id", async () => {
     const other = await insertAccount(h.db);
     const foreign = await insertCall(h.db, { accountId: other });
     for (const id of ['7d4c6a9e-1111-4222-8333-444455556666', foreign]) {
@@ -183,7 +238,10 @@ describe('tags, notes, score, value', () => {
     expect((await app.inject({ method: 'DELETE', url: `/v1/calls/${id}/tags/nope`, headers: manager })).statusCode).toBe(404);
     expect((await app.inject({ method: 'DELETE', url: `/v1/calls/${id}/tags/sale`, headers: viewer })).statusCode).toBe(403);
     expect((await get(`/v1/calls/${id}`)).json().tags).toEqual(['sale']);
-    expect(changes).toEqual([{ callId: id, accountId: DEFAULT_ACCOUNT, field: 'tags' }, { callId: id, accountId: DEFAULT_ACCOUNT, field: 'tags' }]);
+    expect(changes).toEqual([
+      { callId: id, accountId: DEFAULT_ACCOUNT, field: 'tags' },
+      { callId: id, accountId: DEFAULT_ACCOUNT, field: 'tags' },
+    ]);
     const origin = await h.db.query('SELECT origin, rule_id FROM call_tags WHERE call_id = $1', [id]);
     expect(origin.rows).toEqual([{ origin: 'manual', rule_id: null }]);
   });
@@ -194,7 +252,12 @@ describe('tags, notes, score, value', () => {
       const res = await app.inject({ method: 'POST', url: `/v1/calls/${id}/tags`, headers: h.adminHeaders, payload });
       expect(res.statusCode, JSON.stringify(payload)).toBe(400);
     }
-    const missing = await app.inject({ method: 'POST', url: '/v1/calls/7d4c6a9e-1111-4222-8333-444455556666/tags', headers: h.adminHeaders, payload: { tags: ['a'] } });
+    const missing = await app.inject({
+      method: 'POST',
+      url: '/v1/calls/7d4c6a9e-1111-4222-8333-444455556666/tags',
+      headers: h.adminHeaders,
+      payload: { tags: ['a'] },
+    });
     expect(missing.statusCode).toBe(404);
     expect(changes).toEqual([]);
   });
@@ -225,7 +288,14 @@ describe('tags, notes, score, value', () => {
   });
 
   it('a failing event sink does not fail the change', async () => {
-    const failing = await h.buildApp({ callEvents: { ...events, callModified: async () => { throw new Error('outbox down'); } } });
+    const failing = await h.buildApp({
+      callEvents: {
+        ...events,
+        callModified: async () => {
+          throw new Error('outbox down');
+        },
+      },
+    });
     const id = await insertCall(h.db);
     const res = await failing.inject({ method: 'PUT', url: `/v1/calls/${id}/score`, headers: h.adminHeaders, payload: { score: 50 } });
     expect(res.statusCode).toBe(200);
@@ -243,17 +313,34 @@ describe('GET /v1/calls/export.csv', () => {
     for (let i = 0; i < text.length; i++) {
       const ch = text[i]!;
       if (quoted) {
-        if (ch === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (ch === '"') quoted = false; else cell += ch;
+        if (ch === '"' && text[i + 1] === '"') {
+          cell += '"';
+          i++;
+        } else if (ch === '"') quoted = false;
+        else cell += ch;
       } else if (ch === '"') quoted = true;
-      else if (ch === ',') { row.push(cell); cell = ''; } else if (ch === '\r' && text[i + 1] === '\n') { row.push(cell); rows.push(row); row = []; cell = ''; i++; } else cell += ch;
+      else if (ch === ',') {
+        row.push(cell);
+        cell = '';
+      } else if (ch === '\r' && text[i + 1] === '\n') {
+        row.push(cell);
+        rows.push(row);
+        row = [];
+        cell = '';
+        i++;
+      } else cell += ch;
     }
     return rows;
   }
 
   it('exports the filtered log with a header, quoting, and no spreadsheet formulas', async () => {
     const a = await insertCall(h.db, {
-      startedAt: '2026-11-06T10:00:00Z', caller: '+74951234567', talkSeconds: 42, tags: ['=HYPERLINK("x")', 'vip'],
-      attribution: { utm_source: 'news, "daily"', landingPage: 'https://shop.example/a?x=1,2', utm_term: 'line1\nline2' }, value: 99.9,
+      startedAt: '2026-11-06T10:00:00Z',
+      caller: '+74951234567',
+      talkSeconds: 42,
+      tags: ['=HYPERLINK("x")', 'vip'],
+      attribution: { utm_source: 'news, "daily"', landingPage: 'https://shop.example/a?x=1,2', utm_term: 'line1\nline2' },
+      value: 99.9,
     });
     await insertCall(h.db, { startedAt: '2026-11-07T10:00:00Z', disposition: 'busy' });
     const res = await get('/v1/calls/export.csv?status=answered', viewer);
@@ -266,8 +353,16 @@ describe('GET /v1/calls/export.csv', () => {
     expect(header.slice(0, 7)).toEqual(['id', 'started_at', 'answered_at', 'ended_at', 'caller', 'tracking_number', 'disposition']);
     const rec = Object.fromEntries(header.map((k, i) => [k, rows[1]![i]]));
     expect(rec).toMatchObject({
-      id: a, started_at: '2026-11-06T10:00:00.000Z', caller: '+74951234567', disposition: 'answered', talk_seconds: '42',
-      source: 'news, "daily"', landing_page: 'https://shop.example/a?x=1,2', keyword: 'line1\nline2', value: '99.9', first_time: 'true',
+      id: a,
+      started_at: '2026-11-06T10:00:00.000Z',
+      caller: '+74951234567',
+      disposition: 'answered',
+      talk_seconds: '42',
+      source: 'news, "daily"',
+      landing_page: 'https://shop.example/a?x=1,2',
+      keyword: 'line1\nline2',
+      value: '99.9',
+      first_time: 'true',
     });
     // The tag cell starts with "=": it gets an apostrophe so a spreadsheet shows it instead of running it.
     expect(rec.tags).toBe(`'=HYPERLINK("x") vip`);
@@ -277,7 +372,9 @@ describe('GET /v1/calls/export.csv', () => {
     await h.db.query(
       `INSERT INTO calls (account_id, sip_call_id, tracking_number, caller, started_at, disposition)
        SELECT $1, 'bulk-' || g, '+74950000001', '+74951112233', '2026-11-01T00:00:00Z'::timestamptz + g * interval '1 second', 'answered'
-       FROM generate_series(1, 1234) AS g`, [DEFAULT_ACCOUNT]);
+       FROM generate_series(1, 1234) AS g`,
+      [DEFAULT_ACCOUNT],
+    );
     const res = await get('/v1/calls/export.csv');
     const lines = res.body.trimEnd().split('\r\n');
     expect(lines).toHaveLength(1235);

@@ -34,23 +34,68 @@ export async function insertCall(db: Queryable, o: CallFixture = {}): Promise<st
        talk_seconds, ring_seconds, answered_by, source_id, session_id, confidence, attribution, first_time, prior_calls, ivr_digits, value,
        recording_status, recording_duration_seconds, recording_channels, recording_path)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7::timestamptz + interval '2 minutes', $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
-    [id, o.accountId ?? DEFAULT_ACCOUNT, `sip-${id}`, o.trackingNumber ?? '+74950000001', o.caller ?? '+74951112233', o.callerName ?? null,
-      started, answered, o.disposition === undefined ? 'answered' : o.disposition, o.talkSeconds ?? 0, o.ringSeconds ?? 5,
+    [
+      id,
+      o.accountId ?? DEFAULT_ACCOUNT,
+      `sip-${id}`,
+      o.trackingNumber ?? '+74950000001',
+      o.caller ?? '+74951112233',
+      o.callerName ?? null,
+      started,
+      answered,
+      o.disposition === undefined ? 'answered' : o.disposition,
+      o.talkSeconds ?? 0,
+      o.ringSeconds ?? 5,
       o.disposition === 'answered' || o.disposition === undefined ? 'sip:agent1@127.0.0.2' : null,
-      o.sourceId ?? null, o.sessionId ?? null, o.confidence ?? (o.sourceId ? 'static' : o.sessionId ? 'exact' : 'none'),
-      JSON.stringify(o.attribution ?? {}), o.firstTime === undefined ? true : o.firstTime, o.priorCalls ?? 0, o.ivrDigits ?? null, o.value ?? null,
-      o.recording ? 'ready' : 'none', o.recording?.durationSeconds ?? null, o.recording?.channels ?? null, o.recording ? `/tmp/${id}.wav` : null]);
+      o.sourceId ?? null,
+      o.sessionId ?? null,
+      o.confidence ?? (o.sourceId ? 'static' : o.sessionId ? 'exact' : 'none'),
+      JSON.stringify(o.attribution ?? {}),
+      o.firstTime === undefined ? true : o.firstTime,
+      o.priorCalls ?? 0,
+      o.ivrDigits ?? null,
+      o.value ?? null,
+      o.recording ? 'ready' : 'none',
+      o.recording?.durationSeconds ?? null,
+      o.recording?.channels ?? null,
+      o.recording ? `/tmp/${id}.wav` : null,
+    ],
+  );
   if (o.tags?.length) await db.query(`INSERT INTO call_tags (call_id, tag) SELECT $1, unnest($2::text[])`, [id, o.tags]);
   return id;
 }
 
-export async function insertSource(db: Queryable, o: { accountId?: string; name: string; channel?: string; medium?: string | null; campaign?: string | null;
-  cost?: number | null; currency?: string; startsOn?: string | null; endsOn?: string | null; createdAt?: string }): Promise<string> {
+export async function insertSource(
+  db: Queryable,
+  o: {
+    accountId?: string;
+    name: string;
+    channel?: string;
+    medium?: string | null;
+    campaign?: string | null;
+    cost?: number | null;
+    currency?: string;
+    startsOn?: string | null;
+    endsOn?: string | null;
+    createdAt?: string;
+  },
+): Promise<string> {
   const { rows } = await db.query<{ id: string }>(
     `INSERT INTO sources (account_id, name, kind, channel, medium, campaign, cost, currency, starts_on, ends_on, created_at)
      VALUES ($1, $2, 'offline', $3, $4, $5, $6, $7, $8, $9, COALESCE($10::timestamptz, now())) RETURNING id`,
-    [o.accountId ?? DEFAULT_ACCOUNT, o.name, o.channel ?? 'print', o.medium ?? null, o.campaign ?? null, o.cost ?? null, o.currency ?? 'RUB',
-      o.startsOn ?? null, o.endsOn ?? null, o.createdAt ?? null]);
+    [
+      o.accountId ?? DEFAULT_ACCOUNT,
+      o.name,
+      o.channel ?? 'print',
+      o.medium ?? null,
+      o.campaign ?? null,
+      o.cost ?? null,
+      o.currency ?? 'RUB',
+      o.startsOn ?? null,
+      o.endsOn ?? null,
+      o.createdAt ?? null,
+    ],
+  );
   return rows[0]!.id;
 }
 

@@ -20,8 +20,10 @@ const spoolDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tag-rules-'));
 beforeAll(async () => {
   h = await createHarness();
   app = await h.buildApp();
-  trunkId = (await h.db.query(`INSERT INTO trunks (account_id, name, addresses) VALUES ($1, 'carrier', '{127.0.0.1/32}') RETURNING id`, [DEFAULT_ACCOUNT])).rows[0].id;
-  numberId = (await h.db.query(`INSERT INTO numbers (account_id, number, trunk_id) VALUES ($1, '+74950007070', $2) RETURNING id`, [DEFAULT_ACCOUNT, trunkId])).rows[0].id;
+  trunkId = (await h.db.query(`INSERT INTO trunks (account_id, name, addresses) VALUES ($1, 'carrier', '{127.0.0.1/32}') RETURNING id`, [DEFAULT_ACCOUNT]))
+    .rows[0].id;
+  numberId = (await h.db.query(`INSERT INTO numbers (account_id, number, trunk_id) VALUES ($1, '+74950007070', $2) RETURNING id`, [DEFAULT_ACCOUNT, trunkId]))
+    .rows[0].id;
 });
 afterAll(async () => {
   await h.close();
@@ -37,11 +39,34 @@ const rule = async (body: Record<string, unknown>, headers = h.adminHeaders) => 
 function record(o: Partial<CallRecord> = {}): CallRecord {
   const id = crypto.randomUUID();
   return {
-    id, accountId: DEFAULT_ACCOUNT, sipCallId: `sip-${id}`, trunkId, numberId, trackingNumber: '+74950007070', caller: '+74951112233', callerName: null,
-    dialplan: 'sales', startedAt: '2026-11-10T10:00:00.000Z', answeredAt: '2026-11-10T10:00:05.000Z', endedAt: '2026-11-10T10:02:05.000Z',
-    disposition: 'answered', talkSeconds: 120, ringSeconds: 5, answeredBy: 'sip:agent1@127.0.0.2', hangupBy: 'caller', finalSipStatus: 200,
-    ivrDigits: null, poolId: null, sourceId: null, sessionId: null, confidence: 'none', attribution: {}, firstTime: true, priorCalls: 0,
-    recordingStatus: 'none', ...o,
+    id,
+    accountId: DEFAULT_ACCOUNT,
+    sipCallId: `sip-${id}`,
+    trunkId,
+    numberId,
+    trackingNumber: '+74950007070',
+    caller: '+74951112233',
+    callerName: null,
+    dialplan: 'sales',
+    startedAt: '2026-11-10T10:00:00.000Z',
+    answeredAt: '2026-11-10T10:00:05.000Z',
+    endedAt: '2026-11-10T10:02:05.000Z',
+    disposition: 'answered',
+    talkSeconds: 120,
+    ringSeconds: 5,
+    answeredBy: 'sip:agent1@127.0.0.2',
+    hangupBy: 'caller',
+    finalSipStatus: 200,
+    ivrDigits: null,
+    poolId: null,
+    sourceId: null,
+    sessionId: null,
+    confidence: 'none',
+    attribution: {},
+    firstTime: true,
+    priorCalls: 0,
+    recordingStatus: 'none',
+    ...o,
   };
 }
 
@@ -58,14 +83,20 @@ function writerWithRules() {
     callModified: async () => {},
   };
   const writer = createCallRecordWriter({
-    db: h.db, events: combineCallEventSinks([createTagRuleSink({ logger: h.logger }), next]),
-    spoolFile: path.join(spoolDir, `${crypto.randomUUID()}.jsonl`), logger: h.logger,
+    db: h.db,
+    events: combineCallEventSinks([createTagRuleSink({ logger: h.logger }), next]),
+    spoolFile: path.join(spoolDir, `${crypto.randomUUID()}.jsonl`),
+    logger: h.logger,
   });
   return { writer, seenByNextSink };
 }
 
 const tagsOf = async (callId: string) =>
-  (await h.db.query<{ tag: string; origin: string; rule_id: string | null }>('SELECT tag, origin, rule_id FROM call_tags WHERE call_id = $1 ORDER BY tag', [callId])).rows;
+  (
+    await h.db.query<{ tag: string; origin: string; rule_id: string | null }>('SELECT tag, origin, rule_id FROM call_tags WHERE call_id = $1 ORDER BY tag', [
+      callId,
+    ])
+  ).rows;
 
 describe('tag rule routes', () => {
   it('create, list, change and delete; the name defaults to the tag', async () => {
@@ -75,7 +106,12 @@ describe('tag rule routes', () => {
     const id = created.json().id as string;
     const list = await app.inject({ method: 'GET', url: '/v1/tag-rules', headers: await h.headersFor('viewer') });
     expect(list.json().items.map((r: { id: string }) => r.id)).toEqual([id]);
-    const patched = await app.inject({ method: 'PATCH', url: `/v1/tag-rules/${id}`, headers: h.adminHeaders, payload: { enabled: false, conditions: { missed: true } } });
+    const patched = await app.inject({
+      method: 'PATCH',
+      url: `/v1/tag-rules/${id}`,
+      headers: h.adminHeaders,
+      payload: { enabled: false, conditions: { missed: true } },
+    });
     expect(patched.statusCode).toBe(200);
     expect(patched.json()).toMatchObject({ tag: 'long call', enabled: false, conditions: { missed: true } });
     expect((await app.inject({ method: 'GET', url: `/v1/tag-rules/${id}`, headers: h.adminHeaders })).json().enabled).toBe(false);
@@ -133,8 +169,10 @@ describe('tag rules on callCompleted', () => {
       for (const r of [long, missed, short]) expect(await writer.write(r)).toBe('stored');
 
       expect(await tagsOf(long.id)).toEqual([
-        { tag: 'autumn', origin: 'rule', rule_id: rules.autumn }, { tag: 'google', origin: 'rule', rule_id: rules.google },
-        { tag: 'long', origin: 'rule', rule_id: rules.long }, { tag: 'sales menu', origin: 'rule', rule_id: rules.sales },
+        { tag: 'autumn', origin: 'rule', rule_id: rules.autumn },
+        { tag: 'google', origin: 'rule', rule_id: rules.google },
+        { tag: 'long', origin: 'rule', rule_id: rules.long },
+        { tag: 'sales menu', origin: 'rule', rule_id: rules.sales },
       ]);
       expect((await tagsOf(missed.id)).map((t) => t.tag)).toEqual(['autumn', 'flyer', 'missed', 'new']);
       expect((await tagsOf(short.id)).map((t) => t.tag)).toEqual(['missed']);
@@ -142,13 +180,18 @@ describe('tag rules on callCompleted', () => {
       expect(seenByNextSink[long.id]).toEqual(['autumn', 'google', 'long', 'sales menu']);
       // The API shows them and can filter by them.
       const res = await app.inject({ method: 'GET', url: '/v1/calls?tag=missed', headers: h.adminHeaders });
-      expect(res.json().items.map((c: { id: string }) => c.id).sort()).toEqual([missed.id, short.id].sort());
+      expect(
+        res
+          .json()
+          .items.map((c: { id: string }) => c.id)
+          .sort(),
+      ).toEqual([missed.id, short.id].sort());
     } finally {
       writer.close();
     }
   });
 
-  it('applies only the call\'s own account rules', async () => {
+  it("applies only the call's own account rules", async () => {
     const other = await insertAccount(h.db);
     await h.db.query(`INSERT INTO tag_rules (account_id, name, tag, conditions) VALUES ($1, 'x', 'foreign', '{"missed": false}')`, [other]);
     const { writer } = writerWithRules();
@@ -200,11 +243,23 @@ describe('POST /v1/tag-rules/:id/apply', () => {
   it('403 for viewers, 400 for a backwards period, 404 for an unknown rule', async () => {
     const id = (await rule({ tag: 'x', conditions: { missed: true } })).json().id;
     const period = { from: '2026-11-01T00:00:00Z', to: '2026-11-02T00:00:00Z' };
-    expect((await app.inject({ method: 'POST', url: `/v1/tag-rules/${id}/apply`, headers: await h.headersFor('viewer'), payload: period })).statusCode).toBe(403);
-    const backwards = await app.inject({ method: 'POST', url: `/v1/tag-rules/${id}/apply`, headers: h.adminHeaders, payload: { from: period.to, to: period.from } });
+    expect((await app.inject({ method: 'POST', url: `/v1/tag-rules/${id}/apply`, headers: await h.headersFor('viewer'), payload: period })).statusCode).toBe(
+      403,
+    );
+    const backwards = await app.inject({
+      method: 'POST',
+      url: `/v1/tag-rules/${id}/apply`,
+      headers: h.adminHeaders,
+      payload: { from: period.to, to: period.from },
+    });
     expect(backwards.statusCode).toBe(400);
     expect(backwards.json().message).toMatch(/after/);
-    const unknown = await app.inject({ method: 'POST', url: '/v1/tag-rules/7d4c6a9e-1111-4222-8333-444455556666/apply', headers: h.adminHeaders, payload: period });
+    const unknown = await app.inject({
+      method: 'POST',
+      url: '/v1/tag-rules/7d4c6a9e-1111-4222-8333-444455556666/apply',
+      headers: h.adminHeaders,
+      payload: period,
+    });
     expect(unknown.statusCode).toBe(404);
   });
 });

@@ -12,16 +12,25 @@ let p: Provisioned;
 
 beforeAll(async () => {
   h = await createHarness();
-  app = await h.buildApp({ plugins: [dniRoutes({ db: h.db, redis: h.redis, logger: h.logger, rateLimit: { max: 30, timeWindowMs: 60_000 }, flushIntervalMs: 20 })] });
+  app = await h.buildApp({
+    plugins: [dniRoutes({ db: h.db, redis: h.redis, logger: h.logger, rateLimit: { max: 30, timeWindowMs: 60_000 }, flushIntervalMs: 20 })],
+  });
   p = await provisionPool(h, app, { size: 5, holdSeconds: 30, domains: ['shop.example'] });
 });
 afterAll(() => h.close());
 
-const create = (body: object, headers: Record<string, string> = {}, ip = '10.1.0.1') => app.inject({
-  method: 'POST', url: '/v1/dni/sessions', remoteAddress: ip,
-  headers: { origin: 'https://www.shop.example', 'user-agent': UA, 'content-type': 'text/plain', ...headers },
-  payload: JSON.stringify({ siteKey: p.siteKey, url: 'https://www.shop.example/landing?utm_source=google&utm_medium=cpc&utm_campaign=spring&gclid=abc123&fbclid=fb1', ...body }),
-});
+const create = (body: object, headers: Record<string, string> = {}, ip = '10.1.0.1') =>
+  app.inject({
+    method: 'POST',
+    url: '/v1/dni/sessions',
+    remoteAddress: ip,
+    headers: { origin: 'https://www.shop.example', 'user-agent': UA, 'content-type': 'text/plain', ...headers },
+    payload: JSON.stringify({
+      siteKey: p.siteKey,
+      url: 'https://www.shop.example/landing?utm_source=google&utm_medium=cpc&utm_campaign=spring&gclid=abc123&fbclid=fb1',
+      ...body,
+    }),
+  });
 
 describe('POST /v1/dni/sessions', () => {
   it('leases a tracking number, sets the visitor cookie and CORS for the site origin, stores the visit', async () => {
@@ -35,7 +44,18 @@ describe('POST /v1/dni/sessions', () => {
     expect(String(res.headers['set-cookie'])).toMatch(/^ct_vid=[A-Za-z0-9_-]{16,}; Path=\/; Max-Age=\d+; HttpOnly; SameSite=Lax$/);
     await new Promise((r) => setTimeout(r, 100));
     const row = await h.db.query('SELECT * FROM dni_sessions WHERE id = $1', [body.sessionId]);
-    expect(row.rows[0]).toMatchObject({ utm_source: 'google', utm_medium: 'cpc', utm_campaign: 'spring', gclid: 'abc123', fbclid: 'fb1', ga_client_id: '111.222', ym_client_id: '333', referrer: 'https://www.google.com/', bot: false, number: body.number });
+    expect(row.rows[0]).toMatchObject({
+      utm_source: 'google',
+      utm_medium: 'cpc',
+      utm_campaign: 'spring',
+      gclid: 'abc123',
+      fbclid: 'fb1',
+      ga_client_id: '111.222',
+      ym_client_id: '333',
+      referrer: 'https://www.google.com/',
+      bot: false,
+      number: body.number,
+    });
   });
 
   it('keeps the visitor id from the cookie and reuses a live session on the next page view', async () => {
@@ -84,11 +104,19 @@ describe('keep-alive', () => {
   it('extends the lease and answers 404 for unknown sessions', async () => {
     const s = (await create({}, {}, '10.3.0.1')).json();
     expect(s.tracking).toBe(true);
-    const res = await app.inject({ method: 'POST', url: `/v1/dni/sessions/${s.sessionId}/keepalive`, headers: { origin: 'https://shop.example', 'user-agent': UA } });
+    const res = await app.inject({
+      method: 'POST',
+      url: `/v1/dni/sessions/${s.sessionId}/keepalive`,
+      headers: { origin: 'https://shop.example', 'user-agent': UA },
+    });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({ number: s.number, tracking: true });
     expect(Date.parse(res.json().expiresAt)).toBeGreaterThanOrEqual(Date.parse(s.expiresAt));
-    const unknown = await app.inject({ method: 'POST', url: '/v1/dni/sessions/5f0c7b3e-1d2a-4c3b-9e8f-0a1b2c3d4e5f/keepalive', headers: { origin: 'https://shop.example' } });
+    const unknown = await app.inject({
+      method: 'POST',
+      url: '/v1/dni/sessions/5f0c7b3e-1d2a-4c3b-9e8f-0a1b2c3d4e5f/keepalive',
+      headers: { origin: 'https://shop.example' },
+    });
     expect(unknown.statusCode).toBe(404);
   });
 });
@@ -98,7 +126,9 @@ describe('Redis down', () => {
     const dead = createRedis({ url: 'redis://127.0.0.1:1', prefix: 'dead:' });
     const down = await h.buildApp({ plugins: [dniRoutes({ db: h.db, redis: dead, logger: h.logger, flushIntervalMs: 20 })] });
     const res = await down.inject({
-      method: 'POST', url: '/v1/dni/sessions', headers: { origin: 'https://shop.example', 'user-agent': UA, 'content-type': 'text/plain' },
+      method: 'POST',
+      url: '/v1/dni/sessions',
+      headers: { origin: 'https://shop.example', 'user-agent': UA, 'content-type': 'text/plain' },
       payload: JSON.stringify({ siteKey: p.siteKey, url: 'https://shop.example/' }),
     });
     expect(res.statusCode, res.body).toBe(200);

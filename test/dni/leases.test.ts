@@ -18,11 +18,18 @@ beforeAll(async () => {
   history = createLeaseHistory({ db: h.db, logger: h.logger, intervalMs: 50 });
   leases = createLeaseService({ db: h.db, redis: h.redis, history });
 });
-afterAll(async () => { await history.close(); await h.close(); });
+afterAll(async () => {
+  await history.close();
+  await h.close();
+});
 
 const sid = () => crypto.randomUUID();
-const poolCfg = (poolId: string, holdSeconds: number, exhaustionPolicy: PoolLeaseConfig['exhaustionPolicy'] = 'default_number', maxLeaseSeconds = 3600): PoolLeaseConfig =>
-  ({ id: poolId, holdSeconds, maxLeaseSeconds, exhaustionPolicy });
+const poolCfg = (
+  poolId: string,
+  holdSeconds: number,
+  exhaustionPolicy: PoolLeaseConfig['exhaustionPolicy'] = 'default_number',
+  maxLeaseSeconds = 3600,
+): PoolLeaseConfig => ({ id: poolId, holdSeconds, maxLeaseSeconds, exhaustionPolicy });
 
 async function waitUntil(t: Date): Promise<void> {
   const ms = t.getTime() - Date.now();
@@ -33,10 +40,12 @@ describe('lease Lua script', () => {
   it('10k parallel requests on a 20-number pool: each number leased to exactly one session', async () => {
     const p = await provisionPool(h, app, { size: 20, holdSeconds: 60 });
     const pool = poolCfg(p.poolId, 60);
-    const results = await Promise.all(Array.from({ length: 10_000 }, () => {
-      const s = sid();
-      return leases.acquire(pool, s).then((r) => ({ s, r }));
-    }));
+    const results = await Promise.all(
+      Array.from({ length: 10_000 }, () => {
+        const s = sid();
+        return leases.acquire(pool, s).then((r) => ({ s, r }));
+      }),
+    );
     const won = results.filter((x) => x.r.status === 'new');
     expect(won).toHaveLength(20);
     expect(new Set(won.map((x) => x.r.number)).size).toBe(20);
@@ -66,7 +75,9 @@ describe('lease Lua script', () => {
     const rows = await h.db.query('SELECT count(*)::int AS n FROM number_leases WHERE pool_id = $1 AND NOT shared', [p.poolId]);
     expect(rows.rows[0].n).toBe(granted);
     const overlaps = await h.db.query(
-      `SELECT count(*)::int AS n FROM number_leases a JOIN number_leases b ON a.number_id = b.number_id AND a.id < b.id AND a.during && b.during WHERE a.pool_id = $1`, [p.poolId]);
+      `SELECT count(*)::int AS n FROM number_leases a JOIN number_leases b ON a.number_id = b.number_id AND a.id < b.id AND a.during && b.during WHERE a.pool_id = $1`,
+      [p.poolId],
+    );
     expect(overlaps.rows[0].n).toBe(0);
   });
 
@@ -75,8 +86,10 @@ describe('lease Lua script', () => {
     const ids = await h.db.query<{ id: string; number: string }>('SELECT id, number FROM numbers WHERE pool_id = $1 ORDER BY number', [p.poolId]);
     // Idle since: number[0] 1 minute ago, number[1] 3 hours ago, number[2] never leased → order 2, 1, 0.
     const ago = (m: number) => new Date(Date.now() - m * 60_000);
-    await h.db.query(`INSERT INTO number_leases (number_id, pool_id, session_id, during) VALUES ($1, $3, gen_random_uuid(), tstzrange($4, $5)), ($2, $3, gen_random_uuid(), tstzrange($6, $7))`,
-      [ids.rows[0]!.id, ids.rows[1]!.id, p.poolId, ago(10), ago(1), ago(200), ago(180)]);
+    await h.db.query(
+      `INSERT INTO number_leases (number_id, pool_id, session_id, during) VALUES ($1, $3, gen_random_uuid(), tstzrange($4, $5)), ($2, $3, gen_random_uuid(), tstzrange($6, $7))`,
+      [ids.rows[0]!.id, ids.rows[1]!.id, p.poolId, ago(10), ago(1), ago(200), ago(180)],
+    );
     await leases.invalidate(p.poolId);
     const pool = poolCfg(p.poolId, 60);
     const order = [];
@@ -131,7 +144,7 @@ describe('lease Lua script', () => {
     await history.flush();
     const row = await h.db.query('SELECT shared FROM number_leases WHERE session_id = $1', [s3]);
     expect(row.rows[0].shared).toBe(true);
-    const ev = await h.db.query("SELECT policy FROM pool_exhaustion_events WHERE pool_id = $1", [p.poolId]);
+    const ev = await h.db.query('SELECT policy FROM pool_exhaustion_events WHERE pool_id = $1', [p.poolId]);
     expect(ev.rows).toEqual([{ policy: 'share' }]);
   });
 
@@ -167,7 +180,10 @@ describe('lease history write-behind', () => {
   it('keeps rows through a Postgres failure and writes them on retry', async () => {
     const p = await provisionPool(h, app, { size: 1, holdSeconds: 60 });
     let failures = 2;
-    const flaky = { query: (...args: unknown[]) => (failures-- > 0 ? Promise.reject(new Error('connection terminated')) : (h.db.query as (...a: unknown[]) => unknown)(...args)) } as unknown as typeof h.db;
+    const flaky = {
+      query: (...args: unknown[]) =>
+        failures-- > 0 ? Promise.reject(new Error('connection terminated')) : (h.db.query as (...a: unknown[]) => unknown)(...args),
+    } as unknown as typeof h.db;
     const hist = createLeaseHistory({ db: flaky, logger: h.logger, intervalMs: 10 });
     const n = (await h.db.query<{ id: string }>('SELECT id FROM numbers WHERE pool_id = $1', [p.poolId])).rows[0]!.id;
     const s = sid();
@@ -192,8 +208,14 @@ describe('number_leases exclusion constraint', () => {
   it('rejects overlapping exclusive leases of one number and allows shared ones', async () => {
     const p = await provisionPool(h, app, { size: 1, holdSeconds: 60 });
     const n = (await h.db.query<{ id: string }>('SELECT id FROM numbers WHERE pool_id = $1', [p.poolId])).rows[0]!.id;
-    const ins = (a: string, b: string, shared = false) => h.db.query(
-      'INSERT INTO number_leases (number_id, pool_id, session_id, during, shared) VALUES ($1, $2, gen_random_uuid(), tstzrange($3, $4), $5)', [n, p.poolId, a, b, shared]);
+    const ins = (a: string, b: string, shared = false) =>
+      h.db.query('INSERT INTO number_leases (number_id, pool_id, session_id, during, shared) VALUES ($1, $2, gen_random_uuid(), tstzrange($3, $4), $5)', [
+        n,
+        p.poolId,
+        a,
+        b,
+        shared,
+      ]);
     await ins('2026-01-01T10:00:00Z', '2026-01-01T10:30:00Z');
     const err = await ins('2026-01-01T10:29:00Z', '2026-01-01T11:00:00Z').catch((e: unknown) => e);
     expect(pgErrorCode(err)).toBe(PG_EXCLUSION_VIOLATION);

@@ -11,10 +11,14 @@ let h: Harness;
 let app: FastifyInstance;
 beforeAll(async () => {
   h = await createHarness();
-  app = await h.buildApp({ plugins: [
-    dniRoutes({ db: h.db, redis: h.redis, logger: h.logger }), attributionRoutes({ attributor: createAttributor({ db: h.db }) }),
-    sourceQrRoutes({ db: h.db }), poolUsageRoutes({ db: h.db }),
-  ] });
+  app = await h.buildApp({
+    plugins: [
+      dniRoutes({ db: h.db, redis: h.redis, logger: h.logger }),
+      attributionRoutes({ attributor: createAttributor({ db: h.db }) }),
+      sourceQrRoutes({ db: h.db }),
+      poolUsageRoutes({ db: h.db }),
+    ],
+  });
 });
 afterAll(() => h.close());
 
@@ -22,7 +26,15 @@ it('documents the DNI, attribution, usage and QR routes in the OpenAPI', async (
   const res = await app.inject({ method: 'GET', url: '/docs/json' });
   expect(res.statusCode).toBe(200);
   const paths = Object.keys(res.json().paths);
-  for (const p of ['/dni.js', '/v1/dni/sessions', '/v1/dni/sessions/{sessionId}/keepalive', '/v1/attribution', '/v1/pools/{id}/usage', '/v1/sources/{id}/qr.svg', '/v1/sources/{id}/release']) {
+  for (const p of [
+    '/dni.js',
+    '/v1/dni/sessions',
+    '/v1/dni/sessions/{sessionId}/keepalive',
+    '/v1/attribution',
+    '/v1/pools/{id}/usage',
+    '/v1/sources/{id}/qr.svg',
+    '/v1/sources/{id}/release',
+  ]) {
     expect(paths).toContain(p);
   }
   expect(res.json().paths['/v1/dni/sessions'].post.security).toEqual([]);

@@ -24,7 +24,11 @@ let fakeDelayMs = 0;
 
 function national(e164: string) {
   const d = e164.replace(/\D/g, '').slice(1); // +7 4951234567
-  return { paren: `+7 (${d.slice(0, 3)}) ${d.slice(3, 6)}-${d.slice(6, 8)}-${d.slice(8)}`, eight: `8 ${d.slice(0, 3)} ${d.slice(3, 6)} ${d.slice(6, 8)} ${d.slice(8)}`, plain: `+7${d}` };
+  return {
+    paren: `+7 (${d.slice(0, 3)}) ${d.slice(3, 6)}-${d.slice(6, 8)}-${d.slice(8)}`,
+    eight: `8 ${d.slice(0, 3)} ${d.slice(3, 6)} ${d.slice(6, 8)} ${d.slice(8)}`,
+    plain: `+7${d}`,
+  };
 }
 
 function landingPage(scriptSrc: string, siteKey: string, def: string): string {
@@ -65,8 +69,23 @@ beforeAll(async () => {
     } else if (url.pathname === '/v1/dni/sessions' && req.method === 'POST') {
       // A fake API that answers with a valid tracking number after `delay` ms (set per test).
       setTimeout(() => {
-        res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': String(req.headers.origin), 'access-control-allow-credentials': 'true' })
-          .end(JSON.stringify({ sessionId: null, number: p.numbers[0], displayNumber: p.numbers[0], defaultNumber: p.defaultNumber, tracking: true, keepAliveSeconds: 60, expiresAt: null }));
+        res
+          .writeHead(200, {
+            'content-type': 'application/json',
+            'access-control-allow-origin': String(req.headers.origin),
+            'access-control-allow-credentials': 'true',
+          })
+          .end(
+            JSON.stringify({
+              sessionId: null,
+              number: p.numbers[0],
+              displayNumber: p.numbers[0],
+              defaultNumber: p.defaultNumber,
+              tracking: true,
+              keepAliveSeconds: 60,
+              expiresAt: null,
+            }),
+          );
       }, fakeDelayMs);
     } else {
       res.writeHead(404).end();
@@ -79,7 +98,16 @@ beforeAll(async () => {
     executablePath: '/usr/bin/chromium',
     headless: true,
     // launch() gives each run a fresh temporary --user-data-dir.
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }, 60_000);
 
@@ -107,7 +135,9 @@ async function openLanding(path = '/'): Promise<{ page: Page; close: () => Promi
   return { page, close: () => ctx.close(), shownAfterMs: Date.now() - t0 };
 }
 
-async function flushSoon() { await new Promise((r) => setTimeout(r, 150)); }
+async function flushSoon() {
+  await new Promise((r) => setTimeout(r, 150));
+}
 
 describe('dni.js in headless Chromium', () => {
   it('swaps the default number within a second, keeps the lease alive, frees it after the hold', async () => {
@@ -124,8 +154,11 @@ describe('dni.js in headless Chromium', () => {
     await a.page.waitForFunction((n) => document.getElementById('popup')?.textContent === `Or call ${n}`, fa.eight, { timeout: 3_000 });
     // rerun() is exposed for pages that want to force a scan.
     await a.page.evaluate((d) => {
-      const el = document.createElement('span'); el.id = 'late'; el.setAttribute('data-x', '1');
-      el.textContent = d; document.body.appendChild(el);
+      const el = document.createElement('span');
+      el.id = 'late';
+      el.setAttribute('data-x', '1');
+      el.textContent = d;
+      document.body.appendChild(el);
       (window as unknown as { CallTrackDNI: { rerun(): void } }).CallTrackDNI.rerun();
     }, national(p.defaultNumber).plain);
     expect(await text(a.page, '#late')).toBe(fa.plain);

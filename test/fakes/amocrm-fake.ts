@@ -5,9 +5,27 @@
  */
 import { type FakeReply, type FakeServer, jsonOf, startFakeServer } from './fake-http.js';
 
-export interface AmoContact { id: number; name: string; phones: string[] }
-export interface AmoLead { id: number; contactId: number; name: string; requestId: string | undefined }
-export interface AmoCall { contactId: number; direction: string; duration: number; source: string; phone: string; uniq?: string; link?: string; call_status?: number }
+export interface AmoContact {
+  id: number;
+  name: string;
+  phones: string[];
+}
+export interface AmoLead {
+  id: number;
+  contactId: number;
+  name: string;
+  requestId: string | undefined;
+}
+export interface AmoCall {
+  contactId: number;
+  direction: string;
+  duration: number;
+  source: string;
+  phone: string;
+  uniq?: string;
+  link?: string;
+  call_status?: number;
+}
 
 export interface AmoCrmFake extends FakeServer {
   contacts: AmoContact[];
@@ -19,7 +37,11 @@ export interface AmoCrmFake extends FakeServer {
 }
 
 const last10 = (s: string) => s.replace(/\D/g, '').slice(-10);
-const problem = (status: number, title: string): FakeReply => ({ status, headers: { 'content-type': 'application/problem+json' }, body: JSON.stringify({ title, status }) });
+const problem = (status: number, title: string): FakeReply => ({
+  status,
+  headers: { 'content-type': 'application/problem+json' },
+  body: JSON.stringify({ title, status }),
+});
 
 export async function startAmoCrmFake(token: string): Promise<AmoCrmFake> {
   const contacts: AmoContact[] = [];
@@ -28,7 +50,10 @@ export async function startAmoCrmFake(token: string): Promise<AmoCrmFake> {
   const droppedCalls: unknown[] = [];
   const problems: string[] = [];
   let nextId = 1000;
-  const bad = (status: number, title: string) => { problems.push(title); return problem(status, title); };
+  const bad = (status: number, title: string) => {
+    problems.push(title);
+    return problem(status, title);
+  };
 
   const server = await startFakeServer((req) => {
     if (req.headers.authorization !== `Bearer ${token}`) return bad(401, 'Unauthorized');
@@ -66,7 +91,11 @@ export async function startAmoCrmFake(token: string): Promise<AmoCrmFake> {
           return bad(400, `call ${i}: direction, duration, source and phone are required`);
         }
         const contact = contacts.find((c) => c.phones.some((p) => last10(p) === last10(call.phone)));
-        if (!contact) { droppedCalls.push(call); errors.push({ request_id: String(i), detail: 'Entity not found' }); continue; }
+        if (!contact) {
+          droppedCalls.push(call);
+          errors.push({ request_id: String(i), detail: 'Entity not found' });
+          continue;
+        }
         calls.push({ contactId: contact.id, ...call });
         added.push({ id: nextId++, entity_id: contact.id, entity_type: 'contacts', request_id: String(i) });
       }

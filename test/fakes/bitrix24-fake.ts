@@ -5,7 +5,13 @@
  */
 import { type FakeReply, type FakeRequest, type FakeServer, jsonOf, startFakeServer } from './fake-http.js';
 
-export interface BitrixCall { callId: string; key: string; params: any; finished?: any; records: any[] }
+export interface BitrixCall {
+  callId: string;
+  key: string;
+  params: any;
+  finished?: any;
+  records: any[];
+}
 
 export interface Bitrix24Fake extends FakeServer {
   webhookUrl: string;
@@ -51,10 +57,14 @@ export async function startBitrix24Fake(o: { userId: number; code: string; bucke
     const p = req.body.length > 0 ? jsonOf(req) : {};
     switch (method) {
       case 'telephony.externalcall.register': {
-        if (!(p.USER_ID || p.USER_PHONE_INNER) || !p.PHONE_NUMBER || !p.TYPE) return err(method, 400, 'ERROR_ARGUMENT', 'USER_ID, PHONE_NUMBER and TYPE are required');
+        if (!(p.USER_ID || p.USER_PHONE_INNER) || !p.PHONE_NUMBER || !p.TYPE)
+          return err(method, 400, 'ERROR_ARGUMENT', 'USER_ID, PHONE_NUMBER and TYPE are required');
         const key = [p.PHONE_NUMBER, p.TYPE, p.USER_ID ?? p.USER_PHONE_INNER, p.LINE_NUMBER ?? '', p.EXTERNAL_CALL_ID ?? ''].join('|');
         let call = calls.find((c) => c.key === key);
-        if (!call) { call = { callId: `externalCall.${++n}`, key, params: p, records: [] }; calls.push(call); }
+        if (!call) {
+          call = { callId: `externalCall.${++n}`, key, params: p, records: [] };
+          calls.push(call);
+        }
         return { status: 200, body: { result: { CALL_ID: call.callId, CRM_ENTITY_TYPE: 'LEAD', CRM_ENTITY_ID: n } } };
       }
       case 'telephony.externalcall.finish': {
@@ -67,7 +77,8 @@ export async function startBitrix24Fake(o: { userId: number; code: string; bucke
       case 'telephony.externalcall.attachRecord': {
         const call = calls.find((c) => c.callId === p.CALL_ID);
         if (!call) return err(method, 400, 'ERROR_NOT_FOUND', 'Call is not found');
-        if (!/\.(mp3|wav)$/i.test(String(p.FILENAME ?? '')) || !(p.FILE_CONTENT || p.RECORD_URL)) return err(method, 400, 'ERROR_ARGUMENT', 'FILENAME (.mp3|.wav) and FILE_CONTENT or RECORD_URL required');
+        if (!/\.(mp3|wav)$/i.test(String(p.FILENAME ?? '')) || !(p.FILE_CONTENT || p.RECORD_URL))
+          return err(method, 400, 'ERROR_ARGUMENT', 'FILENAME (.mp3|.wav) and FILE_CONTENT or RECORD_URL required');
         call.records.push(p);
         return { status: 200, body: { result: { FILE_ID: call.records.length } } };
       }

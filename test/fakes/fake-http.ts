@@ -14,7 +14,11 @@ export interface FakeRequest {
   at: number;
 }
 
-export interface FakeReply { status: number; headers?: Record<string, string>; body?: unknown }
+export interface FakeReply {
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
 
 export interface FakeServer {
   url: string;
@@ -33,23 +37,37 @@ export async function startFakeServer(handle: (req: FakeRequest) => FakeReply | 
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://fake');
-      const r: FakeRequest = { method: req.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: req.headers, body: Buffer.concat(chunks), at: Date.now() };
+      const r: FakeRequest = {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+        at: Date.now(),
+      };
       requests.push(r);
-      Promise.resolve(handle(r)).then((reply) => {
-        const json = reply.body !== undefined && typeof reply.body !== 'string';
-        res.writeHead(reply.status, { ...(json ? { 'content-type': 'application/json' } : {}), ...reply.headers });
-        res.end(reply.body === undefined ? undefined : json ? JSON.stringify(reply.body) : String(reply.body));
-      }, (err: unknown) => {
-        res.writeHead(500);
-        res.end(String(err));
-      });
+      Promise.resolve(handle(r)).then(
+        (reply) => {
+          const json = reply.body !== undefined && typeof reply.body !== 'string';
+          res.writeHead(reply.status, { ...(json ? { 'content-type': 'application/json' } : {}), ...reply.headers });
+          res.end(reply.body === undefined ? undefined : json ? JSON.stringify(reply.body) : String(reply.body));
+        },
+        (err: unknown) => {
+          res.writeHead(500);
+          res.end(String(err));
+        },
+      );
     });
   });
   server.keepAliveTimeout = 1_000;
-  const listen = (port: number) => new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => { server.off('error', reject); resolve(); });
-  });
+  const listen = (port: number) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
   await listen(0);
   const port = (server.address() as AddressInfo).port;
   let isUp = true;

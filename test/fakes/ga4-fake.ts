@@ -4,8 +4,15 @@
  */
 import { type FakeServer, jsonOf, startFakeServer } from './fake-http.js';
 
-export interface Ga4Hit { measurementId: string | null; apiSecret: string | null; body: any; validationMessages: string[] }
-export interface Ga4Fake extends FakeServer { hits: Ga4Hit[] }
+export interface Ga4Hit {
+  measurementId: string | null;
+  apiSecret: string | null;
+  body: any;
+  validationMessages: string[];
+}
+export interface Ga4Fake extends FakeServer {
+  hits: Ga4Hit[];
+}
 
 const NAME = /^[A-Za-z][A-Za-z0-9_]{0,39}$/;
 
@@ -15,7 +22,11 @@ export function validateGa4(measurementId: string | null, apiSecret: string | nu
   if (!apiSecret) msgs.push('api_secret is required');
   if (raw.length >= 130 * 1024) msgs.push('body must be under 130 kB');
   let body: any;
-  try { body = JSON.parse(raw.toString('utf8')); } catch { return [...msgs, 'body is not JSON']; }
+  try {
+    body = JSON.parse(raw.toString('utf8'));
+  } catch {
+    return [...msgs, 'body is not JSON'];
+  }
   if (typeof body.client_id !== 'string' || body.client_id.length === 0) msgs.push('client_id is required');
   if (body.timestamp_micros !== undefined && (typeof body.timestamp_micros !== 'number' || Date.now() * 1000 - body.timestamp_micros > 72 * 3600e6)) {
     msgs.push('timestamp_micros must be within the last 72 hours');
@@ -41,7 +52,11 @@ export async function startGa4Fake(): Promise<Ga4Fake> {
       const measurementId = req.query.get('measurement_id');
       const apiSecret = req.query.get('api_secret');
       let body: unknown = null;
-      try { body = jsonOf(req); } catch { /* recorded as a validation message */ }
+      try {
+        body = jsonOf(req);
+      } catch {
+        /* recorded as a validation message */
+      }
       hits.push({ measurementId, apiSecret, body, validationMessages: validateGa4(measurementId, apiSecret, req.body) });
     }
     return { status: 204 };

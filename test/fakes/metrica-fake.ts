@@ -4,8 +4,14 @@
  */
 import { type FakeServer, startFakeServer } from './fake-http.js';
 
-export interface MetricaUpload { counterId: number; rows: Array<Record<string, string>> }
-export interface MetricaFake extends FakeServer { uploads: MetricaUpload[]; rejections: string[] }
+export interface MetricaUpload {
+  counterId: number;
+  rows: Array<Record<string, string>>;
+}
+export interface MetricaFake extends FakeServer {
+  uploads: MetricaUpload[];
+  rejections: string[];
+}
 
 /** RFC 4180-ish: quoted cells with "" escapes, comma separated. */
 export function parseCsv(text: string): string[][] {
@@ -17,9 +23,16 @@ export function parseCsv(text: string): string[][] {
     for (let i = 0; i < line.length; i++) {
       const ch = line[i]!;
       if (quoted) {
-        if (ch === '"' && line[i + 1] === '"') { cur += '"'; i++; } else if (ch === '"') quoted = false; else cur += ch;
+        if (ch === '"' && line[i + 1] === '"') {
+          cur += '"';
+          i++;
+        } else if (ch === '"') quoted = false;
+        else cur += ch;
       } else if (ch === '"') quoted = true;
-      else if (ch === ',') { cells.push(cur); cur = ''; } else cur += ch;
+      else if (ch === ',') {
+        cells.push(cur);
+        cur = '';
+      } else cur += ch;
     }
     cells.push(cur);
     rows.push(cells);

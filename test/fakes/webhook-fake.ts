@@ -2,7 +2,12 @@
 import crypto from 'node:crypto';
 import { type FakeReply, type FakeServer, jsonOf, startFakeServer } from './fake-http.js';
 
-export interface WebhookMessage { id: string; timestamp: number; payload: any; receivedAt: number }
+export interface WebhookMessage {
+  id: string;
+  timestamp: number;
+  payload: any;
+  receivedAt: number;
+}
 
 export interface WebhookFake extends FakeServer {
   /** Every accepted (2xx) delivery, duplicates included. */
@@ -45,23 +50,45 @@ export async function startWebhookFake(secret: string): Promise<WebhookFake> {
   const server = await startFakeServer(async (req): Promise<FakeReply> => {
     if (req.method !== 'POST') return { status: 405 };
     const problem = check(req.headers, req.body);
-    if (problem) { rejected.push(problem); return { status: 401, body: { error: problem } }; }
+    if (problem) {
+      rejected.push(problem);
+      return { status: 401, body: { error: problem } };
+    }
     if (failure) return { status: failure.status, ...(failure.headers ? { headers: failure.headers } : {}) };
-    received.push({ id: String(req.headers['webhook-id']), timestamp: Number(req.headers['webhook-timestamp']), payload: jsonOf(req), receivedAt: performance.now() });
+    received.push({
+      id: String(req.headers['webhook-id']),
+      timestamp: Number(req.headers['webhook-timestamp']),
+      payload: jsonOf(req),
+      receivedAt: performance.now(),
+    });
     for (const w of waiters) w();
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
     return { status: 204 };
   });
 
   return Object.assign(server, {
-    received, rejected,
-    setDelay(ms: number) { delayMs = ms; },
-    failWith(status: number | undefined, headers?: Record<string, string>) { failure = status === undefined ? undefined : { status, ...(headers ? { headers } : {}) }; },
+    received,
+    rejected,
+    setDelay(ms: number) {
+      delayMs = ms;
+    },
+    failWith(status: number | undefined, headers?: Record<string, string>) {
+      failure = status === undefined ? undefined : { status, ...(headers ? { headers } : {}) };
+    },
     waitFor(predicate: (r: WebhookMessage[]) => boolean, timeoutMs = 10_000) {
       if (predicate(received)) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
-        const check = () => { if (predicate(received)) { clearTimeout(timer); waiters.delete(check); resolve(); } };
-        const timer = setTimeout(() => { waiters.delete(check); reject(new Error(`webhook fake: condition not met in ${timeoutMs} ms (received ${received.length})`)); }, timeoutMs);
+        const check = () => {
+          if (predicate(received)) {
+            clearTimeout(timer);
+            waiters.delete(check);
+            resolve();
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`webhook fake: condition not met in ${timeoutMs} ms (received ${received.length})`));
+        }, timeoutMs);
         waiters.add(check);
       });
     },

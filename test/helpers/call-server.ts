@@ -85,7 +85,13 @@ export async function startCallServer(h: Harness, options: CallServerOptions = {
   const routing = createRoutingCache(db, h.logger, 60_000);
   await routing.refresh();
   const metrics = createMetrics();
-  const writer = createCallRecordWriter({ db, events: options.events, spoolFile: path.join(dialplansDir, 'spool', 'calls.jsonl'), logger: h.logger, flushMs: 500 });
+  const writer = createCallRecordWriter({
+    db,
+    events: options.events,
+    spoolFile: path.join(dialplansDir, 'spool', 'calls.jsonl'),
+    logger: h.logger,
+    flushMs: 500,
+  });
   const ended: CallRecord[] = [];
   const recordingsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'recordings-'));
   const recordings = createRecordingService({ db, rtpengineDir: h.config.rtpengine.recordingDir, recordingsDir, logger: h.logger, events: options.events });
@@ -93,23 +99,48 @@ export async function startCallServer(h: Harness, options: CallServerOptions = {
   const waiters: Array<{ predicate: (r: CallRecord) => boolean; resolve: (r: CallRecord) => void }> = [];
   const sipPort = await freePort('127.0.0.1');
   const b2bua = startB2bua({
-    host: '127.0.0.1', port: sipPort, publicHost: '127.0.0.1', realm: h.config.sip.realm, nonceSecret: h.config.secretKey,
-    routing, dialplans, rtpengine: options.rtpengine ?? h.rtpengine, dtmf: options.dtmf, attributor: options.attributor, events: options.events,
-    promptsDir: path.join(dialplansDir, 'prompts'), ttsCacheDir: path.join(os.tmpdir(), 'calltrack-tts'), metrics, logger: h.logger,
+    host: '127.0.0.1',
+    port: sipPort,
+    publicHost: '127.0.0.1',
+    realm: h.config.sip.realm,
+    nonceSecret: h.config.secretKey,
+    routing,
+    dialplans,
+    rtpengine: options.rtpengine ?? h.rtpengine,
+    dtmf: options.dtmf,
+    attributor: options.attributor,
+    events: options.events,
+    promptsDir: path.join(dialplansDir, 'prompts'),
+    ttsCacheDir: path.join(os.tmpdir(), 'calltrack-tts'),
+    metrics,
+    logger: h.logger,
     ...(options.mediaCheckMs ? { mediaCheckMs: options.mediaCheckMs } : {}),
     onCallEnded: (record) => {
       void writer.write(record).then(() => {
         if (record.recordingStatus === 'pending' && options.convertRecordings !== false) processed.set(record.id, recordings.process(record));
         ended.push(record);
         options.onRecorded?.(record);
-        for (const w of [...waiters]) if (w.predicate(record)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(record); }
+        for (const w of [...waiters])
+          if (w.predicate(record)) {
+            waiters.splice(waiters.indexOf(w), 1);
+            w.resolve(record);
+          }
       });
     },
   });
   const app = await h.buildApp({ metrics, dialplans, onRoutingChange: () => void routing.refresh() });
 
   return {
-    sipHost: '127.0.0.1', sipPort, app, b2bua, routing, writer, dialplans, dialplansDir, ended, recordings,
+    sipHost: '127.0.0.1',
+    sipPort,
+    app,
+    b2bua,
+    routing,
+    writer,
+    dialplans,
+    dialplansDir,
+    ended,
+    recordings,
     async waitForRecording(callId, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
       while (!processed.has(callId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -118,7 +149,12 @@ export async function startCallServer(h: Harness, options: CallServerOptions = {
       return p;
     },
     async provisionNumber({ number, trunkAddresses, dialplan }) {
-      const trunk = await app.inject({ method: 'POST', url: '/v1/trunks', headers: h.adminHeaders, payload: { name: `trunk-${number}`, addresses: trunkAddresses } });
+      const trunk = await app.inject({
+        method: 'POST',
+        url: '/v1/trunks',
+        headers: h.adminHeaders,
+        payload: { name: `trunk-${number}`, addresses: trunkAddresses },
+      });
       if (trunk.statusCode !== 201) throw new Error(`trunk: ${trunk.body}`);
       const n = await app.inject({ method: 'POST', url: '/v1/numbers', headers: h.adminHeaders, payload: { number, trunkId: trunk.json().id, dialplan } });
       if (n.statusCode !== 201) throw new Error(`number: ${n.body}`);
@@ -130,7 +166,13 @@ export async function startCallServer(h: Harness, options: CallServerOptions = {
       if (done) return Promise.resolve(done);
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error('no matching call ended in time')), timeoutMs);
-        waiters.push({ predicate, resolve: (r) => { clearTimeout(timer); resolve(r); } });
+        waiters.push({
+          predicate,
+          resolve: (r) => {
+            clearTimeout(timer);
+            resolve(r);
+          },
+        });
       });
     },
     async stop() {

@@ -42,7 +42,13 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
   const id = crypto.randomBytes(5).toString('hex');
   const schema = `t_${id}`;
   const adminKey = `test-admin-${crypto.randomBytes(12).toString('hex')}`;
-  const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent', ADMIN_API_KEY: adminKey, REDIS_PREFIX: `test:${id}:`, ...env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    ADMIN_API_KEY: adminKey,
+    REDIS_PREFIX: `test:${id}:`,
+    ...env,
+  });
   const admin = createDb({ url: config.database.url, poolSize: 1 });
   await admin.query(`CREATE SCHEMA ${schema}`);
   await admin.end();
@@ -57,11 +63,23 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
   const apps: FastifyInstance[] = [];
 
   const harness: Harness = {
-    config, schema, db, redis, rtpengine, logger, adminKey,
+    config,
+    schema,
+    db,
+    redis,
+    rtpengine,
+    logger,
+    adminKey,
     adminHeaders: { authorization: `Bearer ${adminKey}` },
     async buildApp(overrides = {}) {
       const app = await buildHttpApp({
-        config, logger, db, redis, rtpengine, metrics: createMetrics(), apiKeys,
+        config,
+        logger,
+        db,
+        redis,
+        rtpengine,
+        metrics: createMetrics(),
+        apiKeys,
         dialplans: createFileDialplanCatalog(config.dialplansDir),
         ...overrides,
       });

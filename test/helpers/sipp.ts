@@ -35,7 +35,12 @@ export interface SippOptions {
   vars?: Record<string, string>;
 }
 
-export interface SippResult { code: number | null; stdout: string; stderr: string; errors: string }
+export interface SippResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  errors: string;
+}
 
 function scenarioArgs(o: SippOptions, workDir: string): string[] {
   if (!o.scenario.endsWith('.xml')) return ['-sn', o.scenario];
@@ -51,9 +56,25 @@ function argsFor(o: SippOptions, port: number, mediaPort: number, workDir: strin
   const args = [
     ...(o.target ? [o.target] : []),
     ...scenarioArgs(o, workDir),
-    '-i', o.ip, '-p', String(port), '-mi', o.ip, '-mp', String(mediaPort),
-    '-m', String(o.calls ?? 1), '-nostdin', '-trace_err', '-error_file', path.join(workDir, 'errors.log'),
-    '-timeout', `${o.timeoutSeconds ?? 30}s`, '-timeout_error', '-max_recv_loops', '1000',
+    '-i',
+    o.ip,
+    '-p',
+    String(port),
+    '-mi',
+    o.ip,
+    '-mp',
+    String(mediaPort),
+    '-m',
+    String(o.calls ?? 1),
+    '-nostdin',
+    '-trace_err',
+    '-error_file',
+    path.join(workDir, 'errors.log'),
+    '-timeout',
+    `${o.timeoutSeconds ?? 30}s`,
+    '-timeout_error',
+    '-max_recv_loops',
+    '1000',
   ];
   if (o.service) args.push('-s', o.service);
   if (o.rate) args.push('-r', String(o.rate));
@@ -63,7 +84,12 @@ function argsFor(o: SippOptions, port: number, mediaPort: number, workDir: strin
   return [...args, ...(o.extraArgs ?? [])];
 }
 
-export interface RunningSipp { port: number; process: ChildProcess; done: Promise<SippResult>; stop(): void }
+export interface RunningSipp {
+  port: number;
+  process: ChildProcess;
+  done: Promise<SippResult>;
+  stop(): void;
+}
 
 /** Starts SIPp in the background (an agent, usually). */
 export async function startSipp(o: SippOptions): Promise<RunningSipp> {
@@ -73,13 +99,19 @@ export async function startSipp(o: SippOptions): Promise<RunningSipp> {
   const child = spawn('sipp', argsFor(o, port, mediaPort, workDir), { cwd: o.cwd ?? workDir, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-  const done = new Promise<SippResult>((resolve) => child.on('close', (code) => {
-    const errorsFile = path.join(workDir, 'errors.log');
-    const errors = fs.existsSync(errorsFile) ? fs.readFileSync(errorsFile, 'utf8') : '';
-    resolve({ code, stdout, stderr, errors });
-  }));
+  child.stdout!.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const done = new Promise<SippResult>((resolve) =>
+    child.on('close', (code) => {
+      const errorsFile = path.join(workDir, 'errors.log');
+      const errors = fs.existsSync(errorsFile) ? fs.readFileSync(errorsFile, 'utf8') : '';
+      resolve({ code, stdout, stderr, errors });
+    }),
+  );
   // SIPp binds synchronously at start; give it a moment to own its socket before calls arrive.
   await new Promise((r) => setTimeout(r, 150));
   return { port, process: child, done, stop: () => child.kill('SIGTERM') };
@@ -94,6 +126,7 @@ export async function runSipp(o: SippOptions): Promise<SippResult> {
 /** A raw µ-law tone for `<exec rtp_stream="file,loops,0"/>`. */
 export function makeToneFile(dir: string, freq: number, seconds: number): string {
   const file = path.join(dir, `tone-${freq}-${seconds}.ulaw`);
-  if (!fs.existsSync(file)) execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-e', 'u-law', '-t', 'raw', file, 'synth', String(seconds), 'sine', String(freq), 'vol', '0.5']);
+  if (!fs.existsSync(file))
+    execFileSync('sox', ['-n', '-r', '8000', '-c', '1', '-e', 'u-law', '-t', 'raw', file, 'synth', String(seconds), 'sine', String(freq), 'vol', '0.5']);
   return file;
 }

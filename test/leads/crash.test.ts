@@ -13,15 +13,28 @@ const secret = newWebhookSecret();
 const children: ChildProcess[] = [];
 
 function startWorkerProcess(leaseMs: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/leads/worker-process.ts',
-    JSON.stringify({ url: h.config.database.url, schema: h.schema, leaseMs, pollMs: 50, concurrency: 8 })], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'test/leads/worker-process.ts', JSON.stringify({ url: h.config.database.url, schema: h.schema, leaseMs, pollMs: 50, concurrency: 8 })],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   children.push(child);
   let err = '';
-  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`worker did not start: ${err}`)), 20_000);
-    child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) { clearTimeout(timer); resolve(child); } });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`worker exited ${code}: ${err}`)); });
+    child.stdout!.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited ${code}: ${err}`));
+    });
   });
 }
 
@@ -40,8 +53,10 @@ afterAll(async () => {
 describe('a worker process killed mid-delivery', () => {
   it('loses no lead: the restarted worker delivers the rest, duplicates share their webhook-id', { timeout: 60_000 }, async () => {
     const s = await seed(h.db);
-    await h.db.query(`INSERT INTO lead_sinks (account_id, kind, name, config, events) VALUES ($1, 'webhook', 'crash', $2, '{call.completed}')`,
-      ['00000000-0000-0000-0000-000000000001', JSON.stringify({ url: fake.url, secret })]);
+    await h.db.query(`INSERT INTO lead_sinks (account_id, kind, name, config, events) VALUES ($1, 'webhook', 'crash', $2, '{call.completed}')`, [
+      '00000000-0000-0000-0000-000000000001',
+      JSON.stringify({ url: fake.url, secret }),
+    ]);
     const events = createOutboxEventSink({ db: h.db, logger: h.logger, payload: { publicBaseUrl: 'https://calls.example' } });
     const records = Array.from({ length: 40 }, () => callRecord(s));
     for (const r of records) await completeCall(h.db, events, r);

@@ -6,7 +6,12 @@ import { type Db, withTransaction } from '../../server/db/pool.js';
 
 export const ACCOUNT = '00000000-0000-0000-0000-000000000001';
 
-export interface Seed { trunkId: string; numberId: string; sourceId: string; trackingNumber: string }
+export interface Seed {
+  trunkId: string;
+  numberId: string;
+  sourceId: string;
+  trackingNumber: string;
+}
 
 let seq = 0;
 /** A trunk, a tracking number and an online source to attribute calls to. */
@@ -16,8 +21,14 @@ export async function seed(db: Db): Promise<Seed> {
   const trackingNumber = `+7495${String(3_000_000 + Math.floor(Math.random() * 999_999)).padStart(7, '0')}`;
   const source = await db.query(
     `INSERT INTO sources (account_id, name, kind, channel, medium, campaign, cost, currency, starts_on, ends_on)
-     VALUES ($1, 'Yandex Direct', 'online', 'yandex', 'cpc', 'spring-sale', 15000, 'RUB', '2026-01-01', '2026-12-31') RETURNING id`, [ACCOUNT]);
-  const number = await db.query('INSERT INTO numbers (account_id, number, trunk_id) VALUES ($1, $2, $3) RETURNING id', [ACCOUNT, trackingNumber, trunk.rows[0].id]);
+     VALUES ($1, 'Yandex Direct', 'online', 'yandex', 'cpc', 'spring-sale', 15000, 'RUB', '2026-01-01', '2026-12-31') RETURNING id`,
+    [ACCOUNT],
+  );
+  const number = await db.query('INSERT INTO numbers (account_id, number, trunk_id) VALUES ($1, $2, $3) RETURNING id', [
+    ACCOUNT,
+    trackingNumber,
+    trunk.rows[0].id,
+  ]);
   return { trunkId: trunk.rows[0].id, numberId: number.rows[0].id, sourceId: source.rows[0].id, trackingNumber };
 }
 
@@ -25,17 +36,46 @@ export function callRecord(s: Seed, over: Partial<CallRecord> = {}): CallRecord 
   const n = ++seq;
   const started = new Date(Date.now() - 60_000);
   return {
-    id: crypto.randomUUID(), accountId: ACCOUNT, sipCallId: `leads-${crypto.randomUUID()}`, trunkId: s.trunkId, numberId: s.numberId,
-    trackingNumber: s.trackingNumber, caller: `+7916${String(1_000_000 + n).padStart(7, '0')}`, callerName: null, dialplan: 'sales',
-    startedAt: started.toISOString(), answeredAt: new Date(started.getTime() + 5_000).toISOString(), endedAt: new Date(started.getTime() + 47_000).toISOString(),
-    disposition: 'answered', talkSeconds: 42, ringSeconds: 5, answeredBy: 'sip:agent@127.0.0.2', hangupBy: 'caller', finalSipStatus: 200, ivrDigits: null,
-    poolId: null, sourceId: s.sourceId, sessionId: crypto.randomUUID(), confidence: 'exact',
+    id: crypto.randomUUID(),
+    accountId: ACCOUNT,
+    sipCallId: `leads-${crypto.randomUUID()}`,
+    trunkId: s.trunkId,
+    numberId: s.numberId,
+    trackingNumber: s.trackingNumber,
+    caller: `+7916${String(1_000_000 + n).padStart(7, '0')}`,
+    callerName: null,
+    dialplan: 'sales',
+    startedAt: started.toISOString(),
+    answeredAt: new Date(started.getTime() + 5_000).toISOString(),
+    endedAt: new Date(started.getTime() + 47_000).toISOString(),
+    disposition: 'answered',
+    talkSeconds: 42,
+    ringSeconds: 5,
+    answeredBy: 'sip:agent@127.0.0.2',
+    hangupBy: 'caller',
+    finalSipStatus: 200,
+    ivrDigits: null,
+    poolId: null,
+    sourceId: s.sourceId,
+    sessionId: crypto.randomUUID(),
+    confidence: 'exact',
     attribution: {
-      utm_source: 'yandex', utm_medium: 'cpc', utm_campaign: 'spring-sale', utm_term: 'buy sofa', utm_content: 'ad-1',
-      yclid: '1234567890', gclid: null, gaClientId: '1234567890.1700000000', ymClientId: '1700000000123456789',
-      landingPage: 'https://shop.example/sofas?utm_source=yandex', referrer: 'https://yandex.ru/', reason: 'lease held by the session',
+      utm_source: 'yandex',
+      utm_medium: 'cpc',
+      utm_campaign: 'spring-sale',
+      utm_term: 'buy sofa',
+      utm_content: 'ad-1',
+      yclid: '1234567890',
+      gclid: null,
+      gaClientId: '1234567890.1700000000',
+      ymClientId: '1700000000123456789',
+      landingPage: 'https://shop.example/sofas?utm_source=yandex',
+      referrer: 'https://yandex.ru/',
+      reason: 'lease held by the session',
     },
-    firstTime: true, priorCalls: 0, recordingStatus: 'none',
+    firstTime: true,
+    priorCalls: 0,
+    recordingStatus: 'none',
     ...over,
   };
 }

@@ -20,10 +20,20 @@ beforeAll(async () => {
   for (let i = 0; i < 2; i++) {
     const db = createDb({ url: h.config.database.url, poolSize: 5, schema: h.schema });
     pools.push(db);
-    services.push(createLeadService({
-      db, logger: h.logger, publicBaseUrl: 'https://calls.example',
-      workers: { pollMs: 50, scheduleMs: [0, 100, 200, 300, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400], jitter: 0.2, leaseMs: 5_000, concurrency: 6 },
-    }));
+    services.push(
+      createLeadService({
+        db,
+        logger: h.logger,
+        publicBaseUrl: 'https://calls.example',
+        workers: {
+          pollMs: 50,
+          scheduleMs: [0, 100, 200, 300, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400],
+          jitter: 0.2,
+          leaseMs: 5_000,
+          concurrency: 6,
+        },
+      }),
+    );
   }
 });
 afterAll(async () => {
@@ -37,7 +47,12 @@ describe('webhook receiver outage', () => {
   it('delivers every lead after the receiver recovers; duplicates only under the same webhook-id', { timeout: 60_000 }, async () => {
     const s = await seed(h.db);
     const app = await h.buildApp({ plugins: [services[0]!.routes] });
-    const res = await app.inject({ method: 'POST', url: '/v1/sinks', headers: h.adminHeaders, payload: { kind: 'webhook', config: { url: fake.url, secret, timeoutMs: 2_000 } } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/sinks',
+      headers: h.adminHeaders,
+      payload: { kind: 'webhook', config: { url: fake.url, secret, timeoutMs: 2_000 } },
+    });
     expect(res.statusCode, res.body).toBe(201);
     for (const svc of services) await svc.startWorkers();
 
@@ -48,7 +63,9 @@ describe('webhook receiver outage', () => {
     await eventually(async () => (await h.db.query(`SELECT count(*)::int AS n FROM lead_deliveries WHERE last_status = 500`)).rows[0].n >= 10);
     await fake.down();
     for (const [i, r] of records.slice(30).entries()) await completeCall(pools[i % 2]!, services[i % 2]!.eventSink, r);
-    await eventually(async () => (await h.db.query(`SELECT count(*)::int AS n FROM lead_deliveries WHERE last_error LIKE '%failed%' AND last_status IS NULL`)).rows[0].n >= 10);
+    await eventually(
+      async () => (await h.db.query(`SELECT count(*)::int AS n FROM lead_deliveries WHERE last_error LIKE '%failed%' AND last_status IS NULL`)).rows[0].n >= 10,
+    );
     expect(fake.received).toHaveLength(0);
 
     fake.failWith(undefined);

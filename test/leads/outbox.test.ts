@@ -19,7 +19,9 @@ beforeAll(async () => {
   s = await seed(h.db);
   fake = await startWebhookFake(secret);
   leads = createLeadService({
-    db: h.db, logger: h.logger, publicBaseUrl: 'https://calls.example',
+    db: h.db,
+    logger: h.logger,
+    publicBaseUrl: 'https://calls.example',
     workers: { pollMs: 50, scheduleMs: [0, 100, 200, 400], jitter: 0, leaseMs: 5_000, concurrency: 4 },
   });
   app = await h.buildApp({ plugins: [leads.routes], callEvents: leads.eventSink });
@@ -41,14 +43,24 @@ const deliveries = async (sinkId: string, query = '') =>
 
 describe('sink administration', () => {
   it('validates configs, masks secrets and is admin-only', async () => {
-    const bad = await app.inject({ method: 'POST', url: '/v1/sinks', headers: h.adminHeaders, payload: { kind: 'webhook', config: { url: fake.url, secret: 'plain' } } });
+    const bad = await app.inject({
+      method: 'POST',
+      url: '/v1/sinks',
+      headers: h.adminHeaders,
+      payload: { kind: 'webhook', config: { url: fake.url, secret: 'plain' } },
+    });
     expect(bad.statusCode).toBe(400);
     const unknown = await app.inject({ method: 'POST', url: '/v1/sinks', headers: h.adminHeaders, payload: { kind: 'fax', config: {} } });
     expect(unknown.statusCode).toBe(400);
     const viewer = await h.headersFor('viewer');
     expect((await app.inject({ method: 'GET', url: '/v1/sinks', headers: viewer })).statusCode).toBe(403);
 
-    const created = await app.inject({ method: 'POST', url: '/v1/sinks', headers: h.adminHeaders, payload: { kind: 'ga4', config: { measurementId: 'G-ABC123', apiSecret: 'sekret-value-1234' } } });
+    const created = await app.inject({
+      method: 'POST',
+      url: '/v1/sinks',
+      headers: h.adminHeaders,
+      payload: { kind: 'ga4', config: { measurementId: 'G-ABC123', apiSecret: 'sekret-value-1234' } },
+    });
     expect(created.statusCode, created.body).toBe(201);
     expect(created.body).not.toContain('sekret-value-1234');
     expect(created.json().config.apiSecret).toBe('…1234');
@@ -61,8 +73,12 @@ describe('sink administration', () => {
 
 describe('webhook deliveries', () => {
   let sinkId: string;
-  beforeAll(async () => { sinkId = await addWebhook(); });
-  afterAll(async () => { await app.inject({ method: 'POST', url: `/v1/sinks/${sinkId}/disable`, headers: h.adminHeaders }); });
+  beforeAll(async () => {
+    sinkId = await addWebhook();
+  });
+  afterAll(async () => {
+    await app.inject({ method: 'POST', url: `/v1/sinks/${sinkId}/disable`, headers: h.adminHeaders });
+  });
 
   it('delivers a completed call as a signed v1 lead with attribution', async () => {
     const record = callRecord(s);
@@ -71,11 +87,34 @@ describe('webhook deliveries', () => {
     const msg = fake.received.find((m) => m.payload.call.id === record.id)!;
     const lead = LeadPayload.parse(msg.payload);
     expect(lead).toMatchObject({
-      version: 1, type: 'call.completed', account_id: ACCOUNT,
-      call: { caller_number: record.caller, tracking_number: s.trackingNumber, answered: true, talk_time: 42, ring_time: 5, duration: 47, first_call: true, status: 'answered' },
-      attribution: { confidence: 'exact', overflow: false, source: 'yandex', medium: 'cpc', campaign: 'spring-sale', utm_term: 'buy sofa', yclid: '1234567890',
-        ga_client_id: '1234567890.1700000000', ym_client_id: '1700000000123456789', landing_page_url: 'https://shop.example/sofas?utm_source=yandex',
-        referring_url: 'https://yandex.ru/', source_id: s.sourceId, source_cost: 15000 },
+      version: 1,
+      type: 'call.completed',
+      account_id: ACCOUNT,
+      call: {
+        caller_number: record.caller,
+        tracking_number: s.trackingNumber,
+        answered: true,
+        talk_time: 42,
+        ring_time: 5,
+        duration: 47,
+        first_call: true,
+        status: 'answered',
+      },
+      attribution: {
+        confidence: 'exact',
+        overflow: false,
+        source: 'yandex',
+        medium: 'cpc',
+        campaign: 'spring-sale',
+        utm_term: 'buy sofa',
+        yclid: '1234567890',
+        ga_client_id: '1234567890.1700000000',
+        ym_client_id: '1700000000123456789',
+        landing_page_url: 'https://shop.example/sofas?utm_source=yandex',
+        referring_url: 'https://yandex.ru/',
+        source_id: s.sourceId,
+        source_cost: 15000,
+      },
     });
     expect(fake.rejected).toEqual([]);
     const d = await eventually(async () => (await deliveries(sinkId, `?callId=${record.id}`)).find((x) => x.status !== 'pending'));
@@ -84,12 +123,14 @@ describe('webhook deliveries', () => {
 
   it('does not deliver a call whose transaction rolled back', async () => {
     const record = callRecord(s);
-    await expect(withTransaction(h.db, async (trx) => {
-      const { insertCallRecord } = await import('../../server/calls/call-records.repository.js');
-      await insertCallRecord(trx, record);
-      await leads.eventSink.callCompleted(trx, { callId: record.id, accountId: ACCOUNT });
-      throw new Error('boom');
-    })).rejects.toThrow('boom');
+    await expect(
+      withTransaction(h.db, async (trx) => {
+        const { insertCallRecord } = await import('../../server/calls/call-records.repository.js');
+        await insertCallRecord(trx, record);
+        await leads.eventSink.callCompleted(trx, { callId: record.id, accountId: ACCOUNT });
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     const { rows } = await h.db.query('SELECT count(*)::int AS n FROM lead_events WHERE call_id = $1', [record.id]);
     expect(rows[0].n).toBe(0);
   });
@@ -174,7 +215,12 @@ describe('call.started', () => {
     const proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port) });
     url.port = String(proxy.port);
     const flaky = createDb({ url: url.toString(), poolSize: 2, schema: h.schema });
-    const sink = createOutboxEventSink({ db: flaky, logger: h.logger, payload: { publicBaseUrl: 'x' }, startedRetryMs: [200, 200, 200, 200, 200, 200, 200, 200, 200, 200] });
+    const sink = createOutboxEventSink({
+      db: flaky,
+      logger: h.logger,
+      payload: { publicBaseUrl: 'x' },
+      startedRetryMs: [200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+    });
     proxy.cut();
     const callId = crypto.randomUUID();
     expect(() => sink.callStarted({ callId, accountId: ACCOUNT })).not.toThrow();

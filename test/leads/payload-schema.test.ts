@@ -25,7 +25,15 @@ describe('webhook-payload.schema.json', () => {
 
   it('accepts the payloads of every event type the outbox writes, and rejects broken ones', async () => {
     const s = await seed(h.db);
-    const record = callRecord(s, { disposition: 'no-answer', answeredAt: null, talkSeconds: 0, attribution: {}, firstTime: null, sourceId: null, confidence: 'none' });
+    const record = callRecord(s, {
+      disposition: 'no-answer',
+      answeredAt: null,
+      talkSeconds: 0,
+      attribution: {},
+      firstTime: null,
+      sourceId: null,
+      confidence: 'none',
+    });
     const answered = callRecord(s);
     leads.eventSink.callStarted({ callId: record.id, accountId: ACCOUNT });
     await leads.eventSink.drainStarted();
@@ -39,8 +47,16 @@ describe('webhook-payload.schema.json', () => {
     expect(rows.map((r) => r.type).sort()).toEqual(['call.completed', 'call.completed', 'call.modified', 'call.recording_ready', 'call.started']);
     for (const r of rows) expect(validateJsonSchema(schema, r.payload), r.type).toEqual([]);
     const ready = rows.find((r) => r.type === 'call.recording_ready')!.payload;
-    expect(ready.call).toMatchObject({ recording_url: `https://calls.example/v1/calls/${answered.id}/recording`, recording_duration: 41.5, score: 80, value: 1200.5 });
-    expect(rows.find((r) => r.type === 'call.modified')!.payload.call).toMatchObject({ note: 'wants a quote', notes: [{ author: 'anna', text: 'wants a quote' }] });
+    expect(ready.call).toMatchObject({
+      recording_url: `https://calls.example/v1/calls/${answered.id}/recording`,
+      recording_duration: 41.5,
+      score: 80,
+      value: 1200.5,
+    });
+    expect(rows.find((r) => r.type === 'call.modified')!.payload.call).toMatchObject({
+      note: 'wants a quote',
+      notes: [{ author: 'anna', text: 'wants a quote' }],
+    });
 
     const broken = structuredClone(ready);
     broken.version = 2;

@@ -17,7 +17,9 @@ beforeAll(async () => {
   h = await createHarness();
   s = await seed(h.db);
   leads = createLeadService({
-    db: h.db, logger: h.logger, publicBaseUrl: 'https://calls.example',
+    db: h.db,
+    logger: h.logger,
+    publicBaseUrl: 'https://calls.example',
     workers: { pollMs: 50, scheduleMs: [0, 100, 200, 400, 800, 1_600], jitter: 0, leaseMs: 5_000 },
   });
   app = await h.buildApp({ plugins: [leads.routes] });
@@ -50,7 +52,9 @@ describe('amoCRM', () => {
     expect(await settled(sinkId, first.id)).toMatchObject([{ status: 'delivered' }]);
     expect(fake.leads).toHaveLength(1);
     expect(fake.contacts[0]!.phones).toEqual([first.caller]);
-    expect(fake.calls).toMatchObject([{ direction: 'inbound', duration: 42, source: 'calltrack-test', phone: first.caller, call_status: 4, contactId: fake.contacts[0]!.id }]);
+    expect(fake.calls).toMatchObject([
+      { direction: 'inbound', duration: 42, source: 'calltrack-test', phone: first.caller, call_status: 4, contactId: fake.contacts[0]!.id },
+    ]);
 
     const again = callRecord(s, { caller: first.caller, disposition: 'no-answer', answeredAt: null, talkSeconds: 0 });
     await completeCall(h.db, leads.eventSink, again);
@@ -62,7 +66,11 @@ describe('amoCRM', () => {
     expect(fake.problems).toEqual([]);
 
     // The fake enforces the contract the sink is built around: an unknown phone's call is dropped.
-    const direct = await fetch(`${fake.url}/api/v4/calls`, { method: 'POST', headers: { authorization: 'Bearer amo-long-lived-token' }, body: JSON.stringify([{ direction: 'inbound', duration: 1, source: 'x', phone: '+74950000000' }]) });
+    const direct = await fetch(`${fake.url}/api/v4/calls`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer amo-long-lived-token' },
+      body: JSON.stringify([{ direction: 'inbound', duration: 1, source: 'x', phone: '+74950000000' }]),
+    });
     expect((await direct.json())._embedded.calls).toEqual([]);
     expect(fake.droppedCalls).toHaveLength(1);
     await disable(sinkId);
@@ -89,13 +97,17 @@ describe('Bitrix24', () => {
     await leads.eventSink.recordingReady(h.db, { callId: target.id, accountId: ACCOUNT });
     await eventually(async () => fake.calls.find((x) => x.params.EXTERNAL_CALL_ID === target.id)!.records.length > 0, 10_000);
     expect(fake.calls.find((x) => x.params.EXTERNAL_CALL_ID === target.id)!.records[0]).toMatchObject({
-      FILENAME: `${target.id}.mp3`, RECORD_URL: `https://calls.example/v1/calls/${target.id}/recording`,
+      FILENAME: `${target.id}.mp3`,
+      RECORD_URL: `https://calls.example/v1/calls/${target.id}/recording`,
     });
     // The fake's documented quirks: same CALL_ID on a repeated register, a second finish fails.
     const b = fake.calls[0]!;
     const rr = await (await fetch(`${fake.webhookUrl}/telephony.externalcall.register.json`, { method: 'POST', body: JSON.stringify(b.params) })).json();
     expect(rr.result.CALL_ID).toBe(b.callId);
-    const ff = await fetch(`${fake.webhookUrl}/telephony.externalcall.finish.json`, { method: 'POST', body: JSON.stringify({ CALL_ID: b.callId, USER_ID: 7, DURATION: 1 }) });
+    const ff = await fetch(`${fake.webhookUrl}/telephony.externalcall.finish.json`, {
+      method: 'POST',
+      body: JSON.stringify({ CALL_ID: b.callId, USER_ID: 7, DURATION: 1 }),
+    });
     expect(await ff.json()).toMatchObject({ error_description: 'Call is not found' });
     await disable(sinkId);
     await fake.close();
@@ -121,7 +133,9 @@ describe('Bitrix24', () => {
     const c = callRecord(s);
     await completeCall(h.db, leads.eventSink, c);
     expect(await settled(sinkId, c.id)).toMatchObject([{ status: 'delivered' }]);
-    expect(fake.leads).toMatchObject([{ SOURCE_ID: 'CALL', ORIGIN_ID: c.id, PHONE: [{ VALUE: c.caller, VALUE_TYPE: 'WORK' }], UTM_SOURCE: 'yandex', UTM_CAMPAIGN: 'spring-sale' }]);
+    expect(fake.leads).toMatchObject([
+      { SOURCE_ID: 'CALL', ORIGIN_ID: c.id, PHONE: [{ VALUE: c.caller, VALUE_TYPE: 'WORK' }], UTM_SOURCE: 'yandex', UTM_CAMPAIGN: 'spring-sale' },
+    ]);
     await disable(sinkId);
     await fake.close();
   });
@@ -140,7 +154,11 @@ describe('GA4', () => {
     expect(fake.hits).toHaveLength(1);
     const hit = fake.hits[0]!;
     expect(hit.validationMessages).toEqual([]);
-    expect(hit).toMatchObject({ measurementId: 'G-TEST123', apiSecret: 'ga-api-secret', body: { client_id: '1234567890.1700000000', events: [{ name: 'phone_call', params: { call_id: c.id, answered: 1, source: 'yandex', medium: 'cpc' } }] } });
+    expect(hit).toMatchObject({
+      measurementId: 'G-TEST123',
+      apiSecret: 'ga-api-secret',
+      body: { client_id: '1234567890.1700000000', events: [{ name: 'phone_call', params: { call_id: c.id, answered: 1, source: 'yandex', medium: 'cpc' } }] },
+    });
     await disable(sinkId);
     await fake.close();
   });
@@ -154,12 +172,23 @@ describe('Yandex Metrica', () => {
     await completeCall(h.db, leads.eventSink, c);
     expect(await settled(sinkId, c.id)).toMatchObject([{ status: 'delivered' }]);
     expect(fake.uploads).toHaveLength(1);
-    expect(fake.uploads[0]!.rows).toEqual([expect.objectContaining({
-      ClientId: '1700000000123456789', DateTime: String(Math.floor(Date.parse(c.startedAt) / 1000)), PhoneNumber: c.caller, TalkDuration: '42', CallMissed: '0', FirstTimeCaller: '1',
-    })]);
+    expect(fake.uploads[0]!.rows).toEqual([
+      expect.objectContaining({
+        ClientId: '1700000000123456789',
+        DateTime: String(Math.floor(Date.parse(c.startedAt) / 1000)),
+        PhoneNumber: c.caller,
+        TalkDuration: '42',
+        CallMissed: '0',
+        FirstTimeCaller: '1',
+      }),
+    ]);
     const form = new FormData();
     form.append('file', new Blob(['PhoneNumber,DateTime\n+74951234567,1700000000\n']), 'calls.csv');
-    const bad = await fetch(`${fake.url}/management/v1/counter/4242/offline_conversions/upload_calls`, { method: 'POST', headers: { authorization: 'OAuth ym-oauth-token' }, body: form });
+    const bad = await fetch(`${fake.url}/management/v1/counter/4242/offline_conversions/upload_calls`, {
+      method: 'POST',
+      headers: { authorization: 'OAuth ym-oauth-token' },
+      body: form,
+    });
     expect(bad.status).toBe(400);
     expect(fake.rejections[0]).toContain('ClientId');
     await disable(sinkId);
@@ -182,8 +211,18 @@ describe('internal analytics store', () => {
     const { rows } = await h.db.query('SELECT * FROM call_facts WHERE call_id = $1', [c.id]);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
-      account_id: ACCOUNT, source_id: s.sourceId, source: 'yandex', medium: 'cpc', campaign: 'spring-sale', answered: true, talk_seconds: 42,
-      first_time: true, disposition: 'answered', source_cost: 15000, source_currency: 'RUB', confidence: 'exact',
+      account_id: ACCOUNT,
+      source_id: s.sourceId,
+      source: 'yandex',
+      medium: 'cpc',
+      campaign: 'spring-sale',
+      answered: true,
+      talk_seconds: 42,
+      first_time: true,
+      disposition: 'answered',
+      source_cost: 15000,
+      source_currency: 'RUB',
+      confidence: 'exact',
     });
     expect(rows[0].day.toISOString().slice(0, 10)).toBe(c.startedAt.slice(0, 10));
     await disable(sinkId);

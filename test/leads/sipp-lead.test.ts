@@ -28,9 +28,22 @@ const fakes = {} as { webhook: WebhookFake; amo: AmoCrmFake; bitrix: Bitrix24Fak
 /** Stands in for attribution/: the visit that was shown this number. */
 const attributor: Attributor = {
   attribute: async () => ({
-    sessionId: '3f2c9a1e-8b7d-4c6e-9f10-2a3b4c5d6e7f', sourceId: null, confidence: 'exact', reason: 'lease held by the session', candidates: [],
-    visit: { utm_source: 'google', utm_medium: 'cpc', utm_campaign: 'brand', gclid: 'Cj0KCQ-test', gaClientId: '555666777.1760000000', ymClientId: '1760000000987654321', landingPage: 'https://shop.example/' },
-    firstTime: true, priorCalls: 0,
+    sessionId: '3f2c9a1e-8b7d-4c6e-9f10-2a3b4c5d6e7f',
+    sourceId: null,
+    confidence: 'exact',
+    reason: 'lease held by the session',
+    candidates: [],
+    visit: {
+      utm_source: 'google',
+      utm_medium: 'cpc',
+      utm_campaign: 'brand',
+      gclid: 'Cj0KCQ-test',
+      gaClientId: '555666777.1760000000',
+      ymClientId: '1760000000987654321',
+      landingPage: 'https://shop.example/',
+    },
+    firstTime: true,
+    priorCalls: 0,
   }),
 };
 
@@ -42,8 +55,17 @@ beforeAll(async () => {
   fakes.bitrix = await startBitrix24Fake({ userId: 1, code: 'sippcode' });
   fakes.ga4 = await startGa4Fake();
   fakes.metrica = await startMetricaFake({ token: 'ym-sipp-token', counterId: 777 });
-  leads = createLeadService({ db: h.db, logger: h.logger, publicBaseUrl: 'https://calls.example', workers: { pollMs: 100, scheduleMs: [0, 200, 400, 800], jitter: 0 } });
-  server = await startCallServer(h, { attributor, events: leads.eventSink, dialplans: { sales: { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${agentPort}`], ringSeconds: 5 } }] } } });
+  leads = createLeadService({
+    db: h.db,
+    logger: h.logger,
+    publicBaseUrl: 'https://calls.example',
+    workers: { pollMs: 100, scheduleMs: [0, 200, 400, 800], jitter: 0 },
+  });
+  server = await startCallServer(h, {
+    attributor,
+    events: leads.eventSink,
+    dialplans: { sales: { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${agentPort}`], ringSeconds: 5 } }] } },
+  });
   await server.provisionNumber({ number: NUMBER, trunkAddresses: [`${CALLER_IP}/32`], dialplan: 'sales' });
   const app = await h.buildApp({ plugins: [leads.routes] });
   const sinks = [
@@ -67,10 +89,18 @@ afterAll(async () => {
 });
 
 describe('a real call through SIPp', () => {
-  it('reaches every sink: webhook (started, completed, recording), amoCRM, Bitrix24, GA4, Metrica, the built-in analytics store', { timeout: 60_000 }, async () => {
+  it('reaches every sink: webhook (started, completed, recording), amoCRM, Bitrix24, GA4, Metrica, the built-in analytics store', {
+    timeout: 60_000,
+  }, async () => {
     const agent = await startSipp({ scenario: 'uas', ip: AGENT_IP, port: agentPort, rtpEcho: true });
     const tone = makeToneFile(fs.mkdtempSync(path.join(os.tmpdir(), 'tones-')), 1000, 2);
-    const caller = await runSipp({ scenario: scenarioPath('uac-tone-bye.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: NUMBER.slice(1), vars: { TONE: tone, TALK_MS: '2000' } });
+    const caller = await runSipp({
+      scenario: scenarioPath('uac-tone-bye.xml'),
+      ip: CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: NUMBER.slice(1),
+      vars: { TONE: tone, TALK_MS: '2000' },
+    });
     agent.stop();
     expect(caller.code, caller.errors + caller.stderr).toBe(0);
     const call = await server.waitForCall((r) => r.trackingNumber === NUMBER);
@@ -83,17 +113,36 @@ describe('a real call through SIPp', () => {
     expect(w.rejected).toEqual([]);
     expect(mine[1]!.payload).toMatchObject({
       version: 1,
-      call: { sip_call_id: call.sipCallId, caller_number: call.caller, tracking_number: NUMBER, answered: true, status: 'answered', agent: `sip:agent@${AGENT_IP}:${agentPort}` },
-      attribution: { confidence: 'exact', utm_source: 'google', gclid: 'Cj0KCQ-test', ga_client_id: '555666777.1760000000', landing_page_url: 'https://shop.example/' },
+      call: {
+        sip_call_id: call.sipCallId,
+        caller_number: call.caller,
+        tracking_number: NUMBER,
+        answered: true,
+        status: 'answered',
+        agent: `sip:agent@${AGENT_IP}:${agentPort}`,
+      },
+      attribution: {
+        confidence: 'exact',
+        utm_source: 'google',
+        gclid: 'Cj0KCQ-test',
+        ga_client_id: '555666777.1760000000',
+        landing_page_url: 'https://shop.example/',
+      },
     });
     expect(mine[1]!.payload.call.talk_time).toBeGreaterThanOrEqual(1);
     expect(mine[2]!.payload.call.recording_url).toBe(`https://calls.example/v1/calls/${call.id}/recording`);
 
-    await eventually(async () => fakes.amo.calls.length === 1 && fakes.ga4.hits.length === 1 && fakes.metrica.uploads.length === 1
-      && fakes.bitrix.calls[0]?.records.length === 1, 15_000);
+    await eventually(
+      async () =>
+        fakes.amo.calls.length === 1 && fakes.ga4.hits.length === 1 && fakes.metrica.uploads.length === 1 && fakes.bitrix.calls[0]?.records.length === 1,
+      15_000,
+    );
     expect(fakes.amo.contacts[0]!.phones).toEqual([call.caller]);
     expect(fakes.amo.calls[0]).toMatchObject({ phone: call.caller, direction: 'inbound', call_status: 4 });
-    expect(fakes.bitrix.calls[0]).toMatchObject({ params: { PHONE_NUMBER: call.caller, EXTERNAL_CALL_ID: call.id, LINE_NUMBER: NUMBER }, finished: { STATUS_CODE: 200 } });
+    expect(fakes.bitrix.calls[0]).toMatchObject({
+      params: { PHONE_NUMBER: call.caller, EXTERNAL_CALL_ID: call.id, LINE_NUMBER: NUMBER },
+      finished: { STATUS_CODE: 200 },
+    });
     expect(fakes.bitrix.calls[0]!.records[0]).toMatchObject({ RECORD_URL: `https://calls.example/v1/calls/${call.id}/recording` });
     expect(fakes.ga4.hits[0]).toMatchObject({ validationMessages: [], body: { client_id: '555666777.1760000000' } });
     expect(fakes.metrica.uploads[0]!.rows[0]).toMatchObject({ ClientId: '1760000000987654321', PhoneNumber: call.caller });

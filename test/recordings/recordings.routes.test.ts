@@ -21,7 +21,8 @@ async function insertCall(o: { accountId?: string; startedAt?: string; status?: 
   await h.db.query(
     `INSERT INTO calls (id, account_id, sip_call_id, tracking_number, caller, started_at, recording_status)
      VALUES ($1, $2, $3, '+74950000001', '+74951112233', $4, $5)`,
-    [id, o.accountId ?? DEFAULT_ACCOUNT, `sip-${id}`, o.startedAt ?? new Date().toISOString(), o.status ?? 'none']);
+    [id, o.accountId ?? DEFAULT_ACCOUNT, `sip-${id}`, o.startedAt ?? new Date().toISOString(), o.status ?? 'none'],
+  );
   return id;
 }
 
@@ -59,7 +60,13 @@ describe('GET /v1/calls/:id/recording', () => {
 
   it('answers byte ranges with 206 and Content-Range', async () => {
     const { id } = await callWithRecording();
-    const cases: Array<[string, number, number]> = [['bytes=100-199', 100, 199], ['bytes=4990-', 4990, 4999], ['bytes=-10', 4990, 4999], ['bytes=4000-999999', 4000, 4999], ['bytes=0-0', 0, 0]];
+    const cases: Array<[string, number, number]> = [
+      ['bytes=100-199', 100, 199],
+      ['bytes=4990-', 4990, 4999],
+      ['bytes=-10', 4990, 4999],
+      ['bytes=4000-999999', 4000, 4999],
+      ['bytes=0-0', 0, 0],
+    ];
     for (const [range, start, end] of cases) {
       const res = await app.inject({ method: 'GET', url: `/v1/calls/${id}/recording`, headers: { ...h.adminHeaders, range } });
       expect(res.statusCode, range).toBe(206);
@@ -159,8 +166,19 @@ describe('retention sweep', () => {
     expect(await service.sweep(30)).toBeGreaterThanOrEqual(1);
     expect(fs.existsSync(old.mp3Path) || fs.existsSync(old.wavPath)).toBe(false);
     expect(fs.existsSync(recent.mp3Path) && fs.existsSync(recent.wavPath)).toBe(true);
-    const rows = (await h.db.query('SELECT id, recording_status, recording_path, recording_mp3_path, recording_duration_seconds, recording_channels FROM calls WHERE id = ANY($1)', [[old.id, recent.id]])).rows;
-    expect(rows.find((r) => r.id === old.id)).toMatchObject({ recording_status: 'none', recording_path: null, recording_mp3_path: null, recording_duration_seconds: null, recording_channels: null });
+    const rows = (
+      await h.db.query(
+        'SELECT id, recording_status, recording_path, recording_mp3_path, recording_duration_seconds, recording_channels FROM calls WHERE id = ANY($1)',
+        [[old.id, recent.id]],
+      )
+    ).rows;
+    expect(rows.find((r) => r.id === old.id)).toMatchObject({
+      recording_status: 'none',
+      recording_path: null,
+      recording_mp3_path: null,
+      recording_duration_seconds: null,
+      recording_channels: null,
+    });
     expect(rows.find((r) => r.id === recent.id)).toMatchObject({ recording_status: 'ready', recording_path: recent.wavPath });
     expect((await app.inject({ method: 'GET', url: `/v1/calls/${old.id}/recording`, headers: h.adminHeaders })).statusCode).toBe(404);
     expect(await service.sweep(30)).toBe(0);

@@ -11,7 +11,15 @@ describe('scheduleRetentionSweep', () => {
   it('sweeps a minute after start, then every interval, with the configured days, until stopped', async () => {
     vi.useFakeTimers();
     const calls: number[] = [];
-    const stop = scheduleRetentionSweep(fakeService(async (days) => { calls.push(days); return 0; }), 30, logger, 3_600_000);
+    const stop = scheduleRetentionSweep(
+      fakeService(async (days) => {
+        calls.push(days);
+        return 0;
+      }),
+      30,
+      logger,
+      3_600_000,
+    );
     await vi.advanceTimersByTimeAsync(59_000);
     expect(calls).toEqual([]);
     await vi.advanceTimersByTimeAsync(1_000);
@@ -26,10 +34,25 @@ describe('scheduleRetentionSweep', () => {
   it('schedules nothing when retention is 0 (keep forever) and survives a failing sweep', async () => {
     vi.useFakeTimers();
     let runs = 0;
-    scheduleRetentionSweep(fakeService(async () => { runs++; return 0; }), 0, logger)();
+    scheduleRetentionSweep(
+      fakeService(async () => {
+        runs++;
+        return 0;
+      }),
+      0,
+      logger,
+    )();
     await vi.advanceTimersByTimeAsync(48 * 3_600_000);
     expect(runs).toBe(0);
-    const stop = scheduleRetentionSweep(fakeService(async () => { runs++; throw new Error('db down'); }), 7, logger, 1_000_000);
+    const stop = scheduleRetentionSweep(
+      fakeService(async () => {
+        runs++;
+        throw new Error('db down');
+      }),
+      7,
+      logger,
+      1_000_000,
+    );
     await vi.advanceTimersByTimeAsync(60_000 + 1_000_000);
     expect(runs).toBe(2);
     stop();
@@ -43,15 +66,16 @@ describe('createLimiter', () => {
     let running = 0;
     let peak = 0;
     const started: number[] = [];
-    const task = (i: number) => limit(async () => {
-      started.push(i);
-      running++;
-      peak = Math.max(peak, running);
-      await new Promise((r) => setTimeout(r, 5));
-      running--;
-      if (i === 1) throw new Error('conversion failed');
-      return i;
-    });
+    const task = (i: number) =>
+      limit(async () => {
+        started.push(i);
+        running++;
+        peak = Math.max(peak, running);
+        await new Promise((r) => setTimeout(r, 5));
+        running--;
+        if (i === 1) throw new Error('conversion failed');
+        return i;
+      });
     const results = await Promise.allSettled([0, 1, 2, 3, 4, 5].map(task));
     expect(peak).toBe(2);
     expect(started).toEqual([0, 1, 2, 3, 4, 5]);

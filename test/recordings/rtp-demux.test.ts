@@ -89,7 +89,8 @@ describe('renderChannel', () => {
 
   it('puts reordered packets back in place (late arrivals do not move the stream)', () => {
     const d = callerStream();
-    for (const i of [0, 3, 17, 31]) { // packet i arrives 25 ms late, after packet i+1
+    for (const i of [0, 3, 17, 31]) {
+      // packet i arrives 25 ms late, after packet i+1
       d[i] = { ...d[i]!, timeMs: d[i]!.timeMs + 25 };
     }
     expect(render(byTime(d))).toEqual(ideal(50));
@@ -120,8 +121,16 @@ describe('renderChannel', () => {
 
   it('ignores telephone-event and comfort noise in the same stream', () => {
     const d = callerStream();
-    const dtmf = [0, 1, 2].map((k) => ({ ...d[20]!, timeMs: d[20]!.timeMs + 1 + k, payload: rtpPacket({ seq: 3000 + k, timestamp: 5000 + 20 * 160, ssrc: 0x1111, pt: 101, payload: Buffer.from([5, 0x0a, 0, 160]) }) }));
-    const cn = { ...d[40]!, timeMs: d[40]!.timeMs + 1, payload: rtpPacket({ seq: 4000, timestamp: 5000 + 40 * 160, ssrc: 0x1111, pt: 13, payload: Buffer.from([40]) }) };
+    const dtmf = [0, 1, 2].map((k) => ({
+      ...d[20]!,
+      timeMs: d[20]!.timeMs + 1 + k,
+      payload: rtpPacket({ seq: 3000 + k, timestamp: 5000 + 20 * 160, ssrc: 0x1111, pt: 101, payload: Buffer.from([5, 0x0a, 0, 160]) }),
+    }));
+    const cn = {
+      ...d[40]!,
+      timeMs: d[40]!.timeMs + 1,
+      payload: rtpPacket({ seq: 4000, timestamp: 5000 + 40 * 160, ssrc: 0x1111, pt: 13, payload: Buffer.from([40]) }),
+    };
     expect(render(byTime(d, dtmf, [cn]))).toEqual(ideal(50));
   });
 
@@ -135,7 +144,16 @@ describe('renderChannel', () => {
   });
 
   it('places a new SSRC (re-INVITE, transfer) by its arrival time', () => {
-    const second = toneStream({ freq: 1000, packets: 25, ssrc: 0x2222, startMs: T0 + 2000, src: CALLER, dst: ENGINE_CALLER_SIDE, firstSeq: 9, firstTimestamp: 123_456 });
+    const second = toneStream({
+      freq: 1000,
+      packets: 25,
+      ssrc: 0x2222,
+      startMs: T0 + 2000,
+      src: CALLER,
+      dst: ENGINE_CALLER_SIDE,
+      firstSeq: 9,
+      firstTimestamp: 123_456,
+    });
     const out = render(byTime(callerStream(), second));
     expect(out.length).toBe(16_000 + 25 * 160);
     expect(out.subarray(8000, 16_000).every((s) => s === 0)).toBe(true);
@@ -144,7 +162,16 @@ describe('renderChannel', () => {
 
   it('re-anchors on the wall clock when the RTP timestamp jumps (hold/resume by a media server)', () => {
     const a = callerStream({ packets: 25 });
-    const b = toneStream({ freq: 1000, packets: 25, ssrc: 0x1111, startMs: T0 + 500, src: CALLER, dst: ENGINE_CALLER_SIDE, firstSeq: 1025, firstTimestamp: 5000 + 10_000_000 });
+    const b = toneStream({
+      freq: 1000,
+      packets: 25,
+      ssrc: 0x1111,
+      startMs: T0 + 500,
+      src: CALLER,
+      dst: ENGINE_CALLER_SIDE,
+      firstSeq: 1025,
+      firstTimestamp: 5000 + 10_000_000,
+    });
     const out = render(byTime(a, b));
     expect(out.length).toBe(50 * 160);
     expect(out.subarray(4000)).toEqual(ideal(25));
@@ -162,8 +189,24 @@ describe('demuxRtp + splitCallerAgent', () => {
   // The agent's stream is seen first here (e.g. early media): the case the hints exist for.
   const agent = toneStream({ freq: 440, packets: 50, ssrc: 0x2222, startMs: T0, src: AGENT, dst: ENGINE_AGENT_SIDE });
   const caller = callerStream({ startMs: T0 + 300 });
-  const rtcp: CapturedDatagram = { timeMs: T0 - 5, srcIp: AGENT.ip, srcPort: AGENT.port + 1, dstIp: '127.0.0.1', dstPort: 30003, payload: Buffer.from([0x80, 200, 0, 6, ...Buffer.alloc(24)]) };
-  const dtmfOnly = [0, 1].map((k): CapturedDatagram => ({ timeMs: T0 - 3 + k, srcIp: '127.0.0.9', srcPort: 7000, dstIp: '127.0.0.1', dstPort: 30004, payload: rtpPacket({ seq: k, timestamp: 0, ssrc: 0x9999, pt: 101, payload: Buffer.from([1, 0, 0, 160]) }) }));
+  const rtcp: CapturedDatagram = {
+    timeMs: T0 - 5,
+    srcIp: AGENT.ip,
+    srcPort: AGENT.port + 1,
+    dstIp: '127.0.0.1',
+    dstPort: 30003,
+    payload: Buffer.from([0x80, 200, 0, 6, ...Buffer.alloc(24)]),
+  };
+  const dtmfOnly = [0, 1].map(
+    (k): CapturedDatagram => ({
+      timeMs: T0 - 3 + k,
+      srcIp: '127.0.0.9',
+      srcPort: 7000,
+      dstIp: '127.0.0.1',
+      dstPort: 30004,
+      payload: rtpPacket({ seq: k, timestamp: 0, ssrc: 0x9999, pt: 101, payload: Buffer.from([1, 0, 0, 160]) }),
+    }),
+  );
   const streams = demuxRtp(readUdpPackets(buildPcap(byTime(agent, caller, [rtcp], dtmfOnly))));
 
   it('finds one stream per SSRC and address, ignoring RTCP and streams without audio', () => {
@@ -189,13 +232,19 @@ describe('demuxRtp + splitCallerAgent', () => {
     expect(right.length).toBe(8000);
     expect(left.length).toBe(2400 + 8000);
     expect(dominantToneWindows(left, 8000, [1000, 440]).slice(0, 3)).toEqual([null, null, null]);
-    expect(dominantToneWindows(left, 8000, [1000, 440]).slice(3).every((f) => f === 1000)).toBe(true);
+    expect(
+      dominantToneWindows(left, 8000, [1000, 440])
+        .slice(3)
+        .every((f) => f === 1000),
+    ).toBe(true);
     expect(dominantToneWindows(right, 8000, [1000, 440]).every((f) => f === 440)).toBe(true);
   });
 
   it('reports audio in codecs it cannot decode (G.722 from a transcoded caller), not DTMF or CN', () => {
-    const g722 = toneStream({ freq: 1000, packets: 5, ssrc: 0x7777, startMs: T0, src: CALLER, dst: ENGINE_CALLER_SIDE })
-      .map((d) => ({ ...d, payload: Buffer.concat([d.payload.subarray(0, 1), Buffer.from([9]), d.payload.subarray(2)]) }));
+    const g722 = toneStream({ freq: 1000, packets: 5, ssrc: 0x7777, startMs: T0, src: CALLER, dst: ENGINE_CALLER_SIDE }).map((d) => ({
+      ...d,
+      payload: Buffer.concat([d.payload.subarray(0, 1), Buffer.from([9]), d.payload.subarray(2)]),
+    }));
     expect(undecodedAudioTypes(groupRtp(readUdpPackets(buildPcap(byTime(agent, caller, [rtcp], dtmfOnly)))))).toEqual([]);
     const all = groupRtp(readUdpPackets(buildPcap(byTime(agent, g722, dtmfOnly))));
     expect(undecodedAudioTypes(all)).toEqual([9]);
@@ -205,7 +254,11 @@ describe('demuxRtp + splitCallerAgent', () => {
   it("puts the caller's new SSRC on the caller's side too", () => {
     const again = toneStream({ freq: 1000, packets: 10, ssrc: 0x3333, startMs: T0 + 1500, src: { ip: CALLER.ip, port: 4100 }, dst: ENGINE_CALLER_SIDE });
     const s = demuxRtp(readUdpPackets(buildPcap(byTime(agent, caller, again))));
-    expect(splitCallerAgent(s, { callerAddress: CALLER }).caller.map((x) => x.ssrc).sort((x, y) => x - y)).toEqual([0x1111, 0x3333]);
+    expect(
+      splitCallerAgent(s, { callerAddress: CALLER })
+        .caller.map((x) => x.ssrc)
+        .sort((x, y) => x - y),
+    ).toEqual([0x1111, 0x3333]);
   });
 });
 

@@ -55,7 +55,10 @@ describe('parseRtpengineMetadata', () => {
   it('reads the pcap path, the SDP blocks, our metadata string and the caller-facing port', () => {
     expect(parseRtpengineMetadata(sample('/r', 'abc', '0123456789abcdef'))).toEqual({
       pcapPath: '/r/pcaps/abc-0123456789abcdef.pcap',
-      sdps: [{ mode: 'offer', mediaPort: 30702 }, { mode: 'answer', mediaPort: 30720 }],
+      sdps: [
+        { mode: 'offer', mediaPort: 30702 },
+        { mode: 'answer', mediaPort: 30720 },
+      ],
       userMetadata: 'callid:abc|x=y',
       callerSidePort: 30720,
     });
@@ -63,8 +66,10 @@ describe('parseRtpengineMetadata', () => {
 
   it('keeps the caller-facing port after a re-INVITE from the agent (blocks in the other direction)', () => {
     // Measured: a re-offer from the agent is sent to the caller (30720) and its answer to the agent (30702).
-    const reinvite = sample('/r', 'abc', '0123456789abcdef').replace('Timestamp terminated',
-      'SDP mode: offer\n\nm=audio 30720 RTP/AVP 0\n\nSDP mode: answer\n\nm=audio 30702 RTP/AVP 0\n\nTimestamp terminated');
+    const reinvite = sample('/r', 'abc', '0123456789abcdef').replace(
+      'Timestamp terminated',
+      'SDP mode: offer\n\nm=audio 30720 RTP/AVP 0\n\nSDP mode: answer\n\nm=audio 30702 RTP/AVP 0\n\nTimestamp terminated',
+    );
     const parsed = parseRtpengineMetadata(reinvite);
     expect(parsed.sdps.map((x) => `${x.mode}:${x.mediaPort}`)).toEqual(['offer:30702', 'answer:30720', 'offer:30720', 'answer:30702']);
     expect(parsed.callerSidePort).toBe(30720);
@@ -81,13 +86,18 @@ describe('locateRtpengineRecording', () => {
     const started = Date.now();
     const found = await locateRtpengineRecording({ dir, callId: id, waitMs: 3000, pollMs: 20 });
     expect(Date.now() - started).toBeGreaterThanOrEqual(100);
-    expect(found).toMatchObject({ pcapPath: path.join(dir, 'pcaps', `${id}-${hex}.pcap`), metadataPath: path.join(dir, 'metadata', `rtpengine-meta-${id}-${hex}.txt`) });
+    expect(found).toMatchObject({
+      pcapPath: path.join(dir, 'pcaps', `${id}-${hex}.pcap`),
+      metadataPath: path.join(dir, 'metadata', `rtpengine-meta-${id}-${hex}.txt`),
+    });
     expect(found?.metadata?.userMetadata).toBe(`callid:${id}|x=y`);
   });
 
   it('falls back to the pcap alone after the wait, and to nothing without a pcap', async () => {
     fs.writeFileSync(path.join(dir, 'pcaps', 'lonely-bbbbbbbbbbbbbbbb.pcap'), 'x');
-    expect(await locateRtpengineRecording({ dir, callId: 'lonely', waitMs: 50 })).toEqual({ pcapPath: path.join(dir, 'pcaps', 'lonely-bbbbbbbbbbbbbbbb.pcap') });
+    expect(await locateRtpengineRecording({ dir, callId: 'lonely', waitMs: 50 })).toEqual({
+      pcapPath: path.join(dir, 'pcaps', 'lonely-bbbbbbbbbbbbbbbb.pcap'),
+    });
     expect(await locateRtpengineRecording({ dir, callId: 'c1b', waitMs: 30 })).toBeUndefined();
     expect(await locateRtpengineRecording({ dir: path.join(dir, 'nowhere'), callId: 'x', waitMs: 0 })).toBeUndefined();
   });
@@ -95,9 +105,18 @@ describe('locateRtpengineRecording', () => {
 
 describe('parseRange', () => {
   it.each([
-    [undefined, undefined], ['bytes=0-99', { start: 0, end: 99 }], ['bytes=10-', { start: 10, end: 999 }], ['bytes=-100', { start: 900, end: 999 }],
-    ['bytes=-5000', { start: 0, end: 999 }], ['bytes=990-5000', { start: 990, end: 999 }], ['bytes=1000-', 'unsatisfiable'], ['bytes=-0', 'unsatisfiable'],
-    ['bytes=0-1,4-5', undefined], ['bytes=5-1', undefined], ['lines=1-2', undefined], ['bytes=-', undefined],
+    [undefined, undefined],
+    ['bytes=0-99', { start: 0, end: 99 }],
+    ['bytes=10-', { start: 10, end: 999 }],
+    ['bytes=-100', { start: 900, end: 999 }],
+    ['bytes=-5000', { start: 0, end: 999 }],
+    ['bytes=990-5000', { start: 990, end: 999 }],
+    ['bytes=1000-', 'unsatisfiable'],
+    ['bytes=-0', 'unsatisfiable'],
+    ['bytes=0-1,4-5', undefined],
+    ['bytes=5-1', undefined],
+    ['lines=1-2', undefined],
+    ['bytes=-', undefined],
   ] as const)('%s of 1000 bytes → %o', (header, expected) => {
     expect(parseRange(header, 1000)).toEqual(expected);
   });

@@ -29,11 +29,12 @@ const SWAPPED = (i: number) => i % 25 === 7; // packet i is sent after packet i+
 const sdp = (ip: string, port: number) =>
   `v=0\r\no=- 1 1 IN IP4 ${ip}\r\ns=-\r\nc=IN IP4 ${ip}\r\nt=0 0\r\nm=audio ${port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n`;
 const mediaPort = (s: unknown) => Number(/m=audio (\d+)/.exec(String(s))?.[1]);
-const bind = (ip: string) => new Promise<dgram.Socket>((resolve, reject) => {
-  const s = dgram.createSocket('udp4');
-  s.once('error', reject);
-  s.bind(0, ip, () => resolve(s));
-});
+const bind = (ip: string) =>
+  new Promise<dgram.Socket>((resolve, reject) => {
+    const s = dgram.createSocket('udp4');
+    s.once('error', reject);
+    s.bind(0, ip, () => resolve(s));
+  });
 
 let h: Harness;
 const callId = crypto.randomUUID();
@@ -54,22 +55,35 @@ beforeAll(async () => {
   callerAddress = { ip: '127.0.0.2', port: caller.address().port };
   try {
     const offer = await h.rtpengine.command('offer', {
-      'call-id': callId, 'from-tag': 'caller-tag', sdp: sdp('127.0.0.2', callerAddress.port), 'record call': 'yes', metadata,
-      replace: ['origin', 'session-connection'], ICE: 'remove',
+      'call-id': callId,
+      'from-tag': 'caller-tag',
+      sdp: sdp('127.0.0.2', callerAddress.port),
+      'record call': 'yes',
+      metadata,
+      replace: ['origin', 'session-connection'],
+      ICE: 'remove',
     });
     expect(offer.result).toBe('ok');
     const answer = await h.rtpengine.command('answer', {
-      'call-id': callId, 'from-tag': 'caller-tag', 'to-tag': 'agent-tag', sdp: sdp('127.0.0.3', agent.address().port),
-      replace: ['origin', 'session-connection'], ICE: 'remove',
+      'call-id': callId,
+      'from-tag': 'caller-tag',
+      'to-tag': 'agent-tag',
+      sdp: sdp('127.0.0.3', agent.address().port),
+      replace: ['origin', 'session-connection'],
+      ICE: 'remove',
     });
     expect(answer.result).toBe('ok');
     rtpenginePortForCaller = mediaPort(answer.sdp); // the caller sends to what rtpengine answered
     const rtpenginePortForAgent = mediaPort(offer.sdp);
 
-    const packet = (freq: number, ssrc: number, i: number) => rtpPacket({
-      seq: 40_000 + i, timestamp: 1_000_000 + i * 160, ssrc, pt: 0,
-      payload: Buffer.from(Array.from(tone(freq, i * 160, 160), linearToUlaw)),
-    });
+    const packet = (freq: number, ssrc: number, i: number) =>
+      rtpPacket({
+        seq: 40_000 + i,
+        timestamp: 1_000_000 + i * 160,
+        ssrc,
+        pt: 0,
+        payload: Buffer.from(Array.from(tone(freq, i * 160, 160), linearToUlaw)),
+      });
     const send = (sock: dgram.Socket, port: number, b: Buffer) => new Promise<void>((r) => sock.send(b, port, '127.0.0.1', () => r()));
     const start = Date.now();
     for (let tick = 0; tick < PACKETS + AGENT_DELAY_PACKETS; tick++) {
@@ -135,7 +149,10 @@ describe('rtpengine pcap recording', () => {
     const expected = (drops: Set<number>) => Array.from({ length: PACKETS }, (_, i) => i).filter((i) => !drops.has(i));
     // Normally exactly what was sent. Seen once (load average 6 on 2 cores): the agent's first
     // packets missing from the pcap; a few are tolerated, the checks below use what was recorded.
-    for (const [got, drops] of [[recorded.caller, CALLER_DROPS], [recorded.agent, AGENT_DROPS]] as const) {
+    for (const [got, drops] of [
+      [recorded.caller, CALLER_DROPS],
+      [recorded.agent, AGENT_DROPS],
+    ] as const) {
       expect(got.every((i) => expected(drops).includes(i))).toBe(true);
       expect(got.length).toBeGreaterThanOrEqual(expected(drops).length - 6);
     }
@@ -169,7 +186,15 @@ describe('rtpengine pcap recording', () => {
   it('writes an MP3 that keeps both channels', async () => {
     const result = await convertRecording({ pcapPath: files!.pcapPath, outputDir, baseName: 'by-port', callerSidePort: files!.metadata!.callerSidePort });
     expect(result.callerMatchedBy).toBe('port');
-    const { stdout } = await promisify(execFile)('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name,channels,sample_rate', '-of', 'json', result.compressedPath]);
+    const { stdout } = await promisify(execFile)('ffprobe', [
+      '-v',
+      'error',
+      '-show_entries',
+      'stream=codec_name,channels,sample_rate',
+      '-of',
+      'json',
+      result.compressedPath,
+    ]);
     expect(JSON.parse(stdout).streams[0]).toMatchObject({ codec_name: 'mp3', channels: 2 });
     const [left] = readWav(result.wavPath).channels as [Int16Array];
     expect(toneSeconds(left, 8000, 1000, [1000, 440])).toBeGreaterThan(2.5);
@@ -184,18 +209,31 @@ describe('rtpengine pcap recording', () => {
     expect(toneSeconds(right, 8000, 440, [1000, 440])).toBeGreaterThan(2.5);
   });
 
-  it('the service links the recording to the call, stores it by date and removes rtpengine\'s files', async () => {
+  it("the service links the recording to the call, stores it by date and removes rtpengine's files", async () => {
     const startedAt = '2026-11-22T10:00:00.000Z';
     await h.db.query(
       `INSERT INTO calls (id, account_id, sip_call_id, tracking_number, caller, started_at, recording_status)
        VALUES ($1, '00000000-0000-0000-0000-000000000001', $2, '+74950000001', '+74951112233', $3, 'pending')`,
-      [callId, `sip-${callId}`, startedAt]);
-    const service = createRecordingService({ db: h.db, rtpengineDir: h.config.rtpengine.recordingDir, recordingsDir: outputDir, logger: h.logger, metadataWaitMs: 300 });
+      [callId, `sip-${callId}`, startedAt],
+    );
+    const service = createRecordingService({
+      db: h.db,
+      rtpengineDir: h.config.rtpengine.recordingDir,
+      recordingsDir: outputDir,
+      logger: h.logger,
+      metadataWaitMs: 300,
+    });
     expect(await service.process({ id: callId, accountId: '00000000-0000-0000-0000-000000000001', startedAt, callerAddress })).toBe('ready');
-    const row = (await h.db.query('SELECT recording_status, recording_path, recording_mp3_path, recording_duration_seconds, recording_channels FROM calls WHERE id = $1', [callId])).rows[0];
+    const row = (
+      await h.db.query('SELECT recording_status, recording_path, recording_mp3_path, recording_duration_seconds, recording_channels FROM calls WHERE id = $1', [
+        callId,
+      ])
+    ).rows[0];
     expect(row).toMatchObject({
-      recording_status: 'ready', recording_channels: 2,
-      recording_path: path.join(outputDir, '2026', '11', '22', `${callId}.wav`), recording_mp3_path: path.join(outputDir, '2026', '11', '22', `${callId}.mp3`),
+      recording_status: 'ready',
+      recording_channels: 2,
+      recording_path: path.join(outputDir, '2026', '11', '22', `${callId}.wav`),
+      recording_mp3_path: path.join(outputDir, '2026', '11', '22', `${callId}.mp3`),
     });
     expect(Number(row.recording_duration_seconds)).toBeGreaterThan(3);
     expect(fs.existsSync(files!.pcapPath)).toBe(false);

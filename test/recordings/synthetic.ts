@@ -30,7 +30,17 @@ export function tone(freq: number, from: number, count: number, amplitude = 8000
   return Int16Array.from({ length: count }, (_, i) => Math.round(amplitude * Math.sin((2 * Math.PI * freq * (from + i)) / rate)));
 }
 
-export function rtpPacket(o: { seq: number; timestamp: number; ssrc: number; pt?: number; marker?: boolean; payload: Buffer; csrc?: number; extensionWords?: number; padding?: number }): Buffer {
+export function rtpPacket(o: {
+  seq: number;
+  timestamp: number;
+  ssrc: number;
+  pt?: number;
+  marker?: boolean;
+  payload: Buffer;
+  csrc?: number;
+  extensionWords?: number;
+  padding?: number;
+}): Buffer {
   const csrc = o.csrc ?? 0;
   const ext = o.extensionWords;
   const header = Buffer.alloc(12 + csrc * 4 + (ext !== undefined ? 4 + ext * 4 : 0));
@@ -45,7 +55,14 @@ export function rtpPacket(o: { seq: number; timestamp: number; ssrc: number; pt?
   return Buffer.concat([header, o.payload, pad]);
 }
 
-export interface CapturedDatagram { timeMs: number; srcIp: string; srcPort: number; dstIp: string; dstPort: number; payload: Buffer }
+export interface CapturedDatagram {
+  timeMs: number;
+  srcIp: string;
+  srcPort: number;
+  dstIp: string;
+  dstPort: number;
+  payload: Buffer;
+}
 
 function ipv4Udp(d: CapturedDatagram): Buffer {
   const ip = Buffer.alloc(28);
@@ -53,8 +70,12 @@ function ipv4Udp(d: CapturedDatagram): Buffer {
   ip.writeUInt16BE(28 + d.payload.length, 2);
   ip[8] = 64;
   ip[9] = 17;
-  d.srcIp.split('.').forEach((o, i) => { ip[12 + i] = Number(o); });
-  d.dstIp.split('.').forEach((o, i) => { ip[16 + i] = Number(o); });
+  d.srcIp.split('.').forEach((o, i) => {
+    ip[12 + i] = Number(o);
+  });
+  d.dstIp.split('.').forEach((o, i) => {
+    ip[16 + i] = Number(o);
+  });
   ip.writeUInt16BE(d.srcPort, 20);
   ip.writeUInt16BE(d.dstPort, 22);
   ip.writeUInt16BE(8 + d.payload.length, 24);
@@ -76,7 +97,11 @@ export function buildPcap(datagrams: CapturedDatagram[], o: { bigEndian?: boolea
     let frame = ipv4Udp(d);
     if (linkType === 1) {
       const eth = Buffer.alloc(o.vlan ? 18 : 14);
-      if (o.vlan) { eth.writeUInt16BE(0x8100, 12); eth.writeUInt16BE(7, 14); eth.writeUInt16BE(0x0800, 16); } else eth.writeUInt16BE(0x0800, 12);
+      if (o.vlan) {
+        eth.writeUInt16BE(0x8100, 12);
+        eth.writeUInt16BE(7, 14);
+        eth.writeUInt16BE(0x0800, 16);
+      } else eth.writeUInt16BE(0x0800, 12);
       frame = Buffer.concat([eth, frame]);
     }
     const rec = Buffer.alloc(16);
@@ -113,7 +138,11 @@ export function toneStream(o: ToneStreamOptions): CapturedDatagram[] {
     if (o.drop?.has(i)) continue;
     const payload = Buffer.from(Array.from(tone(o.freq, i * 160, 160), encode));
     out.push({
-      timeMs: o.startMs + i * 20, srcIp: o.src.ip, srcPort: o.src.port, dstIp: o.dst.ip, dstPort: o.dst.port,
+      timeMs: o.startMs + i * 20,
+      srcIp: o.src.ip,
+      srcPort: o.src.port,
+      dstIp: o.dst.ip,
+      dstPort: o.dst.port,
       payload: rtpPacket({ seq: (o.firstSeq ?? 1000) + i, timestamp: (o.firstTimestamp ?? 5000) + i * 160, ssrc: o.ssrc, pt: o.pt ?? 0, payload }),
     });
   }

@@ -26,11 +26,23 @@ beforeAll(async () => {
   agentPort = ports.direct!;
   toneDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tones-'));
   server = await startCallServer(h, {
-    dialplans: Object.fromEntries(Object.keys(FLOWS).map((flow) => [flow, { steps: [{ forward: { targets: [target(flow)], ringSeconds: flow === 'noanswer' ? 2 : 5 } }] }])),
+    dialplans: Object.fromEntries(
+      Object.keys(FLOWS).map((flow) => [flow, { steps: [{ forward: { targets: [target(flow)], ringSeconds: flow === 'noanswer' ? 2 : 5 } }] }]),
+    ),
   });
-  const trunk = await server.app.inject({ method: 'POST', url: '/v1/trunks', headers: h.adminHeaders, payload: { name: 'carrier', addresses: [`${CALLER_IP}/32`] } });
+  const trunk = await server.app.inject({
+    method: 'POST',
+    url: '/v1/trunks',
+    headers: h.adminHeaders,
+    payload: { name: 'carrier', addresses: [`${CALLER_IP}/32`] },
+  });
   for (const [flow, number] of Object.entries(FLOWS)) {
-    const res = await server.app.inject({ method: 'POST', url: '/v1/numbers', headers: h.adminHeaders, payload: { number, trunkId: trunk.json().id, dialplan: flow } });
+    const res = await server.app.inject({
+      method: 'POST',
+      url: '/v1/numbers',
+      headers: h.adminHeaders,
+      payload: { number, trunkId: trunk.json().id, dialplan: flow },
+    });
     expect(res.statusCode, res.body).toBe(201);
   }
   await server.routing.refresh();
@@ -51,7 +63,10 @@ describe('an answered call', () => {
     const agent = await startSipp({ scenario: 'uas', ip: AGENT_IP, port: agentPort, rtpEcho: true });
     const tone = makeToneFile(toneDir, 1000, 3);
     const caller = await runSipp({
-      scenario: scenarioPath('uac-tone-bye.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: '74951234567',
+      scenario: scenarioPath('uac-tone-bye.xml'),
+      ip: CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: '74951234567',
       vars: { TONE: tone, TALK_MS: '3000' },
     });
     expect(caller.code, caller.errors + caller.stderr).toBe(0);
@@ -67,7 +82,9 @@ describe('an answered call', () => {
     expect(server.b2bua.liveCalls()).toBe(0);
 
     expect(await server.waitForRecording(call.id)).toBe('ready');
-    const rec = (await h.db.query('SELECT recording_path, recording_mp3_path, recording_channels, recording_duration_seconds FROM calls WHERE id = $1', [call.id])).rows[0];
+    const rec = (
+      await h.db.query('SELECT recording_path, recording_mp3_path, recording_channels, recording_duration_seconds FROM calls WHERE id = $1', [call.id])
+    ).rows[0];
     expect(rec.recording_channels).toBe(2);
     expect(fs.existsSync(rec.recording_mp3_path)).toBe(true);
     const wav = readWav(rec.recording_path);
@@ -112,7 +129,13 @@ const callTo = (number: string) => server.waitForCall((r) => r.trackingNumber ==
 describe('calls that do not connect', () => {
   it('busy agent: 486 to the caller, disposition busy, nothing left in rtpengine', async () => {
     const agent = await startSipp({ scenario: scenarioPath('uas-reject.xml'), ip: AGENT_IP, port: ports.busy!, vars: { STATUS: '486', REASON: 'Busy Here' } });
-    const caller = await runSipp({ scenario: scenarioPath('uac-expect-status.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: dial(FLOWS.busy), vars: { STATUS: '486' } });
+    const caller = await runSipp({
+      scenario: scenarioPath('uac-expect-status.xml'),
+      ip: CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: dial(FLOWS.busy),
+      vars: { STATUS: '486' },
+    });
     expect(caller.code, caller.errors).toBe(0);
     expect((await agent.done).code).toBe(0);
     const call = await callTo(FLOWS.busy);
@@ -122,7 +145,13 @@ describe('calls that do not connect', () => {
 
   it('nobody answers within the ring time: agent cancelled, caller gets 480, disposition no-answer', async () => {
     const agent = await startSipp({ scenario: scenarioPath('uas-ring-forever.xml'), ip: AGENT_IP, port: ports.noanswer! });
-    const caller = await runSipp({ scenario: scenarioPath('uac-expect-status.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: dial(FLOWS.noanswer), vars: { STATUS: '480' } });
+    const caller = await runSipp({
+      scenario: scenarioPath('uac-expect-status.xml'),
+      ip: CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: dial(FLOWS.noanswer),
+      vars: { STATUS: '480' },
+    });
     expect(caller.code, caller.errors).toBe(0);
     expect((await agent.done).code, 'agent saw CANCEL').toBe(0);
     const call = await callTo(FLOWS.noanswer);
@@ -133,7 +162,12 @@ describe('calls that do not connect', () => {
 
   it('caller hangs up while ringing: 487, agent leg cancelled, disposition cancelled', async () => {
     const agent = await startSipp({ scenario: scenarioPath('uas-ring-forever.xml'), ip: AGENT_IP, port: ports.cancel! });
-    const caller = await runSipp({ scenario: scenarioPath('uac-cancel.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: dial(FLOWS.cancel) });
+    const caller = await runSipp({
+      scenario: scenarioPath('uac-cancel.xml'),
+      ip: CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: dial(FLOWS.cancel),
+    });
     expect(caller.code, caller.errors).toBe(0);
     expect((await agent.done).code, 'agent saw CANCEL').toBe(0);
     const call = await callTo(FLOWS.cancel);
@@ -146,7 +180,12 @@ describe('calls that do not connect', () => {
 describe('the agent hangs up', () => {
   it('BYE from the agent ends the caller leg too', async () => {
     const agent = await startSipp({ scenario: scenarioPath('uas-answer-then-bye.xml'), ip: AGENT_IP, port: ports.calleebye!, vars: { TALK_MS: '1500' } });
-    const caller = await runSipp({ scenario: scenarioPath('uac-expect-bye.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: dial(FLOWS.calleebye) });
+    const caller = await runSipp({
+      scenario: scenarioPath('uac-expect-bye.xml'),
+      ip: CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: dial(FLOWS.calleebye),
+    });
     expect(caller.code, caller.errors).toBe(0);
     expect((await agent.done).code).toBe(0);
     const call = await callTo(FLOWS.calleebye);
@@ -159,28 +198,55 @@ describe('the agent hangs up', () => {
 
 describe('the SIP edge', () => {
   it('refuses an INVITE from an address no trunk owns with 403', async () => {
-    const caller = await runSipp({ scenario: scenarioPath('uac-expect-status.xml'), ip: '127.0.0.9', target: `127.0.0.1:${server.sipPort}`, service: dial(FLOWS.direct), vars: { STATUS: '403' } });
+    const caller = await runSipp({
+      scenario: scenarioPath('uac-expect-status.xml'),
+      ip: '127.0.0.9',
+      target: `127.0.0.1:${server.sipPort}`,
+      service: dial(FLOWS.direct),
+      vars: { STATUS: '403' },
+    });
     expect(caller.code, caller.errors).toBe(0);
   });
 
   it('answers 404 for a number that is not provisioned', async () => {
-    const caller = await runSipp({ scenario: scenarioPath('uac-expect-status.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: '74959999999', vars: { STATUS: '404' } });
+    const caller = await runSipp({
+      scenario: scenarioPath('uac-expect-status.xml'),
+      ip: CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: '74959999999',
+      vars: { STATUS: '404' },
+    });
     expect(caller.code, caller.errors).toBe(0);
   });
 
   it('answers a malformed INVITE with 400 and keeps serving', async () => {
-    const caller = await runSipp({ scenario: scenarioPath('uac-malformed-then-options.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: dial(FLOWS.direct) });
+    const caller = await runSipp({
+      scenario: scenarioPath('uac-malformed-then-options.xml'),
+      ip: CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: dial(FLOWS.direct),
+    });
     expect(caller.code, caller.errors).toBe(0);
   });
 
   it('survives garbage datagrams', async () => {
     const dgram = await import('node:dgram');
     const sock = dgram.createSocket('udp4');
-    for (const junk of ['\x00\x01garbage', 'INVITE\r\n\r\n', 'SIP/2.0 200\r\nVia: x\r\n\r\n', 'INVITE sip:x SIP/2.0\r\nVia: SIP/2.0/UDP 1.2.3.4\r\nCall-ID: a\r\nFrom: <sip:a>\r\nTo: <sip:b>\r\nCSeq: x INVITE\r\n\r\n']) {
+    for (const junk of [
+      '\x00\x01garbage',
+      'INVITE\r\n\r\n',
+      'SIP/2.0 200\r\nVia: x\r\n\r\n',
+      'INVITE sip:x SIP/2.0\r\nVia: SIP/2.0/UDP 1.2.3.4\r\nCall-ID: a\r\nFrom: <sip:a>\r\nTo: <sip:b>\r\nCSeq: x INVITE\r\n\r\n',
+    ]) {
       await new Promise<void>((r) => sock.send(junk, server.sipPort, '127.0.0.1', () => r()));
     }
     sock.close();
-    const caller = await runSipp({ scenario: scenarioPath('uac-malformed-then-options.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: dial(FLOWS.direct) });
+    const caller = await runSipp({
+      scenario: scenarioPath('uac-malformed-then-options.xml'),
+      ip: CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: dial(FLOWS.direct),
+    });
     expect(caller.code, caller.errors).toBe(0);
   });
 });

@@ -8,13 +8,23 @@ import { createRtpengine, type Rtpengine } from '../../server/media/rtpengine.js
 
 let rtpengine: Rtpengine;
 const logger = createLogger('silent');
-beforeAll(() => { rtpengine = createRtpengine(loadConfig({ NODE_ENV: 'test', ADMIN_API_KEY: 'x'.repeat(24) }).rtpengine.ng); });
+beforeAll(() => {
+  rtpengine = createRtpengine(loadConfig({ NODE_ENV: 'test', ADMIN_API_KEY: 'x'.repeat(24) }).rtpengine.ng);
+});
 afterAll(() => rtpengine.close());
 
-const sdp = (ip: string, codecs: Array<[number, string]>) => [
-  'v=0', `o=- 1 1 IN IP4 ${ip}`, 's=-', `c=IN IP4 ${ip}`, 't=0 0', `m=audio 40000 RTP/AVP ${codecs.map(([pt]) => pt).join(' ')}`,
-  ...codecs.map(([pt, name]) => `a=rtpmap:${pt} ${name}`), 'a=sendrecv', '',
-].join('\r\n');
+const sdp = (ip: string, codecs: Array<[number, string]>) =>
+  [
+    'v=0',
+    `o=- 1 1 IN IP4 ${ip}`,
+    's=-',
+    `c=IN IP4 ${ip}`,
+    't=0 0',
+    `m=audio 40000 RTP/AVP ${codecs.map(([pt]) => pt).join(' ')}`,
+    ...codecs.map(([pt, name]) => `a=rtpmap:${pt} ${name}`),
+    'a=sendrecv',
+    '',
+  ].join('\r\n');
 const payloads = (s: string) => /m=audio \d+ RTP\/AVP ([\d ]*)/.exec(s)?.[1]?.trim().split(' ') ?? [];
 const PCMU: [number, string] = [0, 'PCMU/8000'];
 const PCMA: [number, string] = [8, 'PCMA/8000'];

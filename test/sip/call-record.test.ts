@@ -28,9 +28,14 @@ const attributor: Attributor = {
     queries.push(q);
     if (q.number === STUCK) return new Promise<AttributionSnapshot>(() => {}); // Redis/Postgres hanging
     return Promise.resolve({
-      sessionId: SESSION_ID, sourceId: null, confidence: 'exact', reason: 'number leased to one session',
+      sessionId: SESSION_ID,
+      sourceId: null,
+      confidence: 'exact',
+      reason: 'number leased to one session',
       candidates: [{ sessionId: SESSION_ID, likelihood: 1, reason: 'only lease' }],
-      visit: { source: 'google', medium: 'cpc', campaign: 'spring' }, firstTime: true, priorCalls: 0,
+      visit: { source: 'google', medium: 'cpc', campaign: 'spring' },
+      firstTime: true,
+      priorCalls: 0,
     });
   },
 };
@@ -53,12 +58,24 @@ beforeAll(async () => {
   h = await createHarness();
   agentPort = await freePort(AGENT_IP);
   server = await startCallServer(h, {
-    attributor, events, convertRecordings: false,
+    attributor,
+    events,
+    convertRecordings: false,
     dialplans: { plain: { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${agentPort}`], ringSeconds: 5 } }] } },
   });
-  const trunk = await server.app.inject({ method: 'POST', url: '/v1/trunks', headers: h.adminHeaders, payload: { name: 'carrier', addresses: [`${CALLER_IP}/32`] } });
+  const trunk = await server.app.inject({
+    method: 'POST',
+    url: '/v1/trunks',
+    headers: h.adminHeaders,
+    payload: { name: 'carrier', addresses: [`${CALLER_IP}/32`] },
+  });
   for (const number of [ATTRIBUTED, STUCK]) {
-    const res = await server.app.inject({ method: 'POST', url: '/v1/numbers', headers: h.adminHeaders, payload: { number, trunkId: trunk.json().id, dialplan: 'plain' } });
+    const res = await server.app.inject({
+      method: 'POST',
+      url: '/v1/numbers',
+      headers: h.adminHeaders,
+      payload: { number, trunkId: trunk.json().id, dialplan: 'plain' },
+    });
     expect(res.statusCode, res.body).toBe(201);
   }
   await server.routing.refresh();
@@ -82,9 +99,16 @@ describe('the call record', () => {
     const q = queries.find((x) => x.number === ATTRIBUTED)!;
     expect(q).toMatchObject({ accountId: record.accountId, caller: record.caller });
     expect(Math.abs(q.at.getTime() - new Date(record.startedAt).getTime())).toBeLessThan(1_000);
-    const { rows } = await h.db.query('SELECT session_id, confidence, attribution, first_time, prior_calls, disposition, hangup_by FROM calls WHERE id = $1', [record.id]);
+    const { rows } = await h.db.query('SELECT session_id, confidence, attribution, first_time, prior_calls, disposition, hangup_by FROM calls WHERE id = $1', [
+      record.id,
+    ]);
     expect(rows[0]).toMatchObject({
-      session_id: SESSION_ID, confidence: 'exact', first_time: true, prior_calls: 0, disposition: 'answered', hangup_by: 'caller',
+      session_id: SESSION_ID,
+      confidence: 'exact',
+      first_time: true,
+      prior_calls: 0,
+      disposition: 'answered',
+      hangup_by: 'caller',
       attribution: { source: 'google', medium: 'cpc', campaign: 'spring', reason: 'number leased to one session' },
     });
     expect(started).toContainEqual({ callId: record.id, accountId: record.accountId });

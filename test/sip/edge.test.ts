@@ -25,17 +25,37 @@ beforeAll(async () => {
   h = await createHarness();
   for (const flow of ['tcp', 'early', 'digest']) ports[flow] = await freePort(AGENT_IP);
   server = await startCallServer(h, {
-    dialplans: Object.fromEntries(['tcp', 'early', 'digest'].map((f) => [f, { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${ports[f]}`], ringSeconds: 5 } }] }])),
+    dialplans: Object.fromEntries(
+      ['tcp', 'early', 'digest'].map((f) => [f, { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${ports[f]}`], ringSeconds: 5 } }] }]),
+    ),
   });
-  const ipTrunk = await server.app.inject({ method: 'POST', url: '/v1/trunks', headers: h.adminHeaders, payload: { name: 'by-ip', addresses: [`${CALLER_IP}/32`] } });
+  const ipTrunk = await server.app.inject({
+    method: 'POST',
+    url: '/v1/trunks',
+    headers: h.adminHeaders,
+    payload: { name: 'by-ip', addresses: [`${CALLER_IP}/32`] },
+  });
   trunkId = ipTrunk.json().id;
-  const digestTrunk = await server.app.inject({ method: 'POST', url: '/v1/trunks', headers: h.adminHeaders, payload: { name: 'by-digest', addresses: [], username: 'carrier7', password: 'correct-horse' } });
+  const digestTrunk = await server.app.inject({
+    method: 'POST',
+    url: '/v1/trunks',
+    headers: h.adminHeaders,
+    payload: { name: 'by-digest', addresses: [], username: 'carrier7', password: 'correct-horse' },
+  });
   expect(digestTrunk.statusCode, digestTrunk.body).toBe(201);
   const numbers: Array<[string, string, string | undefined]> = [
-    [NUMBERS.tcp, trunkId, 'tcp'], [NUMBERS.early, trunkId, 'early'], [NUMBERS.digest, digestTrunk.json().id, 'digest'], [NUMBERS.unbound, trunkId, undefined],
+    [NUMBERS.tcp, trunkId, 'tcp'],
+    [NUMBERS.early, trunkId, 'early'],
+    [NUMBERS.digest, digestTrunk.json().id, 'digest'],
+    [NUMBERS.unbound, trunkId, undefined],
   ];
   for (const [number, trunk, dialplan] of numbers) {
-    const res = await server.app.inject({ method: 'POST', url: '/v1/numbers', headers: h.adminHeaders, payload: { number, trunkId: trunk, ...(dialplan ? { dialplan } : {}) } });
+    const res = await server.app.inject({
+      method: 'POST',
+      url: '/v1/numbers',
+      headers: h.adminHeaders,
+      payload: { number, trunkId: trunk, ...(dialplan ? { dialplan } : {}) },
+    });
     expect(res.statusCode, res.body).toBe(201);
   }
   await server.routing.refresh();
@@ -59,7 +79,10 @@ async function sendRaw(ip: string, build: (local: { ip: string; port: number }) 
       sock.on('message', (msg) => {
         const line = msg.toString('utf8').split('\r\n')[0] ?? '';
         const status = Number(/^SIP\/2\.0 (\d{3})/.exec(line)?.[1] ?? 0);
-        if (status >= 200) { clearTimeout(timer); resolve(line); }
+        if (status >= 200) {
+          clearTimeout(timer);
+          resolve(line);
+        }
       });
       sock.send(build(local), server.sipPort, '127.0.0.1');
     });
@@ -69,7 +92,9 @@ async function sendRaw(ip: string, build: (local: { ip: string; port: number }) 
 }
 
 function rawRequest(method: string, local: { ip: string; port: number }, o: { user: string; maxForwards?: number; toTag?: string; sdp?: boolean }): string {
-  const sdp = o.sdp ? ['v=0', `o=- 1 1 IN IP4 ${local.ip}`, 's=-', `c=IN IP4 ${local.ip}`, 't=0 0', 'm=audio 40000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', ''].join('\r\n') : '';
+  const sdp = o.sdp
+    ? ['v=0', `o=- 1 1 IN IP4 ${local.ip}`, 's=-', `c=IN IP4 ${local.ip}`, 't=0 0', 'm=audio 40000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', ''].join('\r\n')
+    : '';
   return [
     `${method} sip:${o.user}@127.0.0.1:${server.sipPort} SIP/2.0`,
     `Via: SIP/2.0/UDP ${local.ip}:${local.port};branch=z9hG4bK${crypto.randomBytes(6).toString('hex')}`,
@@ -90,7 +115,10 @@ describe('the SIP edge', () => {
   it('admits a carrier by digest credentials after a 407 challenge', async () => {
     const agent = await startSipp({ scenario: 'uas', ip: AGENT_IP, port: ports.digest! });
     const caller = await runSipp({
-      scenario: scenarioPath('uac-digest-expect-answered.xml'), ip: DIGEST_CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: dial(NUMBERS.digest),
+      scenario: scenarioPath('uac-digest-expect-answered.xml'),
+      ip: DIGEST_CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: dial(NUMBERS.digest),
       vars: { USER: 'carrier7', PASSWORD: 'correct-horse', TALK_MS: '1000' },
     });
     agent.stop();
@@ -102,7 +130,10 @@ describe('the SIP edge', () => {
 
   it('refuses wrong digest credentials with 403', async () => {
     const caller = await runSipp({
-      scenario: scenarioPath('uac-digest-expect-answered.xml'), ip: DIGEST_CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: dial(NUMBERS.digest),
+      scenario: scenarioPath('uac-digest-expect-answered.xml'),
+      ip: DIGEST_CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: dial(NUMBERS.digest),
       vars: { USER: 'carrier7', PASSWORD: 'wrong-password', TALK_MS: '100' },
     });
     expect(caller.code).not.toBe(0);
@@ -113,8 +144,12 @@ describe('the SIP edge', () => {
     const agent = await startSipp({ scenario: 'uas', ip: AGENT_IP, port: ports.tcp!, rtpEcho: true });
     const tone = makeToneFile(fs.mkdtempSync(path.join(os.tmpdir(), 'tone-')), 1000, 1);
     const caller = await runSipp({
-      scenario: scenarioPath('uac-tone-bye.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: dial(NUMBERS.tcp),
-      vars: { TONE: tone, TALK_MS: '1000' }, extraArgs: ['-t', 't1'],
+      scenario: scenarioPath('uac-tone-bye.xml'),
+      ip: CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: dial(NUMBERS.tcp),
+      vars: { TONE: tone, TALK_MS: '1000' },
+      extraArgs: ['-t', 't1'],
     });
     agent.stop();
     expect(caller.code, caller.errors + caller.stderr).toBe(0);
@@ -126,7 +161,10 @@ describe('the SIP edge', () => {
   it('relays 183 early media (anchored in rtpengine) before the answer', async () => {
     const agent = await startSipp({ scenario: scenarioPath('uas-early-media-then-answer.xml'), ip: AGENT_IP, port: ports.early!, vars: { EARLY_MS: '700' } });
     const caller = await runSipp({
-      scenario: scenarioPath('uac-expect-early-media-then-answered.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: dial(NUMBERS.early),
+      scenario: scenarioPath('uac-expect-early-media-then-answered.xml'),
+      ip: CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: dial(NUMBERS.early),
       vars: { TALK_MS: '500' },
     });
     expect(caller.code, caller.errors).toBe(0);
@@ -158,19 +196,40 @@ describe('the SIP edge', () => {
     expect(line).toBe('SIP/2.0 200 OK');
   });
   it('survives garbage over TCP (binary, huge Content-Length, oversized headers) and still answers OPTIONS on TCP', async () => {
-    const junk = ['\x00\x01\x02garbage\r\n\r\n', 'INVITE sip:x SIP/2.0\r\nContent-Length: 99999999999\r\n\r\n', 'SIP/2.0 200 OK\r\nVia: x\r\n\r\n', 'x'.repeat(70_000)];
+    const junk = [
+      '\x00\x01\x02garbage\r\n\r\n',
+      'INVITE sip:x SIP/2.0\r\nContent-Length: 99999999999\r\n\r\n',
+      'SIP/2.0 200 OK\r\nVia: x\r\n\r\n',
+      'x'.repeat(70_000),
+    ];
     for (const j of junk) {
       await new Promise<void>((resolve) => {
-        const c = net.connect(server.sipPort, '127.0.0.1', () => c.write(j, () => setTimeout(() => { c.destroy(); resolve(); }, 50)));
+        const c = net.connect(server.sipPort, '127.0.0.1', () =>
+          c.write(j, () =>
+            setTimeout(() => {
+              c.destroy();
+              resolve();
+            }, 50),
+          ),
+        );
         c.on('error', () => resolve());
       });
     }
     const line = await new Promise<string>((resolve, reject) => {
       const c = net.connect({ port: server.sipPort, host: '127.0.0.1', localAddress: CALLER_IP }, () => {
-        c.write(`OPTIONS sip:ping@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP ${CALLER_IP}:${c.localPort};branch=z9hG4bKtcp${Date.now()}\r\nCall-ID: tcp-${Date.now()}\r\nCSeq: 1 OPTIONS\r\nTo: <sip:ping@127.0.0.1>\r\nFrom: <sip:probe@${CALLER_IP}>;tag=1\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`);
+        c.write(
+          `OPTIONS sip:ping@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP ${CALLER_IP}:${c.localPort};branch=z9hG4bKtcp${Date.now()}\r\nCall-ID: tcp-${Date.now()}\r\nCSeq: 1 OPTIONS\r\nTo: <sip:ping@127.0.0.1>\r\nFrom: <sip:probe@${CALLER_IP}>;tag=1\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`,
+        );
       });
-      const timer = setTimeout(() => { c.destroy(); reject(new Error('no answer over TCP')); }, 3_000);
-      c.on('data', (d) => { clearTimeout(timer); c.destroy(); resolve(d.toString().split('\r\n')[0] ?? ''); });
+      const timer = setTimeout(() => {
+        c.destroy();
+        reject(new Error('no answer over TCP'));
+      }, 3_000);
+      c.on('data', (d) => {
+        clearTimeout(timer);
+        c.destroy();
+        resolve(d.toString().split('\r\n')[0] ?? '');
+      });
     });
     expect(line).toBe('SIP/2.0 200 OK');
   });

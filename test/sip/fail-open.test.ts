@@ -25,7 +25,10 @@ beforeAll(async () => {
   url.port = String(proxy.port);
   proxiedDb = createDb({ url: url.toString(), poolSize: 4, schema: h.schema });
   agentPort = await freePort(AGENT_IP);
-  server = await startCallServer(h, { db: proxiedDb, dialplans: { plain: { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${agentPort}`], ringSeconds: 5 } }] } } });
+  server = await startCallServer(h, {
+    db: proxiedDb,
+    dialplans: { plain: { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${agentPort}`], ringSeconds: 5 } }] } },
+  });
   await server.provisionNumber({ number: '+74953330000', trunkAddresses: [`${CALLER_IP}/32`], dialplan: 'plain' });
 });
 afterAll(async () => {
@@ -42,7 +45,13 @@ describe('Postgres down', () => {
     expect(await server.routing.refresh()).toBe(false);
     const agent = await startSipp({ scenario: 'uas', ip: AGENT_IP, port: agentPort, rtpEcho: true });
     const tone = makeToneFile(fs.mkdtempSync(path.join(os.tmpdir(), 'tone-')), 1000, 1);
-    const caller = await runSipp({ scenario: scenarioPath('uac-tone-bye.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: '74953330000', vars: { TONE: tone, TALK_MS: '1000' } });
+    const caller = await runSipp({
+      scenario: scenarioPath('uac-tone-bye.xml'),
+      ip: CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: '74953330000',
+      vars: { TONE: tone, TALK_MS: '1000' },
+    });
     agent.stop();
     expect(caller.code, caller.errors).toBe(0);
     const call = await server.waitForCall((r) => r.trackingNumber === '+74953330000');
@@ -64,9 +73,18 @@ describe('rtpengine down', () => {
   it('refuses the call with 503 (so the carrier fails over) and leaves nothing behind', async () => {
     const deadPort = await freePort('127.0.0.1');
     const deadRtpengine = createRtpengine({ host: '127.0.0.1', port: deadPort }, 400);
-    const noMedia = await startCallServer(h, { rtpengine: deadRtpengine, dialplans: { plain: { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${agentPort}`], ringSeconds: 5 } }] } } });
+    const noMedia = await startCallServer(h, {
+      rtpengine: deadRtpengine,
+      dialplans: { plain: { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${agentPort}`], ringSeconds: 5 } }] } },
+    });
     try {
-      const caller = await runSipp({ scenario: scenarioPath('uac-expect-status.xml'), ip: CALLER_IP, target: `127.0.0.1:${noMedia.sipPort}`, service: '74953330000', vars: { STATUS: '503' } });
+      const caller = await runSipp({
+        scenario: scenarioPath('uac-expect-status.xml'),
+        ip: CALLER_IP,
+        target: `127.0.0.1:${noMedia.sipPort}`,
+        service: '74953330000',
+        vars: { STATUS: '503' },
+      });
       expect(caller.code, caller.errors).toBe(0);
       const call = await noMedia.waitForCall((r) => r.trackingNumber === '+74953330000');
       expect(call).toMatchObject({ disposition: 'failed', finalSipStatus: 503, hangupBy: 'system' });

@@ -22,16 +22,20 @@ beforeAll(async () => {
     dtmf,
     dialplans: {
       menu: {
-        steps: [{
-          menu: {
-            prompt: 'ivr-menu.wav', timeoutSeconds: 6, retries: 0,
-            options: {
-              1: [{ forward: { targets: [`sip:sales@127.0.0.3:${salesPort}`], ringSeconds: 5 } }],
-              2: [{ forward: { targets: [`sip:support@127.0.0.4:${supportPort}`], ringSeconds: 5 } }],
+        steps: [
+          {
+            menu: {
+              prompt: 'ivr-menu.wav',
+              timeoutSeconds: 6,
+              retries: 0,
+              options: {
+                1: [{ forward: { targets: [`sip:sales@127.0.0.3:${salesPort}`], ringSeconds: 5 } }],
+                2: [{ forward: { targets: [`sip:support@127.0.0.4:${supportPort}`], ringSeconds: 5 } }],
+              },
+              default: [{ hangup: { status: 480 } }],
             },
-            default: [{ hangup: { status: 480 } }],
           },
-        }],
+        ],
       },
     },
   });
@@ -47,7 +51,10 @@ describe('IVR menu', () => {
   it('routes the call to the branch of the DTMF digit the caller pressed', async () => {
     const support = await startSipp({ scenario: 'uas', ip: '127.0.0.4', port: supportPort, rtpEcho: true });
     const caller = await runSipp({
-      scenario: scenarioPath('uac-dtmf-then-bye.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: '74957654321',
+      scenario: scenarioPath('uac-dtmf-then-bye.xml'),
+      ip: CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: '74957654321',
       vars: { DTMF: '/usr/share/sip-tester/dtmf_2833_2.pcap', TALK_MS: '3000' },
     });
     support.stop();

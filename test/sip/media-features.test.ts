@@ -25,7 +25,8 @@ beforeAll(async () => {
   for (const flow of Object.keys(FLOWS)) ports[flow] = await freePort(AGENT_IP);
   const agent = (flow: string) => `sip:agent@${AGENT_IP}:${ports[flow]}`;
   server = await startCallServer(h, {
-    convertRecordings: false, mediaCheckMs: 250,
+    convertRecordings: false,
+    mediaCheckMs: 250,
     dialplans: {
       // beep.wav lasts 0.4 s.
       announce: { steps: [{ announce: { file: 'beep.wav' } }, { forward: { targets: [agent('announce')], ringSeconds: 5 } }] },
@@ -35,9 +36,19 @@ beforeAll(async () => {
       vanish: { steps: [{ forward: { targets: [agent('vanish')], ringSeconds: 5 } }] },
     },
   });
-  const trunk = await server.app.inject({ method: 'POST', url: '/v1/trunks', headers: h.adminHeaders, payload: { name: 'carrier', addresses: [`${CALLER_IP}/32`] } });
+  const trunk = await server.app.inject({
+    method: 'POST',
+    url: '/v1/trunks',
+    headers: h.adminHeaders,
+    payload: { name: 'carrier', addresses: [`${CALLER_IP}/32`] },
+  });
   for (const [flow, number] of Object.entries(FLOWS)) {
-    const res = await server.app.inject({ method: 'POST', url: '/v1/numbers', headers: h.adminHeaders, payload: { number, trunkId: trunk.json().id, dialplan: flow } });
+    const res = await server.app.inject({
+      method: 'POST',
+      url: '/v1/numbers',
+      headers: h.adminHeaders,
+      payload: { number, trunkId: trunk.json().id, dialplan: flow },
+    });
     expect(res.statusCode, res.body).toBe(201);
   }
   await server.routing.refresh();
@@ -50,7 +61,10 @@ afterAll(async () => {
 
 async function callerTalks(number: string, talkMs: number) {
   const caller = await runSipp({
-    scenario: scenarioPath('uac-tone-bye.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: number.slice(1),
+    scenario: scenarioPath('uac-tone-bye.xml'),
+    ip: CALLER_IP,
+    target: `127.0.0.1:${server.sipPort}`,
+    service: number.slice(1),
     vars: { TONE: tone, TALK_MS: String(talkMs) },
   });
   expect(caller.code, caller.errors).toBe(0);
@@ -78,7 +92,12 @@ describe('media features', () => {
   });
 
   it('takes a voicemail when the agent is busy', async () => {
-    const agent = await startSipp({ scenario: scenarioPath('uas-reject.xml'), ip: AGENT_IP, port: ports.voicemail!, vars: { STATUS: '486', REASON: 'Busy Here' } });
+    const agent = await startSipp({
+      scenario: scenarioPath('uas-reject.xml'),
+      ip: AGENT_IP,
+      port: ports.voicemail!,
+      vars: { STATUS: '486', REASON: 'Busy Here' },
+    });
     const call = await callerTalks(FLOWS.voicemail, 1_500);
     agent.stop();
     expect(call).toMatchObject({ disposition: 'voicemail', hangupBy: 'caller', answeredBy: null, recordingStatus: 'pending' });
@@ -86,7 +105,12 @@ describe('media features', () => {
   });
   it('hangs up both sides when rtpengine drops the call (RTP timeout), leaving no live session', async () => {
     const agent = await startSipp({ scenario: scenarioPath('uas-answer-expect-bye.xml'), ip: AGENT_IP, port: ports.vanish! });
-    const caller = runSipp({ scenario: scenarioPath('uac-expect-bye.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: FLOWS.vanish.slice(1) });
+    const caller = runSipp({
+      scenario: scenarioPath('uac-expect-bye.xml'),
+      ip: CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: FLOWS.vanish.slice(1),
+    });
     const deadline = Date.now() + 5_000;
     while (server.b2bua.liveCallIds().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const [callId] = server.b2bua.liveCallIds();

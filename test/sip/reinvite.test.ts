@@ -25,7 +25,12 @@ afterAll(async () => {
 describe('re-INVITE passthrough', () => {
   it('relays hold and resume from the caller and hold from the agent, each answered by the far end through rtpengine', async () => {
     const agent = await startSipp({ scenario: scenarioPath('uas-answer-expect-hold-unhold.xml'), ip: AGENT_IP, port: agentPort });
-    const caller = await runSipp({ scenario: scenarioPath('uac-hold-unhold-expect-answered.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: NUMBER.slice(1) });
+    const caller = await runSipp({
+      scenario: scenarioPath('uac-hold-unhold-expect-answered.xml'),
+      ip: CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: NUMBER.slice(1),
+    });
     const agentResult = await agent.done;
     expect(caller.code, caller.errors + caller.stderr).toBe(0);
     expect(agentResult.code, agentResult.errors + agentResult.stderr).toBe(0);

@@ -27,7 +27,12 @@ beforeAll(async () => {
     },
   });
   const trunk = await server.provisionNumber({ number: NUMBERS.together, trunkAddresses: [`${CALLER_IP}/32`], dialplan: 'together' });
-  const res = await server.app.inject({ method: 'POST', url: '/v1/numbers', headers: h.adminHeaders, payload: { number: NUMBERS.inTurn, trunkId: trunk.trunkId, dialplan: 'in-turn' } });
+  const res = await server.app.inject({
+    method: 'POST',
+    url: '/v1/numbers',
+    headers: h.adminHeaders,
+    payload: { number: NUMBERS.inTurn, trunkId: trunk.trunkId, dialplan: 'in-turn' },
+  });
   expect(res.statusCode, res.body).toBe(201);
   await server.routing.refresh();
   tone = makeToneFile(fs.mkdtempSync(path.join(os.tmpdir(), 'tone-')), 1000, 1);
@@ -37,9 +42,14 @@ afterAll(async () => {
   await h?.close();
 });
 
-const call = (number: string) => runSipp({
-  scenario: scenarioPath('uac-tone-bye.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: number.slice(1), vars: { TONE: tone, TALK_MS: '1000' },
-});
+const call = (number: string) =>
+  runSipp({
+    scenario: scenarioPath('uac-tone-bye.xml'),
+    ip: CALLER_IP,
+    target: `127.0.0.1:${server.sipPort}`,
+    service: number.slice(1),
+    vars: { TONE: tone, TALK_MS: '1000' },
+  });
 
 describe('ring groups', () => {
   it('simultaneous: the first agent to answer gets the call, the other is cancelled (200 to CANCEL, 487, our ACK)', async () => {

@@ -34,7 +34,9 @@ function request(method: string, o: { transport?: 'UDP' | 'TCP'; port?: number; 
   };
   const headers = { ...base, ...o.headers };
   const body = o.body ?? '';
-  const lines = Object.entries(headers).filter(([, v]) => v !== null).map(([k, v]) => `${k}: ${v}`);
+  const lines = Object.entries(headers)
+    .filter(([, v]) => v !== null)
+    .map(([k, v]) => `${k}: ${v}`);
   return [`${method} sip:74953334400@127.0.0.1:${server.sipPort} SIP/2.0`, ...lines, `Content-Length: ${Buffer.byteLength(body)}`, '', body].join('\r\n');
 }
 
@@ -58,7 +60,12 @@ async function optionsAnswered(): Promise<boolean> {
   try {
     return await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), 3_000);
-      sock.on('message', (m) => { if (m.toString().startsWith('SIP/2.0 200')) { clearTimeout(timer); resolve(true); } });
+      sock.on('message', (m) => {
+        if (m.toString().startsWith('SIP/2.0 200')) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      });
       sock.send(request('OPTIONS', { port }), server.sipPort, '127.0.0.1');
     });
   } finally {
@@ -70,9 +77,14 @@ async function optionsAnswered(): Promise<boolean> {
 async function overTcp(chunks: Array<string | Buffer>, waitMs = 300): Promise<string> {
   const socket = net.connect(server.sipPort, '127.0.0.1');
   let received = '';
-  socket.on('data', (d) => { received += d.toString(); });
+  socket.on('data', (d) => {
+    received += d.toString();
+  });
   socket.on('error', () => undefined); // the server may reset a connection it cannot parse
-  await new Promise<void>((resolve, reject) => { socket.once('connect', () => resolve()); socket.once('error', reject); });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('error', reject);
+  });
   for (const c of chunks) socket.write(c);
   await new Promise((r) => setTimeout(r, waitMs));
   socket.destroy();
@@ -88,9 +100,13 @@ describe('malformed input over UDP', () => {
     'a request without Via': () => [request('OPTIONS', { headers: { Via: null } })],
     'a CSeq that is not a number': () => [request('INVITE', { headers: { CSeq: 'abc INVITE' } })],
     'a To without a URI': () => [request('INVITE', { headers: { To: 'nonsense' } })],
-    'a BYE with a bad Content-Length': () => [request('BYE', { headers: { To: '<sip:x@127.0.0.1>;tag=1' } }).replace(/Content-Length: \d+/, 'Content-Length: -5')],
+    'a BYE with a bad Content-Length': () => [
+      request('BYE', { headers: { To: '<sip:x@127.0.0.1>;tag=1' } }).replace(/Content-Length: \d+/, 'Content-Length: -5'),
+    ],
     'an unknown method in no dialog': () => [request('FROBNICATE')],
-    'a response nobody asked for': () => ['SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.12:5999;branch=z9hG4bKx\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nContent-Length: 0\r\n\r\n'],
+    'a response nobody asked for': () => [
+      'SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.12:5999;branch=z9hG4bKx\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nContent-Length: 0\r\n\r\n',
+    ],
     'an ACK for nothing': () => [request('ACK', { headers: { CSeq: '1 ACK', To: '<sip:x@127.0.0.1>;tag=zz' } })],
   };
   for (const [name, messages] of Object.entries(cases)) {
@@ -110,7 +126,9 @@ describe('malformed input over TCP', () => {
   const cases: Record<string, () => Array<string | Buffer>> = {
     'random bytes': () => [crypto.randomBytes(4000)],
     'a header line without a colon': () => ['OPTIONS sip:x@127.0.0.1 SIP/2.0\r\nthis is not a header\r\n\r\n'],
-    'a Content-Length larger than what follows, then a hang-up': () => [request('OPTIONS', { transport: 'TCP' }).replace(/Content-Length: \d+/, 'Content-Length: 100000')],
+    'a Content-Length larger than what follows, then a hang-up': () => [
+      request('OPTIONS', { transport: 'TCP' }).replace(/Content-Length: \d+/, 'Content-Length: 100000'),
+    ],
     'a negative Content-Length': () => [request('OPTIONS', { transport: 'TCP' }).replace(/Content-Length: \d+/, 'Content-Length: -1')],
     'a message split in tiny pieces': () => request('OPTIONS', { transport: 'TCP' }).match(/[\s\S]{1,7}/g)!,
     'a megabyte without a blank line': () => [Buffer.alloc(1024 * 1024, 'A')],

@@ -23,16 +23,31 @@ afterAll(async () => {
   await h?.close();
 });
 
-const expectStatus = (status: number) => runSipp({
-  scenario: scenarioPath('uac-expect-status.xml'), ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: NUMBER.slice(1), vars: { STATUS: String(status) },
-});
+const expectStatus = (status: number) =>
+  runSipp({
+    scenario: scenarioPath('uac-expect-status.xml'),
+    ip: CALLER_IP,
+    target: `127.0.0.1:${server.sipPort}`,
+    service: NUMBER.slice(1),
+    vars: { STATUS: String(status) },
+  });
 
 describe('routing follows provisioning', () => {
   it('refuses an unknown caller, then routes a number created over HTTP, then 404s it once deleted', async () => {
     expect((await expectStatus(403)).code, 'no trunk owns the caller yet').toBe(0);
-    const trunk = await server.app.inject({ method: 'POST', url: '/v1/trunks', headers: h.adminHeaders, payload: { name: 'live-carrier', addresses: [`${CALLER_IP}/32`] } });
+    const trunk = await server.app.inject({
+      method: 'POST',
+      url: '/v1/trunks',
+      headers: h.adminHeaders,
+      payload: { name: 'live-carrier', addresses: [`${CALLER_IP}/32`] },
+    });
     expect(trunk.statusCode, trunk.body).toBe(201);
-    const created = await server.app.inject({ method: 'POST', url: '/v1/numbers', headers: h.adminHeaders, payload: { number: NUMBER, trunkId: trunk.json().id, dialplan: 'live' } });
+    const created = await server.app.inject({
+      method: 'POST',
+      url: '/v1/numbers',
+      headers: h.adminHeaders,
+      payload: { number: NUMBER, trunkId: trunk.json().id, dialplan: 'live' },
+    });
     expect(created.statusCode, created.body).toBe(201);
 
     // No routing.refresh() here: the API's change hook must have done it.

@@ -59,9 +59,12 @@ beforeAll(async () => {
   app = await h.buildApp({
     // The domain plugins the pages use, registered as server/main.ts does (lead workers are not started: no deliveries here).
     plugins: [
-      userRoutes({ users, db: h.db }), dialplanRoutes({ dialplans: registry }),
+      userRoutes({ users, db: h.db }),
+      dialplanRoutes({ dialplans: registry }),
       createLeadService({ db: h.db, logger: h.logger, publicBaseUrl: h.config.http.publicBaseUrl }).routes,
-      dniRoutes({ db: h.db, redis: h.redis, logger: h.logger, flushIntervalMs: 20 }), poolUsageRoutes({ db: h.db }), sourceQrRoutes({ db: h.db }),
+      dniRoutes({ db: h.db, redis: h.redis, logger: h.logger, flushIntervalMs: 20 }),
+      poolUsageRoutes({ db: h.db }),
+      sourceQrRoutes({ db: h.db }),
       webRoutes({ distDir: path.resolve('server/web/dist') }),
     ],
     extraCredentials: [createSessionResolver({ users })],
@@ -70,7 +73,12 @@ beforeAll(async () => {
 
   // Bootstrap path: the ADMIN_API_KEY creates the browser users.
   for (const role of ROLES) {
-    const res = await app.inject({ method: 'POST', url: '/v1/users', headers: h.adminHeaders, payload: { email: email(role), name: `${role} user`, role, password: PASSWORD } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/users',
+      headers: h.adminHeaders,
+      payload: { email: email(role), name: `${role} user`, role, password: PASSWORD },
+    });
     expect(res.statusCode, res.body).toBe(201);
   }
 
@@ -83,22 +91,40 @@ beforeAll(async () => {
       'web-busy': { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${busyPort}`], ringSeconds: 5 } }] },
     },
   });
-  const trunk = (await app.inject({ method: 'POST', url: '/v1/trunks', headers: h.adminHeaders, payload: { name: 'carrier', addresses: [`${CALLER_IP}/32`] } })).json();
-  for (const [number, dialplan] of [[NUMBER, 'web-sales'], [BUSY_NUMBER, 'web-busy']] as const) {
+  const trunk = (
+    await app.inject({ method: 'POST', url: '/v1/trunks', headers: h.adminHeaders, payload: { name: 'carrier', addresses: [`${CALLER_IP}/32`] } })
+  ).json();
+  for (const [number, dialplan] of [
+    [NUMBER, 'web-sales'],
+    [BUSY_NUMBER, 'web-busy'],
+  ] as const) {
     const res = await sip.app.inject({ method: 'POST', url: '/v1/numbers', headers: h.adminHeaders, payload: { number, trunkId: trunk.id, dialplan } });
     expect(res.statusCode, res.body).toBe(201);
   }
-  const source = await app.inject({ method: 'POST', url: '/v1/sources', headers: h.adminHeaders, payload: { name: 'Metro flyer', kind: 'offline', channel: 'flyer', campaign: 'spring-flyer', cost: 5000, numbers: [NUMBER] } });
+  const source = await app.inject({
+    method: 'POST',
+    url: '/v1/sources',
+    headers: h.adminHeaders,
+    payload: { name: 'Metro flyer', kind: 'offline', channel: 'flyer', campaign: 'spring-flyer', cost: 5000, numbers: [NUMBER] },
+  });
   expect(source.statusCode, source.body).toBe(201);
   sourceId = source.json().id;
-  const sink = await app.inject({ method: 'POST', url: '/v1/sinks', headers: h.adminHeaders, payload: { kind: 'webhook', name: 'CRM hook', config: { url: 'http://127.0.0.1:9/hook', secret: `whsec_${Buffer.alloc(24, 7).toString('base64')}` } } });
+  const sink = await app.inject({
+    method: 'POST',
+    url: '/v1/sinks',
+    headers: h.adminHeaders,
+    payload: { kind: 'webhook', name: 'CRM hook', config: { url: 'http://127.0.0.1:9/hook', secret: `whsec_${Buffer.alloc(24, 7).toString('base64')}` } },
+  });
   expect(sink.statusCode, sink.body).toBe(201);
   await sip.routing.refresh();
 
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-web-'));
   const agent = await startSipp({ scenario: 'uas', ip: AGENT_IP, port: agentPort, rtpEcho: true });
   const caller = await runSipp({
-    scenario: scenarioPath('uac-tone-bye.xml'), ip: CALLER_IP, target: `127.0.0.1:${sip.sipPort}`, service: NUMBER.slice(1),
+    scenario: scenarioPath('uac-tone-bye.xml'),
+    ip: CALLER_IP,
+    target: `127.0.0.1:${sip.sipPort}`,
+    service: NUMBER.slice(1),
     vars: { TONE: makeToneFile(tmp, 1000, 4), TALK_MS: '4000' },
   });
   agent.stop();
@@ -109,7 +135,13 @@ beforeAll(async () => {
   callId = answered.id;
 
   const busyAgent = await startSipp({ scenario: scenarioPath('uas-reject.xml'), ip: AGENT_IP, port: busyPort, vars: { STATUS: '486', REASON: 'Busy Here' } });
-  const busyCaller = await runSipp({ scenario: scenarioPath('uac-expect-status.xml'), ip: CALLER_IP, target: `127.0.0.1:${sip.sipPort}`, service: BUSY_NUMBER.slice(1), vars: { STATUS: '486' } });
+  const busyCaller = await runSipp({
+    scenario: scenarioPath('uac-expect-status.xml'),
+    ip: CALLER_IP,
+    target: `127.0.0.1:${sip.sipPort}`,
+    service: BUSY_NUMBER.slice(1),
+    vars: { STATUS: '486' },
+  });
   busyAgent.stop();
   expect(busyCaller.code, busyCaller.errors + busyCaller.stderr).toBe(0);
   expect((await sip.waitForCall((r) => r.trackingNumber === BUSY_NUMBER)).disposition).toBe('busy');
@@ -117,14 +149,22 @@ beforeAll(async () => {
   // A dynamic pool of 3 with one number leased by a real website visit (the snippet's API).
   pool = await provisionPool(h, app, { size: 3, holdSeconds: 600, domains: ['shop.example'] });
   const visit = await app.inject({
-    method: 'POST', url: '/v1/dni/sessions',
-    headers: { origin: 'https://shop.example', 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36', 'content-type': 'application/json' },
+    method: 'POST',
+    url: '/v1/dni/sessions',
+    headers: {
+      origin: 'https://shop.example',
+      'user-agent': 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36',
+      'content-type': 'application/json',
+    },
     payload: { siteKey: pool.siteKey, url: 'https://shop.example/?utm_source=newsletter' },
   });
   expect(visit.json().tracking, visit.body).toBe(true);
-  await vi.waitFor(async () => {
-    expect((await app.inject({ method: 'GET', url: `/v1/pools/${pool.poolId}/usage`, headers: h.adminHeaders })).json().leased).toBe(1);
-  }, { timeout: 5_000, interval: 50 });
+  await vi.waitFor(
+    async () => {
+      expect((await app.inject({ method: 'GET', url: `/v1/pools/${pool.poolId}/usage`, headers: h.adminHeaders })).json().leased).toBe(1);
+    },
+    { timeout: 5_000, interval: 50 },
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -171,8 +211,12 @@ describe('web UI in headless Chromium', () => {
       const inked = await page.evaluate(() => {
         const c = document.querySelector('canvas.wave') as HTMLCanvasElement;
         const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-        let blue = 0, green = 0;
-        for (let i = 0; i < d.length; i += 4) { if (d[i + 2]! > 150 && d[i]! < 100) blue++; if (d[i + 1]! > 90 && d[i]! < 50 && d[i + 2]! < 150) green++; }
+        let blue = 0,
+          green = 0;
+        for (let i = 0; i < d.length; i += 4) {
+          if (d[i + 2]! > 150 && d[i]! < 100) blue++;
+          if (d[i + 1]! > 90 && d[i]! < 50 && d[i + 2]! < 150) green++;
+        }
         return { blue, green };
       });
       expect(inked.blue).toBeGreaterThan(100); // caller lane
@@ -180,7 +224,10 @@ describe('web UI in headless Chromium', () => {
 
       const playing = await page.evaluate(async () => {
         const audio = document.querySelector('audio')!;
-        const reached = new Promise<boolean>((resolve) => { audio.addEventListener('playing', () => resolve(true), { once: true }); setTimeout(() => resolve(false), 10_000); });
+        const reached = new Promise<boolean>((resolve) => {
+          audio.addEventListener('playing', () => resolve(true), { once: true });
+          setTimeout(() => resolve(false), 10_000);
+        });
         await audio.play();
         return reached;
       });
@@ -194,7 +241,9 @@ describe('web UI in headless Chromium', () => {
       await page.mouse.click(box.x + box.width * 0.75, box.y + box.height / 2);
       await expect.poll(() => page.evaluate(() => document.querySelector('audio')!.currentTime)).toBeGreaterThan(2.5);
       // Listening was logged, by this user.
-      await expect.poll(async () => (await h.db.query('SELECT listener FROM call_listens WHERE call_id = $1', [callId])).rows.map((r) => r.listener)).toEqual([email('admin')]);
+      await expect
+        .poll(async () => (await h.db.query('SELECT listener FROM call_listens WHERE call_id = $1', [callId])).rows.map((r) => r.listener))
+        .toEqual([email('admin')]);
       await page.locator('section[aria-labelledby="listens-h"]').getByText(email('admin'), { exact: false }).waitFor();
 
       await page.getByLabel('New tag').fill('hot-lead');
@@ -217,7 +266,12 @@ describe('web UI in headless Chromium', () => {
       await page.locator('dl.funnel-facts').getByText('1 · 50%').waitFor(); // answered of all calls
       await checkA11y(page, 'reports');
 
-      for (const [link, name] of [['Tag rules', 'tag-rules'], ['Numbers & pools', 'numbers'], ['Sources', 'sources'], ['Settings', 'settings']] as const) {
+      for (const [link, name] of [
+        ['Tag rules', 'tag-rules'],
+        ['Numbers & pools', 'numbers'],
+        ['Sources', 'sources'],
+        ['Settings', 'settings'],
+      ] as const) {
         await page.getByRole('link', { name: link, exact: true }).click();
         await page.getByRole('heading', { level: 1, name: link }).waitFor();
         await expect.poll(() => page.locator('.loading').count(), { timeout: 10_000 }).toBe(0);
@@ -262,7 +316,13 @@ describe('web UI in headless Chromium', () => {
       expect(await page.getByRole('link', { name: 'Settings' }).count()).toBe(0);
       const status = await page.evaluate(async (id) => {
         const s = await (await fetch('/v1/auth/session')).json();
-        return (await fetch(`/v1/calls/${id}/tags`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': s.csrfToken }, body: JSON.stringify({ tags: ['nope'] }) })).status;
+        return (
+          await fetch(`/v1/calls/${id}/tags`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-csrf-token': s.csrfToken },
+            body: JSON.stringify({ tags: ['nope'] }),
+          })
+        ).status;
       }, callId);
       expect(status).toBe(403);
       await checkA11y(page, 'call-detail-phone');
@@ -298,14 +358,23 @@ describe('web UI in headless Chromium', () => {
         const s = await (await fetch('/v1/auth/session')).json();
         const headers = { 'content-type': 'application/json', 'x-csrf-token': s.csrfToken };
         const trunkList = await fetch('/v1/trunks');
-        const add = await fetch('/v1/numbers', { method: 'POST', headers, body: JSON.stringify({ number: '+74951230002', trunkId: '00000000-0000-0000-0000-000000000000' }) });
+        const add = await fetch('/v1/numbers', {
+          method: 'POST',
+          headers,
+          body: JSON.stringify({ number: '+74951230002', trunkId: '00000000-0000-0000-0000-000000000000' }),
+        });
         return { trunks: trunkList.status, add: add.status };
       });
       expect(result).toEqual({ trunks: 403, add: 403 });
       await page.goto(`${base}/calls/${callId}`);
       await page.getByRole('button', { name: 'Add tag' }).waitFor();
       expect(await page.getByRole('button', { name: 'Save note' }).count()).toBe(0);
-      const noCsrf = await page.evaluate(async (id) => (await fetch(`/v1/calls/${id}/tags`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tags: ['forged'] }) })).status, callId);
+      const noCsrf = await page.evaluate(
+        async (id) =>
+          (await fetch(`/v1/calls/${id}/tags`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tags: ['forged'] }) }))
+            .status,
+        callId,
+      );
       expect(noCsrf).toBe(403);
       await context.clearCookies();
 
@@ -322,7 +391,13 @@ describe('web UI in headless Chromium', () => {
       expect(await page.locator('table.tag-rules button').count()).toBe(0);
       const forbidden = await page.evaluate(async () => {
         const s = await (await fetch('/v1/auth/session')).json();
-        return (await fetch('/v1/tag-rules', { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': s.csrfToken }, body: JSON.stringify({ tag: 'x', conditions: { missed: true } }) })).status;
+        return (
+          await fetch('/v1/tag-rules', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-csrf-token': s.csrfToken },
+            body: JSON.stringify({ tag: 'x', conditions: { missed: true } }),
+          })
+        ).status;
       });
       expect(forbidden).toBe(403);
     } finally {

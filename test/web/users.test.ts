@@ -21,7 +21,12 @@ beforeAll(async () => {
   const users = createUserService({ db: h.db, secret: h.config.secretKey });
   app = await h.buildApp({ plugins: [userRoutes({ users, db: h.db })], extraCredentials: [createSessionResolver({ users })] });
   for (const role of ['admin', 'viewer'] as const) {
-    const res = await app.inject({ method: 'POST', url: '/v1/users', headers: h.adminHeaders, payload: { email: `${role}@Example.com`, name: role, role, password: PASSWORD } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/v1/users',
+      headers: h.adminHeaders,
+      payload: { email: `${role}@Example.com`, name: role, role, password: PASSWORD },
+    });
     expect(res.statusCode, res.body).toBe(201);
   }
 });
@@ -33,9 +38,19 @@ describe('users and sessions', () => {
     expect(rows[0]!.email).toBe('admin@example.com');
     expect(rows[0]!.password_hash).toMatch(/^\$2[aby]\$10\$/);
     expect(rows[0]!.password_hash).not.toContain(PASSWORD);
-    const dup = await app.inject({ method: 'POST', url: '/v1/users', headers: h.adminHeaders, payload: { email: 'ADMIN@example.com', name: 'x', role: 'viewer', password: PASSWORD } });
+    const dup = await app.inject({
+      method: 'POST',
+      url: '/v1/users',
+      headers: h.adminHeaders,
+      payload: { email: 'ADMIN@example.com', name: 'x', role: 'viewer', password: PASSWORD },
+    });
     expect(dup.statusCode).toBe(409);
-    const weak = await app.inject({ method: 'POST', url: '/v1/users', headers: h.adminHeaders, payload: { email: 'w@example.com', name: 'x', role: 'viewer', password: 'short' } });
+    const weak = await app.inject({
+      method: 'POST',
+      url: '/v1/users',
+      headers: h.adminHeaders,
+      payload: { email: 'w@example.com', name: 'x', role: 'viewer', password: 'short' },
+    });
     expect(weak.statusCode).toBe(400);
     const asViewer = await app.inject({ method: 'GET', url: '/v1/users', headers: await h.headersFor('viewer') });
     expect(asViewer.statusCode).toBe(403);
@@ -71,7 +86,12 @@ describe('users and sessions', () => {
     expect(noHeader.statusCode).toBe(403);
     const wrongHeader = await app.inject({ method: 'POST', url: '/v1/api-keys', headers: { cookie: adminCookie, 'x-csrf-token': csrf }, payload: body });
     expect(wrongHeader.statusCode).toBe(403); // another session's token
-    const good = await app.inject({ method: 'POST', url: '/v1/api-keys', headers: { cookie: adminCookie, 'x-csrf-token': adminRes.json().csrfToken }, payload: body });
+    const good = await app.inject({
+      method: 'POST',
+      url: '/v1/api-keys',
+      headers: { cookie: adminCookie, 'x-csrf-token': adminRes.json().csrfToken },
+      payload: body,
+    });
     expect(good.statusCode).toBe(201);
     expect((await app.inject({ method: 'GET', url: '/v1/numbers', headers: { cookie: 'ct_session=forged' } })).statusCode).toBe(401);
   });

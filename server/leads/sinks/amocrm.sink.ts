@@ -2,7 +2,10 @@ import { AmoCrmConfig } from '../leads.schemas.js';
 import { DeliveryError, failFor, send, type SinkHandler } from './sink.js';
 
 type Config = ReturnType<typeof AmoCrmConfig.parse>;
-interface Progress { contactId?: number; leadId?: number }
+interface Progress {
+  contactId?: number;
+  leadId?: number;
+}
 
 /**
  * amoCRM v4. The calls endpoint only attaches a call to an existing contact (matched on the
@@ -36,7 +39,9 @@ export const amocrmSink: SinkHandler<Config> = {
         ...(config.pipelineId ? { pipeline_id: config.pipelineId } : {}),
         ...(config.responsibleUserId ? { responsible_user_id: config.responsibleUserId } : {}),
         _embedded: {
-          contacts: [{ name: payload.call.caller_name ?? phone, custom_fields_values: [{ field_code: 'PHONE', values: [{ value: phone, enum_code: 'WORK' }] }] }],
+          contacts: [
+            { name: payload.call.caller_name ?? phone, custom_fields_values: [{ field_code: 'PHONE', values: [{ value: phone, enum_code: 'WORK' }] }] },
+          ],
           tags: [a.source, a.campaign].filter((t): t is string => !!t).map((name) => ({ name })),
         },
         request_id: idempotencyKey,

@@ -5,21 +5,35 @@ import { DeliveryError, send, type SinkHandler } from './sink.js';
 type Config = ReturnType<typeof Bitrix24Config.parse>;
 type Progress = { callId?: string; finishing?: boolean; finished?: boolean; leadId?: number };
 
-async function call(config: Config, method: string, params: object, signal: AbortSignal): Promise<{ result?: unknown; error?: string; error_description?: string }> {
-  const res = await send(`${config.webhookUrl}/${method}.json`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(params),
-  }, signal);
+async function call(
+  config: Config,
+  method: string,
+  params: object,
+  signal: AbortSignal,
+): Promise<{ result?: unknown; error?: string; error_description?: string }> {
+  const res = await send(
+    `${config.webhookUrl}/${method}.json`,
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(params),
+    },
+    signal,
+  );
   const body = (await res.json().catch(() => ({}))) as { result?: unknown; error?: string; error_description?: string };
   if (res.ok && body.error === undefined) return body;
   const message = `Bitrix24 ${method}: HTTP ${res.status} ${body.error ?? ''} ${body.error_description ?? ''}`.trim();
   // The leaky bucket drains 2 requests/s: try again a little later.
-  if (body.error === 'QUERY_LIMIT_EXCEEDED' || res.status === 503 || res.status === 429) throw new DeliveryError(message, { httpStatus: res.status, retryAfterMs: 1_000 });
+  if (body.error === 'QUERY_LIMIT_EXCEEDED' || res.status === 503 || res.status === 429)
+    throw new DeliveryError(message, { httpStatus: res.status, retryAfterMs: 1_000 });
   if (res.status >= 500) throw new DeliveryError(message, { httpStatus: res.status });
   return body;
 }
 
 const fail = (method: string, b: { error?: string; error_description?: string }) =>
-  new DeliveryError(`Bitrix24 ${method}: ${b.error ?? 'error'} ${b.error_description ?? ''}`.trim(), { permanent: b.error === 'INVALID_CREDENTIALS' || b.error === 'insufficient_scope' });
+  new DeliveryError(`Bitrix24 ${method}: ${b.error ?? 'error'} ${b.error_description ?? ''}`.trim(), {
+    permanent: b.error === 'INVALID_CREDENTIALS' || b.error === 'insufficient_scope',
+  });
 
 /**
  * Bitrix24 external telephony: register (idempotent: the same EXTERNAL_CALL_ID, phone, type, user and
@@ -38,7 +52,12 @@ export const bitrix24Sink: SinkHandler<Config> = {
       if (config.mode !== 'telephony' || !c.recording_url) return { status: 'skipped', reason: 'no recording link or lead mode' };
       const registered = (await progressOf(db, sinkId, c.id, 'call.completed')) as Progress | undefined;
       if (!registered?.callId) return { status: 'skipped', reason: 'the call was never registered in Bitrix24' };
-      const b = await call(config, 'telephony.externalcall.attachRecord', { CALL_ID: registered.callId, FILENAME: `${c.id}.mp3`, RECORD_URL: c.recording_url }, signal);
+      const b = await call(
+        config,
+        'telephony.externalcall.attachRecord',
+        { CALL_ID: registered.callId, FILENAME: `${c.id}.mp3`, RECORD_URL: c.recording_url },
+        signal,
+      );
       if (b.error) throw fail('attachRecord', b);
       return { status: 'delivered' };
     }
@@ -48,22 +67,45 @@ export const bitrix24Sink: SinkHandler<Config> = {
       if (found.error) throw fail('crm.lead.list', found);
       if (Array.isArray(found.result) && found.result.length > 0) return { status: 'delivered', note: 'lead already exists' };
       const a = payload.attribution;
-      const added = await call(config, 'crm.lead.add', {
-        fields: {
-          TITLE: `Call from ${c.caller_number}`, SOURCE_ID: 'CALL', PHONE: [{ VALUE: c.caller_number, VALUE_TYPE: 'WORK' }], ORIGIN_ID: c.id,
-          UTM_SOURCE: a.utm_source ?? a.source, UTM_MEDIUM: a.utm_medium ?? a.medium, UTM_CAMPAIGN: a.utm_campaign ?? a.campaign,
-          UTM_TERM: a.utm_term ?? a.keyword, UTM_CONTENT: a.utm_content, COMMENTS: c.note ?? '',
+      const added = await call(
+        config,
+        'crm.lead.add',
+        {
+          fields: {
+            TITLE: `Call from ${c.caller_number}`,
+            SOURCE_ID: 'CALL',
+            PHONE: [{ VALUE: c.caller_number, VALUE_TYPE: 'WORK' }],
+            ORIGIN_ID: c.id,
+            UTM_SOURCE: a.utm_source ?? a.source,
+            UTM_MEDIUM: a.utm_medium ?? a.medium,
+            UTM_CAMPAIGN: a.utm_campaign ?? a.campaign,
+            UTM_TERM: a.utm_term ?? a.keyword,
+            UTM_CONTENT: a.utm_content,
+            COMMENTS: c.note ?? '',
+          },
         },
-      }, signal);
+        signal,
+      );
       if (added.error) throw fail('crm.lead.add', added);
       return { status: 'delivered' };
     }
 
     if (!progress.callId) {
-      const b = await call(config, 'telephony.externalcall.register', {
-        USER_ID: config.userId, PHONE_NUMBER: c.caller_number, TYPE: 2, CALL_START_DATE: c.start_time, CRM_CREATE: config.crmCreate ? 1 : 0,
-        CRM_SOURCE: 'CALL', LINE_NUMBER: c.tracking_number, EXTERNAL_CALL_ID: c.id,
-      }, signal);
+      const b = await call(
+        config,
+        'telephony.externalcall.register',
+        {
+          USER_ID: config.userId,
+          PHONE_NUMBER: c.caller_number,
+          TYPE: 2,
+          CALL_START_DATE: c.start_time,
+          CRM_CREATE: config.crmCreate ? 1 : 0,
+          CRM_SOURCE: 'CALL',
+          LINE_NUMBER: c.tracking_number,
+          EXTERNAL_CALL_ID: c.id,
+        },
+        signal,
+      );
       const callId = (b.result as { CALL_ID?: string } | undefined)?.CALL_ID;
       if (b.error || !callId) throw fail('register', b);
       progress = { callId };
@@ -71,11 +113,22 @@ export const bitrix24Sink: SinkHandler<Config> = {
     }
     if (!progress.finished) {
       // Remember that a finish went out: if its answer is lost, the retry's "Call is not found" means it worked.
-      if (!progress.finishing) { progress = { ...progress, finishing: true }; await saveProgress(progress); }
-      const b = await call(config, 'telephony.externalcall.finish', {
-        CALL_ID: progress.callId, USER_ID: config.userId, DURATION: c.talk_time, STATUS_CODE: c.answered ? 200 : 304,
-        ...(c.recording_url ? { RECORD_URL: c.recording_url } : {}),
-      }, signal);
+      if (!progress.finishing) {
+        progress = { ...progress, finishing: true };
+        await saveProgress(progress);
+      }
+      const b = await call(
+        config,
+        'telephony.externalcall.finish',
+        {
+          CALL_ID: progress.callId,
+          USER_ID: config.userId,
+          DURATION: c.talk_time,
+          STATUS_CODE: c.answered ? 200 : 304,
+          ...(c.recording_url ? { RECORD_URL: c.recording_url } : {}),
+        },
+        signal,
+      );
       const alreadyFinished = (saved as Progress).finishing === true && /not found/i.test(`${b.error} ${b.error_description ?? ''}`);
       if (b.error && !alreadyFinished) throw fail('finish', b);
       await saveProgress({ ...progress, finished: true });

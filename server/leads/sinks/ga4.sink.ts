@@ -20,13 +20,27 @@ export const ga4Sink: SinkHandler<Config> = {
     const clientId = a.ga_client_id?.replace(/^GA\d\.\d\./, '');
     if (!clientId) return { status: 'skipped', reason: 'no GA client id for this call' };
     if (config.onlyAnswered && !c.answered) return { status: 'skipped', reason: 'not answered' };
-    const params: Record<string, string | number> = { engagement_time_msec: 1, call_id: c.id, answered: c.answered ? 1 : 0, duration: c.duration, talk_time: c.talk_time };
+    const params: Record<string, string | number> = {
+      engagement_time_msec: 1,
+      call_id: c.id,
+      answered: c.answered ? 1 : 0,
+      duration: c.duration,
+      talk_time: c.talk_time,
+    };
     const strings: Record<string, string | null> = {
-      tracking_number: c.tracking_number, source: a.source, medium: a.medium, campaign: a.campaign, term: a.keyword,
-      confidence: a.confidence, first_call: c.first_call === null ? null : String(c.first_call),
+      tracking_number: c.tracking_number,
+      source: a.source,
+      medium: a.medium,
+      campaign: a.campaign,
+      term: a.keyword,
+      confidence: a.confidence,
+      first_call: c.first_call === null ? null : String(c.first_call),
     };
     for (const [k, v] of Object.entries(strings)) if (v) params[k] = v.slice(0, MAX_VALUE);
-    if (c.value !== null) { params.value = c.value; params.currency = a.source_currency ?? 'RUB'; }
+    if (c.value !== null) {
+      params.value = c.value;
+      params.currency = a.source_currency ?? 'RUB';
+    }
     const at = Date.parse(c.end_time ?? c.start_time);
     const body = {
       client_id: clientId,

@@ -4,9 +4,14 @@ import { analyticsSink } from './analytics.sink.js';
 import { bitrix24Sink } from './bitrix24.sink.js';
 import { ga4Sink } from './ga4.sink.js';
 import { metricaSink } from './metrica.sink.js';
-import type { SinkHandler } from './sink.js';
+import type { AnySinkHandler } from './sink.js';
 import { webhookSink } from './webhook.sink.js';
 
-export const SINK_HANDLERS: Record<SinkKind, SinkHandler<any>> = {
-  webhook: webhookSink, amocrm: amocrmSink, bitrix24: bitrix24Sink, ga4: ga4Sink, metrica: metricaSink, analytics: analyticsSink,
+export const SINK_HANDLERS: Record<SinkKind, AnySinkHandler> = {
+  webhook: webhookSink,
+  amocrm: amocrmSink,
+  bitrix24: bitrix24Sink,
+  ga4: ga4Sink,
+  metrica: metricaSink,
+  analytics: analyticsSink,
 };

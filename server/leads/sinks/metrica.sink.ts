@@ -28,14 +28,23 @@ export const metricaSink: SinkHandler<Config> = {
     };
     if (c.caller_number) row.PhoneNumber = c.caller_number;
     if (c.tags.length > 0) row.Tag = c.tags[0]!;
-    if (c.value !== null) { row.Price = c.value; row.Currency = config.currency; }
+    if (c.value !== null) {
+      row.Price = c.value;
+      row.Currency = config.currency;
+    }
     if (a.landing_page_url) row.URL = a.landing_page_url;
     const csv = `${Object.keys(row).join(',')}\n${Object.values(row).map(csvCell).join(',')}\n`;
     const form = new FormData();
     form.append('file', new Blob([csv], { type: 'text/csv' }), 'calls.csv');
-    const res = await send(`${config.baseUrl}/management/v1/counter/${config.counterId}/offline_conversions/upload_calls`, {
-      method: 'POST', headers: { authorization: `OAuth ${config.token}` }, body: form,
-    }, signal);
+    const res = await send(
+      `${config.baseUrl}/management/v1/counter/${config.counterId}/offline_conversions/upload_calls`,
+      {
+        method: 'POST',
+        headers: { authorization: `OAuth ${config.token}` },
+        body: form,
+      },
+      signal,
+    );
     if (res.status !== 200) await failFor(res, 'Metrica upload_calls', [400, 401, 403]);
     const body = (await res.json()) as { uploading?: { id?: number; status?: string } };
     return { status: 'delivered', httpStatus: 200, note: `upload ${body.uploading?.id ?? '?'} ${body.uploading?.status ?? ''}`.trim() };

@@ -23,7 +23,11 @@ describe('secrets', () => {
   it('are masked to their prefix and last four characters', () => {
     expect(maskSecret('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')).toBe('whsec_…LaSw');
     expect(maskSecret('https://portal.bitrix24.ru/rest/1/abcdefgh1234')).toBe('https://portal.bitrix24.ru/…1234');
-    expect(maskConfig({ url: 'https://x.example/hook', secret: 'whsec_abcdefghijkl', timeoutMs: 5 })).toEqual({ url: 'https://x.example/hook', secret: 'whsec_…ijkl', timeoutMs: 5 });
+    expect(maskConfig({ url: 'https://x.example/hook', secret: 'whsec_abcdefghijkl', timeoutMs: 5 })).toEqual({
+      url: 'https://x.example/hook',
+      secret: 'whsec_…ijkl',
+      timeoutMs: 5,
+    });
   });
 
   it('a webhook secret must be whsec_ + base64 of 24..64 bytes', () => {

@@ -26,9 +26,16 @@ export interface SinkHandler<C = unknown> {
   deliver(ctx: DeliveryContext<C>): Promise<DeliveryResult>;
 }
 
+/** Any kind's handler: each parses its own config, so the map of kinds cannot name one config type. */
+// biome-ignore lint/suspicious/noExplicitAny: config types differ per kind and deliver() is contravariant in them
+export type AnySinkHandler = SinkHandler<any>;
+
 /** A failed attempt; the worker decides retry / dead-letter / disable from these flags. */
 export class DeliveryError extends Error {
-  constructor(message: string, public readonly opts: { httpStatus?: number; retryAfterMs?: number; permanent?: boolean; disableSink?: boolean } = {}) {
+  constructor(
+    message: string,
+    public readonly opts: { httpStatus?: number; retryAfterMs?: number; permanent?: boolean; disableSink?: boolean } = {},
+  ) {
     super(message);
     this.name = 'DeliveryError';
   }
@@ -60,7 +67,9 @@ export async function failFor(res: Response, what: string, permanentOn: number[]
   const body = (await res.text().catch(() => '')).slice(0, 300);
   const retryAfterMs = res.status === 429 || res.status === 503 ? parseRetryAfter(res.headers.get('retry-after')) : undefined;
   throw new DeliveryError(`${what}: HTTP ${res.status}${body ? ` ${body}` : ''}`, {
-    httpStatus: res.status, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}), permanent: permanentOn.includes(res.status),
+    httpStatus: res.status,
+    ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+    permanent: permanentOn.includes(res.status),
   });
 }
 

@@ -18,17 +18,21 @@ export const webhookSink: SinkHandler<Config> = {
     const body = JSON.stringify(payload);
     // A fresh timestamp per attempt (receivers reject old ones); the id stays the same for dedupe.
     const timestamp = Math.floor(Date.now() / 1000);
-    const res = await send(config.url, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'user-agent': 'calltrack-webhooks/1',
-        'webhook-id': idempotencyKey,
-        'webhook-timestamp': String(timestamp),
-        'webhook-signature': signWebhook(config.secret, idempotencyKey, timestamp, body),
+    const res = await send(
+      config.url,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'calltrack-webhooks/1',
+          'webhook-id': idempotencyKey,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': signWebhook(config.secret, idempotencyKey, timestamp, body),
+        },
+        body,
       },
-      body,
-    }, AbortSignal.any([signal, AbortSignal.timeout(config.timeoutMs)]));
+      AbortSignal.any([signal, AbortSignal.timeout(config.timeoutMs)]),
+    );
     // 410 Gone: the receiver asks us to stop (Standard Webhooks); the worker disables the sink.
     if (res.status === 410) throw new DeliveryError('endpoint answered 410 Gone; sink disabled', { httpStatus: 410, disableSink: true });
     // Only 2xx counts; 3xx is a failure too (we do not follow redirects with a signed body).

@@ -2,19 +2,36 @@
 // session cookie, with the CSRF token echoed on every mutating request.
 export type Role = 'admin' | 'manager' | 'marketer' | 'viewer';
 
-export interface SessionUser { id: string; email: string; name: string; role: Role }
-export interface Session { user: SessionUser | null; principal: { name: string; role: Role }; csrfToken: string | null }
+export interface SessionUser {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+}
+export interface Session {
+  user: SessionUser | null;
+  principal: { name: string; role: Role };
+  csrfToken: string | null;
+}
 
 export class ApiError extends Error {
-  constructor(public readonly status: number, public readonly code: string, message: string) {
+  constructor(
+    public readonly status: number,
+    public readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
 
 let csrfToken: string | null = null;
 let onUnauthenticated: (() => void) | undefined;
-export function setCsrfToken(token: string | null): void { csrfToken = token; }
-export function setUnauthenticatedHandler(fn: () => void): void { onUnauthenticated = fn; }
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+export function setUnauthenticatedHandler(fn: () => void): void {
+  onUnauthenticated = fn;
+}
 
 export async function api<T = unknown>(method: string, url: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
@@ -24,7 +41,11 @@ export async function api<T = unknown>(method: string, url: string, body?: unkno
   if (res.status === 204) return undefined as T;
   const text = await res.text();
   let data: unknown;
-  try { data = text ? JSON.parse(text) : undefined; } catch { data = undefined; }
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    data = undefined;
+  }
   if (!res.ok) {
     const err = data as { error?: string; message?: string } | undefined;
     if (res.status === 401 && !url.startsWith('/v1/auth/')) onUnauthenticated?.();
@@ -47,22 +68,56 @@ export function query(params: Record<string, string | number | undefined | null>
 }
 
 export interface CallSummary {
-  id: string; caller: string; trackingNumber: string; startedAt: string; answeredAt: string | null; endedAt: string | null;
-  disposition: string | null; talkSeconds: number; ringSeconds: number; answeredBy: string | null;
-  source: string | null; campaign: string | null; confidence: string; firstTime: boolean | null; tags: string[]; hasRecording: boolean;
+  id: string;
+  caller: string;
+  trackingNumber: string;
+  startedAt: string;
+  answeredAt: string | null;
+  endedAt: string | null;
+  disposition: string | null;
+  talkSeconds: number;
+  ringSeconds: number;
+  answeredBy: string | null;
+  source: string | null;
+  campaign: string | null;
+  confidence: string;
+  firstTime: boolean | null;
+  tags: string[];
+  hasRecording: boolean;
 }
 export type Confidence = 'exact' | 'ambiguous' | 'static' | 'none';
 /** Mirrors server/calls/calls.schemas.ts (Attribution, CallDetail). */
 export interface Attribution {
-  sessionId: string | null; sourceId: string | null; source: string | null; medium: string | null; campaign: string | null;
-  keyword: string | null; landingPage: string | null; referrer: string | null; utm: Record<string, string>;
-  utmSource: string | null; utmMedium: string | null; utmCampaign: string | null; utmTerm: string | null; utmContent: string | null;
-  gclid: string | null; yclid: string | null; gaClientId: string | null; ymClientId: string | null;
-  confidence: Confidence; reason: string | null;
+  sessionId: string | null;
+  sourceId: string | null;
+  source: string | null;
+  medium: string | null;
+  campaign: string | null;
+  keyword: string | null;
+  landingPage: string | null;
+  referrer: string | null;
+  utm: Record<string, string>;
+  utmSource: string | null;
+  utmMedium: string | null;
+  utmCampaign: string | null;
+  utmTerm: string | null;
+  utmContent: string | null;
+  gclid: string | null;
+  yclid: string | null;
+  gaClientId: string | null;
+  ymClientId: string | null;
+  confidence: Confidence;
+  reason: string | null;
 }
 export interface CallDetail extends CallSummary {
-  callerName: string | null; dialplan: string | null; hangupBy: string | null; finalSipStatus: number | null; ivrDigits: string | null;
-  priorCalls: number; score: number | null; value: number | null;
+  callerName: string | null;
+  dialplan: string | null;
+  hangupBy: string | null;
+  finalSipStatus: number | null;
+  ivrDigits: string | null;
+  priorCalls: number;
+  score: number | null;
+  value: number | null;
   attribution: Attribution;
   notes: { id: string; author: string; text: string; createdAt: string }[];
   recording: { url: string; durationSeconds: number; channels: number } | null;

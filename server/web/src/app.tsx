@@ -1,4 +1,4 @@
-import { createContext, useCallback, useContext, useEffect, useState } from 'react';
+import { type ReactNode, createContext, useCallback, useContext, useEffect, useState } from 'react';
 import { ApiError, type Role, type Session, can, get, post, setCsrfToken, setUnauthenticatedHandler } from './api.tsx';
 import { CallDetailPage } from './pages/call-detail.tsx';
 import { CallsPage } from './pages/calls.tsx';
@@ -10,7 +10,10 @@ import { SourcesPage } from './pages/sources.tsx';
 import { TagRulesPage } from './pages/tag-rules.tsx';
 import { Link, Loading, navigate, usePath } from './ui.tsx';
 
-interface AuthState { session: Session; signOut: () => Promise<void> }
+interface AuthState {
+  session: Session;
+  signOut: () => Promise<void>;
+}
 const AuthContext = createContext<AuthState | undefined>(undefined);
 
 export function useAuth(): AuthState {
@@ -43,7 +46,9 @@ export function App() {
       else setSession(null);
     }
   }, []);
-  useEffect(() => { void refresh(); }, [refresh]);
+  useEffect(() => {
+    void refresh();
+  }, [refresh]);
   useEffect(() => setUnauthenticatedHandler(() => setSession(null)), []);
 
   const signOut = useCallback(async () => {
@@ -53,19 +58,29 @@ export function App() {
     navigate('/sign-in');
   }, []);
 
-  if (session === undefined) return <main className="centered"><Loading what="Checking your session" /></main>;
+  if (session === undefined)
+    return (
+      <main className="centered">
+        <Loading what="Checking your session" />
+      </main>
+    );
   if (session === null || path.startsWith('/sign-in')) {
-    return <SignInPage signedIn={session !== null} onSignedIn={(s) => {
-      setCsrfToken(s.csrfToken);
-      setSession(s);
-      const next = new URLSearchParams(window.location.search).get('next');
-      navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/calls');
-    }} />;
+    return (
+      <SignInPage
+        signedIn={session !== null}
+        onSignedIn={(s) => {
+          setCsrfToken(s.csrfToken);
+          setSession(s);
+          const next = new URLSearchParams(window.location.search).get('next');
+          navigate(next?.startsWith('/') && !next.startsWith('//') ? next : '/calls');
+        }}
+      />
+    );
   }
 
   const pathname = path.split('?')[0]!;
   const role = session.principal.role;
-  let page;
+  let page: ReactNode;
   const callMatch = /^\/calls\/([0-9a-f-]{36})$/.exec(pathname);
   if (callMatch) page = <CallDetailPage id={callMatch[1]!} />;
   else if (pathname === '/reports') page = <ReportsPage />;
@@ -77,22 +92,36 @@ export function App() {
 
   return (
     <AuthContext.Provider value={{ session, signOut }}>
-      <a className="skip" href="#content">Skip to content</a>
+      <a className="skip" href="#content">
+        Skip to content
+      </a>
       <header className="topbar">
-        <Link to="/calls" className="brand">Call tracking</Link>
+        <Link to="/calls" className="brand">
+          Call tracking
+        </Link>
         <nav aria-label="Main">
           <ul>
             {NAV.filter((n) => n.visible(role)).map((n) => (
-              <li key={n.to}><Link to={n.to} aria-current={pathname.startsWith(n.to) ? 'page' : undefined}>{n.label}</Link></li>
+              <li key={n.to}>
+                <Link to={n.to} aria-current={pathname.startsWith(n.to) ? 'page' : undefined}>
+                  {n.label}
+                </Link>
+              </li>
             ))}
           </ul>
         </nav>
         <div className="who">
-          <span title={session.principal.name}>{session.user?.name ?? session.principal.name} · <span className={`role role-${role}`}>{role}</span></span>
-          <button type="button" className="link" onClick={() => void signOut()}>Sign out</button>
+          <span title={session.principal.name}>
+            {session.user?.name ?? session.principal.name} · <span className={`role role-${role}`}>{role}</span>
+          </span>
+          <button type="button" className="link" onClick={() => void signOut()}>
+            Sign out
+          </button>
         </div>
       </header>
-      <main id="content" tabIndex={-1}>{page}</main>
+      <main id="content" tabIndex={-1}>
+        {page}
+      </main>
     </AuthContext.Provider>
   );
 }

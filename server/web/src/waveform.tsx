@@ -11,7 +11,8 @@ function peaks(buffer: AudioBuffer): Float32Array[] {
     const step = Math.max(1, Math.floor(data.length / PEAK_BUCKETS));
     const p = new Float32Array(PEAK_BUCKETS * 2);
     for (let b = 0; b < PEAK_BUCKETS; b++) {
-      let min = 0, max = 0;
+      let min = 0,
+        max = 0;
       for (let i = b * step; i < Math.min((b + 1) * step, data.length); i++) {
         const v = data[i]!;
         if (v < min) min = v;
@@ -29,8 +30,16 @@ function peaks(buffer: AudioBuffer): Float32Array[] {
  * A stereo player: the <audio> element streams the file with Range requests; the waveform is decoded
  * separately (Web Audio) and drawn on a canvas, one lane per channel; clicking or arrow keys seek.
  */
-export function WaveformPlayer({ src, fallbackSrc, durationSeconds, onFirstPlay }: {
-  src: string; fallbackSrc?: string; durationSeconds: number; onFirstPlay?: () => void;
+export function WaveformPlayer({
+  src,
+  fallbackSrc,
+  durationSeconds,
+  onFirstPlay,
+}: {
+  src: string;
+  fallbackSrc?: string;
+  durationSeconds: number;
+  onFirstPlay?: () => void;
 }) {
   const audioRef = useRef<HTMLAudioElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -52,16 +61,28 @@ export function WaveformPlayer({ src, fallbackSrc, durationSeconds, onFirstPlay 
       // An OfflineAudioContext decodes without a user gesture and without touching the speakers.
       const ctx = new OfflineAudioContext(2, 1, 8000);
       const buffer = await ctx.decodeAudioData(bytes);
-      if (live) { setWave(peaks(buffer)); setDuration((d) => d || buffer.duration); setWaveState('ready'); }
-    })().catch((err: unknown) => { if (live) { setWaveError(err instanceof Error ? err.message : String(err)); setWaveState('failed'); } });
-    return () => { live = false; };
+      if (live) {
+        setWave(peaks(buffer));
+        setDuration((d) => d || buffer.duration);
+        setWaveState('ready');
+      }
+    })().catch((err: unknown) => {
+      if (live) {
+        setWaveError(err instanceof Error ? err.message : String(err));
+        setWaveState('failed');
+      }
+    });
+    return () => {
+      live = false;
+    };
   }, [src]);
 
   const draw = useCallback(() => {
     const canvas = canvasRef.current;
     if (!canvas) return;
     const dpr = window.devicePixelRatio || 1;
-    const width = canvas.clientWidth, height = canvas.clientHeight;
+    const width = canvas.clientWidth,
+      height = canvas.clientHeight;
     canvas.width = Math.round(width * dpr);
     canvas.height = Math.round(height * dpr);
     const g = canvas.getContext('2d');
@@ -75,7 +96,8 @@ export function WaveformPlayer({ src, fallbackSrc, durationSeconds, onFirstPlay 
       const mid = laneH * lane + laneH / 2;
       for (let x = 0; x < width; x++) {
         const b = Math.floor((x / width) * PEAK_BUCKETS);
-        const min = p[b * 2] ?? 0, max = p[b * 2 + 1] ?? 0;
+        const min = p[b * 2] ?? 0,
+          max = p[b * 2 + 1] ?? 0;
         g.fillStyle = x < progressX ? COLORS[lane]! : `${COLORS[lane]!}66`;
         g.fillRect(x, mid - max * (laneH / 2 - 2), 1, Math.max(1, (max - min) * (laneH / 2 - 2)));
       }
@@ -99,31 +121,61 @@ export function WaveformPlayer({ src, fallbackSrc, durationSeconds, onFirstPlay 
   return (
     <div className="player">
       <audio
-        ref={audioRef} src={audioSrc} controls preload="metadata" aria-label="Call recording"
+        ref={audioRef}
+        src={audioSrc}
+        controls
+        preload="metadata"
+        aria-label="Call recording"
         onTimeUpdate={(e) => setCurrent(e.currentTarget.currentTime)}
-        onLoadedMetadata={(e) => { if (Number.isFinite(e.currentTarget.duration)) setDuration(e.currentTarget.duration); }}
-        onPlay={() => { if (!played.current) { played.current = true; onFirstPlay?.(); } }}
-        onError={() => { if (fallbackSrc && audioSrc !== fallbackSrc) setAudioSrc(fallbackSrc); }}
+        onLoadedMetadata={(e) => {
+          if (Number.isFinite(e.currentTarget.duration)) setDuration(e.currentTarget.duration);
+        }}
+        onPlay={() => {
+          if (!played.current) {
+            played.current = true;
+            onFirstPlay?.();
+          }
+        }}
+        onError={() => {
+          if (fallbackSrc && audioSrc !== fallbackSrc) setAudioSrc(fallbackSrc);
+        }}
       />
       <div className="wave-wrap">
         <canvas
-          ref={canvasRef} className="wave" role="slider" tabIndex={0}
+          ref={canvasRef}
+          className="wave"
+          role="slider"
+          tabIndex={0}
           aria-label="Seek in recording (top lane caller, bottom lane agent)"
-          aria-valuemin={0} aria-valuemax={Math.round(duration)} aria-valuenow={Math.round(current)}
+          aria-valuemin={0}
+          aria-valuemax={Math.round(duration)}
+          aria-valuenow={Math.round(current)}
           aria-valuetext={`${Math.round(current)} of ${Math.round(duration)} seconds`}
           onClick={(e) => {
             const r = e.currentTarget.getBoundingClientRect();
             seekTo(((e.clientX - r.left) / r.width) * duration);
           }}
           onKeyDown={(e) => {
-            if (e.key === 'ArrowRight') { e.preventDefault(); seekTo(current + 5); }
-            if (e.key === 'ArrowLeft') { e.preventDefault(); seekTo(current - 5); }
+            if (e.key === 'ArrowRight') {
+              e.preventDefault();
+              seekTo(current + 5);
+            }
+            if (e.key === 'ArrowLeft') {
+              e.preventDefault();
+              seekTo(current - 5);
+            }
           }}
         />
-        {waveState === 'loading' && <p className="wave-note" role="status">Drawing waveform…</p>}
+        {waveState === 'loading' && (
+          <p className="wave-note" role="status">
+            Drawing waveform…
+          </p>
+        )}
         {waveState === 'failed' && <p className="wave-note">Waveform unavailable ({waveError}); the audio still plays.</p>}
       </div>
-      <p className="legend"><span className="swatch caller" aria-hidden="true" /> caller (left) <span className="swatch agent" aria-hidden="true" /> agent (right)</p>
+      <p className="legend">
+        <span className="swatch caller" aria-hidden="true" /> caller (left) <span className="swatch agent" aria-hidden="true" /> agent (right)
+      </p>
     </div>
   );
 }

@@ -2,7 +2,16 @@ import { useEffect, useState } from 'react';
 import { type CallSummary, get, query } from '../api.tsx';
 import { Empty, ErrorBox, Link, Loading, PageHeader, fmtDateTime, fmtDuration } from '../ui.tsx';
 
-interface Filters { from: string; to: string; source: string; campaign: string; tag: string; status: string; number: string; caller: string }
+interface Filters {
+  from: string;
+  to: string;
+  source: string;
+  campaign: string;
+  tag: string;
+  status: string;
+  number: string;
+  caller: string;
+}
 const NO_FILTERS: Filters = { from: '', to: '', source: '', campaign: '', tag: '', status: '', number: '', caller: '' };
 const STATUSES = ['answered', 'missed', 'busy', 'no-answer', 'cancelled', 'failed', 'voicemail'];
 
@@ -57,7 +66,10 @@ export function CallsPage() {
     };
     setCursor(null);
     void load();
-    return () => { live = false; clearTimeout(timer); };
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
   }, [filters]);
 
   const loadMore = async () => {
@@ -67,65 +79,138 @@ export function CallsPage() {
       const page = await get<{ items: CallSummary[]; nextCursor: string | null }>(`/v1/calls${query({ ...toApi(filters), limit: 50, cursor })}`);
       setItems((old) => [...(old ?? []), ...page.items]);
       setCursor(page.nextCursor);
-    } catch (err) { setError(err as Error); } finally { setMoreBusy(false); }
+    } catch (err) {
+      setError(err as Error);
+    } finally {
+      setMoreBusy(false);
+    }
   };
 
   const field = (name: keyof Filters, label: string, type = 'text') => (
-    <label>{label}<input type={type} name={name} value={draft[name]} onChange={(e) => setDraft({ ...draft, [name]: e.target.value })} /></label>
+    <label>
+      {label}
+      <input type={type} name={name} value={draft[name]} onChange={(e) => setDraft({ ...draft, [name]: e.target.value })} />
+    </label>
   );
 
   return (
     <>
       <PageHeader title="Calls">
-        <a className="button secondary" href={`/v1/calls/export.csv${query(toApi(filters))}`} download="calls.csv">Export CSV</a>
+        <a className="button secondary" href={`/v1/calls/export.csv${query(toApi(filters))}`} download="calls.csv">
+          Export CSV
+        </a>
       </PageHeader>
-      <form className="filters" aria-label="Filter calls" onSubmit={(e) => { e.preventDefault(); setFilters(draft); }}>
+      <form
+        className="filters"
+        aria-label="Filter calls"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setFilters(draft);
+        }}
+      >
         {field('from', 'From', 'date')}
         {field('to', 'To', 'date')}
         {field('source', 'Source')}
         {field('campaign', 'Campaign')}
         {field('tag', 'Tag')}
-        <label>Status
+        <label>
+          Status
           <select name="status" value={draft.status} onChange={(e) => setDraft({ ...draft, status: e.target.value })}>
             <option value="">Any</option>
-            {STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
+            {STATUSES.map((s) => (
+              <option key={s} value={s}>
+                {s}
+              </option>
+            ))}
           </select>
         </label>
         {field('number', 'Tracking number', 'search')}
         {field('caller', 'Caller', 'search')}
         <div className="filter-actions">
           <button type="submit">Apply</button>
-          <button type="button" className="secondary" onClick={() => { setDraft(NO_FILTERS); setFilters(NO_FILTERS); }}>Reset</button>
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => {
+              setDraft(NO_FILTERS);
+              setFilters(NO_FILTERS);
+            }}
+          >
+            Reset
+          </button>
         </div>
       </form>
       <ErrorBox error={error} />
-      {items === undefined ? (error ? null : <Loading what="Loading calls" />) : items.length === 0 ? (
+      {items === undefined ? (
+        error ? null : (
+          <Loading what="Loading calls" />
+        )
+      ) : items.length === 0 ? (
         <Empty>No calls match these filters yet. Calls appear here as soon as they arrive.</Empty>
       ) : (
         <>
-          <p className="muted" aria-live="polite">{items.length} calls shown{refreshedAt ? ` · updated ${refreshedAt.toLocaleTimeString()}` : ''}</p>
+          <p className="muted" aria-live="polite">
+            {items.length} calls shown{refreshedAt ? ` · updated ${refreshedAt.toLocaleTimeString()}` : ''}
+          </p>
           <div className="table-wrap">
             <table className="calls">
               <caption className="sr-only">Calls, newest first</caption>
-              <thead><tr><th scope="col">Started</th><th scope="col">Caller</th><th scope="col">Number</th><th scope="col">Status</th><th scope="col">Talk</th><th scope="col">Source</th><th scope="col">Campaign</th><th scope="col">Tags</th><th scope="col">Rec.</th></tr></thead>
+              <thead>
+                <tr>
+                  <th scope="col">Started</th>
+                  <th scope="col">Caller</th>
+                  <th scope="col">Number</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Talk</th>
+                  <th scope="col">Source</th>
+                  <th scope="col">Campaign</th>
+                  <th scope="col">Tags</th>
+                  <th scope="col">Rec.</th>
+                </tr>
+              </thead>
               <tbody>
                 {items.map((c) => (
                   <tr key={c.id} className={isMissed(c) ? 'missed' : c.endedAt === null ? 'live' : undefined} data-call-id={c.id}>
-                    <td><Link to={`/calls/${c.id}`}>{fmtDateTime(c.startedAt)}</Link></td>
-                    <td><Link to={`/calls/${c.id}`}>{c.caller}</Link>{c.firstTime ? <span className="badge new">first call</span> : null}</td>
+                    <td>
+                      <Link to={`/calls/${c.id}`}>{fmtDateTime(c.startedAt)}</Link>
+                    </td>
+                    <td>
+                      <Link to={`/calls/${c.id}`}>{c.caller}</Link>
+                      {c.firstTime ? <span className="badge new">first call</span> : null}
+                    </td>
                     <td>{c.trackingNumber}</td>
-                    <td><CallBadge call={c} /></td>
+                    <td>
+                      <CallBadge call={c} />
+                    </td>
                     <td>{fmtDuration(c.talkSeconds)}</td>
                     <td>{c.source ?? '—'}</td>
                     <td>{c.campaign ?? '—'}</td>
-                    <td>{c.tags.map((t) => <span key={t} className="tag">{t}</span>)}</td>
-                    <td>{c.hasRecording ? <span aria-label="has recording" title="has recording">●</span> : ''}</td>
+                    <td>
+                      {c.tags.map((t) => (
+                        <span key={t} className="tag">
+                          {t}
+                        </span>
+                      ))}
+                    </td>
+                    <td>
+                      {c.hasRecording ? (
+                        <span role="img" aria-label="has recording" title="has recording">
+                          ●
+                        </span>
+                      ) : (
+                        ''
+                      )}
+                    </td>
                   </tr>
                 ))}
               </tbody>
             </table>
           </div>
-          {cursor && <button type="button" className="secondary" disabled={moreBusy} onClick={() => void loadMore()}>{moreBusy ? 'Loading…' : 'Load more'}</button>}
+          {cursor && (
+            <button type="button" className="secondary" disabled={moreBusy} onClick={() => void loadMore()}>
+              {moreBusy ? 'Loading…' : 'Load more'}
+            </button>
+          )}
         </>
       )}
     </>

@@ -4,13 +4,48 @@ import { useRole } from '../app.tsx';
 import { ErrorBox, Loading, PageHeader, Section, fmtDateTime, useAsync, useSubmit } from '../ui.tsx';
 
 /** Mirrors server/numbers, server/pools and server/pools/pools-usage.routes.ts. */
-interface TrackingNumber { id: string; number: string; trunkId: string; poolId: string | null; sourceId: string | null; dialplan: string | null; quarantineUntil: string | null; createdAt: string }
-interface Pool { id: string; siteId: string; name: string; numbers: string[]; holdSeconds: number; maxLeaseSeconds: number; exhaustionPolicy: string; dialplan: string | null; createdAt: string }
-interface PoolUsage {
-  poolId: string; windowHours: number; from: string; to: string; size: number; leased: number; free: number; exhaustedEvents: number;
-  sharedLeases: number; sessions: number; peakConcurrent: number; peakDemand: number; utilisation: number; recommendedSize: number; warning: string | null;
+interface TrackingNumber {
+  id: string;
+  number: string;
+  trunkId: string;
+  poolId: string | null;
+  sourceId: string | null;
+  dialplan: string | null;
+  quarantineUntil: string | null;
+  createdAt: string;
 }
-interface SourceName { id: string; name: string }
+interface Pool {
+  id: string;
+  siteId: string;
+  name: string;
+  numbers: string[];
+  holdSeconds: number;
+  maxLeaseSeconds: number;
+  exhaustionPolicy: string;
+  dialplan: string | null;
+  createdAt: string;
+}
+interface PoolUsage {
+  poolId: string;
+  windowHours: number;
+  from: string;
+  to: string;
+  size: number;
+  leased: number;
+  free: number;
+  exhaustedEvents: number;
+  sharedLeases: number;
+  sessions: number;
+  peakConcurrent: number;
+  peakDemand: number;
+  utilisation: number;
+  recommendedSize: number;
+  warning: string | null;
+}
+interface SourceName {
+  id: string;
+  name: string;
+}
 
 function PoolUsageView({ pool }: { pool: Pool }) {
   const usage = useAsync(() => get<PoolUsage>(`/v1/pools/${pool.id}/usage`), [pool.id]);
@@ -20,11 +55,26 @@ function PoolUsageView({ pool }: { pool: Pool }) {
   return (
     <div className="usage" data-pool-usage={pool.id}>
       <meter min={0} max={Math.max(1, u.size)} value={u.leased} aria-label={`${u.leased} of ${u.size} numbers leased`} />
-      <span className="leased">{u.leased}/{u.size} leased now · {u.free} free</span>
-      <span className="peak">peak {u.peakConcurrent} at once ({Math.round(u.utilisation * 100)}%) · {u.sessions} leases in the last {u.windowHours} h</span>
-      <span className={u.exhaustedEvents > 0 ? 'warn exhausted' : 'exhausted'}>{u.exhaustedEvents} exhaustion events{u.sharedLeases > 0 ? ` · ${u.sharedLeases} shared numbers` : ''}</span>
-      {u.recommendedSize > 0 && <span className="advised">advised size <strong>{u.recommendedSize}</strong>{u.recommendedSize > u.size ? ' — add numbers' : ''}</span>}
-      {u.warning && <p className="warn" role="status">{u.warning}</p>}
+      <span className="leased">
+        {u.leased}/{u.size} leased now · {u.free} free
+      </span>
+      <span className="peak">
+        peak {u.peakConcurrent} at once ({Math.round(u.utilisation * 100)}%) · {u.sessions} leases in the last {u.windowHours} h
+      </span>
+      <span className={u.exhaustedEvents > 0 ? 'warn exhausted' : 'exhausted'}>
+        {u.exhaustedEvents} exhaustion events{u.sharedLeases > 0 ? ` · ${u.sharedLeases} shared numbers` : ''}
+      </span>
+      {u.recommendedSize > 0 && (
+        <span className="advised">
+          advised size <strong>{u.recommendedSize}</strong>
+          {u.recommendedSize > u.size ? ' — add numbers' : ''}
+        </span>
+      )}
+      {u.warning && (
+        <p className="warn" role="status">
+          {u.warning}
+        </p>
+      )}
     </div>
   );
 }
@@ -56,25 +106,77 @@ export function NumbersPage() {
         <h2 id="numbers-h">Tracking numbers</h2>
         <Section state={numbers} isEmpty={(d) => d.items.length === 0} empty="No numbers yet.">
           {(d) => (
-            <div className="table-wrap"><table><caption className="sr-only">Tracking numbers</caption>
-              <thead><tr><th scope="col">Number</th><th scope="col">Used by</th><th scope="col">Dialplan</th><th scope="col">Print</th></tr></thead>
-              <tbody>{d.items.map((x) => <tr key={x.id} data-number={x.number}><td>{x.number}</td><td>{usedBy(x, pools.data?.items, sources.data?.items)}</td><td>{x.dialplan ?? '—'}</td>
-                <td>{x.sourceId ? (
-                  // Same-origin image: the session cookie authenticates it (an <img> cannot send a Bearer header).
-                  <a href={`/v1/sources/${x.sourceId}/qr.svg?number=${encodeURIComponent(x.number)}`} target="_blank" rel="noreferrer">
-                    <img className="qr qr-thumb" src={`/v1/sources/${x.sourceId}/qr.svg?number=${encodeURIComponent(x.number)}`} alt={`QR code that dials ${x.number}`} width={64} height={64} />
-                  </a>
-                ) : '—'}</td></tr>)}</tbody>
-            </table></div>
+            <div className="table-wrap">
+              <table>
+                <caption className="sr-only">Tracking numbers</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Number</th>
+                    <th scope="col">Used by</th>
+                    <th scope="col">Dialplan</th>
+                    <th scope="col">Print</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {d.items.map((x) => (
+                    <tr key={x.id} data-number={x.number}>
+                      <td>{x.number}</td>
+                      <td>{usedBy(x, pools.data?.items, sources.data?.items)}</td>
+                      <td>{x.dialplan ?? '—'}</td>
+                      <td>
+                        {x.sourceId ? (
+                          // Same-origin image: the session cookie authenticates it (an <img> cannot send a Bearer header).
+                          <a href={`/v1/sources/${x.sourceId}/qr.svg?number=${encodeURIComponent(x.number)}`} target="_blank" rel="noreferrer">
+                            <img
+                              className="qr qr-thumb"
+                              src={`/v1/sources/${x.sourceId}/qr.svg?number=${encodeURIComponent(x.number)}`}
+                              alt={`QR code that dials ${x.number}`}
+                              width={64}
+                              height={64}
+                            />
+                          </a>
+                        ) : (
+                          '—'
+                        )}
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
         </Section>
         {admin && (
-          <form className="inline" aria-label="Add number" onSubmit={(e) => { e.preventDefault(); void submit.run(async () => { await post('/v1/numbers', form); setForm({ ...form, number: '' }); numbers.reload(); }); }}>
-            <label>Number (E.164)<input name="number" required placeholder="+74951234567" value={form.number} onChange={(e) => setForm({ ...form, number: e.target.value })} /></label>
-            <label>Trunk<select name="trunkId" required value={form.trunkId} onChange={(e) => setForm({ ...form, trunkId: e.target.value })}>
-              <option value="">Choose…</option>{trunks.data?.items.map((t) => <option key={t.id} value={t.id}>{t.name}</option>)}
-            </select></label>
-            <button type="submit" disabled={submit.busy}>Add number</button>
+          <form
+            className="inline"
+            aria-label="Add number"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void submit.run(async () => {
+                await post('/v1/numbers', form);
+                setForm({ ...form, number: '' });
+                numbers.reload();
+              });
+            }}
+          >
+            <label>
+              Number (E.164)
+              <input name="number" required placeholder="+74951234567" value={form.number} onChange={(e) => setForm({ ...form, number: e.target.value })} />
+            </label>
+            <label>
+              Trunk
+              <select name="trunkId" required value={form.trunkId} onChange={(e) => setForm({ ...form, trunkId: e.target.value })}>
+                <option value="">Choose…</option>
+                {trunks.data?.items.map((t) => (
+                  <option key={t.id} value={t.id}>
+                    {t.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <button type="submit" disabled={submit.busy}>
+              Add number
+            </button>
           </form>
         )}
       </section>
@@ -82,26 +184,64 @@ export function NumbersPage() {
         <h2 id="pools-h">Dynamic pools</h2>
         <Section state={pools} isEmpty={(d) => d.items.length === 0} empty="No pools yet.">
           {(d) => (
-            <ul className="pools">{d.items.map((p) => (
-              <li key={p.id}><h3>{p.name}</h3><p className="muted">{p.numbers.length} numbers · hold {Math.round(p.holdSeconds / 60)} min · when exhausted: {p.exhaustionPolicy.replace('_', ' ')}</p><PoolUsageView pool={p} /></li>
-            ))}</ul>
+            <ul className="pools">
+              {d.items.map((p) => (
+                <li key={p.id}>
+                  <h3>{p.name}</h3>
+                  <p className="muted">
+                    {p.numbers.length} numbers · hold {Math.round(p.holdSeconds / 60)} min · when exhausted: {p.exhaustionPolicy.replace('_', ' ')}
+                  </p>
+                  <PoolUsageView pool={p} />
+                </li>
+              ))}
+            </ul>
           )}
         </Section>
         {admin && (
-          <form aria-label="New pool" onSubmit={(e) => {
-            e.preventDefault();
-            void submit.run(async () => {
-              await post('/v1/pools', { name: poolForm.name, siteId: poolForm.siteId, holdSeconds: Number(poolForm.holdSeconds), numbers: poolForm.numbers.split(/[\s,]+/).filter(Boolean) });
-              setPoolForm({ ...poolForm, name: '', numbers: '' });
-              pools.reload(); numbers.reload();
-            });
-          }}>
+          <form
+            aria-label="New pool"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void submit.run(async () => {
+                await post('/v1/pools', {
+                  name: poolForm.name,
+                  siteId: poolForm.siteId,
+                  holdSeconds: Number(poolForm.holdSeconds),
+                  numbers: poolForm.numbers.split(/[\s,]+/).filter(Boolean),
+                });
+                setPoolForm({ ...poolForm, name: '', numbers: '' });
+                pools.reload();
+                numbers.reload();
+              });
+            }}
+          >
             <h3>New pool</h3>
-            <label>Name<input required value={poolForm.name} onChange={(e) => setPoolForm({ ...poolForm, name: e.target.value })} /></label>
-            <label>Site<select required value={poolForm.siteId} onChange={(e) => setPoolForm({ ...poolForm, siteId: e.target.value })}><option value="">Choose…</option>{sites.data?.items.map((s) => <option key={s.id} value={s.id}>{s.name}</option>)}</select></label>
-            <label>Hold after last keep-alive (s)<input type="number" min={0} value={poolForm.holdSeconds} onChange={(e) => setPoolForm({ ...poolForm, holdSeconds: e.target.value })} /></label>
-            <label>Numbers (comma or space separated)<textarea rows={2} value={poolForm.numbers} onChange={(e) => setPoolForm({ ...poolForm, numbers: e.target.value })} /></label>
-            <button type="submit" disabled={submit.busy}>Create pool</button>
+            <label>
+              Name
+              <input required value={poolForm.name} onChange={(e) => setPoolForm({ ...poolForm, name: e.target.value })} />
+            </label>
+            <label>
+              Site
+              <select required value={poolForm.siteId} onChange={(e) => setPoolForm({ ...poolForm, siteId: e.target.value })}>
+                <option value="">Choose…</option>
+                {sites.data?.items.map((s) => (
+                  <option key={s.id} value={s.id}>
+                    {s.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label>
+              Hold after last keep-alive (s)
+              <input type="number" min={0} value={poolForm.holdSeconds} onChange={(e) => setPoolForm({ ...poolForm, holdSeconds: e.target.value })} />
+            </label>
+            <label>
+              Numbers (comma or space separated)
+              <textarea rows={2} value={poolForm.numbers} onChange={(e) => setPoolForm({ ...poolForm, numbers: e.target.value })} />
+            </label>
+            <button type="submit" disabled={submit.busy}>
+              Create pool
+            </button>
           </form>
         )}
       </section>

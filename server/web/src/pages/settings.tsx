@@ -7,12 +7,28 @@ const ROLES: Role[] = ['admin', 'manager', 'marketer', 'viewer'];
 
 /** Mirrors server/leads/leads.schemas.ts (Sink, Delivery). */
 interface Delivery {
-  id: string; eventId: string; eventType: string; callId: string; status: 'pending' | 'delivered' | 'dead' | 'skipped'; attempts: number;
-  lastError: string | null; lastStatus: number | null; nextAttemptAt: string | null; createdAt: string; deliveredAt: string | null; idempotencyKey: string;
+  id: string;
+  eventId: string;
+  eventType: string;
+  callId: string;
+  status: 'pending' | 'delivered' | 'dead' | 'skipped';
+  attempts: number;
+  lastError: string | null;
+  lastStatus: number | null;
+  nextAttemptAt: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+  idempotencyKey: string;
 }
 interface Sink {
-  id: string; kind: 'webhook' | 'amocrm' | 'bitrix24' | 'ga4' | 'metrica' | 'analytics'; name: string; config: Record<string, unknown>;
-  events: string[]; enabled: boolean; disabledReason: string | null; createdAt: string;
+  id: string;
+  kind: 'webhook' | 'amocrm' | 'bitrix24' | 'ga4' | 'metrica' | 'analytics';
+  name: string;
+  config: Record<string, unknown>;
+  events: string[];
+  enabled: boolean;
+  disabledReason: string | null;
+  createdAt: string;
 }
 
 function Deliveries({ sinkId }: { sinkId: string }) {
@@ -22,55 +38,189 @@ function Deliveries({ sinkId }: { sinkId: string }) {
   if (!d.data) return <Loading what="Deliveries" />;
   if (d.data.items.length === 0) return <p className="muted">No deliveries yet.</p>;
   return (
-    <div className="table-wrap"><table><caption className="sr-only">Latest deliveries</caption>
-      <thead><tr><th scope="col">Created</th><th scope="col">Event</th><th scope="col">Status</th><th scope="col">Attempts</th><th scope="col">Last error</th><th scope="col">Next attempt</th><th scope="col"><span className="sr-only">Actions</span></th></tr></thead>
-      <tbody>{d.data.items.slice(0, 10).map((x) => (
-        <tr key={x.id} className={x.status === 'dead' ? 'missed' : undefined}>
-          <td>{fmtDateTime(x.createdAt)}</td><td>{x.eventType}</td><td>{x.status}{x.deliveredAt ? ` · ${fmtDateTime(x.deliveredAt)}` : ''}</td><td>{x.attempts}</td>
-          <td>{x.lastError ?? (x.lastStatus ? `HTTP ${x.lastStatus}` : '—')}</td><td>{fmtDateTime(x.nextAttemptAt)}</td>
-          <td>{x.status === 'dead' && <button type="button" className="secondary" disabled={submit.busy} onClick={() => void submit.run(async () => { await post(`/v1/sinks/${sinkId}/deliveries/${x.id}/replay`); d.reload(); })}>Replay</button>}</td>
-        </tr>
-      ))}</tbody>
-    </table><ErrorBox error={submit.error} /></div>
+    <div className="table-wrap">
+      <table>
+        <caption className="sr-only">Latest deliveries</caption>
+        <thead>
+          <tr>
+            <th scope="col">Created</th>
+            <th scope="col">Event</th>
+            <th scope="col">Status</th>
+            <th scope="col">Attempts</th>
+            <th scope="col">Last error</th>
+            <th scope="col">Next attempt</th>
+            <th scope="col">
+              <span className="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {d.data.items.slice(0, 10).map((x) => (
+            <tr key={x.id} className={x.status === 'dead' ? 'missed' : undefined}>
+              <td>{fmtDateTime(x.createdAt)}</td>
+              <td>{x.eventType}</td>
+              <td>
+                {x.status}
+                {x.deliveredAt ? ` · ${fmtDateTime(x.deliveredAt)}` : ''}
+              </td>
+              <td>{x.attempts}</td>
+              <td>{x.lastError ?? (x.lastStatus ? `HTTP ${x.lastStatus}` : '—')}</td>
+              <td>{fmtDateTime(x.nextAttemptAt)}</td>
+              <td>
+                {x.status === 'dead' && (
+                  <button
+                    type="button"
+                    className="secondary"
+                    disabled={submit.busy}
+                    onClick={() =>
+                      void submit.run(async () => {
+                        await post(`/v1/sinks/${sinkId}/deliveries/${x.id}/replay`);
+                        d.reload();
+                      })
+                    }
+                  >
+                    Replay
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <ErrorBox error={submit.error} />
+    </div>
   );
 }
 
 function Sinks() {
   const sinks = useAsync(() => get<{ items: Sink[] }>('/v1/sinks'), []);
   return (
-    <section className="card" aria-labelledby="sinks-h"><h2 id="sinks-h">Lead sinks</h2>
+    <section className="card" aria-labelledby="sinks-h">
+      <h2 id="sinks-h">Lead sinks</h2>
       <Section state={sinks} isEmpty={(d) => d.items.length === 0} empty="No sinks: completed calls are not sent anywhere yet.">
-        {(d) => <ul className="plain">{d.items.map((x) => (
-          <li key={x.id} data-sink-id={x.id}><h3>{x.name} <span className="muted">({x.kind})</span> {x.enabled ? <span className="badge ok">enabled</span> : <span className="badge missed">disabled{x.disabledReason ? `: ${x.disabledReason}` : ''}</span>}</h3>
-            <p className="muted">Events: {x.events.join(', ')}{typeof x.config.url === 'string' ? ` · ${x.config.url}` : ''}</p><Deliveries sinkId={x.id} /></li>
-        ))}</ul>}
+        {(d) => (
+          <ul className="plain">
+            {d.items.map((x) => (
+              <li key={x.id} data-sink-id={x.id}>
+                <h3>
+                  {x.name} <span className="muted">({x.kind})</span>{' '}
+                  {x.enabled ? (
+                    <span className="badge ok">enabled</span>
+                  ) : (
+                    <span className="badge missed">disabled{x.disabledReason ? `: ${x.disabledReason}` : ''}</span>
+                  )}
+                </h3>
+                <p className="muted">
+                  Events: {x.events.join(', ')}
+                  {typeof x.config.url === 'string' ? ` · ${x.config.url}` : ''}
+                </p>
+                <Deliveries sinkId={x.id} />
+              </li>
+            ))}
+          </ul>
+        )}
       </Section>
     </section>
   );
 }
 
 function ApiKeys() {
-  const keys = useAsync(() => get<{ items: { id: string; name: string; role: Role; prefix: string; createdAt: string; lastUsedAt: string | null; revokedAt: string | null }[] }>('/v1/api-keys'), []);
+  const keys = useAsync(
+    () =>
+      get<{ items: { id: string; name: string; role: Role; prefix: string; createdAt: string; lastUsedAt: string | null; revokedAt: string | null }[] }>(
+        '/v1/api-keys',
+      ),
+    [],
+  );
   const [form, setForm] = useState({ name: '', role: 'viewer' as Role });
   const [created, setCreated] = useState<string | undefined>();
   const submit = useSubmit();
   return (
-    <section className="card" aria-labelledby="keys-h"><h2 id="keys-h">API keys</h2>
+    <section className="card" aria-labelledby="keys-h">
+      <h2 id="keys-h">API keys</h2>
       <Section state={keys} isEmpty={(d) => d.items.length === 0} empty="No API keys.">
         {(d) => (
-          <div className="table-wrap"><table><caption className="sr-only">API keys</caption>
-            <thead><tr><th scope="col">Name</th><th scope="col">Role</th><th scope="col">Prefix</th><th scope="col">Last used</th><th scope="col"><span className="sr-only">Actions</span></th></tr></thead>
-            <tbody>{d.items.map((k) => <tr key={k.id}><td>{k.name}</td><td>{k.role}</td><td><code>{k.prefix}…</code></td><td>{fmtDateTime(k.lastUsedAt)}</td>
-              <td>{k.revokedAt ? 'revoked' : <button type="button" className="secondary" onClick={() => void submit.run(async () => { await del(`/v1/api-keys/${k.id}`); keys.reload(); })}>Revoke</button>}</td></tr>)}</tbody>
-          </table></div>
+          <div className="table-wrap">
+            <table>
+              <caption className="sr-only">API keys</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Role</th>
+                  <th scope="col">Prefix</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">
+                    <span className="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {d.items.map((k) => (
+                  <tr key={k.id}>
+                    <td>{k.name}</td>
+                    <td>{k.role}</td>
+                    <td>
+                      <code>{k.prefix}…</code>
+                    </td>
+                    <td>{fmtDateTime(k.lastUsedAt)}</td>
+                    <td>
+                      {k.revokedAt ? (
+                        'revoked'
+                      ) : (
+                        <button
+                          type="button"
+                          className="secondary"
+                          onClick={() =>
+                            void submit.run(async () => {
+                              await del(`/v1/api-keys/${k.id}`);
+                              keys.reload();
+                            })
+                          }
+                        >
+                          Revoke
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       </Section>
-      <form className="inline" aria-label="New API key" onSubmit={(e) => { e.preventDefault(); void submit.run(async () => { const k = await post<{ key: string }>('/v1/api-keys', form); setCreated(k.key); keys.reload(); }); }}>
-        <label>Name<input required value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} /></label>
-        <label>Role<select value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })}>{ROLES.map((r) => <option key={r}>{r}</option>)}</select></label>
-        <button type="submit" disabled={submit.busy}>Create key</button>
+      <form
+        className="inline"
+        aria-label="New API key"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit.run(async () => {
+            const k = await post<{ key: string }>('/v1/api-keys', form);
+            setCreated(k.key);
+            keys.reload();
+          });
+        }}
+      >
+        <label>
+          Name
+          <input required value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
+        </label>
+        <label>
+          Role
+          <select value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })}>
+            {ROLES.map((r) => (
+              <option key={r}>{r}</option>
+            ))}
+          </select>
+        </label>
+        <button type="submit" disabled={submit.busy}>
+          Create key
+        </button>
       </form>
-      {created && <p className="notice" role="status">New key (shown once): <code>{created}</code></p>}
+      {created && (
+        <p className="notice" role="status">
+          New key (shown once): <code>{created}</code>
+        </p>
+      )}
       <ErrorBox error={submit.error} />
     </section>
   );
@@ -78,27 +228,103 @@ function ApiKeys() {
 
 function Users() {
   const me = useAuth().session.user;
-  const users = useAsync(() => get<{ items: { id: string; email: string; name: string; role: Role; disabled: boolean; lastSignInAt: string | null }[] }>('/v1/users'), []);
+  const users = useAsync(
+    () => get<{ items: { id: string; email: string; name: string; role: Role; disabled: boolean; lastSignInAt: string | null }[] }>('/v1/users'),
+    [],
+  );
   const [form, setForm] = useState({ email: '', name: '', role: 'viewer' as Role, password: '' });
   const submit = useSubmit();
   return (
-    <section className="card" aria-labelledby="users-h"><h2 id="users-h">Users</h2>
+    <section className="card" aria-labelledby="users-h">
+      <h2 id="users-h">Users</h2>
       <Section state={users} isEmpty={(d) => d.items.length === 0} empty="No users yet.">
         {(d) => (
-          <div className="table-wrap"><table><caption className="sr-only">Users</caption>
-            <thead><tr><th scope="col">Name</th><th scope="col">E-mail</th><th scope="col">Role</th><th scope="col">Last sign-in</th><th scope="col"><span className="sr-only">Actions</span></th></tr></thead>
-            <tbody>{d.items.map((u) => <tr key={u.id} className={u.disabled ? 'disabled' : undefined}><td>{u.name}</td><td>{u.email}</td><td>{u.role}</td><td>{fmtDateTime(u.lastSignInAt)}</td>
-              <td>{u.id !== me?.id && <button type="button" className="secondary" onClick={() => void submit.run(async () => { await patch(`/v1/users/${u.id}`, { disabled: !u.disabled }); users.reload(); })}>{u.disabled ? 'Enable' : 'Disable'}</button>}</td></tr>)}</tbody>
-          </table></div>
+          <div className="table-wrap">
+            <table>
+              <caption className="sr-only">Users</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">E-mail</th>
+                  <th scope="col">Role</th>
+                  <th scope="col">Last sign-in</th>
+                  <th scope="col">
+                    <span className="sr-only">Actions</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {d.items.map((u) => (
+                  <tr key={u.id} className={u.disabled ? 'disabled' : undefined}>
+                    <td>{u.name}</td>
+                    <td>{u.email}</td>
+                    <td>{u.role}</td>
+                    <td>{fmtDateTime(u.lastSignInAt)}</td>
+                    <td>
+                      {u.id !== me?.id && (
+                        <button
+                          type="button"
+                          className="secondary"
+                          onClick={() =>
+                            void submit.run(async () => {
+                              await patch(`/v1/users/${u.id}`, { disabled: !u.disabled });
+                              users.reload();
+                            })
+                          }
+                        >
+                          {u.disabled ? 'Enable' : 'Disable'}
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       </Section>
-      <form aria-label="New user" onSubmit={(e) => { e.preventDefault(); void submit.run(async () => { await post('/v1/users', form); setForm({ ...form, email: '', name: '', password: '' }); users.reload(); }); }}>
+      <form
+        aria-label="New user"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit.run(async () => {
+            await post('/v1/users', form);
+            setForm({ ...form, email: '', name: '', password: '' });
+            users.reload();
+          });
+        }}
+      >
         <h3>New user</h3>
-        <label>Name<input required value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} /></label>
-        <label>E-mail<input type="email" required value={form.email} onChange={(e) => setForm({ ...form, email: e.target.value })} /></label>
-        <label>Role<select value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })}>{ROLES.map((r) => <option key={r}>{r}</option>)}</select></label>
-        <label>Password (10+ characters)<input type="password" autoComplete="new-password" minLength={10} required value={form.password} onChange={(e) => setForm({ ...form, password: e.target.value })} /></label>
-        <button type="submit" disabled={submit.busy}>Create user</button>
+        <label>
+          Name
+          <input required value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
+        </label>
+        <label>
+          E-mail
+          <input type="email" required value={form.email} onChange={(e) => setForm({ ...form, email: e.target.value })} />
+        </label>
+        <label>
+          Role
+          <select value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })}>
+            {ROLES.map((r) => (
+              <option key={r}>{r}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Password (10+ characters)
+          <input
+            type="password"
+            autoComplete="new-password"
+            minLength={10}
+            required
+            value={form.password}
+            onChange={(e) => setForm({ ...form, password: e.target.value })}
+          />
+        </label>
+        <button type="submit" disabled={submit.busy}>
+          Create user
+        </button>
       </form>
       <ErrorBox error={submit.error} />
     </section>
@@ -106,15 +332,40 @@ function Users() {
 }
 
 function Dialplans() {
-  const plans = useAsync(() => get<{ items: { name: string; file: string; loadedAt: string | null; lastError: string | null; active: boolean }[] }>('/v1/dialplans'), []);
+  const plans = useAsync(
+    () => get<{ items: { name: string; file: string; loadedAt: string | null; lastError: string | null; active: boolean }[] }>('/v1/dialplans'),
+    [],
+  );
   return (
-    <section className="card" aria-labelledby="dialplans-h"><h2 id="dialplans-h">Dialplans</h2>
+    <section className="card" aria-labelledby="dialplans-h">
+      <h2 id="dialplans-h">Dialplans</h2>
       <Section state={plans} isEmpty={(d) => d.items.length === 0} empty="No dialplans loaded.">
         {(d) => (
-          <div className="table-wrap"><table><caption className="sr-only">Dialplans</caption>
-            <thead><tr><th scope="col">Name</th><th scope="col">File</th><th scope="col">Loaded</th><th scope="col">Status</th></tr></thead>
-            <tbody>{d.items.map((p) => <tr key={p.name} className={p.lastError ? 'missed' : undefined}><td>{p.name}</td><td><code>{p.file}</code></td><td>{fmtDateTime(p.loadedAt)}</td><td>{p.lastError ? `Last load failed: ${p.lastError}${p.active ? ' (last good version in use)' : ''}` : 'OK'}</td></tr>)}</tbody>
-          </table></div>
+          <div className="table-wrap">
+            <table>
+              <caption className="sr-only">Dialplans</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">File</th>
+                  <th scope="col">Loaded</th>
+                  <th scope="col">Status</th>
+                </tr>
+              </thead>
+              <tbody>
+                {d.items.map((p) => (
+                  <tr key={p.name} className={p.lastError ? 'missed' : undefined}>
+                    <td>{p.name}</td>
+                    <td>
+                      <code>{p.file}</code>
+                    </td>
+                    <td>{fmtDateTime(p.loadedAt)}</td>
+                    <td>{p.lastError ? `Last load failed: ${p.lastError}${p.active ? ' (last good version in use)' : ''}` : 'OK'}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       </Section>
     </section>
@@ -127,7 +378,13 @@ export function SettingsPage() {
     <>
       <PageHeader title="Settings" />
       <Dialplans />
-      {can.manageAccess(role) && <><Sinks /><Users /><ApiKeys /></>}
+      {can.manageAccess(role) && (
+        <>
+          <Sinks />
+          <Users />
+          <ApiKeys />
+        </>
+      )}
     </>
   );
 }

@@ -8,15 +8,27 @@ export function SignInPage({ onSignedIn }: { signedIn: boolean; onSignedIn: (s: 
   const submit = useSubmit();
   return (
     <main className="centered">
-      <form className="card sign-in" aria-labelledby="sign-in-title" onSubmit={(e) => {
-        e.preventDefault();
-        void submit.run(async () => onSignedIn(await post<Session>('/v1/auth/sign-in', { email, password })));
-      }}>
+      <form
+        className="card sign-in"
+        aria-labelledby="sign-in-title"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit.run(async () => onSignedIn(await post<Session>('/v1/auth/sign-in', { email, password })));
+        }}
+      >
         <h1 id="sign-in-title">Sign in</h1>
-        <label>E-mail<input type="email" name="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} /></label>
-        <label>Password<input type="password" name="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} /></label>
+        <label>
+          E-mail
+          <input type="email" name="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />
+        </label>
+        <label>
+          Password
+          <input type="password" name="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
+        </label>
         <ErrorBox error={submit.error} />
-        <button type="submit" disabled={submit.busy}>{submit.busy ? 'Signing in…' : 'Sign in'}</button>
+        <button type="submit" disabled={submit.busy}>
+          {submit.busy ? 'Signing in…' : 'Sign in'}
+        </button>
       </form>
     </main>
   );

@@ -5,10 +5,24 @@ import { ErrorBox, PageHeader, Section, fmtDateTime, useAsync, useSubmit } from 
 
 /** Mirrors server/calls/tag-rules.schemas.ts (TagRule, TagRuleConditions). */
 interface Conditions {
-  talkSecondsOver?: number; missed?: boolean; firstTime?: boolean; sourceId?: string; source?: string; campaign?: string;
-  ivrDigit?: string; disposition?: string;
+  talkSecondsOver?: number;
+  missed?: boolean;
+  firstTime?: boolean;
+  sourceId?: string;
+  source?: string;
+  campaign?: string;
+  ivrDigit?: string;
+  disposition?: string;
 }
-interface TagRule { id: string; name: string; tag: string; conditions: Conditions; enabled: boolean; createdAt: string; updatedAt: string }
+interface TagRule {
+  id: string;
+  name: string;
+  tag: string;
+  conditions: Conditions;
+  enabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
 
 const DISPOSITIONS = ['answered', 'busy', 'no-answer', 'failed', 'cancelled', 'voicemail'] as const;
 /** The choices of the form; each sets one key of `conditions` (booleans come as two choices). */
@@ -24,7 +38,10 @@ const KINDS = [
   { value: 'disposition', label: 'Call ended as', input: 'disposition' },
 ] as const;
 type Kind = (typeof KINDS)[number]['value'];
-interface Draft { kind: Kind; value: string }
+interface Draft {
+  kind: Kind;
+  value: string;
+}
 
 function toConditions(drafts: Draft[]): Conditions {
   const c: Conditions = {};
@@ -55,14 +72,55 @@ function ConditionRow({ draft, index, onChange, onRemove }: { draft: Draft; inde
   return (
     <fieldset className="condition">
       <legend>Condition {index + 1}</legend>
-      <label>When<select value={draft.kind} onChange={(e) => onChange({ kind: e.target.value as Kind, value: e.target.value === 'disposition' ? 'answered' : '' })}>
-        {KINDS.map((k) => <option key={k.value} value={k.value}>{k.label}</option>)}
-      </select></label>
-      {input === 'number' && <label>Seconds<input type="number" min={0} max={86400} step={1} required value={draft.value} onChange={(e) => onChange({ ...draft, value: e.target.value })} /></label>}
-      {input === 'text' && <label>Value<input required maxLength={200} value={draft.value} onChange={(e) => onChange({ ...draft, value: e.target.value })} /></label>}
-      {input === 'digits' && <label>Digits<input required pattern="[0-9*#]{1,16}" title="digits 0-9, * and #" value={draft.value} onChange={(e) => onChange({ ...draft, value: e.target.value })} /></label>}
-      {input === 'disposition' && <label>Outcome<select value={draft.value} onChange={(e) => onChange({ ...draft, value: e.target.value })}>{DISPOSITIONS.map((d) => <option key={d}>{d}</option>)}</select></label>}
-      {onRemove && <button type="button" className="secondary" onClick={onRemove}>Remove condition {index + 1}</button>}
+      <label>
+        When
+        <select value={draft.kind} onChange={(e) => onChange({ kind: e.target.value as Kind, value: e.target.value === 'disposition' ? 'answered' : '' })}>
+          {KINDS.map((k) => (
+            <option key={k.value} value={k.value}>
+              {k.label}
+            </option>
+          ))}
+        </select>
+      </label>
+      {input === 'number' && (
+        <label>
+          Seconds
+          <input type="number" min={0} max={86400} step={1} required value={draft.value} onChange={(e) => onChange({ ...draft, value: e.target.value })} />
+        </label>
+      )}
+      {input === 'text' && (
+        <label>
+          Value
+          <input required maxLength={200} value={draft.value} onChange={(e) => onChange({ ...draft, value: e.target.value })} />
+        </label>
+      )}
+      {input === 'digits' && (
+        <label>
+          Digits
+          <input
+            required
+            pattern="[0-9*#]{1,16}"
+            title="digits 0-9, * and #"
+            value={draft.value}
+            onChange={(e) => onChange({ ...draft, value: e.target.value })}
+          />
+        </label>
+      )}
+      {input === 'disposition' && (
+        <label>
+          Outcome
+          <select value={draft.value} onChange={(e) => onChange({ ...draft, value: e.target.value })}>
+            {DISPOSITIONS.map((d) => (
+              <option key={d}>{d}</option>
+            ))}
+          </select>
+        </label>
+      )}
+      {onRemove && (
+        <button type="button" className="secondary" onClick={onRemove}>
+          Remove condition {index + 1}
+        </button>
+      )}
     </fieldset>
   );
 }
@@ -85,47 +143,124 @@ export function TagRulesPage() {
         <h2 id="rules-h">Rules</h2>
         <Section state={rules} isEmpty={(d) => d.items.length === 0} empty="No rules yet.">
           {(d) => (
-            <div className="table-wrap"><table className="tag-rules"><caption className="sr-only">Tag rules</caption>
-              <thead><tr><th scope="col">Tag</th><th scope="col">Name</th><th scope="col">When</th><th scope="col">Enabled</th><th scope="col">Changed</th>{editor && <th scope="col"><span className="sr-only">Actions</span></th>}</tr></thead>
-              <tbody>{d.items.map((r) => (
-                <tr key={r.id} data-rule-id={r.id} className={r.enabled ? undefined : 'disabled'}>
-                  <td><span className="tag">{r.tag}</span></td><td>{r.name}</td><td>{describeConditions(r.conditions)}</td><td>{r.enabled ? 'yes' : 'no'}</td><td>{fmtDateTime(r.updatedAt)}</td>
-                  {editor && <td className="actions">
-                    <button type="button" className="secondary" disabled={submit.busy} onClick={() => void submit.run(async () => { await patch(`/v1/tag-rules/${r.id}`, { enabled: !r.enabled }); rules.reload(); })}>{r.enabled ? `Disable ${r.name}` : `Enable ${r.name}`}</button>
-                    <button type="button" className="secondary" disabled={submit.busy} onClick={() => void submit.run(async () => { await del(`/v1/tag-rules/${r.id}`); rules.reload(); })}>Delete {r.name}</button>
-                  </td>}
-                </tr>
-              ))}</tbody>
-            </table></div>
+            <div className="table-wrap">
+              <table className="tag-rules">
+                <caption className="sr-only">Tag rules</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">Tag</th>
+                    <th scope="col">Name</th>
+                    <th scope="col">When</th>
+                    <th scope="col">Enabled</th>
+                    <th scope="col">Changed</th>
+                    {editor && (
+                      <th scope="col">
+                        <span className="sr-only">Actions</span>
+                      </th>
+                    )}
+                  </tr>
+                </thead>
+                <tbody>
+                  {d.items.map((r) => (
+                    <tr key={r.id} data-rule-id={r.id} className={r.enabled ? undefined : 'disabled'}>
+                      <td>
+                        <span className="tag">{r.tag}</span>
+                      </td>
+                      <td>{r.name}</td>
+                      <td>{describeConditions(r.conditions)}</td>
+                      <td>{r.enabled ? 'yes' : 'no'}</td>
+                      <td>{fmtDateTime(r.updatedAt)}</td>
+                      {editor && (
+                        <td className="actions">
+                          <button
+                            type="button"
+                            className="secondary"
+                            disabled={submit.busy}
+                            onClick={() =>
+                              void submit.run(async () => {
+                                await patch(`/v1/tag-rules/${r.id}`, { enabled: !r.enabled });
+                                rules.reload();
+                              })
+                            }
+                          >
+                            {r.enabled ? `Disable ${r.name}` : `Enable ${r.name}`}
+                          </button>
+                          <button
+                            type="button"
+                            className="secondary"
+                            disabled={submit.busy}
+                            onClick={() =>
+                              void submit.run(async () => {
+                                await del(`/v1/tag-rules/${r.id}`);
+                                rules.reload();
+                              })
+                            }
+                          >
+                            Delete {r.name}
+                          </button>
+                        </td>
+                      )}
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
         </Section>
       </section>
       {editor && (
-        <form className="card" aria-labelledby="new-rule-h" onSubmit={(e) => {
-          e.preventDefault();
-          const kinds = drafts.map((d) => KINDS.find((k) => k.value === d.kind)!.label);
-          const keys = drafts.map((d) => (d.kind === 'answered' ? 'missed' : d.kind === 'repeat' ? 'firstTime' : d.kind));
-          if (new Set(keys).size !== keys.length) { setFormError(`Each kind of condition may appear once (${kinds.join(', ')}).`); return; }
-          setFormError(undefined);
-          void submit.run(async () => {
-            await post('/v1/tag-rules', { tag: tag.trim(), ...(name.trim() ? { name: name.trim() } : {}), conditions: toConditions(drafts) });
-            setTag(''); setName(''); setDrafts([{ kind: 'talkSecondsOver', value: '' }]);
-            rules.reload();
-          });
-        }}>
+        <form
+          className="card"
+          aria-labelledby="new-rule-h"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const kinds = drafts.map((d) => KINDS.find((k) => k.value === d.kind)!.label);
+            const keys = drafts.map((d) => (d.kind === 'answered' ? 'missed' : d.kind === 'repeat' ? 'firstTime' : d.kind));
+            if (new Set(keys).size !== keys.length) {
+              setFormError(`Each kind of condition may appear once (${kinds.join(', ')}).`);
+              return;
+            }
+            setFormError(undefined);
+            void submit.run(async () => {
+              await post('/v1/tag-rules', { tag: tag.trim(), ...(name.trim() ? { name: name.trim() } : {}), conditions: toConditions(drafts) });
+              setTag('');
+              setName('');
+              setDrafts([{ kind: 'talkSecondsOver', value: '' }]);
+              rules.reload();
+            });
+          }}
+        >
           <h2 id="new-rule-h">New rule</h2>
-          <label>Tag<input name="tag" required maxLength={64} value={tag} onChange={(e) => setTag(e.target.value)} /></label>
-          <label>Rule name (optional)<input name="name" maxLength={200} value={name} placeholder={tag || 'defaults to the tag'} onChange={(e) => setName(e.target.value)} /></label>
+          <label>
+            Tag
+            <input name="tag" required maxLength={64} value={tag} onChange={(e) => setTag(e.target.value)} />
+          </label>
+          <label>
+            Rule name (optional)
+            <input name="name" maxLength={200} value={name} placeholder={tag || 'defaults to the tag'} onChange={(e) => setName(e.target.value)} />
+          </label>
           {drafts.map((d, i) => (
-            <ConditionRow key={i} draft={d} index={i}
+            <ConditionRow
+              key={i}
+              draft={d}
+              index={i}
               onChange={(next) => setDrafts(drafts.map((x, j) => (j === i ? next : x)))}
-              {...(drafts.length > 1 ? { onRemove: () => setDrafts(drafts.filter((_, j) => j !== i)) } : {})} />
+              {...(drafts.length > 1 ? { onRemove: () => setDrafts(drafts.filter((_, j) => j !== i)) } : {})}
+            />
           ))}
           <div className="form-actions">
-            <button type="button" className="secondary" onClick={() => setDrafts([...drafts, { kind: 'missed', value: '' }])}>Add condition</button>
-            <button type="submit" disabled={submit.busy}>Add rule</button>
+            <button type="button" className="secondary" onClick={() => setDrafts([...drafts, { kind: 'missed', value: '' }])}>
+              Add condition
+            </button>
+            <button type="submit" disabled={submit.busy}>
+              Add rule
+            </button>
           </div>
-          {formError && <p className="error" role="alert">{formError}</p>}
+          {formError && (
+            <p className="error" role="alert">
+              {formError}
+            </p>
+          )}
         </form>
       )}
       <ErrorBox error={submit.error} />
