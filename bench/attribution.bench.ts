@@ -12,10 +12,6 @@
 import type { FastifyInstance } from 'fastify';
 // @ts-expect-error plain ESM helper without types (as bench/sip.bench.ts uses it)
 import { startPostgres, startRedis } from '../infra/services.mjs';
-import { attributionRoutes } from '../server/attribution/attribution.routes.js';
-import { createAttributor } from '../server/attribution/attribution.service.js';
-import { dniRoutes } from '../server/dni/dni.routes.js';
-import { poolUsageRoutes } from '../server/pools/pools-usage.routes.js';
 import { createHarness, type Harness } from '../test/helpers/harness.js';
 
 const env = (k: string, d: number) => Number(process.env[k] ?? d);
@@ -171,14 +167,8 @@ function row(o: Outcome): string {
 
 await startPostgres();
 await startRedis();
-const h = await createHarness();
-const app = await h.buildApp({
-  plugins: [
-    dniRoutes({ db: h.db, redis: h.redis, logger: h.logger, rateLimit: { max: 1e9, timeWindowMs: 60_000 }, flushIntervalMs: 100 }),
-    attributionRoutes({ attributor: createAttributor({ db: h.db }) }),
-    poolUsageRoutes({ db: h.db }),
-  ],
-});
+const h = await createHarness({ DNI_RATE_LIMIT_PER_MINUTE: String(1e9) });
+const app = await h.buildApp({ dniFlushMs: 100 });
 const trunk = (await app.inject({ method: 'POST', url: '/v1/trunks', headers: h.adminHeaders, payload: { name: 'sim', addresses: ['127.0.0.1/32'] } })).json();
 
 say(

@@ -6,10 +6,9 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 // @ts-expect-error plain ESM helper without types (as bench/sip.bench.ts uses it)
 import { startPostgres, startRedis } from '../infra/services.mjs';
-import { dniRoutes } from '../server/dni/dni.routes.js';
+import { createMetrics } from '../server/http/metrics.js';
 import { createHarness } from '../test/helpers/harness.js';
 import { LOAD_WORKER_JS, type LoadResult } from './load-worker.js';
 
@@ -45,20 +44,16 @@ function runLoad(port: number, rate: number, requests: Array<{ path: string; bod
 
 await startPostgres();
 await startRedis();
-const h = await createHarness();
+const h = await createHarness({ DNI_RATE_LIMIT_PER_MINUTE: String(1e9) });
 const server: number[] = [];
-// Server-side time of each snippet request (a root-level hook: skip-override keeps it out of plugin encapsulation).
-const timing = Object.assign(
-  async (a: FastifyInstance) => {
-    a.addHook('onResponse', async (req, reply) => {
-      if (req.url.startsWith('/v1/dni/')) server.push(reply.elapsedTime);
-    });
-  },
-  { [Symbol.for('skip-override')]: true },
-);
-const app = await h.buildApp({
-  plugins: [timing, dniRoutes({ db: h.db, redis: h.redis, logger: h.logger, rateLimit: { max: 1e9, timeWindowMs: 60_000 } })],
-});
+// Server-side time of each snippet request: the app's own request-duration metric, tapped.
+const metrics = createMetrics();
+const observe = metrics.httpDuration.observe.bind(metrics.httpDuration);
+metrics.httpDuration.observe = ((labels: Record<string, string>, seconds: number) => {
+  if (String(labels.route).startsWith('/v1/dni/')) server.push(seconds * 1000);
+  observe(labels, seconds);
+}) as typeof metrics.httpDuration.observe;
+const app = await h.buildApp({ stores: { metrics }, dniFlushMs: 200 });
 
 // Enough numbers that every create in every step gets its own lease (no exhaustion path).
 const WARM_RATE = 500;

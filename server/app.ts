@@ -1,26 +1,27 @@
+import path from 'node:path';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { reportRoutes } from './analytics/reports.routes.js';
 import { apiKeyRoutes } from './auth/api-keys.routes.js';
-import type { ApiKeyService } from './auth/api-keys.service.js';
-import type { CallEventSink } from './calls/call-events.js';
 import { callRoutes } from './calls/calls.routes.js';
 import { tagRuleRoutes } from './calls/tag-rules.routes.js';
-import type { Config } from './config.js';
-import type { Db } from './db/pool.js';
-import type { DialplanCatalog } from './dialplans/dialplan-catalog.js';
+import { attributionRoutes } from './attribution/attribution.routes.js';
+import { dialplanRoutes } from './dialplans/dialplans.routes.js';
+import { dniRoutes } from './dni/dni.routes.js';
 import { bearerToken, type CredentialResolver, installAuth } from './http/auth.js';
+import { poolUsageRoutes } from './pools/pools-usage.routes.js';
+import type { Services, Stores } from './services.js';
+import { sourceQrRoutes } from './sources/sources-qr.routes.js';
+import { createSessionResolver } from './users/session.js';
+import { userRoutes } from './users/users.routes.js';
+import { webRoutes } from './web/web.routes.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { healthRoutes } from './http/health.routes.js';
-import type { Metrics } from './http/metrics.js';
-import type { Logger } from './logger.js';
-import type { Rtpengine } from './media/rtpengine.js';
 import { numberRoutes } from './numbers/numbers.routes.js';
 import { poolRoutes } from './pools/pools.routes.js';
 import { recordingRoutes } from './recordings/recordings.routes.js';
-import type { Redis } from './redis/client.js';
 import { siteRoutes } from './sites/sites.routes.js';
 import { sourceRoutes } from './sources/sources.routes.js';
 import { setSourceDialplan } from './sources/sources.repository.js';
@@ -29,29 +30,14 @@ import { setPoolDialplan } from './pools/pools.repository.js';
 import { dialplanBindingRoutes } from './dialplans/dialplan-binding.routes.js';
 import { trunkRoutes } from './trunks/trunks.routes.js';
 
-export interface AppDeps {
-  config: Config;
-  logger: Logger;
-  db: Db;
-  redis: Redis;
-  rtpengine: Rtpengine;
-  metrics: Metrics;
-  apiKeys: ApiKeyService;
-  dialplans: DialplanCatalog;
-  /** Called after provisioning changes routing (numbers, trunks, bindings) so caches refresh. */
-  onRoutingChange?: () => void;
-  /** Told about tags/notes/score changes (leads, live UI). */
-  callEvents?: CallEventSink;
-  /** More credential sources (web sessions) tried after API keys. */
-  extraCredentials?: CredentialResolver[];
-  /** Domain plugins registered by main.ts (calls, dni, leads, web, …). */
-  plugins?: FastifyPluginAsync[];
-}
-
-/** Builds the HTTP app without listening: main.ts listens, tests use `app.inject()`. */
-export async function buildHttpApp(deps: AppDeps): Promise<FastifyInstance> {
+/**
+ * Builds the HTTP app, every route of it, without listening: main.ts listens, tests use
+ * `app.inject()` on this same app. Services come built (services.ts); routes only translate HTTP.
+ */
+export async function buildHttpApp(stores: Stores, services: Services): Promise<FastifyInstance> {
+  const { config, db } = stores;
   const app = Fastify({
-    loggerInstance: deps.logger as FastifyBaseLogger,
+    loggerInstance: stores.logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
     trustProxy: true,
   }).withTypeProvider<ZodTypeProvider>();
@@ -73,24 +59,29 @@ export async function buildHttpApp(deps: AppDeps): Promise<FastifyInstance> {
 
   const apiKeyResolver: CredentialResolver = async (request) => {
     const token = bearerToken(request);
-    return token ? deps.apiKeys.authenticate(token) : undefined;
+    return token ? services.apiKeys.authenticate(token) : undefined;
   };
-  installAuth(app, [apiKeyResolver, ...(deps.extraCredentials ?? [])]);
+  const credentials = [apiKeyResolver, createSessionResolver({ users: services.users })];
+  installAuth(app, credentials);
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
-    deps.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
-    deps.metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    stores.metrics.httpRequests.inc({ method: request.method, route, status: String(reply.statusCode) });
+    stores.metrics.httpDuration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
 
-  const provisioning = { db: deps.db, dialplans: deps.dialplans, ...(deps.onRoutingChange ? { onChange: deps.onRoutingChange } : {}) };
-  await app.register(healthRoutes({ db: deps.db, redis: deps.redis, rtpengine: deps.rtpengine, metrics: deps.metrics }));
-  await app.register(apiKeyRoutes({ apiKeys: deps.apiKeys }));
-  await app.register(trunkRoutes({ ...provisioning, sipRealm: deps.config.sip.realm }));
+  const onChange = () => services.routingChanges.notify();
+  const provisioning = { db, dialplans: services.dialplans, onChange };
+  await app.register(healthRoutes({ db, redis: stores.redis, rtpengine: stores.rtpengine, metrics: stores.metrics }));
+  await app.register(apiKeyRoutes({ apiKeys: services.apiKeys }));
+  await app.register(userRoutes({ users: services.users, db }));
+  await app.register(trunkRoutes({ db, sipRealm: config.sip.realm, onChange }));
   await app.register(numberRoutes(provisioning));
   await app.register(siteRoutes(provisioning));
   await app.register(poolRoutes(provisioning));
+  await app.register(poolUsageRoutes({ db }));
   await app.register(sourceRoutes(provisioning));
+  await app.register(sourceQrRoutes({ db, onChange }));
   await app.register(
     dialplanBindingRoutes(provisioning, [
       { collection: 'pools', what: 'pool', set: setPoolDialplan },
@@ -98,10 +89,14 @@ export async function buildHttpApp(deps: AppDeps): Promise<FastifyInstance> {
       { collection: 'sites', what: 'site', set: setSiteDialplan },
     ]),
   );
-  await app.register(callRoutes({ db: deps.db, events: deps.callEvents }));
-  await app.register(tagRuleRoutes({ db: deps.db }));
-  await app.register(reportRoutes({ db: deps.db }));
-  await app.register(recordingRoutes({ db: deps.db, secret: deps.config.secretKey, credentials: [apiKeyResolver, ...(deps.extraCredentials ?? [])] }));
-  for (const plugin of deps.plugins ?? []) await app.register(plugin);
+  await app.register(dialplanRoutes({ dialplans: services.dialplans }));
+  await app.register(callRoutes({ db, events: services.callEvents }));
+  await app.register(tagRuleRoutes({ db }));
+  await app.register(reportRoutes({ db }));
+  await app.register(recordingRoutes({ db, secret: config.secretKey, credentials }));
+  await app.register(services.leads.routes);
+  await app.register(dniRoutes({ dni: services.dni, rateLimit: { max: config.dni.rateLimitPerMinute, timeWindowMs: 60_000 } }));
+  await app.register(attributionRoutes({ attributor: services.attributor }));
+  await app.register(webRoutes({ distDir: path.join(config.projectRoot, 'server/web/dist') }));
   return app;
 }

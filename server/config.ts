@@ -42,6 +42,8 @@ const EnvSchema = z.object({
   ADMIN_API_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   SECRET_KEY: z.string().min(16, 'must be at least 16 characters').optional(),
   METRICS_ENABLED: bool.default(true),
+  /** Snippet API requests per client address and minute (sessions and keep-alives, each). */
+  DNI_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(120),
   PID_FILE: z.string().default(path.join(localServices.dataDir, 'server.pid')),
 });
 
@@ -63,6 +65,7 @@ export interface Config {
   /** Signs recording URLs and browser sessions; derived from ADMIN_API_KEY when not set so dev needs one secret. */
   secretKey: string;
   metricsEnabled: boolean;
+  dni: { rateLimitPerMinute: number };
   pidFile: string;
 }
 
@@ -102,6 +105,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     adminApiKey: e.ADMIN_API_KEY,
     secretKey: e.SECRET_KEY ?? `derived:${e.ADMIN_API_KEY ?? 'development-only-secret'}`,
     metricsEnabled: e.METRICS_ENABLED,
+    dni: { rateLimitPerMinute: e.DNI_RATE_LIMIT_PER_MINUTE },
     pidFile: resolve(e.PID_FILE),
   };
 }

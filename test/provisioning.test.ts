@@ -212,7 +212,7 @@ describe('operations', () => {
   it('healthz is 503 and names rtpengine when it does not answer', async () => {
     const { createRtpengine } = await import('../server/media/rtpengine.js');
     const dead = createRtpengine({ host: '127.0.0.1', port: 9 }, 300);
-    const broken = await h.buildApp({ rtpengine: dead });
+    const broken = await h.buildApp({ stores: { rtpengine: dead } });
     const res = await broken.inject({ method: 'GET', url: '/healthz' });
     expect(res.statusCode).toBe(503);
     expect(res.json().checks.rtpengine.ok).toBe(false);

@@ -1,3 +1,4 @@
+import { CALL_CHANNEL, CALL_VIEW_FROM } from '../calls/call-view.js';
 import type { Queryable } from '../db/pool.js';
 import type { DailyReport, FunnelReport, ReportQuery, SourceReport, SourceReportRow } from './reports.schemas.js';
 
@@ -74,12 +75,12 @@ export async function sourceReport(db: Queryable, accountId: string, p: Period):
   const { rows } = await db.query<SourceRow>(
     `WITH per AS (
        SELECT c.source_id,
-         CASE WHEN c.source_id IS NULL THEN COALESCE(NULLIF(c.attribution->>'source', ''), NULLIF(c.attribution->>'utm_source', '')) END AS v_source,
-         CASE WHEN c.source_id IS NULL THEN COALESCE(NULLIF(c.attribution->>'medium', ''), NULLIF(c.attribution->>'utm_medium', '')) END AS v_medium,
-         CASE WHEN c.source_id IS NULL THEN COALESCE(NULLIF(c.attribution->>'campaign', ''), NULLIF(c.attribution->>'utm_campaign', '')) END AS v_campaign,
+         CASE WHEN c.source_id IS NULL THEN ${CALL_CHANNEL.source} END AS v_source,
+         CASE WHEN c.source_id IS NULL THEN ${CALL_CHANNEL.medium} END AS v_medium,
+         CASE WHEN c.source_id IS NULL THEN ${CALL_CHANNEL.campaign} END AS v_campaign,
          ${COUNTS},
          COALESCE(sum(c.value), 0) AS value
-       FROM calls c
+       FROM ${CALL_VIEW_FROM}
        WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3
        GROUP BY 1, 2, 3, 4
      ),

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/pool.js';
+import type { SessionVisitColumns } from './visit.js';
 
 export interface NumberOwnership {
   numberId: string;
@@ -83,7 +84,7 @@ export interface LeaseWithVisit {
   shared: boolean;
   start: Date;
   end: Date;
-  visit: Record<string, string | null> | null;
+  visit: SessionVisitColumns | null;
 }
 
 const VISIT_COLUMNS = [
@@ -116,7 +117,7 @@ export async function findLeasesAround(db: Queryable, accountId: string, number:
     shared: boolean;
     a: Date;
     b: Date;
-    visit: Record<string, string | null> | null;
+    visit: SessionVisitColumns | null;
   }>(
     `SELECT l.session_id, l.pool_id, p.hold_seconds, l.shared, lower(l.during) AS a, upper(l.during) AS b,
             (SELECT json_build_object(${VISIT_COLUMNS.map((c) => `'${c}', s.${c}`).join(', ')}) FROM dni_sessions s WHERE s.id = l.session_id) AS visit

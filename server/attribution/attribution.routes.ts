@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { ANY_ROLE, principalOf } from '../http/auth.js';
 import { E164 } from '../shared/schemas.js';
 import type { createAttributor } from './attribution.service.js';
+import { Visit } from './visit.js';
 
 export const AttributionQuery = z.object({
   number: E164,
@@ -16,7 +17,10 @@ export const AttributionResponse = z.object({
   confidence: z.enum(['exact', 'ambiguous', 'static', 'none']),
   reason: z.string(),
   candidates: z.array(z.object({ sessionId: z.string(), likelihood: z.number(), reason: z.string() })),
-  visit: z.record(z.string(), z.string().nullable()),
+  visit: Visit.nullable().meta({ description: 'The website visit of the attributed session (null for static sources and none)' }),
+  staticSource: z.object({ id: z.string(), name: z.string(), channel: z.string(), medium: z.string().nullable(), campaign: z.string().nullable() }).nullable(),
+  overflow: z.boolean().meta({ description: 'the number was shared because the pool was exhausted' }),
+  previousCallId: z.string().nullable(),
   firstTime: z.boolean(),
   priorCalls: z.number().int(),
   priorCallIds: z.array(z.string()).meta({ description: 'The caller’s earlier calls, newest first (up to 10)' }),

@@ -1,70 +1,14 @@
 import type { Db } from '../db/pool.js';
 import type { AttributionCandidate, AttributionQuery, AttributionSnapshot, Attributor } from './attribution.types.js';
 import * as repo from './attribution.repository.js';
+import { type Visit, visitFromSession } from './visit.js';
 
 /** A call this soon after a lease's hold ran out is still probably that visitor's (at least 5 min, or the hold). */
 export const graceSeconds = (holdSeconds: number) => Math.max(300, holdSeconds);
 const LOOKBACK_SECONDS = 86_400 + 3_600;
 
-const SEARCH_ENGINES: Array<[RegExp, string]> = [
-  [/(^|\.)google\./, 'google'],
-  [/(^|\.)yandex\.|(^|\.)ya\.ru$/, 'yandex'],
-  [/(^|\.)bing\.com$/, 'bing'],
-  [/(^|\.)duckduckgo\.com$/, 'duckduckgo'],
-  [/(^|\.)yahoo\./, 'yahoo'],
-  [/(^|\.)mail\.ru$/, 'mail.ru'],
-];
-
-const host = (u: string | null | undefined) => {
-  try {
-    return u ? new URL(u).hostname.toLowerCase() : null;
-  } catch {
-    return null;
-  }
-};
-
-/** GA-style source/medium for a visit: UTM tags win, then click ids, then the referrer. */
-export function sourceMedium(v: Record<string, string | null>): { source: string; medium: string } {
-  if (v.utm_source) return { source: v.utm_source, medium: v.utm_medium ?? '(not set)' };
-  if (v.gclid || v.gbraid || v.wbraid) return { source: 'google', medium: 'cpc' };
-  if (v.yclid) return { source: 'yandex', medium: 'cpc' };
-  if (v.msclkid) return { source: 'bing', medium: 'cpc' };
-  if (v.fbclid) return { source: 'facebook', medium: 'social' };
-  const ref = host(v.referrer);
-  if (ref && ref !== host(v.landing_page)) {
-    const engine = SEARCH_ENGINES.find(([re]) => re.test(ref));
-    return engine ? { source: engine[1], medium: 'organic' } : { source: ref, medium: 'referral' };
-  }
-  return { source: '(direct)', medium: '(none)' };
-}
-
-function visitOf(l: repo.LeaseWithVisit): Record<string, string | null> {
-  const v = l.visit ?? {};
-  const { source, medium } = sourceMedium(v);
-  return {
-    source,
-    medium,
-    campaign: v.utm_campaign ?? null,
-    keyword: v.utm_term ?? null,
-    utm_source: v.utm_source ?? null,
-    utm_medium: v.utm_medium ?? null,
-    utm_campaign: v.utm_campaign ?? null,
-    utm_term: v.utm_term ?? null,
-    utm_content: v.utm_content ?? null,
-    landingPage: v.landing_page ?? null,
-    referrer: v.referrer ?? null,
-    gclid: v.gclid ?? null,
-    gbraid: v.gbraid ?? null,
-    wbraid: v.wbraid ?? null,
-    fbclid: v.fbclid ?? null,
-    msclkid: v.msclkid ?? null,
-    yclid: v.yclid ?? null,
-    gaClientId: v.ga_client_id ?? null,
-    ymClientId: v.ym_client_id ?? null,
-    visitorId: v.visitor_id ?? null,
-    overflow: l.shared ? 'true' : 'false',
-  };
-}
+/** The visit of a lease's session; a lease of a shared (overflow) number says so on the call. */
+const visitOf = (lease: repo.LeaseWithVisit): Visit | null => (lease.visit ? visitFromSession(lease.visit) : null);
 
 const secs = (ms: number) => Math.round(ms / 1000);
 
@@ -84,7 +28,10 @@ function rank(leases: repo.LeaseWithVisit[], at: Date, reasonOf: (l: repo.LeaseW
   return weighted.map(({ l, w }) => ({ sessionId: l.sessionId, likelihood: Math.round((w / total) * 1000) / 1000, reason: reasonOf(l) }));
 }
 
-function decideLeases(leases: repo.LeaseWithVisit[], at: Date): Omit<AttributionSnapshot, 'firstTime' | 'priorCalls' | 'sourceId'> | undefined {
+function decideLeases(
+  leases: repo.LeaseWithVisit[],
+  at: Date,
+): Pick<AttributionSnapshot, 'sessionId' | 'confidence' | 'reason' | 'candidates' | 'visit' | 'overflow'> | undefined {
   const t = at.getTime();
   const covering = leases.filter((l) => l.start.getTime() <= t && t < l.end.getTime());
   if (covering.length === 1 && !covering[0]!.shared) {
@@ -95,6 +42,7 @@ function decideLeases(leases: repo.LeaseWithVisit[], at: Date): Omit<Attribution
       reason: `the number was leased to this session at the call time (held until ${l.end.toISOString()})`,
       candidates: [{ sessionId: l.sessionId, likelihood: 1, reason: 'lease covers the call time' }],
       visit: visitOf(l),
+      overflow: false,
     };
   }
   if (covering.length > 0) {
@@ -110,6 +58,7 @@ function decideLeases(leases: repo.LeaseWithVisit[], at: Date): Omit<Attribution
       confidence: 'ambiguous',
       candidates,
       visit: visitOf(top),
+      overflow: covering.some((l) => l.shared),
       reason: `the number was shared by ${covering.length} sessions at the call time (pool exhausted); most recently active first`,
     };
   }
@@ -122,6 +71,7 @@ function decideLeases(leases: repo.LeaseWithVisit[], at: Date): Omit<Attribution
       confidence: 'ambiguous',
       candidates,
       visit: visitOf(top),
+      overflow: top.shared,
       reason: `no lease covered the call; ${recent.length} lease(s) ended shortly before it (late caller), most likely first`,
     };
   }
@@ -148,15 +98,16 @@ export function createAttributor({ db }: { db: Db; redis?: unknown }): Attributo
       repo.findLeasesAround(db, q.accountId, q.number, q.at, LOOKBACK_SECONDS),
       q.caller ? repo.findPriorCalls(db, q.accountId, q.caller, q.at) : Promise.resolve({ total: 0, ids: [] }),
     ]);
-    const caller = { firstTime: prior.total === 0, priorCalls: prior.total, priorCallIds: prior.ids };
-    const previous: Record<string, string> = prior.ids[0] ? { previousCallId: prior.ids[0] } : {};
+    const caller = { firstTime: prior.total === 0, priorCalls: prior.total, priorCallIds: prior.ids, previousCallId: prior.ids[0] ?? null };
     const none = (reason: string): AttributionSnapshot & { priorCallIds: string[] } => ({
       sessionId: null,
       sourceId: null,
       confidence: 'none',
       reason,
       candidates: [],
-      visit: { ...previous },
+      visit: null,
+      staticSource: null,
+      overflow: false,
       ...caller,
     });
     if (!owner) return none(`number ${q.number} is not provisioned`);
@@ -177,13 +128,15 @@ export function createAttributor({ db }: { db: Db; redis?: unknown }): Attributo
           confidence: 'static',
           candidates: [],
           reason: owned ? `number owned by ${label}` : `number released from ${label} on ${src.ownedUntil!.toISOString()}; late call during its quarantine`,
-          visit: { source: src.channel, medium: src.medium ?? src.kind, campaign: src.campaign, sourceName: src.name, ...previous },
+          visit: null,
+          staticSource: { id: src.id, name: src.name, channel: src.channel, medium: src.medium ?? src.kind, campaign: src.campaign },
+          overflow: false,
           ...caller,
         };
       }
     }
     const decided = decideLeases(leases, q.at);
-    if (decided) return { ...decided, sourceId: null, visit: { ...decided.visit, ...previous }, ...caller };
+    if (decided) return { ...decided, sourceId: null, staticSource: null, ...caller };
     return none(owner.poolId ? 'no session held the number at that time or shortly before' : 'the number belongs to no pool or source');
   }
 

@@ -1,3 +1,5 @@
+import type { Visit } from './visit.js';
+
 /** How sure we are about who caused a call (DESIGN: "Numbers, sessions and attribution"). */
 export type Confidence = 'exact' | 'ambiguous' | 'static' | 'none';
 
@@ -15,10 +17,24 @@ export interface AttributionSnapshot {
   confidence: Confidence;
   reason: string;
   candidates: AttributionCandidate[];
-  /** Visit data for the lead: source, medium, campaign, keyword, utm_*, landing page, referrer, click ids, GA/Metrica client ids. */
-  visit: Record<string, string | null>;
+  /** The website visit of the session the call is attributed to (null for static sources and none). */
+  visit: Visit | null;
+  /** The static source that owns the number, when confidence is static. */
+  staticSource: StaticSourceRef | null;
+  /** The number was shared because the pool was exhausted. */
+  overflow: boolean;
+  /** The caller's latest earlier call, if any. */
+  previousCallId: string | null;
   firstTime: boolean;
   priorCalls: number;
+}
+
+export interface StaticSourceRef {
+  id: string;
+  name: string;
+  channel: string;
+  medium: string | null;
+  campaign: string | null;
 }
 
 export interface AttributionQuery {

@@ -1,9 +1,22 @@
+import type { AttributionSnapshot } from '../attribution/attribution.types.js';
 import type { DbClient, Queryable } from '../db/pool.js';
 
-/** Identifies a call for event consumers; they load whatever else they need by id. */
+/** Identifies a call for event consumers, with who called which number; they load the rest by id. */
 export interface CallRef {
   callId: string;
   accountId: string;
+  caller: string;
+  trackingNumber: string;
+}
+
+/** What the call path knows while the call rings (no row exists yet). */
+export interface CallStart extends CallRef {
+  sipCallId: string;
+  callerName: string | null;
+  dialplan: string;
+  startedAt: Date;
+  /** The attribution snapshot when it came in time (it has a deadline), else null. */
+  attribution: AttributionSnapshot | null;
 }
 
 /**
@@ -12,8 +25,8 @@ export interface CallRef {
  * the call-record transaction (the outbox row commits with the record or not at all).
  */
 export interface CallEventSink {
-  /** The INVITE was accepted and targets are ringing. Must not throw. */
-  callStarted(call: CallRef): void;
+  /** The INVITE was accepted, attributed (within its deadline) and targets are ringing. Must not throw. */
+  callStarted(call: CallStart): void;
   /** Runs inside the transaction that writes the finished call record. */
   callCompleted(trx: DbClient, call: CallRef): Promise<void>;
   /** The stereo recording is stored and playable. */

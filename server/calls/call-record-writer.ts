@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type Db, withTransaction } from '../db/pool.js';
 import type { Logger } from '../logger.js';
-import type { CallEventSink } from './call-events.js';
-import { type CallRecord, insertCallRecord } from './call-records.repository.js';
+import type { CallEventSink, CallRef } from './call-events.js';
+import { type CallRecord, insertCallRecord } from './calls.repository.js';
 
 /**
  * Writes finished calls with their outbox events in one transaction. When Postgres is down the
@@ -17,22 +17,41 @@ export interface CallRecordWriter {
   close(): void;
 }
 
-export function createCallRecordWriter(deps: {
+export const callRefOf = (record: CallRecord): CallRef => ({
+  callId: record.id,
+  accountId: record.accountId,
+  caller: record.caller,
+  trackingNumber: record.trackingNumber,
+});
+
+export interface CallRecordWriterOptions {
   db: Db;
   events: CallEventSink | undefined;
   spoolFile: string;
   logger: Logger;
   flushMs?: number;
-}): CallRecordWriter {
+  /** Told about every record once its row is committed, whether written at once or replayed from the spool. */
+  onStored?: (record: CallRecord) => void;
+}
+
+export function createCallRecordWriter(deps: CallRecordWriterOptions): CallRecordWriter {
   const { db, events, spoolFile, logger } = deps;
   fs.mkdirSync(path.dirname(spoolFile), { recursive: true });
   let flushing: Promise<number> | undefined;
 
   async function store(record: CallRecord): Promise<void> {
-    await withTransaction(db, async (trx) => {
-      const isNew = await insertCallRecord(trx, record);
-      if (isNew) await events?.callCompleted(trx, { callId: record.id, accountId: record.accountId });
+    const isNew = await withTransaction(db, async (trx) => {
+      const inserted = await insertCallRecord(trx, record);
+      if (inserted) await events?.callCompleted(trx, callRefOf(record));
+      return inserted;
     });
+    // Only a new row: a replay of a record stored before a crash has had its turn already.
+    if (!isNew || !deps.onStored) return;
+    try {
+      deps.onStored(record);
+    } catch (err) {
+      logger.error({ err, callId: record.sipCallId, type: 'call_stored_listener_failed' }, 'a listener of stored calls failed');
+    }
   }
 
   async function flushNow(): Promise<number> {

@@ -6,88 +6,25 @@ import type { Db } from '../db/pool.js';
 import { ERRORS } from '../errors.js';
 import { ANY_ROLE, principalOf } from '../http/auth.js';
 import { IdParams } from '../shared/schemas.js';
-import type { CallEventSink } from './call-events.js';
+import type { CallEventSink, CallRef } from './call-events.js';
+import { findCallView, listCallViews } from './call-view.js';
+import { csvLines } from './calls.export.js';
+import { toCallDetail, toCallSummary } from './calls.presenter.js';
 import * as repo from './calls.repository.js';
 import { CallDetail, CallsQuery, CallSummary, NoteBody, ScoreBody, TagsBody, ValueBody } from './calls.schemas.js';
 
-/**
- * One CSV cell (RFC 4180 quoting). A text cell starting with = + - @ (or a tab/CR) would run as a
- * formula when the file is opened in a spreadsheet, so it gets a leading apostrophe; a plain number
- * such as an E.164 "+74951234567" or "-5" cannot run anything and stays as it is.
- */
-export function csvCell(v: unknown): string {
-  const s = v === null || v === undefined ? '' : String(v);
-  const risky = /^[=+\-@\t\r]/.test(s) && !/^[+-]?\d+(\.\d+)?$/.test(s);
-  const safe = risky ? `'${s}` : s;
-  return /[",\n\r;]/.test(safe) || risky ? `"${safe.replaceAll('"', '""')}"` : safe;
-}
-
-type ExportRow = { r: repo.CallRow; s: ReturnType<typeof repo.sourceOf>; a: Record<string, unknown> };
-const text = (v: unknown) => (typeof v === 'string' ? v : null);
-const CSV_COLUMNS: Array<[string, (x: ExportRow) => unknown]> = [
-  ['id', ({ r }) => r.id],
-  ['started_at', ({ r }) => r.started_at.toISOString()],
-  ['answered_at', ({ r }) => r.answered_at?.toISOString()],
-  ['ended_at', ({ r }) => r.ended_at?.toISOString()],
-  ['caller', ({ r }) => r.caller],
-  ['tracking_number', ({ r }) => r.tracking_number],
-  ['disposition', ({ r }) => r.disposition],
-  ['talk_seconds', ({ r }) => r.talk_seconds],
-  ['ring_seconds', ({ r }) => r.ring_seconds],
-  ['answered_by', ({ r }) => r.answered_by],
-  ['source', ({ s }) => s.source],
-  ['medium', ({ s }) => s.medium],
-  ['campaign', ({ s }) => s.campaign],
-  ['keyword', ({ s }) => s.keyword],
-  ['landing_page', ({ a }) => text(a.landingPage)],
-  ['referrer', ({ a }) => text(a.referrer)],
-  ['confidence', ({ r }) => r.confidence],
-  ['first_time', ({ r }) => r.first_time],
-  ['prior_calls', ({ r }) => r.prior_calls],
-  ['ivr_digits', ({ r }) => r.ivr_digits],
-  ['score', ({ r }) => r.score],
-  ['value', ({ r }) => r.value],
-  ['tags', ({ r }) => (r.tags ?? []).join(' ')],
-];
-const csvRow = (r: repo.CallRow) => {
-  const x: ExportRow = { r, s: repo.sourceOf(r), a: r.attribution ?? {} };
-  return `${CSV_COLUMNS.map(([, get]) => csvCell(get(x))).join(',')}\r\n`;
-};
-const EXPORT_PAGE = 1000;
-/** A bound on one export (≈ 30 MB); past it the file ends with a marker row instead of growing forever. */
-const EXPORT_MAX_ROWS = 200_000;
-
-/** Pages through the filtered log by keyset and yields CSV lines, so memory stays flat however long the export. */
-async function* csvLines(db: Db, accountId: string, filters: repo.CallFilters, log: FastifyBaseLogger): AsyncGenerator<string> {
-  yield `${CSV_COLUMNS.map(([name]) => name).join(',')}\r\n`;
-  let cursor: string | undefined;
-  let rows = 0;
-  try {
-    do {
-      const page = await repo.listCallRows(db, accountId, { ...filters, limit: EXPORT_PAGE, ...(cursor ? { cursor } : {}) });
-      if (page === 'bad-cursor') return; // cannot happen: we made the cursor ourselves
-      yield page.rows.map(csvRow).join('');
-      rows += page.rows.length;
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor && rows < EXPORT_MAX_ROWS);
-    if (cursor) yield `# truncated after ${rows} rows: narrow the period\r\n`;
-  } catch (err) {
-    // Headers are gone already: the best we can do is end the file visibly broken and log why.
-    log.error({ err, type: 'calls_export_failed' }, 'calls CSV export failed mid-stream');
-    yield '# export failed: the file is incomplete\r\n';
-  }
-}
-
 export function callRoutes({ db, events }: { db: Db; events?: CallEventSink | undefined }): FastifyPluginAsyncZod {
   return async (app) => {
-    const requireCall = async (accountId: string, id: string) => {
-      if (!(await repo.callExists(db, accountId, id))) throw ERRORS.notFound('call', id);
+    const requireCall = async (accountId: string, id: string): Promise<CallRef> => {
+      const call = await repo.findCallRef(db, accountId, id);
+      if (!call) throw ERRORS.notFound('call', id);
+      return call;
     };
     // The change is saved already; a failing listener (leads outbox) must not turn it into an error for the user.
-    const modified = async (log: FastifyBaseLogger, accountId: string, callId: string, field: 'tags' | 'notes' | 'score' | 'value') => {
+    const modified = async (log: FastifyBaseLogger, call: CallRef, field: 'tags' | 'notes' | 'score' | 'value') => {
       await events
-        ?.callModified(db, { callId, accountId }, { field })
-        .catch((err: unknown) => log.warn({ err, callId, field, type: 'call_modified_event_failed' }, 'callModified listener failed'));
+        ?.callModified(db, call, { field })
+        .catch((err: unknown) => log.warn({ err, callId: call.callId, field, type: 'call_modified_event_failed' }, 'callModified listener failed'));
     };
     const checkPeriod = (q: { from?: string | undefined; to?: string | undefined }) => {
       if (q.from && q.to && Date.parse(q.from) > Date.parse(q.to)) throw ERRORS.validation('querystring: "from" is after "to"');
@@ -106,9 +43,9 @@ export function callRoutes({ db, events }: { db: Db; events?: CallEventSink | un
       },
       async (request) => {
         checkPeriod(request.query);
-        const page = await repo.listCalls(db, principalOf(request).accountId, request.query);
+        const page = await listCallViews(db, principalOf(request).accountId, request.query);
         if (page === 'bad-cursor') throw ERRORS.validation('querystring.cursor: not a cursor this API returned');
-        return page;
+        return { items: page.items.map(toCallSummary), nextCursor: page.nextCursor };
       },
     );
 
@@ -137,9 +74,9 @@ export function callRoutes({ db, events }: { db: Db; events?: CallEventSink | un
         config: { roles: ANY_ROLE },
       },
       async (request) => {
-        const call = await repo.findCall(db, principalOf(request).accountId, request.params.id);
+        const call = await findCallView(db, principalOf(request).accountId, request.params.id);
         if (!call) throw ERRORS.notFound('call', request.params.id);
-        return call;
+        return toCallDetail(call);
       },
     );
 
@@ -157,9 +94,9 @@ export function callRoutes({ db, events }: { db: Db; events?: CallEventSink | un
       },
       async (request) => {
         const accountId = principalOf(request).accountId;
-        await requireCall(accountId, request.params.id);
+        const call = await requireCall(accountId, request.params.id);
         const added = await repo.addTags(db, request.params.id, request.body.tags);
-        if (added > 0) await modified(request.log, accountId, request.params.id, 'tags');
+        if (added > 0) await modified(request.log, call, 'tags');
         return { tags: await repo.listTags(db, request.params.id) };
       },
     );
@@ -177,9 +114,9 @@ export function callRoutes({ db, events }: { db: Db; events?: CallEventSink | un
       },
       async (request, reply) => {
         const accountId = principalOf(request).accountId;
-        await requireCall(accountId, request.params.id);
+        const call = await requireCall(accountId, request.params.id);
         if (!(await repo.removeTag(db, request.params.id, request.params.tag))) throw ERRORS.notFound('tag', request.params.tag);
-        await modified(request.log, accountId, request.params.id, 'tags');
+        await modified(request.log, call, 'tags');
         return reply.status(204).send(null);
       },
     );
@@ -198,9 +135,9 @@ export function callRoutes({ db, events }: { db: Db; events?: CallEventSink | un
       },
       async (request, reply) => {
         const principal = principalOf(request);
-        await requireCall(principal.accountId, request.params.id);
+        const call = await requireCall(principal.accountId, request.params.id);
         const note = await repo.addNote(db, request.params.id, principal.name, request.body.text);
-        await modified(request.log, principal.accountId, request.params.id, 'notes');
+        await modified(request.log, call, 'notes');
         return reply.status(201).send(note);
       },
     );
@@ -213,9 +150,9 @@ export function callRoutes({ db, events }: { db: Db; events?: CallEventSink | un
       },
       async (request) => {
         const accountId = principalOf(request).accountId;
-        await requireCall(accountId, request.params.id);
+        const call = await requireCall(accountId, request.params.id);
         await repo.setScore(db, request.params.id, request.body.score);
-        await modified(request.log, accountId, request.params.id, 'score');
+        await modified(request.log, call, 'score');
         return { score: request.body.score };
       },
     );
@@ -228,9 +165,9 @@ export function callRoutes({ db, events }: { db: Db; events?: CallEventSink | un
       },
       async (request) => {
         const accountId = principalOf(request).accountId;
-        await requireCall(accountId, request.params.id);
+        const call = await requireCall(accountId, request.params.id);
         const value = await repo.setValue(db, request.params.id, request.body.value);
-        await modified(request.log, accountId, request.params.id, 'value');
+        await modified(request.log, call, 'value');
         return { value };
       },
     );

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { E164, toE164 } from '../shared/schemas.js';
 
 export const Disposition = z.enum(['answered', 'busy', 'no-answer', 'failed', 'cancelled', 'voicemail']);
+export type Disposition = z.infer<typeof Disposition>;
 
 export const CallsQuery = z.object({
   from: z.iso

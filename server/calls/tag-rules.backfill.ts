@@ -1,5 +1,5 @@
 import type { Db } from '../db/pool.js';
-import { listCallRows } from './calls.repository.js';
+import { listCallViews } from './call-view.js';
 import { ruleMatches } from './tag-rules.match.js';
 import { addTagToCalls } from './tag-rules.repository.js';
 import type { TagRuleConditions } from './tag-rules.schemas.js';
@@ -23,10 +23,10 @@ export async function backfillTagRule(
   let tagged = 0;
   let cursor: string | undefined;
   do {
-    const page = await listCallRows(db, accountId, { from: period.from, to: period.to, limit: PAGE, ...(cursor ? { cursor } : {}) });
+    const page = await listCallViews(db, accountId, { from: period.from, to: period.to, limit: PAGE, ...(cursor ? { cursor } : {}) });
     if (page === 'bad-cursor') break;
-    checked += page.rows.length;
-    const matching = page.rows.filter((r) => ruleMatches(rule.conditions, callFacts(r))).map((r) => r.id);
+    checked += page.items.length;
+    const matching = page.items.filter((r) => ruleMatches(rule.conditions, callFacts(r))).map((r) => r.id);
     if (matching.length > 0) tagged += await addTagToCalls(db, matching, rule.tag, rule.id);
     cursor = page.nextCursor ?? undefined;
   } while (cursor && checked < maxCalls);

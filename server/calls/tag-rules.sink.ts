@@ -1,23 +1,23 @@
 import type { Queryable } from '../db/pool.js';
 import type { Logger } from '../logger.js';
 import type { CallEventSink, CallRef } from './call-events.js';
-import { addTags, type CallRow, findCallRow } from './calls.repository.js';
+import { type CallView, findCallView } from './call-view.js';
+import { addTags } from './calls.repository.js';
 import { type CallFacts, ruleMatches } from './tag-rules.match.js';
 import { listEnabledTagRules } from './tag-rules.repository.js';
 import { TagRuleConditions } from './tag-rules.schemas.js';
 
-const text = (v: unknown): string[] => (typeof v === 'string' && v.length > 0 ? [v] : []);
+const named = (...names: Array<string | null | undefined>): string[] => names.filter((n): n is string => typeof n === 'string' && n.length > 0);
 
-export function callFacts(r: CallRow): CallFacts {
-  const a = r.attribution ?? {};
+export function callFacts(call: CallView): CallFacts {
   return {
-    talkSeconds: r.talk_seconds,
-    disposition: r.disposition,
-    firstTime: r.first_time,
-    ivrDigits: r.ivr_digits,
-    sourceId: r.source_id,
-    sourceNames: [...text(r.source_name), ...text(a.source), ...text(a.utm_source)],
-    campaigns: [...text(r.source_campaign), ...text(a.campaign), ...text(a.utm_campaign)],
+    talkSeconds: call.talkSeconds,
+    disposition: call.disposition,
+    firstTime: call.firstTime,
+    ivrDigits: call.ivrDigits,
+    sourceId: call.staticSource?.id ?? null,
+    sourceNames: named(call.staticSource?.name, call.visit?.source, call.visit?.utmSource),
+    campaigns: named(call.staticSource?.campaign, call.visit?.campaign, call.visit?.utmCampaign),
   };
 }
 
@@ -26,9 +26,9 @@ export function callFacts(r: CallRow): CallFacts {
  * A stored rule that no longer parses (written by an older version) is skipped, not fatal.
  */
 export async function applyTagRules(db: Queryable, call: CallRef, logger?: Logger): Promise<string[]> {
-  const row = await findCallRow(db, call.accountId, call.callId);
-  if (!row) return [];
-  const facts = callFacts(row);
+  const view = await findCallView(db, call.accountId, call.callId);
+  if (!view) return [];
+  const facts = callFacts(view);
   const added: string[] = [];
   for (const rule of await listEnabledTagRules(db, call.accountId)) {
     const conditions = TagRuleConditions.safeParse(rule.conditions);

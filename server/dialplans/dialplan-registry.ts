@@ -21,6 +21,8 @@ export interface DialplanStatus {
 }
 
 export interface DialplanRegistry extends DialplanCatalog {
+  /** The directory the plans come from; prompts are in its `prompts/`. */
+  readonly dir: string;
   get(name: string): Dialplan | undefined;
   status(): DialplanStatus[];
   /** Re-reads the directory now (also done on file changes and every `rescanMs`). */
@@ -198,6 +200,7 @@ export function createDialplanRegistry(dir: string, logger: Logger, options: Dia
   rescan.unref();
 
   return {
+    dir,
     has: (name) => activePlan(name) !== undefined,
     get: activePlan,
     status: () =>

@@ -6,30 +6,18 @@ import rateLimit from '@fastify/rate-limit';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Db } from '../db/pool.js';
 import { ERRORS } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { createLeaseHistory, type LeaseHistory } from '../numbers/leases.history.js';
-import { createLeaseService, type LeaseService } from '../numbers/leases.service.js';
 import type { Redis } from '../redis/client.js';
-import { createSessionWriter } from './dni.repository.js';
 import { CreateSessionBody, KeepAliveResponse, SessionParams, SessionResponse } from './dni.schemas.js';
-import { createDniService, type RequestInfo } from './dni.service.js';
+import type { DniService, RequestInfo } from './dni.service.js';
 
 export const VISITOR_COOKIE = 'ct_vid';
 const VISITOR_COOKIE_MAX_AGE = 400 * 86_400; // the longest any browser keeps a server-set cookie
 
 export interface DniRoutesOptions {
-  db: Db;
-  redis: Redis;
-  logger: Logger;
-  /** Pass to share one lease service/history with other parts (pool usage, benches); created otherwise. */
-  leases?: LeaseService;
-  history?: LeaseHistory;
+  dni: DniService;
   /** Per client IP and route. `redis` shares the counters between nodes (default: in-process). */
   rateLimit?: { max: number; timeWindowMs: number; redis?: Redis };
-  /** Write-behind interval of sessions and lease history. */
-  flushIntervalMs?: number;
 }
 
 function readCookie(header: string | undefined, name: string): string | undefined {
@@ -58,29 +46,14 @@ function allowOrigin(request: FastifyRequest, reply: FastifyReply): void {
 /**
  * The website snippet and its public sessions API.
  *
- * @example main.ts: plugins: [dniRoutes({ db, redis, logger })]
+ * @example app.register(dniRoutes({ dni: services.dni }))
  */
 export function dniRoutes(opts: DniRoutesOptions): FastifyPluginAsyncZod {
   return async (app) => {
     const dir = path.dirname(fileURLToPath(import.meta.url));
     const snippet = fs.readFileSync(path.join(dir, 'dni-snippet.js'), 'utf8');
     const etag = `"${crypto.createHash('sha256').update(snippet).digest('base64url').slice(0, 16)}"`;
-    // Its own connection with auto-pipelining: concurrent snippet requests share one socket write
-    // per event-loop turn (syscalls, not Redis, dominate at thousands of requests per second).
-    const redis = opts.redis.duplicate({ enableAutoPipelining: true });
-    redis.on('error', () => {}); // reported by failing commands (default number shown), not as a crash
-    await redis.connect().catch((err: unknown) => opts.logger.warn({ err }, 'dni: redis not reachable at start; default numbers until it is'));
-    const history =
-      opts.history ?? createLeaseHistory({ db: opts.db, logger: opts.logger, ...(opts.flushIntervalMs ? { intervalMs: opts.flushIntervalMs } : {}) });
-    const leases = opts.leases ?? createLeaseService({ db: opts.db, redis, history });
-    const sessions = createSessionWriter({ db: opts.db, logger: opts.logger, ...(opts.flushIntervalMs ? { intervalMs: opts.flushIntervalMs } : {}) });
-    const dni = createDniService({ db: opts.db, redis, leases, sessions, logger: opts.logger });
-    app.addHook('onClose', async () => {
-      await dni.close();
-      if (!opts.history) await history.close();
-      redis.disconnect();
-    });
-
+    const dni = opts.dni;
     const limit = opts.rateLimit ?? { max: 120, timeWindowMs: 60_000 };
     await app.register(rateLimit, {
       global: false,

@@ -1,8 +1,8 @@
 import crypto from 'node:crypto';
-import type { CallEventSink, CallRef } from '../calls/call-events.js';
+import type { CallEventSink, CallRef, CallStart } from '../calls/call-events.js';
 import type { Db, Queryable } from '../db/pool.js';
 import type { Logger } from '../logger.js';
-import { buildLeadPayload, type EventType, type LeadPayload, type PayloadContext, startedPayload } from './lead-payload.js';
+import { type EventType, type LeadPayload, loadLeadPayload, type PayloadContext, startedPayload } from './lead-payload.js';
 import { insertEvent } from './leads.repository.js';
 
 export interface OutboxEventSinkOptions {
@@ -36,11 +36,9 @@ export function createOutboxEventSink(o: OutboxEventSinkOptions): OutboxEventSin
 
   async function record(db: Queryable, call: CallRef, type: EventType, change: LeadPayload['change'] = null): Promise<void> {
     const uid = crypto.randomUUID();
-    const payload = await buildLeadPayload(db, o.payload, {
+    const payload = await loadLeadPayload(db, o.payload, call, {
       eventId: uid,
       type,
-      accountId: call.accountId,
-      callId: call.callId,
       occurredAt: new Date(),
       change,
     });
@@ -48,7 +46,7 @@ export function createOutboxEventSink(o: OutboxEventSinkOptions): OutboxEventSin
     await insertEvent(db, { uid, accountId: call.accountId, callId: call.callId, type, payload });
   }
 
-  async function writeStarted(call: CallRef, at: Date): Promise<void> {
+  async function writeStarted(call: CallStart, at: Date): Promise<void> {
     for (let i = 0; ; i++) {
       try {
         const uid = crypto.randomUUID();
@@ -58,7 +56,7 @@ export function createOutboxEventSink(o: OutboxEventSinkOptions): OutboxEventSin
           callId: call.callId,
           type: 'call.started',
           unlessCompleted: true,
-          payload: startedPayload({ eventId: uid, accountId: call.accountId, callId: call.callId, occurredAt: at }),
+          payload: startedPayload(call, { eventId: uid, occurredAt: at }),
         });
         return;
       } catch (err) {

@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import type { Visit } from '../attribution/visit.js';
+import type { CallRef, CallStart } from '../calls/call-events.js';
+import { type CallView, findCallView, resolveChannel } from '../calls/call-view.js';
 import type { Queryable } from '../db/pool.js';
 
 /**
@@ -65,9 +68,16 @@ export const LeadAttribution = z.object({
   utm_term: str,
   utm_content: str,
   gclid: str,
+  gbraid: str,
+  wbraid: str,
   yclid: str,
+  fbclid: str,
+  msclkid: str,
   ga_client_id: str.describe('GA4 client id (the last two fields of the _ga cookie)'),
   ym_client_id: str.describe('Yandex Metrica ClientId'),
+  visitor_id: str.describe('our first-party visitor id (ct_vid cookie)'),
+  source_name: str.describe('the static source that owns the number (flyer, billboard, …)'),
+  source_channel: str.describe('that static source’s channel'),
   source_cost: z.number().nullable(),
   source_currency: str,
 });
@@ -86,53 +96,6 @@ export const LeadPayload = z
   .meta({ title: 'Call lead webhook payload, version 1' });
 export type LeadPayload = z.infer<typeof LeadPayload>;
 
-interface CallRow {
-  id: string;
-  account_id: string;
-  sip_call_id: string;
-  tracking_number: string;
-  caller: string;
-  caller_name: string | null;
-  dialplan: string | null;
-  started_at: Date;
-  answered_at: Date | null;
-  ended_at: Date | null;
-  disposition: string | null;
-  talk_seconds: number;
-  ring_seconds: number;
-  answered_by: string | null;
-  hangup_by: 'caller' | 'callee' | 'system' | null;
-  final_sip_status: number | null;
-  ivr_digits: string | null;
-  session_id: string | null;
-  source_id: string | null;
-  confidence: 'exact' | 'ambiguous' | 'static' | 'none';
-  attribution: Record<string, unknown>;
-  first_time: boolean | null;
-  prior_calls: number;
-  recording_status: 'none' | 'pending' | 'ready' | 'failed';
-  recording_duration_seconds: number | null;
-  score: number | null;
-  value: number | null;
-  source_name: string | null;
-  source_channel: string | null;
-  source_medium: string | null;
-  source_campaign: string | null;
-  source_cost: number | null;
-  source_currency: string | null;
-  tags: string[];
-  notes: Array<{ author: string; text: string; created_at: string }>;
-}
-
-/** Visit keys as attribution/ may spell them (snake or camel); the first non-empty wins. */
-function pick(a: Record<string, unknown>, ...keys: string[]): string | null {
-  for (const k of keys) {
-    const v = a[k];
-    if (typeof v === 'string' && v.length > 0) return v;
-  }
-  return null;
-}
-
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export interface PayloadContext {
@@ -140,172 +103,178 @@ export interface PayloadContext {
   publicBaseUrl: string;
 }
 
-/** Loads the call and builds the lead; undefined when the call row does not exist (yet). */
-export async function buildLeadPayload(
-  db: Queryable,
-  ctx: PayloadContext,
-  e: {
-    eventId: string;
-    type: EventType;
-    accountId: string;
-    callId: string;
-    occurredAt: Date;
-    change?: LeadPayload['change'];
-  },
-): Promise<LeadPayload | undefined> {
-  const { rows } = await db.query<CallRow>(
-    `SELECT c.*, s.name AS source_name, s.channel AS source_channel, s.medium AS source_medium, s.campaign AS source_campaign,
-            s.cost AS source_cost, s.currency AS source_currency,
-            COALESCE((SELECT array_agg(t.tag ORDER BY t.created_at, t.tag) FROM call_tags t WHERE t.call_id = c.id), '{}') AS tags,
-            COALESCE((SELECT json_agg(json_build_object('author', n.author, 'text', n.text, 'created_at', n.created_at) ORDER BY n.created_at)
-                      FROM call_notes n WHERE n.call_id = c.id), '[]') AS notes
-       FROM calls c LEFT JOIN sources s ON s.id = c.source_id
-      WHERE c.id = $1 AND c.account_id = $2`,
-    [e.callId, e.accountId],
-  );
-  const c = rows[0];
-  if (!c) return undefined;
-  const a = c.attribution ?? {};
-  const notes = c.notes.map((n) => ({ author: n.author, text: n.text, created_at: new Date(n.created_at).toISOString() }));
-  const end = c.ended_at ?? null;
-  const overflow = a.overflow === true || a.overflow === 'true' || a.shared === true;
+export interface LeadEventInfo {
+  eventId: string;
+  type: EventType;
+  occurredAt: Date;
+  change?: LeadPayload['change'];
+}
+
+/** Visit fields as the webhook spells them (snake_case, like the rest of the payload). */
+function visitFields(
+  visit: Visit | null,
+): Pick<
+  LeadPayload['attribution'],
+  | 'landing_page_url'
+  | 'referring_url'
+  | 'utm_source'
+  | 'utm_medium'
+  | 'utm_campaign'
+  | 'utm_term'
+  | 'utm_content'
+  | 'gclid'
+  | 'gbraid'
+  | 'wbraid'
+  | 'yclid'
+  | 'fbclid'
+  | 'msclkid'
+  | 'ga_client_id'
+  | 'ym_client_id'
+  | 'visitor_id'
+> {
+  return {
+    landing_page_url: visit?.landingPage ?? null,
+    referring_url: visit?.referrer ?? null,
+    utm_source: visit?.utmSource ?? null,
+    utm_medium: visit?.utmMedium ?? null,
+    utm_campaign: visit?.utmCampaign ?? null,
+    utm_term: visit?.utmTerm ?? null,
+    utm_content: visit?.utmContent ?? null,
+    gclid: visit?.gclid ?? null,
+    gbraid: visit?.gbraid ?? null,
+    wbraid: visit?.wbraid ?? null,
+    yclid: visit?.yclid ?? null,
+    fbclid: visit?.fbclid ?? null,
+    msclkid: visit?.msclkid ?? null,
+    ga_client_id: visit?.gaClientId ?? null,
+    ym_client_id: visit?.ymClientId ?? null,
+    visitor_id: visit?.visitorId ?? null,
+  };
+}
+
+/** The lead of a stored call (call.completed, call.recording_ready, call.modified), from the call's CallView. */
+export function buildLeadPayload(call: CallView, ctx: PayloadContext, event: LeadEventInfo): LeadPayload {
+  const notes = call.notes.map((note) => ({ author: note.author, text: note.text, created_at: note.createdAt.toISOString() }));
+  const end = call.endedAt;
   return {
     version: 1,
-    id: e.eventId,
-    type: e.type,
-    occurred_at: e.occurredAt.toISOString(),
-    account_id: c.account_id,
-    change: e.change ?? null,
+    id: event.eventId,
+    type: event.type,
+    occurred_at: event.occurredAt.toISOString(),
+    account_id: call.accountId,
+    change: event.change ?? null,
     call: {
-      id: c.id,
-      sip_call_id: c.sip_call_id,
-      direction: 'inbound',
-      status: (c.disposition ?? 'ringing') as LeadPayload['call']['status'],
-      answered: c.disposition === 'answered' || c.answered_at !== null,
-      voicemail: c.disposition === 'voicemail',
-      start_time: c.started_at.toISOString(),
-      answer_time: iso(c.answered_at),
+      id: call.id,
+      sip_call_id: call.sipCallId,
+      direction: call.direction,
+      status: call.disposition ?? 'ringing',
+      answered: call.disposition === 'answered' || call.answeredAt !== null,
+      voicemail: call.disposition === 'voicemail',
+      start_time: call.startedAt.toISOString(),
+      answer_time: iso(call.answeredAt),
       end_time: iso(end),
-      duration: end ? Math.max(0, Math.round((end.getTime() - c.started_at.getTime()) / 1000)) : 0,
-      talk_time: c.talk_seconds,
-      ring_time: c.ring_seconds,
-      caller_number: c.caller || null,
-      caller_name: c.caller_name,
-      tracking_number: c.tracking_number,
-      business_number: c.answered_by,
-      agent: c.answered_by,
-      hangup_by: c.hangup_by,
-      final_sip_status: c.final_sip_status,
-      ivr_digits: c.ivr_digits,
-      dialplan: c.dialplan,
-      first_call: c.first_time,
-      prior_calls: c.prior_calls,
-      tags: c.tags,
+      duration: end ? Math.max(0, Math.round((end.getTime() - call.startedAt.getTime()) / 1000)) : 0,
+      talk_time: call.talkSeconds,
+      ring_time: call.ringSeconds,
+      caller_number: call.caller || null,
+      caller_name: call.callerName,
+      tracking_number: call.trackingNumber,
+      business_number: call.answeredBy,
+      agent: call.answeredBy,
+      hangup_by: call.hangupBy,
+      final_sip_status: call.finalSipStatus,
+      ivr_digits: call.ivrDigits,
+      dialplan: call.dialplan,
+      first_call: call.firstTime,
+      prior_calls: call.priorCalls,
+      tags: call.tags,
       notes,
       note: notes.at(-1)?.text ?? null,
-      score: c.score,
-      value: c.value,
-      recording_status: c.recording_status,
-      recording_url: c.recording_status === 'ready' ? `${ctx.publicBaseUrl}/v1/calls/${c.id}/recording` : null,
-      recording_duration: c.recording_duration_seconds,
+      score: call.score,
+      value: call.value,
+      recording_status: call.recording.status,
+      recording_url: call.recording.status === 'ready' ? `${ctx.publicBaseUrl}/v1/calls/${call.id}/recording` : null,
+      recording_duration: call.recording.durationSeconds,
     },
     attribution: {
-      confidence: c.confidence,
-      overflow,
-      reason: pick(a, 'reason'),
-      session_id: c.session_id,
-      source_id: c.source_id,
-      source: pick(a, 'source', 'utm_source', 'utmSource') ?? c.source_channel ?? c.source_name,
-      medium: pick(a, 'medium', 'utm_medium', 'utmMedium') ?? c.source_medium,
-      campaign: pick(a, 'campaign', 'utm_campaign', 'utmCampaign') ?? c.source_campaign,
-      keyword: pick(a, 'keyword', 'utm_term', 'utmTerm'),
-      landing_page_url: pick(a, 'landing_page_url', 'landingPageUrl', 'landing_page', 'landingPage', 'landing'),
-      referring_url: pick(a, 'referring_url', 'referringUrl', 'referrer', 'referrer_url'),
-      utm_source: pick(a, 'utm_source', 'utmSource'),
-      utm_medium: pick(a, 'utm_medium', 'utmMedium'),
-      utm_campaign: pick(a, 'utm_campaign', 'utmCampaign'),
-      utm_term: pick(a, 'utm_term', 'utmTerm'),
-      utm_content: pick(a, 'utm_content', 'utmContent'),
-      gclid: pick(a, 'gclid'),
-      yclid: pick(a, 'yclid'),
-      ga_client_id: pick(a, 'gaClientId', 'ga_client_id', 'ga_cid'),
-      ym_client_id: pick(a, 'ymClientId', 'ym_client_id', 'ym_uid'),
-      source_cost: c.source_cost,
-      source_currency: c.source_currency,
+      confidence: call.confidence,
+      overflow: call.attribution.overflow,
+      reason: call.attribution.reason,
+      session_id: call.sessionId,
+      source_id: call.staticSource?.id ?? null,
+      ...call.channel,
+      ...visitFields(call.visit),
+      source_name: call.staticSource?.name ?? null,
+      source_channel: call.staticSource?.channel ?? null,
+      source_cost: call.staticSource?.cost ?? null,
+      source_currency: call.staticSource?.currency ?? null,
     },
   };
 }
 
-/** call.started is written while the call rings, before its row exists: only what the call path knows then. */
-export function startedPayload(e: { eventId: string; accountId: string; callId: string; occurredAt: Date }): LeadPayload {
-  const nulls = <K extends string>(keys: K[]) => Object.fromEntries(keys.map((k) => [k, null])) as Record<K, null>;
+/** Loads the call and builds its lead; undefined when the call row does not exist (yet). */
+export async function loadLeadPayload(db: Queryable, ctx: PayloadContext, callRef: CallRef, event: LeadEventInfo): Promise<LeadPayload | undefined> {
+  const call = await findCallView(db, callRef.accountId, callRef.callId);
+  return call ? buildLeadPayload(call, ctx, event) : undefined;
+}
+
+/** call.started is written while the call rings, before its row exists: what the call path knows then. */
+export function startedPayload(call: CallStart, event: { eventId: string; occurredAt: Date }): LeadPayload {
+  const snapshot = call.attribution;
+  const staticSource = snapshot?.staticSource ?? null;
+  const visit = snapshot?.visit ?? null;
   return {
     version: 1,
-    id: e.eventId,
+    id: event.eventId,
     type: 'call.started',
-    occurred_at: e.occurredAt.toISOString(),
-    account_id: e.accountId,
+    occurred_at: event.occurredAt.toISOString(),
+    account_id: call.accountId,
     change: null,
     call: {
-      id: e.callId,
+      id: call.callId,
+      sip_call_id: call.sipCallId,
       direction: 'inbound',
       status: 'ringing',
       answered: false,
       voicemail: false,
-      start_time: e.occurredAt.toISOString(),
+      start_time: call.startedAt.toISOString(),
+      answer_time: null,
+      end_time: null,
       duration: 0,
       talk_time: 0,
       ring_time: 0,
-      tracking_number: '',
-      prior_calls: 0,
+      caller_number: call.caller || null,
+      caller_name: call.callerName,
+      tracking_number: call.trackingNumber,
+      business_number: null,
+      agent: null,
+      hangup_by: null,
+      final_sip_status: null,
+      ivr_digits: null,
+      dialplan: call.dialplan,
+      first_call: snapshot?.firstTime ?? null,
+      prior_calls: snapshot?.priorCalls ?? 0,
       tags: [],
       notes: [],
+      note: null,
+      score: null,
+      value: null,
       recording_status: 'none',
-      ...nulls([
-        'sip_call_id',
-        'answer_time',
-        'end_time',
-        'caller_number',
-        'caller_name',
-        'business_number',
-        'agent',
-        'hangup_by',
-        'final_sip_status',
-        'ivr_digits',
-        'dialplan',
-        'first_call',
-        'note',
-        'score',
-        'value',
-        'recording_url',
-        'recording_duration',
-      ]),
+      recording_url: null,
+      recording_duration: null,
     },
     attribution: {
-      confidence: 'none',
-      overflow: false,
-      ...nulls([
-        'reason',
-        'session_id',
-        'source_id',
-        'source',
-        'medium',
-        'campaign',
-        'keyword',
-        'landing_page_url',
-        'referring_url',
-        'utm_source',
-        'utm_medium',
-        'utm_campaign',
-        'utm_term',
-        'utm_content',
-        'gclid',
-        'yclid',
-        'ga_client_id',
-        'ym_client_id',
-        'source_cost',
-        'source_currency',
-      ]),
+      confidence: snapshot?.confidence ?? 'none',
+      overflow: snapshot?.overflow ?? false,
+      reason: snapshot?.reason ?? null,
+      session_id: snapshot?.sessionId ?? null,
+      source_id: staticSource?.id ?? null,
+      ...resolveChannel(staticSource, visit),
+      ...visitFields(visit),
+      source_name: staticSource?.name ?? null,
+      source_channel: staticSource?.channel ?? null,
+      source_cost: null,
+      source_currency: null,
     },
   };
 }

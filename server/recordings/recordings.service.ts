@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import type { CallEventSink } from '../calls/call-events.js';
+import type { CallRecord } from '../calls/calls.repository.js';
 import type { Db } from '../db/pool.js';
 import type { Logger } from '../logger.js';
 import { convertRecording } from './recording-converter.js';
@@ -7,18 +8,16 @@ import { createLocalRecordingStorage, type RecordingStorage } from './recording-
 import * as repo from './recordings.repository.js';
 import { locateRtpengineRecording } from './rtpengine-files.js';
 
+/** What converting a call's recording needs to know about the call. */
+export type RecordedCall = Pick<CallRecord, 'id' | 'accountId' | 'caller' | 'trackingNumber' | 'startedAt' | 'callerMedia'>;
+
 export interface RecordingService {
   /**
    * Converts the call's rtpengine pcap and links the result to the call row (which must exist:
    * call it after the call record is written). Never throws; failures mark the call 'failed' and
    * keep the pcap for a retry by hand.
    */
-  process(call: {
-    id: string;
-    accountId: string;
-    startedAt: string;
-    callerAddress?: { ip: string; port: number } | undefined;
-  }): Promise<'ready' | 'failed' | 'missing'>;
+  process(call: RecordedCall): Promise<'ready' | 'failed' | 'missing'>;
   /** Deletes recordings of calls older than `days` and clears their columns; returns how many. */
   sweep(days: number): Promise<number>;
 }
@@ -54,7 +53,7 @@ export function createRecordingService(deps: {
             pcapPath: files.pcapPath,
             outputDir: storage.dirFor(call.startedAt),
             baseName: call.id,
-            callerAddress: call.callerAddress,
+            callerAddress: call.callerMedia ?? undefined,
             callerSidePort: files.metadata?.callerSidePort,
           }),
         );
@@ -63,7 +62,7 @@ export function createRecordingService(deps: {
         await fs.rm(files.pcapPath, { force: true });
         if (files.metadataPath) await fs.rm(files.metadataPath, { force: true });
         await deps.events
-          ?.recordingReady(db, { callId: call.id, accountId: call.accountId })
+          ?.recordingReady(db, { callId: call.id, accountId: call.accountId, caller: call.caller, trackingNumber: call.trackingNumber })
           .catch((err: unknown) => log.warn({ err }, 'recording_ready event failed'));
         if (result.undecodedPayloadTypes.length > 0) {
           log.warn(

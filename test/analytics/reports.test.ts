@@ -41,16 +41,16 @@ beforeAll(async () => {
   await insertCall(h.db, { startedAt: '2026-10-05T10:00:00Z', sourceId: src.radio, disposition: 'no-answer', firstTime: true });
   await insertCall(h.db, {
     startedAt: '2026-10-02T10:00:00Z',
-    attribution: google,
+    session: google,
     sessionId: session(),
     disposition: 'answered',
     talkSeconds: 30,
     firstTime: true,
   });
-  await insertCall(h.db, { startedAt: '2026-10-02T11:00:00Z', attribution: google, sessionId: session(), disposition: 'voicemail', firstTime: null });
+  await insertCall(h.db, { startedAt: '2026-10-02T11:00:00Z', session: google, sessionId: session(), disposition: 'voicemail', firstTime: null });
   await insertCall(h.db, {
     startedAt: '2026-10-10T23:59:59Z',
-    attribution: { source: 'yandex', medium: 'organic' },
+    visit: { source: 'yandex', medium: 'organic' },
     sessionId: session(),
     disposition: 'answered',
     talkSeconds: 10,
@@ -60,7 +60,7 @@ beforeAll(async () => {
   // Outside the UTC period (the end is exclusive), and another account's call inside it.
   await insertCall(h.db, { startedAt: '2026-10-11T00:00:00Z', sourceId: src.billboard, disposition: 'answered', talkSeconds: 999 });
   await insertCall(h.db, { startedAt: '2026-09-30T23:59:59Z', sourceId: src.billboard, disposition: 'answered', talkSeconds: 1, firstTime: false });
-  await insertCall(h.db, { accountId: await insertAccount(h.db), startedAt: '2026-10-02T10:00:00Z', attribution: google, talkSeconds: 777 });
+  await insertCall(h.db, { accountId: await insertAccount(h.db), startedAt: '2026-10-02T10:00:00Z', session: google, talkSeconds: 777 });
 });
 afterAll(() => h.close());
 

@@ -1,11 +1,7 @@
 import crypto from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { attributionRoutes } from '../../server/attribution/attribution.routes.js';
 import { createAttributor } from '../../server/attribution/attribution.service.js';
-import { dniRoutes } from '../../server/dni/dni.routes.js';
-import { poolUsageRoutes } from '../../server/pools/pools-usage.routes.js';
-import { sourceQrRoutes } from '../../server/sources/sources-qr.routes.js';
 import { releaseExpiredSources } from '../../server/sources/sources-quarantine.repository.js';
 import { provisionPool, numberBlock, type Provisioned } from '../dni/fixtures.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
@@ -19,14 +15,7 @@ const attributor = () => createAttributor({ db: h.db });
 
 beforeAll(async () => {
   h = await createHarness();
-  app = await h.buildApp({
-    plugins: [
-      dniRoutes({ db: h.db, redis: h.redis, logger: h.logger, flushIntervalMs: 20 }),
-      attributionRoutes({ attributor: createAttributor({ db: h.db }) }),
-      sourceQrRoutes({ db: h.db }),
-      poolUsageRoutes({ db: h.db }),
-    ],
-  });
+  app = await h.buildApp();
   p = await provisionPool(h, app, { size: 4, holdSeconds: 60, domains: ['shop.example'] });
 });
 afterAll(() => h.close());
@@ -88,12 +77,12 @@ describe('attribution outcomes', () => {
         source: 'newsletter',
         medium: 'email',
         campaign: 'may',
-        utm_source: 'newsletter',
+        utmSource: 'newsletter',
         yclid: '42',
         gaClientId: '1.2',
         referrer: 'https://mail.example/',
-        overflow: 'false',
       },
+      overflow: false,
       candidates: [{ sessionId: body.sessionId, likelihood: 1 }],
     });
   });
@@ -108,14 +97,14 @@ describe('attribution outcomes', () => {
     expect(snap.candidates.map((c) => c.sessionId)).toEqual([newer, older]);
     expect(snap.candidates[0]!.likelihood).toBeGreaterThan(snap.candidates[1]!.likelihood);
     expect(snap.reason).toMatch(/shared/);
-    expect(snap.visit.overflow).toBe('true');
+    expect(snap.overflow).toBe(true);
   });
 
   it('ambiguous: a call shortly after the hold ran out goes to the late visitor, from history', async () => {
     const n = p.numbers[2]!;
     const sid = await pastLease(n, ago(900), ago(120), { utm: 'late-ads' });
     const snap = await attributor().attribute({ accountId: ACCOUNT, number: n, at: new Date() });
-    expect(snap).toMatchObject({ confidence: 'ambiguous', sessionId: sid, visit: { utm_source: 'late-ads' } });
+    expect(snap).toMatchObject({ confidence: 'ambiguous', sessionId: sid, visit: { utmSource: 'late-ads' } });
     expect(snap.candidates[0]!.reason).toMatch(/hold ended 12\d s before the call/);
   });
 
@@ -158,7 +147,13 @@ describe('attribution outcomes', () => {
       })
     ).json();
     const snap = await attributor().attribute({ accountId: ACCOUNT, number: flyer!, at: new Date() });
-    expect(snap).toMatchObject({ confidence: 'static', sourceId: src.id, sessionId: null, visit: { source: 'flyer', medium: 'offline', campaign: 'spring' } });
+    expect(snap).toMatchObject({
+      confidence: 'static',
+      sourceId: src.id,
+      sessionId: null,
+      visit: null,
+      staticSource: { id: src.id, name: 'Metro flyer', channel: 'flyer', medium: 'offline', campaign: 'spring' },
+    });
     const before = await attributor().attribute({ accountId: ACCOUNT, number: radio!, at: new Date() });
     expect(before).toMatchObject({ confidence: 'none', sourceId: null });
     expect(before.reason).toContain(`not active on ${today}`);
@@ -242,7 +237,7 @@ describe('attribution outcomes', () => {
     const res = await get(`number=${encodeURIComponent(p.numbers[0]!)}&at=${new Date().toISOString()}&caller=${encodeURIComponent(caller)}`);
     expect(res.json()).toMatchObject({ firstTime: false, priorCalls: 2 });
     expect(res.json().priorCallIds).toHaveLength(2);
-    expect(res.json().visit.previousCallId).toBe(res.json().priorCallIds[0]);
+    expect(res.json().previousCallId).toBe(res.json().priorCallIds[0]);
     const fresh = await attributor().attribute({ accountId: ACCOUNT, number: p.numbers[0]!, at: new Date(), caller: '+79167654321' });
     expect(fresh).toMatchObject({ firstTime: true, priorCalls: 0 });
   });

@@ -22,7 +22,7 @@ let marketer: { authorization: string };
 
 beforeAll(async () => {
   h = await createHarness();
-  app = await h.buildApp({ callEvents: events });
+  app = await h.buildApp({ overrides: { callEvents: events } });
   [viewer, manager, marketer] = await Promise.all([h.headersFor('viewer'), h.headersFor('manager'), h.headersFor('marketer')]);
 });
 afterAll(() => h.close());
@@ -59,16 +59,16 @@ describe('GET /v1/calls', () => {
   it('filters by period, source (id or name), campaign, tag, status, number and caller', async () => {
     const flyer = await insertSource(h.db, { name: 'Flyer', campaign: 'autumn' });
     const a = await insertCall(h.db, { startedAt: '2026-11-01T10:00:00Z', sourceId: flyer, tags: ['lead'] });
-    const b = await insertCall(h.db, { startedAt: '2026-11-02T10:00:00Z', attribution: { utm_source: 'google', utm_campaign: 'brand' }, disposition: 'busy' });
+    const b = await insertCall(h.db, { startedAt: '2026-11-02T10:00:00Z', session: { utm_source: 'google', utm_campaign: 'brand' }, disposition: 'busy' });
     const c = await insertCall(h.db, {
       startedAt: '2026-11-03T10:00:00Z',
-      attribution: { source: 'yandex', campaign: 'autumn' },
+      visit: { source: 'yandex', campaign: 'autumn' },
       disposition: 'no-answer',
       caller: '+12125551234',
     });
     const d = await insertCall(h.db, { startedAt: '2026-11-04T10:00:00Z', trackingNumber: '+74950000099', disposition: null });
     const other = await insertAccount(h.db);
-    await insertCall(h.db, { accountId: other, startedAt: '2026-11-02T12:00:00Z', attribution: { utm_source: 'google' } });
+    await insertCall(h.db, { accountId: other, startedAt: '2026-11-02T12:00:00Z', session: { utm_source: 'google' } });
 
     const cases: Array<[string, string[]]> = [
       ['', [d, c, b, a]],
@@ -129,19 +129,19 @@ describe('GET /v1/calls/:id', () => {
       talkSeconds: 95,
       ringSeconds: 7,
       sessionId: '5f0c3a52-5a0e-4c55-a0f4-1b0b5a1c2d3e',
-      attribution: {
+      session: {
         utm_source: 'google',
         utm_medium: 'cpc',
         utm_campaign: 'brand',
         utm_term: 'pizza delivery',
         utm_content: 'ad1',
-        landingPage: 'https://shop.example/pizza',
+        landing_page: 'https://shop.example/pizza',
         referrer: 'https://www.google.com/',
         gclid: 'Cj0KCQ',
         yclid: null,
-        gaClientId: '123.456',
-        reason: 'exact lease match',
+        ga_client_id: '123.456',
       },
+      reason: 'exact lease match',
       firstTime: false,
       priorCalls: 2,
       ivrDigits: '2',
@@ -200,7 +200,7 @@ describe('GET /v1/calls/:id', () => {
 
   it('names a static source from the sources table, and has no recording link until the recording is ready', async () => {
     const src = await insertSource(h.db, { name: 'Billboard M7', channel: 'outdoor', campaign: 'winter' });
-    const id = await insertCall(h.db, { sourceId: src, attribution: { source: 'ignored' } });
+    const id = await insertCall(h.db, { sourceId: src, visit: { source: 'ignored' } });
     const body = (await get(`/v1/calls/${id}`)).json();
     expect(body.attribution).toMatchObject({ sourceId: src, source: 'Billboard M7', medium: 'outdoor', campaign: 'winter', confidence: 'static' });
     expect(body.recording).toBeNull();
@@ -239,8 +239,8 @@ describe('tags, notes, score, value', () => {
     expect((await app.inject({ method: 'DELETE', url: `/v1/calls/${id}/tags/sale`, headers: viewer })).statusCode).toBe(403);
     expect((await get(`/v1/calls/${id}`)).json().tags).toEqual(['sale']);
     expect(changes).toEqual([
-      { callId: id, accountId: DEFAULT_ACCOUNT, field: 'tags' },
-      { callId: id, accountId: DEFAULT_ACCOUNT, field: 'tags' },
+      { callId: id, accountId: DEFAULT_ACCOUNT, caller: '+74951112233', trackingNumber: '+74950000001', field: 'tags' },
+      { callId: id, accountId: DEFAULT_ACCOUNT, caller: '+74951112233', trackingNumber: '+74950000001', field: 'tags' },
     ]);
     const origin = await h.db.query('SELECT origin, rule_id FROM call_tags WHERE call_id = $1', [id]);
     expect(origin.rows).toEqual([{ origin: 'manual', rule_id: null }]);
@@ -270,7 +270,7 @@ describe('tags, notes, score, value', () => {
     expect(res.statusCode).toBe(201);
     expect(res.json()).toMatchObject({ author: 'test manager', text: 'wants a quote' });
     expect((await get(`/v1/calls/${id}`)).json().notes).toEqual([res.json()]);
-    expect(changes).toEqual([{ callId: id, accountId: DEFAULT_ACCOUNT, field: 'notes' }]);
+    expect(changes).toEqual([{ callId: id, accountId: DEFAULT_ACCOUNT, caller: '+74951112233', trackingNumber: '+74950000001', field: 'notes' }]);
   });
 
   it('score 0..100 and value in cents, stored and announced', async () => {
@@ -289,10 +289,12 @@ describe('tags, notes, score, value', () => {
 
   it('a failing event sink does not fail the change', async () => {
     const failing = await h.buildApp({
-      callEvents: {
-        ...events,
-        callModified: async () => {
-          throw new Error('outbox down');
+      overrides: {
+        callEvents: {
+          ...events,
+          callModified: async () => {
+            throw new Error('outbox down');
+          },
         },
       },
     });
@@ -339,7 +341,7 @@ describe('GET /v1/calls/export.csv', () => {
       caller: '+74951234567',
       talkSeconds: 42,
       tags: ['=HYPERLINK("x")', 'vip'],
-      attribution: { utm_source: 'news, "daily"', landingPage: 'https://shop.example/a?x=1,2', utm_term: 'line1\nline2' },
+      session: { utm_source: 'news, "daily"', landing_page: 'https://shop.example/a?x=1,2', utm_term: 'line1\nline2' },
       value: 99.9,
     });
     await insertCall(h.db, { startedAt: '2026-11-07T10:00:00Z', disposition: 'busy' });

@@ -1,5 +1,6 @@
 /** Rows for calls/analytics tests, inserted directly (the SIP path that writes them is tested elsewhere). */
 import crypto from 'node:crypto';
+import { emptyVisit, type SessionVisitColumns, type Visit, visitFromSession } from '../../server/attribution/visit.js';
 import type { Queryable } from '../../server/db/pool.js';
 
 export const DEFAULT_ACCOUNT = '00000000-0000-0000-0000-000000000001';
@@ -16,7 +17,12 @@ export interface CallFixture {
   sourceId?: string | null;
   sessionId?: string | null;
   confidence?: 'exact' | 'ambiguous' | 'static' | 'none';
-  attribution?: Record<string, unknown>;
+  /** The visit as attribution/ would resolve it from this visitor session's columns. */
+  session?: Partial<SessionVisitColumns>;
+  /** A visit given field by field (merged over an empty one); wins over `session`. */
+  visit?: Partial<Visit>;
+  /** Why the call was attributed as it was. */
+  reason?: string;
   firstTime?: boolean | null;
   priorCalls?: number;
   ivrDigits?: string | null;
@@ -31,9 +37,9 @@ export async function insertCall(db: Queryable, o: CallFixture = {}): Promise<st
   const answered = o.disposition === 'answered' ? new Date(Date.parse(started) + (o.ringSeconds ?? 5) * 1000).toISOString() : null;
   await db.query(
     `INSERT INTO calls (id, account_id, sip_call_id, tracking_number, caller, caller_name, started_at, answered_at, ended_at, disposition,
-       talk_seconds, ring_seconds, answered_by, source_id, session_id, confidence, attribution, first_time, prior_calls, ivr_digits, value,
+       talk_seconds, ring_seconds, answered_by, source_id, session_id, confidence, attribution, visit, first_time, prior_calls, ivr_digits, value,
        recording_status, recording_duration_seconds, recording_channels, recording_path)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7::timestamptz + interval '2 minutes', $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $7::timestamptz + interval '2 minutes', $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)`,
     [
       id,
       o.accountId ?? DEFAULT_ACCOUNT,
@@ -50,7 +56,8 @@ export async function insertCall(db: Queryable, o: CallFixture = {}): Promise<st
       o.sourceId ?? null,
       o.sessionId ?? null,
       o.confidence ?? (o.sourceId ? 'static' : o.sessionId ? 'exact' : 'none'),
-      JSON.stringify(o.attribution ?? {}),
+      JSON.stringify({ reason: o.reason ?? null, candidates: [], overflow: false, previousCallId: null }),
+      o.visit ? JSON.stringify({ ...emptyVisit(), ...o.visit }) : o.session ? JSON.stringify(visitFromSession(o.session)) : null,
       o.firstTime === undefined ? true : o.firstTime,
       o.priorCalls ?? 0,
       o.ivrDigits ?? null,

@@ -1,3 +1,4 @@
+import { emptyVisit } from '../../server/attribution/visit.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -6,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type CallEventSink, combineCallEventSinks } from '../../server/calls/call-events.js';
 import { createCallRecordWriter } from '../../server/calls/call-record-writer.js';
-import type { CallRecord } from '../../server/calls/call-records.repository.js';
+import type { CallRecord } from '../../server/calls/calls.repository.js';
 import { createTagRuleSink } from '../../server/calls/tag-rules.sink.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { DEFAULT_ACCOUNT, insertAccount, insertCall, insertSource } from './fixtures.js';
@@ -62,10 +63,12 @@ function record(o: Partial<CallRecord> = {}): CallRecord {
     sourceId: null,
     sessionId: null,
     confidence: 'none',
-    attribution: {},
+    attribution: { reason: null, candidates: [], overflow: false, previousCallId: null },
+    visit: null,
     firstTime: true,
     priorCalls: 0,
     recordingStatus: 'none',
+    callerMedia: null,
     ...o,
   };
 }
@@ -163,7 +166,7 @@ describe('tag rules on callCompleted', () => {
     await rule({ tag: 'off', conditions: { missed: false }, enabled: false });
     const { writer, seenByNextSink } = writerWithRules();
     try {
-      const long = record({ talkSeconds: 61, ivrDigits: '21', firstTime: false, attribution: { utm_source: 'Google', utm_campaign: 'autumn' } });
+      const long = record({ talkSeconds: 61, ivrDigits: '21', firstTime: false, visit: { ...emptyVisit(), utmSource: 'Google', utmCampaign: 'autumn' } });
       const missed = record({ disposition: 'busy', talkSeconds: 0, answeredAt: null, answeredBy: null, sourceId: flyer, confidence: 'static' });
       const short = record({ talkSeconds: 60, firstTime: null, ivrDigits: '1', disposition: 'voicemail' });
       for (const r of [long, missed, short]) expect(await writer.write(r)).toBe('stored');

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dniRoutes } from '../../server/dni/dni.routes.js';
 import { createRedis } from '../../server/redis/client.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { provisionPool, type Provisioned } from './fixtures.js';
@@ -11,10 +10,8 @@ let app: FastifyInstance;
 let p: Provisioned;
 
 beforeAll(async () => {
-  h = await createHarness();
-  app = await h.buildApp({
-    plugins: [dniRoutes({ db: h.db, redis: h.redis, logger: h.logger, rateLimit: { max: 30, timeWindowMs: 60_000 }, flushIntervalMs: 20 })],
-  });
+  h = await createHarness({ DNI_RATE_LIMIT_PER_MINUTE: '30' });
+  app = await h.buildApp();
   p = await provisionPool(h, app, { size: 5, holdSeconds: 30, domains: ['shop.example'] });
 });
 afterAll(() => h.close());
@@ -124,7 +121,7 @@ describe('keep-alive', () => {
 describe('Redis down', () => {
   it('answers with the default number (never an error or a blank) and attribution still reads Postgres', async () => {
     const dead = createRedis({ url: 'redis://127.0.0.1:1', prefix: 'dead:' });
-    const down = await h.buildApp({ plugins: [dniRoutes({ db: h.db, redis: dead, logger: h.logger, flushIntervalMs: 20 })] });
+    const down = await h.buildApp({ stores: { redis: dead } });
     const res = await down.inject({
       method: 'POST',
       url: '/v1/dni/sessions',

@@ -1,24 +1,12 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { attributionRoutes } from '../../server/attribution/attribution.routes.js';
-import { createAttributor } from '../../server/attribution/attribution.service.js';
-import { dniRoutes } from '../../server/dni/dni.routes.js';
-import { poolUsageRoutes } from '../../server/pools/pools-usage.routes.js';
-import { sourceQrRoutes } from '../../server/sources/sources-qr.routes.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 
 let h: Harness;
 let app: FastifyInstance;
 beforeAll(async () => {
   h = await createHarness();
-  app = await h.buildApp({
-    plugins: [
-      dniRoutes({ db: h.db, redis: h.redis, logger: h.logger }),
-      attributionRoutes({ attributor: createAttributor({ db: h.db }) }),
-      sourceQrRoutes({ db: h.db }),
-      poolUsageRoutes({ db: h.db }),
-    ],
-  });
+  app = await h.buildApp();
 });
 afterAll(() => h.close());
 

@@ -7,7 +7,6 @@ import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dniRoutes } from '../../server/dni/dni.routes.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { provisionPool, type Provisioned } from './fixtures.js';
 
@@ -49,7 +48,7 @@ function landingPage(scriptSrc: string, siteKey: string, def: string): string {
 
 beforeAll(async () => {
   h = await createHarness();
-  api = await h.buildApp({ plugins: [dniRoutes({ db: h.db, redis: h.redis, logger: h.logger, flushIntervalMs: 50 })] });
+  api = await h.buildApp({ dniFlushMs: 50 });
   p = await provisionPool(h, api, { size: 2, holdSeconds: HOLD, domains: ['127.0.0.1'] });
   await api.listen({ host: '127.0.0.1', port: 0 });
   apiBase = `http://127.0.0.1:${(api.server.address() as AddressInfo).port}`;

@@ -15,29 +15,33 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { stringify as toYaml } from 'yaml';
 import type { Attributor } from '../../server/attribution/attribution.types.js';
+import type { B2bua } from '../../server/call/b2bua.js';
+import { type CallPath, createCallPath, type RecordingOutcome } from '../../server/call-path.js';
 import type { CallEventSink } from '../../server/calls/call-events.js';
-import { type CallRecordWriter, createCallRecordWriter } from '../../server/calls/call-record-writer.js';
-import type { CallRecord } from '../../server/calls/call-records.repository.js';
+import type { CallRecordWriter } from '../../server/calls/call-record-writer.js';
+import type { CallRecord } from '../../server/calls/calls.repository.js';
 import type { Db } from '../../server/db/pool.js';
-import { createDialplanRegistry, type DialplanRegistry } from '../../server/dialplans/dialplan-registry.js';
-import { createMetrics } from '../../server/http/metrics.js';
+import type { LeadService } from '../../server/leads/lead-service.js';
+import type { DialplanRegistry } from '../../server/dialplans/dialplan-registry.js';
 import type { DtmfListener } from '../../server/media/dtmf-listener.js';
 import type { Rtpengine } from '../../server/media/rtpengine.js';
-import { type B2bua, startB2bua } from '../../server/sip/b2bua.js';
-import { createRoutingCache, type RoutingCache } from '../../server/sip/routing-cache.js';
-import { createRecordingService, type RecordingService } from '../../server/recordings/recordings.service.js';
+import type { RecordingService } from '../../server/recordings/recordings.service.js';
+import type { Services } from '../../server/services.js';
+import type { RoutingCache } from '../../server/sip/routing-cache.js';
 import type { Harness } from './harness.js';
 import { freePort } from './ports.js';
 
 export interface CallServerOptions {
   /** Dialplans by name (the YAML body without `name`), written to a fresh directory. */
   dialplans?: Record<string, object>;
+  /** Replace the real attributor (e.g. a stuck one) or the call events (tag rules + leads outbox). */
   attributor?: Attributor;
   events?: CallEventSink;
+  /** A lead service of the test's own (fake sinks, fast workers); its routes and outbox replace the default one's. */
+  leads?: LeadService;
   dtmf?: DtmfListener;
   /** Use another database handle for the call path (e.g. through a TCP proxy for outage tests). */
   db?: Db;
-  onRecorded?: (record: CallRecord) => void;
   /** Convert recordings when calls end (default true); benchmarks turn it off to measure the call path alone. */
   convertRecordings?: boolean;
   /** How often bridged calls are checked for media rtpengine dropped (B2buaDeps.mediaCheckMs). */
@@ -50,6 +54,8 @@ export interface CallServer {
   sipHost: string;
   sipPort: number;
   app: FastifyInstance;
+  services: Services;
+  callPath: CallPath;
   b2bua: B2bua;
   routing: RoutingCache;
   writer: CallRecordWriter;
@@ -57,7 +63,7 @@ export interface CallServer {
   dialplansDir: string;
   recordings: RecordingService;
   /** Resolves when the call's recording has been processed. */
-  waitForRecording(callId: string, timeoutMs?: number): Promise<'ready' | 'failed' | 'missing'>;
+  waitForRecording(callId: string, timeoutMs?: number): Promise<RecordingOutcome>;
   /** Finished calls as the call path reported them (written or spooled). */
   ended: CallRecord[];
   /** Creates a trunk for the caller's addresses and a number bound to `dialplan`; returns the number. */
@@ -80,73 +86,62 @@ export async function startCallServer(h: Harness, options: CallServerOptions = {
   const dialplansDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dialplans-'));
   fs.symlinkSync(path.resolve(import.meta.dirname, '../../dialplans/prompts'), path.join(dialplansDir, 'prompts'));
   for (const [name, body] of Object.entries(options.dialplans ?? {})) fs.writeFileSync(path.join(dialplansDir, `${name}.yaml`), toYaml({ name, ...body }));
-  const db = options.db ?? h.db;
-  const dialplans = createDialplanRegistry(dialplansDir, h.logger, 1_000);
-  const routing = createRoutingCache(db, h.logger, 60_000);
-  await routing.refresh();
-  const metrics = createMetrics();
-  const writer = createCallRecordWriter({
-    db,
-    events: options.events,
-    spoolFile: path.join(dialplansDir, 'spool', 'calls.jsonl'),
-    logger: h.logger,
-    flushMs: 500,
-  });
-  const ended: CallRecord[] = [];
-  const recordingsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'recordings-'));
-  const recordings = createRecordingService({ db, rtpengineDir: h.config.rtpengine.recordingDir, recordingsDir, logger: h.logger, events: options.events });
-  const processed = new Map<string, Promise<'ready' | 'failed' | 'missing'>>();
-  const waiters: Array<{ predicate: (r: CallRecord) => boolean; resolve: (r: CallRecord) => void }> = [];
-  const sipPort = await freePort('127.0.0.1');
-  const b2bua = startB2bua({
-    host: '127.0.0.1',
-    port: sipPort,
-    publicHost: '127.0.0.1',
-    realm: h.config.sip.realm,
-    nonceSecret: h.config.secretKey,
-    routing,
-    dialplans,
-    rtpengine: options.rtpengine ?? h.rtpengine,
-    dtmf: options.dtmf,
-    attributor: options.attributor,
-    events: options.events,
-    promptsDir: path.join(dialplansDir, 'prompts'),
-    ttsCacheDir: path.join(os.tmpdir(), 'calltrack-tts'),
-    metrics,
-    logger: h.logger,
-    ...(options.mediaCheckMs ? { mediaCheckMs: options.mediaCheckMs } : {}),
-    onCallEnded: (record) => {
-      void writer.write(record).then(() => {
-        if (record.recordingStatus === 'pending' && options.convertRecordings !== false) processed.set(record.id, recordings.process(record));
-        ended.push(record);
-        options.onRecorded?.(record);
-        for (const w of [...waiters])
-          if (w.predicate(record)) {
-            waiters.splice(waiters.indexOf(w), 1);
-            w.resolve(record);
-          }
-      });
+  const services = h.services({
+    dialplansDir,
+    dialplanReloadMs: 1_000,
+    overrides: {
+      ...(options.attributor ? { attributor: options.attributor as Services['attributor'] } : {}),
+      ...(options.events ? { callEvents: options.events } : {}),
+      ...(options.leads ? { leads: options.leads } : {}),
     },
   });
-  const app = await h.buildApp({ metrics, dialplans, onRoutingChange: () => void routing.refresh() });
+  const sipPort = await freePort('127.0.0.1');
+  const callPath = await createCallPath(h.stores, services, {
+    sip: { host: '127.0.0.1', port: sipPort, publicHost: '127.0.0.1' },
+    spoolFile: path.join(dialplansDir, 'spool', 'calls.jsonl'),
+    ttsCacheDir: path.join(os.tmpdir(), 'calltrack-tts'),
+    recordingsDir: fs.mkdtempSync(path.join(os.tmpdir(), 'recordings-')),
+    convertRecordings: options.convertRecordings ?? true,
+    dtmf: options.dtmf,
+    routingRefreshMs: 60_000,
+    spoolFlushMs: 500,
+    ...(options.db ? { db: options.db } : {}),
+    ...(options.rtpengine ? { rtpengine: options.rtpengine } : {}),
+    ...(options.mediaCheckMs ? { mediaCheckMs: options.mediaCheckMs } : {}),
+  });
+  const ended: CallRecord[] = [];
+  const recorded = new Map<string, RecordingOutcome>();
+  const waiters: Array<{ predicate: (r: CallRecord) => boolean; resolve: (r: CallRecord) => void }> = [];
+  callPath.onRecording((callId, outcome) => recorded.set(callId, outcome));
+  callPath.onCallEnded((record) => {
+    ended.push(record);
+    for (const waiter of [...waiters]) {
+      if (!waiter.predicate(record)) continue;
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve(record);
+    }
+  });
+  const app = await h.buildApp({ services });
 
   return {
     sipHost: '127.0.0.1',
     sipPort,
     app,
-    b2bua,
-    routing,
-    writer,
-    dialplans,
+    services,
+    callPath,
+    b2bua: callPath.b2bua,
+    routing: callPath.routing,
+    writer: callPath.writer,
+    dialplans: services.dialplans,
     dialplansDir,
     ended,
-    recordings,
+    recordings: callPath.recordings,
     async waitForRecording(callId, timeoutMs = 20_000) {
       const deadline = Date.now() + timeoutMs;
-      while (!processed.has(callId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      const p = processed.get(callId);
-      if (!p) throw new Error(`no recording was started for ${callId}`);
-      return p;
+      while (!recorded.has(callId) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const outcome = recorded.get(callId);
+      if (!outcome) throw new Error(`no recording was processed for ${callId}`);
+      return outcome;
     },
     async provisionNumber({ number, trunkAddresses, dialplan }) {
       const trunk = await app.inject({
@@ -156,10 +151,15 @@ export async function startCallServer(h: Harness, options: CallServerOptions = {
         payload: { name: `trunk-${number}`, addresses: trunkAddresses },
       });
       if (trunk.statusCode !== 201) throw new Error(`trunk: ${trunk.body}`);
-      const n = await app.inject({ method: 'POST', url: '/v1/numbers', headers: h.adminHeaders, payload: { number, trunkId: trunk.json().id, dialplan } });
-      if (n.statusCode !== 201) throw new Error(`number: ${n.body}`);
-      await routing.refresh();
-      return { number: n.json().number, trunkId: trunk.json().id };
+      const created = await app.inject({
+        method: 'POST',
+        url: '/v1/numbers',
+        headers: h.adminHeaders,
+        payload: { number, trunkId: trunk.json().id, dialplan },
+      });
+      if (created.statusCode !== 201) throw new Error(`number: ${created.body}`);
+      await callPath.routing.refresh();
+      return { number: created.json().number, trunkId: trunk.json().id };
     },
     waitForCall(predicate = () => true, timeoutMs = 20_000) {
       const done = ended.find(predicate);
@@ -168,18 +168,15 @@ export async function startCallServer(h: Harness, options: CallServerOptions = {
         const timer = setTimeout(() => reject(new Error('no matching call ended in time')), timeoutMs);
         waiters.push({
           predicate,
-          resolve: (r) => {
+          resolve: (record) => {
             clearTimeout(timer);
-            resolve(r);
+            resolve(record);
           },
         });
       });
     },
     async stop() {
-      await b2bua.stop();
-      routing.close();
-      writer.close();
-      dialplans.close();
+      await callPath.stop();
     },
   };
 }

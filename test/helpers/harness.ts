@@ -11,16 +11,16 @@
  */
 import crypto from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { type AppDeps, buildHttpApp } from '../../server/app.js';
+import { buildHttpApp } from '../../server/app.js';
 import { createApiKeyService } from '../../server/auth/api-keys.service.js';
 import { type Config, loadConfig } from '../../server/config.js';
 import { migrate } from '../../server/db/migrate.js';
 import { createDb, type Db } from '../../server/db/pool.js';
-import { createFileDialplanCatalog } from '../../server/dialplans/dialplan-catalog.js';
 import { createMetrics } from '../../server/http/metrics.js';
 import { createLogger, type Logger } from '../../server/logger.js';
 import { createRtpengine, type Rtpengine } from '../../server/media/rtpengine.js';
 import { createRedis, type Redis } from '../../server/redis/client.js';
+import { createServices, type ServiceOptions, type Services, type Stores } from '../../server/services.js';
 
 export interface Harness {
   config: Config;
@@ -31,12 +31,19 @@ export interface Harness {
   logger: Logger;
   adminKey: string;
   adminHeaders: { authorization: string };
-  /** Builds the HTTP app on this harness's stores; closed by `close()`. */
-  buildApp(overrides?: Partial<AppDeps>): Promise<FastifyInstance>;
+  /** The stores the production code gets (config, logger, db, redis, rtpengine, metrics). */
+  stores: Stores;
+  /** Builds the services on this harness's stores (as main.ts does); closed by `close()`. */
+  services(options?: HarnessServiceOptions): Services;
+  /** Builds the production HTTP app on this harness's stores, with `services` or fresh ones; closed by `close()`. */
+  buildApp(options?: HarnessServiceOptions & { services?: Services }): Promise<FastifyInstance>;
   /** Creates an API key with a role and returns headers carrying it. */
   headersFor(role: 'admin' | 'manager' | 'marketer' | 'viewer'): Promise<{ authorization: string }>;
   close(): Promise<void>;
 }
+
+/** Service options, plus stores to swap (a dead Redis, a broken rtpengine) for outage tests. */
+export type HarnessServiceOptions = ServiceOptions & { stores?: Partial<Stores> };
 
 export async function createHarness(env: Record<string, string> = {}): Promise<Harness> {
   const id = crypto.randomBytes(5).toString('hex');
@@ -61,6 +68,13 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
   const apiKeys = createApiKeyService({ db, adminApiKey: adminKey });
   await apiKeys.bootstrap(adminKey);
   const apps: FastifyInstance[] = [];
+  const built: Services[] = [];
+  const stores: Stores = { config, logger, db, redis, rtpengine, metrics: createMetrics() };
+  const services = ({ stores: swapped, ...options }: HarnessServiceOptions = {}) => {
+    const created = createServices({ ...stores, ...swapped }, { dniFlushMs: 20, ...options, overrides: { apiKeys, ...options.overrides } });
+    built.push(created);
+    return created;
+  };
 
   const harness: Harness = {
     config,
@@ -71,18 +85,10 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
     logger,
     adminKey,
     adminHeaders: { authorization: `Bearer ${adminKey}` },
-    async buildApp(overrides = {}) {
-      const app = await buildHttpApp({
-        config,
-        logger,
-        db,
-        redis,
-        rtpengine,
-        metrics: createMetrics(),
-        apiKeys,
-        dialplans: createFileDialplanCatalog(config.dialplansDir),
-        ...overrides,
-      });
+    stores,
+    services,
+    async buildApp(options = {}) {
+      const app = await buildHttpApp({ ...stores, ...options.stores }, options.services ?? services(options));
       apps.push(app);
       return app;
     },
@@ -92,6 +98,7 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
     },
     async close() {
       for (const app of apps) await app.close();
+      for (const created of built) await created.close();
       // ioredis does not prefix KEYS patterns, and del() prefixes again: strip it.
       const prefix = config.redis.prefix;
       const keys = await redis.keys(`${prefix}*`).catch(() => [] as string[]);

@@ -1,7 +1,9 @@
 /** Completed calls for lead tests: a real call row written with its outbox event in one transaction. */
 import crypto from 'node:crypto';
-import type { CallEventSink } from '../../server/calls/call-events.js';
-import { type CallRecord, insertCallRecord } from '../../server/calls/call-records.repository.js';
+import { emptyVisit } from '../../server/attribution/visit.js';
+import type { CallEventSink, CallStart } from '../../server/calls/call-events.js';
+import { callRefOf } from '../../server/calls/call-record-writer.js';
+import { type CallRecord, insertCallRecord } from '../../server/calls/calls.repository.js';
 import { type Db, withTransaction } from '../../server/db/pool.js';
 
 export const ACCOUNT = '00000000-0000-0000-0000-000000000001';
@@ -59,23 +61,28 @@ export function callRecord(s: Seed, over: Partial<CallRecord> = {}): CallRecord 
     sourceId: s.sourceId,
     sessionId: crypto.randomUUID(),
     confidence: 'exact',
-    attribution: {
-      utm_source: 'yandex',
-      utm_medium: 'cpc',
-      utm_campaign: 'spring-sale',
-      utm_term: 'buy sofa',
-      utm_content: 'ad-1',
+    attribution: { reason: 'lease held by the session', candidates: [], overflow: false, previousCallId: null },
+    visit: {
+      ...emptyVisit(),
+      source: 'yandex',
+      medium: 'cpc',
+      campaign: 'spring-sale',
+      keyword: 'buy sofa',
+      utmSource: 'yandex',
+      utmMedium: 'cpc',
+      utmCampaign: 'spring-sale',
+      utmTerm: 'buy sofa',
+      utmContent: 'ad-1',
       yclid: '1234567890',
-      gclid: null,
       gaClientId: '1234567890.1700000000',
       ymClientId: '1700000000123456789',
       landingPage: 'https://shop.example/sofas?utm_source=yandex',
       referrer: 'https://yandex.ru/',
-      reason: 'lease held by the session',
     },
     firstTime: true,
     priorCalls: 0,
     recordingStatus: 'none',
+    callerMedia: null,
     ...over,
   };
 }
@@ -84,8 +91,23 @@ export function callRecord(s: Seed, over: Partial<CallRecord> = {}): CallRecord 
 export async function completeCall(db: Db, events: CallEventSink, record: CallRecord): Promise<void> {
   await withTransaction(db, async (trx) => {
     await insertCallRecord(trx, record);
-    await events.callCompleted(trx, { callId: record.id, accountId: record.accountId });
+    await events.callCompleted(trx, callRefOf(record));
   });
+}
+
+/** The call reference event sinks get for this record. */
+export const refOf = callRefOf;
+
+/** What the call path tells sinks while this call rings (no attribution snapshot). */
+export function startOf(record: CallRecord): CallStart {
+  return {
+    ...callRefOf(record),
+    sipCallId: record.sipCallId,
+    callerName: record.callerName,
+    dialplan: record.dialplan,
+    startedAt: new Date(record.startedAt),
+    attribution: null,
+  };
 }
 
 /** Polls `check` until it returns a truthy value (bounded). */

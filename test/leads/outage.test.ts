@@ -46,7 +46,7 @@ afterAll(async () => {
 describe('webhook receiver outage', () => {
   it('delivers every lead after the receiver recovers; duplicates only under the same webhook-id', { timeout: 60_000 }, async () => {
     const s = await seed(h.db);
-    const app = await h.buildApp({ plugins: [services[0]!.routes] });
+    const app = await h.buildApp({ overrides: { leads: services[0]! } });
     const res = await app.inject({
       method: 'POST',
       url: '/v1/sinks',

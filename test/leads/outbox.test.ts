@@ -5,7 +5,7 @@ import { createLeadService, type LeadService } from '../../server/leads/lead-ser
 import { LeadPayload } from '../../server/leads/lead-payload.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { newWebhookSecret, startWebhookFake, type WebhookFake } from '../fakes/webhook-fake.js';
-import { ACCOUNT, callRecord, completeCall, eventually, seed, type Seed } from './lead-fixtures.js';
+import { ACCOUNT, callRecord, completeCall, eventually, seed, type Seed, refOf, startOf } from './lead-fixtures.js';
 
 let h: Harness;
 let app: FastifyInstance;
@@ -24,7 +24,7 @@ beforeAll(async () => {
     publicBaseUrl: 'https://calls.example',
     workers: { pollMs: 50, scheduleMs: [0, 100, 200, 400], jitter: 0, leaseMs: 5_000, concurrency: 4 },
   });
-  app = await h.buildApp({ plugins: [leads.routes], callEvents: leads.eventSink });
+  app = await h.buildApp({ overrides: { leads, callEvents: leads.eventSink } });
   await leads.startWorkers();
 });
 afterAll(async () => {
@@ -103,7 +103,8 @@ describe('webhook deliveries', () => {
       attribution: {
         confidence: 'exact',
         overflow: false,
-        source: 'yandex',
+        source: 'Yandex Direct', // the static source's own name wins over the visit (the number proves it)
+        source_channel: 'yandex',
         medium: 'cpc',
         campaign: 'spring-sale',
         utm_term: 'buy sofa',
@@ -125,9 +126,9 @@ describe('webhook deliveries', () => {
     const record = callRecord(s);
     await expect(
       withTransaction(h.db, async (trx) => {
-        const { insertCallRecord } = await import('../../server/calls/call-records.repository.js');
+        const { insertCallRecord } = await import('../../server/calls/calls.repository.js');
         await insertCallRecord(trx, record);
-        await leads.eventSink.callCompleted(trx, { callId: record.id, accountId: ACCOUNT });
+        await leads.eventSink.callCompleted(trx, refOf(record));
         throw new Error('boom');
       }),
     ).rejects.toThrow('boom');
@@ -138,11 +139,11 @@ describe('webhook deliveries', () => {
   it('keeps the events of one call in order through failures, with one webhook-id per event', async () => {
     fake.failWith(500);
     const record = callRecord(s);
-    leads.eventSink.callStarted({ callId: record.id, accountId: ACCOUNT });
+    leads.eventSink.callStarted(startOf(record));
     await leads.eventSink.drainStarted();
     await completeCall(h.db, leads.eventSink, record);
     await h.db.query(`INSERT INTO call_tags (call_id, tag) VALUES ($1, 'hot')`, [record.id]);
-    await leads.eventSink.callModified(h.db, { callId: record.id, accountId: ACCOUNT }, { field: 'tags' });
+    await leads.eventSink.callModified(h.db, refOf(record), { field: 'tags' });
     // While the receiver fails, only the first event is tried; the later ones wait behind it.
     await eventually(async () => (await deliveries(sinkId, `?callId=${record.id}`)).find((d) => d.eventType === 'call.started' && d.attempts >= 2));
     const waiting = await deliveries(sinkId, `?callId=${record.id}`);
@@ -222,8 +223,9 @@ describe('call.started', () => {
       startedRetryMs: [200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
     });
     proxy.cut();
-    const callId = crypto.randomUUID();
-    expect(() => sink.callStarted({ callId, accountId: ACCOUNT })).not.toThrow();
+    const started = startOf(callRecord(s));
+    const callId = started.callId;
+    expect(() => sink.callStarted(started)).not.toThrow();
     await new Promise((r) => setTimeout(r, 500));
     proxy.restore();
     await sink.drainStarted();

@@ -5,7 +5,7 @@ import { webhookPayloadJsonSchema } from '../../server/leads/lead-payload-schema
 import { createLeadService, type LeadService } from '../../server/leads/lead-service.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { validateJsonSchema } from './json-schema-lite.js';
-import { ACCOUNT, callRecord, completeCall, seed } from './lead-fixtures.js';
+import { callRecord, completeCall, seed, refOf, startOf } from './lead-fixtures.js';
 
 const schemaFile = path.resolve(import.meta.dirname, '../../server/leads/webhook-payload.schema.json');
 const schema = JSON.parse(fs.readFileSync(schemaFile, 'utf8'));
@@ -19,7 +19,7 @@ beforeAll(async () => {
 afterAll(() => h?.close());
 
 describe('webhook-payload.schema.json', () => {
-  it('is the JSON Schema of the zod type (regenerate: npx tsx server/leads/write-payload-schema.ts)', () => {
+  it('is the JSON Schema of the zod type (regenerate: npx tsx tools/write-payload-schema.ts)', () => {
     expect(schema).toEqual(JSON.parse(JSON.stringify(webhookPayloadJsonSchema())));
   });
 
@@ -29,20 +29,21 @@ describe('webhook-payload.schema.json', () => {
       disposition: 'no-answer',
       answeredAt: null,
       talkSeconds: 0,
-      attribution: {},
+      attribution: { reason: null, candidates: [], overflow: false, previousCallId: null },
+      visit: null,
       firstTime: null,
       sourceId: null,
       confidence: 'none',
     });
     const answered = callRecord(s);
-    leads.eventSink.callStarted({ callId: record.id, accountId: ACCOUNT });
+    leads.eventSink.callStarted(startOf(record));
     await leads.eventSink.drainStarted();
     await completeCall(h.db, leads.eventSink, record);
     await completeCall(h.db, leads.eventSink, answered);
     await h.db.query(`UPDATE calls SET recording_status = 'ready', recording_duration_seconds = 41.5, score = 80, value = 1200.5 WHERE id = $1`, [answered.id]);
     await h.db.query(`INSERT INTO call_notes (call_id, author, text) VALUES ($1, 'anna', 'wants a quote')`, [answered.id]);
-    await leads.eventSink.recordingReady(h.db, { callId: answered.id, accountId: ACCOUNT });
-    await leads.eventSink.callModified(h.db, { callId: answered.id, accountId: ACCOUNT }, { field: 'notes' });
+    await leads.eventSink.recordingReady(h.db, refOf(answered));
+    await leads.eventSink.callModified(h.db, refOf(answered), { field: 'notes' });
     const { rows } = await h.db.query('SELECT type, payload FROM lead_events ORDER BY id');
     expect(rows.map((r) => r.type).sort()).toEqual(['call.completed', 'call.completed', 'call.modified', 'call.recording_ready', 'call.started']);
     for (const r of rows) expect(validateJsonSchema(schema, r.payload), r.type).toEqual([]);

@@ -6,7 +6,7 @@ import { startBitrix24Fake } from '../fakes/bitrix24-fake.js';
 import { startGa4Fake } from '../fakes/ga4-fake.js';
 import { startMetricaFake } from '../fakes/metrica-fake.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { ACCOUNT, callRecord, completeCall, eventually, seed, type Seed } from './lead-fixtures.js';
+import { ACCOUNT, callRecord, completeCall, eventually, seed, type Seed, refOf } from './lead-fixtures.js';
 
 let h: Harness;
 let app: FastifyInstance;
@@ -22,7 +22,7 @@ beforeAll(async () => {
     publicBaseUrl: 'https://calls.example',
     workers: { pollMs: 50, scheduleMs: [0, 100, 200, 400, 800, 1_600], jitter: 0, leaseMs: 5_000 },
   });
-  app = await h.buildApp({ plugins: [leads.routes] });
+  app = await h.buildApp({ overrides: { leads } });
   await leads.startWorkers();
 });
 afterAll(async () => {
@@ -94,7 +94,7 @@ describe('Bitrix24', () => {
     }
     const target = calls[0]!;
     await h.db.query(`UPDATE calls SET recording_status = 'ready' WHERE id = $1`, [target.id]);
-    await leads.eventSink.recordingReady(h.db, { callId: target.id, accountId: ACCOUNT });
+    await leads.eventSink.recordingReady(h.db, refOf(target));
     await eventually(async () => fake.calls.find((x) => x.params.EXTERNAL_CALL_ID === target.id)!.records.length > 0, 10_000);
     expect(fake.calls.find((x) => x.params.EXTERNAL_CALL_ID === target.id)!.records[0]).toMatchObject({
       FILENAME: `${target.id}.mp3`,
@@ -146,7 +146,7 @@ describe('GA4', () => {
     const fake = await startGa4Fake();
     const sinkId = await addSink('ga4', { measurementId: 'G-TEST123', apiSecret: 'ga-api-secret', baseUrl: fake.url });
     const c = callRecord(s);
-    const anonymous = callRecord(s, { attribution: {} });
+    const anonymous = callRecord(s, { visit: null });
     await completeCall(h.db, leads.eventSink, c);
     await completeCall(h.db, leads.eventSink, anonymous);
     expect(await settled(sinkId, c.id)).toMatchObject([{ status: 'delivered', lastStatus: 204 }]);
@@ -157,7 +157,10 @@ describe('GA4', () => {
     expect(hit).toMatchObject({
       measurementId: 'G-TEST123',
       apiSecret: 'ga-api-secret',
-      body: { client_id: '1234567890.1700000000', events: [{ name: 'phone_call', params: { call_id: c.id, answered: 1, source: 'yandex', medium: 'cpc' } }] },
+      body: {
+        client_id: '1234567890.1700000000',
+        events: [{ name: 'phone_call', params: { call_id: c.id, answered: 1, source: 'Yandex Direct', medium: 'cpc' } }],
+      },
     });
     await disable(sinkId);
     await fake.close();
@@ -206,14 +209,14 @@ describe('internal analytics store', () => {
     await completeCall(h.db, leads.eventSink, c);
     await settled(sinkId, c.id);
     await h.db.query(`UPDATE calls SET value = 990 WHERE id = $1`, [c.id]);
-    await leads.eventSink.callModified(h.db, { callId: c.id, accountId: ACCOUNT }, { field: 'value' });
+    await leads.eventSink.callModified(h.db, refOf(c), { field: 'value' });
     await eventually(async () => (await h.db.query('SELECT value FROM call_facts WHERE call_id = $1', [c.id])).rows[0]?.value === 990);
     const { rows } = await h.db.query('SELECT * FROM call_facts WHERE call_id = $1', [c.id]);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({
       account_id: ACCOUNT,
       source_id: s.sourceId,
-      source: 'yandex',
+      source: 'Yandex Direct',
       medium: 'cpc',
       campaign: 'spring-sale',
       answered: true,

@@ -1,3 +1,4 @@
+import { emptyVisit } from '../../server/attribution/visit.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -34,14 +35,21 @@ const attributor: Attributor = {
     reason: 'lease held by the session',
     candidates: [],
     visit: {
-      utm_source: 'google',
-      utm_medium: 'cpc',
-      utm_campaign: 'brand',
+      ...emptyVisit(),
+      source: 'google',
+      medium: 'cpc',
+      campaign: 'brand',
+      utmSource: 'google',
+      utmMedium: 'cpc',
+      utmCampaign: 'brand',
       gclid: 'Cj0KCQ-test',
       gaClientId: '555666777.1760000000',
       ymClientId: '1760000000987654321',
       landingPage: 'https://shop.example/',
     },
+    staticSource: null,
+    overflow: false,
+    previousCallId: null,
     firstTime: true,
     priorCalls: 0,
   }),
@@ -63,11 +71,11 @@ beforeAll(async () => {
   });
   server = await startCallServer(h, {
     attributor,
-    events: leads.eventSink,
+    leads,
     dialplans: { sales: { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${agentPort}`], ringSeconds: 5 } }] } },
   });
   await server.provisionNumber({ number: NUMBER, trunkAddresses: [`${CALLER_IP}/32`], dialplan: 'sales' });
-  const app = await h.buildApp({ plugins: [leads.routes] });
+  const app = server.app;
   const sinks = [
     { kind: 'webhook', config: { url: fakes.webhook.url, secret } },
     { kind: 'amocrm', config: { baseUrl: fakes.amo.url, token: 'amo-sipp-token' } },

@@ -223,7 +223,8 @@ describe('rtpengine pcap recording', () => {
       logger: h.logger,
       metadataWaitMs: 300,
     });
-    expect(await service.process({ id: callId, accountId: '00000000-0000-0000-0000-000000000001', startedAt, callerAddress })).toBe('ready');
+    const call = { id: callId, accountId: '00000000-0000-0000-0000-000000000001', caller: '+79161110000', trackingNumber: '+74950000001', startedAt };
+    expect(await service.process({ ...call, callerMedia: callerAddress })).toBe('ready');
     const row = (
       await h.db.query('SELECT recording_status, recording_path, recording_mp3_path, recording_duration_seconds, recording_channels FROM calls WHERE id = $1', [
         callId,
@@ -239,6 +240,6 @@ describe('rtpengine pcap recording', () => {
     expect(fs.existsSync(files!.pcapPath)).toBe(false);
     expect(fs.existsSync(files!.metadataPath!)).toBe(false);
     // Nothing left to convert: a second run reports it instead of failing silently.
-    expect(await service.process({ id: callId, accountId: '00000000-0000-0000-0000-000000000001', startedAt })).toBe('missing');
+    expect(await service.process({ ...call, callerMedia: null })).toBe('missing');
   });
 });

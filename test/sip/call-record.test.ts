@@ -1,10 +1,11 @@
 // What the call path hands to its neighbours: the attribution snapshot in the call record (and a
 // stuck attributor never holding a call up), and the CallEventSink calls, callCompleted inside the
 // transaction that writes the record.
+import { emptyVisit } from '../../server/attribution/visit.js';
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AttributionQuery, AttributionSnapshot, Attributor } from '../../server/attribution/attribution.types.js';
-import type { CallEventSink, CallRef } from '../../server/calls/call-events.js';
+import type { CallEventSink, CallRef, CallStart } from '../../server/calls/call-events.js';
 import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
@@ -20,7 +21,7 @@ let h: Harness;
 let server: CallServer;
 let agentPort: number;
 const queries: AttributionQuery[] = [];
-const started: CallRef[] = [];
+const started: CallStart[] = [];
 const completed: Array<{ call: CallRef; rowInTrx: unknown }> = [];
 
 const attributor: Attributor = {
@@ -33,7 +34,10 @@ const attributor: Attributor = {
       confidence: 'exact',
       reason: 'number leased to one session',
       candidates: [{ sessionId: SESSION_ID, likelihood: 1, reason: 'only lease' }],
-      visit: { source: 'google', medium: 'cpc', campaign: 'spring' },
+      visit: { ...emptyVisit(), source: 'google', medium: 'cpc', campaign: 'spring' },
+      staticSource: null,
+      overflow: false,
+      previousCallId: null,
       firstTime: true,
       priorCalls: 0,
     });
@@ -99,9 +103,10 @@ describe('the call record', () => {
     const q = queries.find((x) => x.number === ATTRIBUTED)!;
     expect(q).toMatchObject({ accountId: record.accountId, caller: record.caller });
     expect(Math.abs(q.at.getTime() - new Date(record.startedAt).getTime())).toBeLessThan(1_000);
-    const { rows } = await h.db.query('SELECT session_id, confidence, attribution, first_time, prior_calls, disposition, hangup_by FROM calls WHERE id = $1', [
-      record.id,
-    ]);
+    const { rows } = await h.db.query(
+      'SELECT session_id, confidence, attribution, visit, first_time, prior_calls, disposition, hangup_by FROM calls WHERE id = $1',
+      [record.id],
+    );
     expect(rows[0]).toMatchObject({
       session_id: SESSION_ID,
       confidence: 'exact',
@@ -109,10 +114,13 @@ describe('the call record', () => {
       prior_calls: 0,
       disposition: 'answered',
       hangup_by: 'caller',
-      attribution: { source: 'google', medium: 'cpc', campaign: 'spring', reason: 'number leased to one session' },
+      attribution: { reason: 'number leased to one session', overflow: false },
+      visit: { source: 'google', medium: 'cpc', campaign: 'spring' },
     });
-    expect(started).toContainEqual({ callId: record.id, accountId: record.accountId });
-    expect(completed).toContainEqual({ call: { callId: record.id, accountId: record.accountId }, rowInTrx: { disposition: 'answered' } });
+    const ref = { callId: record.id, accountId: record.accountId, caller: record.caller, trackingNumber: ATTRIBUTED };
+    // call.started comes after attribution (within its deadline), so it carries the snapshot.
+    expect(started).toContainEqual(expect.objectContaining({ ...ref, attribution: expect.objectContaining({ sessionId: SESSION_ID, confidence: 'exact' }) }));
+    expect(completed).toContainEqual({ call: ref, rowInTrx: { disposition: 'answered' } });
   });
 
   it('connects the call anyway when the attributor never answers', async () => {

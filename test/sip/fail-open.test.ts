@@ -27,7 +27,7 @@ beforeAll(async () => {
   agentPort = await freePort(AGENT_IP);
   server = await startCallServer(h, {
     db: proxiedDb,
-    dialplans: { plain: { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${agentPort}`], ringSeconds: 5 } }] } },
+    dialplans: { plain: { record: true, steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${agentPort}`], ringSeconds: 5 } }] } },
   });
   await server.provisionNumber({ number: '+74953330000', trunkAddresses: [`${CALLER_IP}/32`], dialplan: 'plain' });
 });
@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 describe('Postgres down', () => {
-  it('still connects calls from cached routing and stores the record once Postgres is back', async () => {
+  it('still connects calls from cached routing; once Postgres is back it stores the record, converts the recording and announces it', async () => {
     proxy.cut();
     // The cache cannot refresh now, and must keep the last routes it had.
     expect(await server.routing.refresh()).toBe(false);
@@ -56,6 +56,9 @@ describe('Postgres down', () => {
     expect(caller.code, caller.errors).toBe(0);
     const call = await server.waitForCall((r) => r.trackingNumber === '+74953330000');
     expect(call.disposition).toBe('answered');
+    expect(call.recordingStatus).toBe('pending');
+    // The caller's media address (from its SDP) travels with the record, through the spool, to the converter.
+    expect(call.callerMedia).toMatchObject({ ip: CALLER_IP });
     expect((await h.db.query('SELECT count(*) FROM calls WHERE id = $1', [call.id])).rows[0].count).toBe(0);
     expect(await server.writer.flush()).toBe(1);
 
@@ -63,6 +66,19 @@ describe('Postgres down', () => {
     expect(await server.writer.flush()).toBe(0);
     const { rows } = await h.db.query('SELECT disposition, tracking_number FROM calls WHERE id = $1', [call.id]);
     expect(rows[0]).toEqual({ disposition: 'answered', tracking_number: '+74953330000' });
+    // Stored → converted → announced: the recording is made from the pcap only now that the row exists.
+    expect(await server.waitForRecording(call.id)).toBe('ready');
+    const stored = await h.db.query('SELECT recording_status, recording_channels FROM calls WHERE id = $1', [call.id]);
+    expect(stored.rows[0]).toEqual({ recording_status: 'ready', recording_channels: 2 });
+    const events = await h.db.query(
+      `SELECT type, payload->'call'->>'caller_number' AS caller, payload->'call'->>'tracking_number' AS number, payload->'call'->>'recording_status' AS recording
+         FROM lead_events WHERE call_id = $1 AND type IN ('call.completed', 'call.recording_ready') ORDER BY id`,
+      [call.id],
+    );
+    expect(events.rows).toEqual([
+      { type: 'call.completed', caller: call.caller, number: '+74953330000', recording: 'pending' },
+      { type: 'call.recording_ready', caller: call.caller, number: '+74953330000', recording: 'ready' },
+    ]);
     // Replaying again (a crash between insert and spool rewrite) must not duplicate it.
     expect(await server.writer.flush()).toBe(0);
     expect((await h.db.query('SELECT count(*) FROM calls WHERE sip_call_id = (SELECT sip_call_id FROM calls WHERE id = $1)', [call.id])).rows[0].count).toBe(1);

@@ -10,16 +10,6 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createDialplanRegistry, type DialplanRegistry } from '../../server/dialplans/dialplan-registry.js';
-import { dialplanRoutes } from '../../server/dialplans/dialplans.routes.js';
-import { dniRoutes } from '../../server/dni/dni.routes.js';
-import { createLeadService } from '../../server/leads/lead-service.js';
-import { poolUsageRoutes } from '../../server/pools/pools-usage.routes.js';
-import { sourceQrRoutes } from '../../server/sources/sources-qr.routes.js';
-import { createSessionResolver } from '../../server/users/session.js';
-import { userRoutes } from '../../server/users/users.routes.js';
-import { createUserService } from '../../server/users/users.service.js';
-import { webRoutes } from '../../server/web/web.routes.js';
 import { provisionPool, type Provisioned } from '../dni/fixtures.js';
 import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
@@ -34,7 +24,6 @@ const email = (role: string) => `${role}@example.com`;
 let h: Harness;
 let app: FastifyInstance;
 let base: string;
-let registry: DialplanRegistry;
 let callId: string;
 let tmp: string;
 let sip: CallServer;
@@ -54,21 +43,8 @@ async function checkA11y(page: Page, name: string): Promise<void> {
 beforeAll(async () => {
   execFileSync(process.execPath, ['server/web/build-web.mjs'], { stdio: 'inherit' });
   h = await createHarness();
-  const users = createUserService({ db: h.db, secret: h.config.secretKey });
-  registry = createDialplanRegistry(h.config.dialplansDir, h.logger);
-  app = await h.buildApp({
-    // The domain plugins the pages use, registered as server/main.ts does (lead workers are not started: no deliveries here).
-    plugins: [
-      userRoutes({ users, db: h.db }),
-      dialplanRoutes({ dialplans: registry }),
-      createLeadService({ db: h.db, logger: h.logger, publicBaseUrl: h.config.http.publicBaseUrl }).routes,
-      dniRoutes({ db: h.db, redis: h.redis, logger: h.logger, flushIntervalMs: 20 }),
-      poolUsageRoutes({ db: h.db }),
-      sourceQrRoutes({ db: h.db }),
-      webRoutes({ distDir: path.resolve('server/web/dist') }),
-    ],
-    extraCredentials: [createSessionResolver({ users })],
-  });
+  // The production app, as server/main.ts builds it (lead workers are not started: no deliveries here).
+  app = await h.buildApp();
   base = await app.listen({ host: '127.0.0.1', port: 0 });
 
   // Bootstrap path: the ADMIN_API_KEY creates the browser users.
@@ -169,7 +145,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await sip?.stop();
-  registry?.close();
   await h?.close();
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });
@@ -277,11 +252,12 @@ describe('web UI in headless Chromium', () => {
         await expect.poll(() => page.locator('.loading').count(), { timeout: 10_000 }).toBe(0);
         await checkA11y(page, name);
       }
-      // Settings lists the lead sink from /v1/sinks with its events and (empty) delivery log.
+      // Settings lists the lead sink from /v1/sinks with its events and delivery log: the tag added above
+      // is a call.modified lead waiting for it (the workers are not started here).
       const sinkItem = page.locator('li[data-sink-id]', { hasText: 'CRM hook' });
       await sinkItem.getByText('(webhook)').waitFor();
       await sinkItem.getByText(/^Events: .*call\./).waitFor();
-      await sinkItem.getByText('No deliveries yet.').waitFor();
+      await sinkItem.locator('tbody tr', { hasText: 'call.modified' }).getByText('pending').waitFor();
       // Admin manages numbers and users.
       await page.getByRole('link', { name: 'Numbers & pools' }).click();
       await page.getByRole('button', { name: 'Add number' }).waitFor();

@@ -1,8 +1,6 @@
 /** Users, cookie sessions and CSRF through the HTTP API (no browser): the security properties the UI relies on. */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSessionResolver } from '../../server/users/session.js';
-import { userRoutes } from '../../server/users/users.routes.js';
 import { createUserService } from '../../server/users/users.service.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 
@@ -19,7 +17,7 @@ async function signIn(email: string, password = PASSWORD, headers: Record<string
 beforeAll(async () => {
   h = await createHarness();
   const users = createUserService({ db: h.db, secret: h.config.secretKey });
-  app = await h.buildApp({ plugins: [userRoutes({ users, db: h.db })], extraCredentials: [createSessionResolver({ users })] });
+  app = await h.buildApp({ overrides: { users } });
   for (const role of ['admin', 'viewer'] as const) {
     const res = await app.inject({
       method: 'POST',

@@ -1,8 +1,7 @@
-import path from 'node:path';
 import type { Attributor } from '../attribution/attribution.types.js';
 import type { CallEventSink } from '../calls/call-events.js';
-import type { CallRecord } from '../calls/call-records.repository.js';
-import { CallSession } from '../calls/call-session.js';
+import type { CallRecord } from '../calls/calls.repository.js';
+import { LiveCall } from './live-call.js';
 import type { DialplanRegistry } from '../dialplans/dialplan-registry.js';
 import { runDialplan } from '../dialplans/dialplan-interpreter.js';
 import type { Metrics } from '../http/metrics.js';
@@ -10,10 +9,10 @@ import type { Logger } from '../logger.js';
 import { createCallMedia, MediaError } from '../media/call-media.js';
 import type { DtmfListener } from '../media/dtmf-listener.js';
 import type { Rtpengine } from '../media/rtpengine.js';
-import { admitInvite, isRejection } from './invite-admission.js';
-import type { RoutingCache } from './routing-cache.js';
-import { createSipStack, type SipStack } from './sip-stack.js';
-import type { SipRemote, SipRequest } from './sip-types.js';
+import { admitInvite, isRejection } from '../sip/invite-admission.js';
+import type { RoutingCache } from '../sip/routing-cache.js';
+import { createSipStack, type SipStack } from '../sip/sip-stack.js';
+import type { SipRemote, SipRequest } from '../sip/sip-types.js';
 
 export interface B2buaDeps {
   host: string;
@@ -50,10 +49,10 @@ const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS';
 
 /**
  * The SIP edge: admits INVITEs from trunks to tracking numbers, runs each call's dialplan in a
- * CallSession and routes in-dialog requests (ACK, BYE, CANCEL, re-INVITE) to it.
+ * LiveCall and routes in-dialog requests (ACK, BYE, CANCEL, re-INVITE) to it.
  */
 export function startB2bua(deps: B2buaDeps): B2bua {
-  const sessions = new Map<string, CallSession>(); // by caller call-id and by each agent leg call-id
+  const sessions = new Map<string, LiveCall>(); // by caller call-id and by each agent leg call-id
   const log = deps.logger.child({ component: 'sip' });
   let stack: SipStack;
 
@@ -76,11 +75,10 @@ export function startB2bua(deps: B2buaDeps): B2bua {
       return void stack.reply(rq, 480, 'Dialplan Not Loaded');
     }
     stack.reply(rq, 100, 'Trying');
-    const session: CallSession = new CallSession(admitted, plan, {
+    const session: LiveCall = new LiveCall(admitted, plan, {
       stack,
       dtmf: deps.dtmf,
       attributor: deps.attributor,
-      events: deps.events,
       mediaFor: (internalId) =>
         createCallMedia({ rtpengine: deps.rtpengine, callId: internalId, callerTag: String(rq.headers.from.params.tag), record: plan.record, logger: log }),
       promptsDir: deps.promptsDir,
@@ -101,20 +99,20 @@ export function startB2bua(deps: B2buaDeps): B2bua {
     void run(session);
   }
 
-  async function run(session: CallSession): Promise<void> {
+  async function run(call: LiveCall): Promise<void> {
     try {
+      await call.attribute();
       try {
-        deps.events?.callStarted({ callId: session.callId, accountId: session.ctx.route.accountId });
+        deps.events?.callStarted(call.startInfo());
       } catch (err) {
         // The contract says it must not throw; if a sink does anyway, the call still goes through.
-        session.log.warn({ err, type: 'call_started_sink_failed' }, 'callStarted sink threw');
+        call.log.warn({ err, type: 'call_started_sink_failed' }, 'callStarted sink threw');
       }
-      await session.attribute();
-      await runDialplan(session.plan, session, { logger: session.log });
+      await runDialplan(call.plan, call, { logger: call.log });
     } catch (err) {
       const mediaDown = err instanceof MediaError;
-      session.log.error({ err, type: mediaDown ? 'call_failed_media' : 'call_failed' }, mediaDown ? 'media relay unavailable' : 'call failed');
-      await session.end('system', mediaDown ? 503 : 500);
+      call.log.error({ err, type: mediaDown ? 'call_failed_media' : 'call_failed' }, mediaDown ? 'media relay unavailable' : 'call failed');
+      await call.end('system', mediaDown ? 503 : 500);
     }
   }
 
@@ -191,5 +189,3 @@ export function startB2bua(deps: B2buaDeps): B2bua {
     },
   };
 }
-
-export const defaultPromptsDir = (dialplansDir: string) => path.join(dialplansDir, 'prompts');

@@ -13,24 +13,25 @@ import type { InviteContext } from '../sip/invite-admission.js';
 import { reasonPhrase } from '../sip/reason-phrases.js';
 import { parseUri, type SipStack } from '../sip/sip-stack.js';
 import type { SipRequest, SipResponse } from '../sip/sip-types.js';
-import type { CallEventSink } from './call-events.js';
-import { relayReinvite } from './call-session-reinvite.js';
-import type { CallRecord, Disposition } from './call-records.repository.js';
+import type { CallStart } from '../calls/call-events.js';
+import type { CallRecord } from '../calls/calls.repository.js';
+import type { Disposition } from '../calls/calls.schemas.js';
+import { mediaAddressOf } from '../media/sdp.js';
+import { relayReinvite } from './reinvite-relay.js';
 
-export interface CallSessionDeps {
+export interface LiveCallDeps {
   stack: SipStack;
   /** rtpengine control for this call, keyed by our call id. */
   mediaFor(callId: string): CallMedia;
   dtmf: DtmfListener | undefined;
   attributor: Attributor | undefined;
-  events: CallEventSink | undefined;
   promptsDir: string;
   ttsCacheDir: string;
   logger: Logger;
   /** Registers an agent leg's call-id so its BYE/responses find this session. */
   registerLeg(callId: string): void;
   /** Called once, after teardown, with the finished record. */
-  onEnded(record: CallRecord, session: CallSession): void;
+  onEnded(record: CallRecord, session: LiveCall): void;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -39,7 +40,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * One inbound call: implements CallControl for the dialplan and owns every resource of the call.
  * `end()` is the single teardown path (legs, rtpengine, record) so nothing leaks on any outcome.
  */
-export class CallSession implements CallControl {
+export class LiveCall implements CallControl {
   readonly callId = crypto.randomUUID();
   readonly caller: CallerDialog;
   readonly log: Logger;
@@ -74,7 +75,7 @@ export class CallSession implements CallControl {
   constructor(
     readonly ctx: InviteContext,
     readonly plan: Dialplan,
-    private readonly deps: CallSessionDeps,
+    private readonly deps: LiveCallDeps,
   ) {
     this.log = deps.logger.child({ callId: ctx.request.headers['call-id'], internalCallId: this.callId, trackingNumber: ctx.trackingNumber });
     this.caller = new CallerDialog(deps.stack, ctx.request, () => void this.end('system', 408));
@@ -110,12 +111,30 @@ export class CallSession implements CallControl {
           timer = setTimeout(() => reject(new Error('attribution timed out')), timeoutMs);
         }),
       ]).finally(() => clearTimeout(timer));
-      const visit = this.attribution.visit;
-      for (const [k, v] of Object.entries(visit)) if (v) this.vars[k] = v;
-      if (visit.source) this.vars['source.name'] = visit.source;
+      // Dialplan templates ({{source.name}}, {{campaign}}, …) and the route step read these.
+      const snapshot = this.attribution;
+      for (const [key, value] of Object.entries(snapshot.visit ?? {})) if (value) this.vars[key] = value;
+      const sourceName = snapshot.staticSource?.name ?? snapshot.visit?.source;
+      if (sourceName) this.vars['source.name'] = sourceName;
+      if (snapshot.staticSource?.campaign) this.vars.campaign = snapshot.staticSource.campaign;
     } catch (err) {
       this.log.warn({ err, type: 'attribution_failed' }, 'attribution unavailable; call continues');
     }
+  }
+
+  /** What leads hear while the phone rings (call.started), with the attribution snapshot if it came in time. */
+  startInfo(): CallStart {
+    return {
+      callId: this.callId,
+      accountId: this.ctx.route.accountId,
+      sipCallId: this.ctx.request.headers['call-id'],
+      caller: this.ctx.caller,
+      callerName: this.ctx.callerName ?? null,
+      trackingNumber: this.ctx.trackingNumber,
+      dialplan: this.plan.name,
+      startedAt: this.startedAt,
+      attribution: this.attribution ?? null,
+    };
   }
 
   private async ensureAgentSdp(): Promise<string> {
@@ -446,12 +465,17 @@ export class CallSession implements CallControl {
       sourceId: a?.sourceId ?? this.ctx.route.sourceId,
       sessionId: a?.sessionId ?? null,
       confidence: a?.confidence ?? (this.ctx.route.sourceId ? 'static' : 'none'),
-      attribution: a
-        ? { ...a.visit, reason: a.reason, candidates: a.candidates }
-        : { reason: this.deps.attributor ? 'attribution unavailable when the call arrived' : 'attribution not configured' },
+      attribution: {
+        reason: a?.reason ?? (this.deps.attributor ? 'attribution unavailable when the call arrived' : 'attribution not configured'),
+        candidates: a?.candidates ?? [],
+        overflow: a?.overflow ?? false,
+        previousCallId: a?.previousCallId ?? null,
+      },
+      visit: a?.visit ?? null,
       firstTime: a?.firstTime ?? null,
       priorCalls: a?.priorCalls ?? 0,
       recordingStatus: this.plan.record && (this.answeredAt || this.voicemail) ? 'pending' : 'none',
+      callerMedia: mediaAddressOf(this.ctx.request.content),
     };
   }
 }

@@ -1,0 +1,125 @@
+import path from 'node:path';
+import { type B2bua, startB2bua } from './call/b2bua.js';
+import { type CallRecordWriter, createCallRecordWriter } from './calls/call-record-writer.js';
+import type { CallRecord } from './calls/calls.repository.js';
+import type { Db } from './db/pool.js';
+import type { DtmfListener } from './media/dtmf-listener.js';
+import type { Rtpengine } from './media/rtpengine.js';
+import { createRecordingService, type RecordingService } from './recordings/recordings.service.js';
+import type { Services, Stores } from './services.js';
+import { createRoutingCache, type RoutingCache } from './sip/routing-cache.js';
+
+export interface CallPathOptions {
+  /** Where SIP listens (UDP and TCP) and what we write in Contact headers. */
+  sip: { host: string; port: number; publicHost: string };
+  /** The spool of call records written while Postgres is away. */
+  spoolFile: string;
+  ttsCacheDir: string;
+  /** Where stereo recordings go (default config.recordingsDir). */
+  recordingsDir?: string;
+  /** Convert recordings when their call record is stored (default true; the SIP bench measures the call path alone). */
+  convertRecordings?: boolean;
+  dtmf: DtmfListener | undefined;
+  /** Another database handle or media relay for the call path (outage tests cut these). */
+  db?: Db;
+  rtpengine?: Rtpengine;
+  routingRefreshMs?: number;
+  spoolFlushMs?: number;
+  mediaCheckMs?: number;
+}
+
+export type RecordingOutcome = 'ready' | 'failed' | 'missing';
+
+export interface CallPath {
+  b2bua: B2bua;
+  routing: RoutingCache;
+  writer: CallRecordWriter;
+  recordings: RecordingService;
+  /** Told about each finished call once its record is written or spooled. */
+  onCallEnded(listener: (record: CallRecord, outcome: 'stored' | 'spooled') => void): void;
+  /** Told when a call's recording has been converted (or could not be). */
+  onRecording(listener: (callId: string, outcome: RecordingOutcome) => void): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * One inbound call, from INVITE to lead: routing cache → B2BUA (admission, dialplan, LiveCall,
+ * rtpengine) → call record (stored, or spooled while Postgres is away) → recording conversion →
+ * `call.recording_ready`. The rule "stored → convert → ready" lives here, so a spooled call gets its
+ * recording converted when the spool is replayed, not before its row exists.
+ *
+ * @example
+ *   const services = createServices(stores);
+ *   const callPath = await createCallPath(stores, services, { sip: { host, port, publicHost }, spoolFile, ttsCacheDir, dtmf });
+ *   // …on shutdown: await callPath.stop();
+ */
+export async function createCallPath(stores: Stores, services: Services, options: CallPathOptions): Promise<CallPath> {
+  const { config, logger, metrics } = stores;
+  const db = options.db ?? stores.db;
+  const routing = createRoutingCache(db, logger, options.routingRefreshMs);
+  await routing.refresh();
+  const unsubscribe = services.routingChanges.subscribe(() => void routing.refresh());
+  const endedListeners: Array<(record: CallRecord, outcome: 'stored' | 'spooled') => void> = [];
+  const recordingListeners: Array<(callId: string, outcome: RecordingOutcome) => void> = [];
+  const recordings = createRecordingService({
+    db,
+    rtpengineDir: config.rtpengine.recordingDir,
+    recordingsDir: options.recordingsDir ?? config.recordingsDir,
+    logger,
+    events: services.callEvents,
+  });
+  const convert = (record: CallRecord) => {
+    if (record.recordingStatus !== 'pending' || options.convertRecordings === false) return;
+    void recordings.process(record).then((outcome) => {
+      for (const listener of recordingListeners) listener(record.id, outcome);
+    });
+  };
+  const writer = createCallRecordWriter({
+    db,
+    events: services.callEvents,
+    spoolFile: options.spoolFile,
+    logger,
+    ...(options.spoolFlushMs ? { flushMs: options.spoolFlushMs } : {}),
+    onStored: convert,
+  });
+  const b2bua = startB2bua({
+    host: options.sip.host,
+    port: options.sip.port,
+    publicHost: options.sip.publicHost,
+    realm: config.sip.realm,
+    nonceSecret: config.secretKey,
+    routing,
+    dialplans: services.dialplans,
+    rtpengine: options.rtpengine ?? stores.rtpengine,
+    dtmf: options.dtmf,
+    metrics,
+    logger,
+    events: services.callEvents,
+    attributor: services.attributor,
+    promptsDir: path.join(services.dialplans.dir, 'prompts'),
+    ttsCacheDir: options.ttsCacheDir,
+    ...(options.mediaCheckMs ? { mediaCheckMs: options.mediaCheckMs } : {}),
+    onCallEnded: (record) => {
+      void writer.write(record).then((outcome) => {
+        for (const listener of endedListeners) listener(record, outcome);
+      });
+    },
+  });
+  // Records spooled before a restart are stored (and their recordings converted) now.
+  await writer.flush().catch(() => 0);
+
+  return {
+    b2bua,
+    routing,
+    writer,
+    recordings,
+    onCallEnded: (listener) => void endedListeners.push(listener),
+    onRecording: (listener) => void recordingListeners.push(listener),
+    async stop() {
+      unsubscribe();
+      await b2bua.stop();
+      routing.close();
+      writer.close();
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { mediaAddressOf } from './sdp.js';
+
+const offer = (lines: string[]) => `${['v=0', 'o=- 1 1 IN IP4 10.0.0.1', 's=-', ...lines].join('\r\n')}\r\n`;
+
+describe(mediaAddressOf.name, () => {
+  it('takes the session-level address and the audio port', () => {
+    expect(mediaAddressOf(offer(['c=IN IP4 192.0.2.10', 't=0 0', 'm=audio 40000 RTP/AVP 0 8']))).toEqual({ ip: '192.0.2.10', port: 40000 });
+  });
+
+  it('prefers the audio stream’s own c= line', () => {
+    expect(mediaAddressOf(offer(['c=IN IP4 192.0.2.10', 't=0 0', 'm=audio 40000 RTP/AVP 0', 'c=IN IP4 198.51.100.7']))).toEqual({
+      ip: '198.51.100.7',
+      port: 40000,
+    });
+  });
+
+  it('skips a video stream before the audio and ignores later streams', () => {
+    const sdp = offer(['t=0 0', 'm=video 5000 RTP/AVP 96', 'c=IN IP4 203.0.113.1', 'm=audio 6000 RTP/AVP 0', 'c=IN IP4 203.0.113.2', 'm=audio 7000 RTP/AVP 0']);
+    expect(mediaAddressOf(sdp)).toEqual({ ip: '203.0.113.2', port: 6000 });
+  });
+
+  it('is null without an offer, without audio, or on hold to 0.0.0.0', () => {
+    expect(mediaAddressOf(undefined)).toBeNull();
+    expect(mediaAddressOf(offer(['c=IN IP4 192.0.2.10', 't=0 0', 'm=video 5000 RTP/AVP 96']))).toBeNull();
+    expect(mediaAddressOf(offer(['c=IN IP4 0.0.0.0', 't=0 0', 'm=audio 40000 RTP/AVP 0']))).toBeNull();
+  });
+});

@@ -1,0 +1,28 @@
+/**
+ * Where an SDP body says its audio arrives: the first audio m-line's port and the connection
+ * address that applies to it (a media-level c= overrides the session-level one, RFC 4566 5.7).
+ * Null when the body has no usable audio line (late offer, port 0, a hold with 0.0.0.0).
+ */
+export function mediaAddressOf(sdp: string | undefined): { ip: string; port: number } | null {
+  if (!sdp) return null;
+  let sessionAddress: string | undefined;
+  let port: number | undefined;
+  let mediaAddress: string | undefined;
+  let inAudio = false;
+  for (const line of sdp.split(/\r?\n/)) {
+    if (line.startsWith('m=')) {
+      if (port !== undefined) break; // the first audio stream is the one we want
+      const audio = /^m=audio (\d+) /.exec(line);
+      inAudio = audio !== null;
+      if (audio) port = Number(audio[1]);
+      continue;
+    }
+    const connection = /^c=IN IP[46] ([^\s/]+)/.exec(line);
+    if (!connection) continue;
+    if (port === undefined && !inAudio) sessionAddress = connection[1];
+    else if (inAudio) mediaAddress = connection[1];
+  }
+  const ip = mediaAddress ?? sessionAddress;
+  if (!ip || !port || ip === '0.0.0.0') return null;
+  return { ip, port };
+}

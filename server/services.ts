@@ -1,0 +1,120 @@
+import path from 'node:path';
+import { createAttributor } from './attribution/attribution.service.js';
+import { createApiKeyService } from './auth/api-keys.service.js';
+import { type CallEventSink, combineCallEventSinks } from './calls/call-events.js';
+import { createTagRuleSink } from './calls/tag-rules.sink.js';
+import type { Config } from './config.js';
+import type { Db } from './db/pool.js';
+import { createDialplanRegistry, type DialplanRegistry } from './dialplans/dialplan-registry.js';
+import { createSessionWriter } from './dni/dni.repository.js';
+import { createDniService, type DniService } from './dni/dni.service.js';
+import type { Metrics } from './http/metrics.js';
+import { createLeadService, type LeadService } from './leads/lead-service.js';
+import type { Logger } from './logger.js';
+import type { Rtpengine } from './media/rtpengine.js';
+import { createLeaseHistory, type LeaseHistory } from './numbers/leases.history.js';
+import { createLeaseService, type LeaseService } from './numbers/leases.service.js';
+import type { Redis } from './redis/client.js';
+import { createUserService, type UserService } from './users/users.service.js';
+
+/** The stores every service shares; built once per process by main.ts (or per test file by the harness). */
+export interface Stores {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  redis: Redis;
+  rtpengine: Rtpengine;
+  metrics: Metrics;
+}
+
+/** Tells whoever routes calls that provisioning changed numbers, trunks or bindings. */
+export interface RoutingChanges {
+  notify(): void;
+  subscribe(listener: () => void): () => void;
+}
+
+export function createRoutingChanges(): RoutingChanges {
+  const listeners = new Set<() => void>();
+  return {
+    notify: () => {
+      for (const listener of listeners) listener();
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}
+
+/**
+ * Everything the HTTP surface and the call path use, built in one place. Route files and the
+ * call path receive these; none of them builds a service or a connection of its own.
+ */
+export interface Services {
+  apiKeys: ReturnType<typeof createApiKeyService>;
+  users: UserService;
+  leads: LeadService;
+  /** Tag rules first, then the leads outbox: sinks after the rules see the rule tags in the same transaction. */
+  callEvents: CallEventSink;
+  attributor: ReturnType<typeof createAttributor>;
+  dialplans: DialplanRegistry;
+  leases: LeaseService;
+  leaseHistory: LeaseHistory;
+  dni: DniService;
+  routingChanges: RoutingChanges;
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  /** Dialplan YAML directory (default config.dialplansDir) and how often it is re-read. */
+  dialplansDir?: string;
+  dialplanReloadMs?: number;
+  /** Write-behind interval of visitor sessions and lease history (default 200 ms). */
+  dniFlushMs?: number;
+  /** Replace parts (tests: a lead service with fake sinks, a stuck attributor, …). */
+  overrides?: Partial<Omit<Services, 'close'>>;
+}
+
+/**
+ * @example
+ *   const services = createServices(stores);
+ *   const app = await buildHttpApp(stores, services);
+ *   const callPath = await createCallPath({ …stores, services, … });
+ */
+export function createServices(stores: Stores, options: ServiceOptions = {}): Services {
+  const { config, logger, db, redis } = stores;
+  const overrides = options.overrides ?? {};
+  const flush = options.dniFlushMs ? { intervalMs: options.dniFlushMs } : {};
+  const leads = overrides.leads ?? createLeadService({ db, logger, publicBaseUrl: config.http.publicBaseUrl });
+  const dialplans = overrides.dialplans ?? createDialplanRegistry(options.dialplansDir ?? config.dialplansDir, logger, options.dialplanReloadMs ?? 2_000);
+  // The snippet's own Redis connection with auto-pipelining: concurrent requests share one socket
+  // write per event-loop turn (syscalls, not Redis, dominate at thousands of requests per second).
+  const dniRedis = redis.duplicate({ enableAutoPipelining: true });
+  dniRedis.on('error', () => {}); // reported by failing commands (default number shown), not as a crash
+  dniRedis.connect().catch((err: unknown) => logger.warn({ err }, 'dni: redis not reachable at start; default numbers until it is'));
+  const leaseHistory = overrides.leaseHistory ?? createLeaseHistory({ db, logger, ...flush });
+  const leases = overrides.leases ?? createLeaseService({ db, redis: dniRedis, history: leaseHistory });
+  const sessions = createSessionWriter({ db, logger, ...flush });
+  const dni = overrides.dni ?? createDniService({ db, redis: dniRedis, leases, sessions, logger });
+  return {
+    apiKeys: overrides.apiKeys ?? createApiKeyService({ db, adminApiKey: config.adminApiKey }),
+    users: overrides.users ?? createUserService({ db, secret: config.secretKey }),
+    leads,
+    callEvents: overrides.callEvents ?? combineCallEventSinks([createTagRuleSink({ logger }), leads.eventSink]),
+    attributor: overrides.attributor ?? createAttributor({ db }),
+    dialplans,
+    leases,
+    leaseHistory,
+    dni,
+    routingChanges: overrides.routingChanges ?? createRoutingChanges(),
+    async close() {
+      await dni.close();
+      await leaseHistory.close();
+      dniRedis.disconnect();
+      if (!overrides.dialplans) dialplans.close();
+    },
+  };
+}
+
+/** Where the call path keeps files of its own (spool, text-to-speech cache). */
+export const dataDirOf = (config: Config) => path.dirname(config.pidFile);
