@@ -1,4 +1,8 @@
-/** One catalogue of failures; http/error-handler.ts and sip/ render them for their protocol. */
+/**
+ * One catalogue of failures for both protocols: each error carries the HTTP status the API answers
+ * with and, when a SIP request can fail that way, the SIP status. http/error-handler.ts renders the
+ * HTTP side, sip/sip-stack.ts (`replyError`) the SIP side with the reason phrase of sip/reason-phrases.ts.
+ */
 export const ErrorCode = {
   validation: 'validation_failed',
   unauthenticated: 'unauthenticated',
@@ -9,6 +13,17 @@ export const ErrorCode = {
   rateLimited: 'rate_limited',
   unavailable: 'service_unavailable',
   internal: 'internal_error',
+  // SIP requests
+  malformedRequest: 'malformed_request',
+  tooManyHops: 'too_many_hops',
+  authenticationRequired: 'authentication_required',
+  unknownTrunk: 'unknown_trunk',
+  noDialplan: 'no_dialplan',
+  dialogNotFound: 'dialog_not_found',
+  requestPending: 'request_pending',
+  methodNotAllowed: 'method_not_allowed',
+  mediaNotAcceptable: 'media_not_acceptable',
+  mediaUnavailable: 'media_unavailable',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -18,11 +33,18 @@ export class AppError extends Error {
     message: string,
     public readonly httpStatus: number,
     public readonly sipStatus?: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; sipHeaders?: Record<string, unknown>; sipReason?: string },
   ) {
     super(message, options);
     this.name = 'AppError';
+    this.sipHeaders = options?.sipHeaders;
+    this.sipReason = options?.sipReason;
   }
+
+  /** Headers a SIP answer must carry (a digest challenge, Allow). */
+  readonly sipHeaders: Record<string, unknown> | undefined;
+  /** A reason phrase more telling than the status's standard one (carriers' logs show it). */
+  readonly sipReason: string | undefined;
 }
 
 export const ERRORS = {
@@ -36,6 +58,24 @@ export const ERRORS = {
   conflict: (message: string) => new AppError(ErrorCode.conflict, message, 409, 409),
   rateLimited: () => new AppError(ErrorCode.rateLimited, 'too many requests', 429, 503),
   unavailable: (what: string, cause?: unknown) => new AppError(ErrorCode.unavailable, `${what} is unavailable`, 503, 503, { cause }),
+
+  // What a SIP request can be refused with (the HTTP status is for the API's own view of such a refusal).
+  malformedRequest: (what: string) => new AppError(ErrorCode.malformedRequest, what, 400, 400),
+  tooManyHops: () => new AppError(ErrorCode.tooManyHops, 'Max-Forwards reached 0 (a forwarding loop?)', 400, 483),
+  authenticationRequired: (challenge: string) =>
+    new AppError(ErrorCode.authenticationRequired, 'digest authentication required', 401, 407, { sipHeaders: { 'proxy-authenticate': challenge } }),
+  unknownTrunk: (address: string) => new AppError(ErrorCode.unknownTrunk, `no trunk accepts calls from ${address}`, 403, 403),
+  badCredentials: () => new AppError(ErrorCode.forbidden, 'digest credentials refused', 403, 403),
+  noDialplan: (number: string) => new AppError(ErrorCode.noDialplan, `no dialplan is bound to ${number}`, 409, 480, { sipReason: 'No Dialplan Bound' }),
+  dialplanNotLoaded: (name: string) =>
+    new AppError(ErrorCode.noDialplan, `dialplan ${name} is bound but not loaded`, 409, 480, { sipReason: 'Dialplan Not Loaded' }),
+  dialogNotFound: () => new AppError(ErrorCode.dialogNotFound, 'no such call or transaction', 404, 481),
+  requestPending: () => new AppError(ErrorCode.requestPending, 'another re-INVITE of this call is in progress', 409, 491),
+  methodNotAllowed: (method: string, allow: string) =>
+    new AppError(ErrorCode.methodNotAllowed, `${method} is not supported here`, 405, 405, { sipHeaders: { allow } }),
+  mediaNotAcceptable: (why: string) => new AppError(ErrorCode.mediaNotAcceptable, why, 400, 488),
+  mediaUnavailable: (cause?: unknown) => new AppError(ErrorCode.mediaUnavailable, 'the media relay is unavailable', 503, 503, { cause }),
+  internal: (cause?: unknown) => new AppError(ErrorCode.internal, 'internal error', 500, 500, { cause }),
 };
 
 /** Postgres unique/exclusion/foreign-key violations that callers turn into 409/400. */

@@ -1,15 +1,16 @@
 import type { Attributor } from '../attribution/attribution.types.js';
 import type { CallEventSink } from '../calls/call-events.js';
 import type { CallRecord } from '../calls/calls.repository.js';
-import { LiveCall } from './live-call.js';
+import { type DialogSide, LiveCall } from './live-call.js';
 import type { DialplanRegistry } from '../dialplans/dialplan-registry.js';
 import { runDialplan } from '../dialplans/dialplan-interpreter.js';
 import type { Metrics } from '../http/metrics.js';
+import { AppError, ERRORS } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { createCallMedia, MediaError } from '../media/call-media.js';
 import type { DtmfListener } from '../media/dtmf-listener.js';
 import type { Rtpengine } from '../media/rtpengine.js';
-import { admitInvite, isRejection } from '../sip/invite-admission.js';
+import { admitInvite } from '../sip/invite-admission.js';
 import type { RoutingCache } from '../sip/routing-cache.js';
 import { createSipStack, type SipStack } from '../sip/sip-stack.js';
 import type { SipRemote, SipRequest } from '../sip/sip-types.js';
@@ -41,6 +42,8 @@ export interface B2bua {
   liveCalls(): number;
   /** Our call ids (rtpengine's call-id too) of the calls in progress. */
   liveCallIds(): string[];
+  /** The SIP Call-IDs of the live calls' caller dialogs. */
+  liveSipCallIds(): string[];
   /** Ends every call (shutdown). */
   stop(): Promise<void>;
 }
@@ -52,51 +55,79 @@ const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS';
  * LiveCall and routes in-dialog requests (ACK, BYE, CANCEL, re-INVITE) to it.
  */
 export function startB2bua(deps: B2buaDeps): B2bua {
-  const sessions = new Map<string, LiveCall>(); // by caller call-id and by each agent leg call-id
+  /** Live calls by the SIP Call-ID of their caller's dialog, and by each of their agent legs'. */
+  const calls = new Map<string, LiveCall>();
+  const legs = new Map<string, LiveCall>();
   const log = deps.logger.child({ component: 'sip' });
   let stack: SipStack;
 
-  function onInvite(rq: SipRequest, remote: SipRemote): void {
-    const callId = rq.headers['call-id'];
-    const existing = sessions.get(callId);
-    if (existing || rq.headers.to.params.tag) {
-      // Re-INVITE (hold/unhold, session refresh): relayed to the other side through rtpengine.
-      if (!existing || !rq.headers.to.params.tag) return void stack.reply(rq, 481, 'Call/Transaction Does Not Exist');
-      return existing.reinvite(rq, callId);
+  /**
+   * The live call and side an in-dialog request belongs to: the whole dialog must match, and a
+   * request on the caller's side must come from the INVITE's address or another of its trunk's.
+   */
+  function dialogOf(request: SipRequest, remote: SipRemote): { call: LiveCall; from: DialogSide } | undefined {
+    const callId = request.headers['call-id'];
+    const asCaller = calls.get(callId);
+    const callerSide = asCaller?.dialogSide(request);
+    if (asCaller && callerSide?.side === 'caller') {
+      const sameTrunk = remote.address === asCaller.ctx.remote.address || deps.routing.trunkByAddress(remote.address)?.id === asCaller.ctx.trunk.id;
+      return sameTrunk ? { call: asCaller, from: callerSide } : undefined;
     }
-    const admitted = admitInvite({ routing: deps.routing, realm: deps.realm, nonceSecret: deps.nonceSecret }, rq, remote);
-    if (isRejection(admitted)) {
-      log.info({ callId, type: 'invite_rejected', status: admitted.status, reason: admitted.reason, from: remote.address }, 'INVITE rejected');
-      return void stack.reply(rq, admitted.status, admitted.reason, admitted.headers ? { headers: admitted.headers } : undefined);
+    // A call that loops back to us has the same Call-ID on our leg and on the next call's caller dialog.
+    const asLeg = legs.get(callId);
+    const legSide = asLeg?.dialogSide(request);
+    return asLeg && legSide?.side === 'agent' ? { call: asLeg, from: legSide } : undefined;
+  }
+
+  function onInvite(request: SipRequest, remote: SipRemote): void {
+    const callId = request.headers['call-id'];
+    if (request.headers.to.params.tag) {
+      // Re-INVITE (hold/unhold, session refresh): relayed to the other side through rtpengine.
+      const dialog = dialogOf(request, remote);
+      if (!dialog) return void stack.replyError(request, ERRORS.dialogNotFound());
+      return dialog.call.reinvite(request, dialog.from);
+    }
+    // A second INVITE of a live call that is not in its dialog: a merged or looped request (RFC 3261 8.2.2.2).
+    if (calls.has(callId)) return void stack.reply(request, 482);
+    const admitted = admitInvite({ routing: deps.routing, realm: deps.realm, nonceSecret: deps.nonceSecret }, request, remote);
+    if (admitted instanceof AppError) {
+      log.info({ callId, type: 'invite_rejected', status: admitted.sipStatus, reason: admitted.message, from: remote.address }, 'INVITE rejected');
+      return void stack.replyError(request, admitted);
     }
     const plan = deps.dialplans.get(admitted.route.dialplan);
     if (!plan) {
       log.error({ callId, type: 'dialplan_missing', dialplan: admitted.route.dialplan }, 'bound dialplan is not loaded');
-      return void stack.reply(rq, 480, 'Dialplan Not Loaded');
+      return void stack.replyError(request, ERRORS.dialplanNotLoaded(admitted.route.dialplan));
     }
-    stack.reply(rq, 100, 'Trying');
-    const session: LiveCall = new LiveCall(admitted, plan, {
+    stack.reply(request, 100);
+    const call: LiveCall = new LiveCall(admitted, plan, {
       stack,
       dtmf: deps.dtmf,
       attributor: deps.attributor,
       mediaFor: (internalId) =>
-        createCallMedia({ rtpengine: deps.rtpengine, callId: internalId, callerTag: String(rq.headers.from.params.tag), record: plan.record, logger: log }),
+        createCallMedia({
+          rtpengine: deps.rtpengine,
+          callId: internalId,
+          callerTag: String(request.headers.from.params.tag),
+          record: plan.record,
+          logger: log,
+        }),
       promptsDir: deps.promptsDir,
       ttsCacheDir: deps.ttsCacheDir,
       logger: deps.logger,
-      registerLeg: (legCallId) => sessions.set(legCallId, session),
-      onEnded: (record, s) => {
-        sessions.delete(callId);
-        for (const leg of s.legCallIds) sessions.delete(leg);
+      registerLeg: (legCallId) => legs.set(legCallId, call),
+      onEnded: (record, ended) => {
+        calls.delete(callId);
+        for (const leg of ended.legCallIds) legs.delete(leg);
         deps.metrics.liveCalls.dec();
-        s.log.info({ type: 'call_ended', disposition: record.disposition, talkSeconds: record.talkSeconds }, 'call ended');
+        ended.log.info({ type: 'call_ended', disposition: record.disposition, talkSeconds: record.talkSeconds }, 'call ended');
         deps.onCallEnded(record);
       },
     });
-    sessions.set(callId, session);
+    calls.set(callId, call);
     deps.metrics.liveCalls.inc();
-    session.log.info({ type: 'call_started', caller: admitted.caller, dialplan: plan.name }, 'call admitted');
-    void run(session);
+    call.log.info({ type: 'call_started', caller: admitted.caller, dialplan: plan.name }, 'call admitted');
+    void run(call);
   }
 
   async function run(call: LiveCall): Promise<void> {
@@ -116,42 +147,43 @@ export function startB2bua(deps: B2buaDeps): B2bua {
     }
   }
 
-  function onRequest(rq: SipRequest, remote: SipRemote): void {
-    const callId = rq.headers['call-id'];
+  function onRequest(request: SipRequest, remote: SipRemote): void {
+    const callId = request.headers['call-id'];
     try {
-      switch (rq.method) {
+      switch (request.method) {
         case 'INVITE':
-          return onInvite(rq, remote);
+          return onInvite(request, remote);
         case 'ACK': {
-          const s = sessions.get(callId);
-          if (s && callId === s.ctx.request.headers['call-id']) s.callerAcked(rq.headers.cseq.seq);
-          else s?.agentAcked(callId);
+          const dialog = dialogOf(request, remote);
+          if (dialog?.from.side === 'caller') dialog.call.callerAcked(request.headers.cseq.seq);
+          else if (dialog?.from.side === 'agent') dialog.call.agentAcked(dialog.from.leg);
           return;
         }
         case 'CANCEL': {
-          const s = sessions.get(callId);
-          stack.reply(rq, s ? 200 : 481, s ? 'OK' : 'Call/Transaction Does Not Exist');
-          if (s && !s.caller.finalSent) s.callerHungUp();
+          const dialog = dialogOf(request, remote);
+          if (dialog?.from.side !== 'caller') return void stack.replyError(request, ERRORS.dialogNotFound());
+          stack.reply(request, 200);
+          if (!dialog.call.caller.finalSent) dialog.call.callerHungUp();
           return;
         }
         case 'BYE': {
-          const s = sessions.get(callId);
-          if (!s) return void stack.reply(rq, 481, 'Call/Transaction Does Not Exist');
-          stack.reply(rq, 200, 'OK');
-          if (callId === s.ctx.request.headers['call-id']) s.callerHungUp();
-          else s.agentHungUp(callId);
+          const dialog = dialogOf(request, remote);
+          if (!dialog) return void stack.replyError(request, ERRORS.dialogNotFound());
+          stack.reply(request, 200);
+          if (dialog.from.side === 'caller') dialog.call.callerHungUp();
+          else dialog.call.agentHungUp(dialog.from.leg);
           return;
         }
         case 'OPTIONS':
-          return void stack.reply(rq, 200, 'OK', { headers: { allow: ALLOW, accept: 'application/sdp' } });
+          return void stack.reply(request, 200, { headers: { allow: ALLOW, accept: 'application/sdp' } });
         default:
-          if (rq.headers.to.params.tag && !sessions.has(callId)) return void stack.reply(rq, 481, 'Call/Transaction Does Not Exist');
-          return void stack.reply(rq, 405, 'Method Not Allowed', { headers: { allow: ALLOW } });
+          if (request.headers.to.params.tag && !dialogOf(request, remote)) return void stack.replyError(request, ERRORS.dialogNotFound());
+          return void stack.replyError(request, ERRORS.methodNotAllowed(request.method, ALLOW));
       }
     } catch (err) {
       log.error({ err, callId, type: 'sip_request_failed' }, 'request handling failed');
       try {
-        stack.reply(rq, 500, 'Server Internal Error');
+        stack.replyError(request, ERRORS.internal(err));
       } catch {
         // The request was too broken to answer.
       }
@@ -162,9 +194,9 @@ export function startB2bua(deps: B2buaDeps): B2bua {
   // queries at a time: with thousands of calls up, a burst would queue ahead of call set-up's
   // offer/answer in the ng client and delay new calls.
   async function sweepMedia(): Promise<void> {
-    const calls = [...new Set(sessions.values())];
-    for (let i = 0; i < calls.length; i += 4) {
-      await Promise.all(calls.slice(i, i + 4).map((s) => s.checkMedia().catch(() => undefined)));
+    const live = [...calls.values()];
+    for (let i = 0; i < live.length; i += 4) {
+      await Promise.all(live.slice(i, i + 4).map((call) => call.checkMedia().catch(() => undefined)));
     }
   }
   let sweeping = false;
@@ -180,11 +212,12 @@ export function startB2bua(deps: B2buaDeps): B2bua {
   stack = createSipStack({ host: deps.host, port: deps.port, publicHost: deps.publicHost, logger: log, onRequest });
   return {
     stack,
-    liveCalls: () => new Set(sessions.values()).size,
-    liveCallIds: () => [...new Set(sessions.values())].map((s) => s.callId),
+    liveCalls: () => calls.size,
+    liveCallIds: () => [...calls.values()].map((call) => call.callId),
+    liveSipCallIds: () => [...calls.keys()],
     async stop() {
       clearInterval(mediaSweep);
-      await Promise.all([...new Set(sessions.values())].map((s) => s.end('system', 503)));
+      await Promise.all([...calls.values()].map((call) => call.end('system', 503)));
       stack.stop();
     },
   };

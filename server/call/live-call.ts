@@ -9,8 +9,8 @@ import { type CallMedia, placeholderAgentSdp } from '../media/call-media.js';
 import type { DtmfListener } from '../media/dtmf-listener.js';
 import { speakToFile } from '../media/tts.js';
 import { AgentLeg, CallerDialog } from '../sip/dialog.js';
+import { ERRORS } from '../errors.js';
 import type { InviteContext } from '../sip/invite-admission.js';
-import { reasonPhrase } from '../sip/reason-phrases.js';
 import { parseUri, type SipStack } from '../sip/sip-stack.js';
 import type { SipRequest, SipResponse } from '../sip/sip-types.js';
 import type { CallStart } from '../calls/call-events.js';
@@ -18,6 +18,9 @@ import type { CallRecord } from '../calls/calls.repository.js';
 import type { Disposition } from '../calls/calls.schemas.js';
 import { mediaAddressOf } from '../media/sdp.js';
 import { relayReinvite } from './reinvite-relay.js';
+
+/** The side of a call an in-dialog request came from. */
+export type DialogSide = { side: 'caller' } | { side: 'agent'; leg: AgentLeg };
 
 export interface LiveCallDeps {
   stack: SipStack;
@@ -53,6 +56,8 @@ export class LiveCall implements CallControl {
   private lastForward: ForwardOutcome['outcome'] | undefined;
   private voicemail = false;
   private mediaFailed = false;
+  /** 482/483 when every target refused the call as a loop. */
+  private loopStatus: number | undefined;
   private digits = '';
   private endedBy: 'caller' | 'callee' | 'system' | undefined;
   private finalStatus: number | null = null;
@@ -237,40 +242,41 @@ export class LiveCall implements CallControl {
       };
       const timer = setTimeout(() => settle({ outcome: 'no-answer' }), request.ringSeconds * 1000);
       this.cancelForward = () => settle({ outcome: 'caller-gone' });
-      const maxForwards = Math.max(Number(this.ctx.request.headers['max-forwards'] ?? 70) - 1, 1);
+      // A true decrement: a forwarding loop (a target that routes back to us) ends in 483 at admission.
+      const maxForwards = Math.max(Number(this.ctx.request.headers['max-forwards'] ?? 70) - 1, 0);
       const callerUser = parseUri(this.ctx.request.headers.from.uri)?.user ?? 'anonymous';
       for (const target of targets) {
         const leg = new AgentLeg(this.deps.stack, target, callerUser, sdp, maxForwards, `${this.callId}-${this.legs.size}`);
         this.legs.set(leg.callId, leg);
         this.deps.registerLeg(leg.callId);
         pending.add(leg);
-        leg.send((rs) => void this.onAgentResponse(leg, rs, pending, failures, targets.length, settle, request));
+        leg.send((response) => void this.onAgentResponse(leg, response, pending, failures, targets.length, settle, request));
       }
     });
   }
 
   private async onAgentResponse(
     leg: AgentLeg,
-    rs: SipResponse,
+    response: SipResponse,
     pending: Set<AgentLeg>,
     failures: number[],
     total: number,
     settle: (o: ForwardOutcome) => void,
     request: ForwardRequest,
   ): Promise<void> {
-    if (rs.status < 200) {
+    if (response.status < 200) {
       if (leg.state === 'calling') leg.state = 'early';
-      if (rs.status === 183 && rs.content && !this.caller.finalSent && !this.callerSdpSent) {
+      if (response.status === 183 && response.content && !this.caller.finalSent && !this.callerSdpSent) {
         // Early media (ringback, carrier announcements) passes through to the caller.
         this.callerSdpSent = true;
-        this.caller.progress(183, await this.media.answerFromAgentSide(rs.content));
-      } else if (rs.status === 180 && !this.caller.finalSent) {
+        this.caller.progress(183, await this.media.answerFromAgentSide(response.content));
+      } else if (response.status === 180 && !this.caller.finalSent) {
         this.caller.progress(180);
       }
       return;
     }
-    if (rs.status < 300) {
-      leg.ack(rs);
+    if (response.status < 300) {
+      leg.ack(response);
       if (this.answeredLeg && this.answeredLeg !== leg) {
         // A second target answered at the same moment: keep the first.
         leg.state = 'answered';
@@ -287,7 +293,7 @@ export class LiveCall implements CallControl {
       this.answeredLeg = leg;
       pending.delete(leg);
       try {
-        const callerSdp = await this.media.answerFromAgentSide(rs.content ?? '');
+        const callerSdp = await this.media.answerFromAgentSide(response.content ?? '');
         if (request.whisper) await this.whisper(request.whisper);
         if (this.ended) return;
         this.answeredAt = new Date();
@@ -302,12 +308,14 @@ export class LiveCall implements CallControl {
       return;
     }
     leg.state = 'failed';
-    leg.finalStatus = rs.status;
+    leg.finalStatus = response.status;
     pending.delete(leg);
-    failures.push(rs.status);
+    failures.push(response.status);
     if (failures.length === total) {
-      const busy = failures.some((s) => s === 486 || s === 600);
-      const noAnswer = failures.every((s) => s === 408 || s === 480 || s === 487);
+      const busy = failures.some((status) => status === 486 || status === 600);
+      const noAnswer = failures.every((status) => status === 408 || status === 480 || status === 487);
+      // Every target refused for a loop: the caller hears it too, so a loop ends in 483 all the way back.
+      if (failures.every((status) => status === 482 || status === 483)) this.loopStatus = failures[0];
       settle({ outcome: busy ? 'busy' : noAnswer ? 'no-answer' : 'failed' });
     }
   }
@@ -336,51 +344,65 @@ export class LiveCall implements CallControl {
   async hangup(status?: number): Promise<void> {
     // Without a media relay the failure is ours, whatever the plan asks: 503 lets the carrier fail over.
     if (this.mediaFailed) status = 503;
-    const mapped = status ?? (this.lastForward === 'busy' ? 486 : this.lastForward === 'no-answer' ? 480 : this.lastForward === 'failed' ? 503 : 480);
+    // Every target refused the call as a loop: the caller hears the same (483), so the loop ends everywhere.
+    else if (this.loopStatus) status = this.loopStatus;
+    const mapped =
+      status ?? (this.lastForward === 'busy' ? 486 : this.lastForward === 'no-answer' ? 480 : this.lastForward === 'failed' ? (this.loopStatus ?? 503) : 480);
     await this.end('system', this.caller.finalSent ? undefined : mapped);
   }
 
-  /** The caller sent BYE (answered) or CANCEL (not yet). */
+  /**
+   * Which of this call's dialogs an in-dialog request belongs to: the Call-ID and both tags must be
+   * the dialog's (RFC 3261 12.2.2), so a stranger who learns a Call-ID cannot hang up or move a call.
+   * A CANCEL carries the INVITE's To without our tag (RFC 3261 9.1) and is matched by the caller's tag.
+   */
+  dialogSide(request: SipRequest): DialogSide | undefined {
+    const callId = request.headers['call-id'];
+    const fromTag = request.headers.from?.params?.tag;
+    const toTag = request.headers.to?.params?.tag;
+    if (callId === this.ctx.request.headers['call-id']) {
+      if (!fromTag || fromTag !== this.ctx.request.headers.from.params.tag) return undefined;
+      if (request.method !== 'CANCEL' && toTag !== this.caller.localTag) return undefined;
+      return { side: 'caller' };
+    }
+    const leg = this.legs.get(callId);
+    if (!leg?.remoteTag || fromTag !== leg.remoteTag || toTag !== leg.localTag) return undefined;
+    return { side: 'agent', leg };
+  }
+
+  /** BYE or CANCEL from the caller (BYE once answered, CANCEL before). */
   callerHungUp(): void {
     void this.end('caller');
   }
 
   /** An agent leg sent BYE. */
-  agentHungUp(legCallId: string): void {
-    const leg = this.legs.get(legCallId);
-    if (!leg) return;
-    if (leg === this.answeredLeg) {
-      leg.state = 'ended';
-      void this.end('callee');
-    } else {
-      leg.state = 'ended';
-    }
+  agentHungUp(leg: AgentLeg): void {
+    leg.state = 'ended';
+    if (leg === this.answeredLeg) void this.end('callee');
   }
 
-  /** Handles an ACK from the caller (for our 2xx to its INVITE or to a re-INVITE). */
+  /** An ACK from the caller (for our 2xx to its INVITE or to a re-INVITE). */
   callerAcked(cseq?: number): void {
     this.caller.ack(cseq);
   }
 
-  /** Handles an ACK from an agent for our 2xx to its re-INVITE. */
-  agentAcked(legCallId: string): void {
-    this.legs.get(legCallId)?.acked();
+  /** An ACK from an agent for our 2xx to its re-INVITE. */
+  agentAcked(leg: AgentLeg): void {
+    leg.acked();
   }
 
   /**
    * A re-INVITE inside one of this call's dialogs (hold/unhold). One at a time per call: a second
    * while one is pending is answered 491 so the sender retries (RFC 3261 14.1 glare handling).
    */
-  reinvite(rq: SipRequest, legCallId: string): void {
-    const fromCaller = legCallId === this.ctx.request.headers['call-id'];
-    const leg = fromCaller ? undefined : this.legs.get(legCallId);
-    const established = fromCaller ? this.caller.answered : leg !== undefined && leg === this.answeredLeg;
-    if (this.ended || !established) return void this.deps.stack.reply(rq, 481, 'Call/Transaction Does Not Exist');
-    if (this.reinviting) return void this.deps.stack.reply(rq, 491, 'Request Pending');
+  reinvite(request: SipRequest, from: DialogSide): void {
+    const established = from.side === 'caller' ? this.caller.answered : from.leg === this.answeredLeg;
+    if (this.ended || !established) return void this.deps.stack.replyError(request, ERRORS.dialogNotFound());
+    if (this.reinviting) return void this.deps.stack.replyError(request, ERRORS.requestPending());
     this.reinviting = relayReinvite(
       { stack: this.deps.stack, caller: this.caller, agent: this.answeredLeg, media: this.media, log: this.log },
-      rq,
-      fromCaller ? 'caller' : 'agent',
+      request,
+      from.side,
     )
       .catch((err: unknown) => this.log.error({ err, type: 'reinvite_failed' }, 're-INVITE relay failed'))
       .finally(() => {
@@ -415,7 +437,7 @@ export class LiveCall implements CallControl {
       // A cancelled INVITE always gets 487 (npm `sip` leaks the transaction otherwise).
       const status = by === 'caller' ? 487 : (rejectStatus ?? 480);
       this.finalStatus = status;
-      this.caller.reject(status, reasonPhrase(status));
+      this.caller.reject(status);
     } else if (by !== 'caller') {
       this.caller.bye();
     }

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AgentLeg, CallerDialog } from './dialog.js';
+import { reasonPhrase } from './reason-phrases.js';
 import type { SipStack } from './sip-stack.js';
 import type { SipRequest, SipResponse } from './sip-types.js';
 
@@ -11,17 +12,20 @@ function recordingStack() {
     host: '127.0.0.1',
     port: 5060,
     send: (m) => void sent.push(m),
-    reply(rq, status, reason, extra) {
-      const rs: SipResponse = {
+    reply(request, status, extra) {
+      const response: SipResponse = {
         status,
-        reason: reason ?? '',
-        headers: { ...rq.headers, ...(extra?.headers ?? {}) },
+        reason: reasonPhrase(status),
+        headers: { ...request.headers, ...(extra?.headers ?? {}) },
         ...(extra?.content ? { content: extra.content } : {}),
       };
-      sent.push(rs);
-      return rs;
+      sent.push(response);
+      return response;
     },
-    resend: (rs) => void resent.push(rs),
+    replyError(request, error) {
+      return stack.reply(request, error.sipStatus ?? 500, { headers: error.sipHeaders ?? {} });
+    },
+    resend: (response) => void resent.push(response),
     stop: () => undefined,
   };
   return { stack, sent, resent };

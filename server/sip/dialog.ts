@@ -71,7 +71,7 @@ export class CallerDialog {
 
   progress(status: 100 | 180 | 183, sdp?: string): void {
     if (this.final) return;
-    this.stack.reply(this.invite, status, status === 100 ? 'Trying' : status === 180 ? 'Ringing' : 'Session Progress', {
+    this.stack.reply(this.invite, status, {
       headers: status === 100 ? {} : { to: this.toWithTag(), contact: this.contact() },
       ...(sdp ? { content: sdp } : {}),
     });
@@ -79,21 +79,21 @@ export class CallerDialog {
 
   answer(sdp: string): void {
     if (this.final) return;
-    this.final = this.stack.reply(this.invite, 200, 'OK', { headers: { to: this.toWithTag(), contact: this.contact() }, content: sdp });
+    this.final = this.stack.reply(this.invite, 200, { headers: { to: this.toWithTag(), contact: this.contact() }, content: sdp });
     this.pending2xx = sendReliably(this.stack, this.final, () => {
       if (!this.acked) this.onAckTimeout();
     });
   }
 
   /** Answers the caller's re-INVITE (hold/unhold) with 2xx retransmission until its ACK. */
-  answerReinvite(rq: SipRequest, sdp: string): void {
+  answerReinvite(request: SipRequest, sdp: string): void {
     this.pendingReinvite2xx?.stop();
-    const rs = this.stack.reply(rq, 200, 'OK', { headers: { to: this.toWithTag(), contact: this.contact() }, content: sdp });
-    this.pendingReinvite2xx = sendReliably(this.stack, rs, () => undefined);
+    const response = this.stack.reply(request, 200, { headers: { to: this.toWithTag(), contact: this.contact() }, content: sdp });
+    this.pendingReinvite2xx = sendReliably(this.stack, response, () => undefined);
   }
 
   /** Sends a re-INVITE to the caller (the agent changed the session); the 2xx is ACKed by `ackReinvite`. */
-  reinvite(sdp: string, onResponse: (rs: SipResponse) => void): void {
+  reinvite(sdp: string, onResponse: (response: SipResponse) => void): void {
     const h = this.invite.headers;
     this.stack.send(
       {
@@ -115,25 +115,25 @@ export class CallerDialog {
     );
   }
 
-  ackReinvite(rs: SipResponse): void {
+  ackReinvite(response: SipResponse): void {
     const h = this.invite.headers;
     this.stack.send({
       method: 'ACK',
-      uri: rs.headers.contact?.[0]?.uri ?? h.contact?.[0]?.uri ?? h.from.uri,
+      uri: response.headers.contact?.[0]?.uri ?? h.contact?.[0]?.uri ?? h.from.uri,
       headers: {
         via: [],
-        to: rs.headers.to,
+        to: response.headers.to,
         from: this.toWithTag(),
         'call-id': h['call-id'],
-        cseq: { seq: rs.headers.cseq.seq, method: 'ACK' },
+        cseq: { seq: response.headers.cseq.seq, method: 'ACK' },
         'max-forwards': 70,
       },
     });
   }
 
-  reject(status: number, reason: string): void {
+  reject(status: number): void {
     if (this.final) return;
-    this.final = this.stack.reply(this.invite, status, reason, { headers: { to: this.toWithTag() } });
+    this.final = this.stack.reply(this.invite, status, { headers: { to: this.toWithTag() } });
   }
 
   /** An ACK from the caller: for our first 2xx (INVITE's CSeq) or for a re-INVITE's 2xx. */
@@ -210,25 +210,25 @@ export class AgentLeg {
     };
   }
 
-  send(onResponse: (rs: SipResponse) => void): void {
+  send(onResponse: (response: SipResponse) => void): void {
     this.stack.send(this.invite, onResponse);
   }
 
   /** ACK for a 2xx (each retransmission of it too, and re-INVITEs' 2xx): end to end, so ours to send. */
-  ack(rs: SipResponse): void {
-    if (rs.headers.cseq.seq === this.invite.headers.cseq.seq) {
-      this.remoteTag = rs.headers.to.params.tag ?? undefined;
-      this.remoteContact = rs.headers.contact?.[0]?.uri ?? this.target;
+  ack(response: SipResponse): void {
+    if (response.headers.cseq.seq === this.invite.headers.cseq.seq) {
+      this.remoteTag = response.headers.to.params.tag ?? undefined;
+      this.remoteContact = response.headers.contact?.[0]?.uri ?? this.target;
     }
     this.stack.send({
       method: 'ACK',
       uri: this.remoteContact ?? this.target,
       headers: {
         via: [],
-        to: rs.headers.to,
+        to: response.headers.to,
         from: this.invite.headers.from,
         'call-id': this.callId,
-        cseq: { seq: rs.headers.cseq.seq, method: 'ACK' },
+        cseq: { seq: response.headers.cseq.seq, method: 'ACK' },
         'max-forwards': 70,
       },
     });
@@ -239,7 +239,7 @@ export class AgentLeg {
   }
 
   /** Sends a re-INVITE to the answered agent (the caller put the call on hold or resumed it). */
-  reinvite(sdp: string, onResponse: (rs: SipResponse) => void): void {
+  reinvite(sdp: string, onResponse: (response: SipResponse) => void): void {
     this.stack.send(
       {
         method: 'INVITE',
@@ -261,10 +261,10 @@ export class AgentLeg {
   }
 
   /** Answers the agent's re-INVITE, retransmitting the 2xx until the agent's ACK. */
-  answerReinvite(rq: SipRequest, sdp: string): void {
+  answerReinvite(request: SipRequest, sdp: string): void {
     this.pendingReinvite2xx?.stop();
-    const rs = this.stack.reply(rq, 200, 'OK', { headers: { contact: this.invite.headers.contact }, content: sdp });
-    this.pendingReinvite2xx = sendReliably(this.stack, rs, () => undefined);
+    const response = this.stack.reply(request, 200, { headers: { contact: this.invite.headers.contact }, content: sdp });
+    this.pendingReinvite2xx = sendReliably(this.stack, response, () => undefined);
   }
 
   acked(): void {

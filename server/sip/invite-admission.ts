@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { AppError, ERRORS } from '../errors.js';
 import type { NumberRoute } from '../numbers/numbers.schemas.js';
 import { toE164 } from '../shared/schemas.js';
 import type { TrunkCredentials } from '../trunks/trunks.repository.js';
@@ -17,19 +18,21 @@ export interface InviteContext {
   callerName: string | undefined;
 }
 
-export type Rejection = { status: number; reason: string; headers?: Record<string, unknown> };
-type Step<In, Out> = (input: In) => Out | Rejection;
-const isRejection = (x: unknown): x is Rejection => typeof x === 'object' && x !== null && 'status' in x && 'reason' in x;
+interface Received {
+  request: SipRequest;
+  remote: SipRemote;
+}
+type FromTrunk = Received & { trunk: TrunkCredentials };
 
 /** Digest challenge nonces: stateless, HMAC of a timestamp so any node can verify them. */
 export function makeNonce(secret: string, now = Date.now()): string {
-  const ts = Math.floor(now / 1000).toString(16);
-  return `${ts}.${crypto.createHmac('sha256', secret).update(ts).digest('hex').slice(0, 16)}`;
+  const timestamp = Math.floor(now / 1000).toString(16);
+  return `${timestamp}.${crypto.createHmac('sha256', secret).update(timestamp).digest('hex').slice(0, 16)}`;
 }
 function nonceValid(secret: string, nonce: string, now = Date.now()): boolean {
-  const [ts] = nonce.split('.');
-  if (!ts || makeNonce(secret, parseInt(ts, 16) * 1000) !== nonce) return false;
-  return now / 1000 - parseInt(ts, 16) < 300;
+  const [timestamp] = nonce.split('.');
+  if (!timestamp || makeNonce(secret, parseInt(timestamp, 16) * 1000) !== nonce) return false;
+  return now / 1000 - parseInt(timestamp, 16) < 300;
 }
 const unquote = (s: string | undefined) => s?.replace(/^"|"$/g, '');
 
@@ -39,75 +42,67 @@ export interface AdmissionDeps {
   nonceSecret: string;
 }
 
-const checkHeaders: Step<{ request: SipRequest; remote: SipRemote }, { request: SipRequest; remote: SipRemote }> = (x) => {
-  const h = x.request.headers;
-  if (!h.from?.params?.tag) return { status: 400, reason: 'Missing From tag' };
-  if (!parseUri(x.request.uri)) return { status: 400, reason: 'Bad Request-URI' };
-  if (!h.contact?.[0]?.uri) return { status: 400, reason: 'Missing Contact' };
-  const mf = h['max-forwards'] === undefined ? 70 : Number(h['max-forwards']);
-  if (!Number.isInteger(mf) || mf < 0) return { status: 400, reason: 'Bad Max-Forwards' };
-  if (mf === 0) return { status: 483, reason: 'Too Many Hops' };
-  const sdp = x.request.content ?? '';
-  if (!/^v=0/m.test(sdp) || !/^m=audio \d+ /m.test(sdp) || !/^c=IN IP[46] \S+/m.test(sdp)) return { status: 400, reason: 'Missing or invalid SDP offer' };
-  return x;
-};
+function checkHeaders(received: Received): Received | AppError {
+  const headers = received.request.headers;
+  if (!headers.from?.params?.tag) return ERRORS.malformedRequest('Missing From tag');
+  if (!parseUri(received.request.uri)) return ERRORS.malformedRequest('Bad Request-URI');
+  if (!headers.contact?.[0]?.uri) return ERRORS.malformedRequest('Missing Contact');
+  const maxForwards = headers['max-forwards'] === undefined ? 70 : Number(headers['max-forwards']);
+  if (!Number.isInteger(maxForwards) || maxForwards < 0) return ERRORS.malformedRequest('Bad Max-Forwards');
+  if (maxForwards === 0) return ERRORS.tooManyHops();
+  const sdp = received.request.content ?? '';
+  if (!/^v=0/m.test(sdp) || !/^m=audio \d+ /m.test(sdp) || !/^c=IN IP[46] \S+/m.test(sdp)) return ERRORS.malformedRequest('Missing or invalid SDP offer');
+  return received;
+}
 
-function identifyTrunk(deps: AdmissionDeps) {
-  return (x: { request: SipRequest; remote: SipRemote }): { request: SipRequest; remote: SipRemote; trunk: TrunkCredentials } | Rejection => {
-    const byIp = deps.routing.trunkByAddress(x.remote.address);
-    if (byIp) return { ...x, trunk: byIp };
-    const auth = x.request.headers.authorization?.[0];
-    const challenge = {
-      status: 407,
-      reason: 'Proxy Authentication Required',
-      headers: { 'proxy-authenticate': `Digest realm="${deps.realm}", nonce="${makeNonce(deps.nonceSecret)}", algorithm=MD5` },
-    };
-    const proxyAuth = (x.request.headers['proxy-authorization'] as Array<Record<string, string>> | undefined)?.[0] ?? auth;
-    if (!proxyAuth) {
-      // Only challenge when some trunk uses digest; otherwise an unknown address is simply refused.
-      return deps.routing.hasDigestTrunks() ? challenge : { status: 403, reason: 'Forbidden' };
-    }
-    const username = unquote(proxyAuth.username) ?? '';
-    const trunk = deps.routing.trunkByUsername(username);
-    const nonce = unquote(proxyAuth.nonce) ?? '';
-    if (!trunk?.passwordHa1 || !nonceValid(deps.nonceSecret, nonce)) return { status: 403, reason: 'Forbidden' };
-    const ha2 = crypto
-      .createHash('md5')
-      .update(`${x.request.method}:${unquote(proxyAuth.uri)}`)
-      .digest('hex');
-    const expected = crypto.createHash('md5').update(`${trunk.passwordHa1}:${nonce}:${ha2}`).digest('hex');
-    if (unquote(proxyAuth.response) !== expected) return { status: 403, reason: 'Forbidden' };
-    return { ...x, trunk };
+function identifyTrunk(deps: AdmissionDeps, received: Received): FromTrunk | AppError {
+  const byAddress = deps.routing.trunkByAddress(received.remote.address);
+  if (byAddress) return { ...received, trunk: byAddress };
+  const headers = received.request.headers;
+  const credentials = (headers['proxy-authorization'] as Array<Record<string, string>> | undefined)?.[0] ?? headers.authorization?.[0];
+  if (!credentials) {
+    // Only challenge when some trunk uses digest; otherwise an unknown address is simply refused.
+    if (!deps.routing.hasDigestTrunks()) return ERRORS.unknownTrunk(received.remote.address);
+    return ERRORS.authenticationRequired(`Digest realm="${deps.realm}", nonce="${makeNonce(deps.nonceSecret)}", algorithm=MD5`);
+  }
+  const trunk = deps.routing.trunkByUsername(unquote(credentials.username) ?? '');
+  const nonce = unquote(credentials.nonce) ?? '';
+  if (!trunk?.passwordHa1 || !nonceValid(deps.nonceSecret, nonce)) return ERRORS.badCredentials();
+  const ha2 = crypto
+    .createHash('md5')
+    .update(`${received.request.method}:${unquote(credentials.uri)}`)
+    .digest('hex');
+  const expected = crypto.createHash('md5').update(`${trunk.passwordHa1}:${nonce}:${ha2}`).digest('hex');
+  if (unquote(credentials.response) !== expected) return ERRORS.badCredentials();
+  return { ...received, trunk };
+}
+
+function resolveNumber(deps: AdmissionDeps, fromTrunk: FromTrunk): InviteContext | AppError {
+  const headers = fromTrunk.request.headers;
+  const dialled = parseUri(fromTrunk.request.uri)?.user ?? parseUri(headers.to.uri)?.user ?? '';
+  // Carriers send national formats too ("84951234567", "74951234567"); try as given, then with "+".
+  const e164 = toE164(dialled) ?? toE164(`+${dialled}`) ?? toE164(dialled, 'RU');
+  const route = e164 ? deps.routing.routeFor(e164) : undefined;
+  if (!e164 || !route || route.accountId !== fromTrunk.trunk.accountId) return ERRORS.numberNotFound(e164 ?? dialled);
+  if (!route.dialplan) return ERRORS.noDialplan(e164);
+  const rawCaller = parseUri(headers.from.uri)?.user ?? 'anonymous';
+  return {
+    ...fromTrunk,
+    trackingNumber: e164,
+    route: { ...route, dialplan: route.dialplan },
+    caller: toE164(rawCaller) ?? toE164(`+${rawCaller}`) ?? rawCaller,
+    callerName: unquote(headers.from.name),
   };
 }
 
-function resolveNumber(deps: AdmissionDeps) {
-  return (x: { request: SipRequest; remote: SipRemote; trunk: TrunkCredentials }): InviteContext | Rejection => {
-    const uri = parseUri(x.request.uri);
-    const dialled = uri?.user ?? parseUri(x.request.headers.to.uri)?.user ?? '';
-    // Carriers send national formats too ("84951234567", "74951234567"); try as given, then with "+".
-    const e164 = toE164(dialled) ?? toE164(`+${dialled}`) ?? toE164(dialled, 'RU');
-    const route = e164 ? deps.routing.routeFor(e164) : undefined;
-    if (!e164 || !route || route.accountId !== x.trunk.accountId) return { status: 404, reason: 'Not Found' };
-    if (!route.dialplan) return { status: 480, reason: 'No Dialplan Bound' };
-    const fromUri = parseUri(x.request.headers.from.uri);
-    const rawCaller = fromUri?.user ?? 'anonymous';
-    return {
-      ...x,
-      trackingNumber: e164,
-      route: { ...route, dialplan: route.dialplan },
-      caller: toE164(rawCaller) ?? toE164(`+${rawCaller}`) ?? rawCaller,
-      callerName: unquote(x.request.headers.from.name),
-    };
-  };
+/**
+ * The INVITE pipeline: well-formed → known trunk (ACL or digest) → known number with a dialplan.
+ * Returns the admitted call's context, or the error to refuse it with (`stack.replyError`).
+ */
+export function admitInvite(deps: AdmissionDeps, request: SipRequest, remote: SipRemote): InviteContext | AppError {
+  const received = checkHeaders({ request, remote });
+  if (received instanceof AppError) return received;
+  const fromTrunk = identifyTrunk(deps, received);
+  if (fromTrunk instanceof AppError) return fromTrunk;
+  return resolveNumber(deps, fromTrunk);
 }
-
-/** The INVITE pipeline: well-formed → known trunk (ACL or digest) → known number with a dialplan. */
-export function admitInvite(deps: AdmissionDeps, request: SipRequest, remote: SipRemote): InviteContext | Rejection {
-  const a = checkHeaders({ request, remote });
-  if (isRejection(a)) return a;
-  const b = identifyTrunk(deps)(a);
-  if (isRejection(b)) return b;
-  return resolveNumber(deps)(b);
-}
-export { isRejection };

@@ -1,7 +1,9 @@
 import crypto from 'node:crypto';
 import dgram from 'node:dgram';
 import { createRequire } from 'node:module';
+import type { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { reasonPhrase } from './reason-phrases.js';
 import type { SipRemote, SipRequest, SipResponse, SipUri } from './sip-types.js';
 
 // npm `sip` is CommonJS without types; this module is the only place that touches it.
@@ -35,8 +37,13 @@ export interface SipStack {
   readonly host: string;
   readonly port: number;
   send(request: SipRequest, onResponse?: (response: SipResponse) => void): void;
-  /** Sends a response inside the request's server transaction. */
-  reply(request: SipRequest, status: number, reason?: string, extra?: { headers?: Record<string, unknown>; content?: string }): SipResponse;
+  /** Sends a response inside the request's server transaction, with the status's standard reason phrase. */
+  reply(request: SipRequest, status: number, extra?: { headers?: Record<string, unknown>; content?: string }): SipResponse;
+  /**
+   * Refuses the request with the error's SIP status (500 when it has none) and its headers. A 4xx
+   * explains itself in a Warning header (RFC 3261 20.43); a 5xx says nothing more.
+   */
+  replyError(request: SipRequest, error: AppError): SipResponse;
   /** Sends an already built response again (2xx retransmission until ACK). */
   resend(response: SipResponse): void;
   stop(): void;
@@ -104,18 +111,25 @@ export function createSipStack(options: SipStackOptions): SipStack {
       ),
     log,
   );
+  function reply(request: SipRequest, status: number, extra?: { headers?: Record<string, unknown>; content?: string; reason?: string }): SipResponse {
+    const response = sipLib.makeResponse(request, status, extra?.reason ?? reasonPhrase(status), extra?.headers ? { headers: extra.headers } : undefined);
+    if (extra?.content !== undefined) {
+      response.content = extra.content;
+      response.headers['content-type'] = 'application/sdp';
+    }
+    raw.send(response);
+    return response;
+  }
   return {
     host: options.publicHost,
     port: options.port,
     send: (request, onResponse) => raw.send(request, onResponse),
-    reply(request, status, reason, extra) {
-      const response = sipLib.makeResponse(request, status, reason, extra?.headers ? { headers: extra.headers } : undefined);
-      if (extra?.content !== undefined) {
-        response.content = extra.content;
-        response.headers['content-type'] = 'application/sdp';
-      }
-      raw.send(response);
-      return response;
+    reply,
+    replyError(request, error) {
+      const status = error.sipStatus ?? 500;
+      // Warning text is a quoted-string: no quotes or line breaks from the message may end it early.
+      const warning = status < 500 ? { warning: `399 ${options.publicHost} "${error.message.replace(/["\\\r\n]/g, ' ')}"` } : {};
+      return reply(request, status, { headers: { ...error.sipHeaders, ...warning }, ...(error.sipReason ? { reason: error.sipReason } : {}) });
     },
     resend(response) {
       raw.send(response);

@@ -44,6 +44,10 @@ export interface CallServerOptions {
   db?: Db;
   /** Convert recordings when calls end (default true); benchmarks turn it off to measure the call path alone. */
   convertRecordings?: boolean;
+  /** The SIP port to listen on (default: a free one), for dialplans that must name it. */
+  sipPort?: number;
+  /** The address put in Via/Contact (default 127.0.0.1, where it listens). */
+  sipPublicHost?: string;
   /** How often bridged calls are checked for media rtpengine dropped (B2buaDeps.mediaCheckMs). */
   mediaCheckMs?: number;
   /** Another rtpengine control client (e.g. one aimed at a dead port for outage tests). */
@@ -95,9 +99,9 @@ export async function startCallServer(h: Harness, options: CallServerOptions = {
       ...(options.leads ? { leads: options.leads } : {}),
     },
   });
-  const sipPort = await freePort('127.0.0.1');
+  const sipPort = options.sipPort ?? (await freePort('127.0.0.1'));
   const callPath = await createCallPath(h.stores, services, {
-    sip: { host: '127.0.0.1', port: sipPort, publicHost: '127.0.0.1' },
+    sip: { host: '127.0.0.1', port: sipPort, publicHost: options.sipPublicHost ?? '127.0.0.1' },
     spoolFile: path.join(dialplansDir, 'spool', 'calls.jsonl'),
     ttsCacheDir: path.join(os.tmpdir(), 'calltrack-tts'),
     recordingsDir: fs.mkdtempSync(path.join(os.tmpdir(), 'recordings-')),
