@@ -8,12 +8,21 @@ export const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta
 const MIGRATION_FILE = /^(\d{4})-[a-z0-9-]+\.sql$/;
 
 /**
+ * Rule: every migration must be re-runnable (IF NOT EXISTS, OR REPLACE, guarded seeds and
+ * backfills): test/migrations.test.ts runs each file's SQL a second time and checks the schema
+ * and data do not change. A half-recorded run or a hand-applied fix must never block the next start.
+ *
  * Applies every numbered SQL file not yet recorded in schema_migrations, each in its own
  * transaction, in order. An advisory lock keeps two starting servers from racing.
  * Throws on the first failure so the caller can exit non-zero.
  */
+/** The numbered migration files, in the order they apply. */
+export async function migrationFiles(): Promise<string[]> {
+  return (await fs.readdir(migrationsDir)).filter((f) => MIGRATION_FILE.test(f)).sort();
+}
+
 export async function migrate(db: Db, log: (msg: string) => void = () => {}): Promise<string[]> {
-  const files = (await fs.readdir(migrationsDir)).filter((f) => MIGRATION_FILE.test(f)).sort();
+  const files = await migrationFiles();
   const client = await db.connect();
   try {
     await client.query('SELECT pg_advisory_lock(hashtext(current_schema()))');

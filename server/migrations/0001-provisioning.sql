@@ -3,15 +3,15 @@
 CREATE EXTENSION IF NOT EXISTS btree_gist;
 CREATE EXTENSION IF NOT EXISTS pgcrypto;
 
-CREATE TABLE accounts (
+CREATE TABLE IF NOT EXISTS accounts (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   name text NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now()
 );
 -- The account the bootstrap ADMIN_API_KEY belongs to.
-INSERT INTO accounts (id, name) VALUES ('00000000-0000-0000-0000-000000000001', 'default');
+INSERT INTO accounts (id, name) VALUES ('00000000-0000-0000-0000-000000000001', 'default') ON CONFLICT (id) DO NOTHING;
 
-CREATE TABLE api_keys (
+CREATE TABLE IF NOT EXISTS api_keys (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   account_id uuid NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
   name text NOT NULL,
@@ -24,7 +24,7 @@ CREATE TABLE api_keys (
   revoked_at timestamptz
 );
 
-CREATE TABLE trunks (
+CREATE TABLE IF NOT EXISTS trunks (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   account_id uuid NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
   name text NOT NULL,
@@ -36,9 +36,9 @@ CREATE TABLE trunks (
   UNIQUE (account_id, name),
   CHECK (cardinality(addresses) > 0 OR username IS NOT NULL)
 );
-CREATE UNIQUE INDEX trunks_username ON trunks (username) WHERE username IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS trunks_username ON trunks (username) WHERE username IS NOT NULL;
 
-CREATE TABLE sites (
+CREATE TABLE IF NOT EXISTS sites (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   account_id uuid NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
   name text NOT NULL,
@@ -49,7 +49,7 @@ CREATE TABLE sites (
   created_at timestamptz NOT NULL DEFAULT now()
 );
 
-CREATE TABLE pools (
+CREATE TABLE IF NOT EXISTS pools (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   account_id uuid NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
   site_id uuid NOT NULL REFERENCES sites(id) ON DELETE CASCADE,
@@ -62,7 +62,7 @@ CREATE TABLE pools (
   UNIQUE (site_id, name)
 );
 
-CREATE TABLE sources (
+CREATE TABLE IF NOT EXISTS sources (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   account_id uuid NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
   name text NOT NULL,
@@ -79,7 +79,7 @@ CREATE TABLE sources (
   CHECK (ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on)
 );
 
-CREATE TABLE numbers (
+CREATE TABLE IF NOT EXISTS numbers (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   account_id uuid NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
   number text NOT NULL UNIQUE CHECK (number ~ '^\+[1-9][0-9]{6,14}$'),
@@ -92,13 +92,13 @@ CREATE TABLE numbers (
   created_at timestamptz NOT NULL DEFAULT now(),
   CHECK (pool_id IS NULL OR source_id IS NULL)
 );
-CREATE INDEX numbers_pool ON numbers (pool_id) WHERE pool_id IS NOT NULL;
-CREATE INDEX numbers_source ON numbers (source_id) WHERE source_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS numbers_pool ON numbers (pool_id) WHERE pool_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS numbers_source ON numbers (source_id) WHERE source_id IS NOT NULL;
 
 -- Lease history: who held a pool number when. Redis hands leases out; this is the record
 -- attribution reads for late calls. Two exclusive leases of one number can never overlap;
 -- a lease handed out while the pool was exhausted is marked shared and is exempt.
-CREATE TABLE number_leases (
+CREATE TABLE IF NOT EXISTS number_leases (
   id bigserial PRIMARY KEY,
   number_id uuid NOT NULL REFERENCES numbers(id) ON DELETE CASCADE,
   pool_id uuid NOT NULL REFERENCES pools(id) ON DELETE CASCADE,
@@ -108,5 +108,5 @@ CREATE TABLE number_leases (
   created_at timestamptz NOT NULL DEFAULT now(),
   EXCLUDE USING gist (number_id WITH =, during WITH &&) WHERE (NOT shared)
 );
-CREATE INDEX number_leases_session ON number_leases (session_id);
-CREATE INDEX number_leases_number_during ON number_leases USING gist (number_id, during);
+CREATE INDEX IF NOT EXISTS number_leases_session ON number_leases (session_id);
+CREATE INDEX IF NOT EXISTS number_leases_number_during ON number_leases USING gist (number_id, during);

@@ -1,5 +1,5 @@
 -- Call records, tags and notes. One row per inbound call on a tracking number.
-CREATE TABLE calls (
+CREATE TABLE IF NOT EXISTS calls (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   account_id uuid NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
   sip_call_id text NOT NULL UNIQUE,
@@ -38,26 +38,26 @@ CREATE TABLE calls (
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX calls_account_started ON calls (account_id, started_at DESC);
-CREATE INDEX calls_caller ON calls (caller, started_at DESC);
-CREATE INDEX calls_tracking_number ON calls (tracking_number, started_at DESC);
-CREATE INDEX calls_source ON calls (source_id) WHERE source_id IS NOT NULL;
-CREATE INDEX calls_session ON calls (session_id) WHERE session_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS calls_account_started ON calls (account_id, started_at DESC);
+CREATE INDEX IF NOT EXISTS calls_caller ON calls (caller, started_at DESC);
+CREATE INDEX IF NOT EXISTS calls_tracking_number ON calls (tracking_number, started_at DESC);
+CREATE INDEX IF NOT EXISTS calls_source ON calls (source_id) WHERE source_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS calls_session ON calls (session_id) WHERE session_id IS NOT NULL;
 
-CREATE TABLE call_tags (
+CREATE TABLE IF NOT EXISTS call_tags (
   call_id uuid NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
   tag text NOT NULL CHECK (length(tag) BETWEEN 1 AND 64),
   origin text NOT NULL DEFAULT 'manual' CHECK (origin IN ('manual', 'rule')),
   created_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (call_id, tag)
 );
-CREATE INDEX call_tags_tag ON call_tags (tag);
+CREATE INDEX IF NOT EXISTS call_tags_tag ON call_tags (tag);
 
-CREATE TABLE call_notes (
+CREATE TABLE IF NOT EXISTS call_notes (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   call_id uuid NOT NULL REFERENCES calls(id) ON DELETE CASCADE,
   author text NOT NULL,
   text text NOT NULL CHECK (length(text) BETWEEN 1 AND 10000),
   created_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX call_notes_call ON call_notes (call_id, created_at);
+CREATE INDEX IF NOT EXISTS call_notes_call ON call_notes (call_id, created_at);

@@ -1,6 +1,6 @@
 -- Leads: configured sinks, the outbox of call events, per-sink deliveries and the analytics fact table.
 
-CREATE TABLE lead_sinks (
+CREATE TABLE IF NOT EXISTS lead_sinks (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   account_id uuid NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
   kind text NOT NULL CHECK (kind IN ('webhook', 'amocrm', 'bitrix24', 'ga4', 'metrica', 'analytics')),
@@ -14,11 +14,11 @@ CREATE TABLE lead_sinks (
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX lead_sinks_account ON lead_sinks (account_id) WHERE enabled;
+CREATE INDEX IF NOT EXISTS lead_sinks_account ON lead_sinks (account_id) WHERE enabled;
 
 -- The outbox. call.completed rows commit in the same transaction as the call record.
 -- No foreign key to calls: call.started is written while the call is still ringing, before its row exists.
-CREATE TABLE lead_events (
+CREATE TABLE IF NOT EXISTS lead_events (
   id bigserial PRIMARY KEY,
   uid uuid NOT NULL DEFAULT gen_random_uuid() UNIQUE,
   account_id uuid NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
@@ -28,9 +28,9 @@ CREATE TABLE lead_events (
   payload jsonb NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX lead_events_call ON lead_events (call_id, id);
+CREATE INDEX IF NOT EXISTS lead_events_call ON lead_events (call_id, id);
 
-CREATE TABLE lead_deliveries (
+CREATE TABLE IF NOT EXISTS lead_deliveries (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   -- Orders deliveries of one call to one sink: event ids grow in the order events happened.
   event_id bigint NOT NULL REFERENCES lead_events(id) ON DELETE CASCADE,
@@ -52,13 +52,13 @@ CREATE TABLE lead_deliveries (
   UNIQUE (event_id, sink_id)
 );
 -- The worker's queue scan: only open deliveries, by due time.
-CREATE INDEX lead_deliveries_due ON lead_deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS lead_deliveries_due ON lead_deliveries (next_attempt_at) WHERE status = 'pending';
 -- The "earlier event of this call still open for this sink" check.
-CREATE INDEX lead_deliveries_order ON lead_deliveries (sink_id, call_id, event_id) WHERE status = 'pending';
-CREATE INDEX lead_deliveries_sink ON lead_deliveries (sink_id, created_at DESC);
+CREATE INDEX IF NOT EXISTS lead_deliveries_order ON lead_deliveries (sink_id, call_id, event_id) WHERE status = 'pending';
+CREATE INDEX IF NOT EXISTS lead_deliveries_sink ON lead_deliveries (sink_id, created_at DESC);
 
 -- The internal analytics store: one row per completed call, what reports aggregate.
-CREATE TABLE call_facts (
+CREATE TABLE IF NOT EXISTS call_facts (
   call_id uuid PRIMARY KEY,
   account_id uuid NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
   day date NOT NULL,
@@ -86,5 +86,5 @@ CREATE TABLE call_facts (
   tags text[] NOT NULL DEFAULT '{}',
   updated_at timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX call_facts_account_day ON call_facts (account_id, day);
-CREATE INDEX call_facts_source ON call_facts (account_id, source_id, day);
+CREATE INDEX IF NOT EXISTS call_facts_account_day ON call_facts (account_id, day);
+CREATE INDEX IF NOT EXISTS call_facts_source ON call_facts (account_id, source_id, day);
