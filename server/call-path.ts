@@ -88,6 +88,7 @@ export async function createCallPath(stores: Stores, services: Services, options
     publicHost: options.sip.publicHost,
     realm: config.sip.realm,
     nonceSecret: config.secretKey,
+    defaultCountry: config.sip.defaultCountry,
     routing,
     dialplans: services.dialplans,
     rtpengine: options.rtpengine ?? stores.rtpengine,

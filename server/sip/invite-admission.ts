@@ -40,6 +40,19 @@ export interface AdmissionDeps {
   routing: RoutingCache;
   realm: string;
   nonceSecret: string;
+  /** ISO country whose national formats carriers send without "+" (e.g. RU: 8 495 …). */
+  defaultCountry: string;
+}
+
+/**
+ * The E.164 readings of a number a carrier sent, likeliest first: as given when it has "+", then
+ * in the national format of the default country (8 495 … and 7 495 … in RU), then with "+" added
+ * (international without the plus). "84951234567" is also a valid Vietnamese +84 number, so the
+ * national reading must come before the "+" one.
+ */
+export function e164Readings(raw: string, defaultCountry: string): string[] {
+  const readings = raw.startsWith('+') ? [toE164(raw)] : [toE164(raw, defaultCountry), toE164(`+${raw}`)];
+  return [...new Set(readings.filter((reading): reading is string => reading !== undefined))];
 }
 
 function checkHeaders(received: Received): Received | AppError {
@@ -80,17 +93,18 @@ function identifyTrunk(deps: AdmissionDeps, received: Received): FromTrunk | App
 function resolveNumber(deps: AdmissionDeps, fromTrunk: FromTrunk): InviteContext | AppError {
   const headers = fromTrunk.request.headers;
   const dialled = parseUri(fromTrunk.request.uri)?.user ?? parseUri(headers.to.uri)?.user ?? '';
-  // Carriers send national formats too ("84951234567", "74951234567"); try as given, then with "+".
-  const e164 = toE164(dialled) ?? toE164(`+${dialled}`) ?? toE164(dialled, 'RU');
+  // The reading that is one of our numbers wins: a carrier's format must not route to a look-alike.
+  const readings = e164Readings(dialled, deps.defaultCountry);
+  const e164 = readings.find((reading) => deps.routing.routeFor(reading)?.accountId === fromTrunk.trunk.accountId);
   const route = e164 ? deps.routing.routeFor(e164) : undefined;
-  if (!e164 || !route || route.accountId !== fromTrunk.trunk.accountId) return ERRORS.numberNotFound(e164 ?? dialled);
+  if (!e164 || !route) return ERRORS.numberNotFound(readings[0] ?? dialled);
   if (!route.dialplan) return ERRORS.noDialplan(e164);
   const rawCaller = parseUri(headers.from.uri)?.user ?? 'anonymous';
   return {
     ...fromTrunk,
     trackingNumber: e164,
     route: { ...route, dialplan: route.dialplan },
-    caller: toE164(rawCaller) ?? toE164(`+${rawCaller}`) ?? rawCaller,
+    caller: e164Readings(rawCaller, deps.defaultCountry)[0] ?? rawCaller,
     callerName: unquote(headers.from.name),
   };
 }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ALAW, ULAW } from '../../server/recordings/g711.js';
-import { readUdpPackets } from '../../server/recordings/pcap-reader.js';
-import { demuxRtp, groupRtp, parseRtp, renderChannel, splitCallerAgent, streamsStartMs, undecodedAudioTypes } from '../../server/recordings/rtp-demux.js';
-import { dominantToneWindows } from '../helpers/goertzel.js';
-import { buildPcap, byTime, type CapturedDatagram, linearToAlaw, linearToUlaw, rtpPacket, tone, toneStream, type ToneStreamOptions } from './synthetic.js';
+import { ALAW, ULAW } from './g711.js';
+import { readUdpPackets } from './pcap-reader.js';
+import { demuxRtp, groupRtp, parseRtp, renderChannel, splitCallerAgent, streamsStartMs, undecodedAudioTypes } from './rtp-demux.js';
+import { dominantToneWindows } from '../../test/helpers/goertzel.js';
+import { buildPcap, byTime, type CapturedDatagram, linearToAlaw, linearToUlaw, rtpPacket, tone, toneStream, type ToneStreamOptions } from '../../test/recordings/synthetic.js';
 
 const T0 = 1_795_000_000_000;
 const CALLER = { ip: '127.0.0.2', port: 4000 };

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../../server/logger.js';
-import { type RecordingService, scheduleRetentionSweep } from '../../server/recordings/recordings.service.js';
+import { createLogger } from '../logger.js';
+import { type RecordingService, scheduleRetentionSweep } from './recordings.service.js';
 
 afterEach(() => vi.useRealTimers());
 
@@ -61,7 +61,7 @@ describe('scheduleRetentionSweep', () => {
 
 describe('createLimiter', () => {
   it('runs at most N tasks at once, the rest in arrival order, and frees slots on failure', async () => {
-    const { createLimiter } = await import('../../server/recordings/recordings.service.js');
+    const { createLimiter } = await import('./recordings.service.js');
     const limit = createLimiter(2);
     let running = 0;
     let peak = 0;

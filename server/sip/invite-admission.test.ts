@@ -1,0 +1,144 @@
+import crypto from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { AppError, ErrorCode } from '../errors.js';
+import type { NumberRoute } from '../numbers/numbers.schemas.js';
+import type { TrunkCredentials } from '../trunks/trunks.repository.js';
+import { admitInvite, e164Readings, type InviteContext, makeNonce } from './invite-admission.js';
+import type { RoutingCache } from './routing-cache.js';
+import type { SipRemote, SipRequest } from './sip-types.js';
+
+const ACCOUNT = '00000000-0000-0000-0000-000000000001';
+const SECRET = 'unit-test-secret-0123456789';
+const md5 = (s: string) => crypto.createHash('md5').update(s).digest('hex');
+
+const ipTrunk: TrunkCredentials = { id: 't-ip', accountId: ACCOUNT, name: 'carrier', addresses: ['192.0.2.0/24'], username: null, passwordHa1: null };
+const digestTrunk: TrunkCredentials = {
+  id: 't-digest',
+  accountId: ACCOUNT,
+  name: 'sip account',
+  addresses: [],
+  username: 'carrier7',
+  passwordHa1: md5('carrier7:calltrack:correct-horse'),
+};
+const route = (number: string, over: Partial<NumberRoute> = {}): NumberRoute => ({
+  numberId: `n-${number}`,
+  number,
+  accountId: ACCOUNT,
+  trunkId: ipTrunk.id,
+  poolId: null,
+  sourceId: null,
+  siteId: null,
+  dialplan: 'sales',
+  ...over,
+});
+const routes = new Map([
+  ['+74951234567', route('+74951234567')],
+  ['+74951234568', route('+74951234568', { dialplan: null })],
+  ['+74951234569', route('+74951234569', { accountId: 'another-account' })],
+]);
+
+function routing(trunks: TrunkCredentials[] = [ipTrunk, digestTrunk]): RoutingCache {
+  return {
+    routeFor: (number) => routes.get(number),
+    trunkByAddress: (ip) => trunks.find((t) => t.addresses.some((cidr) => ip.startsWith(cidr.split('.').slice(0, 3).join('.')))),
+    trunkByUsername: (username) => trunks.find((t) => t.username === username),
+    hasDigestTrunks: () => trunks.some((t) => t.passwordHa1 !== null),
+    refresh: async () => true,
+    loadedAt: new Date(),
+    close: () => undefined,
+  };
+}
+
+const SDP = ['v=0', 'o=- 1 1 IN IP4 192.0.2.7', 's=-', 'c=IN IP4 192.0.2.7', 't=0 0', 'm=audio 40000 RTP/AVP 0', ''].join('\r\n');
+function invite(over: { uri?: string; maxForwards?: number | string; content?: string; from?: string; headers?: Record<string, unknown> } = {}): SipRequest {
+  return {
+    method: 'INVITE',
+    uri: over.uri ?? 'sip:74951234567@198.51.100.1',
+    headers: {
+      via: [{ host: '192.0.2.7', port: 5060, params: { branch: 'z9hG4bK1' } }],
+      from: { name: '"Ivan"', uri: over.from ?? 'sip:89161234567@192.0.2.7', params: { tag: 'a1' } },
+      to: { uri: 'sip:74951234567@198.51.100.1', params: {} },
+      'call-id': 'c1@192.0.2.7',
+      cseq: { seq: 1, method: 'INVITE' },
+      contact: [{ uri: 'sip:carrier@192.0.2.7:5060', params: {} }],
+      ...(over.maxForwards === undefined ? {} : { 'max-forwards': over.maxForwards }),
+      ...over.headers,
+    },
+    content: over.content ?? SDP,
+  };
+}
+const fromCarrier: SipRemote = { protocol: 'UDP', address: '192.0.2.7', port: 5060 };
+const fromStranger: SipRemote = { protocol: 'UDP', address: '203.0.113.9', port: 5060 };
+const deps = (trunks?: TrunkCredentials[]) => ({ routing: routing(trunks), realm: 'calltrack', nonceSecret: SECRET, defaultCountry: 'RU' });
+
+const refused = (result: InviteContext | AppError) => {
+  expect(result).toBeInstanceOf(AppError);
+  return result as AppError;
+};
+
+describe(admitInvite.name, () => {
+  it('admits a carrier by address: E.164 number, caller normalised, the route with its dialplan', () => {
+    const result = admitInvite(deps(), invite(), fromCarrier);
+    expect(result).not.toBeInstanceOf(AppError);
+    expect(result).toMatchObject({
+      trunk: { id: 't-ip' },
+      trackingNumber: '+74951234567',
+      caller: '+79161234567',
+      callerName: 'Ivan',
+      route: { numberId: 'n-+74951234567', dialplan: 'sales' },
+    });
+  });
+
+  it('reads national formats of the dialled number (8 495 … is not Vietnam’s +84)', () => {
+    for (const uri of ['sip:84951234567@x', 'sip:+74951234567@x', 'sip:74951234567@x']) {
+      expect(admitInvite(deps(), invite({ uri }), fromCarrier)).toMatchObject({ trackingNumber: '+74951234567' });
+    }
+  });
+
+  it('reads numbers in the national format first, then as international without "+"', () => {
+    expect(e164Readings('84951234567', 'RU')).toEqual(['+74951234567', '+84951234567']);
+    expect(e164Readings('442071234567', 'RU')).toEqual(['+442071234567']);
+    expect(e164Readings('+442071234567', 'RU')).toEqual(['+442071234567']);
+    expect(e164Readings('anonymous', 'RU')).toEqual([]);
+  });
+
+  it('refuses malformed requests with 400 and a hop count of 0 with 483', () => {
+    expect(refused(admitInvite(deps(), invite({ content: 'not sdp' }), fromCarrier))).toMatchObject({ code: ErrorCode.malformedRequest, sipStatus: 400 });
+    expect(refused(admitInvite(deps(), invite({ maxForwards: 'abc' }), fromCarrier)).sipStatus).toBe(400);
+    expect(refused(admitInvite(deps(), invite({ maxForwards: 0 }), fromCarrier))).toMatchObject({ code: ErrorCode.tooManyHops, sipStatus: 483 });
+    const noTag = invite();
+    noTag.headers.from.params = {};
+    expect(refused(admitInvite(deps(), noTag, fromCarrier)).message).toBe('Missing From tag');
+  });
+
+  it('refuses an unknown address with 403 when no trunk uses digest, and challenges with 407 when one does', () => {
+    expect(refused(admitInvite(deps([ipTrunk]), invite(), fromStranger))).toMatchObject({ code: ErrorCode.unknownTrunk, sipStatus: 403 });
+    const challenge = refused(admitInvite(deps(), invite(), fromStranger));
+    expect(challenge).toMatchObject({ code: ErrorCode.authenticationRequired, sipStatus: 407 });
+    expect(String(challenge.sipHeaders?.['proxy-authenticate'])).toMatch(/^Digest realm="calltrack", nonce="[0-9a-f]+\.[0-9a-f]{16}", algorithm=MD5$/);
+  });
+
+  it('admits a digest answer to its challenge, and refuses a wrong one or a forged nonce', () => {
+    const nonce = makeNonce(SECRET);
+    const uri = 'sip:74951234567@198.51.100.1';
+    const response = md5(`${digestTrunk.passwordHa1}:${nonce}:${md5(`INVITE:${uri}`)}`);
+    const answer = (r: string, n = nonce) => ({ 'proxy-authorization': [{ scheme: 'Digest', username: '"carrier7"', nonce: `"${n}"`, uri: `"${uri}"`, response: `"${r}"` }] });
+    expect(admitInvite(deps(), invite({ headers: answer(response) }), fromStranger)).toMatchObject({ trunk: { id: 't-digest' } });
+    expect(refused(admitInvite(deps(), invite({ headers: answer('0'.repeat(32)) }), fromStranger)).sipStatus).toBe(403);
+    expect(refused(admitInvite(deps(), invite({ headers: answer(response, `${nonce.split('.')[0]}.0000000000000000`) }), fromStranger)).sipStatus).toBe(403);
+  });
+
+  it('404s a number that is unknown or another account’s, and 480s one without a dialplan', () => {
+    expect(refused(admitInvite(deps(), invite({ uri: 'sip:74950000000@x' }), fromCarrier))).toMatchObject({ sipStatus: 404 });
+    expect(refused(admitInvite(deps(), invite({ uri: 'sip:74951234569@x' }), fromCarrier))).toMatchObject({ sipStatus: 404 });
+    expect(refused(admitInvite(deps(), invite({ uri: 'sip:74951234568@x' }), fromCarrier))).toMatchObject({
+      code: ErrorCode.noDialplan,
+      sipStatus: 480,
+      sipReason: 'No Dialplan Bound',
+    });
+  });
+
+  it('keeps a caller id that is no phone number as it came (anonymous, SIP user names)', () => {
+    expect(admitInvite(deps(), invite({ from: 'sip:anonymous@anonymous.invalid' }), fromCarrier)).toMatchObject({ caller: 'anonymous' });
+  });
+});
