@@ -18,6 +18,9 @@ import { sourceQrRoutes } from './sources/sources-qr.routes.js';
 import { releaseExpiredSources } from './sources/sources-quarantine.repository.js';
 import { createSessionResolver } from './users/session.js';
 import { userRoutes } from './users/users.routes.js';
+import { setupRoutes } from './users/setup.routes.js';
+import { onboardingRoutes } from './onboarding/onboarding.routes.js';
+import { createSetupService, createSetupToken } from './users/setup.service.js';
 import { createUserService } from './users/users.service.js';
 import { webRoutes } from './web/web.routes.js';
 import { createDialplanRegistry } from './dialplans/dialplan-registry.js';
@@ -69,6 +72,8 @@ const dataDir = path.dirname(config.pidFile);
 const leads = createLeadService({ db, logger, publicBaseUrl: config.http.publicBaseUrl });
 const callEvents = combineCallEventSinks([createTagRuleSink({ logger }), leads.eventSink]);
 const users = createUserService({ db, secret: config.secretKey });
+const setupToken = createSetupToken();
+const setup = createSetupService({ db, users, token: setupToken });
 const attributor = createAttributor({ db });
 const writer = createCallRecordWriter({ db, events: callEvents, spoolFile: path.join(dataDir, 'spool', 'calls.jsonl'), logger });
 const recordings = createRecordingService({ db, rtpengineDir: config.rtpengine.recordingDir, recordingsDir: config.recordingsDir, logger, events: callEvents });
@@ -117,6 +122,8 @@ const app = await buildHttpApp({
     dialplanRoutes({ dialplans }),
     leads.routes,
     userRoutes({ users, db }),
+    setupRoutes({ setup, users }),
+    onboardingRoutes({ db }),
     dniRoutes({ db, redis, logger }),
     attributionRoutes({ attributor }),
     poolUsageRoutes({ db }),
@@ -139,6 +146,13 @@ sourceSweep.unref();
 fs.mkdirSync(path.dirname(config.pidFile), { recursive: true });
 fs.writeFileSync(config.pidFile, String(process.pid));
 logger.info({ type: 'started', http: `${config.http.host}:${config.http.port}`, sip: `${config.sip.host}:${config.sip.port}` }, 'call-tracking server ready');
+logger.info({ type: 'web_ui', url: `${config.http.publicBaseUrl}/` }, `web UI at ${config.http.publicBaseUrl}/`);
+if (await setup.needed().catch(() => false)) {
+  logger.warn(
+    { type: 'first_run' },
+    `first run, no user yet: create the admin at ${config.http.publicBaseUrl}/setup?token=${setupToken} (the token is needed only from another machine)`,
+  );
+}
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

@@ -42,6 +42,11 @@ export async function insertUser(db: Queryable, u: { accountId: string; email: s
   return toUser(rows[0]!);
 }
 
+export async function anyUserExists(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query<{ exists: boolean }>('SELECT EXISTS (SELECT 1 FROM users) AS exists');
+  return rows[0]!.exists;
+}
+
 export async function listUsers(db: Queryable, accountId: string): Promise<StoredUser[]> {
   const { rows } = await db.query<UserRow>('SELECT * FROM users WHERE account_id = $1 ORDER BY lower(email)', [accountId]);
   return rows.map(toUser);

@@ -11,6 +11,8 @@ const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex'
 // Compared against when the e-mail is unknown, so a wrong e-mail costs as long as a wrong password.
 const DUMMY_HASH = bcrypt.hashSync('not-a-real-password', BCRYPT_ROUNDS);
 
+export const hashPassword = (password: string): Promise<string> => bcrypt.hash(password, BCRYPT_ROUNDS);
+
 export interface UserService {
   create(accountId: string, u: { email: string; name: string; role: Role; password: string }): Promise<repo.StoredUser>;
   list(accountId: string): Promise<repo.StoredUser[]>;
@@ -32,7 +34,7 @@ export function createUserService({ db, secret, sessionHours = 12 }: { db: Db; s
   const cache = new Map<string, { user: repo.StoredUser | undefined; until: number }>();
   return {
     async create(accountId, u) {
-      const passwordHash = await bcrypt.hash(u.password, BCRYPT_ROUNDS);
+      const passwordHash = await hashPassword(u.password);
       try {
         return await repo.insertUser(db, { accountId, email: u.email, name: u.name, role: u.role, passwordHash });
       } catch (err) {
@@ -42,7 +44,7 @@ export function createUserService({ db, secret, sessionHours = 12 }: { db: Db; s
     },
     list: (accountId) => repo.listUsers(db, accountId),
     async update(accountId, id, change) {
-      const passwordHash = change.password ? await bcrypt.hash(change.password, BCRYPT_ROUNDS) : undefined;
+      const passwordHash = change.password ? await hashPassword(change.password) : undefined;
       const user = await repo.updateUser(db, accountId, id, {
         ...(change.role ? { role: change.role } : {}),
         ...(change.disabled !== undefined ? { disabled: change.disabled } : {}),

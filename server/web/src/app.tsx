@@ -5,6 +5,7 @@ import { CallsPage } from './pages/calls.tsx';
 import { NumbersPage } from './pages/numbers.tsx';
 import { ReportsPage } from './pages/reports.tsx';
 import { SettingsPage } from './pages/settings.tsx';
+import { SetupPage } from './pages/setup.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
 import { SourcesPage } from './pages/sources.tsx';
 import { TagRulesPage } from './pages/tag-rules.tsx';
@@ -35,6 +36,7 @@ const NAV: { to: string; label: string; visible: (r: Role) => boolean }[] = [
 export function App() {
   const path = usePath();
   const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const [setupNeeded, setSetupNeeded] = useState(false);
 
   const refresh = useCallback(async () => {
     try {
@@ -42,8 +44,15 @@ export function App() {
       setCsrfToken(s.csrfToken);
       setSession(s);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) setSession(null);
-      else setSession(null);
+      // Not signed in: on a fresh install there is nobody to sign in as, so offer first-run setup.
+      if (err instanceof ApiError && err.status === 401)
+        setSetupNeeded(
+          await get<{ needed: boolean }>('/v1/setup').then(
+            (s) => s.needed,
+            () => false,
+          ),
+        );
+      setSession(null);
     }
   }, []);
   useEffect(() => {
@@ -64,6 +73,18 @@ export function App() {
         <Loading what="Checking your session" />
       </main>
     );
+  if (session === null && setupNeeded) {
+    return (
+      <SetupPage
+        onDone={(s) => {
+          setCsrfToken(s.csrfToken);
+          setSetupNeeded(false);
+          setSession(s);
+          navigate('/');
+        }}
+      />
+    );
+  }
   if (session === null || path.startsWith('/sign-in')) {
     return (
       <SignInPage
