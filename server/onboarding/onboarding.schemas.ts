@@ -15,6 +15,7 @@ export type OnboardingStep = z.infer<typeof OnboardingStep>;
 export const SnippetSeen = z.object({
   siteId: z.uuid(),
   name: z.string(),
+  siteKey: z.string().meta({ description: 'goes in the snippet tag as data-site-key' }),
   lastSessionAt: z.string().nullable().meta({ description: 'the newest visitor session the snippet opened on this site (null: never seen)' }),
 });
 

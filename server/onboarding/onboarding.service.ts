@@ -28,7 +28,7 @@ export function buildChecklist(facts: OnboardingFacts): Onboarding {
       title: 'Install the snippet on your site',
       done: latest !== undefined,
       detail: latest ? `last seen on ${latest.name} at ${latest.lastSessionAt!.toISOString()}` : facts.sites.length > 0 ? 'not seen yet' : null,
-      href: '/settings',
+      href: '/#snippet',
     },
     { id: 'first_call', title: 'Receive a first call', done: facts.calls > 0, detail: null, href: '/calls' },
     {
@@ -42,6 +42,6 @@ export function buildChecklist(facts: OnboardingFacts): Onboarding {
   return {
     done: steps.every((s) => s.done),
     steps,
-    sites: facts.sites.map((s) => ({ siteId: s.siteId, name: s.name, lastSessionAt: s.lastSessionAt?.toISOString() ?? null })),
+    sites: facts.sites.map((s) => ({ siteId: s.siteId, name: s.name, siteKey: s.siteKey, lastSessionAt: s.lastSessionAt?.toISOString() ?? null })),
   };
 }

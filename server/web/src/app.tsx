@@ -2,6 +2,7 @@ import { type ReactNode, createContext, useCallback, useContext, useEffect, useS
 import { ApiError, type Role, type Session, can, get, post, setCsrfToken, setUnauthenticatedHandler } from './api.tsx';
 import { CallDetailPage } from './pages/call-detail.tsx';
 import { CallsPage } from './pages/calls.tsx';
+import { HomePage } from './pages/home.tsx';
 import { NumbersPage } from './pages/numbers.tsx';
 import { ReportsPage } from './pages/reports.tsx';
 import { SettingsPage } from './pages/settings.tsx';
@@ -9,6 +10,7 @@ import { SetupPage } from './pages/setup.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
 import { SourcesPage } from './pages/sources.tsx';
 import { TagRulesPage } from './pages/tag-rules.tsx';
+import { TrunksPage } from './pages/trunks.tsx';
 import { Link, Loading, navigate, usePath } from './ui.tsx';
 
 interface AuthState {
@@ -28,6 +30,7 @@ const NAV: { to: string; label: string; visible: (r: Role) => boolean }[] = [
   { to: '/calls', label: 'Calls', visible: () => true },
   { to: '/reports', label: 'Reports', visible: () => true },
   { to: '/tag-rules', label: 'Tag rules', visible: () => true },
+  { to: '/trunks', label: 'Trunks', visible: can.manageNumbers },
   { to: '/numbers', label: 'Numbers & pools', visible: () => true },
   { to: '/sources', label: 'Sources', visible: () => true },
   { to: '/settings', label: 'Settings', visible: can.seeSettings },
@@ -109,6 +112,8 @@ export function App() {
   else if (pathname === '/numbers') page = <NumbersPage />;
   else if (pathname === '/sources') page = <SourcesPage />;
   else if (pathname === '/settings' && can.seeSettings(role)) page = <SettingsPage />;
+  else if (pathname === '/trunks' && can.manageNumbers(role)) page = <TrunksPage />;
+  else if (pathname === '/') page = <HomePage />;
   else page = <CallsPage />;
 
   return (
@@ -117,7 +122,7 @@ export function App() {
         Skip to content
       </a>
       <header className="topbar">
-        <Link to="/calls" className="brand">
+        <Link to="/" className="brand">
           Call tracking
         </Link>
         <nav aria-label="Main">
