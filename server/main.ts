@@ -20,6 +20,8 @@ import { createSessionResolver } from './users/session.js';
 import { userRoutes } from './users/users.routes.js';
 import { setupRoutes } from './users/setup.routes.js';
 import { onboardingRoutes } from './onboarding/onboarding.routes.js';
+import { accountRoutes } from './users/account.routes.js';
+import { createPasswordResetService } from './users/password-reset.service.js';
 import { createSetupService, createSetupToken } from './users/setup.service.js';
 import { createUserService } from './users/users.service.js';
 import { webRoutes } from './web/web.routes.js';
@@ -124,6 +126,7 @@ const app = await buildHttpApp({
     userRoutes({ users, db }),
     setupRoutes({ setup, users }),
     onboardingRoutes({ db }),
+    accountRoutes({ users, resets: createPasswordResetService({ db, users }), publicBaseUrl: config.http.publicBaseUrl }),
     dniRoutes({ db, redis, logger }),
     attributionRoutes({ attributor }),
     poolUsageRoutes({ db }),

@@ -28,6 +28,12 @@ export interface UserService {
   resolveSession(token: string): Promise<repo.StoredUser | undefined>;
   /** The CSRF token bound to a session: the UI echoes it in X-CSRF-Token on mutating requests. */
   csrfFor(token: string): string;
+  /** Ends every session of a user at once (sign out everywhere, password reset). */
+  endSessions(userId: string): Promise<void>;
+  /** Ends one session of a user, by the id shown in the session list; false when it is not theirs. */
+  endSession(userId: string, sessionId: string): Promise<boolean>;
+  /** The user's open sessions, newest first; `current` marks the one of this cookie. */
+  sessions(userId: string, currentToken: string | undefined): Promise<repo.SessionRow[]>;
 }
 
 export function createUserService({ db, secret, sessionHours = 12 }: { db: Db; secret: string; sessionHours?: number }): UserService {
@@ -82,5 +88,16 @@ export function createUserService({ db, secret, sessionHours = 12 }: { db: Db; s
       return user;
     },
     csrfFor: (token) => crypto.createHmac('sha256', secret).update(`csrf:${token}`).digest('base64url'),
+    async endSessions(userId) {
+      await repo.deleteUserSessions(db, userId);
+      // The resolve cache would keep the ended sessions alive for a few seconds more.
+      cache.clear();
+    },
+    async endSession(userId, sessionId) {
+      const ended = await repo.deleteUserSession(db, userId, sessionId);
+      cache.clear();
+      return ended;
+    },
+    sessions: (userId, currentToken) => repo.listUserSessions(db, userId, currentToken ? sha256(currentToken) : undefined),
   };
 }
