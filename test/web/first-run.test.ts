@@ -12,6 +12,8 @@ import { dniRoutes } from '../../server/dni/dni.routes.js';
 import { createLeadService } from '../../server/leads/lead-service.js';
 import { onboardingRoutes } from '../../server/onboarding/onboarding.routes.js';
 import { poolUsageRoutes } from '../../server/pools/pools-usage.routes.js';
+import { accountRoutes } from '../../server/users/account.routes.js';
+import { createPasswordResetService } from '../../server/users/password-reset.service.js';
 import { createSessionResolver } from '../../server/users/session.js';
 import { setupRoutes } from '../../server/users/setup.routes.js';
 import { createSetupService } from '../../server/users/setup.service.js';
@@ -19,7 +21,8 @@ import { userRoutes } from '../../server/users/users.routes.js';
 import { createUserService } from '../../server/users/users.service.js';
 import { webRoutes } from '../../server/web/web.routes.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { axeViolations, launch, screenshot } from './browser.js';
+import { pino } from 'pino';
+import { axeViolations, launch, screenshot, signIn } from './browser.js';
 
 const ADMIN = { name: 'Ada Admin', email: 'ada@example.com', password: 'first run password' };
 
@@ -28,6 +31,7 @@ let app: FastifyInstance;
 let base: string;
 let browser: { context: BrowserContext; close: () => Promise<void> };
 let page: Page;
+const logLines: string[] = [];
 
 async function checkA11y(name: string): Promise<void> {
   await screenshot(page, name);
@@ -46,7 +50,10 @@ beforeAll(async () => {
   h = await createHarness();
   const users = createUserService({ db: h.db, secret: h.config.secretKey });
   app = await h.buildApp({
+    // Captures the log: the forgot-password link is printed there.
+    logger: pino({ level: 'warn' }, { write: (line: string) => void logLines.push(line) }),
     plugins: [
+      accountRoutes({ users, resets: createPasswordResetService({ db: h.db, users }), publicBaseUrl: 'http://ui.test' }),
       userRoutes({ users, db: h.db }),
       setupRoutes({ setup: createSetupService({ db: h.db, users, token: 'unused-token-in-this-test' }), users }),
       onboardingRoutes({ db: h.db }),
@@ -208,5 +215,41 @@ describe('first run and the admin’s first hour', () => {
     const usage = page.locator(`[data-pool-usage="${pool.id}"]`);
     await expect.poll(() => usage.locator('.leased').textContent(), { timeout: 10_000 }).toMatch(/^\d\/2 leased now · \d free$/);
     await checkA11y('numbers-groups');
+  }, 60_000);
+
+  it('my sessions: sign out everywhere ends the other browser too; forgot password through the link in the log', async () => {
+    const other = await launch();
+    try {
+      const phone = await other.context.newPage();
+      await signIn(phone, base, ADMIN.email, ADMIN.password);
+      await page.goto(`${base}/calls`);
+      await page.locator('header .who').getByRole('link', { name: ADMIN.name }).click();
+      await page.getByRole('heading', { level: 1, name: 'Your account' }).waitFor();
+      await expect.poll(() => page.locator('table.sessions tbody tr').count()).toBe(2);
+      expect(await page.locator('table.sessions tr[data-current="true"]').getByText('this browser').count()).toBe(1);
+      await checkA11y('account-sessions');
+      await page.getByRole('button', { name: 'Sign out everywhere' }).click();
+      await page.getByRole('heading', { name: 'Sign in' }).waitFor();
+      await phone.goto(`${base}/calls`);
+      await phone.getByRole('heading', { name: 'Sign in' }).waitFor();
+    } finally {
+      await other.close();
+    }
+
+    await page.getByRole('link', { name: 'Forgot password?' }).click();
+    await page.getByRole('heading', { name: 'Forgot password' }).waitFor();
+    await page.getByLabel('E-mail').fill(ADMIN.email);
+    await page.getByRole('button', { name: 'Write a reset link to the log' }).click();
+    await page.getByText('a one-time reset link has been written to the server log', { exact: false }).waitFor();
+    await checkA11y('forgot-password');
+    const line = logLines.map((l) => JSON.parse(l)).find((l) => l.type === 'password_reset_link');
+    const link = /http:\/\/ui\.test(\/reset-password\?token=[\w-]+)/.exec(line.msg)![1]!;
+    await page.goto(`${base}${link}`);
+    await page.getByLabel('New password (at least 10 characters)').fill('a new password after reset');
+    await page.getByRole('button', { name: 'Set password' }).click();
+    await page.getByText('Password changed. Every old session was signed out.').waitFor();
+    await checkA11y('reset-password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, base, ADMIN.email, 'a new password after reset');
   }, 60_000);
 });

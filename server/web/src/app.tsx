@@ -1,9 +1,11 @@
 import { type ReactNode, createContext, useCallback, useContext, useEffect, useState } from 'react';
 import { ApiError, type Role, type Session, can, get, post, setCsrfToken, setUnauthenticatedHandler } from './api.tsx';
 import { CallDetailPage } from './pages/call-detail.tsx';
+import { AccountPage } from './pages/account.tsx';
 import { CallsPage } from './pages/calls.tsx';
 import { HomePage } from './pages/home.tsx';
 import { NumbersPage } from './pages/numbers.tsx';
+import { ForgotPasswordPage, ResetPasswordPage } from './pages/password-reset.tsx';
 import { ReportsPage } from './pages/reports.tsx';
 import { SettingsPage } from './pages/settings.tsx';
 import { SetupPage } from './pages/setup.tsx';
@@ -16,6 +18,8 @@ import { Link, Loading, navigate, usePath } from './ui.tsx';
 interface AuthState {
   session: Session;
   signOut: () => Promise<void>;
+  /** The server already ended the session (sign out everywhere): forget it here too. */
+  signedOut: () => void;
 }
 const AuthContext = createContext<AuthState | undefined>(undefined);
 
@@ -69,6 +73,11 @@ export function App() {
     setSession(null);
     navigate('/sign-in');
   }, []);
+  const signedOut = useCallback(() => {
+    setCsrfToken(null);
+    setSession(null);
+    navigate('/sign-in');
+  }, []);
 
   if (session === undefined)
     return (
@@ -88,6 +97,8 @@ export function App() {
       />
     );
   }
+  if (session === null && path.startsWith('/forgot-password')) return <ForgotPasswordPage />;
+  if (session === null && path.startsWith('/reset-password')) return <ResetPasswordPage />;
   if (session === null || path.startsWith('/sign-in')) {
     return (
       <SignInPage
@@ -114,10 +125,11 @@ export function App() {
   else if (pathname === '/settings' && can.seeSettings(role)) page = <SettingsPage />;
   else if (pathname === '/trunks' && can.manageNumbers(role)) page = <TrunksPage />;
   else if (pathname === '/') page = <HomePage />;
+  else if (pathname === '/account') page = <AccountPage />;
   else page = <CallsPage />;
 
   return (
-    <AuthContext.Provider value={{ session, signOut }}>
+    <AuthContext.Provider value={{ session, signOut, signedOut }}>
       <a className="skip" href="#content">
         Skip to content
       </a>
@@ -138,7 +150,10 @@ export function App() {
         </nav>
         <div className="who">
           <span title={session.principal.name}>
-            {session.user?.name ?? session.principal.name} · <span className={`role role-${role}`}>{role}</span>
+            <Link to="/account" className="account-link">
+              {session.user?.name ?? session.principal.name}
+            </Link>{' '}
+            · <span className={`role role-${role}`}>{role}</span>
           </span>
           <button type="button" className="link" onClick={() => void signOut()}>
             Sign out
