@@ -21,6 +21,7 @@ import { userRoutes } from './users/users.routes.js';
 import { setupRoutes } from './users/setup.routes.js';
 import { onboardingRoutes } from './onboarding/onboarding.routes.js';
 import { accountRoutes } from './users/account.routes.js';
+import { trunkProbeRoutes } from './trunks/trunk-probe.routes.js';
 import { createPasswordResetService } from './users/password-reset.service.js';
 import { createSetupService, createSetupToken } from './users/setup.service.js';
 import { createUserService } from './users/users.service.js';
@@ -126,6 +127,7 @@ const app = await buildHttpApp({
     userRoutes({ users, db }),
     setupRoutes({ setup, users }),
     onboardingRoutes({ db }),
+    trunkProbeRoutes({ bindHost: config.sip.host, advertiseHost: config.sip.publicHost }),
     accountRoutes({ users, resets: createPasswordResetService({ db, users }), publicBaseUrl: config.http.publicBaseUrl }),
     dniRoutes({ db, redis, logger }),
     attributionRoutes({ attributor }),

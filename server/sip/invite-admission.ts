@@ -108,6 +108,7 @@ export function admitInvite(deps: AdmissionDeps, request: SipRequest, remote: Si
   if (isRejection(a)) return a;
   const b = identifyTrunk(deps)(a);
   if (isRejection(b)) return b;
+  deps.routing.trunkSeen?.(b.trunk.id);
   return resolveNumber(deps)(b);
 }
 export { isRejection };

@@ -4,6 +4,7 @@
  * Trunks and Numbers pages (bulk add with a per-line report, search, groups) work and pass axe.
  */
 import { execFileSync } from 'node:child_process';
+import dgram from 'node:dgram';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -12,6 +13,7 @@ import { dniRoutes } from '../../server/dni/dni.routes.js';
 import { createLeadService } from '../../server/leads/lead-service.js';
 import { onboardingRoutes } from '../../server/onboarding/onboarding.routes.js';
 import { poolUsageRoutes } from '../../server/pools/pools-usage.routes.js';
+import { trunkProbeRoutes } from '../../server/trunks/trunk-probe.routes.js';
 import { accountRoutes } from '../../server/users/account.routes.js';
 import { createPasswordResetService } from '../../server/users/password-reset.service.js';
 import { createSessionResolver } from '../../server/users/session.js';
@@ -57,6 +59,7 @@ beforeAll(async () => {
       userRoutes({ users, db: h.db }),
       setupRoutes({ setup: createSetupService({ db: h.db, users, token: 'unused-token-in-this-test' }), users }),
       onboardingRoutes({ db: h.db }),
+      trunkProbeRoutes({ bindHost: '127.0.0.1' }),
       createLeadService({ db: h.db, logger: h.logger, publicBaseUrl: h.config.http.publicBaseUrl }).routes,
       dniRoutes({ db: h.db, redis: h.redis, logger: h.logger, flushIntervalMs: 20 }),
       poolUsageRoutes({ db: h.db }),
@@ -123,6 +126,25 @@ describe('first run and the admin’s first hour', () => {
     await page.getByLabel('Carrier addresses (IP or CIDR, comma or space separated)').fill('127.0.16.1, 127.0.16.2/32');
     await page.getByRole('button', { name: 'Add trunk' }).click();
     await page.locator('tr[data-trunk="Carrier A"]').getByText('127.0.16.1/32, 127.0.16.2/32').waitFor();
+    expect(await page.locator('tr[data-trunk="Carrier A"] td.last-invite').textContent()).toBe('never');
+    // The test button: a fake SBC on loopback answers the OPTIONS.
+    const sbc = dgram.createSocket('udp4');
+    sbc.on('message', (msg, from) => {
+      const lines = msg.toString('utf8').split('\r\n');
+      const keep = lines.filter((l) => /^(via|from|to|call-id|cseq):/i.test(l));
+      sbc.send(['SIP/2.0 200 OK', ...keep, 'Server: LoopbackSBC', 'Content-Length: 0', '', ''].join('\r\n'), from.port, from.address);
+    });
+    await new Promise<void>((resolve) => sbc.bind(0, '127.0.16.20', () => resolve()));
+    try {
+      await page.getByLabel('Address (host:port)').fill(`127.0.16.20:${sbc.address().port}`);
+      await page.getByRole('button', { name: 'Send OPTIONS' }).click();
+      await page
+        .locator('.probe-result')
+        .getByText(/^127\.0\.16\.20:\d+ answered 200 OK in \d+ ms \(LoopbackSBC\)$/)
+        .waitFor();
+    } finally {
+      sbc.close();
+    }
     await checkA11y('trunks');
     await page.goto(`${base}/`);
     await expect.poll(doneSteps, { timeout: 10_000 }).toEqual(['trunk']);

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { del, get, post } from '../api.tsx';
 import { ErrorBox, PageHeader, Section, fmtDateTime, useAsync, useSubmit } from '../ui.tsx';
 
@@ -9,7 +9,53 @@ interface Trunk {
   addresses: string[];
   username: string | null;
   hasPassword: boolean;
+  lastInviteAt: string | null;
   createdAt: string;
+}
+interface ProbeResult {
+  target: string;
+  answered: boolean;
+  status: number | null;
+  reason: string | null;
+  rttMs: number | null;
+  server: string | null;
+}
+
+/** Sends one SIP OPTIONS from the server to a carrier or SBC and shows the answer: is it reachable and speaking SIP to us? */
+function OptionsTest({ suggestion }: { suggestion: string }) {
+  const [target, setTarget] = useState('');
+  const [result, setResult] = useState<ProbeResult | undefined>();
+  const submit = useSubmit();
+  return (
+    <section className="card" aria-labelledby="probe-h">
+      <h2 id="probe-h">Test a carrier address</h2>
+      <form
+        className="inline"
+        aria-label="Send OPTIONS"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setResult(undefined);
+          void submit.run(async () => setResult(await post<ProbeResult>('/v1/trunks/options-probe', { target: target || suggestion })));
+        }}
+      >
+        <label>
+          Address (host:port)
+          <input name="probeTarget" placeholder={suggestion || '203.0.113.10:5060'} value={target} onChange={(e) => setTarget(e.target.value)} />
+        </label>
+        <button type="submit" disabled={submit.busy || (!target && !suggestion)}>
+          {submit.busy ? 'Waiting for an answer…' : 'Send OPTIONS'}
+        </button>
+      </form>
+      {result && (
+        <p className={result.answered ? 'notice probe-result' : 'error probe-result'} role="status">
+          {result.answered
+            ? `${result.target} answered ${result.status} ${result.reason} in ${result.rttMs} ms${result.server ? ` (${result.server})` : ''}`
+            : `No answer from ${result.target}: check the address, the port and the carrier's firewall.`}
+        </p>
+      )}
+      <ErrorBox error={submit.error} />
+    </section>
+  );
 }
 
 const EMPTY = { name: '', addresses: '', username: '', password: '' };
@@ -17,6 +63,14 @@ const EMPTY = { name: '', addresses: '', username: '', password: '' };
 /** Carrier trunks: calls are accepted only from a trunk's addresses (inbound ACL) or with its digest credentials. */
 export function TrunksPage() {
   const trunks = useAsync(() => get<{ items: Trunk[] }>('/v1/trunks'), []);
+  const { reload } = trunks;
+  // "Last INVITE" is live: while the carrier's test call comes in, the admin watches it change.
+  useEffect(() => {
+    const timer = setInterval(reload, 5_000);
+    return () => clearInterval(timer);
+  }, [reload]);
+  const firstAddress = trunks.data?.items.flatMap((t) => t.addresses)[0];
+  const suggestion = firstAddress && /\/32$/.test(firstAddress) ? `${firstAddress.slice(0, -3)}:5060` : '';
   const [form, setForm] = useState(EMPTY);
   const submit = useSubmit();
   return (
@@ -34,7 +88,7 @@ export function TrunksPage() {
                     <th scope="col">Name</th>
                     <th scope="col">Inbound addresses (ACL)</th>
                     <th scope="col">Digest user</th>
-                    <th scope="col">Added</th>
+                    <th scope="col">Last INVITE</th>
                     <th scope="col">
                       <span className="sr-only">Actions</span>
                     </th>
@@ -46,7 +100,7 @@ export function TrunksPage() {
                       <td>{t.name}</td>
                       <td>{t.addresses.length > 0 ? t.addresses.join(', ') : '—'}</td>
                       <td>{t.username ? `${t.username}${t.hasPassword ? ' (password set)' : ''}` : '—'}</td>
-                      <td>{fmtDateTime(t.createdAt)}</td>
+                      <td className="last-invite">{t.lastInviteAt ? fmtDateTime(t.lastInviteAt) : 'never'}</td>
                       <td>
                         <button
                           type="button"
@@ -118,6 +172,7 @@ export function TrunksPage() {
         </form>
         <ErrorBox error={submit.error} />
       </section>
+      <OptionsTest suggestion={suggestion} />
     </>
   );
 }
