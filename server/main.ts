@@ -65,7 +65,7 @@ try {
 }
 await redis.connect().catch((err: unknown) => logger.warn({ err }, 'redis not reachable at start; continuing'));
 if (config.adminApiKey) await apiKeys.bootstrap(config.adminApiKey);
-else logger.warn('ADMIN_API_KEY is not set: no admin can sign in until one is configured');
+else logger.info('ADMIN_API_KEY is not set: the first admin is created on the setup page, API keys in Settings');
 
 const dialplans = createDialplanRegistry(config.dialplansDir, logger);
 const routing = createRoutingCache(db, logger);
