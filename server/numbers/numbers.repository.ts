@@ -107,19 +107,19 @@ export async function numberGroups(db: Queryable, accountId: string): Promise<Nu
  */
 export async function insertNumbersBulk(
   db: Queryable,
-  n: { accountId: string; numbers: string[]; trunkId: string; dialplan?: string | undefined },
+  batch: { accountId: string; numbers: string[]; trunkId: string; dialplan?: string | undefined },
 ): Promise<{ added: string[]; existing: string[] } | undefined> {
-  const trunk = await db.query('SELECT 1 FROM trunks WHERE id = $1 AND account_id = $2', [n.trunkId, n.accountId]);
+  const trunk = await db.query('SELECT 1 FROM trunks WHERE id = $1 AND account_id = $2', [batch.trunkId, batch.accountId]);
   if (trunk.rowCount === 0) return undefined;
   const { rows } = await db.query<{ number: string }>(
     `INSERT INTO numbers (account_id, number, trunk_id, dialplan)
      SELECT $1, value, $3, $4 FROM unnest($2::text[]) AS value
      ON CONFLICT (number) DO NOTHING
      RETURNING number`,
-    [n.accountId, n.numbers, n.trunkId, n.dialplan ?? null],
+    [batch.accountId, batch.numbers, batch.trunkId, batch.dialplan ?? null],
   );
-  const added = new Set(rows.map((r) => r.number));
-  return { added: [...added], existing: n.numbers.filter((x) => !added.has(x)) };
+  const added = new Set(rows.map((row) => row.number));
+  return { added: [...added], existing: batch.numbers.filter((number) => !added.has(number)) };
 }
 
 export async function findNumber(db: Queryable, accountId: string, number: string): Promise<TrackingNumber | undefined> {

@@ -47,12 +47,12 @@ export const ListNumbersQuery = z
     sourceId: Uuid.optional(),
     free: z
       .enum(['true', 'false'])
-      .transform((v) => v === 'true')
+      .transform((flag) => flag === 'true')
       .optional()
       .meta({ description: 'true: only numbers in no pool and no source' }),
   })
-  .refine((q) => q.q === undefined || /\d/.test(q.q), { message: 'search needs at least one digit', path: ['q'] })
-  .refine((q) => [q.poolId, q.sourceId, q.free ? true : undefined].filter((v) => v !== undefined).length <= 1, {
+  .refine((query) => query.q === undefined || /\d/.test(query.q), { message: 'search needs at least one digit', path: ['q'] })
+  .refine((query) => [query.poolId, query.sourceId, query.free ? true : undefined].filter((filter) => filter !== undefined).length <= 1, {
     message: 'filter by one of poolId, sourceId or free',
     path: ['poolId'],
   });
@@ -80,19 +80,19 @@ export const BulkNumbersBody = z
     defaultCountry: z
       .string()
       .regex(/^[A-Za-z]{2}$/, 'an ISO 3166 country code such as RU')
-      .transform((c) => c.toUpperCase())
+      .transform((country) => country.toUpperCase())
       .optional()
       .meta({ description: 'reads national formats such as "8 495 123-45-67"' }),
     dialplan: z.string().optional(),
   })
-  .refine((b) => (b.lines === undefined) !== (b.text === undefined), { message: 'send either lines or text', path: ['lines'] });
+  .refine((body) => (body.lines === undefined) !== (body.text === undefined), { message: 'send either lines or text', path: ['lines'] });
 
 export const BulkNumbersQuery = z.object({
   trunkId: z.uuid().optional().meta({ description: 'for a text/csv or text/plain body' }),
   defaultCountry: z
     .string()
     .regex(/^[A-Za-z]{2}$/)
-    .transform((c) => c.toUpperCase())
+    .transform((country) => country.toUpperCase())
     .optional(),
 });
 

@@ -16,16 +16,16 @@ const rand = () => crypto.randomBytes(8).toString('hex');
 /** Status line and the headers we show, from one SIP response datagram (undefined when it is not one). */
 function parseResponse(text: string): { status: number; reason: string; callId: string | undefined; server: string | null } | undefined {
   const [first, ...lines] = text.split('\r\n');
-  const m = /^SIP\/2\.0 (\d{3}) ?(.*)$/.exec(first ?? '');
-  if (!m) return undefined;
+  const statusLine = /^SIP\/2\.0 (\d{3}) ?(.*)$/.exec(first ?? '');
+  if (!statusLine) return undefined;
   const header = (...names: string[]) => {
     for (const line of lines) {
-      const i = line.indexOf(':');
-      if (i > 0 && names.includes(line.slice(0, i).trim().toLowerCase())) return line.slice(i + 1).trim();
+      const colon = line.indexOf(':');
+      if (colon > 0 && names.includes(line.slice(0, colon).trim().toLowerCase())) return line.slice(colon + 1).trim();
     }
     return undefined;
   };
-  return { status: Number(m[1]), reason: m[2] ?? '', callId: header('call-id', 'i'), server: header('server', 'user-agent') ?? null };
+  return { status: Number(statusLine[1]), reason: statusLine[2] ?? '', callId: header('call-id', 'i'), server: header('server', 'user-agent') ?? null };
 }
 
 /**
@@ -35,16 +35,16 @@ function parseResponse(text: string): { status: number; reason: string; callId: 
  *
  * @example await probeOptions({ host: '203.0.113.10', port: 5060, bindHost: config.sip.host, timeoutMs: 3000 })
  */
-export async function probeOptions(o: { host: string; port: number; bindHost: string; advertiseHost?: string; timeoutMs: number }): Promise<ProbeResult> {
+export async function probeOptions(options: { host: string; port: number; bindHost: string; advertiseHost?: string; timeoutMs: number }): Promise<ProbeResult> {
   const socket = dgram.createSocket('udp4');
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
-    socket.bind(0, o.bindHost === '0.0.0.0' ? undefined : o.bindHost, () => resolve());
+    socket.bind(0, options.bindHost === '0.0.0.0' ? undefined : options.bindHost, () => resolve());
   });
   const local = socket.address();
-  const via = o.advertiseHost ?? (local.address === '0.0.0.0' ? '127.0.0.1' : local.address);
+  const via = options.advertiseHost ?? (local.address === '0.0.0.0' ? '127.0.0.1' : local.address);
   const callId = `${rand()}@${via}`;
-  const target = `sip:${o.host}:${o.port}`;
+  const target = `sip:${options.host}:${options.port}`;
   const request = [
     `OPTIONS ${target} SIP/2.0`,
     `Via: SIP/2.0/UDP ${via}:${local.port};branch=z9hG4bK${rand()};rport`,
@@ -76,10 +76,10 @@ export async function probeOptions(o: { host: string; port: number; bindHost: st
       });
       // An unreachable port may come back as ICMP on some systems: report it as no answer at once.
       socket.on('error', () => finish({ answered: false, status: null, reason: null, rttMs: null, server: null }));
-      const send = () => socket.send(request, o.port, o.host, () => {});
+      const send = () => socket.send(request, options.port, options.host, () => {});
       send();
-      for (let at = 500, step = 500; at < o.timeoutMs; step *= 2, at += step) timers.push(setTimeout(send, at));
-      timers.push(setTimeout(() => finish({ answered: false, status: null, reason: null, rttMs: null, server: null }), o.timeoutMs));
+      for (let at = 500, step = 500; at < options.timeoutMs; step *= 2, at += step) timers.push(setTimeout(send, at));
+      timers.push(setTimeout(() => finish({ answered: false, status: null, reason: null, rttMs: null, server: null }), options.timeoutMs));
     });
   } finally {
     socket.close();

@@ -95,10 +95,10 @@ function PoolUsageView({ pool }: { pool: Pool }) {
   );
 }
 
-function usedBy(x: TrackingNumber, groups: NumberGroup[] | undefined): string {
-  if (x.poolId) return `pool ${groups?.find((g) => g.id === x.poolId)?.name ?? ''}`;
-  if (x.sourceId) return `static source ${groups?.find((g) => g.id === x.sourceId)?.name ?? ''}`;
-  if (x.quarantineUntil && Date.parse(x.quarantineUntil) > Date.now()) return `quarantined until ${fmtDateTime(x.quarantineUntil)}`;
+function usedBy(entry: TrackingNumber, groups: NumberGroup[] | undefined): string {
+  if (entry.poolId) return `pool ${groups?.find((group) => group.id === entry.poolId)?.name ?? ''}`;
+  if (entry.sourceId) return `static source ${groups?.find((group) => group.id === entry.sourceId)?.name ?? ''}`;
+  if (entry.quarantineUntil && Date.parse(entry.quarantineUntil) > Date.now()) return `quarantined until ${fmtDateTime(entry.quarantineUntil)}`;
   return 'free';
 }
 
