@@ -92,7 +92,11 @@ function SiteSnippets({ sites, onAdded }: { sites: SnippetSeen[]; onAdded: () =>
 
 /** Getting started: the admin's first hour, step by step, until every step is done. */
 function GettingStarted({ onboarding, reload }: { onboarding: Onboarding; reload: () => void }) {
-  const doneCount = onboarding.steps.filter((s) => s.done).length;
+  const doneCount = onboarding.steps.filter((step) => step.done).length;
+  // The server's detail carries an ISO time; people read it in their own time zone and format.
+  const latest = onboarding.sites.filter((site) => site.lastSessionAt !== null).sort((a, b) => Date.parse(b.lastSessionAt!) - Date.parse(a.lastSessionAt!))[0];
+  const detailOf = (step: OnboardingStep) =>
+    step.id === 'snippet' && latest ? `last seen on ${latest.name}, ${fmtDateTime(latest.lastSessionAt)}` : step.detail;
   return (
     <>
       <PageHeader title="Getting started" />
@@ -108,7 +112,7 @@ function GettingStarted({ onboarding, reload }: { onboarding: Onboarding; reload
               </span>
               <Link to={s.href}>{s.title}</Link>
               <span className="sr-only">{s.done ? '(done)' : '(to do)'}</span>
-              {s.detail && <span className="detail">{s.detail}</span>}
+              {detailOf(s) && <span className="detail">{detailOf(s)}</span>}
             </li>
           ))}
         </ol>
