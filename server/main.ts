@@ -49,7 +49,7 @@ await stores.redis.connect().catch((err: unknown) => logger.warn({ err }, 'redis
 
 const services = createServices(stores);
 if (config.adminApiKey) await services.apiKeys.bootstrap(config.adminApiKey);
-else logger.warn('ADMIN_API_KEY is not set: no admin can sign in until one is configured');
+else logger.info('ADMIN_API_KEY is not set: the first admin is created on the setup page, API keys in Settings');
 
 const dataDir = dataDirOf(config);
 const dtmf = await startDtmfListener(config.rtpengine.dtmfLog, logger).catch((err: unknown) => {
@@ -79,6 +79,13 @@ sourceSweep.unref();
 fs.mkdirSync(path.dirname(config.pidFile), { recursive: true });
 fs.writeFileSync(config.pidFile, String(process.pid));
 logger.info({ type: 'started', http: `${config.http.host}:${config.http.port}`, sip: `${config.sip.host}:${config.sip.port}` }, 'call-tracking server ready');
+logger.info({ type: 'web_ui', url: `${config.http.publicBaseUrl}/` }, `web UI at ${config.http.publicBaseUrl}/`);
+if (await services.setup.needed().catch(() => false)) {
+  logger.warn(
+    { type: 'first_run' },
+    `first run, no user yet: create the admin at ${config.http.publicBaseUrl}/setup?token=${services.setupToken} (the token is needed only from another machine)`,
+  );
+}
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

@@ -11,6 +11,8 @@ const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex'
 // Compared against when the e-mail is unknown, so a wrong e-mail costs as long as a wrong password.
 const DUMMY_HASH = bcrypt.hashSync('not-a-real-password', BCRYPT_ROUNDS);
 
+export const hashPassword = (password: string): Promise<string> => bcrypt.hash(password, BCRYPT_ROUNDS);
+
 export interface UserService {
   create(accountId: string, u: { email: string; name: string; role: Role; password: string }): Promise<repo.StoredUser>;
   list(accountId: string): Promise<repo.StoredUser[]>;
@@ -26,13 +28,19 @@ export interface UserService {
   resolveSession(token: string): Promise<repo.StoredUser | undefined>;
   /** The CSRF token bound to a session: the UI echoes it in X-CSRF-Token on mutating requests. */
   csrfFor(token: string): string;
+  /** Ends every session of a user at once (sign out everywhere, password reset). */
+  endSessions(userId: string): Promise<void>;
+  /** Ends one session of a user, by the id shown in the session list; false when it is not theirs. */
+  endSession(userId: string, sessionId: string): Promise<boolean>;
+  /** The user's open sessions, newest first; `current` marks the one of this cookie. */
+  sessions(userId: string, currentToken: string | undefined): Promise<repo.SessionRow[]>;
 }
 
 export function createUserService({ db, secret, sessionHours = 12 }: { db: Db; secret: string; sessionHours?: number }): UserService {
   const cache = new Map<string, { user: repo.StoredUser | undefined; until: number }>();
   return {
     async create(accountId, u) {
-      const passwordHash = await bcrypt.hash(u.password, BCRYPT_ROUNDS);
+      const passwordHash = await hashPassword(u.password);
       try {
         return await repo.insertUser(db, { accountId, email: u.email, name: u.name, role: u.role, passwordHash });
       } catch (err) {
@@ -42,7 +50,7 @@ export function createUserService({ db, secret, sessionHours = 12 }: { db: Db; s
     },
     list: (accountId) => repo.listUsers(db, accountId),
     async update(accountId, id, change) {
-      const passwordHash = change.password ? await bcrypt.hash(change.password, BCRYPT_ROUNDS) : undefined;
+      const passwordHash = change.password ? await hashPassword(change.password) : undefined;
       const user = await repo.updateUser(db, accountId, id, {
         ...(change.role ? { role: change.role } : {}),
         ...(change.disabled !== undefined ? { disabled: change.disabled } : {}),
@@ -80,5 +88,16 @@ export function createUserService({ db, secret, sessionHours = 12 }: { db: Db; s
       return user;
     },
     csrfFor: (token) => crypto.createHmac('sha256', secret).update(`csrf:${token}`).digest('base64url'),
+    async endSessions(userId) {
+      await repo.deleteUserSessions(db, userId);
+      // The resolve cache would keep the ended sessions alive for a few seconds more.
+      cache.clear();
+    },
+    async endSession(userId, sessionId) {
+      const ended = await repo.deleteUserSession(db, userId, sessionId);
+      cache.clear();
+      return ended;
+    },
+    sessions: (userId, currentToken) => repo.listUserSessions(db, userId, currentToken ? sha256(currentToken) : undefined),
   };
 }
