@@ -53,7 +53,11 @@ export async function buildHttpApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
-    trustProxy: true,
+    // X-Forwarded-For/-Proto only from configured proxies: anyone else could pick their own address and dodge per-IP limits.
+    trustProxy: deps.config.http.trustedProxies.length > 0 ? deps.config.http.trustedProxies : false,
+    requestTimeout: deps.config.http.requestTimeoutMs,
+    connectionTimeout: deps.config.http.connectionTimeoutMs,
+    keepAliveTimeout: deps.config.http.keepAliveTimeoutMs,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
