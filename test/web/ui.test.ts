@@ -61,7 +61,7 @@ beforeAll(async () => {
     plugins: [
       userRoutes({ users, db: h.db }),
       dialplanRoutes({ dialplans: registry }),
-      createLeadService({ db: h.db, logger: h.logger, publicBaseUrl: h.config.http.publicBaseUrl }).routes,
+      createLeadService({ db: h.db, logger: h.logger, publicBaseUrl: h.config.http.publicBaseUrl, allowedNetworks: h.config.sinks.allowedNetworks }).routes,
       dniRoutes({ db: h.db, redis: h.redis, logger: h.logger, flushIntervalMs: 20 }),
       poolUsageRoutes({ db: h.db }),
       sourceQrRoutes({ db: h.db }),
