@@ -117,7 +117,7 @@ const app = await buildHttpApp({
     dialplanRoutes({ dialplans }),
     leads.routes,
     userRoutes({ users, db }),
-    dniRoutes({ db, redis, logger }),
+    dniRoutes({ db, redis, logger, clientCaps: { perIp: config.dni.maxLeasesPerIp, perSubnet: config.dni.maxLeasesPerSubnet } }),
     attributionRoutes({ attributor }),
     poolUsageRoutes({ db }),
     sourceQrRoutes({ db, onChange: () => void routing.refresh() }),

@@ -12,6 +12,7 @@ import type { Logger } from '../logger.js';
 import { createLeaseHistory, type LeaseHistory } from '../numbers/leases.history.js';
 import { createLeaseService, type LeaseService } from '../numbers/leases.service.js';
 import type { Redis } from '../redis/client.js';
+import { type ClientCapLimits, createClientCaps } from './client-caps.js';
 import { createSessionWriter } from './dni.repository.js';
 import { CreateSessionBody, KeepAliveResponse, SessionParams, SessionResponse } from './dni.schemas.js';
 import { createDniService, type RequestInfo } from './dni.service.js';
@@ -30,6 +31,8 @@ export interface DniRoutesOptions {
   rateLimit?: { max: number; timeWindowMs: number; redis?: Redis };
   /** Write-behind interval of sessions and lease history. */
   flushIntervalMs?: number;
+  /** Concurrent leases per client address and network (config.dni); no caps when absent. */
+  clientCaps?: ClientCapLimits;
 }
 
 function readCookie(header: string | undefined, name: string): string | undefined {
@@ -74,7 +77,16 @@ export function dniRoutes(opts: DniRoutesOptions): FastifyPluginAsyncZod {
       opts.history ?? createLeaseHistory({ db: opts.db, logger: opts.logger, ...(opts.flushIntervalMs ? { intervalMs: opts.flushIntervalMs } : {}) });
     const leases = opts.leases ?? createLeaseService({ db: opts.db, redis, history });
     const sessions = createSessionWriter({ db: opts.db, logger: opts.logger, ...(opts.flushIntervalMs ? { intervalMs: opts.flushIntervalMs } : {}) });
-    const dni = createDniService({ db: opts.db, redis, leases, sessions, logger: opts.logger });
+    const caps =
+      opts.clientCaps &&
+      createClientCaps({
+        redis,
+        db: opts.db,
+        logger: opts.logger,
+        limits: opts.clientCaps,
+        ...(opts.flushIntervalMs ? { flushIntervalMs: opts.flushIntervalMs } : {}),
+      });
+    const dni = createDniService({ db: opts.db, redis, leases, sessions, logger: opts.logger, caps });
     app.addHook('onClose', async () => {
       await dni.close();
       if (!opts.history) await history.close();

@@ -1,5 +1,6 @@
 import dns from 'node:dns';
 import net from 'node:net';
+import { ipv6Groups } from '../../shared/ip.js';
 
 /**
  * Where sinks may send requests. A sink URL is admin input and the request leaves from inside our
@@ -41,30 +42,13 @@ const DENIED: Array<[string, number, 'ipv4' | 'ipv6', string]> = [
 
 /** The IPv4 address carried inside ::ffff:a.b.c.d (mapped) or 64:ff9b::a.b.c.d (NAT64), if any. */
 function embeddedIpv4(address: string): string | undefined {
-  const groups = expandIpv6(address);
+  const groups = ipv6Groups(address);
   if (!groups) return undefined;
   const mapped = groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff;
   const nat64 = groups[0] === 0x64 && groups[1] === 0xff9b && groups.slice(2, 6).every((g) => g === 0);
   if (!mapped && !nat64) return undefined;
   const [high = 0, low = 0] = groups.slice(6);
   return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
-}
-
-function expandIpv6(address: string): number[] | undefined {
-  if (net.isIPv6(address) === false) return undefined;
-  let text = address.split('%')[0]!.toLowerCase();
-  // A dotted tail (::ffff:127.0.0.1) becomes two hex groups.
-  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(text);
-  if (dotted) {
-    const [a = 0, b = 0, c = 0, d = 0] = dotted[1]!.split('.').map(Number);
-    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
-  }
-  const [head = '', tail] = text.split('::');
-  const parse = (part: string) => (part === '' ? [] : part.split(':').map((g) => Number.parseInt(g, 16)));
-  const left = parse(head);
-  const right = tail === undefined ? [] : parse(tail);
-  const zeros = tail === undefined ? 0 : 8 - left.length - right.length;
-  return [...left, ...Array<number>(zeros).fill(0), ...right];
 }
 
 export function createEgressPolicy(allowedNetworks: readonly string[] = []): EgressPolicy {
