@@ -28,6 +28,7 @@ import { startDtmfListener } from './media/dtmf-listener.js';
 import { createRtpengine } from './media/rtpengine.js';
 import { createRecordingService, scheduleRetentionSweep } from './recordings/recordings.service.js';
 import { createRedis } from './redis/client.js';
+import { scheduleRetention } from './retention.js';
 import { startB2bua } from './sip/b2bua.js';
 import { createRoutingCache } from './sip/routing-cache.js';
 
@@ -73,6 +74,7 @@ const attributor = createAttributor({ db });
 const writer = createCallRecordWriter({ db, events: callEvents, spoolFile: path.join(dataDir, 'spool', 'calls.jsonl'), logger });
 const recordings = createRecordingService({ db, rtpengineDir: config.rtpengine.recordingDir, recordingsDir: config.recordingsDir, logger, events: callEvents });
 const stopRecordingSweep = scheduleRetentionSweep(recordings, config.recordingRetentionDays, logger);
+const stopRetention = scheduleRetention(db, { sessionDays: config.dni.sessionRetentionDays, leadDays: config.leadRetentionDays }, logger);
 const dtmf = await startDtmfListener(config.rtpengine.dtmfLog, logger).catch((err: unknown) => {
   logger.warn({ err }, 'DTMF listener could not bind; IVR menus will time out to their default');
   return undefined;
@@ -156,6 +158,7 @@ async function shutdown(signal: string): Promise<void> {
   dialplans.close();
   writer.close();
   stopRecordingSweep();
+  stopRetention();
   rtpengine.close();
   redis.disconnect();
   await db.end().catch(() => {});

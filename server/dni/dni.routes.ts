@@ -8,6 +8,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../db/pool.js';
 import { ERRORS } from '../errors.js';
+import { readCookie } from '../http/cookies.js';
 import type { Logger } from '../logger.js';
 import { createLeaseHistory, type LeaseHistory } from '../numbers/leases.history.js';
 import { createLeaseService, type LeaseService } from '../numbers/leases.service.js';
@@ -33,15 +34,6 @@ export interface DniRoutesOptions {
   flushIntervalMs?: number;
   /** Concurrent leases per client address and network (config.dni); no caps when absent. */
   clientCaps?: ClientCapLimits;
-}
-
-function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
-  }
-  return undefined;
 }
 
 const info = (request: FastifyRequest): RequestInfo => ({

@@ -8,7 +8,8 @@ import { publicUser } from './users.repository.js';
 import * as repo from './users.repository.js';
 import { CreateUserBody, Listen, SessionView, SignInBody, UpdateUserBody, User } from './users.schemas.js';
 import type { UserService } from './users.service.js';
-import { clearSessionCookie, readCookie, SESSION_COOKIE, setSessionCookie } from './session.js';
+import { readCookie } from '../http/cookies.js';
+import { clearSessionCookie, SESSION_COOKIE, setSessionCookie } from './session.js';
 
 const FAILURE_WINDOW_MS = 15 * 60_000;
 const MAX_FAILURES = 10;
