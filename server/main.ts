@@ -118,7 +118,7 @@ const app = await buildHttpApp({
   plugins: [
     dialplanRoutes({ dialplans }),
     leads.routes,
-    userRoutes({ users, db }),
+    userRoutes({ users, db, signInPerSecond: config.signInPerSecond }),
     dniRoutes({ db, redis, logger, clientCaps: { perIp: config.dni.maxLeasesPerIp, perSubnet: config.dni.maxLeasesPerSubnet } }),
     attributionRoutes({ attributor }),
     poolUsageRoutes({ db }),
