@@ -20,7 +20,8 @@ export function ipv6Groups(address: string): number[] | undefined {
 /** The IPv4 address inside an IPv4-mapped IPv6 address (::ffff:a.b.c.d), as a dual-stack socket reports IPv4 peers. */
 export function unmapIpv4(address: string): string {
   const groups = ipv6Groups(address);
-  if (!groups || !groups.slice(0, 5).every((g) => g === 0) || groups[5] !== 0xffff) return address;
+  if (!groups) return address;
+  if (!groups.slice(0, 5).every((g) => g === 0) || groups[5] !== 0xffff) return address;
   const [high = 0, low = 0] = groups.slice(6);
   return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
 }
