@@ -67,7 +67,13 @@ const routing = createRoutingCache(db, logger);
 await routing.refresh();
 const dataDir = path.dirname(config.pidFile);
 // Tag rules first: sinks combined after them (the leads outbox) see the rule tags in the same transaction.
-const leads = createLeadService({ db, logger, publicBaseUrl: config.http.publicBaseUrl, allowedNetworks: config.sinks.allowedNetworks });
+const leads = createLeadService({
+  db,
+  logger,
+  publicBaseUrl: config.http.publicBaseUrl,
+  allowedNetworks: config.sinks.allowedNetworks,
+  recordingLinks: { secret: config.secretKey, ttlDays: config.recordingLinkDays },
+});
 const callEvents = combineCallEventSinks([createTagRuleSink({ logger }), leads.eventSink]);
 const users = createUserService({ db, secret: config.secretKey });
 const attributor = createAttributor({ db });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Queryable } from '../db/pool.js';
+import { signedRecordingUrl } from '../recordings/recording-links.js';
 
 /**
  * The lead every sink is built from, and the webhook body itself (version 1). Field names follow
@@ -138,6 +139,14 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 export interface PayloadContext {
   /** Base URL used to build recording links, e.g. https://calls.example.com. */
   publicBaseUrl: string;
+  /** Signs recording links so a CRM can fetch the audio without an API key; plain (key-protected) links when absent. */
+  recordingLinks?: { secret: string; ttlDays: number } | undefined;
+}
+
+function recordingUrl(ctx: PayloadContext, accountId: string, callId: string): string {
+  if (!ctx.recordingLinks) return `${ctx.publicBaseUrl}/v1/calls/${callId}/recording`;
+  const expires = Math.floor(Date.now() / 1000) + ctx.recordingLinks.ttlDays * 86_400;
+  return signedRecordingUrl(ctx.publicBaseUrl, ctx.recordingLinks.secret, accountId, callId, expires);
 }
 
 /** Loads the call and builds the lead; undefined when the call row does not exist (yet). */
@@ -206,7 +215,7 @@ export async function buildLeadPayload(
       score: c.score,
       value: c.value,
       recording_status: c.recording_status,
-      recording_url: c.recording_status === 'ready' ? `${ctx.publicBaseUrl}/v1/calls/${c.id}/recording` : null,
+      recording_url: c.recording_status === 'ready' ? recordingUrl(ctx, c.account_id, c.id) : null,
       recording_duration: c.recording_duration_seconds,
     },
     attribution: {

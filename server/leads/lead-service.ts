@@ -12,6 +12,8 @@ export interface LeadServiceOptions {
   logger: Logger;
   /** Base of recording links in leads, e.g. config.http.publicBaseUrl. */
   publicBaseUrl: string;
+  /** Signs recording links in leads (config.secretKey, config.recordingLinkDays) so CRMs fetch audio without an API key. */
+  recordingLinks?: { secret: string; ttlDays: number };
   /** Networks sinks may reach besides public addresses: config.sinks.allowedNetworks (none: loopback and private refused). */
   allowedNetworks: readonly string[];
   workers?: Omit<WorkerOptions, 'db' | 'logger' | 'sinks' | 'egress'>;
@@ -39,7 +41,7 @@ export interface LeadService {
  *   await leads.startWorkers();   // on shutdown: await leads.stopWorkers()
  */
 export function createLeadService(o: LeadServiceOptions): LeadService {
-  const eventSink = createOutboxEventSink({ db: o.db, logger: o.logger, payload: { publicBaseUrl: o.publicBaseUrl } });
+  const eventSink = createOutboxEventSink({ db: o.db, logger: o.logger, payload: { publicBaseUrl: o.publicBaseUrl, recordingLinks: o.recordingLinks } });
   const egress = createEgressPolicy(o.allowedNetworks);
   const workers = createLeadWorkers({ db: o.db, logger: o.logger, sinks: { ...SINK_HANDLERS, ...o.sinks }, egress, ...o.workers });
   return {
