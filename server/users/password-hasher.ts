@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 /** bcrypt hashing and checking, off the event loop that also carries SIP. */
@@ -15,11 +16,18 @@ const WORKER_URL = new URL('./password-worker.mjs', import.meta.url);
 /**
  * A small pool of worker threads running bcryptjs. Pure-JS bcrypt at cost 10 takes ~80 ms of CPU;
  * on the main thread a few dozen sign-ins per second would delay SIP retransmissions and media
- * control. Jobs queue here and go to the first idle worker.
+ * control. Jobs queue here and go to the first idle worker. By default two workers, but always one
+ * core left for the main thread (on a 2-core machine two busy workers would starve it just the same).
  *
- * @example const hasher = createPasswordHasher({ workers: 2 }); await hasher.verify(password, stored);
+ * @example const hasher = createPasswordHasher(); await hasher.verify(password, stored);
  */
-export function createPasswordHasher({ workers: size = 2, rounds = 10 }: { workers?: number; rounds?: number } = {}): PasswordHasher {
+export function createPasswordHasher({
+  workers: size = Math.max(1, Math.min(2, os.availableParallelism() - 1)),
+  rounds = 10,
+}: {
+  workers?: number;
+  rounds?: number;
+} = {}): PasswordHasher {
   interface Slot {
     worker: Worker;
     busy: { id: number; resolve: (value: string | boolean) => void; reject: (err: Error) => void } | undefined;
