@@ -1,4 +1,6 @@
 import dns from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import { ipv6Groups } from '../../shared/ip.js';
 
@@ -19,6 +21,11 @@ export interface EgressPolicy {
   lookup: net.LookupFunction;
   /** Checks a URL before it is stored: literal addresses, and the names that resolve now. */
   checkUrl(url: string): Promise<string | undefined>;
+  /**
+   * Keep-alive connection pools (as fetch had) owned by this policy: a socket reused for a receiver was
+   * opened through this policy's lookup, never through another policy's.
+   */
+  agents: { http: http.Agent; https: https.Agent };
 }
 
 const DENIED: Array<[string, number, 'ipv4' | 'ipv6', string]> = [
@@ -109,5 +116,6 @@ export function createEgressPolicy(allowedNetworks: readonly string[] = []): Egr
     return refused && `${host} resolves to a refused address: ${refused}`;
   }
 
-  return { refusal, lookup, checkUrl };
+  const agents = { http: new http.Agent({ keepAlive: true, maxSockets: 64 }), https: new https.Agent({ keepAlive: true, maxSockets: 64 }) };
+  return { refusal, lookup, checkUrl, agents };
 }

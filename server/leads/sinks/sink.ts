@@ -78,9 +78,11 @@ export async function send(url: string, init: RequestInit, { signal, egress }: S
   const body = request.body ? Buffer.from(await request.arrayBuffer()) : undefined;
   const headers: Record<string, string> = Object.fromEntries(request.headers);
   if (body) headers['content-length'] = String(body.length);
-  const client = target.protocol === 'https:' ? https : http;
+  const secure = target.protocol === 'https:';
+  const client = secure ? https : http;
   return new Promise<Response>((resolve, reject) => {
-    const req = client.request(target, { method: request.method, headers, signal, lookup: egress.lookup }, (res) => {
+    const agent = secure ? egress.agents.https : egress.agents.http;
+    const req = client.request(target, { method: request.method, headers, signal, lookup: egress.lookup, agent }, (res) => {
       const status = res.statusCode ?? 0;
       if (status < 200 || status > 599) {
         res.destroy();
