@@ -43,7 +43,11 @@ export async function buildHttpApp(stores: Stores, services: Services): Promise<
   const app = Fastify({
     loggerInstance: stores.logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
-    trustProxy: true,
+    // X-Forwarded-For/-Proto only from configured proxies: anyone else could pick their own address and dodge per-IP limits.
+    trustProxy: config.http.trustedProxies.length > 0 ? config.http.trustedProxies : false,
+    requestTimeout: config.http.requestTimeoutMs,
+    connectionTimeout: config.http.connectionTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -78,7 +82,7 @@ export async function buildHttpApp(stores: Stores, services: Services): Promise<
   const provisioning = { db, dialplans: services.dialplans, onChange };
   await app.register(healthRoutes({ db, redis: stores.redis, rtpengine: stores.rtpengine, metrics: stores.metrics }));
   await app.register(apiKeyRoutes({ apiKeys: services.apiKeys }));
-  await app.register(userRoutes({ users: services.users, db }));
+  await app.register(userRoutes({ users: services.users, db, signInPerSecond: config.signInPerSecond }));
   await app.register(setupRoutes({ setup: services.setup, users: services.users }));
   await app.register(accountRoutes({ users: services.users, resets: services.passwordResets, publicBaseUrl: config.http.publicBaseUrl }));
   await app.register(onboardingRoutes({ db }));

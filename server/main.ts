@@ -13,6 +13,7 @@ import { startDtmfListener } from './media/dtmf-listener.js';
 import { createRtpengine } from './media/rtpengine.js';
 import { scheduleRetentionSweep } from './recordings/recordings.service.js';
 import { createRedis } from './redis/client.js';
+import { scheduleRetention } from './retention.js';
 import { createServices, dataDirOf, type Stores } from './services.js';
 import { releaseExpiredSources } from './sources/sources-quarantine.repository.js';
 
@@ -63,6 +64,7 @@ const callPath = await createCallPath(stores, services, {
   dtmf,
 });
 const stopRecordingSweep = scheduleRetentionSweep(callPath.recordings, config.recordingRetentionDays, logger);
+const stopRetention = scheduleRetention(stores.db, { sessionDays: config.dni.sessionRetentionDays, leadDays: config.leadRetentionDays }, logger);
 
 const app = await buildHttpApp(stores, services);
 await app.listen({ host: config.http.host, port: config.http.port });
@@ -101,6 +103,7 @@ async function shutdown(signal: string): Promise<void> {
   await services.close().catch((err: unknown) => logger.error({ err }, 'services close failed'));
   await dtmf?.close();
   stopRecordingSweep();
+  stopRetention();
   stores.rtpengine.close();
   stores.redis.disconnect();
   await stores.db.end().catch(() => {});

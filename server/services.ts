@@ -6,6 +6,7 @@ import { createTagRuleSink } from './calls/tag-rules.sink.js';
 import type { Config } from './config.js';
 import type { Db } from './db/pool.js';
 import { createDialplanRegistry, type DialplanRegistry } from './dialplans/dialplan-registry.js';
+import { createClientCaps } from './dni/client-caps.js';
 import { createSessionWriter } from './dni/dni.repository.js';
 import { createDniService, type DniService } from './dni/dni.service.js';
 import type { Metrics } from './http/metrics.js';
@@ -93,7 +94,16 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
   const { config, logger, db, redis } = stores;
   const overrides = options.overrides ?? {};
   const flush = options.dniFlushMs ? { intervalMs: options.dniFlushMs } : {};
-  const leads = overrides.leads ?? createLeadService({ db, logger, publicBaseUrl: config.http.publicBaseUrl });
+  const flushCaps = options.dniFlushMs ? { flushIntervalMs: options.dniFlushMs } : {};
+  const leads =
+    overrides.leads ??
+    createLeadService({
+      db,
+      logger,
+      publicBaseUrl: config.http.publicBaseUrl,
+      allowedNetworks: config.sinks.allowedNetworks,
+      recordingLinks: { secret: config.secretKey, ttlDays: config.recordingLinkDays },
+    });
   const dialplans = overrides.dialplans ?? createDialplanRegistry(options.dialplansDir ?? config.dialplansDir, logger, options.dialplanReloadMs ?? 2_000);
   // The snippet's own Redis connection with auto-pipelining: concurrent requests share one socket
   // write per event-loop turn (syscalls, not Redis, dominate at thousands of requests per second).
@@ -103,7 +113,15 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
   const leaseHistory = overrides.leaseHistory ?? createLeaseHistory({ db, logger, ...flush });
   const leases = overrides.leases ?? createLeaseService({ db, redis: dniRedis, history: leaseHistory });
   const sessions = createSessionWriter({ db, logger, ...flush });
-  const dni = overrides.dni ?? createDniService({ db, redis: dniRedis, leases, sessions, logger });
+  // Pool-drain protection: concurrent leases per client address and network.
+  const caps = createClientCaps({
+    redis: dniRedis,
+    db,
+    logger,
+    limits: { perIp: config.dni.maxLeasesPerIp, perSubnet: config.dni.maxLeasesPerSubnet },
+    ...flushCaps,
+  });
+  const dni = overrides.dni ?? createDniService({ db, redis: dniRedis, leases, sessions, logger, caps });
   const users = overrides.users ?? createUserService({ db, secret: config.secretKey });
   const setupToken = options.setupToken ?? createSetupToken();
   return {

@@ -4,7 +4,8 @@ import { ERRORS } from '../errors.js';
 import { ANY_ROLE, principalOf } from '../http/auth.js';
 import type { PasswordResetService } from './password-reset.service.js';
 import { RESET_LINK_MINUTES } from './password-reset.service.js';
-import { clearSessionCookie, readCookie, SESSION_COOKIE } from './session.js';
+import { readCookie } from '../http/cookies.js';
+import { clearSessionCookie, SESSION_COOKIE } from './session.js';
 import { Email, Password } from './users.schemas.js';
 import type { UserService } from './users.service.js';
 

@@ -3,7 +3,7 @@ import { type Db, withTransaction } from '../db/pool.js';
 import { ERRORS } from '../errors.js';
 import * as resets from './password-reset.repository.js';
 import * as repo from './users.repository.js';
-import { hashPassword, type UserService } from './users.service.js';
+import type { UserService } from './users.service.js';
 
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 export const RESET_LINK_MINUTES = 30;
@@ -30,7 +30,7 @@ export function createPasswordResetService({ db, users }: { db: Db; users: UserS
       return { token, email: user.email, expiresAt };
     },
     async confirm(token, password) {
-      const passwordHash = await hashPassword(password);
+      const passwordHash = await users.hashPassword(password);
       const userId = await withTransaction(db, async (client) => {
         const id = await resets.consumeReset(client, sha256(token));
         if (!id) throw ERRORS.validation('this reset link is unknown, used or expired: ask for a new one');

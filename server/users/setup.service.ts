@@ -3,7 +3,7 @@ import { DEFAULT_ACCOUNT_ID } from '../auth/auth.schemas.js';
 import { type Db, withTransaction } from '../db/pool.js';
 import { AppError, ERRORS, ErrorCode } from '../errors.js';
 import * as repo from './users.repository.js';
-import { hashPassword, type UserService } from './users.service.js';
+import type { UserService } from './users.service.js';
 
 /** A fresh one-time setup token; main.ts prints it in the log at start when no user exists yet. */
 export function createSetupToken(): string {
@@ -54,7 +54,7 @@ export function createSetupService({ db, users, token }: { db: Db; users: UserSe
       await withTransaction(db, async (client) => {
         await client.query("SELECT pg_advisory_xact_lock(hashtext('calltrack:first-run-setup'))");
         if (await repo.anyUserExists(client)) throw ERRORS.conflict('setup is done: a user already exists, sign in instead');
-        const passwordHash = await hashPassword(body.password);
+        const passwordHash = await users.hashPassword(body.password);
         await repo.insertUser(client, { accountId: DEFAULT_ACCOUNT_ID, email: body.email, name: body.name, role: 'admin', passwordHash });
       });
       const session = await users.signIn(body.email, body.password, userAgent);

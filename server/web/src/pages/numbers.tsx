@@ -36,6 +36,7 @@ interface PoolUsage {
   free: number;
   exhaustedEvents: number;
   sharedLeases: number;
+  refusedByClientCap: number;
   sessions: number;
   peakConcurrent: number;
   peakDemand: number;
@@ -75,6 +76,7 @@ function PoolUsageView({ pool }: { pool: Pool }) {
       <span className={u.exhaustedEvents > 0 ? 'warn exhausted' : 'exhausted'}>
         {u.exhaustedEvents} exhaustion events{u.sharedLeases > 0 ? ` · ${u.sharedLeases} shared numbers` : ''}
       </span>
+      {u.refusedByClientCap > 0 && <span className="warn refused">{u.refusedByClientCap} refused: one address held too many numbers</span>}
       {u.recommendedSize > 0 && (
         <span className="advised">
           advised size <strong>{u.recommendedSize}</strong>
