@@ -37,9 +37,15 @@ export function setupRoutes({ setup, users }: { setup: SetupService; users: User
         config: { public: true },
       },
       async (request, reply) => {
-        // trustProxy makes request.ip the forwarded client, which anyone can claim; the socket peer
-        // cannot be forged. Both must be loopback: a local proxy forwarding a remote client is remote.
-        const session = await setup.createFirstAdmin(request.body, [request.socket.remoteAddress, request.ip], request.headers['user-agent']);
+        // The socket peer cannot be forged; forwarded addresses can, but a request that carries any
+        // was relayed, and a local proxy (trusted in TRUSTED_PROXIES or not) relaying a remote client
+        // makes it remote. Every address must be loopback, or the token must match.
+        const forwarded = String(request.headers['x-forwarded-for'] ?? '')
+          .split(',')
+          .map((part) => part.trim())
+          .filter(Boolean);
+        const addresses = [request.socket.remoteAddress, request.ip, ...forwarded];
+        const session = await setup.createFirstAdmin(request.body, addresses, request.headers['user-agent']);
         setSessionCookie(request, reply, session.token, session.maxAgeSeconds);
         const user = publicUser(session.user);
         request.log.info({ type: 'first_admin_created', email: user.email }, 'first-run setup created the first admin');
