@@ -40,7 +40,13 @@ async function main(): Promise<void> {
       `INSERT INTO lead_sinks (account_id, kind, name, config, events) VALUES ('00000000-0000-0000-0000-000000000001', 'webhook', 'bench', $1, '{call.completed}')`,
       [JSON.stringify({ url: fake.url, secret })],
     );
-    const leads = createLeadService({ db: h.db, logger: h.logger, publicBaseUrl: 'http://127.0.0.1', workers: { concurrency: CONCURRENCY } });
+    const leads = createLeadService({
+      db: h.db,
+      logger: h.logger,
+      publicBaseUrl: 'http://127.0.0.1',
+      allowedNetworks: h.config.sinks.allowedNetworks,
+      workers: { concurrency: CONCURRENCY },
+    });
     await leads.startWorkers();
 
     say(`phase 1: ${CALLS} calls at ${RATE}/s, latency from commit to the webhook receiver`);
@@ -73,7 +79,13 @@ async function main(): Promise<void> {
     for (let i = 0; i < BACKLOG; i += 50) {
       await Promise.all(Array.from({ length: Math.min(50, BACKLOG - i) }, () => completeCall(h.db, leads.eventSink, callRecord(s))));
     }
-    const drain = createLeadService({ db: h.db, logger: h.logger, publicBaseUrl: 'http://127.0.0.1', workers: { concurrency: CONCURRENCY } });
+    const drain = createLeadService({
+      db: h.db,
+      logger: h.logger,
+      publicBaseUrl: 'http://127.0.0.1',
+      allowedNetworks: h.config.sinks.allowedNetworks,
+      workers: { concurrency: CONCURRENCY },
+    });
     const t0 = performance.now();
     await drain.startWorkers();
     await fake.waitFor((r) => r.length >= BACKLOG, PHASE_TIMEOUT_MS);

@@ -15,7 +15,11 @@ import { poolUsageRoutes } from './pools/pools-usage.routes.js';
 import type { Services, Stores } from './services.js';
 import { sourceQrRoutes } from './sources/sources-qr.routes.js';
 import { createSessionResolver } from './users/session.js';
+import { accountRoutes } from './users/account.routes.js';
+import { setupRoutes } from './users/setup.routes.js';
 import { userRoutes } from './users/users.routes.js';
+import { onboardingRoutes } from './onboarding/onboarding.routes.js';
+import { trunkProbeRoutes } from './trunks/trunk-probe.routes.js';
 import { webRoutes } from './web/web.routes.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { healthRoutes } from './http/health.routes.js';
@@ -39,7 +43,11 @@ export async function buildHttpApp(stores: Stores, services: Services): Promise<
   const app = Fastify({
     loggerInstance: stores.logger as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
-    trustProxy: true,
+    // X-Forwarded-For/-Proto only from configured proxies: anyone else could pick their own address and dodge per-IP limits.
+    trustProxy: config.http.trustedProxies.length > 0 ? config.http.trustedProxies : false,
+    requestTimeout: config.http.requestTimeoutMs,
+    connectionTimeout: config.http.connectionTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -74,8 +82,12 @@ export async function buildHttpApp(stores: Stores, services: Services): Promise<
   const provisioning = { db, dialplans: services.dialplans, onChange };
   await app.register(healthRoutes({ db, redis: stores.redis, rtpengine: stores.rtpengine, metrics: stores.metrics }));
   await app.register(apiKeyRoutes({ apiKeys: services.apiKeys }));
-  await app.register(userRoutes({ users: services.users, db }));
+  await app.register(userRoutes({ users: services.users, db, signInPerSecond: config.signInPerSecond }));
+  await app.register(setupRoutes({ setup: services.setup, users: services.users }));
+  await app.register(accountRoutes({ users: services.users, resets: services.passwordResets, publicBaseUrl: config.http.publicBaseUrl }));
+  await app.register(onboardingRoutes({ db }));
   await app.register(trunkRoutes({ db, sipRealm: config.sip.realm, onChange }));
+  await app.register(trunkProbeRoutes({ bindHost: config.sip.host, advertiseHost: config.sip.publicHost }));
   await app.register(numberRoutes(provisioning));
   await app.register(siteRoutes(provisioning));
   await app.register(poolRoutes(provisioning));

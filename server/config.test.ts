@@ -26,4 +26,18 @@ describe(loadConfig.name, () => {
   it('treats empty variables as unset', () => {
     expect(loadConfig({ HTTP_PORT: '' }).http.port).toBe(8080);
   });
+
+  it('reads trusted proxies and sink networks as CIDR lists and rejects junk', () => {
+    const c = loadConfig({ TRUSTED_PROXIES: '10.0.0.0/8, 192.168.1.7,::1', SINK_ALLOWED_NETWORKS: '' });
+    expect(c.http.trustedProxies).toEqual(['10.0.0.0/8', '192.168.1.7/32', '::1/128']);
+    expect(c.sinks.allowedNetworks).toEqual([]);
+    expect(() => loadConfig({ TRUSTED_PROXIES: '10.0.0.0/33' })).toThrow(/TRUSTED_PROXIES/);
+    expect(() => loadConfig({ SINK_ALLOWED_NETWORKS: 'crm.local' })).toThrow(/SINK_ALLOWED_NETWORKS/);
+  });
+
+  it('refuses production without a real SECRET_KEY', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', ADMIN_API_KEY: 'a-long-enough-admin-key' })).toThrow(/SECRET_KEY/);
+    expect(loadConfig({ NODE_ENV: 'production', SECRET_KEY: 'a-long-enough-secret-key' }).secretKey).toBe('a-long-enough-secret-key');
+    expect(loadConfig({ NODE_ENV: 'development' }).secretKey).toMatch(/^derived:/);
+  });
 });

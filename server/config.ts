@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -15,6 +16,30 @@ const localServices = JSON.parse(fs.readFileSync(path.join(projectRoot, 'infra/l
 const hostPort = z.string().regex(/^[^:\s]+:\d{1,5}$/, 'expected HOST:PORT');
 const port = z.coerce.number().int().min(0).max(65535);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+/** "10.0.0.0/8, 192.168.1.7, ::1" → ["10.0.0.0/8", "192.168.1.7/32", "::1/128"]; a bare address is one host. */
+const cidrList = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((part) => part.trim())
+      .filter((part) => part !== ''),
+  )
+  .superRefine((list, ctx) => {
+    for (const cidr of list) if (!isCidr(cidr)) ctx.addIssue({ code: 'custom', message: `"${cidr}" is not an IP address or CIDR` });
+  })
+  .transform((list) => list.map((cidr) => (cidr.includes('/') ? cidr : `${cidr}/${net.isIPv4(cidr) ? 32 : 128}`)));
+const days = (fallback: number) => z.coerce.number().int().min(0).max(36_500).default(fallback);
+const millis = (fallback: number) => z.coerce.number().int().min(0).max(3_600_000).default(fallback);
+
+function isCidr(value: string): boolean {
+  const [address = '', bits, extra] = value.split('/');
+  const family = net.isIP(address);
+  if (family === 0 || extra !== undefined) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return /^\d{1,3}$/.test(bits) && n <= (family === 4 ? 32 : 128);
+}
 
 const EnvSchema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
@@ -46,6 +71,26 @@ const EnvSchema = z.object({
   METRICS_ENABLED: bool.default(true),
   /** Snippet API requests per client address and minute (sessions and keep-alives, each). */
   DNI_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(120),
+  // Security and durability (issue 14).
+  /** Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (a reverse proxy); none by default. */
+  TRUSTED_PROXIES: cidrList.default([]),
+  /** Networks sinks may reach besides the public internet (on-prem CRMs, tests); private ranges are refused otherwise. */
+  SINK_ALLOWED_NETWORKS: cidrList.default([]),
+  /** Concurrent leases one client address (IPv4, or IPv6 /64) and one IPv4 /24 may hold in a pool; 0 = no cap. */
+  DNI_MAX_LEASES_PER_IP: z.coerce.number().int().min(0).default(5),
+  DNI_MAX_LEASES_PER_SUBNET: z.coerce.number().int().min(0).default(50),
+  /** Days to keep website sessions not referenced by a call; 0 keeps them forever. */
+  DNI_SESSION_RETENTION_DAYS: days(400),
+  /** Days to keep delivered leads in the outbox (dead ones are kept); 0 keeps them forever. */
+  LEAD_RETENTION_DAYS: days(30),
+  DATABASE_STATEMENT_TIMEOUT_MS: millis(15_000),
+  HTTP_REQUEST_TIMEOUT_MS: millis(30_000),
+  HTTP_CONNECTION_TIMEOUT_MS: millis(120_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: millis(72_000),
+  /** Sign-in attempts per second across all addresses (password hashing is costly). */
+  SIGN_IN_PER_SECOND: z.coerce.number().int().min(1).default(20),
+  /** Lifetime of the signed recording links put into leads for CRMs. */
+  RECORDING_LINK_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   PID_FILE: z.string().default(path.join(localServices.dataDir, 'server.pid')),
 });
 
@@ -55,20 +100,35 @@ export interface Config {
   env: Env['NODE_ENV'];
   logLevel: Env['LOG_LEVEL'];
   projectRoot: string;
-  http: { host: string; port: number; publicBaseUrl: string };
+  http: {
+    host: string;
+    port: number;
+    publicBaseUrl: string;
+    trustedProxies: string[];
+    requestTimeoutMs: number;
+    connectionTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+  };
   sip: { host: string; port: number; publicHost: string; realm: string; defaultCountry: string };
-  database: { url: string; poolSize: number };
+  database: { url: string; poolSize: number; statementTimeoutMs: number };
   redis: { url: string; prefix: string };
   rtpengine: { ng: { host: string; port: number }; dtmfLog: { host: string; port: number }; recordingDir: string };
   recordingsDir: string;
   recordingRetentionDays: number;
   dialplansDir: string;
   adminApiKey: string | undefined;
-  /** Signs recording URLs and browser sessions; derived from ADMIN_API_KEY when not set so dev needs one secret. */
+  /**
+   * Signs recording URLs, browser sessions and SIP nonces. Outside production it falls back to a value derived from
+   * ADMIN_API_KEY so development needs one secret; production refuses to start without SECRET_KEY.
+   */
   secretKey: string;
   metricsEnabled: boolean;
-  dni: { rateLimitPerMinute: number };
   pidFile: string;
+  sinks: { allowedNetworks: string[] };
+  dni: { rateLimitPerMinute: number; maxLeasesPerIp: number; maxLeasesPerSubnet: number; sessionRetentionDays: number };
+  leadRetentionDays: number;
+  signInPerSecond: number;
+  recordingLinkDays: number;
 }
 
 export class ConfigError extends Error {
@@ -91,14 +151,26 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
   }
   const e = parsed.data;
+  // A guessable secret lets anyone forge recording links and CSRF tokens.
+  if (e.NODE_ENV === 'production' && !e.SECRET_KEY) {
+    throw new ConfigError(['SECRET_KEY: required when NODE_ENV=production (at least 16 random characters, e.g. `openssl rand -base64 32`)']);
+  }
   const resolve = (p: string) => (path.isAbsolute(p) ? p : path.join(projectRoot, p));
   return {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
     projectRoot,
-    http: { host: e.HTTP_HOST, port: e.HTTP_PORT, publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://${e.HTTP_HOST}:${e.HTTP_PORT}` },
+    http: {
+      host: e.HTTP_HOST,
+      port: e.HTTP_PORT,
+      publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://${e.HTTP_HOST}:${e.HTTP_PORT}`,
+      trustedProxies: e.TRUSTED_PROXIES,
+      requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS,
+      connectionTimeoutMs: e.HTTP_CONNECTION_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+    },
     sip: { host: e.SIP_HOST, port: e.SIP_PORT, publicHost: e.SIP_PUBLIC_HOST ?? e.SIP_HOST, realm: e.SIP_REALM, defaultCountry: e.DEFAULT_COUNTRY },
-    database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
+    database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS },
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     rtpengine: { ng: splitHostPort(e.RTPENGINE_NG), dtmfLog: splitHostPort(e.RTPENGINE_DTMF_LOG), recordingDir: resolve(e.RTPENGINE_RECORDING_DIR) },
     recordingsDir: resolve(e.RECORDINGS_DIR),
@@ -107,7 +179,16 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     adminApiKey: e.ADMIN_API_KEY,
     secretKey: e.SECRET_KEY ?? `derived:${e.ADMIN_API_KEY ?? 'development-only-secret'}`,
     metricsEnabled: e.METRICS_ENABLED,
-    dni: { rateLimitPerMinute: e.DNI_RATE_LIMIT_PER_MINUTE },
     pidFile: resolve(e.PID_FILE),
+    sinks: { allowedNetworks: e.SINK_ALLOWED_NETWORKS },
+    dni: {
+      rateLimitPerMinute: e.DNI_RATE_LIMIT_PER_MINUTE,
+      maxLeasesPerIp: e.DNI_MAX_LEASES_PER_IP,
+      maxLeasesPerSubnet: e.DNI_MAX_LEASES_PER_SUBNET,
+      sessionRetentionDays: e.DNI_SESSION_RETENTION_DAYS,
+    },
+    leadRetentionDays: e.LEAD_RETENTION_DAYS,
+    signInPerSecond: e.SIGN_IN_PER_SECOND,
+    recordingLinkDays: e.RECORDING_LINK_DAYS,
   };
 }

@@ -13,6 +13,7 @@ import { startDtmfListener } from './media/dtmf-listener.js';
 import { createRtpengine } from './media/rtpengine.js';
 import { scheduleRetentionSweep } from './recordings/recordings.service.js';
 import { createRedis } from './redis/client.js';
+import { scheduleRetention } from './retention.js';
 import { createServices, dataDirOf, type Stores } from './services.js';
 import { releaseExpiredSources } from './sources/sources-quarantine.repository.js';
 
@@ -49,7 +50,7 @@ await stores.redis.connect().catch((err: unknown) => logger.warn({ err }, 'redis
 
 const services = createServices(stores);
 if (config.adminApiKey) await services.apiKeys.bootstrap(config.adminApiKey);
-else logger.warn('ADMIN_API_KEY is not set: no admin can sign in until one is configured');
+else logger.info('ADMIN_API_KEY is not set: the first admin is created on the setup page, API keys in Settings');
 
 const dataDir = dataDirOf(config);
 const dtmf = await startDtmfListener(config.rtpengine.dtmfLog, logger).catch((err: unknown) => {
@@ -63,6 +64,7 @@ const callPath = await createCallPath(stores, services, {
   dtmf,
 });
 const stopRecordingSweep = scheduleRetentionSweep(callPath.recordings, config.recordingRetentionDays, logger);
+const stopRetention = scheduleRetention(stores.db, { sessionDays: config.dni.sessionRetentionDays, leadDays: config.leadRetentionDays }, logger);
 
 const app = await buildHttpApp(stores, services);
 await app.listen({ host: config.http.host, port: config.http.port });
@@ -79,6 +81,13 @@ sourceSweep.unref();
 fs.mkdirSync(path.dirname(config.pidFile), { recursive: true });
 fs.writeFileSync(config.pidFile, String(process.pid));
 logger.info({ type: 'started', http: `${config.http.host}:${config.http.port}`, sip: `${config.sip.host}:${config.sip.port}` }, 'call-tracking server ready');
+logger.info({ type: 'web_ui', url: `${config.http.publicBaseUrl}/` }, `web UI at ${config.http.publicBaseUrl}/`);
+if (await services.setup.needed().catch(() => false)) {
+  logger.warn(
+    { type: 'first_run' },
+    `first run, no user yet: create the admin at ${config.http.publicBaseUrl}/setup?token=${services.setupToken} (the token is needed only from another machine)`,
+  );
+}
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
@@ -94,6 +103,7 @@ async function shutdown(signal: string): Promise<void> {
   await services.close().catch((err: unknown) => logger.error({ err }, 'services close failed'));
   await dtmf?.close();
   stopRecordingSweep();
+  stopRetention();
   stores.rtpengine.close();
   stores.redis.disconnect();
   await stores.db.end().catch(() => {});

@@ -6,6 +6,7 @@ import { createTagRuleSink } from './calls/tag-rules.sink.js';
 import type { Config } from './config.js';
 import type { Db } from './db/pool.js';
 import { createDialplanRegistry, type DialplanRegistry } from './dialplans/dialplan-registry.js';
+import { createClientCaps } from './dni/client-caps.js';
 import { createSessionWriter } from './dni/dni.repository.js';
 import { createDniService, type DniService } from './dni/dni.service.js';
 import type { Metrics } from './http/metrics.js';
@@ -15,6 +16,8 @@ import type { Rtpengine } from './media/rtpengine.js';
 import { createLeaseHistory, type LeaseHistory } from './numbers/leases.history.js';
 import { createLeaseService, type LeaseService } from './numbers/leases.service.js';
 import type { Redis } from './redis/client.js';
+import { createPasswordResetService, type PasswordResetService } from './users/password-reset.service.js';
+import { createSetupService, createSetupToken, type SetupService } from './users/setup.service.js';
 import { createUserService, type UserService } from './users/users.service.js';
 
 /** The stores every service shares; built once per process by main.ts (or per test file by the harness). */
@@ -53,6 +56,10 @@ export function createRoutingChanges(): RoutingChanges {
 export interface Services {
   apiKeys: ReturnType<typeof createApiKeyService>;
   users: UserService;
+  /** First-run admin creation; the token lets a non-loopback client do it (printed in the log at start). */
+  setup: SetupService;
+  setupToken: string;
+  passwordResets: PasswordResetService;
   leads: LeadService;
   /** Tag rules first, then the leads outbox: sinks after the rules see the rule tags in the same transaction. */
   callEvents: CallEventSink;
@@ -71,8 +78,10 @@ export interface ServiceOptions {
   dialplanReloadMs?: number;
   /** Write-behind interval of visitor sessions and lease history (default 200 ms). */
   dniFlushMs?: number;
+  /** The first-run setup token (default: a new random one). */
+  setupToken?: string;
   /** Replace parts (tests: a lead service with fake sinks, a stuck attributor, …). */
-  overrides?: Partial<Omit<Services, 'close'>>;
+  overrides?: Partial<Omit<Services, 'close' | 'setupToken'>>;
 }
 
 /**
@@ -85,7 +94,16 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
   const { config, logger, db, redis } = stores;
   const overrides = options.overrides ?? {};
   const flush = options.dniFlushMs ? { intervalMs: options.dniFlushMs } : {};
-  const leads = overrides.leads ?? createLeadService({ db, logger, publicBaseUrl: config.http.publicBaseUrl });
+  const flushCaps = options.dniFlushMs ? { flushIntervalMs: options.dniFlushMs } : {};
+  const leads =
+    overrides.leads ??
+    createLeadService({
+      db,
+      logger,
+      publicBaseUrl: config.http.publicBaseUrl,
+      allowedNetworks: config.sinks.allowedNetworks,
+      recordingLinks: { secret: config.secretKey, ttlDays: config.recordingLinkDays },
+    });
   const dialplans = overrides.dialplans ?? createDialplanRegistry(options.dialplansDir ?? config.dialplansDir, logger, options.dialplanReloadMs ?? 2_000);
   // The snippet's own Redis connection with auto-pipelining: concurrent requests share one socket
   // write per event-loop turn (syscalls, not Redis, dominate at thousands of requests per second).
@@ -95,10 +113,23 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
   const leaseHistory = overrides.leaseHistory ?? createLeaseHistory({ db, logger, ...flush });
   const leases = overrides.leases ?? createLeaseService({ db, redis: dniRedis, history: leaseHistory });
   const sessions = createSessionWriter({ db, logger, ...flush });
-  const dni = overrides.dni ?? createDniService({ db, redis: dniRedis, leases, sessions, logger });
+  // Pool-drain protection: concurrent leases per client address and network.
+  const caps = createClientCaps({
+    redis: dniRedis,
+    db,
+    logger,
+    limits: { perIp: config.dni.maxLeasesPerIp, perSubnet: config.dni.maxLeasesPerSubnet },
+    ...flushCaps,
+  });
+  const dni = overrides.dni ?? createDniService({ db, redis: dniRedis, leases, sessions, logger, caps });
+  const users = overrides.users ?? createUserService({ db, secret: config.secretKey });
+  const setupToken = options.setupToken ?? createSetupToken();
   return {
     apiKeys: overrides.apiKeys ?? createApiKeyService({ db, adminApiKey: config.adminApiKey }),
-    users: overrides.users ?? createUserService({ db, secret: config.secretKey }),
+    users,
+    setup: overrides.setup ?? createSetupService({ db, users, token: setupToken }),
+    setupToken,
+    passwordResets: overrides.passwordResets ?? createPasswordResetService({ db, users }),
     leads,
     callEvents: overrides.callEvents ?? combineCallEventSinks([createTagRuleSink({ logger }), leads.eventSink]),
     attributor: overrides.attributor ?? createAttributor({ db }),

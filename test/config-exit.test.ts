@@ -17,4 +17,16 @@ describe('server start-up with invalid configuration', () => {
     expect(r.stderr).toContain('HTTP_PORT');
     expect(r.stderr).toContain('DATABASE_URL');
   });
+
+  it('refuses to start in production with the fallback secret (exit 2, names SECRET_KEY)', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', ADMIN_API_KEY: 'a-long-enough-admin-key' },
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('SECRET_KEY');
+    expect(r.stderr).toContain('production');
+  });
 });

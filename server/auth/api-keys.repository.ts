@@ -33,6 +33,21 @@ export async function insertApiKey(db: Queryable, k: { accountId: string; name: 
   return toView(rows[0]!);
 }
 
+/**
+ * Records the bootstrap key once. Unlike insertApiKey it never clears `revoked_at`: a key an admin
+ * revoked stays revoked when the server restarts with the same ADMIN_API_KEY.
+ * @returns whether the key is usable (false when it was revoked).
+ */
+export async function ensureBootstrapKey(db: Queryable, k: { accountId: string; name: string; hash: string; prefix: string }): Promise<boolean> {
+  await db.query(
+    `INSERT INTO api_keys (account_id, name, role, key_hash, key_prefix) VALUES ($1, $2, 'admin', $3, $4)
+     ON CONFLICT (key_hash) DO NOTHING`,
+    [k.accountId, k.name, k.hash, k.prefix],
+  );
+  const { rows } = await db.query<{ revoked_at: Date | null }>('SELECT revoked_at FROM api_keys WHERE key_hash = $1', [k.hash]);
+  return rows[0]?.revoked_at === null;
+}
+
 export async function findActiveKeyByHash(db: Queryable, hash: string): Promise<{ id: string; accountId: string; role: Role; name: string } | undefined> {
   const { rows } = await db.query<ApiKeyRow>('SELECT * FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL', [hash]);
   const r = rows[0];

@@ -13,7 +13,10 @@ export interface ApiKeyService {
   create(accountId: string, name: string, role: Role): Promise<Awaited<ReturnType<typeof repo.insertApiKey>> & { key: string }>;
   list(accountId: string): ReturnType<typeof repo.listApiKeys>;
   revoke(accountId: string, id: string): Promise<boolean>;
-  /** Records ADMIN_API_KEY as an admin key of the default account (idempotent). */
+  /**
+   * Records ADMIN_API_KEY as an admin key of the default account (idempotent). Once revoked through
+   * DELETE /v1/api-keys/{id} it stays revoked across restarts; rotate by setting a new ADMIN_API_KEY.
+   */
   bootstrap(adminKey: string): Promise<void>;
 }
 
@@ -22,17 +25,24 @@ export function createApiKeyService({ db, adminApiKey }: { db: Db; adminApiKey: 
   // keeps already-seen keys working through a brief database outage.
   const cache = new Map<string, { principal: Principal | undefined; until: number }>();
   const adminHash = adminApiKey ? hashKey(adminApiKey) : undefined;
+  // Known good by bootstrap() and not revoked since: only then may the key work without Postgres.
+  let adminUsable = false;
 
   return {
     async authenticate(key) {
       const hash = hashKey(key);
-      // The bootstrap key works even while Postgres is down: operators need it most then.
-      if (adminHash && crypto.timingSafeEqual(Buffer.from(hash), Buffer.from(adminHash))) {
-        return { accountId: DEFAULT_ACCOUNT_ID, role: 'admin', name: 'bootstrap' };
-      }
+      const isAdminKey = adminHash !== undefined && crypto.timingSafeEqual(Buffer.from(hash), Buffer.from(adminHash));
       const hit = cache.get(hash);
       if (hit && hit.until > Date.now()) return hit.principal;
-      const row = await repo.findActiveKeyByHash(db, hash);
+      let row: Awaited<ReturnType<typeof repo.findActiveKeyByHash>>;
+      try {
+        row = await repo.findActiveKeyByHash(db, hash);
+      } catch (err) {
+        // The bootstrap key works while Postgres is down (operators need it most then), unless it was revoked.
+        if (isAdminKey && adminUsable) return { accountId: DEFAULT_ACCOUNT_ID, role: 'admin', name: 'bootstrap' };
+        throw err;
+      }
+      if (isAdminKey) adminUsable = row !== undefined;
       const principal: Principal | undefined = row && { accountId: row.accountId, role: row.role, keyId: row.id, name: row.name };
       if (cache.size > 10_000) cache.clear();
       cache.set(hash, { principal, until: Date.now() + CACHE_MS });
@@ -48,16 +58,17 @@ export function createApiKeyService({ db, adminApiKey }: { db: Db; adminApiKey: 
     async revoke(accountId, id) {
       const done = await repo.revokeApiKey(db, accountId, id);
       cache.clear();
+      if (done) adminUsable = false; // re-learnt on the next database answer if another key was revoked
       return done;
     },
     async bootstrap(adminKey) {
-      await repo.insertApiKey(db, {
+      const usable = await repo.ensureBootstrapKey(db, {
         accountId: DEFAULT_ACCOUNT_ID,
         name: 'bootstrap (ADMIN_API_KEY)',
-        role: 'admin',
         hash: hashKey(adminKey),
         prefix: adminKey.slice(0, 8),
       });
+      if (hashKey(adminKey) === adminHash) adminUsable = usable;
     },
   };
 }

@@ -14,14 +14,17 @@ export interface DbOptions {
   poolSize: number;
   /** Isolates tests: every connection gets `search_path = <schema>, public`. */
   schema?: string;
+  /** Server-side limit per statement: a runaway query is cancelled instead of holding a connection forever. */
+  statementTimeoutMs?: number;
 }
 
-export function createDb({ url, poolSize, schema }: DbOptions): Db {
+export function createDb({ url, poolSize, schema, statementTimeoutMs }: DbOptions): Db {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
     connectionTimeoutMillis: 3_000,
     idleTimeoutMillis: 30_000,
+    ...(statementTimeoutMs ? { statement_timeout: statementTimeoutMs } : {}),
     ...(schema ? { options: `-c search_path=${schema},public` } : {}),
   });
   // An idle client losing its server must not crash the process; the next query reports it.

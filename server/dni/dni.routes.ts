@@ -7,6 +7,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ERRORS } from '../errors.js';
+import { readCookie } from '../http/cookies.js';
 import type { Redis } from '../redis/client.js';
 import { CreateSessionBody, KeepAliveResponse, SessionParams, SessionResponse } from './dni.schemas.js';
 import type { DniService, RequestInfo } from './dni.service.js';
@@ -18,15 +19,6 @@ export interface DniRoutesOptions {
   dni: DniService;
   /** Per client IP and route. `redis` shares the counters between nodes (default: in-process). */
   rateLimit?: { max: number; timeWindowMs: number; redis?: Redis };
-}
-
-function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
-  }
-  return undefined;
 }
 
 const info = (request: FastifyRequest): RequestInfo => ({

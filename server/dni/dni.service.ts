@@ -5,6 +5,7 @@ import { ERRORS } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { LeaseResult, LeaseService } from '../numbers/leases.service.js';
 import type { Redis } from '../redis/client.js';
+import type { ClientCaps } from './client-caps.js';
 import * as repo from './dni.repository.js';
 import { CLICK_IDS, type CreateSessionBody, type KeepAliveResponse, type SessionResponse, UTM_KEYS } from './dni.schemas.js';
 
@@ -77,6 +78,7 @@ export function createDniService({
   leases,
   sessions,
   logger,
+  caps,
   siteCacheMs = 30_000,
 }: {
   db: Db;
@@ -84,6 +86,8 @@ export function createDniService({
   leases: LeaseService;
   sessions: repo.SessionWriter;
   logger: Logger;
+  /** Per-client lease caps (pool-drain protection); none when absent. */
+  caps?: ClientCaps | undefined;
   siteCacheMs?: number;
 }): DniService {
   // Sites change rarely and every snippet request needs one: a short in-process cache keeps Postgres off the hot path.
@@ -148,11 +152,32 @@ export function createDniService({
     }
   }
 
-  async function reuse(site: repo.SiteContext, sessionId: string): Promise<SessionResponse | undefined> {
+  /** A lease for a session that holds none, within the client's cap; the cap's place is kept in step with the lease. */
+  async function leaseWithinCap(site: repo.SiteContext, pool: NonNullable<repo.SiteContext['pool']>, sessionId: string, ip: string): Promise<SessionResponse> {
+    const ttl = pool.maxLeaseSeconds + pool.holdSeconds + 3600;
+    if (caps) {
+      // Redis trouble: the lease itself will fail the same way and show the default number.
+      const admitted = await caps.admit(pool.id, ip, sessionId, pool.holdSeconds, ttl).catch(() => true);
+      if (!admitted) return fallback(site, sessionId, 'too many numbers held from this network');
+    }
+    const res = await leaseOrFallback(site, sessionId, () => leases.acquire(pool, sessionId));
+    if (caps && res.tracking && res.expiresAt) caps.hold(pool.id, ip, sessionId, new Date(res.expiresAt), ttl).catch(() => {});
+    else if (caps) caps.release(pool.id, ip, sessionId).catch(() => {});
+    return res;
+  }
+
+  /** Keep-alives move the client's cap entry with the lease, so a held number keeps counting. */
+  function holdCap(pool: NonNullable<repo.SiteContext['pool']>, sessionId: string, ip: string, res: SessionResponse): void {
+    if (caps && res.tracking && res.expiresAt)
+      caps.hold(pool.id, ip, sessionId, new Date(res.expiresAt), pool.maxLeaseSeconds + pool.holdSeconds + 3600).catch(() => {});
+  }
+
+  async function reuse(site: repo.SiteContext, sessionId: string, ip: string): Promise<SessionResponse | undefined> {
     const known = await redis.get(sessKey(sessionId)).catch(() => null);
     if (!known || known.split('|')[0] !== site.siteId || !site.pool) return undefined;
     const pool = site.pool;
     const res = await leaseOrFallback(site, sessionId, () => leases.keepAlive(pool, sessionId));
+    holdCap(pool, sessionId, ip, res);
     sessions.seen(sessionId, new Date());
     return res;
   }
@@ -167,15 +192,13 @@ export function createDniService({
       if (isBot(req.userAgent)) return { ...fallback(site, null, 'robot user agent'), visitorId: null };
 
       if (body.sessionId) {
-        const reused = await reuse(site, body.sessionId);
+        const reused = await reuse(site, body.sessionId, req.ip);
         if (reused) return { ...reused, visitorId };
       }
       const sessionId = crypto.randomUUID();
       const now = new Date();
       const pool = site.pool;
-      const res = pool
-        ? await leaseOrFallback(site, sessionId, () => leases.acquire(pool, sessionId))
-        : fallback(site, sessionId, 'the site has no number pool');
+      const res = pool ? await leaseWithinCap(site, pool, sessionId, req.ip) : fallback(site, sessionId, 'the site has no number pool');
       if (pool) {
         // Lets keep-alives find the pool without Postgres; lives as long as a lease could.
         redis.set(sessKey(sessionId), `${site.siteId}|${pool.id}`, 'EX', pool.maxLeaseSeconds + pool.holdSeconds + 3600).catch(() => {});
@@ -211,12 +234,16 @@ export function createDniService({
       if (!originAllowed(req.origin, site.domains)) throw ERRORS.forbidden([`requests from ${site.domains.join(', ')}`]);
       const pool = site.pool;
       let res = pool ? await leaseOrFallback(site, sessionId, () => leases.keepAlive(pool, sessionId)) : fallback(site, sessionId, 'no pool');
-      // Redis lost the session (flush, failover): lease again under the same session id.
-      if (pool && !res.tracking && res.reason === 'no lease') res = await leaseOrFallback(site, sessionId, () => leases.acquire(pool, sessionId));
+      // Redis lost the session (flush, failover), or it never got a number: lease again under the same session id.
+      if (pool && !res.tracking && res.reason === 'no lease') res = await leaseWithinCap(site, pool, sessionId, req.ip);
+      else if (pool) holdCap(pool, sessionId, req.ip, res);
       sessions.seen(sessionId, new Date());
       return { number: res.number, displayNumber: res.displayNumber, tracking: res.tracking, expiresAt: res.expiresAt, keepAliveSeconds: res.keepAliveSeconds };
     },
 
-    close: () => sessions.close(),
+    async close() {
+      await sessions.close();
+      await caps?.close();
+    },
   };
 }

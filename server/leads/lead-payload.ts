@@ -3,6 +3,7 @@ import type { Visit } from '../attribution/visit.js';
 import type { CallRef, CallStart } from '../calls/call-events.js';
 import { type CallView, findCallView, resolveChannel } from '../calls/call-view.js';
 import type { Queryable } from '../db/pool.js';
+import { signedRecordingUrl } from '../recordings/recording-links.js';
 
 /**
  * The lead every sink is built from, and the webhook body itself (version 1). Field names follow
@@ -101,6 +102,14 @@ const iso = (d: Date | null) => (d ? d.toISOString() : null);
 export interface PayloadContext {
   /** Base URL used to build recording links, e.g. https://calls.example.com. */
   publicBaseUrl: string;
+  /** Signs recording links so a CRM can fetch the audio without an API key; plain (key-protected) links when absent. */
+  recordingLinks?: { secret: string; ttlDays: number } | undefined;
+}
+
+function recordingUrl(ctx: PayloadContext, accountId: string, callId: string): string {
+  if (!ctx.recordingLinks) return `${ctx.publicBaseUrl}/v1/calls/${callId}/recording`;
+  const expires = Math.floor(Date.now() / 1000) + ctx.recordingLinks.ttlDays * 86_400;
+  return signedRecordingUrl(ctx.publicBaseUrl, ctx.recordingLinks.secret, accountId, callId, expires);
 }
 
 export interface LeadEventInfo {
@@ -193,7 +202,7 @@ export function buildLeadPayload(call: CallView, ctx: PayloadContext, event: Lea
       score: call.score,
       value: call.value,
       recording_status: call.recording.status,
-      recording_url: call.recording.status === 'ready' ? `${ctx.publicBaseUrl}/v1/calls/${call.id}/recording` : null,
+      recording_url: call.recording.status === 'ready' ? recordingUrl(ctx, call.accountId, call.id) : null,
       recording_duration: call.recording.durationSeconds,
     },
     attribution: {

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.js';
 import { createOutboxEventSink, type OutboxEventSink } from './lead-events.js';
 import { createLeadWorkers, type LeadWorkers, type WorkerOptions } from './lead-worker.js';
 import { leadRoutes } from './leads.routes.js';
+import { createEgressPolicy } from './sinks/egress.js';
 import { SINK_HANDLERS } from './sinks/index.js';
 
 export interface LeadServiceOptions {
@@ -11,7 +12,11 @@ export interface LeadServiceOptions {
   logger: Logger;
   /** Base of recording links in leads, e.g. config.http.publicBaseUrl. */
   publicBaseUrl: string;
-  workers?: Omit<WorkerOptions, 'db' | 'logger' | 'sinks'>;
+  /** Signs recording links in leads (config.secretKey, config.recordingLinkDays) so CRMs fetch audio without an API key. */
+  recordingLinks?: { secret: string; ttlDays: number };
+  /** Networks sinks may reach besides public addresses: config.sinks.allowedNetworks (none: loopback and private refused). */
+  allowedNetworks: readonly string[];
+  workers?: Omit<WorkerOptions, 'db' | 'logger' | 'sinks' | 'egress'>;
   /** Replace sink implementations (tests); defaults to the real ones. */
   sinks?: Partial<WorkerOptions['sinks']>;
 }
@@ -30,17 +35,18 @@ export interface LeadService {
  * Leads: the outbox event sink, the sink admin routes and the delivery workers.
  *
  * @example
- *   const leads = createLeadService({ db, logger, publicBaseUrl: config.http.publicBaseUrl });
+ *   const leads = createLeadService({ db, logger, publicBaseUrl: config.http.publicBaseUrl, allowedNetworks: config.sinks.allowedNetworks });
  *   const writer = createCallRecordWriter({ db, events: leads.eventSink, … });
  *   const app = await buildHttpApp({ …, callEvents: leads.eventSink, plugins: [leads.routes] });
  *   await leads.startWorkers();   // on shutdown: await leads.stopWorkers()
  */
 export function createLeadService(o: LeadServiceOptions): LeadService {
-  const eventSink = createOutboxEventSink({ db: o.db, logger: o.logger, payload: { publicBaseUrl: o.publicBaseUrl } });
-  const workers = createLeadWorkers({ db: o.db, logger: o.logger, sinks: { ...SINK_HANDLERS, ...o.sinks }, ...o.workers });
+  const eventSink = createOutboxEventSink({ db: o.db, logger: o.logger, payload: { publicBaseUrl: o.publicBaseUrl, recordingLinks: o.recordingLinks } });
+  const egress = createEgressPolicy(o.allowedNetworks);
+  const workers = createLeadWorkers({ db: o.db, logger: o.logger, sinks: { ...SINK_HANDLERS, ...o.sinks }, egress, ...o.workers });
   return {
     eventSink,
-    routes: leadRoutes({ db: o.db, onChange: () => workers.wake() }) as unknown as FastifyPluginAsync,
+    routes: leadRoutes({ db: o.db, egress, onChange: () => workers.wake() }) as unknown as FastifyPluginAsync,
     workers,
     startWorkers: () => workers.start(),
     async stopWorkers() {

@@ -3,6 +3,7 @@ import type { Db } from '../db/pool.js';
 import type { Logger } from '../logger.js';
 import * as repo from './leads.repository.js';
 import type { SinkKind } from './leads.schemas.js';
+import type { EgressPolicy } from './sinks/egress.js';
 import { type AnySinkHandler, DeliveryError } from './sinks/sink.js';
 
 /** Standard Webhooks' schedule: the delay before attempt n+1 (attempt 1 goes out at once). */
@@ -12,6 +13,8 @@ export interface WorkerOptions {
   db: Db;
   logger: Logger;
   sinks: Record<SinkKind, AnySinkHandler>;
+  /** Addresses sinks may reach (SINK_ALLOWED_NETWORKS); see createEgressPolicy. */
+  egress: EgressPolicy;
   /** Deliveries in flight per process. */
   concurrency?: number;
   /** Longest sleep between queue scans when no NOTIFY arrives (retries coming due, lost notifications). */
@@ -117,6 +120,7 @@ export function createLeadWorkers(o: WorkerOptions): LeadWorkers {
         progress,
         db: o.db,
         signal: AbortSignal.any([aborter.signal, AbortSignal.timeout(attemptTimeoutMs)]),
+        egress: o.egress,
         saveProgress: async (p) => {
           progress = p;
           await repo.saveProgress(o.db, c.id, c.attempts, p);

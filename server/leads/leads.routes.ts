@@ -5,6 +5,7 @@ import { ERRORS } from '../errors.js';
 import { principalOf } from '../http/auth.js';
 import { ErrorBody } from '../shared/schemas.js';
 import * as repo from './leads.repository.js';
+import type { EgressPolicy } from './sinks/egress.js';
 import { CreateSinkBody, DeliveriesQuery, Delivery, DeliveryParams, KIND_EVENTS, maskConfig, Sink, SinkParams } from './leads.schemas.js';
 
 function toSink(r: repo.SinkRow): Sink {
@@ -20,8 +21,11 @@ function toSink(r: repo.SinkRow): Sink {
   };
 }
 
+/** Config fields that hold a URL the workers will request. */
+const URL_FIELDS = ['url', 'baseUrl', 'webhookUrl'] as const;
+
 /** Sink administration (admin only: configs hold credentials, even masked). */
-export function leadRoutes({ db, onChange }: { db: Db; onChange?: () => void }): FastifyPluginAsyncZod {
+export function leadRoutes({ db, egress, onChange }: { db: Db; egress: EgressPolicy; onChange?: () => void }): FastifyPluginAsyncZod {
   return async (app) => {
     async function sinkOf(accountId: string, id: string): Promise<repo.SinkRow> {
       const sink = await repo.findSink(db, accountId, id);
@@ -42,6 +46,12 @@ export function leadRoutes({ db, onChange }: { db: Db; onChange?: () => void }):
       },
       async (request, reply) => {
         const { kind, config } = request.body;
+        // Refused here for a clear answer; delivery checks again after DNS resolution (names can change).
+        for (const field of URL_FIELDS) {
+          const value = (config as Record<string, unknown>)[field];
+          const refused = typeof value === 'string' ? await egress.checkUrl(value) : undefined;
+          if (refused) throw ERRORS.validation(`config.${field}: ${refused}`);
+        }
         const events = kind === 'webhook' ? (request.body.config.events ?? KIND_EVENTS.webhook) : KIND_EVENTS[kind];
         const created = await repo.insertSink(db, { accountId: principalOf(request).accountId, kind, name: request.body.name ?? kind, config, events });
         return reply.status(201).send(toSink(created));

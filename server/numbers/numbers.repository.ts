@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/pool.js';
-import type { NumberRoute, TrackingNumber } from './numbers.schemas.js';
+import type { NumberGroup, NumberRoute, TrackingNumber } from './numbers.schemas.js';
 
 interface NumberRow {
   id: string;
@@ -40,6 +40,86 @@ export async function insertNumber(
 export async function listNumbers(db: Queryable, accountId: string): Promise<TrackingNumber[]> {
   const { rows } = await db.query<NumberRow>('SELECT * FROM numbers WHERE account_id = $1 ORDER BY number', [accountId]);
   return rows.map(toNumber);
+}
+
+/**
+ * One page of numbers in E.164 order (keyset: `cursor` is the last number of the previous page),
+ * with the total matching the filters. `digits` matches anywhere in the number without its "+".
+ */
+export async function pageNumbers(
+  db: Queryable,
+  accountId: string,
+  page: {
+    limit: number;
+    cursor?: string | undefined;
+    digits?: string[] | undefined;
+    poolId?: string | undefined;
+    sourceId?: string | undefined;
+    free?: boolean | undefined;
+  },
+): Promise<{ items: TrackingNumber[]; total: number; nextCursor: string | null }> {
+  const where = ['account_id = $1'];
+  const params: unknown[] = [accountId];
+  const add = (sql: (placeholder: string) => string, value: unknown) => {
+    params.push(value);
+    where.push(sql(`$${params.length}`));
+  };
+  if (page.digits && page.digits.length > 0)
+    add(
+      (p) => `substr(number, 2) LIKE ANY (${p}::text[])`,
+      page.digits.map((d) => `%${d}%`),
+    );
+  if (page.poolId) add((p) => `pool_id = ${p}`, page.poolId);
+  if (page.sourceId) add((p) => `source_id = ${p}`, page.sourceId);
+  if (page.free) where.push('pool_id IS NULL AND source_id IS NULL');
+  const filter = where.join(' AND ');
+  const total = await db.query<{ n: number }>(`SELECT count(*) AS n FROM numbers WHERE ${filter}`, params);
+  const pageParams = [...params, page.limit + 1];
+  let keyset = '';
+  if (page.cursor) {
+    pageParams.push(page.cursor);
+    keyset = ` AND number > $${pageParams.length}`;
+  }
+  const { rows } = await db.query<NumberRow>(`SELECT * FROM numbers WHERE ${filter}${keyset} ORDER BY number LIMIT $${params.length + 1}`, pageParams);
+  const more = rows.length > page.limit;
+  const items = rows.slice(0, page.limit).map(toNumber);
+  return { items, total: total.rows[0]!.n, nextCursor: more ? items[items.length - 1]!.number : null };
+}
+
+/** How many numbers each pool and source holds, and how many are free: the Numbers page's groups. */
+export async function numberGroups(db: Queryable, accountId: string): Promise<NumberGroup[]> {
+  const { rows } = await db.query<{ kind: 'pool' | 'source' | 'free'; id: string | null; name: string; count: number }>(
+    `SELECT 'pool' AS kind, p.id, p.name, count(n.id) AS count
+       FROM pools p LEFT JOIN numbers n ON n.pool_id = p.id WHERE p.account_id = $1 GROUP BY p.id
+     UNION ALL
+     SELECT 'source', s.id, s.name, count(n.id) FROM sources s LEFT JOIN numbers n ON n.source_id = s.id WHERE s.account_id = $1 GROUP BY s.id
+     UNION ALL
+     SELECT 'free', NULL, 'Free numbers', count(*) FROM numbers WHERE account_id = $1 AND pool_id IS NULL AND source_id IS NULL
+     ORDER BY 1, 3`,
+    [accountId],
+  );
+  return rows;
+}
+
+/**
+ * Adds many numbers on one trunk in a single statement (all of them or none if it fails).
+ * Numbers already provisioned are skipped and returned as `existing`; undefined when the trunk is unknown.
+ */
+export async function insertNumbersBulk(
+  db: Queryable,
+  batch: { accountId: string; numbers: string[]; trunkId: string; dialplan?: string | undefined },
+): Promise<{ added: string[]; existing: string[] } | undefined> {
+  const trunk = await db.query('SELECT 1 FROM trunks WHERE id = $1 AND account_id = $2', [batch.trunkId, batch.accountId]);
+  if (trunk.rowCount === 0) return undefined;
+  const { rows } = await db.query<{ number: string }>(
+    `INSERT INTO numbers (account_id, number, trunk_id, dialplan)
+     SELECT $1, value, $3, $4 FROM unnest($2::text[]) AS value
+     ON CONFLICT (number) DO NOTHING
+     RETURNING number`,
+    [batch.accountId, batch.numbers, batch.trunkId, batch.dialplan ?? null],
+  );
+  const added = new Set(rows.map((row) => row.number));
+  return { added: [...added], existing: batch.numbers.filter((number) => !added.has(number)) };
 }
 
 export async function findNumber(db: Queryable, accountId: string, number: string): Promise<TrackingNumber | undefined> {

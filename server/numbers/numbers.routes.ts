@@ -4,8 +4,20 @@ import type { Db } from '../db/pool.js';
 import { type DialplanCatalog, DialplanBinding, DialplanBindingBody } from '../dialplans/dialplan-catalog.js';
 import { ERRORS, PG_UNIQUE_VIOLATION, pgErrorCode } from '../errors.js';
 import { ANY_ROLE, principalOf } from '../http/auth.js';
+import { MAX_BULK_LINES, parseBulkNumbers, splitLines } from './numbers-bulk.js';
 import * as repo from './numbers.repository.js';
-import { CreateNumberBody, NumberParams, TrackingNumber } from './numbers.schemas.js';
+import {
+  BulkNumbersBody,
+  BulkNumbersQuery,
+  BulkNumbersReport,
+  CreateNumberBody,
+  ListNumbersQuery,
+  NumberGroup,
+  NumberParams,
+  NumbersPage,
+  TrackingNumber,
+} from './numbers.schemas.js';
+import { searchDigits } from './numbers.service.js';
 
 export function checkDialplan(dialplans: DialplanCatalog, name: string | null | undefined): void {
   if (name && !dialplans.has(name)) throw ERRORS.validation(`dialplan "${name}" does not exist (no dialplans/${name}.yaml loaded)`);
@@ -37,10 +49,70 @@ export function numberRoutes({ db, dialplans, onChange }: { db: Db; dialplans: D
     app.get(
       '/v1/numbers',
       {
-        schema: { tags: ['provisioning'], summary: 'List tracking numbers', response: { 200: z.object({ items: z.array(TrackingNumber) }) } },
+        schema: {
+          tags: ['provisioning'],
+          summary: 'List tracking numbers a page at a time; search by digits in any format; filter by pool, source or free',
+          querystring: ListNumbersQuery,
+          response: { 200: NumbersPage },
+        },
         config: { roles: ANY_ROLE },
       },
-      async (request) => ({ items: await repo.listNumbers(db, principalOf(request).accountId) }),
+      async (request) => {
+        const { q, ...page } = request.query;
+        return repo.pageNumbers(db, principalOf(request).accountId, { ...page, digits: q === undefined ? undefined : searchDigits(q) });
+      },
+    );
+
+    app.get(
+      '/v1/numbers/groups',
+      {
+        schema: {
+          tags: ['provisioning'],
+          summary: 'Numbers per pool, per static source, and free',
+          response: { 200: z.object({ items: z.array(NumberGroup) }) },
+        },
+        config: { roles: ANY_ROLE },
+      },
+      async (request) => ({ items: await repo.numberGroups(db, principalOf(request).accountId) }),
+    );
+
+    // A CSV file or a pasted list can be sent as it is; JSON bodies carry { lines } or { text }.
+    app.addContentTypeParser(['text/csv', 'text/plain'], { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_request, body, done) => done(null, body));
+    app.post(
+      '/v1/numbers/bulk',
+      {
+        schema: {
+          tags: ['provisioning'],
+          summary:
+            'Add many numbers from a pasted list or CSV (first column). Good lines are stored together in one transaction; each bad line is reported with its reason',
+          querystring: BulkNumbersQuery,
+          body: z.union([BulkNumbersBody, z.string().max(1_000_000)]),
+          response: { 200: BulkNumbersReport },
+        },
+        config: { roles: ['admin'] },
+      },
+      async (request) => {
+        const raw = request.body;
+        const body = typeof raw === 'string' ? { text: raw, lines: undefined, dialplan: undefined, ...request.query } : raw;
+        if (!body.trunkId) throw ERRORS.validation('trunkId is required (in the query string for a text or CSV body)');
+        checkDialplan(dialplans, body.dialplan);
+        const lines = body.text !== undefined ? splitLines(body.text) : (body.lines ?? []).map((text, i) => ({ line: i + 1, text }));
+        if (lines.length > MAX_BULK_LINES) throw ERRORS.validation(`at most ${MAX_BULK_LINES} lines at once`);
+        const { good, bad } = parseBulkNumbers(lines, body.defaultCountry);
+        const accountId = principalOf(request).accountId;
+        const stored =
+          good.length === 0
+            ? { added: [], existing: [] }
+            : await repo.insertNumbersBulk(db, { accountId, numbers: good.map((g) => g.number), trunkId: body.trunkId, dialplan: body.dialplan });
+        if (!stored) throw ERRORS.validation(`trunk ${body.trunkId} does not exist`);
+        const existing = new Set(stored.existing);
+        const rejected = [
+          ...bad,
+          ...good.filter((g) => existing.has(g.number)).map((g) => ({ line: g.line, text: g.text, reason: `${g.number} is already provisioned` })),
+        ].sort((a, b) => a.line - b.line);
+        if (stored.added.length > 0) onChange?.();
+        return { added: good.filter((g) => !existing.has(g.number)).map((g) => ({ line: g.line, number: g.number })), rejected };
+      },
     );
 
     app.get(

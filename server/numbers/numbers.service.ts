@@ -32,3 +32,14 @@ export async function claimNumbers(db: Queryable, accountId: string, numbers: st
   // Another request claimed one of them between our read and write.
   if (assigned !== found.length) throw ERRORS.conflict('some numbers were claimed concurrently; retry');
 }
+
+/**
+ * The digit strings a search matches, from what a person typed in any format. A leading trunk
+ * prefix ("8 495…" in Russia, "0 20…" in much of Europe) is not in the E.164 form, so the digits
+ * without it are tried too.
+ */
+export function searchDigits(q: string): string[] {
+  const digits = q.replace(/\D/g, '');
+  if (digits === '') return [];
+  return /^[08]\d{3,}/.test(digits) ? [digits, digits.slice(1)] : [digits];
+}

@@ -10,6 +10,7 @@ export interface UsageRow {
   peak_demand: number;
   hold_seconds: number;
   exhaustion_policy: string;
+  refused_by_client_cap: number;
 }
 
 /**
@@ -34,6 +35,8 @@ export async function poolUsage(db: Queryable, accountId: string, poolId: string
        (SELECT count(*) FROM pool_exhaustion_events WHERE pool_id = $2 AND at >= $3)::int AS exhausted_events,
        (SELECT count(*) FROM l WHERE shared)::int AS shared_leases,
        (SELECT count(*) FROM l)::int AS sessions,
+       (SELECT COALESCE(sum(refused), 0) FROM pool_client_cap_refusals
+         WHERE pool_id = $2 AND hour >= date_trunc('hour', $3::timestamptz))::int AS refused_by_client_cap,
        COALESCE((SELECT max(c) FROM (SELECT sum(d) OVER (ORDER BY t, d ROWS UNBOUNDED PRECEDING) AS c FROM ex) x), 0)::int AS peak_concurrent,
        COALESCE((SELECT max(c) FROM (SELECT sum(d) OVER (ORDER BY t, d ROWS UNBOUNDED PRECEDING) AS c FROM dm) y), 0)::int AS peak_demand
      FROM p`,

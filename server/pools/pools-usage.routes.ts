@@ -25,6 +25,10 @@ export const PoolUsage = z.object({
   free: z.number().int(),
   exhaustedEvents: z.number().int().meta({ description: 'visitors who found every number taken (default number shown or a number shared)' }),
   sharedLeases: z.number().int(),
+  refusedByClientCap: z
+    .number()
+    .int()
+    .meta({ description: 'visitors shown the default number because their address or network already held its lease cap (counted per hour)' }),
   sessions: z.number().int().meta({ description: 'leases in the window' }),
   peakConcurrent: z.number().int().meta({ description: 'most numbers held at once in the window' }),
   peakDemand: z.number().int().meta({ description: 'peak including visitors who got no number of their own' }),
@@ -70,6 +74,8 @@ export function poolUsageRoutes({ db }: { db: Db }): FastifyPluginAsyncZod {
           problems.push(
             `${u.exhausted_events} visitor(s) found the pool exhausted (${u.exhaustion_policy === 'share' ? 'numbers shared: attribution ambiguous' : 'default number shown: calls unattributed'})`,
           );
+        if (u.refused_by_client_cap > 0)
+          problems.push(`${u.refused_by_client_cap} request(s) refused a number: their address or network already held its lease cap`);
         if (utilisation > UTILISATION_WARNING) problems.push(`peak utilisation ${Math.round(utilisation * 100)} % is above ${UTILISATION_WARNING * 100} %`);
         if (problems.length > 0 && advised > u.size) problems.push(`add ${advised - u.size} number(s): ${advised} advised`);
         return {
@@ -82,6 +88,7 @@ export function poolUsageRoutes({ db }: { db: Db }): FastifyPluginAsyncZod {
           free: Math.max(0, u.size - u.leased_now),
           exhaustedEvents: u.exhausted_events,
           sharedLeases: u.shared_leases,
+          refusedByClientCap: u.refused_by_client_cap,
           sessions: u.sessions,
           peakConcurrent: u.peak_concurrent,
           peakDemand: u.peak_demand,

@@ -7,16 +7,12 @@ import { AppError, ERRORS, ErrorCode } from '../errors.js';
 import { ANY_ROLE, bearerToken, type CredentialResolver, principalOf } from '../http/auth.js';
 import { ErrorBody, IdParams } from '../shared/schemas.js';
 import { createLocalRecordingStorage, type RecordingStorage } from './recording-storage.js';
+import { signRecordingToken } from './recording-links.js';
 import { findRecording } from './recordings.repository.js';
 import { parseRange } from './http-range.js';
 
 const URL_TTL_SECONDS = 3600;
 const CONTENT_TYPES = { mp3: 'audio/mpeg', wav: 'audio/wav' } as const;
-
-/** HMAC over account, call and expiry: a playback link opens one recording of one account, until it expires. */
-export function signRecordingToken(secret: string, accountId: string, callId: string, expires: number): string {
-  return crypto.createHmac('sha256', secret).update(`recording:${accountId}:${callId}:${expires}`).digest('base64url');
-}
 
 function validToken(
   secret: string,

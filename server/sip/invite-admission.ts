@@ -118,5 +118,6 @@ export function admitInvite(deps: AdmissionDeps, request: SipRequest, remote: Si
   if (received instanceof AppError) return received;
   const fromTrunk = identifyTrunk(deps, received);
   if (fromTrunk instanceof AppError) return fromTrunk;
+  deps.routing.trunkSeen?.(fromTrunk.trunk.id);
   return resolveNumber(deps, fromTrunk);
 }

@@ -3,7 +3,7 @@ import type { Db } from '../db/pool.js';
 import type { Logger } from '../logger.js';
 import { listRoutes } from '../numbers/numbers.repository.js';
 import type { NumberRoute } from '../numbers/numbers.schemas.js';
-import { listTrunkCredentials, type TrunkCredentials } from '../trunks/trunks.repository.js';
+import { listTrunkCredentials, touchTrunkInvite, type TrunkCredentials } from '../trunks/trunks.repository.js';
 
 /**
  * Routes and trunks held in memory, refreshed from Postgres. The call path reads only this, so
@@ -14,13 +14,18 @@ export interface RoutingCache {
   trunkByAddress(ip: string): TrunkCredentials | undefined;
   trunkByUsername(username: string): TrunkCredentials | undefined;
   hasDigestTrunks(): boolean;
+  /** Notes an INVITE from a trunk for the UI; writes at most every TRUNK_SEEN_WRITE_MS per trunk, never blocks, never fails the call. */
+  trunkSeen?(trunkId: string): void;
   /** Reloads now; keeps the previous snapshot when Postgres does not answer. */
   refresh(): Promise<boolean>;
   readonly loadedAt: Date | null;
   close(): void;
 }
 
+export const TRUNK_SEEN_WRITE_MS = 5_000;
+
 export function createRoutingCache(db: Db, logger: Logger, refreshMs = 10_000): RoutingCache {
+  const trunkSeenAt = new Map<string, number>();
   let routes = new Map<string, NumberRoute>();
   let trunks: Array<TrunkCredentials & { acl: net.BlockList }> = [];
   let loadedAt: Date | null = null;
@@ -74,6 +79,12 @@ export function createRoutingCache(db: Db, logger: Logger, refreshMs = 10_000): 
     },
     trunkByUsername: (username) => trunks.find((t) => t.username === username),
     hasDigestTrunks: () => trunks.some((t) => t.passwordHa1 !== null),
+    trunkSeen(trunkId) {
+      const now = Date.now();
+      if (now - (trunkSeenAt.get(trunkId) ?? 0) < TRUNK_SEEN_WRITE_MS) return;
+      trunkSeenAt.set(trunkId, now);
+      void touchTrunkInvite(db, trunkId).catch(() => trunkSeenAt.delete(trunkId));
+    },
     refresh: cacheRefresh,
     get loadedAt() {
       return loadedAt;

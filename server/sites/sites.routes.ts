@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { Db } from '../db/pool.js';
 import type { DialplanCatalog } from '../dialplans/dialplan-catalog.js';
+import { assertMayRoute } from '../dialplans/routing-permission.js';
 import { ERRORS } from '../errors.js';
 import { ANY_ROLE, principalOf } from '../http/auth.js';
 import { checkDialplan } from '../numbers/numbers.routes.js';
@@ -19,6 +20,7 @@ export function siteRoutes({ db, dialplans, onChange }: { db: Db; dialplans: Dia
         config: { roles: ['admin', 'marketer'] },
       },
       async (request, reply) => {
+        assertMayRoute(request, request.body.dialplan);
         checkDialplan(dialplans, request.body.dialplan);
         const site = await repo.insertSite(db, {
           accountId: principalOf(request).accountId,

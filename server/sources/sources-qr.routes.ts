@@ -57,7 +57,8 @@ export function sourceQrRoutes({ db, onChange }: { db: Db; onChange?: () => void
           body: ReleaseBody,
           response: { 200: ReleaseResponse },
         },
-        config: { roles: ['admin', 'marketer'] },
+        // Releasing changes where calls to those numbers go (quarantine, then pools): routing, admin only.
+        config: { roles: ['admin'] },
       },
       async (request) => {
         const accountId = principalOf(request).accountId;

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { type Db, withTransaction } from '../db/pool.js';
 import type { DialplanCatalog } from '../dialplans/dialplan-catalog.js';
+import { assertMayRoute } from '../dialplans/routing-permission.js';
 import { ERRORS } from '../errors.js';
 import { ANY_ROLE, principalOf } from '../http/auth.js';
 import { checkDialplan } from '../numbers/numbers.routes.js';
@@ -25,6 +26,7 @@ export function sourceRoutes({ db, dialplans, onChange }: { db: Db; dialplans: D
       },
       async (request, reply) => {
         const { numbers, ...source } = request.body;
+        assertMayRoute(request, source.dialplan);
         checkDialplan(dialplans, source.dialplan);
         const accountId = principalOf(request).accountId;
         const created = await withTransaction(db, async (trx) => {

@@ -8,6 +8,7 @@ interface TrunkRow {
   addresses: string[] | string;
   username: string | null;
   password_ha1: string | null;
+  last_invite_at?: Date | null;
   created_at: Date;
 }
 
@@ -26,6 +27,7 @@ const toTrunk = (r: TrunkRow): Trunk => ({
   addresses: parseArray(r.addresses),
   username: r.username,
   hasPassword: r.password_ha1 !== null,
+  lastInviteAt: r.last_invite_at?.toISOString() ?? null,
   createdAt: r.created_at.toISOString(),
 });
 
@@ -75,4 +77,9 @@ export async function listTrunkCredentials(db: Queryable): Promise<TrunkCredenti
     username: r.username,
     passwordHa1: r.password_ha1,
   }));
+}
+
+/** The SIP edge saw an INVITE from this trunk (admitted by ACL or digest, whatever happened next). */
+export async function touchTrunkInvite(db: Queryable, id: string): Promise<void> {
+  await db.query('UPDATE trunks SET last_invite_at = now() WHERE id = $1', [id]);
 }

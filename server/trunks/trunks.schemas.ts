@@ -40,6 +40,7 @@ export const Trunk = z.object({
   addresses: z.array(z.string()),
   username: z.string().nullable(),
   hasPassword: z.boolean().meta({ description: 'The password itself is never returned' }),
+  lastInviteAt: z.string().nullable().meta({ description: 'when the SIP edge last saw an INVITE from this trunk (updated at most every 5 s)' }),
   createdAt: z.string(),
 });
 export type Trunk = z.infer<typeof Trunk>;

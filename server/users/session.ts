@@ -2,21 +2,12 @@ import crypto from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ErrorCode } from '../errors.js';
 import type { CredentialResolver } from '../http/auth.js';
+import { readCookie } from '../http/cookies.js';
 import type { UserService } from './users.service.js';
 
 export const SESSION_COOKIE = 'ct_session';
 export const CSRF_HEADER = 'x-csrf-token';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
-
-/** The value of one cookie from the Cookie header (no plugin: the auth hook runs before any plugin's hooks). */
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
-  }
-  return undefined;
-}
 
 /** HttpOnly (scripts never see it), SameSite=Lax (not sent on cross-site POSTs), Secure over https. */
 export function setSessionCookie(request: FastifyRequest, reply: FastifyReply, token: string, maxAgeSeconds: number): void {

@@ -42,6 +42,11 @@ export async function insertUser(db: Queryable, u: { accountId: string; email: s
   return toUser(rows[0]!);
 }
 
+export async function anyUserExists(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query<{ exists: boolean }>('SELECT EXISTS (SELECT 1 FROM users) AS exists');
+  return rows[0]!.exists;
+}
+
 export async function listUsers(db: Queryable, accountId: string): Promise<StoredUser[]> {
   const { rows } = await db.query<UserRow>('SELECT * FROM users WHERE account_id = $1 ORDER BY lower(email)', [accountId]);
   return rows.map(toUser);
@@ -100,6 +105,36 @@ export async function deleteSession(db: Queryable, tokenHash: string): Promise<v
 
 export async function deleteUserSessions(db: Queryable, userId: string): Promise<void> {
   await db.query('DELETE FROM user_sessions WHERE user_id = $1', [userId]);
+}
+
+export interface SessionRow {
+  /** Not the token: the first 16 hex digits of its sha256, enough to name a session and end it. */
+  id: string;
+  createdAt: string;
+  lastSeenAt: string;
+  expiresAt: string;
+  userAgent: string | null;
+  current: boolean;
+}
+
+export async function listUserSessions(db: Queryable, userId: string, currentHash: string | undefined): Promise<SessionRow[]> {
+  const { rows } = await db.query<{ token_hash: string; created_at: Date; last_seen_at: Date; expires_at: Date; user_agent: string | null }>(
+    'SELECT token_hash, created_at, last_seen_at, expires_at, user_agent FROM user_sessions WHERE user_id = $1 AND expires_at > now() ORDER BY last_seen_at DESC LIMIT 100',
+    [userId],
+  );
+  return rows.map((r) => ({
+    id: r.token_hash.slice(0, 16),
+    createdAt: r.created_at.toISOString(),
+    lastSeenAt: r.last_seen_at.toISOString(),
+    expiresAt: r.expires_at.toISOString(),
+    userAgent: r.user_agent,
+    current: r.token_hash === currentHash,
+  }));
+}
+
+export async function deleteUserSession(db: Queryable, userId: string, sessionId: string): Promise<boolean> {
+  const { rowCount } = await db.query('DELETE FROM user_sessions WHERE user_id = $1 AND left(token_hash, 16) = $2', [userId, sessionId]);
+  return (rowCount ?? 0) > 0;
 }
 
 export async function insertListen(

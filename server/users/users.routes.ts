@@ -8,15 +8,34 @@ import { publicUser } from './users.repository.js';
 import * as repo from './users.repository.js';
 import { CreateUserBody, Listen, SessionView, SignInBody, UpdateUserBody, User } from './users.schemas.js';
 import type { UserService } from './users.service.js';
-import { clearSessionCookie, readCookie, SESSION_COOKIE, setSessionCookie } from './session.js';
+import { readCookie } from '../http/cookies.js';
+import { clearSessionCookie, SESSION_COOKIE, setSessionCookie } from './session.js';
 
 const FAILURE_WINDOW_MS = 15 * 60_000;
 const MAX_FAILURES = 10;
 
+/**
+ * A token bucket over all sign-ins: each attempt costs a bcrypt check, so attempts from many addresses
+ * (random e-mails included) are capped as a whole, besides the per-address limit.
+ */
+function createGlobalSignInLimit(perSecond: number): () => boolean {
+  let tokens = perSecond;
+  let at = Date.now();
+  return () => {
+    const now = Date.now();
+    tokens = Math.min(perSecond, tokens + ((now - at) / 1000) * perSecond);
+    at = now;
+    if (tokens < 1) return false;
+    tokens -= 1;
+    return true;
+  };
+}
+
 /** Sign-in/out, the current session, users management (admin) and recording listen events. */
-export function userRoutes({ users, db }: { users: UserService; db: Db }): FastifyPluginAsyncZod {
+export function userRoutes({ users, db, signInPerSecond = 20 }: { users: UserService; db: Db; signInPerSecond?: number }): FastifyPluginAsyncZod {
   // Failed sign-ins per e-mail+address: slows password guessing without locking the real user out for long.
   const failures = new Map<string, { count: number; since: number }>();
+  const globalSignIn = createGlobalSignInLimit(signInPerSecond);
 
   return async (app) => {
     app.post(
@@ -34,6 +53,10 @@ export function userRoutes({ users, db }: { users: UserService; db: Db }): Fasti
         const key = `${request.body.email}|${request.ip}`;
         const f = failures.get(key);
         if (f && Date.now() - f.since < FAILURE_WINDOW_MS && f.count >= MAX_FAILURES) throw ERRORS.rateLimited();
+        if (!globalSignIn()) {
+          reply.header('retry-after', '1');
+          throw ERRORS.rateLimited();
+        }
         const session = await users.signIn(request.body.email, request.body.password, request.headers['user-agent']);
         if (!session) {
           const fresh = !f || Date.now() - f.since >= FAILURE_WINDOW_MS;

@@ -1,15 +1,15 @@
 import crypto from 'node:crypto';
-import bcrypt from 'bcryptjs';
 import type { Db } from '../db/pool.js';
 import { ERRORS, PG_UNIQUE_VIOLATION, pgErrorCode } from '../errors.js';
 import type { Role } from '../shared/schemas.js';
+import { createPasswordHasher, type PasswordHasher } from './password-hasher.js';
 import * as repo from './users.repository.js';
 
-const BCRYPT_ROUNDS = 10;
 const SESSION_CACHE_MS = 5_000;
 const sha256 = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
-// Compared against when the e-mail is unknown, so a wrong e-mail costs as long as a wrong password.
-const DUMMY_HASH = bcrypt.hashSync('not-a-real-password', BCRYPT_ROUNDS);
+// Compared against when the e-mail is unknown, so a wrong e-mail costs as long as a wrong password
+// (bcrypt of "not-a-real-password" at cost 10, computed once offline: no hashing at import time).
+const DUMMY_HASH = '$2b$10$2kJDFxcl6F30qkmo0z5.PeAntqv6i2WA289yIvtHk9crLSMF9EN0u';
 
 export interface UserService {
   create(accountId: string, u: { email: string; name: string; role: Role; password: string }): Promise<repo.StoredUser>;
@@ -26,13 +26,33 @@ export interface UserService {
   resolveSession(token: string): Promise<repo.StoredUser | undefined>;
   /** The CSRF token bound to a session: the UI echoes it in X-CSRF-Token on mutating requests. */
   csrfFor(token: string): string;
+  /** A bcrypt hash of the password, computed off the event loop (setup, password reset). */
+  hashPassword(password: string): Promise<string>;
+  /** Ends every session of a user at once (sign out everywhere, password reset). */
+  endSessions(userId: string): Promise<void>;
+  /** Ends one session of a user, by the id shown in the session list; false when it is not theirs. */
+  endSession(userId: string, sessionId: string): Promise<boolean>;
+  /** The user's open sessions, newest first; `current` marks the one of this cookie. */
+  sessions(userId: string, currentToken: string | undefined): Promise<repo.SessionRow[]>;
 }
 
-export function createUserService({ db, secret, sessionHours = 12 }: { db: Db; secret: string; sessionHours?: number }): UserService {
+export function createUserService({
+  db,
+  secret,
+  sessionHours = 12,
+  hasher = createPasswordHasher(),
+}: {
+  db: Db;
+  secret: string;
+  sessionHours?: number;
+  /** bcrypt off the event loop; a two-worker pool by default. */
+  hasher?: PasswordHasher;
+}): UserService {
   const cache = new Map<string, { user: repo.StoredUser | undefined; until: number }>();
   return {
+    hashPassword: (password) => hasher.hash(password),
     async create(accountId, u) {
-      const passwordHash = await bcrypt.hash(u.password, BCRYPT_ROUNDS);
+      const passwordHash = await hasher.hash(u.password);
       try {
         return await repo.insertUser(db, { accountId, email: u.email, name: u.name, role: u.role, passwordHash });
       } catch (err) {
@@ -42,7 +62,7 @@ export function createUserService({ db, secret, sessionHours = 12 }: { db: Db; s
     },
     list: (accountId) => repo.listUsers(db, accountId),
     async update(accountId, id, change) {
-      const passwordHash = change.password ? await bcrypt.hash(change.password, BCRYPT_ROUNDS) : undefined;
+      const passwordHash = change.password ? await hasher.hash(change.password) : undefined;
       const user = await repo.updateUser(db, accountId, id, {
         ...(change.role ? { role: change.role } : {}),
         ...(change.disabled !== undefined ? { disabled: change.disabled } : {}),
@@ -57,7 +77,7 @@ export function createUserService({ db, secret, sessionHours = 12 }: { db: Db; s
     },
     async signIn(email, password, userAgent) {
       const user = await repo.findUserByEmail(db, email);
-      const ok = await bcrypt.compare(password, user?.passwordHash ?? DUMMY_HASH);
+      const ok = await hasher.verify(password, user?.passwordHash ?? DUMMY_HASH);
       if (!user || !ok || user.disabled) return undefined;
       const token = crypto.randomBytes(32).toString('base64url');
       const maxAgeSeconds = sessionHours * 3600;
@@ -80,5 +100,16 @@ export function createUserService({ db, secret, sessionHours = 12 }: { db: Db; s
       return user;
     },
     csrfFor: (token) => crypto.createHmac('sha256', secret).update(`csrf:${token}`).digest('base64url'),
+    async endSessions(userId) {
+      await repo.deleteUserSessions(db, userId);
+      // The resolve cache would keep the ended sessions alive for a few seconds more.
+      cache.clear();
+    },
+    async endSession(userId, sessionId) {
+      const ended = await repo.deleteUserSession(db, userId, sessionId);
+      cache.clear();
+      return ended;
+    },
+    sessions: (userId, currentToken) => repo.listUserSessions(db, userId, currentToken ? sha256(currentToken) : undefined),
   };
 }

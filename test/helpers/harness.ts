@@ -54,12 +54,14 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ADMIN_API_KEY: adminKey,
     REDIS_PREFIX: `test:${id}:`,
+    // Fakes of CRMs and webhook receivers listen on loopback, which sinks refuse by default.
+    SINK_ALLOWED_NETWORKS: '127.0.0.0/8',
     ...env,
   });
   const admin = createDb({ url: config.database.url, poolSize: 1 });
   await admin.query(`CREATE SCHEMA ${schema}`);
   await admin.end();
-  const db = createDb({ url: config.database.url, poolSize: 10, schema });
+  const db = createDb({ url: config.database.url, poolSize: 10, schema, statementTimeoutMs: config.database.statementTimeoutMs });
   await migrate(db);
   const redis = createRedis(config.redis);
   await redis.connect();

@@ -25,6 +25,7 @@ beforeAll(async () => {
         db,
         logger: h.logger,
         publicBaseUrl: 'https://calls.example',
+        allowedNetworks: h.config.sinks.allowedNetworks,
         workers: {
           pollMs: 50,
           scheduleMs: [0, 100, 200, 300, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400, 400],

@@ -22,6 +22,7 @@ beforeAll(async () => {
     db: h.db,
     logger: h.logger,
     publicBaseUrl: 'https://calls.example',
+    allowedNetworks: h.config.sinks.allowedNetworks,
     workers: { pollMs: 50, scheduleMs: [0, 100, 200, 400], jitter: 0, leaseMs: 5_000, concurrency: 4 },
   });
   app = await h.buildApp({ overrides: { leads, callEvents: leads.eventSink } });

@@ -14,7 +14,7 @@ let leads: LeadService;
 
 beforeAll(async () => {
   h = await createHarness();
-  leads = createLeadService({ db: h.db, logger: h.logger, publicBaseUrl: 'https://calls.example' });
+  leads = createLeadService({ db: h.db, logger: h.logger, publicBaseUrl: 'https://calls.example', allowedNetworks: h.config.sinks.allowedNetworks });
 });
 afterAll(() => h?.close());
 

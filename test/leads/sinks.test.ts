@@ -20,6 +20,7 @@ beforeAll(async () => {
     db: h.db,
     logger: h.logger,
     publicBaseUrl: 'https://calls.example',
+    allowedNetworks: h.config.sinks.allowedNetworks,
     workers: { pollMs: 50, scheduleMs: [0, 100, 200, 400, 800, 1_600], jitter: 0, leaseMs: 5_000 },
   });
   app = await h.buildApp({ overrides: { leads } });

@@ -67,6 +67,7 @@ beforeAll(async () => {
     db: h.db,
     logger: h.logger,
     publicBaseUrl: 'https://calls.example',
+    allowedNetworks: h.config.sinks.allowedNetworks,
     workers: { pollMs: 100, scheduleMs: [0, 200, 400, 800], jitter: 0 },
   });
   server = await startCallServer(h, {

@@ -1,6 +1,7 @@
 // A lead-worker process for the crash test: `node --import tsx test/leads/worker-process.ts '<json options>'`.
 import { createDb } from '../../server/db/pool.js';
 import { createLeadWorkers } from '../../server/leads/lead-worker.js';
+import { createEgressPolicy } from '../../server/leads/sinks/egress.js';
 import { SINK_HANDLERS } from '../../server/leads/sinks/index.js';
 import { createLogger } from '../../server/logger.js';
 
@@ -10,6 +11,8 @@ const workers = createLeadWorkers({
   db,
   logger: createLogger('silent'),
   sinks: SINK_HANDLERS,
+  // The test's fake receiver listens on loopback.
+  egress: createEgressPolicy(['127.0.0.0/8']),
   leaseMs: o.leaseMs,
   attemptTimeoutMs: o.leaseMs - 1_000,
   pollMs: o.pollMs,

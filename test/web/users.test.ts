@@ -15,7 +15,8 @@ async function signIn(email: string, password = PASSWORD, headers: Record<string
 }
 
 beforeAll(async () => {
-  h = await createHarness();
+  // app.inject() connects from 127.0.0.1: trusting it as a proxy lets the tests set X-Forwarded-For/-Proto.
+  h = await createHarness({ TRUSTED_PROXIES: '127.0.0.1' });
   const users = createUserService({ db: h.db, secret: h.config.secretKey });
   app = await h.buildApp({ overrides: { users } });
   for (const role of ['admin', 'viewer'] as const) {

@@ -15,7 +15,7 @@ interface Progress {
 export const amocrmSink: SinkHandler<Config> = {
   kind: 'amocrm',
   parseConfig: (raw) => AmoCrmConfig.parse(raw),
-  async deliver({ config, payload, idempotencyKey, progress: saved, saveProgress, signal }) {
+  async deliver({ config, payload, idempotencyKey, progress: saved, saveProgress, signal, egress }) {
     const phone = payload.call.caller_number;
     if (!phone || !/^\+\d{7,15}$/.test(phone)) return { status: 'skipped', reason: 'no caller number to match a contact' };
     const headers = { authorization: `Bearer ${config.token}`, 'content-type': 'application/json', accept: 'application/json' };
@@ -24,7 +24,7 @@ export const amocrmSink: SinkHandler<Config> = {
     const permanent = [400, 401, 402, 403, 404];
 
     if (progress.contactId === undefined) {
-      const found = await send(`${config.baseUrl}/api/v4/contacts?query=${encodeURIComponent(phone.slice(1))}`, { headers }, signal);
+      const found = await send(`${config.baseUrl}/api/v4/contacts?query=${encodeURIComponent(phone.slice(1))}`, { headers }, { signal, egress });
       if (found.status === 200) {
         const body = (await found.json()) as { _embedded?: { contacts?: Array<{ id: number }> } };
         const id = body._embedded?.contacts?.[0]?.id;
@@ -46,7 +46,7 @@ export const amocrmSink: SinkHandler<Config> = {
         },
         request_id: idempotencyKey,
       };
-      const res = await send(`${config.baseUrl}/api/v4/leads/complex`, { method: 'POST', headers, body: JSON.stringify([lead]) }, signal);
+      const res = await send(`${config.baseUrl}/api/v4/leads/complex`, { method: 'POST', headers, body: JSON.stringify([lead]) }, { signal, egress });
       if (res.status !== 200) await failFor(res, 'amoCRM leads/complex', permanent);
       const [created] = (await res.json()) as Array<{ id: number; contact_id: number }>;
       if (!created?.contact_id) throw new DeliveryError('amoCRM leads/complex returned no contact');
@@ -64,10 +64,10 @@ export const amocrmSink: SinkHandler<Config> = {
       call_status: payload.call.answered ? 4 : 3,
       created_at: Math.floor(Date.parse(payload.call.start_time) / 1000),
     };
-    const res = await send(`${config.baseUrl}/api/v4/calls`, { method: 'POST', headers, body: JSON.stringify([call]) }, signal);
+    const res = await send(`${config.baseUrl}/api/v4/calls`, { method: 'POST', headers, body: JSON.stringify([call]) }, { signal, egress });
     if (res.status !== 200) await failFor(res, 'amoCRM calls', permanent);
     const body = (await res.json()) as { _embedded?: { calls?: unknown[] }; errors?: unknown[] };
-    if ((body._embedded?.calls?.length ?? 0) === 0) throw new DeliveryError(`amoCRM did not add the call: ${JSON.stringify(body.errors ?? []).slice(0, 200)}`);
+    if ((body._embedded?.calls?.length ?? 0) === 0) throw new DeliveryError(`amoCRM did not add the call (${(body.errors ?? []).length} errors in its answer)`);
     return { status: 'delivered', httpStatus: 200 };
   },
 };

@@ -1,6 +1,6 @@
 import { progressOf } from '../leads.repository.js';
 import { Bitrix24Config } from '../leads.schemas.js';
-import { DeliveryError, send, type SinkHandler } from './sink.js';
+import { DeliveryError, type SendContext, send, type SinkHandler } from './sink.js';
 
 type Config = ReturnType<typeof Bitrix24Config.parse>;
 type Progress = { callId?: string; finishing?: boolean; finished?: boolean; leadId?: number };
@@ -9,7 +9,7 @@ async function call(
   config: Config,
   method: string,
   params: object,
-  signal: AbortSignal,
+  ctx: SendContext,
 ): Promise<{ result?: unknown; error?: string; error_description?: string }> {
   const res = await send(
     `${config.webhookUrl}/${method}.json`,
@@ -18,11 +18,12 @@ async function call(
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(params),
     },
-    signal,
+    ctx,
   );
   const body = (await res.json().catch(() => ({}))) as { result?: unknown; error?: string; error_description?: string };
   if (res.ok && body.error === undefined) return body;
-  const message = `Bitrix24 ${method}: HTTP ${res.status} ${body.error ?? ''} ${body.error_description ?? ''}`.trim();
+  // Only the error code: descriptions are the receiver's free text and delivery errors are shown to admins.
+  const message = `Bitrix24 ${method}: HTTP ${res.status} ${(body.error ?? '').slice(0, 64)}`.trim();
   // The leaky bucket drains 2 requests/s: try again a little later.
   if (body.error === 'QUERY_LIMIT_EXCEEDED' || res.status === 503 || res.status === 429)
     throw new DeliveryError(message, { httpStatus: res.status, retryAfterMs: 1_000 });
@@ -31,7 +32,7 @@ async function call(
 }
 
 const fail = (method: string, b: { error?: string; error_description?: string }) =>
-  new DeliveryError(`Bitrix24 ${method}: ${b.error ?? 'error'} ${b.error_description ?? ''}`.trim(), {
+  new DeliveryError(`Bitrix24 ${method}: ${(b.error ?? 'error').slice(0, 64)}`, {
     permanent: b.error === 'INVALID_CREDENTIALS' || b.error === 'insufficient_scope',
   });
 
@@ -43,7 +44,7 @@ const fail = (method: string, b: { error?: string; error_description?: string })
 export const bitrix24Sink: SinkHandler<Config> = {
   kind: 'bitrix24',
   parseConfig: (raw) => Bitrix24Config.parse(raw),
-  async deliver({ config, payload, progress: saved, saveProgress, signal, db, sinkId }) {
+  async deliver({ config, payload, progress: saved, saveProgress, signal, egress, db, sinkId }) {
     const c = payload.call;
     if (!c.caller_number) return { status: 'skipped', reason: 'no caller number' };
     let progress = saved as Progress;
@@ -56,14 +57,14 @@ export const bitrix24Sink: SinkHandler<Config> = {
         config,
         'telephony.externalcall.attachRecord',
         { CALL_ID: registered.callId, FILENAME: `${c.id}.mp3`, RECORD_URL: c.recording_url },
-        signal,
+        { signal, egress },
       );
       if (b.error) throw fail('attachRecord', b);
       return { status: 'delivered' };
     }
 
     if (config.mode === 'lead') {
-      const found = await call(config, 'crm.lead.list', { filter: { ORIGIN_ID: c.id }, select: ['ID'] }, signal);
+      const found = await call(config, 'crm.lead.list', { filter: { ORIGIN_ID: c.id }, select: ['ID'] }, { signal, egress });
       if (found.error) throw fail('crm.lead.list', found);
       if (Array.isArray(found.result) && found.result.length > 0) return { status: 'delivered', note: 'lead already exists' };
       const a = payload.attribution;
@@ -84,7 +85,7 @@ export const bitrix24Sink: SinkHandler<Config> = {
             COMMENTS: c.note ?? '',
           },
         },
-        signal,
+        { signal, egress },
       );
       if (added.error) throw fail('crm.lead.add', added);
       return { status: 'delivered' };
@@ -104,7 +105,7 @@ export const bitrix24Sink: SinkHandler<Config> = {
           LINE_NUMBER: c.tracking_number,
           EXTERNAL_CALL_ID: c.id,
         },
-        signal,
+        { signal, egress },
       );
       const callId = (b.result as { CALL_ID?: string } | undefined)?.CALL_ID;
       if (b.error || !callId) throw fail('register', b);
@@ -127,7 +128,7 @@ export const bitrix24Sink: SinkHandler<Config> = {
           STATUS_CODE: c.answered ? 200 : 304,
           ...(c.recording_url ? { RECORD_URL: c.recording_url } : {}),
         },
-        signal,
+        { signal, egress },
       );
       const alreadyFinished = (saved as Progress).finishing === true && /not found/i.test(`${b.error} ${b.error_description ?? ''}`);
       if (b.error && !alreadyFinished) throw fail('finish', b);

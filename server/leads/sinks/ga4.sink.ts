@@ -14,7 +14,7 @@ const MAX_BACKDATE_MS = 72 * 3600_000;
 export const ga4Sink: SinkHandler<Config> = {
   kind: 'ga4',
   parseConfig: (raw) => Ga4Config.parse(raw),
-  async deliver({ config, payload, signal }) {
+  async deliver({ config, payload, signal, egress }) {
     const c = payload.call;
     const a = payload.attribution;
     const clientId = a.ga_client_id?.replace(/^GA\d\.\d\./, '');
@@ -48,7 +48,7 @@ export const ga4Sink: SinkHandler<Config> = {
       events: [{ name: config.eventName, params }],
     };
     const url = `${config.baseUrl}/mp/collect?measurement_id=${encodeURIComponent(config.measurementId)}&api_secret=${encodeURIComponent(config.apiSecret)}`;
-    const res = await send(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }, signal);
+    const res = await send(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }, { signal, egress });
     if (res.status < 200 || res.status > 299) await failFor(res, 'GA4');
     return { status: 'delivered', httpStatus: res.status };
   },

@@ -12,7 +12,7 @@ const csvCell = (v: string | number) => {
 export const metricaSink: SinkHandler<Config> = {
   kind: 'metrica',
   parseConfig: (raw) => MetricaConfig.parse(raw),
-  async deliver({ config, payload, signal }) {
+  async deliver({ config, payload, signal, egress }) {
     const c = payload.call;
     const a = payload.attribution;
     const id: [string, string] | undefined = a.ym_client_id ? ['ClientId', a.ym_client_id] : a.yclid ? ['Yclid', a.yclid] : undefined;
@@ -43,7 +43,7 @@ export const metricaSink: SinkHandler<Config> = {
         headers: { authorization: `OAuth ${config.token}` },
         body: form,
       },
-      signal,
+      { signal, egress },
     );
     if (res.status !== 200) await failFor(res, 'Metrica upload_calls', [400, 401, 403]);
     const body = (await res.json()) as { uploading?: { id?: number; status?: string } };

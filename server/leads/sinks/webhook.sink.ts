@@ -13,7 +13,7 @@ export function signWebhook(secret: string, id: string, timestamp: number, body:
 export const webhookSink: SinkHandler<Config> = {
   kind: 'webhook',
   parseConfig: (raw) => WebhookConfig.parse(raw),
-  async deliver({ config, payload, idempotencyKey, signal }) {
+  async deliver({ config, payload, idempotencyKey, signal, egress }) {
     if (config.events && !config.events.includes(payload.type)) return { status: 'skipped', reason: 'event not subscribed' };
     const body = JSON.stringify(payload);
     // A fresh timestamp per attempt (receivers reject old ones); the id stays the same for dedupe.
@@ -31,7 +31,7 @@ export const webhookSink: SinkHandler<Config> = {
         },
         body,
       },
-      AbortSignal.any([signal, AbortSignal.timeout(config.timeoutMs)]),
+      { signal: AbortSignal.any([signal, AbortSignal.timeout(config.timeoutMs)]), egress },
     );
     // 410 Gone: the receiver asks us to stop (Standard Webhooks); the worker disables the sink.
     if (res.status === 410) throw new DeliveryError('endpoint answered 410 Gone; sink disabled', { httpStatus: 410, disableSink: true });

@@ -1,18 +1,25 @@
 import { type ReactNode, createContext, useCallback, useContext, useEffect, useState } from 'react';
 import { ApiError, type Role, type Session, can, get, post, setCsrfToken, setUnauthenticatedHandler } from './api.tsx';
 import { CallDetailPage } from './pages/call-detail.tsx';
+import { AccountPage } from './pages/account.tsx';
 import { CallsPage } from './pages/calls.tsx';
+import { HomePage } from './pages/home.tsx';
 import { NumbersPage } from './pages/numbers.tsx';
+import { ForgotPasswordPage, ResetPasswordPage } from './pages/password-reset.tsx';
 import { ReportsPage } from './pages/reports.tsx';
 import { SettingsPage } from './pages/settings.tsx';
+import { SetupPage } from './pages/setup.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
 import { SourcesPage } from './pages/sources.tsx';
 import { TagRulesPage } from './pages/tag-rules.tsx';
+import { TrunksPage } from './pages/trunks.tsx';
 import { Link, Loading, navigate, usePath } from './ui.tsx';
 
 interface AuthState {
   session: Session;
   signOut: () => Promise<void>;
+  /** The server already ended the session (sign out everywhere): forget it here too. */
+  signedOut: () => void;
 }
 const AuthContext = createContext<AuthState | undefined>(undefined);
 
@@ -27,6 +34,7 @@ const NAV: { to: string; label: string; visible: (r: Role) => boolean }[] = [
   { to: '/calls', label: 'Calls', visible: () => true },
   { to: '/reports', label: 'Reports', visible: () => true },
   { to: '/tag-rules', label: 'Tag rules', visible: () => true },
+  { to: '/trunks', label: 'Trunks', visible: can.manageNumbers },
   { to: '/numbers', label: 'Numbers & pools', visible: () => true },
   { to: '/sources', label: 'Sources', visible: () => true },
   { to: '/settings', label: 'Settings', visible: can.seeSettings },
@@ -35,6 +43,7 @@ const NAV: { to: string; label: string; visible: (r: Role) => boolean }[] = [
 export function App() {
   const path = usePath();
   const [session, setSession] = useState<Session | null | undefined>(undefined);
+  const [setupNeeded, setSetupNeeded] = useState(false);
 
   const refresh = useCallback(async () => {
     try {
@@ -42,8 +51,15 @@ export function App() {
       setCsrfToken(s.csrfToken);
       setSession(s);
     } catch (err) {
-      if (err instanceof ApiError && err.status === 401) setSession(null);
-      else setSession(null);
+      // Not signed in: on a fresh install there is nobody to sign in as, so offer first-run setup.
+      if (err instanceof ApiError && err.status === 401)
+        setSetupNeeded(
+          await get<{ needed: boolean }>('/v1/setup').then(
+            (s) => s.needed,
+            () => false,
+          ),
+        );
+      setSession(null);
     }
   }, []);
   useEffect(() => {
@@ -57,6 +73,11 @@ export function App() {
     setSession(null);
     navigate('/sign-in');
   }, []);
+  const signedOut = useCallback(() => {
+    setCsrfToken(null);
+    setSession(null);
+    navigate('/sign-in');
+  }, []);
 
   if (session === undefined)
     return (
@@ -64,6 +85,20 @@ export function App() {
         <Loading what="Checking your session" />
       </main>
     );
+  if (session === null && setupNeeded) {
+    return (
+      <SetupPage
+        onDone={(s) => {
+          setCsrfToken(s.csrfToken);
+          setSetupNeeded(false);
+          setSession(s);
+          navigate('/');
+        }}
+      />
+    );
+  }
+  if (session === null && path.startsWith('/forgot-password')) return <ForgotPasswordPage />;
+  if (session === null && path.startsWith('/reset-password')) return <ResetPasswordPage />;
   if (session === null || path.startsWith('/sign-in')) {
     return (
       <SignInPage
@@ -88,15 +123,18 @@ export function App() {
   else if (pathname === '/numbers') page = <NumbersPage />;
   else if (pathname === '/sources') page = <SourcesPage />;
   else if (pathname === '/settings' && can.seeSettings(role)) page = <SettingsPage />;
+  else if (pathname === '/trunks' && can.manageNumbers(role)) page = <TrunksPage />;
+  else if (pathname === '/') page = <HomePage />;
+  else if (pathname === '/account') page = <AccountPage />;
   else page = <CallsPage />;
 
   return (
-    <AuthContext.Provider value={{ session, signOut }}>
+    <AuthContext.Provider value={{ session, signOut, signedOut }}>
       <a className="skip" href="#content">
         Skip to content
       </a>
       <header className="topbar">
-        <Link to="/calls" className="brand">
+        <Link to="/" className="brand">
           Call tracking
         </Link>
         <nav aria-label="Main">
@@ -112,7 +150,10 @@ export function App() {
         </nav>
         <div className="who">
           <span title={session.principal.name}>
-            {session.user?.name ?? session.principal.name} · <span className={`role role-${role}`}>{role}</span>
+            <Link to="/account" className="account-link">
+              {session.user?.name ?? session.principal.name}
+            </Link>{' '}
+            · <span className={`role role-${role}`}>{role}</span>
           </span>
           <button type="button" className="link" onClick={() => void signOut()}>
             Sign out

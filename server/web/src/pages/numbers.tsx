@@ -1,5 +1,6 @@
-import { useState } from 'react';
-import { can, get, post } from '../api.tsx';
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import { useEffect, useState } from 'react';
+import { can, get, post, query } from '../api.tsx';
 import { useRole } from '../app.tsx';
 import { ErrorBox, Loading, PageHeader, Section, fmtDateTime, useAsync, useSubmit } from '../ui.tsx';
 
@@ -35,6 +36,7 @@ interface PoolUsage {
   free: number;
   exhaustedEvents: number;
   sharedLeases: number;
+  refusedByClientCap: number;
   sessions: number;
   peakConcurrent: number;
   peakDemand: number;
@@ -42,9 +44,16 @@ interface PoolUsage {
   recommendedSize: number;
   warning: string | null;
 }
-interface SourceName {
-  id: string;
+interface NumberGroup {
+  kind: 'pool' | 'source' | 'free';
+  id: string | null;
   name: string;
+  count: number;
+}
+interface NumbersPageData {
+  items: TrackingNumber[];
+  total: number;
+  nextCursor: string | null;
 }
 
 function PoolUsageView({ pool }: { pool: Pool }) {
@@ -52,9 +61,12 @@ function PoolUsageView({ pool }: { pool: Pool }) {
   if (usage.error) return <ErrorBox error={usage.error} />;
   if (!usage.data) return <Loading what="Usage" />;
   const u = usage.data;
+  const size = Math.max(1, u.size);
+  // Above 75 % leased, new visitors soon find the pool exhausted (the API's utilisation warning uses the same line).
+  const hot = u.leased / size > 0.75;
   return (
-    <div className="usage" data-pool-usage={pool.id}>
-      <meter min={0} max={Math.max(1, u.size)} value={u.leased} aria-label={`${u.leased} of ${u.size} numbers leased`} />
+    <div className={hot ? 'usage hot' : 'usage'} data-pool-usage={pool.id}>
+      <meter min={0} max={size} low={size * 0.5} high={size * 0.75} optimum={0} value={u.leased} aria-label={`${u.leased} of ${u.size} numbers leased`} />
       <span className="leased">
         {u.leased}/{u.size} leased now · {u.free} free
       </span>
@@ -64,11 +76,17 @@ function PoolUsageView({ pool }: { pool: Pool }) {
       <span className={u.exhaustedEvents > 0 ? 'warn exhausted' : 'exhausted'}>
         {u.exhaustedEvents} exhaustion events{u.sharedLeases > 0 ? ` · ${u.sharedLeases} shared numbers` : ''}
       </span>
+      {u.refusedByClientCap > 0 && <span className="warn refused">{u.refusedByClientCap} refused: one address held too many numbers</span>}
       {u.recommendedSize > 0 && (
         <span className="advised">
           advised size <strong>{u.recommendedSize}</strong>
           {u.recommendedSize > u.size ? ' — add numbers' : ''}
         </span>
+      )}
+      {hot && (
+        <p className="warn gauge-warning" role="status">
+          Over 75 % of the pool is leased now: add numbers before visitors see the default number.
+        </p>
       )}
       {u.warning && (
         <p className="warn" role="status">
@@ -79,35 +97,71 @@ function PoolUsageView({ pool }: { pool: Pool }) {
   );
 }
 
-function usedBy(x: TrackingNumber, pools: Pool[] | undefined, sources: SourceName[] | undefined): string {
-  if (x.poolId) return `pool ${pools?.find((p) => p.id === x.poolId)?.name ?? ''}`;
-  if (x.sourceId) return `static source ${sources?.find((s) => s.id === x.sourceId)?.name ?? ''}`;
-  if (x.quarantineUntil && Date.parse(x.quarantineUntil) > Date.now()) return `quarantined until ${fmtDateTime(x.quarantineUntil)}`;
+function usedBy(entry: TrackingNumber, groups: NumberGroup[] | undefined): string {
+  if (entry.poolId) return `pool ${groups?.find((group) => group.id === entry.poolId)?.name ?? ''}`;
+  if (entry.sourceId) return `static source ${groups?.find((group) => group.id === entry.sourceId)?.name ?? ''}`;
+  if (entry.quarantineUntil && Date.parse(entry.quarantineUntil) > Date.now()) return `quarantined until ${fmtDateTime(entry.quarantineUntil)}`;
   return 'free';
 }
 
-export function NumbersPage() {
-  const role = useRole();
-  const admin = can.manageNumbers(role);
-  const numbers = useAsync(() => get<{ items: TrackingNumber[] }>('/v1/numbers'), []);
-  const pools = useAsync(() => get<{ items: Pool[] }>('/v1/pools'), []);
-  const trunks = useAsync(() => (admin ? get<{ items: { id: string; name: string }[] }>('/v1/trunks') : Promise.resolve({ items: [] })), [admin]);
-  const sources = useAsync(() => get<{ items: SourceName[] }>('/v1/sources'), []);
-  const sites = useAsync(() => get<{ items: { id: string; name: string }[] }>('/v1/sites'), []);
-  const [form, setForm] = useState({ number: '', trunkId: '' });
-  const [poolForm, setPoolForm] = useState({ name: '', siteId: '', numbers: '', holdSeconds: '1800' });
-  const submit = useSubmit();
+/** National format for people ("8 (495) 123-45-67" style per country), E.164 kept beside it for copying. */
+export function nationalFormat(e164: string): string {
+  return parsePhoneNumberFromString(e164)?.formatNational() ?? e164;
+}
 
+const PAGE_SIZE = 50;
+type GroupKey = 'all' | 'free' | `pool:${string}` | `source:${string}`;
+const groupQuery = (key: GroupKey) =>
+  key === 'free' ? { free: 'true' } : key.startsWith('pool:') ? { poolId: key.slice(5) } : key.startsWith('source:') ? { sourceId: key.slice(7) } : {};
+
+/** One page of numbers from the server (keyset paging), for a group and a digit search. */
+function NumbersTable({ groups, reloadKey }: { groups: NumberGroup[] | undefined; reloadKey: number }) {
+  const [group, setGroup] = useState<GroupKey>('all');
+  const [search, setSearch] = useState('');
+  const [q, setQ] = useState('');
+  // Cursors of the pages before this one: Previous pops, Next pushes.
+  const [cursors, setCursors] = useState<string[]>([]);
+  useEffect(() => {
+    const timer = setTimeout(() => setQ(/\d/.test(search) ? search : ''), 250);
+    return () => clearTimeout(timer);
+  }, [search]);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: a new group, search or reload starts from page 1
+  useEffect(() => setCursors([]), [group, q, reloadKey]);
+  const cursor = cursors[cursors.length - 1];
+  const page = useAsync(
+    () => get<NumbersPageData>(`/v1/numbers${query({ limit: PAGE_SIZE, q, cursor, ...groupQuery(group) })}`),
+    [group, q, cursor, reloadKey],
+  );
+  const freeCount = groups?.find((g) => g.kind === 'free')?.count ?? 0;
+  const all = groups?.filter((g) => g.kind !== 'free').reduce((n, g) => n + g.count, freeCount);
+  const first = cursors.length * PAGE_SIZE + 1;
   return (
     <>
-      <PageHeader title="Numbers & pools" />
-      {!admin && <p className="muted">Only administrators can add numbers or build pools.</p>}
-      <section className="card" aria-labelledby="numbers-h">
-        <h2 id="numbers-h">Tracking numbers</h2>
-        <Section state={numbers} isEmpty={(d) => d.items.length === 0} empty="No numbers yet.">
-          {(d) => (
+      <div className="number-tools">
+        <fieldset className="groups">
+          <legend className="sr-only">Show numbers of</legend>
+          {[
+            { key: 'all' as GroupKey, label: `All${all !== undefined ? ` (${all})` : ''}` },
+            { key: 'free' as GroupKey, label: `Free (${freeCount})` },
+            ...(groups ?? [])
+              .filter((g) => g.kind !== 'free')
+              .map((g) => ({ key: `${g.kind}:${g.id}` as GroupKey, label: `${g.kind === 'pool' ? 'Pool' : 'Source'} ${g.name} (${g.count})` })),
+          ].map((g) => (
+            <button key={g.key} type="button" className={group === g.key ? '' : 'secondary'} aria-pressed={group === g.key} onClick={() => setGroup(g.key)}>
+              {g.label}
+            </button>
+          ))}
+        </fieldset>
+        <label>
+          Search by digits
+          <input type="search" name="q" inputMode="tel" placeholder="495 123 or 8 (495) 12" value={search} onChange={(e) => setSearch(e.target.value)} />
+        </label>
+      </div>
+      <Section state={page} isEmpty={(d) => d.items.length === 0} empty={q ? 'No number contains these digits.' : 'No numbers here yet.'}>
+        {(d) => (
+          <>
             <div className="table-wrap">
-              <table>
+              <table className="numbers">
                 <caption className="sr-only">Tracking numbers</caption>
                 <thead>
                   <tr>
@@ -120,8 +174,10 @@ export function NumbersPage() {
                 <tbody>
                   {d.items.map((x) => (
                     <tr key={x.id} data-number={x.number}>
-                      <td>{x.number}</td>
-                      <td>{usedBy(x, pools.data?.items, sources.data?.items)}</td>
+                      <td>
+                        <span className="national">{nationalFormat(x.number)}</span> <span className="muted e164">{x.number}</span>
+                      </td>
+                      <td>{usedBy(x, groups)}</td>
                       <td>{x.dialplan ?? '—'}</td>
                       <td>
                         {x.sourceId ? (
@@ -144,8 +200,125 @@ export function NumbersPage() {
                 </tbody>
               </table>
             </div>
+            <nav className="pager" aria-label="Numbers pages">
+              <span className="range" role="status">
+                {first}–{first + d.items.length - 1} of {d.total}
+              </span>
+              <button type="button" className="secondary" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
+                Previous
+              </button>
+              <button type="button" className="secondary" disabled={!d.nextCursor} onClick={() => d.nextCursor && setCursors([...cursors, d.nextCursor])}>
+                Next
+              </button>
+            </nav>
+          </>
+        )}
+      </Section>
+    </>
+  );
+}
+
+interface BulkReport {
+  added: { line: number; number: string }[];
+  rejected: { line: number; text: string; reason: string }[];
+}
+
+function BulkAdd({ trunks, onAdded }: { trunks: { id: string; name: string }[] | undefined; onAdded: () => void }) {
+  const [form, setForm] = useState({ text: '', trunkId: '', defaultCountry: 'RU' });
+  const [report, setReport] = useState<BulkReport | undefined>();
+  const submit = useSubmit();
+  return (
+    <form
+      aria-label="Bulk add numbers"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void submit.run(async () => {
+          const result = await post<BulkReport>('/v1/numbers/bulk', {
+            trunkId: form.trunkId,
+            text: form.text,
+            defaultCountry: form.defaultCountry || undefined,
+          });
+          setReport(result);
+          if (result.added.length > 0) onAdded();
+        });
+      }}
+    >
+      <h3>Bulk add</h3>
+      <label>
+        Numbers, one per line (a list or CSV with the number first)
+        <textarea name="bulk" rows={5} required value={form.text} onChange={(e) => setForm({ ...form, text: e.target.value })} />
+      </label>
+      <div className="inline">
+        <label>
+          Trunk
+          <select name="bulkTrunkId" required value={form.trunkId} onChange={(e) => setForm({ ...form, trunkId: e.target.value })}>
+            <option value="">Choose…</option>
+            {trunks?.map((t) => (
+              <option key={t.id} value={t.id}>
+                {t.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Country for national formats
+          <input
+            name="defaultCountry"
+            maxLength={2}
+            size={3}
+            value={form.defaultCountry}
+            onChange={(e) => setForm({ ...form, defaultCountry: e.target.value })}
+          />
+        </label>
+        <button type="submit" disabled={submit.busy}>
+          Add all
+        </button>
+      </div>
+      <ErrorBox error={submit.error} />
+      {report && (
+        <div className="bulk-report" role="status">
+          <p>
+            Added {report.added.length} {report.added.length === 1 ? 'number' : 'numbers'}
+            {report.rejected.length > 0 ? `; ${report.rejected.length} ${report.rejected.length === 1 ? 'line' : 'lines'} not added:` : '.'}
+          </p>
+          {report.rejected.length > 0 && (
+            <ul className="rejected">
+              {report.rejected.map((r) => (
+                <li key={r.line} data-line={r.line}>
+                  Line {r.line}: {r.reason}
+                </li>
+              ))}
+            </ul>
           )}
-        </Section>
+        </div>
+      )}
+    </form>
+  );
+}
+
+export function NumbersPage() {
+  const role = useRole();
+  const admin = can.manageNumbers(role);
+  const groups = useAsync(() => get<{ items: NumberGroup[] }>('/v1/numbers/groups'), []);
+  const pools = useAsync(() => get<{ items: Pool[] }>('/v1/pools'), []);
+  const trunks = useAsync(() => (admin ? get<{ items: { id: string; name: string }[] }>('/v1/trunks') : Promise.resolve({ items: [] })), [admin]);
+  const sites = useAsync(() => get<{ items: { id: string; name: string }[] }>('/v1/sites'), []);
+  const [form, setForm] = useState({ number: '', trunkId: '' });
+  const [poolForm, setPoolForm] = useState({ name: '', siteId: '', numbers: '', holdSeconds: '1800' });
+  const [reloadKey, setReloadKey] = useState(0);
+  const numbersChanged = () => {
+    setReloadKey((k) => k + 1);
+    groups.reload();
+  };
+  const submit = useSubmit();
+
+  return (
+    <>
+      <PageHeader title="Numbers & pools" />
+      {!admin && <p className="muted">Only administrators can add numbers or build pools.</p>}
+      <section className="card" aria-labelledby="numbers-h">
+        <h2 id="numbers-h">Tracking numbers</h2>
+        <NumbersTable groups={groups.data?.items} reloadKey={reloadKey} />
         {admin && (
           <form
             className="inline"
@@ -155,7 +328,7 @@ export function NumbersPage() {
               void submit.run(async () => {
                 await post('/v1/numbers', form);
                 setForm({ ...form, number: '' });
-                numbers.reload();
+                numbersChanged();
               });
             }}
           >
@@ -179,6 +352,7 @@ export function NumbersPage() {
             </button>
           </form>
         )}
+        {admin && <BulkAdd trunks={trunks.data?.items} onAdded={numbersChanged} />}
       </section>
       <section className="card" aria-labelledby="pools-h">
         <h2 id="pools-h">Dynamic pools</h2>
@@ -186,7 +360,7 @@ export function NumbersPage() {
           {(d) => (
             <ul className="pools">
               {d.items.map((p) => (
-                <li key={p.id}>
+                <li key={p.id} className="pool-card">
                   <h3>{p.name}</h3>
                   <p className="muted">
                     {p.numbers.length} numbers · hold {Math.round(p.holdSeconds / 60)} min · when exhausted: {p.exhaustionPolicy.replace('_', ' ')}
@@ -211,7 +385,7 @@ export function NumbersPage() {
                 });
                 setPoolForm({ ...poolForm, name: '', numbers: '' });
                 pools.reload();
-                numbers.reload();
+                numbersChanged();
               });
             }}
           >

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { type Session, post } from '../api.tsx';
-import { ErrorBox, useSubmit } from '../ui.tsx';
+import { ErrorBox, Link, useSubmit } from '../ui.tsx';
 
 export function SignInPage({ onSignedIn }: { signedIn: boolean; onSignedIn: (s: Session) => void }) {
   const [email, setEmail] = useState('');
@@ -29,6 +29,7 @@ export function SignInPage({ onSignedIn }: { signedIn: boolean; onSignedIn: (s: 
         <button type="submit" disabled={submit.busy}>
           {submit.busy ? 'Signing in…' : 'Sign in'}
         </button>
+        <Link to="/forgot-password">Forgot password?</Link>
       </form>
     </main>
   );
