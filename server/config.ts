@@ -52,7 +52,10 @@ const EnvSchema = z.object({
   SIP_PUBLIC_HOST: z.string().min(1).optional(),
   SIP_REALM: z.string().min(1).default('calltrack'),
   /** Country whose national number formats carriers send without "+" (ISO 3166 alpha-2). */
-  DEFAULT_COUNTRY: z.string().regex(/^[A-Z]{2}$/, 'expected an ISO country code such as RU').default('RU'),
+  DEFAULT_COUNTRY: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'expected an ISO country code such as RU')
+    .default('RU'),
   DATABASE_URL: z
     .url()
     .default(`postgres://${localServices.postgres.user}@${localServices.postgres.host}:${localServices.postgres.port}/${localServices.postgres.database}`),

@@ -90,7 +90,11 @@ export function startB2bua(deps: B2buaDeps): B2bua {
     }
     // A second INVITE of a live call that is not in its dialog: a merged or looped request (RFC 3261 8.2.2.2).
     if (calls.has(callId)) return void stack.reply(request, 482);
-    const admitted = admitInvite({ routing: deps.routing, realm: deps.realm, nonceSecret: deps.nonceSecret, defaultCountry: deps.defaultCountry }, request, remote);
+    const admitted = admitInvite(
+      { routing: deps.routing, realm: deps.realm, nonceSecret: deps.nonceSecret, defaultCountry: deps.defaultCountry },
+      request,
+      remote,
+    );
     if (admitted instanceof AppError) {
       log.info({ callId, type: 'invite_rejected', status: admitted.sipStatus, reason: admitted.message, from: remote.address }, 'INVITE rejected');
       return void stack.replyError(request, admitted);

@@ -3,7 +3,17 @@ import { ALAW, ULAW } from './g711.js';
 import { readUdpPackets } from './pcap-reader.js';
 import { demuxRtp, groupRtp, parseRtp, renderChannel, splitCallerAgent, streamsStartMs, undecodedAudioTypes } from './rtp-demux.js';
 import { dominantToneWindows } from '../../test/helpers/goertzel.js';
-import { buildPcap, byTime, type CapturedDatagram, linearToAlaw, linearToUlaw, rtpPacket, tone, toneStream, type ToneStreamOptions } from '../../test/recordings/synthetic.js';
+import {
+  buildPcap,
+  byTime,
+  type CapturedDatagram,
+  linearToAlaw,
+  linearToUlaw,
+  rtpPacket,
+  tone,
+  toneStream,
+  type ToneStreamOptions,
+} from '../../test/recordings/synthetic.js';
 
 const T0 = 1_795_000_000_000;
 const CALLER = { ip: '127.0.0.2', port: 4000 };

@@ -122,7 +122,9 @@ describe(admitInvite.name, () => {
     const nonce = makeNonce(SECRET);
     const uri = 'sip:74951234567@198.51.100.1';
     const response = md5(`${digestTrunk.passwordHa1}:${nonce}:${md5(`INVITE:${uri}`)}`);
-    const answer = (r: string, n = nonce) => ({ 'proxy-authorization': [{ scheme: 'Digest', username: '"carrier7"', nonce: `"${n}"`, uri: `"${uri}"`, response: `"${r}"` }] });
+    const answer = (r: string, n = nonce) => ({
+      'proxy-authorization': [{ scheme: 'Digest', username: '"carrier7"', nonce: `"${n}"`, uri: `"${uri}"`, response: `"${r}"` }],
+    });
     expect(admitInvite(deps(), invite({ headers: answer(response) }), fromStranger)).toMatchObject({ trunk: { id: 't-digest' } });
     expect(refused(admitInvite(deps(), invite({ headers: answer('0'.repeat(32)) }), fromStranger)).sipStatus).toBe(403);
     expect(refused(admitInvite(deps(), invite({ headers: answer(response, `${nonce.split('.')[0]}.0000000000000000`) }), fromStranger)).sipStatus).toBe(403);
