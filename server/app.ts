@@ -14,7 +14,7 @@ import { bearerToken, type CredentialResolver, installAuth } from './http/auth.j
 import { poolUsageRoutes } from './pools/pools-usage.routes.js';
 import type { Services, Stores } from './services.js';
 import { sourceQrRoutes } from './sources/sources-qr.routes.js';
-import { createSessionResolver } from './users/session.js';
+import { createSignInSessionResolver } from './users/sign-in-session.js';
 import { accountRoutes } from './users/account.routes.js';
 import { setupRoutes } from './users/setup.routes.js';
 import { userRoutes } from './users/users.routes.js';
@@ -69,7 +69,7 @@ export async function buildHttpApp(stores: Stores, services: Services): Promise<
     const token = bearerToken(request);
     return token ? services.apiKeys.authenticate(token) : undefined;
   };
-  const credentials = [apiKeyResolver, createSessionResolver({ users: services.users })];
+  const credentials = [apiKeyResolver, createSignInSessionResolver({ users: services.users })];
   installAuth(app, credentials);
 
   app.addHook('onResponse', async (request, reply) => {

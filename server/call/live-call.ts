@@ -232,13 +232,13 @@ export class LiveCall implements CallControl {
       const pending = new Set<AgentLeg>();
       const failures: number[] = [];
       let settled = false;
-      const settle = (o: ForwardOutcome) => {
+      const settle = (outcome: ForwardOutcome) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         this.cancelForward = undefined;
         for (const leg of pending) if (leg !== this.answeredLeg) leg.cancel();
-        resolve(o);
+        resolve(outcome);
       };
       const timer = setTimeout(() => settle({ outcome: 'no-answer' }), request.ringSeconds * 1000);
       this.cancelForward = () => settle({ outcome: 'caller-gone' });
@@ -261,7 +261,7 @@ export class LiveCall implements CallControl {
     pending: Set<AgentLeg>,
     failures: number[],
     total: number,
-    settle: (o: ForwardOutcome) => void,
+    settle: (outcome: ForwardOutcome) => void,
     request: ForwardRequest,
   ): Promise<void> {
     if (response.status < 200) {

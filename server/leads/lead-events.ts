@@ -28,15 +28,15 @@ export interface OutboxEventSink extends CallEventSink {
  *   if the process dies or Postgres stays down longer, the started event is lost on purpose
  *   (it only pops a card while the phone rings), while call.completed still arrives durably.
  */
-export function createOutboxEventSink(o: OutboxEventSinkOptions): OutboxEventSink {
-  const retryMs = o.startedRetryMs ?? [500, 1_000, 2_000, 4_000, 8_000];
-  const maxPending = o.maxPendingStarted ?? 10_000;
-  const log = o.logger.child({ component: 'lead-outbox' });
+export function createOutboxEventSink(options: OutboxEventSinkOptions): OutboxEventSink {
+  const retryMs = options.startedRetryMs ?? [500, 1_000, 2_000, 4_000, 8_000];
+  const maxPending = options.maxPendingStarted ?? 10_000;
+  const log = options.logger.child({ component: 'lead-outbox' });
   const pending = new Set<Promise<void>>();
 
   async function record(db: Queryable, call: CallRef, type: EventType, change: LeadPayload['change'] = null): Promise<void> {
     const uid = crypto.randomUUID();
-    const payload = await loadLeadPayload(db, o.payload, call, {
+    const payload = await loadLeadPayload(db, options.payload, call, {
       eventId: uid,
       type,
       occurredAt: new Date(),
@@ -50,7 +50,7 @@ export function createOutboxEventSink(o: OutboxEventSinkOptions): OutboxEventSin
     for (let i = 0; ; i++) {
       try {
         const uid = crypto.randomUUID();
-        await insertEvent(o.db, {
+        await insertEvent(options.db, {
           uid,
           accountId: call.accountId,
           callId: call.callId,

@@ -40,13 +40,17 @@ export interface LeadService {
  *   const app = await buildHttpApp({ …, callEvents: leads.eventSink, plugins: [leads.routes] });
  *   await leads.startWorkers();   // on shutdown: await leads.stopWorkers()
  */
-export function createLeadService(o: LeadServiceOptions): LeadService {
-  const eventSink = createOutboxEventSink({ db: o.db, logger: o.logger, payload: { publicBaseUrl: o.publicBaseUrl, recordingLinks: o.recordingLinks } });
-  const egress = createEgressPolicy(o.allowedNetworks);
-  const workers = createLeadWorkers({ db: o.db, logger: o.logger, sinks: { ...SINK_HANDLERS, ...o.sinks }, egress, ...o.workers });
+export function createLeadService(options: LeadServiceOptions): LeadService {
+  const eventSink = createOutboxEventSink({
+    db: options.db,
+    logger: options.logger,
+    payload: { publicBaseUrl: options.publicBaseUrl, recordingLinks: options.recordingLinks },
+  });
+  const egress = createEgressPolicy(options.allowedNetworks);
+  const workers = createLeadWorkers({ db: options.db, logger: options.logger, sinks: { ...SINK_HANDLERS, ...options.sinks }, egress, ...options.workers });
   return {
     eventSink,
-    routes: leadRoutes({ db: o.db, egress, onChange: () => workers.wake() }) as unknown as FastifyPluginAsync,
+    routes: leadRoutes({ db: options.db, egress, onChange: () => workers.wake() }) as unknown as FastifyPluginAsync,
     workers,
     startWorkers: () => workers.start(),
     async stopWorkers() {

@@ -40,16 +40,16 @@ export interface LeadWorkers {
   wake(): void;
 }
 
-export function createLeadWorkers(o: WorkerOptions): LeadWorkers {
-  const concurrency = o.concurrency ?? 8;
-  const pollMs = o.pollMs ?? 1_000;
-  const attemptTimeoutMs = o.attemptTimeoutMs ?? 30_000;
+export function createLeadWorkers(options: WorkerOptions): LeadWorkers {
+  const concurrency = options.concurrency ?? 8;
+  const pollMs = options.pollMs ?? 1_000;
+  const attemptTimeoutMs = options.attemptTimeoutMs ?? 30_000;
   // A lease shorter than an attempt would let a second worker start the same delivery while the first still runs.
-  const leaseMs = Math.max(o.leaseMs ?? 60_000, attemptTimeoutMs + 1_000);
-  const schedule = o.scheduleMs ?? DEFAULT_SCHEDULE_MS;
-  const jitter = o.jitter ?? 0.2;
-  const maxAgeMs = o.maxAgeMs ?? 3 * 86_400_000;
-  const log = o.logger.child({ component: 'lead-workers' });
+  const leaseMs = Math.max(options.leaseMs ?? 60_000, attemptTimeoutMs + 1_000);
+  const schedule = options.scheduleMs ?? DEFAULT_SCHEDULE_MS;
+  const jitter = options.jitter ?? 0.2;
+  const maxAgeMs = options.maxAgeMs ?? 3 * 86_400_000;
+  const log = options.logger.child({ component: 'lead-workers' });
   const inFlight = new Set<Promise<void>>();
   let aborter = new AbortController();
   let running = false;
@@ -81,10 +81,10 @@ export function createLeadWorkers(o: WorkerOptions): LeadWorkers {
   }
 
   async function listen(): Promise<void> {
-    if (!o.listen && o.listen !== undefined) return;
+    if (!options.listen && options.listen !== undefined) return;
     if (listener) return;
     try {
-      const client = await o.db.connect();
+      const client = await options.db.connect();
       const { rows } = await client.query<{ ch: string }>(`SELECT ${repo.NOTIFY_CHANNEL_SQL} AS ch`);
       client.on('notification', () => wake());
       client.on('error', () => {
@@ -106,7 +106,7 @@ export function createLeadWorkers(o: WorkerOptions): LeadWorkers {
   }
 
   async function handle(c: repo.ClaimedDelivery): Promise<void> {
-    const handler = o.sinks[c.kind];
+    const handler = options.sinks[c.kind];
     const dlog = log.child({ deliveryId: c.id, sinkId: c.sink_id, callId: c.call_id, event: c.event_type, attempt: c.attempts });
     try {
       const config = handler.parseConfig(c.config);
@@ -118,34 +118,34 @@ export function createLeadWorkers(o: WorkerOptions): LeadWorkers {
         attempt: c.attempts,
         sinkId: c.sink_id,
         progress,
-        db: o.db,
+        db: options.db,
         signal: AbortSignal.any([aborter.signal, AbortSignal.timeout(attemptTimeoutMs)]),
-        egress: o.egress,
+        egress: options.egress,
         saveProgress: async (p) => {
           progress = p;
-          await repo.saveProgress(o.db, c.id, c.attempts, p);
+          await repo.saveProgress(options.db, c.id, c.attempts, p);
         },
       });
-      if (result.status === 'delivered') await repo.markDone(o.db, c.id, c.attempts, 'delivered', result.note ?? null, result.httpStatus ?? null);
-      else await repo.markDone(o.db, c.id, c.attempts, 'skipped', result.reason, null);
+      if (result.status === 'delivered') await repo.markDone(options.db, c.id, c.attempts, 'delivered', result.note ?? null, result.httpStatus ?? null);
+      else await repo.markDone(options.db, c.id, c.attempts, 'skipped', result.reason, null);
       dlog.debug({ type: 'lead_delivered', result: result.status }, 'lead delivery done');
     } catch (err) {
       const e = err instanceof DeliveryError ? err : new DeliveryError(err instanceof Error ? err.message : String(err));
       const status = e.opts.httpStatus ?? null;
       try {
         if (e.opts.disableSink) {
-          await repo.disableSink(o.db, c.sink_id, e.message);
-          await repo.markDead(o.db, c.id, c.attempts, e.message, status);
+          await repo.disableSink(options.db, c.sink_id, e.message);
+          await repo.markDead(options.db, c.id, c.attempts, e.message, status);
           dlog.warn({ type: 'lead_sink_disabled', err: e.message }, 'sink disabled by the receiver');
           return;
         }
         const delay = e.opts.permanent ? undefined : delayFor(c.attempts, e.opts.retryAfterMs);
         const tooOld = delay !== undefined && Date.now() + delay - c.retry_since.getTime() > maxAgeMs;
         if (delay === undefined || tooOld) {
-          await repo.markDead(o.db, c.id, c.attempts, e.message, status);
+          await repo.markDead(options.db, c.id, c.attempts, e.message, status);
           dlog.warn({ type: 'lead_dead', err: e.message }, 'lead delivery dead-lettered');
         } else {
-          await repo.markRetry(o.db, c.id, c.attempts, e.message, status, delay);
+          await repo.markRetry(options.db, c.id, c.attempts, e.message, status, delay);
           dlog.info({ type: 'lead_retry', err: e.message, delayMs: delay }, 'lead delivery failed; will retry');
         }
       } catch (dbErr) {
@@ -162,7 +162,7 @@ export function createLeadWorkers(o: WorkerOptions): LeadWorkers {
       if (free > 0) {
         try {
           if (!listener) await listen();
-          claimed = await repo.claimDue(o.db, free, leaseMs);
+          claimed = await repo.claimDue(options.db, free, leaseMs);
         } catch (err) {
           log.warn({ err, type: 'lead_claim_failed' }, 'cannot claim deliveries; retrying');
         }

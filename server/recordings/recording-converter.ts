@@ -34,21 +34,21 @@ export interface ConvertOptions extends CallerHint {
  *   const r = await convertRecording({ pcapPath, outputDir: '/rec/2026/11/22', baseName: callId, callerAddress: { ip: '203.0.113.5', port: 4000 } });
  *   // r.wavPath = '/rec/2026/11/22/<callId>.wav', r.compressedPath = '…/<callId>.mp3'
  */
-export async function convertRecording(o: ConvertOptions): Promise<ConvertedRecording> {
-  const all = groupRtp(readUdpPackets(await fs.readFile(o.pcapPath)));
+export async function convertRecording(options: ConvertOptions): Promise<ConvertedRecording> {
+  const all = groupRtp(readUdpPackets(await fs.readFile(options.pcapPath)));
   const streams = all.filter(hasG711);
   const undecodedPayloadTypes = undecodedAudioTypes(all);
   if (streams.length === 0)
-    throw new Error(`${o.pcapPath} holds no G.711 RTP${undecodedPayloadTypes.length ? ` (payload types ${undecodedPayloadTypes.join(', ')})` : ''}`);
-  const { caller, agent, method } = splitCallerAgent(streams, o);
+    throw new Error(`${options.pcapPath} holds no G.711 RTP${undecodedPayloadTypes.length ? ` (payload types ${undecodedPayloadTypes.join(', ')})` : ''}`);
+  const { caller, agent, method } = splitCallerAgent(streams, options);
   const origin = streamsStartMs(streams);
   const left = renderChannel(caller, origin);
   const right = renderChannel(agent, origin);
-  await fs.mkdir(o.outputDir, { recursive: true });
-  const wavPath = path.join(o.outputDir, `${o.baseName}.wav`);
-  const compressedPath = path.join(o.outputDir, `${o.baseName}.mp3`);
+  await fs.mkdir(options.outputDir, { recursive: true });
+  const wavPath = path.join(options.outputDir, `${options.baseName}.wav`);
+  const compressedPath = path.join(options.outputDir, `${options.baseName}.mp3`);
   await writeStereoWav(wavPath, left, right);
   await encodeMp3(wavPath, compressedPath);
-  if (o.deletePcap) await fs.rm(o.pcapPath, { force: true });
+  if (options.deletePcap) await fs.rm(options.pcapPath, { force: true });
   return { wavPath, compressedPath, durationSeconds: Math.max(left.length, right.length) / 8000, channels: 2, callerMatchedBy: method, undecodedPayloadTypes };
 }

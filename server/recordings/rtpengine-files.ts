@@ -57,35 +57,35 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  *   const files = await locateRtpengineRecording({ dir: config.rtpengine.recordingDir, callId });
  *   if (files) await convertRecording({ pcapPath: files.pcapPath, callerSidePort: files.metadata?.callerSidePort, … });
  */
-export async function locateRtpengineRecording(o: {
+export async function locateRtpengineRecording(options: {
   dir: string;
   callId: string;
   waitMs?: number;
   pollMs?: number;
 }): Promise<RtpengineRecordingFiles | undefined> {
-  const metaName = new RegExp(`^rtpengine-meta-${escapeRegExp(o.callId)}-[0-9a-f]{16}\\.txt$`);
-  const deadline = Date.now() + (o.waitMs ?? 3000);
+  const metaName = new RegExp(`^rtpengine-meta-${escapeRegExp(options.callId)}-[0-9a-f]{16}\\.txt$`);
+  const deadline = Date.now() + (options.waitMs ?? 3000);
   for (;;) {
-    const names = await fs.readdir(path.join(o.dir, 'metadata')).catch(() => [] as string[]);
+    const names = await fs.readdir(path.join(options.dir, 'metadata')).catch(() => [] as string[]);
     const hit = names
       .filter((n) => metaName.test(n))
       .sort()
       .pop();
     if (hit) {
-      const metadataPath = path.join(o.dir, 'metadata', hit);
+      const metadataPath = path.join(options.dir, 'metadata', hit);
       const metadata = parseRtpengineMetadata(await fs.readFile(metadataPath, 'utf8'));
-      const pcapPath = metadata.pcapPath || path.join(o.dir, 'pcaps', `${hit.slice('rtpengine-meta-'.length, -'.txt'.length)}.pcap`);
+      const pcapPath = metadata.pcapPath || path.join(options.dir, 'pcaps', `${hit.slice('rtpengine-meta-'.length, -'.txt'.length)}.pcap`);
       if (await exists(pcapPath)) return { pcapPath, metadataPath, metadata };
     }
     if (Date.now() >= deadline) break;
-    await sleep(o.pollMs ?? 50);
+    await sleep(options.pollMs ?? 50);
   }
-  const pcapName = new RegExp(`^${escapeRegExp(o.callId)}-[0-9a-f]{16}\\.pcap$`);
-  const pcaps = (await fs.readdir(path.join(o.dir, 'pcaps')).catch(() => [] as string[])).filter((n) => pcapName.test(n));
+  const pcapName = new RegExp(`^${escapeRegExp(options.callId)}-[0-9a-f]{16}\\.pcap$`);
+  const pcaps = (await fs.readdir(path.join(options.dir, 'pcaps')).catch(() => [] as string[])).filter((n) => pcapName.test(n));
   if (pcaps.length === 0) return undefined;
   // Several pcaps (recording stopped and restarted): the newest is the one still growing.
-  const stats = await Promise.all(pcaps.map(async (n) => ({ n, t: (await fs.stat(path.join(o.dir, 'pcaps', n))).mtimeMs })));
-  return { pcapPath: path.join(o.dir, 'pcaps', stats.sort((a, b) => b.t - a.t)[0]!.n) };
+  const stats = await Promise.all(pcaps.map(async (n) => ({ n, t: (await fs.stat(path.join(options.dir, 'pcaps', n))).mtimeMs })));
+  return { pcapPath: path.join(options.dir, 'pcaps', stats.sort((a, b) => b.t - a.t)[0]!.n) };
 }
 
 async function exists(p: string): Promise<boolean> {

@@ -33,9 +33,9 @@ export function createRoutingCache(db: Db, logger: Logger, refreshMs = 10_000): 
 
   async function load(): Promise<boolean> {
     try {
-      const [r, t] = await Promise.all([listRoutes(db), listTrunkCredentials(db)]);
-      routes = new Map(r.map((x) => [x.number, x]));
-      trunks = t.map((trunk) => {
+      const [routeList, trunkList] = await Promise.all([listRoutes(db), listTrunkCredentials(db)]);
+      routes = new Map(routeList.map((route) => [route.number, route]));
+      trunks = trunkList.map((trunk) => {
         const acl = new net.BlockList();
         for (const cidr of trunk.addresses) {
           const [addr, bits] = cidr.split('/');

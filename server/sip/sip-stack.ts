@@ -9,15 +9,15 @@ import type { SipRemote, SipRequest, SipResponse, SipUri } from './sip-types.js'
 // npm `sip` is CommonJS without types; this module is the only place that touches it.
 const require = createRequire(import.meta.url);
 const sipLib = require('sip') as {
-  create(options: Record<string, unknown>, onRequest: (rq: SipRequest, remote: SipRemote) => void): RawStack;
-  makeResponse(rq: SipRequest, status: number, reason?: string, extension?: Record<string, unknown>): SipResponse;
+  create(options: Record<string, unknown>, onRequest: (request: SipRequest, remote: SipRemote) => void): RawStack;
+  makeResponse(request: SipRequest, status: number, reason?: string, extension?: Record<string, unknown>): SipResponse;
   parseUri(s: string): SipUri | undefined;
   stringifyUri(uri: SipUri): string;
   generateBranch(): string;
 };
 
 interface RawStack {
-  send(m: SipRequest | SipResponse, onResponse?: (rs: SipResponse) => void): void;
+  send(message: SipRequest | SipResponse, onResponse?: (response: SipResponse) => void): void;
   destroy(): void;
 }
 
@@ -107,7 +107,7 @@ export function createSipStack(options: SipStackOptions): SipStack {
           tcp: true,
           logger: { error: (err: unknown) => log.warn({ err, type: 'sip_stack_error' }, 'sip stack error') },
         },
-        (rq, remote) => options.onRequest(rq, remote),
+        (request, remote) => options.onRequest(request, remote),
       ),
     log,
   );

@@ -5,7 +5,7 @@ import { ANY_ROLE, principalOf } from '../http/auth.js';
 import type { PasswordResetService } from './password-reset.service.js';
 import { RESET_LINK_MINUTES } from './password-reset.service.js';
 import { readCookie } from '../http/cookies.js';
-import { clearSessionCookie, SESSION_COOKIE } from './session.js';
+import { clearSessionCookie, SESSION_COOKIE } from './sign-in-session.js';
 import { Email, Password } from './users.schemas.js';
 import type { UserService } from './users.service.js';
 

@@ -4,7 +4,7 @@ import { publicUser } from './users.repository.js';
 import { Email, Password, SessionView } from './users.schemas.js';
 import type { SetupService } from './setup.service.js';
 import type { UserService } from './users.service.js';
-import { setSessionCookie } from './session.js';
+import { setSessionCookie } from './sign-in-session.js';
 
 const SetupBody = z.object({
   email: Email,

@@ -9,7 +9,7 @@ import * as repo from './users.repository.js';
 import { CreateUserBody, Listen, SessionView, SignInBody, UpdateUserBody, User } from './users.schemas.js';
 import type { UserService } from './users.service.js';
 import { readCookie } from '../http/cookies.js';
-import { clearSessionCookie, SESSION_COOKIE, setSessionCookie } from './session.js';
+import { clearSessionCookie, SESSION_COOKIE, setSessionCookie } from './sign-in-session.js';
 
 const FAILURE_WINDOW_MS = 15 * 60_000;
 const MAX_FAILURES = 10;

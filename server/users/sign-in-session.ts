@@ -27,9 +27,9 @@ const safeEqual = (a: string, b: string) => a.length === b.length && crypto.timi
  * Mutating requests must also carry X-CSRF-Token (derived from the session): a cross-site form or
  * image cannot set that header, so a forged request fails even where SameSite is not honoured.
  *
- * @example buildHttpApp({ ..., extraCredentials: [createSessionResolver({ users })] })
+ * @example buildHttpApp({ ..., extraCredentials: [createSignInSessionResolver({ users })] })
  */
-export function createSessionResolver({ users }: { users: UserService }): CredentialResolver {
+export function createSignInSessionResolver({ users }: { users: UserService }): CredentialResolver {
   return async (request) => {
     const token = readCookie(request.headers.cookie, SESSION_COOKIE);
     if (!token) return undefined;
