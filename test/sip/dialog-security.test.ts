@@ -1,7 +1,6 @@
 // In-dialog requests must name the whole dialog, and forwarding loops must end: a stranger who
 // learns a Call-ID cannot hang up a call, and a flow that routes back to us ends in 483.
 import crypto from 'node:crypto';
-import dgram from 'node:dgram';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
+import { sendRawSip } from '../helpers/sip-raw.js';
 import { makeToneFile, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
 
 const CALLER_IP = '127.0.0.60';
@@ -62,26 +62,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-/** Sends one request over UDP from `ip` and resolves with the status line of the final answer. */
-async function sendRaw(ip: string, message: (local: { ip: string; port: number }) => string): Promise<string> {
-  const socket = dgram.createSocket('udp4');
-  await new Promise<void>((resolve) => socket.bind(0, ip, () => resolve()));
-  try {
-    return await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no final response')), 8_000);
-      socket.on('message', (datagram) => {
-        const line = datagram.toString('utf8').split('\r\n')[0] ?? '';
-        if (Number(/^SIP\/2\.0 (\d{3})/.exec(line)?.[1] ?? 0) >= 200) {
-          clearTimeout(timer);
-          resolve(line);
-        }
-      });
-      socket.send(message({ ip, port: socket.address().port }), server.sipPort, '127.0.0.1');
-    });
-  } finally {
-    socket.close();
-  }
-}
+const sendRaw = (ip: string, build: (local: { ip: string; port: number }) => string) => sendRawSip(ip, server.sipPort, build, 8_000);
 
 function request(method: string, local: { ip: string; port: number }, o: { callId: string; user: string; maxForwards?: number; sdp?: boolean }): string {
   const sdp = o.sdp

@@ -1,7 +1,6 @@
 // The SIP edge beyond the basic flows: digest-authenticated trunks, TCP callers, early media
 // passthrough, Max-Forwards, unknown dialogs and numbers without a dialplan.
 import crypto from 'node:crypto';
-import dgram from 'node:dgram';
 import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
+import { sendRawSip } from '../helpers/sip-raw.js';
 import { makeToneFile, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
 
 const CALLER_IP = '127.0.0.20';
@@ -69,27 +69,7 @@ const rtpengineHas = async (callId: string) => (await h.rtpengine.command('query
 const dial = (n: string) => n.slice(1);
 
 /** Sends one raw SIP request over UDP from `ip` and resolves with the first final response's status line. */
-async function sendRaw(ip: string, build: (local: { ip: string; port: number }) => string): Promise<string> {
-  const sock = dgram.createSocket('udp4');
-  await new Promise<void>((r) => sock.bind(0, ip, () => r()));
-  const local = { ip, port: sock.address().port };
-  try {
-    return await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no final response')), 5_000);
-      sock.on('message', (msg) => {
-        const line = msg.toString('utf8').split('\r\n')[0] ?? '';
-        const status = Number(/^SIP\/2\.0 (\d{3})/.exec(line)?.[1] ?? 0);
-        if (status >= 200) {
-          clearTimeout(timer);
-          resolve(line);
-        }
-      });
-      sock.send(build(local), server.sipPort, '127.0.0.1');
-    });
-  } finally {
-    sock.close();
-  }
-}
+const sendRaw = (ip: string, build: (local: { ip: string; port: number }) => string) => sendRawSip(ip, server.sipPort, build);
 
 function rawRequest(method: string, local: { ip: string; port: number }, o: { user: string; maxForwards?: number; toTag?: string; sdp?: boolean }): string {
   const sdp = o.sdp
