@@ -33,6 +33,15 @@ describe('provisioning API', () => {
     expect(one.json().addresses).toEqual([]);
   });
 
+  it('refuses catch-all carrier ranges, which would take other accounts’ calls', async () => {
+    for (const wide of ['0.0.0.0/0', '10.0.0.0/7', '::/0', '2001::/15']) {
+      const res = await post('/v1/trunks', { name: `wide-${wide}`, addresses: [wide] });
+      expect(res.statusCode, wide).toBe(400);
+      expect(res.json().message).toContain('too wide for a carrier');
+    }
+    expect((await post('/v1/trunks', { name: 'a /8 carrier', addresses: ['10.0.0.0/8'] })).statusCode).toBe(201);
+  });
+
   it('normalises a tracking number to E.164 and rejects junk with a message', async () => {
     const trunk = await newTrunk();
     const ok = await post('/v1/numbers', { number: '+7 (495) 123-45-67', trunkId: trunk.id });

@@ -37,10 +37,26 @@ const routes = new Map([
   ['+74951234569', route('+74951234569', { accountId: 'another-account' })],
 ]);
 
+/** IPv4 CIDR match: the prefix length when `cidr` holds `ip`, else -1. */
+function matchLength(cidr: string, ip: string): number {
+  const [base, bits] = cidr.split('/');
+  const toInt = (address: string) => address.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+  const prefix = Number(bits);
+  const block = 2 ** (32 - prefix);
+  return Math.floor(toInt(ip) / block) === Math.floor(toInt(base!) / block) ? prefix : -1;
+}
+
 function routing(trunks: TrunkCredentials[] = [ipTrunk, digestTrunk]): RoutingCache {
+  const trunksByAddress = (ip: string) =>
+    trunks
+      .map((trunk) => ({ trunk, prefix: Math.max(-1, ...trunk.addresses.map((cidr) => matchLength(cidr, ip))) }))
+      .filter((match) => match.prefix >= 0)
+      .sort((a, b) => b.prefix - a.prefix)
+      .map((match) => match.trunk);
   return {
     routeFor: (number) => routes.get(number),
-    trunkByAddress: (ip) => trunks.find((t) => t.addresses.some((cidr) => ip.startsWith(cidr.split('.').slice(0, 3).join('.')))),
+    trunksByAddress,
+    trunkByAddress: (ip) => trunksByAddress(ip)[0],
     trunkByUsername: (username) => trunks.find((t) => t.username === username),
     hasDigestTrunks: () => trunks.some((t) => t.passwordHa1 !== null),
     refresh: async () => true,
@@ -138,6 +154,14 @@ describe(admitInvite.name, () => {
       sipStatus: 480,
       sipReason: 'No Dialplan Bound',
     });
+  });
+
+  it('takes the most specific trunk of the dialled number’s own account: a shared carrier address or a wider range never captures another account’s calls', () => {
+    const otherAccountsTrunk: TrunkCredentials = { ...ipTrunk, id: 't-other', accountId: 'another-account', addresses: ['192.0.2.7/32'] };
+    const narrowSameAccount: TrunkCredentials = { ...ipTrunk, id: 't-narrow', addresses: ['192.0.2.0/28'] };
+    const shared = deps([ipTrunk, otherAccountsTrunk, narrowSameAccount]);
+    expect(admitInvite(shared, invite(), fromCarrier)).toMatchObject({ trunk: { id: 't-narrow' }, trackingNumber: '+74951234567' });
+    expect(admitInvite(shared, invite({ uri: 'sip:74951234569@x' }), fromCarrier)).toMatchObject({ trunk: { id: 't-other' }, trackingNumber: '+74951234569' });
   });
 
   it('keeps a caller id that is no phone number as it came (anonymous, SIP user names)', () => {

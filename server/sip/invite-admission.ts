@@ -22,7 +22,8 @@ interface Received {
   request: SipRequest;
   remote: SipRemote;
 }
-type FromTrunk = Received & { trunk: TrunkCredentials };
+/** The trunks the INVITE may have come through, most specific first (several accounts may share a carrier). */
+type FromTrunks = Received & { trunks: TrunkCredentials[] };
 
 /** Digest challenge nonces: stateless, HMAC of a timestamp so any node can verify them. */
 export function makeNonce(secret: string, now = Date.now()): string {
@@ -68,9 +69,9 @@ function checkHeaders(received: Received): Received | AppError {
   return received;
 }
 
-function identifyTrunk(deps: AdmissionDeps, received: Received): FromTrunk | AppError {
-  const byAddress = deps.routing.trunkByAddress(received.remote.address);
-  if (byAddress) return { ...received, trunk: byAddress };
+function identifyTrunks(deps: AdmissionDeps, received: Received): FromTrunks | AppError {
+  const byAddress = deps.routing.trunksByAddress(received.remote.address);
+  if (byAddress.length > 0) return { ...received, trunks: byAddress };
   const headers = received.request.headers;
   const credentials = (headers['proxy-authorization'] as Array<Record<string, string>> | undefined)?.[0] ?? headers.authorization?.[0];
   if (!credentials) {
@@ -87,21 +88,30 @@ function identifyTrunk(deps: AdmissionDeps, received: Received): FromTrunk | App
     .digest('hex');
   const expected = crypto.createHash('md5').update(`${trunk.passwordHa1}:${nonce}:${ha2}`).digest('hex');
   if (unquote(credentials.response) !== expected) return ERRORS.badCredentials();
-  return { ...received, trunk };
+  return { ...received, trunks: [trunk] };
 }
 
-function resolveNumber(deps: AdmissionDeps, fromTrunk: FromTrunk): InviteContext | AppError {
-  const headers = fromTrunk.request.headers;
-  const dialled = parseUri(fromTrunk.request.uri)?.user ?? parseUri(headers.to.uri)?.user ?? '';
+function resolveNumber(deps: AdmissionDeps, fromTrunks: FromTrunks): InviteContext | AppError {
+  const headers = fromTrunks.request.headers;
+  const dialled = parseUri(fromTrunks.request.uri)?.user ?? parseUri(headers.to.uri)?.user ?? '';
   // The reading that is one of our numbers wins: a carrier's format must not route to a look-alike.
+  // The trunk is the most specific one of the number's own account: another account's trunk on the
+  // same carrier address (or a wider range) never takes this account's calls.
   const readings = e164Readings(dialled, deps.defaultCountry);
-  const e164 = readings.find((reading) => deps.routing.routeFor(reading)?.accountId === fromTrunk.trunk.accountId);
+  let trunk: TrunkCredentials | undefined;
+  const e164 = readings.find((reading) => {
+    const account = deps.routing.routeFor(reading)?.accountId;
+    trunk = fromTrunks.trunks.find((candidate) => candidate.accountId === account);
+    return trunk !== undefined;
+  });
   const route = e164 ? deps.routing.routeFor(e164) : undefined;
-  if (!e164 || !route) return ERRORS.numberNotFound(readings[0] ?? dialled);
+  if (!e164 || !route || !trunk) return ERRORS.numberNotFound(readings[0] ?? dialled);
   if (!route.dialplan) return ERRORS.noDialplan(e164);
   const rawCaller = parseUri(headers.from.uri)?.user ?? 'anonymous';
+  const { trunks: _candidates, ...received } = fromTrunks;
   return {
-    ...fromTrunk,
+    ...received,
+    trunk,
     trackingNumber: e164,
     route: { ...route, dialplan: route.dialplan },
     caller: e164Readings(rawCaller, deps.defaultCountry)[0] ?? rawCaller,
@@ -116,8 +126,9 @@ function resolveNumber(deps: AdmissionDeps, fromTrunk: FromTrunk): InviteContext
 export function admitInvite(deps: AdmissionDeps, request: SipRequest, remote: SipRemote): InviteContext | AppError {
   const received = checkHeaders({ request, remote });
   if (received instanceof AppError) return received;
-  const fromTrunk = identifyTrunk(deps, received);
-  if (fromTrunk instanceof AppError) return fromTrunk;
-  deps.routing.trunkSeen?.(fromTrunk.trunk.id);
-  return resolveNumber(deps, fromTrunk);
+  const fromTrunks = identifyTrunks(deps, received);
+  if (fromTrunks instanceof AppError) return fromTrunks;
+  const admitted = resolveNumber(deps, fromTrunks);
+  deps.routing.trunkSeen?.(admitted instanceof AppError ? fromTrunks.trunks[0]!.id : admitted.trunk.id);
+  return admitted;
 }

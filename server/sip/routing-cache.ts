@@ -11,7 +11,10 @@ import { listTrunkCredentials, touchTrunkInvite, type TrunkCredentials } from '.
  */
 export interface RoutingCache {
   routeFor(number: string): NumberRoute | undefined;
+  /** The trunk whose ACL matches the address most specifically (longest prefix). */
   trunkByAddress(ip: string): TrunkCredentials | undefined;
+  /** Every trunk whose ACL matches the address, most specific first (accounts may share a carrier). */
+  trunksByAddress(ip: string): TrunkCredentials[];
   trunkByUsername(username: string): TrunkCredentials | undefined;
   hasDigestTrunks(): boolean;
   /** Notes an INVITE from a trunk for the UI; writes at most every TRUNK_SEEN_WRITE_MS per trunk, never blocks, never fails the call. */
@@ -27,7 +30,7 @@ export const TRUNK_SEEN_WRITE_MS = 5_000;
 export function createRoutingCache(db: Db, logger: Logger, refreshMs = 10_000): RoutingCache {
   const trunkSeenAt = new Map<string, number>();
   let routes = new Map<string, NumberRoute>();
-  let trunks: Array<TrunkCredentials & { acl: net.BlockList }> = [];
+  let trunks: Array<TrunkCredentials & { ranges: Array<{ acl: net.BlockList; prefix: number }> }> = [];
   let loadedAt: Date | null = null;
   let inFlight: Promise<boolean> | undefined;
 
@@ -35,15 +38,15 @@ export function createRoutingCache(db: Db, logger: Logger, refreshMs = 10_000): 
     try {
       const [routeList, trunkList] = await Promise.all([listRoutes(db), listTrunkCredentials(db)]);
       routes = new Map(routeList.map((route) => [route.number, route]));
-      trunks = trunkList.map((trunk) => {
-        const acl = new net.BlockList();
-        for (const cidr of trunk.addresses) {
+      trunks = trunkList.map((trunk) => ({
+        ...trunk,
+        ranges: trunk.addresses.map((cidr) => {
           const [addr, bits] = cidr.split('/');
-          const family = net.isIPv6(addr!) ? 'ipv6' : 'ipv4';
-          acl.addSubnet(addr!, Number(bits), family);
-        }
-        return { ...trunk, acl };
-      });
+          const acl = new net.BlockList();
+          acl.addSubnet(addr!, Number(bits), net.isIPv6(addr!) ? 'ipv6' : 'ipv4');
+          return { acl, prefix: Number(bits) };
+        }),
+      }));
       loadedAt = new Date();
       return true;
     } catch (err) {
@@ -71,12 +74,20 @@ export function createRoutingCache(db: Db, logger: Logger, refreshMs = 10_000): 
     return queued;
   }
 
+  function trunksByAddress(ip: string): TrunkCredentials[] {
+    const family = net.isIPv6(ip) ? 'ipv6' : 'ipv4';
+    const matched: Array<{ trunk: TrunkCredentials; prefix: number }> = [];
+    for (const trunk of trunks) {
+      const prefix = Math.max(-1, ...trunk.ranges.filter((range) => range.acl.check(ip, family)).map((range) => range.prefix));
+      if (prefix >= 0) matched.push({ trunk, prefix });
+    }
+    return matched.sort((a, b) => b.prefix - a.prefix).map((match) => match.trunk);
+  }
+
   return {
     routeFor: (number) => routes.get(number),
-    trunkByAddress(ip) {
-      const family = net.isIPv6(ip) ? 'ipv6' : 'ipv4';
-      return trunks.find((t) => t.acl.check(ip, family));
-    },
+    trunkByAddress: (ip) => trunksByAddress(ip)[0],
+    trunksByAddress,
     trunkByUsername: (username) => trunks.find((t) => t.username === username),
     hasDigestTrunks: () => trunks.some((t) => t.passwordHa1 !== null),
     trunkSeen(trunkId) {

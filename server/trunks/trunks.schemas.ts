@@ -1,6 +1,9 @@
 import net from 'node:net';
 import { z } from 'zod';
 
+const MIN_IPV4_PREFIX = 8;
+const MIN_IPV6_PREFIX = 16;
+
 /** An IPv4/IPv6 address or CIDR block; a bare address means that one host. */
 export const Cidr = z
   .string()
@@ -12,6 +15,13 @@ export const Cidr = z
     const prefix = bits === undefined ? max : Number(bits);
     if (!family || extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > max || (bits !== undefined && !/^\d+$/.test(bits))) {
       ctx.addIssue({ code: 'custom', message: `"${value}" is not an IP address or CIDR block (e.g. 203.0.113.10/32)` });
+      return z.NEVER;
+    }
+    // A catch-all range would take every caller's INVITEs for this trunk's account (and any other
+    // account's numbers it shares an address with): a carrier's network is never that wide.
+    const narrowest = family === 4 ? MIN_IPV4_PREFIX : MIN_IPV6_PREFIX;
+    if (prefix < narrowest) {
+      ctx.addIssue({ code: 'custom', message: `"${value}" is too wide for a carrier: at least /${narrowest} (catch-all ranges such as 0.0.0.0/0 are refused)` });
       return z.NEVER;
     }
     return `${addr}/${prefix}`;
