@@ -24,6 +24,7 @@ export const ErrorCode = {
   methodNotAllowed: 'method_not_allowed',
   mediaNotAcceptable: 'media_not_acceptable',
   mediaUnavailable: 'media_unavailable',
+  trunkLimit: 'trunk_limit',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -75,6 +76,8 @@ export const ERRORS = {
     new AppError(ErrorCode.methodNotAllowed, `${method} is not supported here`, 405, 405, { sipHeaders: { allow } }),
   mediaNotAcceptable: (why: string) => new AppError(ErrorCode.mediaNotAcceptable, why, 400, 488),
   mediaUnavailable: (cause?: unknown) => new AppError(ErrorCode.mediaUnavailable, 'the media relay is unavailable', 503, 503, { cause }),
+  // 503 with Retry-After: the carrier retries later or fails over to its next route (RFC 3261 21.5.4).
+  trunkLimit: (what: string) => new AppError(ErrorCode.trunkLimit, `trunk limit reached: ${what}`, 429, 503, { sipHeaders: { 'retry-after': 1 } }),
   internal: (cause?: unknown) => new AppError(ErrorCode.internal, 'internal error', 500, 500, { cause }),
 };
 

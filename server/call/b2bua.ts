@@ -2,6 +2,7 @@ import type { Attributor } from '../attribution/attribution.types.js';
 import type { CallEventSink } from '../calls/call-events.js';
 import type { CallRecord } from '../calls/calls.repository.js';
 import { type DialogSide, LiveCall } from './live-call.js';
+import { createTrunkLimits } from './trunk-limits.js';
 import type { DialplanRegistry } from '../dialplans/dialplan-registry.js';
 import { runDialplan } from '../dialplans/dialplan-interpreter.js';
 import type { Metrics } from '../http/metrics.js';
@@ -59,6 +60,7 @@ export function startB2bua(deps: B2buaDeps): B2bua {
   /** Live calls by the SIP Call-ID of their caller's dialog, and by each of their agent legs'. */
   const calls = new Map<string, LiveCall>();
   const legs = new Map<string, LiveCall>();
+  const trunkLimits = createTrunkLimits();
   const log = deps.logger.child({ component: 'sip' });
   let stack: SipStack;
 
@@ -104,6 +106,11 @@ export function startB2bua(deps: B2buaDeps): B2bua {
       log.error({ callId, type: 'dialplan_missing', dialplan: admitted.route.dialplan }, 'bound dialplan is not loaded');
       return void stack.replyError(request, ERRORS.dialplanNotLoaded(admitted.route.dialplan));
     }
+    const overLimit = trunkLimits.admit(admitted.trunk);
+    if (overLimit) {
+      log.warn({ callId, type: 'trunk_limit', trunk: admitted.trunk.name, reason: overLimit.message }, 'INVITE refused by a trunk limit');
+      return void stack.replyError(request, overLimit);
+    }
     stack.reply(request, 100);
     const call: LiveCall = new LiveCall(admitted, plan, {
       stack,
@@ -124,6 +131,7 @@ export function startB2bua(deps: B2buaDeps): B2bua {
       onEnded: (record, ended) => {
         calls.delete(callId);
         for (const leg of ended.legCallIds) legs.delete(leg);
+        trunkLimits.release(admitted.trunk.id);
         deps.metrics.liveCalls.dec();
         ended.log.info({ type: 'call_ended', disposition: record.disposition, talkSeconds: record.talkSeconds }, 'call ended');
         deps.onCallEnded(record);

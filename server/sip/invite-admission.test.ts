@@ -11,7 +11,16 @@ const ACCOUNT = '00000000-0000-0000-0000-000000000001';
 const SECRET = 'unit-test-secret-0123456789';
 const md5 = (s: string) => crypto.createHash('md5').update(s).digest('hex');
 
-const ipTrunk: TrunkCredentials = { id: 't-ip', accountId: ACCOUNT, name: 'carrier', addresses: ['192.0.2.0/24'], username: null, passwordHa1: null };
+const ipTrunk: TrunkCredentials = {
+  id: 't-ip',
+  accountId: ACCOUNT,
+  name: 'carrier',
+  addresses: ['192.0.2.0/24'],
+  username: null,
+  passwordHa1: null,
+  maxCallsPerSecond: null,
+  maxConcurrentCalls: null,
+};
 const digestTrunk: TrunkCredentials = {
   id: 't-digest',
   accountId: ACCOUNT,
@@ -19,6 +28,8 @@ const digestTrunk: TrunkCredentials = {
   addresses: [],
   username: 'carrier7',
   passwordHa1: md5('carrier7:calltrack:correct-horse'),
+  maxCallsPerSecond: null,
+  maxConcurrentCalls: null,
 };
 const route = (number: string, over: Partial<NumberRoute> = {}): NumberRoute => ({
   numberId: `n-${number}`,

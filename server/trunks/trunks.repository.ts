@@ -9,6 +9,8 @@ interface TrunkRow {
   username: string | null;
   password_ha1: string | null;
   last_invite_at?: Date | null;
+  max_calls_per_second: number | null;
+  max_concurrent_calls: number | null;
   created_at: Date;
 }
 
@@ -27,17 +29,28 @@ const toTrunk = (r: TrunkRow): Trunk => ({
   addresses: parseArray(r.addresses),
   username: r.username,
   hasPassword: r.password_ha1 !== null,
+  maxCallsPerSecond: r.max_calls_per_second,
+  maxConcurrentCalls: r.max_concurrent_calls,
   lastInviteAt: r.last_invite_at?.toISOString() ?? null,
   createdAt: r.created_at.toISOString(),
 });
 
 export async function insertTrunk(
   db: Queryable,
-  t: { accountId: string; name: string; addresses: string[]; username?: string; passwordHa1?: string },
+  t: {
+    accountId: string;
+    name: string;
+    addresses: string[];
+    username?: string;
+    passwordHa1?: string;
+    maxCallsPerSecond?: number | null | undefined;
+    maxConcurrentCalls?: number | null | undefined;
+  },
 ): Promise<Trunk> {
   const { rows } = await db.query<TrunkRow>(
-    'INSERT INTO trunks (account_id, name, addresses, username, password_ha1) VALUES ($1, $2, $3::cidr[], $4, $5) RETURNING *',
-    [t.accountId, t.name, t.addresses, t.username ?? null, t.passwordHa1 ?? null],
+    `INSERT INTO trunks (account_id, name, addresses, username, password_ha1, max_calls_per_second, max_concurrent_calls)
+     VALUES ($1, $2, $3::cidr[], $4, $5, $6, $7) RETURNING *`,
+    [t.accountId, t.name, t.addresses, t.username ?? null, t.passwordHa1 ?? null, t.maxCallsPerSecond ?? null, t.maxConcurrentCalls ?? null],
   );
   return toTrunk(rows[0]!);
 }
@@ -65,6 +78,9 @@ export interface TrunkCredentials {
   addresses: string[];
   username: string | null;
   passwordHa1: string | null;
+  /** Admission limits; null = none. */
+  maxCallsPerSecond: number | null;
+  maxConcurrentCalls: number | null;
 }
 
 export async function listTrunkCredentials(db: Queryable): Promise<TrunkCredentials[]> {
@@ -76,6 +92,8 @@ export async function listTrunkCredentials(db: Queryable): Promise<TrunkCredenti
     addresses: parseArray(r.addresses),
     username: r.username,
     passwordHa1: r.password_ha1,
+    maxCallsPerSecond: r.max_calls_per_second,
+    maxConcurrentCalls: r.max_concurrent_calls,
   }));
 }
 

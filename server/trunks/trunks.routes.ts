@@ -21,12 +21,14 @@ export function trunkRoutes({ db, sipRealm, onChange }: { db: Db; sipRealm: stri
         config: { roles: ['admin'] },
       },
       async (request, reply) => {
-        const { name, addresses, username, password } = request.body;
+        const { name, addresses, username, password, maxCallsPerSecond, maxConcurrentCalls } = request.body;
         try {
           const trunk = await repo.insertTrunk(db, {
             accountId: principalOf(request).accountId,
             name,
             addresses,
+            maxCallsPerSecond,
+            maxConcurrentCalls,
             ...(username && password ? { username, passwordHa1: digestHa1(username, sipRealm, password) } : {}),
           });
           onChange?.();

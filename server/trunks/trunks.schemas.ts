@@ -21,7 +21,10 @@ export const Cidr = z
     // account's numbers it shares an address with): a carrier's network is never that wide.
     const narrowest = family === 4 ? MIN_IPV4_PREFIX : MIN_IPV6_PREFIX;
     if (prefix < narrowest) {
-      ctx.addIssue({ code: 'custom', message: `"${value}" is too wide for a carrier: at least /${narrowest} (catch-all ranges such as 0.0.0.0/0 are refused)` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${value}" is too wide for a carrier: at least /${narrowest} (catch-all ranges such as 0.0.0.0/0 are refused)`,
+      });
       return z.NEVER;
     }
     return `${addr}/${prefix}`;
@@ -39,6 +42,22 @@ export const CreateTrunkBody = z
       .regex(/^[A-Za-z0-9._-]+$/, 'letters, digits, ".", "_" and "-"')
       .optional(),
     password: z.string().min(8).max(128).optional(),
+    maxCallsPerSecond: z
+      .number()
+      .int()
+      .min(1)
+      .max(10_000)
+      .nullable()
+      .optional()
+      .meta({ description: 'new INVITEs per second admitted from this trunk; beyond it 503 with Retry-After' }),
+    maxConcurrentCalls: z
+      .number()
+      .int()
+      .min(1)
+      .max(100_000)
+      .nullable()
+      .optional()
+      .meta({ description: 'calls in progress at once from this trunk; beyond it 503' }),
   })
   .refine((t) => (t.username === undefined) === (t.password === undefined), { message: 'username and password go together', path: ['password'] })
   .refine((t) => t.addresses.length > 0 || t.username !== undefined, { message: 'a trunk needs carrier addresses or digest credentials', path: ['addresses'] });
@@ -50,6 +69,8 @@ export const Trunk = z.object({
   addresses: z.array(z.string()),
   username: z.string().nullable(),
   hasPassword: z.boolean().meta({ description: 'The password itself is never returned' }),
+  maxCallsPerSecond: z.number().int().nullable(),
+  maxConcurrentCalls: z.number().int().nullable(),
   lastInviteAt: z.string().nullable().meta({ description: 'when the SIP edge last saw an INVITE from this trunk (updated at most every 5 s)' }),
   createdAt: z.string(),
 });
