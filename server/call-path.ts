@@ -25,6 +25,8 @@ export interface CallPathOptions {
   rtpengine?: Rtpengine;
   routingRefreshMs?: number;
   spoolFlushMs?: number;
+  /** How often recordings that failed (or were never converted) are retried; default 30 s. */
+  recordingRetryMs?: number;
   mediaCheckMs?: number;
 }
 
@@ -108,6 +110,23 @@ export async function createCallPath(stores: Stores, services: Services, options
   });
   // Records spooled before a restart are stored (and their recordings converted) now.
   await writer.flush().catch(() => 0);
+  // Conversions that failed, or that a crash interrupted, are retried with backoff: no recording is
+  // lost to a bad moment, and the pcap stays until one succeeds.
+  let retrying = false;
+  const retryTimer = setInterval(() => {
+    if (retrying || options.convertRecordings === false) return;
+    retrying = true;
+    void recordings
+      .retryDue()
+      .then((outcomes) => {
+        for (const { callId, outcome } of outcomes) for (const listener of recordingListeners) listener(callId, outcome);
+      })
+      .catch((err: unknown) => logger.warn({ err, type: 'recording_retry_failed' }, 'recording retry sweep failed'))
+      .finally(() => {
+        retrying = false;
+      });
+  }, options.recordingRetryMs ?? 30_000);
+  retryTimer.unref();
 
   return {
     b2bua,
@@ -118,6 +137,7 @@ export async function createCallPath(stores: Stores, services: Services, options
     onRecording: (listener) => void recordingListeners.push(listener),
     async stop() {
       unsubscribe();
+      clearInterval(retryTimer);
       await b2bua.stop();
       routing.close();
       writer.close();

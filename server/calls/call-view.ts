@@ -48,7 +48,14 @@ export interface CallView {
   priorCalls: number;
   score: number | null;
   value: number | null;
-  recording: { status: 'none' | 'pending' | 'ready' | 'failed'; durationSeconds: number | null; channels: number | null };
+  recording: {
+    status: 'none' | 'pending' | 'ready' | 'failed';
+    durationSeconds: number | null;
+    channels: number | null;
+    /** Why the last conversion failed, and when it is tried again (null: not scheduled). */
+    error: string | null;
+    retryAt: Date | null;
+  };
   tags: string[];
   notes: Array<{ id: string; author: string; text: string; createdAt: Date }>;
   /** Keyset position: started_at in whole microseconds (a JS Date drops them) and the id. */
@@ -129,6 +136,8 @@ interface CallViewRow {
   recording_status: CallView['recording']['status'];
   recording_duration_seconds: string | number | null;
   recording_channels: number | null;
+  recording_error: string | null;
+  recording_retry_at: Date | null;
   static_name: string | null;
   static_channel: string | null;
   static_medium: string | null;
@@ -198,7 +207,13 @@ function toCallView(row: CallViewRow): CallView {
     priorCalls: row.prior_calls,
     score: row.score,
     value: numberOrNull(row.value),
-    recording: { status: row.recording_status, durationSeconds: numberOrNull(row.recording_duration_seconds), channels: row.recording_channels },
+    recording: {
+      status: row.recording_status,
+      durationSeconds: numberOrNull(row.recording_duration_seconds),
+      channels: row.recording_channels,
+      error: row.recording_error,
+      retryAt: row.recording_retry_at,
+    },
     tags: row.tags,
     notes: row.notes.map((n) => ({ id: n.id, author: n.author, text: n.text, createdAt: new Date(n.created_at) })),
     cursor: encodeCursor(row.started_us, row.id),

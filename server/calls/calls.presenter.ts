@@ -74,5 +74,7 @@ export function toCallDetail(call: CallView): CallDetail {
         ? { url: `/v1/calls/${call.id}/recording`, durationSeconds: call.recording.durationSeconds ?? 0, channels: call.recording.channels ?? 2 }
         : null,
     recordingStatus: call.recording.status,
+    recordingError: call.recording.status === 'failed' ? call.recording.error : null,
+    recordingRetryAt: call.recording.status === 'failed' ? (call.recording.retryAt?.toISOString() ?? null) : null,
   };
 }

@@ -50,8 +50,8 @@ export async function insertCallRecord(db: Queryable, r: CallRecord): Promise<bo
   const { rowCount } = await db.query(
     `INSERT INTO calls (id, account_id, sip_call_id, trunk_id, number_id, tracking_number, caller, caller_name, dialplan,
        started_at, answered_at, ended_at, disposition, talk_seconds, ring_seconds, answered_by, hangup_by, final_sip_status,
-       ivr_digits, pool_id, source_id, session_id, confidence, attribution, visit, first_time, prior_calls, recording_status)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28)
+       ivr_digits, pool_id, source_id, session_id, confidence, attribution, visit, first_time, prior_calls, recording_status, caller_media)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29)
      ON CONFLICT (sip_call_id) DO NOTHING`,
     [
       r.id,
@@ -82,6 +82,7 @@ export async function insertCallRecord(db: Queryable, r: CallRecord): Promise<bo
       r.firstTime,
       r.priorCalls,
       r.recordingStatus,
+      r.callerMedia === null ? null : JSON.stringify(r.callerMedia),
     ],
   );
   return (rowCount ?? 0) > 0;

@@ -91,6 +91,9 @@ export const CallDetail = CallSummary.extend({
   recording: z.object({ url: z.string(), durationSeconds: z.number(), channels: z.number() }).nullable(),
   /** none: not recorded; pending: being converted; failed: conversion failed; ready: `recording` is set. */
   recordingStatus: z.enum(['none', 'pending', 'ready', 'failed']),
+  /** Why the last conversion failed (failed only); POST /v1/calls/{id}/recording/retry converts again. */
+  recordingError: z.string().nullable(),
+  recordingRetryAt: z.string().nullable(),
 });
 export type CallDetail = z.infer<typeof CallDetail>;
 

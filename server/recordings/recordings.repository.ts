@@ -12,14 +12,76 @@ export interface StoredRecording {
 export async function attachRecording(db: Queryable, callId: string, r: StoredRecording): Promise<boolean> {
   const { rowCount } = await db.query(
     `UPDATE calls SET recording_status = 'ready', recording_path = $2, recording_mp3_path = $3,
-       recording_duration_seconds = $4, recording_channels = $5, updated_at = now() WHERE id = $1`,
+       recording_duration_seconds = $4, recording_channels = $5, recording_error = NULL, recording_retry_at = NULL, updated_at = now()
+     WHERE id = $1`,
     [callId, r.wavPath, r.compressedPath, r.durationSeconds, r.channels],
   );
   return (rowCount ?? 0) > 0;
 }
 
-export async function markRecordingFailed(db: Queryable, callId: string): Promise<void> {
-  await db.query(`UPDATE calls SET recording_status = 'failed', updated_at = now() WHERE id = $1`, [callId]);
+/** Delays before the 2nd, 3rd, … attempt of a conversion; after the last one the call stays failed until retried by hand. */
+export const RECORDING_RETRY_SECONDS = [60, 300, 1_800, 7_200, 21_600];
+
+/** Marks the conversion failed with its reason and schedules the next attempt (if any left). */
+export async function markRecordingFailed(db: Queryable, callId: string, reason: string): Promise<void> {
+  await db.query(
+    `UPDATE calls SET recording_status = 'failed', recording_error = left($2, 500), recording_attempts = recording_attempts + 1,
+       recording_retry_at = CASE WHEN recording_attempts < cardinality($3::int[])
+         THEN now() + make_interval(secs => ($3::int[])[recording_attempts + 1]) END,
+       updated_at = now()
+     WHERE id = $1`,
+    [callId, reason, RECORDING_RETRY_SECONDS],
+  );
+}
+
+/** A call whose recording is to be converted (again). */
+export interface DueRecording {
+  id: string;
+  accountId: string;
+  caller: string;
+  trackingNumber: string;
+  startedAt: string;
+  callerMedia: { ip: string; port: number } | null;
+}
+
+/**
+ * Calls whose recording is due: failed ones at their retry time, and pending ones the call path
+ * never converted (the process died between storing the record and converting, or the record was
+ * replayed from a spool by another process). `settledSeconds` leaves the call path its own turn.
+ */
+export async function listDueRecordings(db: Queryable, settledSeconds: number, limit: number): Promise<DueRecording[]> {
+  const { rows } = await db.query<{
+    id: string;
+    account_id: string;
+    caller: string;
+    tracking_number: string;
+    started_at: Date;
+    caller_media: { ip: string; port: number } | null;
+  }>(
+    `SELECT id, account_id, caller, tracking_number, started_at, caller_media FROM calls
+      WHERE (recording_status = 'failed' AND recording_retry_at <= now())
+         OR (recording_status = 'pending' AND COALESCE(recording_retry_at, ended_at, started_at) <= now() - make_interval(secs => $1))
+      ORDER BY COALESCE(recording_retry_at, ended_at) LIMIT $2`,
+    [settledSeconds, limit],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    accountId: r.account_id,
+    caller: r.caller,
+    trackingNumber: r.tracking_number,
+    startedAt: r.started_at.toISOString(),
+    callerMedia: r.caller_media,
+  }));
+}
+
+/** Asks for another conversion now (a person pressed "retry"); false when the call has no recording to convert. */
+export async function requestRecordingRetry(db: Queryable, accountId: string, callId: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE calls SET recording_status = 'failed', recording_retry_at = now(), updated_at = now()
+      WHERE id = $1 AND account_id = $2 AND recording_status IN ('failed', 'pending')`,
+    [callId, accountId],
+  );
+  return (rowCount ?? 0) > 0;
 }
 
 export interface RecordingRow {

@@ -8,7 +8,7 @@ import { ANY_ROLE, bearerToken, type CredentialResolver, principalOf } from '../
 import { ErrorBody, IdParams } from '../shared/schemas.js';
 import { createLocalRecordingStorage, type RecordingStorage } from './recording-storage.js';
 import { signRecordingToken } from './recording-links.js';
-import { findRecording } from './recordings.repository.js';
+import { findRecording, requestRecordingRetry } from './recordings.repository.js';
 import { parseRange } from './http-range.js';
 
 const URL_TTL_SECONDS = 3600;
@@ -52,6 +52,28 @@ export function recordingRoutes({
   storage?: RecordingStorage;
 }): FastifyPluginAsyncZod {
   return async (app) => {
+    app.post(
+      '/v1/calls/:id/recording/retry',
+      {
+        schema: {
+          tags: ['recordings'],
+          summary: 'Convert a failed (or stuck) recording again; the sweeper takes it within 30 s',
+          params: IdParams,
+          response: { 202: z.object({ recordingStatus: z.literal('failed'), retry: z.literal('queued') }), 404: ErrorBody, 409: ErrorBody },
+        },
+        config: { roles: ['admin', 'manager'] },
+      },
+      async (request, reply) => {
+        const { accountId } = principalOf(request);
+        const rec = await findRecording(db, accountId, request.params.id);
+        if (!rec) throw ERRORS.notFound('call', request.params.id);
+        if (!(await requestRecordingRetry(db, accountId, request.params.id))) {
+          throw ERRORS.conflict(`the call's recording is ${rec.status}: there is nothing to convert again`);
+        }
+        return reply.status(202).send({ recordingStatus: 'failed', retry: 'queued' });
+      },
+    );
+
     app.get(
       '/v1/calls/:id/recording-url',
       {

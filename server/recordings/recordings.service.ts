@@ -20,6 +20,11 @@ export interface RecordingService {
   process(call: RecordedCall): Promise<'ready' | 'failed' | 'missing'>;
   /** Deletes recordings of calls older than `days` and clears their columns; returns how many. */
   sweep(days: number): Promise<number>;
+  /**
+   * Converts recordings that are due: failed ones at their retry time (backoff 1 min … 6 h) and
+   * pending ones the call path left (older than `settledSeconds`). Returns the outcomes.
+   */
+  retryDue(settledSeconds?: number): Promise<Array<{ callId: string; outcome: 'ready' | 'failed' | 'missing' }>>;
 }
 
 export function createRecordingService(deps: {
@@ -44,7 +49,7 @@ export function createRecordingService(deps: {
       const files = await locateRtpengineRecording({ dir: deps.rtpengineDir, callId: call.id, waitMs: deps.metadataWaitMs ?? 3000 });
       if (!files) {
         log.warn({ type: 'recording_missing' }, 'no pcap for call');
-        await repo.markRecordingFailed(db, call.id).catch(() => {});
+        await repo.markRecordingFailed(db, call.id, 'rtpengine left no pcap for this call').catch(() => {});
         return 'missing';
       }
       try {
@@ -74,9 +79,20 @@ export function createRecordingService(deps: {
         return 'ready';
       } catch (err) {
         log.error({ err, type: 'recording_failed', pcap: files.pcapPath }, 'recording conversion failed; pcap kept');
-        await repo.markRecordingFailed(db, call.id).catch(() => {});
+        // Only the kind of failure goes on the call (people see it); the details stay in the log.
+        const reason =
+          err instanceof Error && /row does not exist/.test(err.message) ? 'the call record is not stored yet' : 'conversion failed (see the server log)';
+        await repo.markRecordingFailed(db, call.id, reason).catch(() => {});
         return 'failed';
       }
+    },
+    async retryDue(settledSeconds = 120) {
+      const due = await repo.listDueRecordings(db, settledSeconds, 20);
+      const outcomes: Array<{ callId: string; outcome: 'ready' | 'failed' | 'missing' }> = [];
+      // One at a time: the converter's own limiter keeps ffmpeg beside the SIP stack to two anyway.
+      for (const call of due) outcomes.push({ callId: call.id, outcome: await this.process(call) });
+      if (outcomes.length > 0) logger.info({ type: 'recordings_retried', outcomes }, 'due recordings converted');
+      return outcomes;
     },
     async sweep(days) {
       const cutoff = new Date(Date.now() - days * 86_400_000);

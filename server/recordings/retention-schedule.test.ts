@@ -6,7 +6,7 @@ afterEach(() => vi.useRealTimers());
 
 describe('scheduleRetentionSweep', () => {
   const logger = createLogger('silent');
-  const fakeService = (sweep: RecordingService['sweep']): RecordingService => ({ process: async () => 'missing', sweep });
+  const fakeService = (sweep: RecordingService['sweep']): RecordingService => ({ process: async () => 'missing', retryDue: async () => [], sweep });
 
   it('sweeps a minute after start, then every interval, with the configured days, until stopped', async () => {
     vi.useFakeTimers();

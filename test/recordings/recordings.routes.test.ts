@@ -184,3 +184,21 @@ describe('retention sweep', () => {
     expect(await service.sweep(30)).toBe(0);
   });
 });
+
+describe('POST /v1/calls/:id/recording/retry', () => {
+  it('queues a failed recording for the sweeper now; a ready one or a call without a recording is a 409, viewers get 403', async () => {
+    const failed = await insertCall({ status: 'failed' });
+    await h.db.query(`UPDATE calls SET recording_retry_at = NULL, recording_attempts = 5 WHERE id = $1`, [failed]);
+    const viewer = await h.headersFor('viewer');
+    expect((await app.inject({ method: 'POST', url: `/v1/calls/${failed}/recording/retry`, headers: viewer })).statusCode).toBe(403);
+    const res = await app.inject({ method: 'POST', url: `/v1/calls/${failed}/recording/retry`, headers: await h.headersFor('manager') });
+    expect(res.statusCode, res.body).toBe(202);
+    const { rows } = await h.db.query('SELECT recording_status, recording_retry_at <= now() AS due FROM calls WHERE id = $1', [failed]);
+    expect(rows[0]).toEqual({ recording_status: 'failed', due: true });
+    const { id: ready } = await callWithRecording();
+    expect((await app.inject({ method: 'POST', url: `/v1/calls/${ready}/recording/retry`, headers: h.adminHeaders })).statusCode).toBe(409);
+    const none = await insertCall({ status: 'none' });
+    expect((await app.inject({ method: 'POST', url: `/v1/calls/${none}/recording/retry`, headers: h.adminHeaders })).statusCode).toBe(409);
+    expect((await app.inject({ method: 'POST', url: `/v1/calls/${crypto.randomUUID()}/recording/retry`, headers: h.adminHeaders })).statusCode).toBe(404);
+  });
+});

@@ -209,12 +209,12 @@ describe('rtpengine pcap recording', () => {
     expect(toneSeconds(right, 8000, 440, [1000, 440])).toBeGreaterThan(2.5);
   });
 
-  it("the service links the recording to the call, stores it by date and removes rtpengine's files", async () => {
+  it("a failed conversion is retried with backoff; the service links the recording, stores it by date and only then removes rtpengine's files", async () => {
     const startedAt = '2026-11-22T10:00:00.000Z';
     await h.db.query(
-      `INSERT INTO calls (id, account_id, sip_call_id, tracking_number, caller, started_at, recording_status)
-       VALUES ($1, '00000000-0000-0000-0000-000000000001', $2, '+74950000001', '+74951112233', $3, 'pending')`,
-      [callId, `sip-${callId}`, startedAt],
+      `INSERT INTO calls (id, account_id, sip_call_id, tracking_number, caller, started_at, ended_at, recording_status, caller_media)
+       VALUES ($1, '00000000-0000-0000-0000-000000000001', $2, '+74950000001', '+74951112233', $3, $3, 'pending', $4)`,
+      [callId, `sip-${callId}`, startedAt, JSON.stringify(callerAddress)],
     );
     const service = createRecordingService({
       db: h.db,
@@ -224,7 +224,24 @@ describe('rtpengine pcap recording', () => {
       metadataWaitMs: 300,
     });
     const call = { id: callId, accountId: '00000000-0000-0000-0000-000000000001', caller: '+79161110000', trackingNumber: '+74950000001', startedAt };
-    expect(await service.process({ ...call, callerMedia: callerAddress })).toBe('ready');
+    // First attempt: the store cannot be written (its year folder is a file in the way).
+    fs.writeFileSync(path.join(outputDir, '2026'), 'in the way');
+    expect(await service.process({ ...call, callerMedia: callerAddress })).toBe('failed');
+    const failed = (
+      await h.db.query(
+        "SELECT recording_status, recording_error, recording_attempts, recording_retry_at > now() + interval '50 seconds' AS later FROM calls WHERE id = $1",
+        [callId],
+      )
+    ).rows[0];
+    expect(failed).toEqual({ recording_status: 'failed', recording_error: 'conversion failed (see the server log)', recording_attempts: 1, later: true });
+    expect(fs.existsSync(files!.pcapPath)).toBe(true); // kept for the retry
+    expect(await service.retryDue(0)).toEqual([]); // not due yet
+    const detail = await (await h.buildApp()).inject({ method: 'GET', url: `/v1/calls/${callId}`, headers: h.adminHeaders });
+    expect(detail.json()).toMatchObject({ recordingStatus: 'failed', recordingError: 'conversion failed (see the server log)' });
+    // The cause goes away and the backoff passes: the sweeper converts it (caller found by the stored media address).
+    fs.rmSync(path.join(outputDir, '2026'));
+    await h.db.query('UPDATE calls SET recording_retry_at = now() WHERE id = $1', [callId]);
+    expect(await service.retryDue(0)).toEqual([{ callId, outcome: 'ready' }]);
     const row = (
       await h.db.query('SELECT recording_status, recording_path, recording_mp3_path, recording_duration_seconds, recording_channels FROM calls WHERE id = $1', [
         callId,
