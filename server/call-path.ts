@@ -102,6 +102,7 @@ export async function createCallPath(stores: Stores, services: Services, options
     promptsDir: path.join(services.dialplans.dir, 'prompts'),
     ttsCacheDir: options.ttsCacheDir,
     ...(options.mediaCheckMs ? { mediaCheckMs: options.mediaCheckMs } : {}),
+    maxCallSeconds: config.sip.maxCallSeconds,
     onCallEnded: (record) => {
       void writer.write(record).then((outcome) => {
         for (const listener of endedListeners) listener(record, outcome);

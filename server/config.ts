@@ -52,6 +52,8 @@ const EnvSchema = z.object({
   SIP_PUBLIC_HOST: z.string().min(1).optional(),
   SIP_REALM: z.string().min(1).default('calltrack'),
   /** Country whose national number formats carriers send without "+" (ISO 3166 alpha-2). */
+  /** The longest a call may last; it is then hung up on both sides (a stuck or abused call frees its media). */
+  MAX_CALL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(14_400),
   DEFAULT_COUNTRY: z
     .string()
     .regex(/^[A-Z]{2}$/, 'expected an ISO country code such as RU')
@@ -112,7 +114,7 @@ export interface Config {
     connectionTimeoutMs: number;
     keepAliveTimeoutMs: number;
   };
-  sip: { host: string; port: number; publicHost: string; realm: string; defaultCountry: string };
+  sip: { host: string; port: number; publicHost: string; realm: string; defaultCountry: string; maxCallSeconds: number };
   database: { url: string; poolSize: number; statementTimeoutMs: number };
   redis: { url: string; prefix: string };
   rtpengine: { ng: { host: string; port: number }; dtmfLog: { host: string; port: number }; recordingDir: string };
@@ -172,7 +174,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       connectionTimeoutMs: e.HTTP_CONNECTION_TIMEOUT_MS,
       keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
     },
-    sip: { host: e.SIP_HOST, port: e.SIP_PORT, publicHost: e.SIP_PUBLIC_HOST ?? e.SIP_HOST, realm: e.SIP_REALM, defaultCountry: e.DEFAULT_COUNTRY },
+    sip: {
+      host: e.SIP_HOST,
+      port: e.SIP_PORT,
+      publicHost: e.SIP_PUBLIC_HOST ?? e.SIP_HOST,
+      realm: e.SIP_REALM,
+      defaultCountry: e.DEFAULT_COUNTRY,
+      maxCallSeconds: e.MAX_CALL_SECONDS,
+    },
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS },
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     rtpengine: { ng: splitHostPort(e.RTPENGINE_NG), dtmfLog: splitHostPort(e.RTPENGINE_DTMF_LOG), recordingDir: resolve(e.RTPENGINE_RECORDING_DIR) },

@@ -37,6 +37,8 @@ export interface B2buaDeps {
   onCallEnded(record: CallRecord): void;
   /** How often bridged calls are checked against rtpengine for media it dropped (default 30 s). */
   mediaCheckMs?: number;
+  /** The longest a call may last (default 4 h). */
+  maxCallSeconds?: number;
 }
 
 export interface B2bua {
@@ -126,6 +128,7 @@ export function startB2bua(deps: B2buaDeps): B2bua {
         }),
       promptsDir: deps.promptsDir,
       ttsCacheDir: deps.ttsCacheDir,
+      maxCallSeconds: deps.maxCallSeconds ?? 4 * 3600,
       logger: deps.logger,
       registerLeg: (legCallId) => legs.set(legCallId, call),
       onEnded: (record, ended) => {

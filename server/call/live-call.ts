@@ -31,6 +31,8 @@ export interface LiveCallDeps {
   promptsDir: string;
   ttsCacheDir: string;
   logger: Logger;
+  /** The longest a call may last: a stuck or abused call ends and frees its media ports. */
+  maxCallSeconds: number;
   /** Registers an agent leg's call-id so its BYE/responses find this session. */
   registerLeg(callId: string): void;
   /** Called once, after teardown, with the finished record. */
@@ -91,7 +93,14 @@ export class LiveCall implements CallControl {
       this.typedAhead.push(digit);
       this.onTypeAhead?.();
     });
+    this.maxLength = setTimeout(() => {
+      this.log.warn({ type: 'call_max_length', seconds: deps.maxCallSeconds }, 'the call reached its maximum length; hanging up');
+      void this.end('system');
+    }, deps.maxCallSeconds * 1000);
+    this.maxLength.unref();
   }
+
+  private readonly maxLength: NodeJS.Timeout;
 
   get ended(): boolean {
     return this.endedBy !== undefined;
@@ -430,6 +439,7 @@ export class LiveCall implements CallControl {
     if (this.endedBy) return;
     this.endedBy = by;
     const endedAt = new Date();
+    clearTimeout(this.maxLength);
     this.cancelForward?.();
     this.caller.stopTimers();
     this.unsubscribeDtmf?.();
