@@ -14,6 +14,7 @@ import { bearerToken, type CredentialResolver, installAuth } from './http/auth.j
 import { poolUsageRoutes } from './pools/pools-usage.routes.js';
 import type { Services, Stores } from './services.js';
 import { sourceQrRoutes } from './sources/sources-qr.routes.js';
+import { spamRoutes } from './spam/spam.routes.js';
 import { createSignInSessionResolver } from './users/sign-in-session.js';
 import { accountRoutes } from './users/account.routes.js';
 import { setupRoutes } from './users/setup.routes.js';
@@ -104,6 +105,7 @@ export async function buildHttpApp(stores: Stores, services: Services): Promise<
   await app.register(dialplanRoutes({ dialplans: services.dialplans }));
   await app.register(callRoutes({ db, events: services.callEvents }));
   await app.register(tagRuleRoutes({ db }));
+  await app.register(spamRoutes({ db, onChange }));
   await app.register(reportRoutes({ db }));
   await app.register(recordingRoutes({ db, secret: config.secretKey, credentials }));
   await app.register(services.leads.routes);

@@ -8,6 +8,7 @@ import type { Rtpengine } from './media/rtpengine.js';
 import { createRecordingService, type RecordingService } from './recordings/recordings.service.js';
 import type { Services, Stores } from './services.js';
 import { createRoutingCache, type RoutingCache } from './sip/routing-cache.js';
+import { createSpamScreen } from './spam/spam-screen.js';
 
 export interface CallPathOptions {
   /** Where SIP listens (UDP and TCP) and what we write in Contact headers. */
@@ -59,8 +60,12 @@ export async function createCallPath(stores: Stores, services: Services, options
   const { config, logger, metrics } = stores;
   const db = options.db ?? stores.db;
   const routing = createRoutingCache(db, logger, options.routingRefreshMs);
-  await routing.refresh();
-  const unsubscribe = services.routingChanges.subscribe(() => void routing.refresh());
+  const spam = createSpamScreen({ db, logger });
+  await Promise.all([routing.refresh(), spam.refresh()]);
+  const unsubscribe = services.routingChanges.subscribe(() => {
+    void routing.refresh();
+    void spam.refresh();
+  });
   const endedListeners: Array<(record: CallRecord, outcome: 'stored' | 'spooled') => void> = [];
   const recordingListeners: Array<(callId: string, outcome: RecordingOutcome) => void> = [];
   const recordings = createRecordingService({
@@ -92,6 +97,7 @@ export async function createCallPath(stores: Stores, services: Services, options
     nonceSecret: config.secretKey,
     defaultCountry: config.sip.defaultCountry,
     routing,
+    spam,
     dialplans: services.dialplans,
     rtpengine: options.rtpengine ?? stores.rtpengine,
     dtmf: options.dtmf,
@@ -103,6 +109,7 @@ export async function createCallPath(stores: Stores, services: Services, options
     ttsCacheDir: options.ttsCacheDir,
     ...(options.mediaCheckMs ? { mediaCheckMs: options.mediaCheckMs } : {}),
     maxCallSeconds: config.sip.maxCallSeconds,
+    spamGateSeconds: config.sip.spamGateSeconds,
     onCallEnded: (record) => {
       void writer.write(record).then((outcome) => {
         for (const listener of endedListeners) listener(record, outcome);
@@ -141,6 +148,7 @@ export async function createCallPath(stores: Stores, services: Services, options
       clearInterval(retryTimer);
       await b2bua.stop();
       routing.close();
+      spam.close();
       writer.close();
     },
   };

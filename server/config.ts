@@ -54,6 +54,8 @@ const EnvSchema = z.object({
   /** Country whose national number formats carriers send without "+" (ISO 3166 alpha-2). */
   /** The longest a call may last; it is then hung up on both sides (a stuck or abused call frees its media). */
   MAX_CALL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(14_400),
+  /** How long a caller flagged as suspicious has to press 1 before the call ends. */
+  SPAM_GATE_SECONDS: z.coerce.number().int().min(1).max(60).default(8),
   DEFAULT_COUNTRY: z
     .string()
     .regex(/^[A-Z]{2}$/, 'expected an ISO country code such as RU')
@@ -114,7 +116,7 @@ export interface Config {
     connectionTimeoutMs: number;
     keepAliveTimeoutMs: number;
   };
-  sip: { host: string; port: number; publicHost: string; realm: string; defaultCountry: string; maxCallSeconds: number };
+  sip: { host: string; port: number; publicHost: string; realm: string; defaultCountry: string; maxCallSeconds: number; spamGateSeconds: number };
   database: { url: string; poolSize: number; statementTimeoutMs: number };
   redis: { url: string; prefix: string };
   rtpengine: { ng: { host: string; port: number }; dtmfLog: { host: string; port: number }; recordingDir: string };
@@ -181,6 +183,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       realm: e.SIP_REALM,
       defaultCountry: e.DEFAULT_COUNTRY,
       maxCallSeconds: e.MAX_CALL_SECONDS,
+      spamGateSeconds: e.SPAM_GATE_SECONDS,
     },
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS },
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },

@@ -25,6 +25,7 @@ export const ErrorCode = {
   mediaNotAcceptable: 'media_not_acceptable',
   mediaUnavailable: 'media_unavailable',
   trunkLimit: 'trunk_limit',
+  callerBlocked: 'caller_blocked',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -78,6 +79,7 @@ export const ERRORS = {
   mediaUnavailable: (cause?: unknown) => new AppError(ErrorCode.mediaUnavailable, 'the media relay is unavailable', 503, 503, { cause }),
   // 503 with Retry-After: the carrier retries later or fails over to its next route (RFC 3261 21.5.4).
   trunkLimit: (what: string) => new AppError(ErrorCode.trunkLimit, `trunk limit reached: ${what}`, 429, 503, { sipHeaders: { 'retry-after': 1 } }),
+  callerBlocked: () => new AppError(ErrorCode.callerBlocked, 'the caller is blocked by this account', 403, 403),
   internal: (cause?: unknown) => new AppError(ErrorCode.internal, 'internal error', 500, 500, { cause }),
 };
 

@@ -17,11 +17,13 @@ make() {
     recording-notice.wav) speak "$1" "This call may be recorded for quality purposes." ;;
     ivr-menu.wav) speak "$1" "For sales, press 1. For support, press 2." ;;
     closed.wav) speak "$1" "We are closed now. Please leave a message after the tone." ;;
+    press-one.wav) speak "$1" "To be connected, please press 1." ;;
+    goodbye.wav) speak "$1" "Thank you for calling. Goodbye." ;;
     beep.wav) sox -n -r 8000 -c 1 -b 16 "$1" synth 0.4 sine 1000 vol 0.5 ;;
     *) echo "unknown prompt $1" >&2; exit 2 ;;
   esac
   echo "$1: $(wc -c < "$1") bytes"
 }
 
-if [ $# -eq 0 ]; then set -- recording-notice.wav ivr-menu.wav closed.wav beep.wav; fi
+if [ $# -eq 0 ]; then set -- recording-notice.wav ivr-menu.wav closed.wav press-one.wav goodbye.wav beep.wav; fi
 for f in "$@"; do make "$f"; done

@@ -2,6 +2,7 @@ import type { Attributor } from '../attribution/attribution.types.js';
 import type { CallEventSink } from '../calls/call-events.js';
 import type { CallRecord } from '../calls/calls.repository.js';
 import { type DialogSide, LiveCall } from './live-call.js';
+import { passesSpamGate, sayGoodbye } from './spam-gate.js';
 import { createTrunkLimits } from './trunk-limits.js';
 import type { DialplanRegistry } from '../dialplans/dialplan-registry.js';
 import { runDialplan } from '../dialplans/dialplan-interpreter.js';
@@ -13,6 +14,7 @@ import type { DtmfListener } from '../media/dtmf-listener.js';
 import type { Rtpengine } from '../media/rtpengine.js';
 import { admitInvite } from '../sip/invite-admission.js';
 import type { RoutingCache } from '../sip/routing-cache.js';
+import type { ScreenVerdict, SpamScreen } from '../spam/spam-screen.js';
 import { createSipStack, type SipStack } from '../sip/sip-stack.js';
 import type { SipRemote, SipRequest } from '../sip/sip-types.js';
 
@@ -24,6 +26,8 @@ export interface B2buaDeps {
   nonceSecret: string;
   defaultCountry: string;
   routing: RoutingCache;
+  /** Block lists and suspicious-caller rules (none: every caller is screened ok). */
+  spam?: SpamScreen | undefined;
   dialplans: DialplanRegistry;
   rtpengine: Rtpengine;
   dtmf: DtmfListener | undefined;
@@ -39,6 +43,8 @@ export interface B2buaDeps {
   mediaCheckMs?: number;
   /** The longest a call may last (default 4 h). */
   maxCallSeconds?: number;
+  /** How long a flagged caller has to press 1 (default 8 s). */
+  spamGateSeconds?: number;
 }
 
 export interface B2bua {
@@ -108,6 +114,11 @@ export function startB2bua(deps: B2buaDeps): B2bua {
       log.error({ callId, type: 'dialplan_missing', dialplan: admitted.route.dialplan }, 'bound dialplan is not loaded');
       return void stack.replyError(request, ERRORS.dialplanNotLoaded(admitted.route.dialplan));
     }
+    const screening: ScreenVerdict = deps.spam?.screen({ accountId: admitted.route.accountId, caller: admitted.caller }) ?? { verdict: 'ok' };
+    if (screening.verdict === 'blocked' && screening.action === 'reject') {
+      log.info({ callId, type: 'caller_blocked', caller: admitted.caller, pattern: screening.pattern }, 'blocked caller refused');
+      return void stack.replyError(request, ERRORS.callerBlocked());
+    }
     const overLimit = trunkLimits.admit(admitted.trunk);
     if (overLimit) {
       log.warn({ callId, type: 'trunk_limit', trunk: admitted.trunk.name, reason: overLimit.message }, 'INVITE refused by a trunk limit');
@@ -135,6 +146,7 @@ export function startB2bua(deps: B2buaDeps): B2bua {
         calls.delete(callId);
         for (const leg of ended.legCallIds) legs.delete(leg);
         trunkLimits.release(admitted.trunk.id);
+        deps.spam?.noteEnded({ accountId: record.accountId, caller: record.caller, talkSeconds: record.talkSeconds, answered: record.answeredAt !== null });
         deps.metrics.liveCalls.dec();
         ended.log.info({ type: 'call_ended', disposition: record.disposition, talkSeconds: record.talkSeconds }, 'call ended');
         deps.onCallEnded(record);
@@ -143,11 +155,21 @@ export function startB2bua(deps: B2buaDeps): B2bua {
     calls.set(callId, call);
     deps.metrics.liveCalls.inc();
     call.log.info({ type: 'call_started', caller: admitted.caller, dialplan: plan.name }, 'call admitted');
-    void run(call);
+    void run(call, screening);
   }
 
-  async function run(call: LiveCall): Promise<void> {
+  async function run(call: LiveCall, screening: ScreenVerdict): Promise<void> {
     try {
+      if (screening.verdict === 'blocked') {
+        call.markSpam(`blocked (${screening.pattern})`);
+        return await sayGoodbye(call);
+      }
+      if (screening.verdict === 'flagged') {
+        // Behind the gate a person proves themselves by pressing 1; without it the call goes on, marked.
+        const passed = screening.gate ? await passesSpamGate(call, deps.spamGateSeconds ?? 8) : false;
+        if (!passed) call.markSpam(screening.reasons.join('; '));
+        if (screening.gate && !passed) return await call.hangup();
+      }
       await call.attribute();
       try {
         deps.events?.callStarted(call.startInfo());

@@ -101,6 +101,13 @@ export class LiveCall implements CallControl {
   }
 
   private readonly maxLength: NodeJS.Timeout;
+  /** Why the call is spam (blocked, or flagged and not through the gate); spam stays out of leads and reports. */
+  private spamReason: string | undefined;
+
+  markSpam(reason: string): void {
+    this.spamReason = reason;
+    this.log.info({ type: 'call_spam', reason }, 'call marked as spam');
+  }
 
   get ended(): boolean {
     return this.endedBy !== undefined;
@@ -148,6 +155,7 @@ export class LiveCall implements CallControl {
       dialplan: this.plan.name,
       startedAt: this.startedAt,
       attribution: this.attribution ?? null,
+      spam: this.spamReason !== undefined,
     };
   }
 
@@ -508,6 +516,7 @@ export class LiveCall implements CallControl {
       priorCalls: a?.priorCalls ?? 0,
       recordingStatus: this.plan.record && (this.answeredAt || this.voicemail) ? 'pending' : 'none',
       callerMedia: mediaAddressOf(this.ctx.request.content),
+      spamReason: this.spamReason ?? null,
     };
   }
 }

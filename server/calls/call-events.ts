@@ -17,6 +17,8 @@ export interface CallStart extends CallRef {
   startedAt: Date;
   /** The attribution snapshot when it came in time (it has a deadline), else null. */
   attribution: AttributionSnapshot | null;
+  /** Flagged as spam and not through the gate: leads leave it out. */
+  spam: boolean;
 }
 
 /**

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { type Db, withTransaction } from '../db/pool.js';
 import type { Logger } from '../logger.js';
 import type { CallEventSink, CallRef } from './call-events.js';
-import { type CallRecord, insertCallRecord } from './calls.repository.js';
+import { addTags, type CallRecord, insertCallRecord } from './calls.repository.js';
 
 /**
  * Writes finished calls with their outbox events in one transaction. When Postgres is down the
@@ -42,6 +42,7 @@ export function createCallRecordWriter(deps: CallRecordWriterOptions): CallRecor
   async function store(record: CallRecord): Promise<void> {
     const isNew = await withTransaction(db, async (trx) => {
       const inserted = await insertCallRecord(trx, record);
+      if (inserted && record.spamReason !== null) await addTags(trx, record.id, ['spam'], 'system');
       if (inserted) await events?.callCompleted(trx, callRefOf(record));
       return inserted;
     });

@@ -46,6 +46,8 @@ export interface CallView {
   channel: { source: string | null; medium: string | null; campaign: string | null; keyword: string | null };
   firstTime: boolean | null;
   priorCalls: number;
+  /** Why the call is spam, or null: spam calls are tagged "spam" and kept out of leads and reports. */
+  spamReason: string | null;
   score: number | null;
   value: number | null;
   recording: {
@@ -131,6 +133,8 @@ interface CallViewRow {
   visit: unknown;
   first_time: boolean | null;
   prior_calls: number;
+  spam: boolean;
+  spam_reason: string | null;
   score: number | null;
   value: string | number | null;
   recording_status: CallView['recording']['status'];
@@ -205,6 +209,7 @@ function toCallView(row: CallViewRow): CallView {
     channel: { source: row.channel_source, medium: row.channel_medium, campaign: row.channel_campaign, keyword: row.channel_keyword },
     firstTime: row.first_time,
     priorCalls: row.prior_calls,
+    spamReason: row.spam ? (row.spam_reason ?? 'spam') : null,
     score: row.score,
     value: numberOrNull(row.value),
     recording: {

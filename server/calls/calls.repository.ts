@@ -43,6 +43,8 @@ export interface CallRecord {
   recordingStatus: 'none' | 'pending';
   /** Where the caller sends RTP from, per its SDP offer: the recording converter picks the caller's stream by it. */
   callerMedia: { ip: string; port: number } | null;
+  /** Why the call is spam (blocked, or flagged and not through the gate); null for a normal call. */
+  spamReason: string | null;
 }
 
 /** Inserts the record; a replay of the same SIP call (spool flush after a crash) is a no-op. Returns whether it was new. */
@@ -50,8 +52,8 @@ export async function insertCallRecord(db: Queryable, r: CallRecord): Promise<bo
   const { rowCount } = await db.query(
     `INSERT INTO calls (id, account_id, sip_call_id, trunk_id, number_id, tracking_number, caller, caller_name, dialplan,
        started_at, answered_at, ended_at, disposition, talk_seconds, ring_seconds, answered_by, hangup_by, final_sip_status,
-       ivr_digits, pool_id, source_id, session_id, confidence, attribution, visit, first_time, prior_calls, recording_status, caller_media)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29)
+       ivr_digits, pool_id, source_id, session_id, confidence, attribution, visit, first_time, prior_calls, recording_status, caller_media, spam, spam_reason)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31)
      ON CONFLICT (sip_call_id) DO NOTHING`,
     [
       r.id,
@@ -83,6 +85,8 @@ export async function insertCallRecord(db: Queryable, r: CallRecord): Promise<bo
       r.priorCalls,
       r.recordingStatus,
       r.callerMedia === null ? null : JSON.stringify(r.callerMedia),
+      r.spamReason !== null,
+      r.spamReason,
     ],
   );
   return (rowCount ?? 0) > 0;
@@ -103,11 +107,11 @@ export async function listTags(db: Queryable, callId: string): Promise<string[]>
   return rows.map((r) => r.tag);
 }
 
-/** Adds tags that are not there yet; returns how many were new. A rule's tag records the rule. */
-export async function addTags(db: Queryable, callId: string, tags: string[], origin: { ruleId: string } | 'manual' = 'manual'): Promise<number> {
+/** Adds tags that are not there yet; returns how many were new. A rule's tag records the rule; 'system' tags come from the call path (spam). */
+export async function addTags(db: Queryable, callId: string, tags: string[], origin: { ruleId: string } | 'manual' | 'system' = 'manual'): Promise<number> {
   const { rowCount } = await db.query(
     `INSERT INTO call_tags (call_id, tag, origin, rule_id) SELECT $1, t, $3, $4 FROM unnest($2::text[]) AS t ON CONFLICT DO NOTHING`,
-    [callId, [...new Set(tags)], origin === 'manual' ? 'manual' : 'rule', origin === 'manual' ? null : origin.ruleId],
+    [callId, [...new Set(tags)], typeof origin === 'string' ? origin : 'rule', typeof origin === 'string' ? null : origin.ruleId],
   );
   return rowCount ?? 0;
 }

@@ -2,7 +2,8 @@ import crypto from 'node:crypto';
 import type { CallEventSink, CallRef, CallStart } from '../calls/call-events.js';
 import type { Db, Queryable } from '../db/pool.js';
 import type { Logger } from '../logger.js';
-import { type EventType, type LeadPayload, loadLeadPayload, type PayloadContext, startedPayload } from './lead-payload.js';
+import { findCallView } from '../calls/call-view.js';
+import { buildLeadPayload, type EventType, type LeadPayload, type PayloadContext, startedPayload } from './lead-payload.js';
 import { insertEvent } from './leads.repository.js';
 
 export interface OutboxEventSinkOptions {
@@ -36,17 +37,15 @@ export function createOutboxEventSink(options: OutboxEventSinkOptions): OutboxEv
 
   async function record(db: Queryable, call: CallRef, type: EventType, change: LeadPayload['change'] = null): Promise<void> {
     const uid = crypto.randomUUID();
-    const payload = await loadLeadPayload(db, options.payload, call, {
-      eventId: uid,
-      type,
-      occurredAt: new Date(),
-      change,
-    });
-    if (!payload) throw new Error(`call ${call.callId} not found for ${type}`);
+    const view = await findCallView(db, call.accountId, call.callId);
+    if (!view) throw new Error(`call ${call.callId} not found for ${type}`);
+    if (view.spamReason !== null) return; // spam stays out of leads
+    const payload = buildLeadPayload(view, options.payload, { eventId: uid, type, occurredAt: new Date(), change });
     await insertEvent(db, { uid, accountId: call.accountId, callId: call.callId, type, payload });
   }
 
   async function writeStarted(call: CallStart, at: Date): Promise<void> {
+    if (call.spam) return; // spam stays out of leads
     for (let i = 0; ; i++) {
       try {
         const uid = crypto.randomUUID();

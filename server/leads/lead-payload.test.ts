@@ -48,6 +48,7 @@ function view(over: Partial<CallView> = {}): CallView {
     channel: { source: 'google', medium: 'cpc', campaign: 'brand', keyword: 'pizza' },
     firstTime: true,
     priorCalls: 0,
+    spamReason: null,
     score: 80,
     value: 1500.5,
     recording: { status: 'ready', durationSeconds: 61.5, channels: 2, error: null, retryAt: null },
@@ -116,6 +117,7 @@ describe(buildLeadPayload.name, () => {
       callerName: null,
       dialplan: 'sales',
       startedAt: started,
+      spam: false,
       attribution: {
         sessionId: '5f0c3a52-5a0e-4c55-a0f4-1b0b5a1c2d3e',
         sourceId: null,

@@ -69,6 +69,7 @@ function record(o: Partial<CallRecord> = {}): CallRecord {
     priorCalls: 0,
     recordingStatus: 'none',
     callerMedia: null,
+    spamReason: null,
     ...o,
   };
 }

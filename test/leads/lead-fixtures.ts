@@ -83,6 +83,7 @@ export function callRecord(s: Seed, over: Partial<CallRecord> = {}): CallRecord 
     priorCalls: 0,
     recordingStatus: 'none',
     callerMedia: null,
+    spamReason: null,
     ...over,
   };
 }
@@ -107,6 +108,7 @@ export function startOf(record: CallRecord): CallStart {
     dialplan: record.dialplan,
     startedAt: new Date(record.startedAt),
     attribution: null,
+    spam: false,
   };
 }
 

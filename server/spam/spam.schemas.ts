@@ -1,0 +1,32 @@
+import { z } from 'zod';
+
+export const BlockAction = z.enum(['reject', 'goodbye']).meta({ description: 'reject: 403 to the carrier; goodbye: answer, play a polite goodbye, hang up' });
+
+export const CreateBlockBody = z.object({
+  pattern: z
+    .string()
+    .trim()
+    .regex(/^(\+[0-9]{1,15}\*?|anonymous)$/, 'an E.164 number (+74951234567), a prefix ending in * (+7800*), or "anonymous"'),
+  action: BlockAction.default('reject'),
+  note: z.string().trim().max(500).optional(),
+});
+export type CreateBlockBody = z.infer<typeof CreateBlockBody>;
+
+export const CallerBlock = z.object({
+  id: z.uuid(),
+  pattern: z.string(),
+  action: BlockAction,
+  note: z.string().nullable(),
+  createdAt: z.string(),
+});
+export type CallerBlock = z.infer<typeof CallerBlock>;
+
+export const SpamPolicy = z.object({
+  gate: z.boolean().meta({ description: 'flagged callers must press 1 before an agent is rung' }),
+  burstCalls: z.number().int().min(0).max(1000).meta({ description: 'flag a caller with this many calls in 10 minutes (0: off)' }),
+  shortCallStreak: z.number().int().min(0).max(100).meta({ description: 'flag a caller whose last N calls all lasted under 5 s (0: off)' }),
+  flagAnonymous: z.boolean().meta({ description: 'flag anonymous callers and caller ids that are no phone number' }),
+});
+export type SpamPolicy = z.infer<typeof SpamPolicy>;
+
+export const DEFAULT_SPAM_POLICY: SpamPolicy = { gate: true, burstCalls: 5, shortCallStreak: 3, flagAnonymous: true };
