@@ -12,7 +12,8 @@ import type { Logger } from '../logger.js';
 import { createCallMedia, MediaError } from '../media/call-media.js';
 import type { DtmfListener } from '../media/dtmf-listener.js';
 import type { Rtpengine } from '../media/rtpengine.js';
-import { admitInvite } from '../sip/invite-admission.js';
+import type { DigestAuth } from '../sip/digest.js';
+import { admitInvite, type InviteContext } from '../sip/invite-admission.js';
 import type { RoutingCache } from '../sip/routing-cache.js';
 import type { ScreenVerdict, SpamScreen } from '../spam/spam-screen.js';
 import { createSipStack, type SipStack } from '../sip/sip-stack.js';
@@ -22,8 +23,8 @@ export interface B2buaDeps {
   host: string;
   port: number;
   publicHost: string;
-  realm: string;
-  nonceSecret: string;
+  /** Digest challenges and checks for trunks that authenticate by username and password. */
+  digest: DigestAuth;
   defaultCountry: string;
   routing: RoutingCache;
   /** Block lists and suspicious-caller rules (none: every caller is screened ok). */
@@ -100,11 +101,16 @@ export function startB2bua(deps: B2buaDeps): B2bua {
     }
     // A second INVITE of a live call that is not in its dialog: a merged or looped request (RFC 3261 8.2.2.2).
     if (calls.has(callId)) return void stack.reply(request, 482);
-    const admitted = admitInvite(
-      { routing: deps.routing, realm: deps.realm, nonceSecret: deps.nonceSecret, defaultCountry: deps.defaultCountry },
-      request,
-      remote,
-    );
+    admitInvite({ routing: deps.routing, digest: deps.digest, defaultCountry: deps.defaultCountry }, request, remote)
+      .then((admitted) => startCall(request, remote, admitted))
+      .catch((err: unknown) => {
+        log.error({ err, callId, type: 'invite_failed' }, 'INVITE handling failed');
+        stack.replyError(request, ERRORS.internal(err));
+      });
+  }
+
+  function startCall(request: SipRequest, remote: SipRemote, admitted: InviteContext | AppError): void {
+    const callId = request.headers['call-id'];
     if (admitted instanceof AppError) {
       log.info({ callId, type: 'invite_rejected', status: admitted.sipStatus, reason: admitted.message, from: remote.address }, 'INVITE rejected');
       return void stack.replyError(request, admitted);

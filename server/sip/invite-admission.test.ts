@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { AppError, ErrorCode } from '../errors.js';
 import type { NumberRoute } from '../numbers/numbers.schemas.js';
 import type { TrunkCredentials } from '../trunks/trunks.repository.js';
-import { admitInvite, e164Readings, type InviteContext, makeNonce } from './invite-admission.js';
+import { createDigestAuth, memoryNonceStore } from './digest.js';
+import { admitInvite, e164Readings, type InviteContext } from './invite-admission.js';
 import type { RoutingCache } from './routing-cache.js';
 import type { SipRemote, SipRequest } from './sip-types.js';
 
@@ -96,7 +97,8 @@ function invite(over: { uri?: string; maxForwards?: number | string; content?: s
 }
 const fromCarrier: SipRemote = { protocol: 'UDP', address: '192.0.2.7', port: 5060 };
 const fromStranger: SipRemote = { protocol: 'UDP', address: '203.0.113.9', port: 5060 };
-const deps = (trunks?: TrunkCredentials[]) => ({ routing: routing(trunks), realm: 'calltrack', nonceSecret: SECRET, defaultCountry: 'RU' });
+const digest = createDigestAuth({ secret: SECRET, realm: 'calltrack', nonces: memoryNonceStore() });
+const deps = (trunks?: TrunkCredentials[]) => ({ routing: routing(trunks), digest, defaultCountry: 'RU' });
 
 const refused = (result: InviteContext | AppError) => {
   expect(result).toBeInstanceOf(AppError);
@@ -104,8 +106,8 @@ const refused = (result: InviteContext | AppError) => {
 };
 
 describe(admitInvite.name, () => {
-  it('admits a carrier by address: E.164 number, caller normalised, the route with its dialplan', () => {
-    const result = admitInvite(deps(), invite(), fromCarrier);
+  it('admits a carrier by address: E.164 number, caller normalised, the route with its dialplan', async () => {
+    const result = await admitInvite(deps(), invite(), fromCarrier);
     expect(result).not.toBeInstanceOf(AppError);
     expect(result).toMatchObject({
       trunk: { id: 't-ip' },
@@ -116,66 +118,89 @@ describe(admitInvite.name, () => {
     });
   });
 
-  it('reads national formats of the dialled number (8 495 … is not Vietnam’s +84)', () => {
+  it('reads national formats of the dialled number (8 495 … is not Vietnam’s +84)', async () => {
     for (const uri of ['sip:84951234567@x', 'sip:+74951234567@x', 'sip:74951234567@x']) {
-      expect(admitInvite(deps(), invite({ uri }), fromCarrier)).toMatchObject({ trackingNumber: '+74951234567' });
+      expect(await admitInvite(deps(), invite({ uri }), fromCarrier)).toMatchObject({ trackingNumber: '+74951234567' });
     }
   });
 
-  it('reads numbers in the national format first, then as international without "+"', () => {
+  it('reads numbers in the national format first, then as international without "+"', async () => {
     expect(e164Readings('84951234567', 'RU')).toEqual(['+74951234567', '+84951234567']);
     expect(e164Readings('442071234567', 'RU')).toEqual(['+442071234567']);
     expect(e164Readings('+442071234567', 'RU')).toEqual(['+442071234567']);
     expect(e164Readings('anonymous', 'RU')).toEqual([]);
   });
 
-  it('refuses malformed requests with 400 and a hop count of 0 with 483', () => {
-    expect(refused(admitInvite(deps(), invite({ content: 'not sdp' }), fromCarrier))).toMatchObject({ code: ErrorCode.malformedRequest, sipStatus: 400 });
-    expect(refused(admitInvite(deps(), invite({ maxForwards: 'abc' }), fromCarrier)).sipStatus).toBe(400);
-    expect(refused(admitInvite(deps(), invite({ maxForwards: 0 }), fromCarrier))).toMatchObject({ code: ErrorCode.tooManyHops, sipStatus: 483 });
+  it('refuses malformed requests with 400 and a hop count of 0 with 483', async () => {
+    expect(refused(await admitInvite(deps(), invite({ content: 'not sdp' }), fromCarrier))).toMatchObject({ code: ErrorCode.malformedRequest, sipStatus: 400 });
+    expect(refused(await admitInvite(deps(), invite({ maxForwards: 'abc' }), fromCarrier)).sipStatus).toBe(400);
+    expect(refused(await admitInvite(deps(), invite({ maxForwards: 0 }), fromCarrier))).toMatchObject({ code: ErrorCode.tooManyHops, sipStatus: 483 });
     const noTag = invite();
     noTag.headers.from.params = {};
-    expect(refused(admitInvite(deps(), noTag, fromCarrier)).message).toBe('Missing From tag');
+    expect(refused(await admitInvite(deps(), noTag, fromCarrier)).message).toBe('Missing From tag');
   });
 
-  it('refuses an unknown address with 403 when no trunk uses digest, and challenges with 407 when one does', () => {
-    expect(refused(admitInvite(deps([ipTrunk]), invite(), fromStranger))).toMatchObject({ code: ErrorCode.unknownTrunk, sipStatus: 403 });
-    const challenge = refused(admitInvite(deps(), invite(), fromStranger));
+  it('refuses an unknown address with 403 when no trunk uses digest, and challenges with 407 when one does', async () => {
+    expect(refused(await admitInvite(deps([ipTrunk]), invite(), fromStranger))).toMatchObject({ code: ErrorCode.unknownTrunk, sipStatus: 403 });
+    const challenge = refused(await admitInvite(deps(), invite(), fromStranger));
     expect(challenge).toMatchObject({ code: ErrorCode.authenticationRequired, sipStatus: 407 });
-    expect(String(challenge.sipHeaders?.['proxy-authenticate'])).toMatch(/^Digest realm="calltrack", nonce="[0-9a-f]+\.[0-9a-f]{16}", algorithm=MD5$/);
+    expect(String(challenge.sipHeaders?.['proxy-authenticate'])).toMatch(
+      /^Digest realm="calltrack", nonce="[0-9a-f]+\.[0-9a-f]{16}", algorithm=MD5, qop="auth"$/,
+    );
   });
 
-  it('admits a digest answer to its challenge, and refuses a wrong one or a forged nonce', () => {
-    const nonce = makeNonce(SECRET);
+  it('admits a digest answer (qop=auth) to its challenge once: a replay, a wrong response or a forged nonce is 403', async () => {
+    const challenge = refused(await admitInvite(deps(), invite(), fromStranger)).sipHeaders?.['proxy-authenticate'] as string;
+    const nonce = /nonce="([^"]+)"/.exec(challenge)![1]!;
     const uri = 'sip:74951234567@198.51.100.1';
-    const response = md5(`${digestTrunk.passwordHa1}:${nonce}:${md5(`INVITE:${uri}`)}`);
-    const answer = (r: string, n = nonce) => ({
-      'proxy-authorization': [{ scheme: 'Digest', username: '"carrier7"', nonce: `"${n}"`, uri: `"${uri}"`, response: `"${r}"` }],
-    });
-    expect(admitInvite(deps(), invite({ headers: answer(response) }), fromStranger)).toMatchObject({ trunk: { id: 't-digest' } });
-    expect(refused(admitInvite(deps(), invite({ headers: answer('0'.repeat(32)) }), fromStranger)).sipStatus).toBe(403);
-    expect(refused(admitInvite(deps(), invite({ headers: answer(response, `${nonce.split('.')[0]}.0000000000000000`) }), fromStranger)).sipStatus).toBe(403);
+    const answer = (nc: string, n = nonce, response?: string) => {
+      const computed = md5(`${digestTrunk.passwordHa1}:${n}:${nc}:c0ffee:auth:${md5(`INVITE:${uri}`)}`);
+      return {
+        'proxy-authorization': [
+          {
+            scheme: 'Digest',
+            username: '"carrier7"',
+            realm: '"calltrack"',
+            nonce: `"${n}"`,
+            uri: `"${uri}"`,
+            response: `"${response ?? computed}"`,
+            qop: 'auth',
+            nc,
+            cnonce: '"c0ffee"',
+          },
+        ],
+      };
+    };
+    expect(await admitInvite(deps(), invite({ headers: answer('00000001') }), fromStranger)).toMatchObject({ trunk: { id: 't-digest' } });
+    expect(refused(await admitInvite(deps(), invite({ headers: answer('00000001') }), fromStranger)).sipStatus).toBe(403); // replayed
+    expect(await admitInvite(deps(), invite({ headers: answer('00000002') }), fromStranger)).toMatchObject({ trunk: { id: 't-digest' } });
+    expect(refused(await admitInvite(deps(), invite({ headers: answer('00000003', nonce, '0'.repeat(32)) }), fromStranger)).sipStatus).toBe(403);
+    const forged = `${nonce.split('.')[0]}.0000000000000000`;
+    expect(refused(await admitInvite(deps(), invite({ headers: answer('00000001', forged) }), fromStranger)).sipStatus).toBe(403);
   });
 
-  it('404s a number that is unknown or another account’s, and 480s one without a dialplan', () => {
-    expect(refused(admitInvite(deps(), invite({ uri: 'sip:74950000000@x' }), fromCarrier))).toMatchObject({ sipStatus: 404 });
-    expect(refused(admitInvite(deps(), invite({ uri: 'sip:74951234569@x' }), fromCarrier))).toMatchObject({ sipStatus: 404 });
-    expect(refused(admitInvite(deps(), invite({ uri: 'sip:74951234568@x' }), fromCarrier))).toMatchObject({
+  it('404s a number that is unknown or another account’s, and 480s one without a dialplan', async () => {
+    expect(refused(await admitInvite(deps(), invite({ uri: 'sip:74950000000@x' }), fromCarrier))).toMatchObject({ sipStatus: 404 });
+    expect(refused(await admitInvite(deps(), invite({ uri: 'sip:74951234569@x' }), fromCarrier))).toMatchObject({ sipStatus: 404 });
+    expect(refused(await admitInvite(deps(), invite({ uri: 'sip:74951234568@x' }), fromCarrier))).toMatchObject({
       code: ErrorCode.noDialplan,
       sipStatus: 480,
       sipReason: 'No Dialplan Bound',
     });
   });
 
-  it('takes the most specific trunk of the dialled number’s own account: a shared carrier address or a wider range never captures another account’s calls', () => {
+  it('takes the most specific trunk of the dialled number’s own account: a shared carrier address or a wider range never captures another account’s calls', async () => {
     const otherAccountsTrunk: TrunkCredentials = { ...ipTrunk, id: 't-other', accountId: 'another-account', addresses: ['192.0.2.7/32'] };
     const narrowSameAccount: TrunkCredentials = { ...ipTrunk, id: 't-narrow', addresses: ['192.0.2.0/28'] };
     const shared = deps([ipTrunk, otherAccountsTrunk, narrowSameAccount]);
-    expect(admitInvite(shared, invite(), fromCarrier)).toMatchObject({ trunk: { id: 't-narrow' }, trackingNumber: '+74951234567' });
-    expect(admitInvite(shared, invite({ uri: 'sip:74951234569@x' }), fromCarrier)).toMatchObject({ trunk: { id: 't-other' }, trackingNumber: '+74951234569' });
+    expect(await admitInvite(shared, invite(), fromCarrier)).toMatchObject({ trunk: { id: 't-narrow' }, trackingNumber: '+74951234567' });
+    expect(await admitInvite(shared, invite({ uri: 'sip:74951234569@x' }), fromCarrier)).toMatchObject({
+      trunk: { id: 't-other' },
+      trackingNumber: '+74951234569',
+    });
   });
 
-  it('keeps a caller id that is no phone number as it came (anonymous, SIP user names)', () => {
-    expect(admitInvite(deps(), invite({ from: 'sip:anonymous@anonymous.invalid' }), fromCarrier)).toMatchObject({ caller: 'anonymous' });
+  it('keeps a caller id that is no phone number as it came (anonymous, SIP user names)', async () => {
+    expect(await admitInvite(deps(), invite({ from: 'sip:anonymous@anonymous.invalid' }), fromCarrier)).toMatchObject({ caller: 'anonymous' });
   });
 });

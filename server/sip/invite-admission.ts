@@ -1,9 +1,9 @@
-import crypto from 'node:crypto';
 import { AppError, ERRORS } from '../errors.js';
 import type { NumberRoute } from '../numbers/numbers.schemas.js';
 import { toE164 } from '../shared/schemas.js';
 import type { TrunkCredentials } from '../trunks/trunks.repository.js';
 import type { RoutingCache } from './routing-cache.js';
+import { type DigestAuth, readCredentials, unquote } from './digest.js';
 import { parseUri } from './sip-stack.js';
 import type { SipRemote, SipRequest } from './sip-types.js';
 
@@ -25,22 +25,10 @@ interface Received {
 /** The trunks the INVITE may have come through, most specific first (several accounts may share a carrier). */
 type FromTrunks = Received & { trunks: TrunkCredentials[] };
 
-/** Digest challenge nonces: stateless, HMAC of a timestamp so any node can verify them. */
-export function makeNonce(secret: string, now = Date.now()): string {
-  const timestamp = Math.floor(now / 1000).toString(16);
-  return `${timestamp}.${crypto.createHmac('sha256', secret).update(timestamp).digest('hex').slice(0, 16)}`;
-}
-function nonceValid(secret: string, nonce: string, now = Date.now()): boolean {
-  const [timestamp] = nonce.split('.');
-  if (!timestamp || makeNonce(secret, parseInt(timestamp, 16) * 1000) !== nonce) return false;
-  return now / 1000 - parseInt(timestamp, 16) < 300;
-}
-const unquote = (s: string | undefined) => s?.replace(/^"|"$/g, '');
-
 export interface AdmissionDeps {
   routing: RoutingCache;
-  realm: string;
-  nonceSecret: string;
+  /** Digest challenges and checks for trunks that authenticate by username and password. */
+  digest: DigestAuth;
   /** ISO country whose national formats carriers send without "+" (e.g. RU: 8 495 …). */
   defaultCountry: string;
 }
@@ -69,25 +57,21 @@ function checkHeaders(received: Received): Received | AppError {
   return received;
 }
 
-function identifyTrunks(deps: AdmissionDeps, received: Received): FromTrunks | AppError {
+async function identifyTrunks(deps: AdmissionDeps, received: Received): Promise<FromTrunks | AppError> {
   const byAddress = deps.routing.trunksByAddress(received.remote.address);
   if (byAddress.length > 0) return { ...received, trunks: byAddress };
   const headers = received.request.headers;
-  const credentials = (headers['proxy-authorization'] as Array<Record<string, string>> | undefined)?.[0] ?? headers.authorization?.[0];
+  const credentials = readCredentials((headers['proxy-authorization'] as Array<Record<string, string>> | undefined)?.[0] ?? headers.authorization?.[0]);
   if (!credentials) {
     // Only challenge when some trunk uses digest; otherwise an unknown address is simply refused.
     if (!deps.routing.hasDigestTrunks()) return ERRORS.unknownTrunk(received.remote.address);
-    return ERRORS.authenticationRequired(`Digest realm="${deps.realm}", nonce="${makeNonce(deps.nonceSecret)}", algorithm=MD5`);
+    return ERRORS.authenticationRequired(deps.digest.challenge());
   }
-  const trunk = deps.routing.trunkByUsername(unquote(credentials.username) ?? '');
-  const nonce = unquote(credentials.nonce) ?? '';
-  if (!trunk?.passwordHa1 || !nonceValid(deps.nonceSecret, nonce)) return ERRORS.badCredentials();
-  const ha2 = crypto
-    .createHash('md5')
-    .update(`${received.request.method}:${unquote(credentials.uri)}`)
-    .digest('hex');
-  const expected = crypto.createHash('md5').update(`${trunk.passwordHa1}:${nonce}:${ha2}`).digest('hex');
-  if (unquote(credentials.response) !== expected) return ERRORS.badCredentials();
+  const trunk = deps.routing.trunkByUsername(credentials.username ?? '');
+  if (!trunk?.passwordHa1) return ERRORS.badCredentials();
+  const verdict = await deps.digest.verify({ method: received.request.method, uri: received.request.uri }, credentials, trunk.passwordHa1);
+  if (verdict === 'stale') return ERRORS.authenticationRequired(deps.digest.challenge(true));
+  if (verdict !== 'ok') return ERRORS.badCredentials();
   return { ...received, trunks: [trunk] };
 }
 
@@ -123,10 +107,10 @@ function resolveNumber(deps: AdmissionDeps, fromTrunks: FromTrunks): InviteConte
  * The INVITE pipeline: well-formed → known trunk (ACL or digest) → known number with a dialplan.
  * Returns the admitted call's context, or the error to refuse it with (`stack.replyError`).
  */
-export function admitInvite(deps: AdmissionDeps, request: SipRequest, remote: SipRemote): InviteContext | AppError {
+export async function admitInvite(deps: AdmissionDeps, request: SipRequest, remote: SipRemote): Promise<InviteContext | AppError> {
   const received = checkHeaders({ request, remote });
   if (received instanceof AppError) return received;
-  const fromTrunks = identifyTrunks(deps, received);
+  const fromTrunks = await identifyTrunks(deps, received);
   if (fromTrunks instanceof AppError) return fromTrunks;
   const admitted = resolveNumber(deps, fromTrunks);
   deps.routing.trunkSeen?.(admitted instanceof AppError ? fromTrunks.trunks[0]!.id : admitted.trunk.id);
