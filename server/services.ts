@@ -101,7 +101,7 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
     users: overrides.users ?? createUserService({ db, secret: config.secretKey }),
     leads,
     callEvents: overrides.callEvents ?? combineCallEventSinks([createTagRuleSink({ logger }), leads.eventSink]),
-    attributor: overrides.attributor ?? createAttributor({ db }),
+    attributor: overrides.attributor ?? createAttributor({ db, leases }),
     dialplans,
     leases,
     leaseHistory,

@@ -71,6 +71,11 @@ export interface DniService {
 
 const VISITOR_ID = /^[A-Za-z0-9_-]{8,64}$/;
 
+interface SessionOwner {
+  siteId: string;
+  visitorId: string;
+}
+
 export function createDniService({
   db,
   redis,
@@ -102,11 +107,22 @@ export function createDniService({
   const siteById = (id: string) => cached(byId, id, () => repo.findSiteContextById(db, id));
   const sessKey = (sid: string) => `dni:sess:${sid}`;
   // Sessions created here: their keep-alives skip the Redis index lookup (one round trip fewer).
-  const localSessions = new Map<string, string>();
-  const remember = (sid: string, siteId: string) => {
+  const localSessions = new Map<string, SessionOwner>();
+  const remember = (sid: string, owner: SessionOwner) => {
     if (localSessions.size >= 200_000) localSessions.delete(localSessions.keys().next().value!);
-    localSessions.set(sid, siteId);
+    localSessions.set(sid, owner);
   };
+  /** Site and visitor of a page view: this process, the Redis index, or Postgres (in that order). */
+  async function ownerOf(sessionId: string): Promise<SessionOwner | undefined> {
+    const local = localSessions.get(sessionId);
+    if (local) return local;
+    const indexed = await redis.get(sessKey(sessionId)).catch(() => null);
+    if (indexed) {
+      const [siteId, , visitorId] = indexed.split('|');
+      return { siteId: siteId!, visitorId: visitorId || sessionId };
+    }
+    return repo.findSessionSite(db, sessionId);
+  }
 
   function fallback(site: repo.SiteContext, sessionId: string | null, reason: string): SessionResponse {
     return {
@@ -148,38 +164,31 @@ export function createDniService({
     }
   }
 
-  async function reuse(site: repo.SiteContext, sessionId: string): Promise<SessionResponse | undefined> {
-    const known = await redis.get(sessKey(sessionId)).catch(() => null);
-    if (!known || known.split('|')[0] !== site.siteId || !site.pool) return undefined;
-    const pool = site.pool;
-    const res = await leaseOrFallback(site, sessionId, () => leases.keepAlive(pool, sessionId));
-    sessions.seen(sessionId, new Date());
-    return res;
-  }
-
   return {
     async createSession(body, req) {
       const site = await siteByKey(body.siteKey);
       if (!site) throw ERRORS.notFound('site key', body.siteKey);
       if (!originAllowed(req.origin, site.domains)) throw ERRORS.forbidden([`requests from ${site.domains.join(', ')}`]);
-      const visitorId =
-        req.visitorCookie && VISITOR_ID.test(req.visitorCookie) ? req.visitorCookie : (body.visitorId ?? crypto.randomUUID().replaceAll('-', ''));
       if (isBot(req.userAgent)) return { ...fallback(site, null, 'robot user agent'), visitorId: null };
-
-      if (body.sessionId) {
-        const reused = await reuse(site, body.sessionId);
-        if (reused) return { ...reused, visitorId };
-      }
+      // The visitor holds the lease: the cookie, else the visitor of the page view before (cookies
+      // blocked), else the id the page sent, else a new one. Every page view is a session of its own.
+      const previous = !req.visitorCookie && body.sessionId ? await ownerOf(body.sessionId).catch(() => undefined) : undefined;
+      const visitorId =
+        req.visitorCookie && VISITOR_ID.test(req.visitorCookie)
+          ? req.visitorCookie
+          : previous?.siteId === site.siteId
+            ? previous.visitorId
+            : (body.visitorId ?? crypto.randomUUID().replaceAll('-', ''));
       const sessionId = crypto.randomUUID();
       const now = new Date();
       const pool = site.pool;
       const res = pool
-        ? await leaseOrFallback(site, sessionId, () => leases.acquire(pool, sessionId))
+        ? await leaseOrFallback(site, sessionId, () => leases.acquire(pool, sessionId, visitorId))
         : fallback(site, sessionId, 'the site has no number pool');
       if (pool) {
-        // Lets keep-alives find the pool without Postgres; lives as long as a lease could.
-        redis.set(sessKey(sessionId), `${site.siteId}|${pool.id}`, 'EX', pool.maxLeaseSeconds + pool.holdSeconds + 3600).catch(() => {});
-        remember(sessionId, site.siteId);
+        // Lets keep-alives find the pool and the visitor without Postgres; lives as long as a lease could.
+        redis.set(sessKey(sessionId), `${site.siteId}|${pool.id}|${visitorId}`, 'EX', pool.maxLeaseSeconds + pool.holdSeconds + 3600).catch(() => {});
+        remember(sessionId, { siteId: site.siteId, visitorId });
       }
       sessions.add({
         id: sessionId,
@@ -204,15 +213,15 @@ export function createDniService({
     },
 
     async keepAlive(sessionId, req) {
-      let siteId = localSessions.get(sessionId) ?? (await redis.get(sessKey(sessionId)).catch(() => null))?.split('|')[0];
-      siteId ??= await repo.findSessionSite(db, sessionId);
-      const site = siteId ? await siteById(siteId) : undefined;
+      const owner = await ownerOf(sessionId);
+      const site = owner ? await siteById(owner.siteId) : undefined;
       if (!site) throw ERRORS.notFound('session', sessionId);
       if (!originAllowed(req.origin, site.domains)) throw ERRORS.forbidden([`requests from ${site.domains.join(', ')}`]);
       const pool = site.pool;
-      let res = pool ? await leaseOrFallback(site, sessionId, () => leases.keepAlive(pool, sessionId)) : fallback(site, sessionId, 'no pool');
-      // Redis lost the session (flush, failover): lease again under the same session id.
-      if (pool && !res.tracking && res.reason === 'no lease') res = await leaseOrFallback(site, sessionId, () => leases.acquire(pool, sessionId));
+      const visitorId = owner!.visitorId;
+      let res = pool ? await leaseOrFallback(site, sessionId, () => leases.keepAlive(pool, sessionId, visitorId)) : fallback(site, sessionId, 'no pool');
+      // Redis lost the lease (flush, failover): lease again for the same visitor.
+      if (pool && !res.tracking && res.reason === 'no lease') res = await leaseOrFallback(site, sessionId, () => leases.acquire(pool, sessionId, visitorId));
       sessions.seen(sessionId, new Date());
       return { number: res.number, displayNumber: res.displayNumber, tracking: res.tracking, expiresAt: res.expiresAt, keepAliveSeconds: res.keepAliveSeconds };
     },
