@@ -1,7 +1,7 @@
 import type { Db } from '../db/pool.js';
 import { effectiveCooldownSeconds, type LeaseService } from '../numbers/leases.service.js';
 import * as repo from './attribution.repository.js';
-import type { AttributionCandidate, AttributionQuery, AttributionSnapshot, Attributor } from './attribution.types.js';
+import type { AttributionQuery, AttributionSnapshot, Attributor } from './attribution.types.js';
 import { type Visit, visitChain, visitFromSession } from './visit.js';
 
 /** A call this soon after a lease's hold ran out is still probably that visitor's (at least 5 min, or the hold). */
