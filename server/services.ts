@@ -14,6 +14,7 @@ import type { Logger } from './logger.js';
 import type { Rtpengine } from './media/rtpengine.js';
 import { createLeaseHistory, type LeaseHistory } from './numbers/leases.history.js';
 import { createLeaseService, type LeaseService } from './numbers/leases.service.js';
+import { type CooldownLearner, createCooldownLearner } from './pools/pools-cooldown.service.js';
 import type { Redis } from './redis/client.js';
 import { createUserService, type UserService } from './users/users.service.js';
 
@@ -61,6 +62,8 @@ export interface Services {
   leases: LeaseService;
   leaseHistory: LeaseHistory;
   dni: DniService;
+  /** Learns each pool's cool-down from measured call delays. */
+  cooldowns: CooldownLearner;
   routingChanges: RoutingChanges;
   close(): Promise<void>;
 }
@@ -96,6 +99,7 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
   const leases = overrides.leases ?? createLeaseService({ db, redis: dniRedis, history: leaseHistory });
   const sessions = createSessionWriter({ db, logger, ...flush });
   const dni = overrides.dni ?? createDniService({ db, redis: dniRedis, leases, sessions, logger });
+  const cooldowns = overrides.cooldowns ?? createCooldownLearner({ db, leases, logger });
   return {
     apiKeys: overrides.apiKeys ?? createApiKeyService({ db, adminApiKey: config.adminApiKey }),
     users: overrides.users ?? createUserService({ db, secret: config.secretKey }),
@@ -106,8 +110,10 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
     leases,
     leaseHistory,
     dni,
+    cooldowns,
     routingChanges: overrides.routingChanges ?? createRoutingChanges(),
     async close() {
+      cooldowns.close();
       await dni.close();
       await leaseHistory.close();
       dniRedis.disconnect();
