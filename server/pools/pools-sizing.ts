@@ -137,13 +137,16 @@ export interface SizingAdvice {
  * @example
  *   const o = occupancyOf(intervals);
  *   adviseSize(o, delays, 60, 40) // { expectedAccuracy: 0.97, sizeForTarget: 52 }
+ *   // sizeForTarget: the peak of [start, last activity + max(hold, p99.5 delay)) plus 2·√peak
  */
 export function adviseSize(o: Occupancy, delaysSeconds: readonly number[], holdSeconds: number, size: number): SizingAdvice {
   if (delaysSeconds.length < MIN_MEASURED_CALLS) return { expectedAccuracy: null, sizeForTarget: null };
   const sorted = [...delaysSeconds].sort((a, b) => a - b);
   // The hold is kept for everyone anyway (the lease itself), so the window is never shorter.
   const needMs = Math.max(holdSeconds, quantile(sorted, TARGET_ACCURACY)) * 1000;
-  const sizeForTarget = Math.max(1, peakConcurrency(o, needMs));
+  // Tomorrow's peak is not today's: two standard deviations of a Poisson count on top.
+  const peak = peakConcurrency(o, needMs);
+  const sizeForTarget = Math.max(1, peak + Math.ceil(2 * Math.sqrt(peak)));
   const maxMs = Math.max(needMs, (sorted.at(-1) ?? 0) * 1000);
   const windowMs = protectedWindowMs(o, size, maxMs);
   let expected: number;

@@ -212,11 +212,12 @@ describe('sizing from measured call delays', () => {
     // Edges are multiples of the hold: 15, 30, 60, 120, 240, 480 s, then longer.
     expect(u.callDelays.histogram.map((b: { calls: number }) => b.calls)).toEqual([2, 2, 3, 6, 12, 0, 0]);
     expect(u).toMatchObject({ cooldownSeconds: 240, cooldownLearned: true, visitors: 25 });
-    // Numbers must stay unused 60 s + 240 s after each visitor: with one visitor every 100 s that is 3 at once.
-    expect(u.sizeForTargetAccuracy).toBe(3);
-    // Two numbers keep each one free for at most 140 s after the hold's start: the calls within 140 s (15 of 25).
+    // Numbers must stay unused 240 s after each visitor's last activity: with one visitor every 100 s that is 3 at once,
+    // plus 2·√3 for the next day's peak.
+    expect(u.sizeForTargetAccuracy).toBe(7);
+    // Two numbers keep each one away from others for at most 140 s after its visitor's last activity: the calls within 140 s (15 of 25).
     expect(u.expectedAccuracy).toBe(0.6);
-    expect(u.recommendedSize).toBe(4); // at least peak demand (2) + 2
+    expect(u.recommendedSize).toBe(7);
     expect(u.ruleOfThumbSize).toBe(30); // 25 visitors an hour → 600 a day → 30 numbers
     expect(u.warning).toMatch(/expected accuracy 60\.0 % is below 99\.5 %/);
     const stored = await h.db.query('SELECT cooldown_seconds FROM pools WHERE id = $1', [q.poolId]);
