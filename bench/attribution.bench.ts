@@ -121,6 +121,7 @@ interface Outcome {
   calls: number;
   correct: number;
   exactWrong: number;
+  errors: number;
   byConfidence: Record<string, number>;
   seconds: number;
   recorded: Array<{ number: string; at: Date; sessionId: string | null; confidence: string }>;
@@ -158,7 +159,7 @@ async function simulate(app: FastifyInstance, h: Harness, siteKey: string, crowd
     cookie: `ct_vid=${p.visitor}`,
   });
   const visitorOfSession = new Map<string, string>();
-  const o: Outcome = { visitors: crowd.length, humans: 0, calls: 0, correct: 0, exactWrong: 0, byConfidence: {}, seconds: 0, recorded: [] };
+  const o: Outcome = { visitors: crowd.length, humans: 0, calls: 0, correct: 0, exactWrong: 0, errors: 0, byConfidence: {}, seconds: 0, recorded: [] };
   const t0 = Date.now();
   const at = (s: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, t0 + s * 1000 - Date.now())));
   await Promise.all(
@@ -201,16 +202,18 @@ async function simulate(app: FastifyInstance, h: Harness, siteKey: string, crowd
         if (number) {
           o.calls++;
           const callAt = new Date();
-          const a = (
-            await app.inject({
-              method: 'GET',
-              url: `/v1/attribution?number=${encodeURIComponent(number)}&at=${callAt.toISOString()}`,
-              headers: h.adminHeaders,
-            })
-          ).json<{ sessionId: string | null; confidence: string }>();
+          const res = await app.inject({
+            method: 'GET',
+            url: `/v1/attribution?number=${encodeURIComponent(number)}&at=${callAt.toISOString()}`,
+            headers: h.adminHeaders,
+          });
+          // A failed lookup counts as a wrong answer (and is reported, so a store outage is not mistaken for bad attribution).
+          if (res.statusCode !== 200) o.errors++;
+          const a = res.statusCode === 200 ? res.json<{ sessionId: string | null; confidence: string }>() : { sessionId: null, confidence: 'error' };
           o.byConfidence[a.confidence] = (o.byConfidence[a.confidence] ?? 0) + 1;
           const right = a.sessionId !== null && visitorOfSession.get(a.sessionId) === p.visitor;
           if (right) o.correct++;
+          else if (process.env.BENCH_DEBUG) say(`wrong: ${p.visitor} number ${number} → ${JSON.stringify(a)}`);
           else if (a.confidence === 'exact') o.exactWrong++;
           o.recorded.push({ number, at: callAt, sessionId: a.sessionId, confidence: a.confidence });
         }

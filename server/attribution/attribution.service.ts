@@ -39,17 +39,27 @@ type Decision = { confidence: 'exact' | 'ambiguous'; reason: string; ranked: Arr
 function decideLeases(leases: repo.LeaseWithVisit[], at: Date, coolSeconds: number): Decision | undefined {
   const t = at.getTime();
   const idleReason = (l: repo.LeaseWithVisit) => `last active ${secs(t - lastActiveOf(l))} s before the call`;
+  const lateWindowMs = (l: repo.LeaseWithVisit) => Math.max(graceSeconds(l.holdSeconds), coolSeconds) * 1000;
   const covering = leases.filter((l) => l.start.getTime() <= t && t < l.end.getTime());
   if (covering.length === 1 && !covering[0]!.shared) {
     const l = covering[0]!;
-    if (!l.reusedInCooldown)
+    // Earlier holders still within their late-call window: only they make a reused number uncertain.
+    const before = l.reusedInCooldown
+      ? leases.filter(
+          (p) =>
+            p !== l &&
+            p.end.getTime() <= l.start.getTime() &&
+            l.start.getTime() - p.end.getTime() < coolSeconds * 1000 &&
+            t - p.end.getTime() <= lateWindowMs(p),
+        )
+      : [];
+    if (before.length === 0)
       return {
         confidence: 'exact',
         reason: `the number was leased to this visitor at the call time (held until ${l.end.toISOString()})`,
         ranked: [{ lease: l, likelihood: 1, reason: 'lease covers the call time' }],
       };
     // Every free number was still cooling down: the previous holders may be calling late.
-    const before = leases.filter((p) => p !== l && p.end.getTime() <= l.start.getTime() && l.start.getTime() - p.end.getTime() < coolSeconds * 1000);
     return {
       confidence: 'ambiguous',
       reason: `the number was reused while cooling down after ${before.length} earlier visitor(s); most likely first`,
@@ -66,8 +76,7 @@ function decideLeases(leases: repo.LeaseWithVisit[], at: Date, coolSeconds: numb
       ranked: rank(covering, at).map((r) => ({ ...r, reason: `${r.lease.shared ? 'shared' : 'exclusive'} lease covering the call, ${idleReason(r.lease)}` })),
     };
   }
-  const window = (l: repo.LeaseWithVisit) => Math.max(graceSeconds(l.holdSeconds), coolSeconds) * 1000;
-  const recent = leases.filter((l) => l.end.getTime() <= t && t - l.end.getTime() <= window(l));
+  const recent = leases.filter((l) => l.end.getTime() <= t && t - l.end.getTime() <= lateWindowMs(l));
   if (recent.length > 0) {
     return {
       confidence: 'ambiguous',
