@@ -115,3 +115,25 @@ export async function poolsWithCalls(db: Queryable, from: Date): Promise<Array<{
   );
   return rows;
 }
+
+/**
+ * Measured precision of `exact`, from truth learned later: an `exact` call whose caller called
+ * again and was tied to a visitor then is confirmed when one of those visitors is the same
+ * visitor (a repeat caller whose visitor id matches), contradicted when none is. Calls without
+ * such later (or earlier) evidence are not counted.
+ */
+export async function exactPrecision(db: Queryable, poolId: string, from: Date): Promise<{ checked: number; confirmed: number }> {
+  const { rows } = await db.query<{ checked: number; confirmed: number }>(
+    `SELECT count(*)::int AS checked, count(*) FILTER (WHERE t.matched)::int AS confirmed
+       FROM calls c
+       CROSS JOIN LATERAL (
+         SELECT bool_or(o.visit->>'visitorId' = c.visit->>'visitorId') AS matched
+           FROM calls o
+          WHERE o.account_id = c.account_id AND o.caller = c.caller AND o.id <> c.id AND NULLIF(o.visit->>'visitorId', '') IS NOT NULL
+       ) t
+      WHERE c.pool_id = $1 AND c.started_at >= $2 AND c.confidence = 'exact' AND NULLIF(c.visit->>'visitorId', '') IS NOT NULL
+        AND t.matched IS NOT NULL`,
+    [poolId, from],
+  );
+  return rows[0] ?? { checked: 0, confirmed: 0 };
+}

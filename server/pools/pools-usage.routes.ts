@@ -7,7 +7,7 @@ import { IdParams } from '../shared/schemas.js';
 import { effectiveCooldownSeconds } from '../numbers/leases.service.js';
 import type { CooldownLearner } from './pools-cooldown.service.js';
 import { adviseSize, delayDistribution, MIN_MEASURED_CALLS, occupancyOf, ruleOfThumbSize, TARGET_ACCURACY } from './pools-sizing.js';
-import { callDelays, holderIntervals, poolUsage } from './pools-usage.repository.js';
+import { callDelays, exactPrecision, holderIntervals, poolUsage } from './pools-usage.repository.js';
 
 /** Above this share of the pool held at peak, a visitor arriving at a busy moment may find it empty. */
 export const UTILISATION_WARNING = 0.75;
@@ -61,6 +61,13 @@ export const PoolUsage = z.object({
     .nullable()
     .meta({ description: `numbers needed for ${TARGET_ACCURACY * 100} % of calls to reach the right visitor, from measured concurrency and delays` }),
   visitors: z.number().int().meta({ description: 'distinct visitors who held (or wanted) a number in the window' }),
+  exactPrecision: z
+    .object({
+      checked: z.number().int().meta({ description: '`exact` calls whose caller was tied to a visitor on another call too' }),
+      confirmed: z.number().int().meta({ description: 'of those, calls where that visitor was the same' }),
+      precision: z.number().nullable().meta({ description: 'confirmed / checked; null when nothing could be checked' }),
+    })
+    .meta({ description: 'how often `exact` was right, measured from truth learned later (repeat callers)' }),
   ruleOfThumbSize: z.number().int().meta({ description: 'one number per 20 daily visitors, for comparison' }),
 });
 
@@ -91,9 +98,10 @@ export function poolUsageRoutes({ db, cooldowns }: { db: Db; cooldowns?: Cooldow
         const from = new Date(to.getTime() - request.query.windowHours * 3_600_000);
         const u = await poolUsage(db, principalOf(request).accountId, request.params.id, from);
         if (!u) throw ERRORS.notFound('pool', request.params.id);
-        const [delays, holders, learned] = await Promise.all([
+        const [delays, holders, precision, learned] = await Promise.all([
           callDelays(db, request.params.id, from),
           holderIntervals(db, request.params.id, from),
+          exactPrecision(db, request.params.id, from),
           cooldowns ? cooldowns.learn({ id: request.params.id, holdSeconds: u.hold_seconds }) : Promise.resolve(null),
         ]);
         const sizing = adviseSize(occupancyOf(holders.intervals), delays, u.hold_seconds, u.size);
@@ -132,6 +140,10 @@ export function poolUsageRoutes({ db, cooldowns }: { db: Db; cooldowns?: Cooldow
           sizeForTargetAccuracy: sizing.sizeForTarget,
           visitors: holders.visitors,
           ruleOfThumbSize: ruleOfThumbSize(holders.visitors, request.query.windowHours),
+          exactPrecision: {
+            ...precision,
+            precision: precision.checked > 0 ? Math.round((precision.confirmed / precision.checked) * 10_000) / 10_000 : null,
+          },
         };
       },
     );

@@ -223,4 +223,25 @@ describe('sizing from measured call delays', () => {
     const stored = await h.db.query('SELECT cooldown_seconds FROM pools WHERE id = $1', [q.poolId]);
     expect(stored.rows[0].cooldown_seconds).toBe(240);
   });
+
+  it('measures the precision of exact from repeat callers whose visitor id matches (or not)', async () => {
+    const q = await provisionPool(h, app, { size: 2, holdSeconds: 60, domains: ['shop.example'] });
+    const nums = await h.db.query<{ id: string; number: string; trunk_id: string }>('SELECT id, number, trunk_id FROM numbers WHERE pool_id = $1', [q.poolId]);
+    const n = nums.rows[0]!;
+    const callFrom = (caller: string, visitorId: string, minutesAgo: number, confidence = 'exact') =>
+      h.db.query(
+        `INSERT INTO calls (account_id, sip_call_id, trunk_id, number_id, tracking_number, caller, started_at, session_id, pool_id, confidence, visit)
+         VALUES ($1, $2, $3, $4, $5, $6, now() - make_interval(mins => $7), gen_random_uuid(), $8, $9, $10)`,
+        [ACCOUNT, `truth-${crypto.randomUUID()}`, n.trunk_id, n.id, n.number, caller, minutesAgo, q.poolId, confidence, { visitorId }],
+      );
+    const same = `+7916${crypto.randomInt(1e6, 9e6)}`;
+    const other = `+7916${crypto.randomInt(1e6, 9e6)}`;
+    await callFrom(same, 'visitor-a', 30);
+    await callFrom(same, 'visitor-a', 10, 'ambiguous'); // the caller came back through the same visitor: confirms the first
+    await callFrom(other, 'visitor-b', 30);
+    await callFrom(other, 'visitor-c', 10, 'ambiguous'); // another visitor: the first `exact` is contradicted
+    await callFrom(`+7916${crypto.randomInt(1e6, 9e6)}`, 'visitor-d', 20); // no second call: nothing learned
+    const res = await app.inject({ method: 'GET', url: `/v1/pools/${q.poolId}/usage?windowHours=1`, headers: h.adminHeaders });
+    expect(res.json().exactPrecision).toEqual({ checked: 2, confirmed: 1, precision: 0.5 });
+  });
 });

@@ -48,6 +48,7 @@ interface PoolUsage {
   sizeForTargetAccuracy: number | null;
   visitors: number;
   ruleOfThumbSize: number;
+  exactPrecision: { checked: number; confirmed: number; precision: number | null };
 }
 interface DelayBucket {
   upToSeconds: number | null;
@@ -119,6 +120,11 @@ function PoolSizing({ u }: { u: PoolUsage }) {
       {u.sizeForTargetAccuracy !== null && (
         <span className="target">
           size for 99.5 %: <strong>{u.sizeForTargetAccuracy}</strong>
+        </span>
+      )}
+      {u.exactPrecision.precision !== null && (
+        <span className="precision">
+          “exact” confirmed by repeat callers: {u.exactPrecision.confirmed}/{u.exactPrecision.checked} ({(u.exactPrecision.precision * 100).toFixed(1)} %)
         </span>
       )}
       <span className="rule muted">
