@@ -130,6 +130,40 @@ describe('safe reuse', () => {
   });
 });
 
+describe('reuse in cool-down, later', () => {
+  it('a reused lease is uncertain only while the earlier holder may still call late', async () => {
+    const p = await provisionPool(h, app, { size: 1, holdSeconds: 60, domains: ['shop.example'] });
+    const number = await h.db.query<{ id: string }>('SELECT id FROM numbers WHERE pool_id = $1', [p.poolId]);
+    const ago = (s: number) => new Date(Date.now() - s * 1000);
+    const [earlier, reused] = [crypto.randomUUID(), crypto.randomUUID()];
+    const lease = (session: string, from: Date, to: Date, reusedInCooldown: boolean) =>
+      h.db.query('INSERT INTO number_leases (number_id, pool_id, session_id, during, reused_in_cooldown) VALUES ($1, $2, $3, tstzrange($4, $5), $6)', [
+        number.rows[0]!.id,
+        p.poolId,
+        session,
+        from,
+        to,
+        reusedInCooldown,
+      ]);
+    await lease(earlier, ago(1000), ago(900), false);
+    await lease(reused, ago(850), ago(-600), true); // handed out 50 s after release, still held
+    const at = async (when: Date) =>
+      (
+        await app.inject({
+          method: 'GET',
+          url: `/v1/attribution?number=${encodeURIComponent(p.numbers[0]!)}&at=${when.toISOString()}`,
+          headers: h.adminHeaders,
+        })
+      ).json();
+    // 100 s after the earlier holder left (within the 5 min late-call window): both are candidates.
+    const soon = await at(ago(800));
+    expect(soon).toMatchObject({ confidence: 'ambiguous', sessionId: reused });
+    expect(soon.candidates.map((c: { sessionId: string }) => c.sessionId)).toEqual([reused, earlier]);
+    // 15 min later nobody expects the earlier holder to call: the lease is certain again.
+    expect(await at(new Date())).toMatchObject({ confidence: 'exact', sessionId: reused, likelihood: 1 });
+  });
+});
+
 describe('live state at INVITE time', () => {
   let lagging: Services;
   let laggingApp: FastifyInstance;
