@@ -8,6 +8,7 @@ import type { Db } from './db/pool.js';
 import { createDialplanRegistry, type DialplanRegistry } from './dialplans/dialplan-registry.js';
 import { createSessionWriter } from './dni/dni.repository.js';
 import { createDniService, type DniService } from './dni/dni.service.js';
+import { createRecentSessions } from './dni/recent-sessions.js';
 import type { Metrics } from './http/metrics.js';
 import { createLeadService, type LeadService } from './leads/lead-service.js';
 import type { Logger } from './logger.js';
@@ -98,14 +99,15 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
   const leaseHistory = overrides.leaseHistory ?? createLeaseHistory({ db, logger, ...flush });
   const leases = overrides.leases ?? createLeaseService({ db, redis: dniRedis, history: leaseHistory });
   const sessions = createSessionWriter({ db, logger, ...flush });
-  const dni = overrides.dni ?? createDniService({ db, redis: dniRedis, leases, sessions, logger });
+  const recent = createRecentSessions(dniRedis);
+  const dni = overrides.dni ?? createDniService({ db, redis: dniRedis, leases, sessions, recent, logger });
   const cooldowns = overrides.cooldowns ?? createCooldownLearner({ db, leases, logger });
   return {
     apiKeys: overrides.apiKeys ?? createApiKeyService({ db, adminApiKey: config.adminApiKey }),
     users: overrides.users ?? createUserService({ db, secret: config.secretKey }),
     leads,
     callEvents: overrides.callEvents ?? combineCallEventSinks([createTagRuleSink({ logger }), leads.eventSink]),
-    attributor: overrides.attributor ?? createAttributor({ db, leases }),
+    attributor: overrides.attributor ?? createAttributor({ db, leases, recent }),
     dialplans,
     leases,
     leaseHistory,

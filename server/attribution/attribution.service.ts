@@ -1,4 +1,5 @@
 import type { Db } from '../db/pool.js';
+import type { RecentSessions } from '../dni/recent-sessions.js';
 import { effectiveCooldownSeconds, type LeaseService } from '../numbers/leases.service.js';
 import * as repo from './attribution.repository.js';
 import type { AttributionQuery, AttributionSnapshot, Attributor } from './attribution.types.js';
@@ -125,7 +126,15 @@ const utcDate = (d: Date) => d.toISOString().slice(0, 10);
  *   const attributor = createAttributor({ db, leases });
  *   const snap = await attributor.attribute({ accountId, number: '+74951234567', at: new Date(), caller: '+79161234567' });
  */
-export function createAttributor({ db, leases: leaseService }: { db: Db; leases?: Pick<LeaseService, 'live'> }): Attributor & {
+export function createAttributor({
+  db,
+  leases: leaseService,
+  recent,
+}: {
+  db: Db;
+  leases?: Pick<LeaseService, 'live'>;
+  recent?: Pick<RecentSessions, 'find'>;
+}): Attributor & {
   attributeWithCalls(q: AttributionQuery): Promise<AttributionSnapshot & { priorCallIds: string[] }>;
 } {
   async function attributeWithCalls(q: AttributionQuery): Promise<AttributionSnapshot & { priorCallIds: string[] }> {
@@ -149,8 +158,14 @@ export function createAttributor({ db, leases: leaseService }: { db: Db; leases?
         const latestStored = views[0];
         const live = visitorId && liveLatest?.holder === visitorId ? liveLatest.sessionId : null;
         const sessionId = live && !views.some((v) => v.id === live && v !== latestStored) ? live : (latestStored?.id ?? r.lease.sessionId);
-        const chain = views.length > 0 ? visitChain(views.map((v) => v.visit).reverse()) : r.lease.visit ? visitChain([r.lease.visit]) : [];
-        const fallbackVisit = latestStored ? visitFromSession(latestStored.visit) : r.lease.visit ? visitFromSession(r.lease.visit) : null;
+        const pageViews = views.length > 0 ? views.map((v) => v.visit).reverse() : r.lease.visit ? [r.lease.visit] : [];
+        // The latest page view Redis knows may not be in Postgres yet (written behind): its visit waits in Redis.
+        const stored = views.some((v) => v.id === sessionId) || (views.length === 0 && r.lease.visit !== null && sessionId === r.lease.sessionId);
+        const pending = stored ? null : await recent?.find(sessionId);
+        if (pending) pageViews.push(pending);
+        const chain = visitChain(pageViews);
+        const last = pageViews.at(-1);
+        const fallbackVisit = last ? visitFromSession(last) : null;
         out.push({ sessionId, visitorId, likelihood: r.likelihood, reason: r.reason, chain, fallbackVisit });
       }
       // Merged candidates: likelihoods still add up to 1 over what is shown.

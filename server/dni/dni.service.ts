@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import type { LeaseResult, LeaseService } from '../numbers/leases.service.js';
 import type { Redis } from '../redis/client.js';
 import * as repo from './dni.repository.js';
+import type { RecentSessions } from './recent-sessions.js';
 import { CLICK_IDS, type CreateSessionBody, type KeepAliveResponse, type SessionResponse, UTM_KEYS } from './dni.schemas.js';
 
 /** Obvious robots by user agent: they get the default number and no lease (a crawler must not drain a pool). */
@@ -81,6 +82,7 @@ export function createDniService({
   redis,
   leases,
   sessions,
+  recent,
   logger,
   siteCacheMs = 30_000,
 }: {
@@ -88,6 +90,7 @@ export function createDniService({
   redis: Redis;
   leases: LeaseService;
   sessions: repo.SessionWriter;
+  recent?: RecentSessions;
   logger: Logger;
   siteCacheMs?: number;
 }): DniService {
@@ -190,7 +193,7 @@ export function createDniService({
         redis.set(sessKey(sessionId), `${site.siteId}|${pool.id}|${visitorId}`, 'EX', pool.maxLeaseSeconds + pool.holdSeconds + 3600).catch(() => {});
         remember(sessionId, { siteId: site.siteId, visitorId });
       }
-      sessions.add({
+      const row: repo.SessionRow = {
         id: sessionId,
         account_id: site.accountId,
         site_id: site.siteId,
@@ -208,7 +211,10 @@ export function createDniService({
         number: res.tracking ? res.number : null,
         created_at: now.toISOString(),
         last_seen_at: now.toISOString(),
-      });
+      };
+      sessions.add(row);
+      // A call may come before the write-behind stores the row: its visit waits in Redis meanwhile.
+      if (res.tracking) recent?.remember(sessionId, row);
       return { ...res, visitorId };
     },
 

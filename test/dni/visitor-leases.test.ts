@@ -178,7 +178,8 @@ describe('live state at INVITE time', () => {
     const s = await pageView(laggingApp, p.siteKey, vid());
     await sleep(50);
     const live = await attribute(laggingApp, s.number);
-    expect(live).toMatchObject({ confidence: 'exact', sessionId: s.sessionId, likelihood: 1 });
+    expect(live).toMatchObject({ confidence: 'exact', sessionId: s.sessionId, likelihood: 1, visit: { source: 'google', medium: 'cpc' } });
+    expect(live.visitChain).toHaveLength(1);
     const stored = await h.db.query('SELECT count(*)::int AS n FROM number_leases WHERE pool_id = $1', [p.poolId]);
     expect(stored.rows[0].n).toBe(0); // the answer came from Redis
     // Now Redis is the one behind (lost the pool), Postgres has it all.
@@ -187,6 +188,8 @@ describe('live state at INVITE time', () => {
     await lagging.leases.invalidate(p.poolId);
     const fromHistory = await attribute(laggingApp, s.number);
     expect(fromHistory).toMatchObject({ confidence: 'exact', sessionId: s.sessionId, likelihood: 1 });
+    expect(fromHistory.visit).toEqual(live.visit);
+    expect(fromHistory.visitChain).toEqual(live.visitChain);
   });
 });
 
