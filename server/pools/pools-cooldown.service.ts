@@ -35,7 +35,12 @@ export function createCooldownLearner({
     const delays = await callDelays(db, pool.id, new Date(Date.now() - LEARN_DAYS * 86_400_000));
     const cooldownSeconds = learnedCooldownSeconds(delays, pool.holdSeconds);
     await setPoolCooldown(db, pool.id, cooldownSeconds);
-    await leases.setCooldown({ id: pool.id, holdSeconds: pool.holdSeconds, cooldownSeconds });
+    // Redis away: the stored value reaches the lease script with the next rebuild; a report must not hang on it.
+    const handedOver = leases.setCooldown({ id: pool.id, holdSeconds: pool.holdSeconds, cooldownSeconds });
+    await Promise.race([handedOver, new Promise((resolve) => setTimeout(resolve, 500).unref())]).catch((err: unknown) =>
+      logger.warn({ err, type: 'pool_cooldown_redis_failed', poolId: pool.id }, 'cool-down not handed to the lease script'),
+    );
+    handedOver.catch(() => {});
     return cooldownSeconds;
   }
   async function learnAll(): Promise<void> {
