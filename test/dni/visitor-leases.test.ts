@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyVisit } from '../../server/attribution/visit.js';
 import { insertCallRecord } from '../../server/calls/calls.repository.js';
+import { createRedis } from '../../server/redis/client.js';
 import type { Services } from '../../server/services.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { callRecord, seed } from '../leads/lead-fixtures.js';
@@ -190,6 +191,11 @@ describe('live state at INVITE time', () => {
     expect(fromHistory).toMatchObject({ confidence: 'exact', sessionId: s.sessionId, likelihood: 1 });
     expect(fromHistory.visit).toEqual(live.visit);
     expect(fromHistory.visitChain).toEqual(live.visitChain);
+    // Redis down altogether: Postgres alone answers the same.
+    const dead = createRedis({ url: 'redis://127.0.0.1:1', prefix: 'dead:' });
+    const down = await h.buildApp({ stores: { redis: dead } });
+    expect(await attribute(down, s.number)).toMatchObject({ confidence: 'exact', sessionId: s.sessionId, visitChain: live.visitChain });
+    dead.disconnect();
   });
 });
 
