@@ -92,7 +92,7 @@ export async function buildHttpApp(stores: Stores, services: Services): Promise<
   await app.register(numberRoutes(provisioning));
   await app.register(siteRoutes(provisioning));
   await app.register(poolRoutes(provisioning));
-  await app.register(poolUsageRoutes({ db }));
+  await app.register(poolUsageRoutes({ db, cooldowns: services.cooldowns }));
   await app.register(sourceRoutes(provisioning));
   await app.register(sourceQrRoutes({ db, onChange }));
   await app.register(

@@ -9,12 +9,14 @@ import { createDialplanRegistry, type DialplanRegistry } from './dialplans/dialp
 import { createClientCaps } from './dni/client-caps.js';
 import { createSessionWriter } from './dni/dni.repository.js';
 import { createDniService, type DniService } from './dni/dni.service.js';
+import { createRecentSessions } from './dni/recent-sessions.js';
 import type { Metrics } from './http/metrics.js';
 import { createLeadService, type LeadService } from './leads/lead-service.js';
 import type { Logger } from './logger.js';
 import type { Rtpengine } from './media/rtpengine.js';
 import { createLeaseHistory, type LeaseHistory } from './numbers/leases.history.js';
 import { createLeaseService, type LeaseService } from './numbers/leases.service.js';
+import { type CooldownLearner, createCooldownLearner } from './pools/pools-cooldown.service.js';
 import type { Redis } from './redis/client.js';
 import { createPasswordResetService, type PasswordResetService } from './users/password-reset.service.js';
 import { createSetupService, createSetupToken, type SetupService } from './users/setup.service.js';
@@ -68,6 +70,8 @@ export interface Services {
   leases: LeaseService;
   leaseHistory: LeaseHistory;
   dni: DniService;
+  /** Learns each pool's cool-down from measured call delays. */
+  cooldowns: CooldownLearner;
   routingChanges: RoutingChanges;
   close(): Promise<void>;
 }
@@ -121,7 +125,9 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
     limits: { perIp: config.dni.maxLeasesPerIp, perSubnet: config.dni.maxLeasesPerSubnet },
     ...flushCaps,
   });
-  const dni = overrides.dni ?? createDniService({ db, redis: dniRedis, leases, sessions, logger, caps });
+  const recent = createRecentSessions(dniRedis);
+  const dni = overrides.dni ?? createDniService({ db, redis: dniRedis, leases, sessions, recent, logger, caps });
+  const cooldowns = overrides.cooldowns ?? createCooldownLearner({ db, leases, logger });
   const users = overrides.users ?? createUserService({ db, secret: config.secretKey });
   const setupToken = options.setupToken ?? createSetupToken();
   return {
@@ -132,13 +138,15 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
     passwordResets: overrides.passwordResets ?? createPasswordResetService({ db, users }),
     leads,
     callEvents: overrides.callEvents ?? combineCallEventSinks([createTagRuleSink({ logger }), leads.eventSink]),
-    attributor: overrides.attributor ?? createAttributor({ db }),
+    attributor: overrides.attributor ?? createAttributor({ db, leases, recent }),
     dialplans,
     leases,
     leaseHistory,
     dni,
+    cooldowns,
     routingChanges: overrides.routingChanges ?? createRoutingChanges(),
     async close() {
+      cooldowns.close();
       await dni.close();
       await leaseHistory.close();
       dniRedis.disconnect();

@@ -5,6 +5,9 @@ export interface NumberOwnership {
   numberId: string;
   poolId: string | null;
   holdSeconds: number | null;
+  /** The pool's site (visitor sessions live per site) and its learned cool-down. */
+  siteId: string | null;
+  cooldownSeconds: number | null;
   quarantineUntil: Date | null;
   /** The static source that owned the number most recently at or before the instant. */
   source: null | {
@@ -25,6 +28,8 @@ interface OwnershipRow {
   id: string;
   pool_id: string | null;
   hold_seconds: number | null;
+  site_id: string | null;
+  cooldown_seconds: number | null;
   quarantine_until: Date | null;
   src_id: string | null;
   src_name: string | null;
@@ -40,7 +45,7 @@ interface OwnershipRow {
 
 export async function findOwnership(db: Queryable, accountId: string, number: string, at: Date): Promise<NumberOwnership | undefined> {
   const { rows } = await db.query<OwnershipRow>(
-    `SELECT n.id, n.pool_id, p.hold_seconds, n.quarantine_until,
+    `SELECT n.id, n.pool_id, p.hold_seconds, p.site_id, p.cooldown_seconds, n.quarantine_until,
             s.id AS src_id, s.name AS src_name, s.kind, s.channel, s.medium, s.campaign,
             s.starts_on::text AS starts_on, s.ends_on::text AS ends_on, h.owned_from, h.owned_until
        FROM numbers n
@@ -59,6 +64,8 @@ export async function findOwnership(db: Queryable, accountId: string, number: st
     numberId: r.id,
     poolId: r.pool_id,
     holdSeconds: r.hold_seconds,
+    siteId: r.site_id,
+    cooldownSeconds: r.cooldown_seconds,
     quarantineUntil: r.quarantine_until,
     source: r.src_id
       ? {
@@ -78,10 +85,15 @@ export async function findOwnership(db: Queryable, accountId: string, number: st
 }
 
 export interface LeaseWithVisit {
+  /** The page view that opened the lease. */
   sessionId: string;
+  /** The visitor holding it (visitor-level leases); null on leases a session held alone. */
+  visitorId: string | null;
   poolId: string;
   holdSeconds: number;
   shared: boolean;
+  /** Handed out while the number still cooled down after its previous holder. */
+  reusedInCooldown: boolean;
   start: Date;
   end: Date;
   visit: SessionVisitColumns | null;
@@ -112,14 +124,16 @@ export type VisitColumn = (typeof VISIT_COLUMNS)[number];
 export async function findLeasesAround(db: Queryable, accountId: string, number: string, at: Date, lookbackSeconds: number): Promise<LeaseWithVisit[]> {
   const { rows } = await db.query<{
     session_id: string;
+    visitor_id: string | null;
     pool_id: string;
     hold_seconds: number;
     shared: boolean;
+    reused_in_cooldown: boolean;
     a: Date;
     b: Date;
     visit: SessionVisitColumns | null;
   }>(
-    `SELECT l.session_id, l.pool_id, p.hold_seconds, l.shared, lower(l.during) AS a, upper(l.during) AS b,
+    `SELECT l.session_id, l.visitor_id, l.pool_id, p.hold_seconds, l.shared, l.reused_in_cooldown, lower(l.during) AS a, upper(l.during) AS b,
             (SELECT json_build_object(${VISIT_COLUMNS.map((c) => `'${c}', s.${c}`).join(', ')}) FROM dni_sessions s WHERE s.id = l.session_id) AS visit
        FROM numbers n
        JOIN number_leases l ON l.number_id = n.id
@@ -130,7 +144,55 @@ export async function findLeasesAround(db: Queryable, accountId: string, number:
       LIMIT 50`,
     [accountId, number, at, lookbackSeconds],
   );
-  return rows.map((r) => ({ sessionId: r.session_id, poolId: r.pool_id, holdSeconds: r.hold_seconds, shared: r.shared, start: r.a, end: r.b, visit: r.visit }));
+  return rows.map((r) => ({
+    sessionId: r.session_id,
+    visitorId: r.visitor_id,
+    poolId: r.pool_id,
+    holdSeconds: r.hold_seconds,
+    shared: r.shared,
+    reusedInCooldown: r.reused_in_cooldown,
+    start: r.a,
+    end: r.b,
+    visit: r.visit,
+  }));
+}
+
+export interface VisitorSession {
+  id: string;
+  visitorId: string;
+  createdAt: Date;
+  visit: SessionVisitColumns;
+}
+
+/**
+ * The visitors' page views on the site up to the instant, newest first (at most `perVisitor`
+ * each): the first is the session a call resolves to, the rest make the visit chain.
+ */
+export async function findVisitorSessions(
+  db: Queryable,
+  siteId: string,
+  visitorIds: string[],
+  at: Date,
+  perVisitor: number,
+): Promise<Map<string, VisitorSession[]>> {
+  const byVisitor = new Map<string, VisitorSession[]>();
+  if (visitorIds.length === 0) return byVisitor;
+  const { rows } = await db.query<{ id: string; visitor_id: string; created_at: Date; visit: SessionVisitColumns }>(
+    `SELECT s.id, s.visitor_id, s.created_at, json_build_object(${VISIT_COLUMNS.map((c) => `'${c}', s.${c}`).join(', ')}) AS visit
+       FROM unnest($2::text[]) AS v(visitor_id)
+       CROSS JOIN LATERAL (
+         SELECT * FROM dni_sessions s WHERE s.site_id = $1 AND s.visitor_id = v.visitor_id AND s.created_at <= $3
+          ORDER BY s.created_at DESC LIMIT $4
+       ) s
+      ORDER BY s.created_at DESC`,
+    [siteId, [...new Set(visitorIds)], at, perVisitor],
+  );
+  for (const r of rows) {
+    const list = byVisitor.get(r.visitor_id) ?? [];
+    list.push({ id: r.id, visitorId: r.visitor_id, createdAt: r.created_at, visit: r.visit });
+    byVisitor.set(r.visitor_id, list);
+  }
+  return byVisitor;
 }
 
 /** Earlier calls from this caller (newest first, up to `limit`) and how many there are in all. */

@@ -16,8 +16,12 @@ export const AttributionResponse = z.object({
   sourceId: z.string().nullable(),
   confidence: z.enum(['exact', 'ambiguous', 'static', 'none']),
   reason: z.string(),
-  candidates: z.array(z.object({ sessionId: z.string(), likelihood: z.number(), reason: z.string() })),
-  visit: Visit.nullable().meta({ description: 'The website visit of the attributed session (null for static sources and none)' }),
+  candidates: z
+    .array(z.object({ sessionId: z.string(), visitorId: z.string().nullable().optional(), likelihood: z.number(), reason: z.string() }))
+    .meta({ description: 'Visitors who may have called, most likely first (by last activity, then lease recency)' }),
+  likelihood: z.number().meta({ description: 'How likely the answer is right: the top candidate’s likelihood (1 for exact and static, 0 for none)' }),
+  visit: Visit.nullable().meta({ description: 'The last touch of the attributed visitor (null for static sources and none)' }),
+  visitChain: z.array(Visit).meta({ description: 'The visitor’s visits up to the call, first touch … last touch (at most 20)' }),
   staticSource: z.object({ id: z.string(), name: z.string(), channel: z.string(), medium: z.string().nullable(), campaign: z.string().nullable() }).nullable(),
   overflow: z.boolean().meta({ description: 'the number was shared because the pool was exhausted' }),
   previousCallId: z.string().nullable(),

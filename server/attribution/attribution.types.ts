@@ -4,7 +4,9 @@ import type { Visit } from './visit.js';
 export type Confidence = 'exact' | 'ambiguous' | 'static' | 'none';
 
 export interface AttributionCandidate {
+  /** The candidate visitor's latest page view at the call. */
   sessionId: string;
+  visitorId?: string | null;
   /** 0..1, candidates ordered most likely first. */
   likelihood: number;
   reason: string;
@@ -17,8 +19,12 @@ export interface AttributionSnapshot {
   confidence: Confidence;
   reason: string;
   candidates: AttributionCandidate[];
+  /** How likely the attributed visitor (or source) is the caller: the top candidate's likelihood; 1 for exact and static, 0 for none. */
+  likelihood: number;
   /** The website visit of the session the call is attributed to (null for static sources and none). */
   visit: Visit | null;
+  /** The visitor's visits up to the call, first touch … last touch (the last one is `visit`). */
+  visitChain: Visit[];
   /** The static source that owns the number, when confidence is static. */
   staticSource: StaticSourceRef | null;
   /** The number was shared because the pool was exhausted. */

@@ -135,3 +135,38 @@ export function visitFromSession(s: Partial<SessionVisitColumns>): Visit {
     visitorId: s.visitor_id ?? null,
   };
 }
+
+/** How many visits a call keeps: the first touch and the latest ones. */
+export const VISIT_CHAIN_MAX = 20;
+
+const CHANNEL_KEYS = ['source', 'medium', 'campaign', 'keyword', 'gclid', 'gbraid', 'wbraid', 'yclid', 'fbclid', 'msclkid'] as const;
+const TAGGED = ['utm_source', 'utm_medium', 'utm_campaign', 'gclid', 'gbraid', 'wbraid', 'yclid', 'fbclid', 'msclkid'] as const;
+
+/**
+ * A page view reached from another page of the same site (a second tab, a click through the
+ * menu) is no new touch: it carries no tags and its referrer is the site itself.
+ */
+export function isInternalPageView(s: Partial<SessionVisitColumns>): boolean {
+  if (TAGGED.some((k) => s[k])) return false;
+  const referrer = hostOf(s.referrer);
+  const landing = hostOf(s.landing_page);
+  if (!referrer || !landing) return false;
+  return referrer === landing || referrer.endsWith(`.${landing}`) || landing.endsWith(`.${referrer}`);
+}
+
+/**
+ * The visitor's visits, first touch … last touch, from their page views oldest first: internal
+ * page views are not touches, a run of page views from one channel is one visit, and only the
+ * first touch and the latest ones are kept (VISIT_CHAIN_MAX in all).
+ */
+export function visitChain(pageViewsOldestFirst: Array<Partial<SessionVisitColumns>>): Visit[] {
+  const chain: Visit[] = [];
+  for (const view of pageViewsOldestFirst) {
+    if (isInternalPageView(view)) continue;
+    const visit = visitFromSession(view);
+    const last = chain[chain.length - 1];
+    if (last && CHANNEL_KEYS.every((k) => last[k] === visit[k])) continue;
+    chain.push(visit);
+  }
+  return chain.length > VISIT_CHAIN_MAX ? [chain[0]!, ...chain.slice(chain.length - VISIT_CHAIN_MAX + 1)] : chain;
+}

@@ -508,10 +508,12 @@ export class LiveCall implements CallControl {
       attribution: {
         reason: a?.reason ?? (this.deps.attributor ? 'attribution unavailable when the call arrived' : 'attribution not configured'),
         candidates: a?.candidates ?? [],
+        likelihood: a?.likelihood ?? null,
         overflow: a?.overflow ?? false,
         previousCallId: a?.previousCallId ?? null,
       },
       visit: a?.visit ?? null,
+      visitChain: a?.visitChain ?? [],
       firstTime: a?.firstTime ?? null,
       priorCalls: a?.priorCalls ?? 0,
       recordingStatus: this.plan.record && (this.answeredAt || this.voicemail) ? 'pending' : 'none',

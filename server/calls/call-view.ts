@@ -32,6 +32,8 @@ export interface CallView {
   attribution: StoredAttribution;
   /** The website visit the call was attributed to (null for static numbers and unattributed calls). */
   visit: Visit | null;
+  /** The visitor's visits up to the call, first touch … last touch (the last is `visit`). */
+  visitChain: Visit[];
   /** The static source that owned the number when the call came. */
   staticSource: {
     id: string;
@@ -67,7 +69,9 @@ export interface CallView {
 /** How the call was attributed (calls.attribution); the visit itself is `CallView.visit`. */
 export interface StoredAttribution {
   reason: string | null;
-  candidates: Array<{ sessionId: string; likelihood: number; reason: string }>;
+  candidates: Array<{ sessionId: string; visitorId?: string | null; likelihood: number; reason: string }>;
+  /** How likely the attributed visitor is the caller (the top candidate's likelihood); null on calls stored before it was kept. */
+  likelihood?: number | null;
   overflow: boolean;
   previousCallId: string | null;
 }
@@ -131,6 +135,7 @@ interface CallViewRow {
   confidence: CallView['confidence'];
   attribution: Record<string, unknown> | null;
   visit: unknown;
+  visit_chain: unknown;
   first_time: boolean | null;
   prior_calls: number;
   spam: boolean;
@@ -164,6 +169,7 @@ function readAttribution(raw: Record<string, unknown> | null): StoredAttribution
   return {
     reason: typeof stored.reason === 'string' ? stored.reason : null,
     candidates: Array.isArray(stored.candidates) ? (stored.candidates as StoredAttribution['candidates']) : [],
+    likelihood: typeof stored.likelihood === 'number' ? stored.likelihood : null,
     overflow: stored.overflow === true,
     previousCallId: typeof stored.previousCallId === 'string' ? stored.previousCallId : null,
   };
@@ -194,6 +200,7 @@ function toCallView(row: CallViewRow): CallView {
     confidence: row.confidence,
     attribution: readAttribution(row.attribution),
     visit: readVisit(row.visit),
+    visitChain: Array.isArray(row.visit_chain) ? row.visit_chain.map(readVisit).filter((v): v is Visit => v !== null) : [],
     staticSource:
       row.source_id && row.static_name !== null
         ? {

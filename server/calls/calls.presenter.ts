@@ -53,6 +53,8 @@ export function toAttributionDetail(call: CallView): CallDetail['attribution'] {
     ymClientId: visit?.ymClientId ?? null,
     confidence: call.confidence,
     reason: call.attribution.reason,
+    likelihood: call.attribution.likelihood ?? null,
+    visitChain: call.visitChain,
   };
 }
 

@@ -38,6 +38,8 @@ export interface CallRecord {
   attribution: StoredAttribution;
   /** The website visit it was attributed to, in attribution/'s one spelling. */
   visit: Visit | null;
+  /** The visitor's visits up to the call, first touch … last touch (empty for static and unattributed calls). */
+  visitChain?: Visit[];
   firstTime: boolean | null;
   priorCalls: number;
   recordingStatus: 'none' | 'pending';
@@ -52,8 +54,8 @@ export async function insertCallRecord(db: Queryable, r: CallRecord): Promise<bo
   const { rowCount } = await db.query(
     `INSERT INTO calls (id, account_id, sip_call_id, trunk_id, number_id, tracking_number, caller, caller_name, dialplan,
        started_at, answered_at, ended_at, disposition, talk_seconds, ring_seconds, answered_by, hangup_by, final_sip_status,
-       ivr_digits, pool_id, source_id, session_id, confidence, attribution, visit, first_time, prior_calls, recording_status, caller_media, spam, spam_reason)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31)
+       ivr_digits, pool_id, source_id, session_id, confidence, attribution, visit, first_time, prior_calls, recording_status, caller_media, spam, spam_reason, visit_chain)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32)
      ON CONFLICT (sip_call_id) DO NOTHING`,
     [
       r.id,
@@ -87,6 +89,8 @@ export async function insertCallRecord(db: Queryable, r: CallRecord): Promise<bo
       r.callerMedia === null ? null : JSON.stringify(r.callerMedia),
       r.spamReason !== null,
       r.spamReason,
+      // Spooled records written before the chain existed have none.
+      r.visitChain?.length ? JSON.stringify(r.visitChain) : null,
     ],
   );
   return (rowCount ?? 0) > 0;

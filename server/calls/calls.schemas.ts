@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Visit } from '../attribution/visit.js';
 import { E164, toE164 } from '../shared/schemas.js';
 
 export const Disposition = z.enum(['answered', 'busy', 'no-answer', 'failed', 'cancelled', 'voicemail']);
@@ -55,6 +56,8 @@ export const Attribution = z.object({
   ymClientId: z.string().nullable(),
   confidence: z.enum(['exact', 'ambiguous', 'static', 'none']),
   reason: z.string().nullable(),
+  likelihood: z.number().nullable().meta({ description: 'how likely the attributed visitor is the caller (0..1)' }),
+  visitChain: z.array(Visit).meta({ description: 'the visitor’s visits up to the call, first touch … last touch' }),
 });
 
 export const CallSummary = z.object({

@@ -6,7 +6,7 @@ export interface SiteContext {
   accountId: string;
   domains: string[];
   defaultNumber: string;
-  pool: { id: string; holdSeconds: number; maxLeaseSeconds: number; exhaustionPolicy: 'default_number' | 'share' } | null;
+  pool: { id: string; holdSeconds: number; maxLeaseSeconds: number; exhaustionPolicy: 'default_number' | 'share'; cooldownSeconds: number | null } | null;
 }
 
 interface SiteRow {
@@ -18,6 +18,7 @@ interface SiteRow {
   hold_seconds: number | null;
   max_lease_seconds: number | null;
   exhaustion_policy: 'default_number' | 'share' | null;
+  cooldown_seconds: number | null;
 }
 
 const toContext = (r: SiteRow): SiteContext => ({
@@ -25,11 +26,19 @@ const toContext = (r: SiteRow): SiteContext => ({
   accountId: r.account_id,
   domains: r.domains,
   defaultNumber: r.default_number,
-  pool: r.pool_id ? { id: r.pool_id, holdSeconds: r.hold_seconds!, maxLeaseSeconds: r.max_lease_seconds!, exhaustionPolicy: r.exhaustion_policy! } : null,
+  pool: r.pool_id
+    ? {
+        id: r.pool_id,
+        holdSeconds: r.hold_seconds!,
+        maxLeaseSeconds: r.max_lease_seconds!,
+        exhaustionPolicy: r.exhaustion_policy!,
+        cooldownSeconds: r.cooldown_seconds,
+      }
+    : null,
 });
 
 // A site may have several pools; the snippet uses the oldest (the one it was set up with).
-const SITE_SQL = `SELECT s.id, s.account_id, s.domains, s.default_number, p.id AS pool_id, p.hold_seconds, p.max_lease_seconds, p.exhaustion_policy
+const SITE_SQL = `SELECT s.id, s.account_id, s.domains, s.default_number, p.id AS pool_id, p.hold_seconds, p.max_lease_seconds, p.exhaustion_policy, p.cooldown_seconds
   FROM sites s LEFT JOIN LATERAL (SELECT * FROM pools WHERE site_id = s.id ORDER BY created_at, id LIMIT 1) p ON true`;
 
 export async function findSiteContextByKey(db: Queryable, siteKey: string): Promise<SiteContext | undefined> {
@@ -42,10 +51,10 @@ export async function findSiteContextById(db: Queryable, siteId: string): Promis
   return rows[0] && toContext(rows[0]);
 }
 
-/** The site a session belongs to, when the Redis index has lost it. */
-export async function findSessionSite(db: Queryable, sessionId: string): Promise<string | undefined> {
-  const { rows } = await db.query<{ site_id: string }>('SELECT site_id FROM dni_sessions WHERE id = $1', [sessionId]);
-  return rows[0]?.site_id;
+/** The site and visitor of a session, when the Redis index has lost it. */
+export async function findSessionSite(db: Queryable, sessionId: string): Promise<{ siteId: string; visitorId: string } | undefined> {
+  const { rows } = await db.query<{ site_id: string; visitor_id: string }>('SELECT site_id, visitor_id FROM dni_sessions WHERE id = $1', [sessionId]);
+  return rows[0] && { siteId: rows[0].site_id, visitorId: rows[0].visitor_id };
 }
 
 /** A dni_sessions row in column names (written as JSON through jsonb_populate_recordset). */

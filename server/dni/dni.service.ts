@@ -7,6 +7,7 @@ import type { LeaseResult, LeaseService } from '../numbers/leases.service.js';
 import type { Redis } from '../redis/client.js';
 import type { ClientCaps } from './client-caps.js';
 import * as repo from './dni.repository.js';
+import type { RecentSessions } from './recent-sessions.js';
 import { CLICK_IDS, type CreateSessionBody, type KeepAliveResponse, type SessionResponse, UTM_KEYS } from './dni.schemas.js';
 
 /** Obvious robots by user agent: they get the default number and no lease (a crawler must not drain a pool). */
@@ -72,11 +73,17 @@ export interface DniService {
 
 const VISITOR_ID = /^[A-Za-z0-9_-]{8,64}$/;
 
+interface SessionOwner {
+  siteId: string;
+  visitorId: string;
+}
+
 export function createDniService({
   db,
   redis,
   leases,
   sessions,
+  recent,
   logger,
   caps,
   siteCacheMs = 30_000,
@@ -85,6 +92,7 @@ export function createDniService({
   redis: Redis;
   leases: LeaseService;
   sessions: repo.SessionWriter;
+  recent?: RecentSessions;
   logger: Logger;
   /** Per-client lease caps (pool-drain protection); none when absent. */
   caps?: ClientCaps | undefined;
@@ -106,11 +114,22 @@ export function createDniService({
   const siteById = (id: string) => cached(byId, id, () => repo.findSiteContextById(db, id));
   const sessKey = (sid: string) => `dni:sess:${sid}`;
   // Sessions created here: their keep-alives skip the Redis index lookup (one round trip fewer).
-  const localSessions = new Map<string, string>();
-  const remember = (sid: string, siteId: string) => {
+  const localSessions = new Map<string, SessionOwner>();
+  const remember = (sid: string, owner: SessionOwner) => {
     if (localSessions.size >= 200_000) localSessions.delete(localSessions.keys().next().value!);
-    localSessions.set(sid, siteId);
+    localSessions.set(sid, owner);
   };
+  /** Site and visitor of a page view: this process, the Redis index, or Postgres (in that order). */
+  async function ownerOf(sessionId: string): Promise<SessionOwner | undefined> {
+    const local = localSessions.get(sessionId);
+    if (local) return local;
+    const indexed = await redis.get(sessKey(sessionId)).catch(() => null);
+    if (indexed) {
+      const [siteId, , visitorId] = indexed.split('|');
+      return { siteId: siteId!, visitorId: visitorId || sessionId };
+    }
+    return repo.findSessionSite(db, sessionId);
+  }
 
   function fallback(site: repo.SiteContext, sessionId: string | null, reason: string): SessionResponse {
     return {
@@ -152,34 +171,30 @@ export function createDniService({
     }
   }
 
-  /** A lease for a session that holds none, within the client's cap; the cap's place is kept in step with the lease. */
-  async function leaseWithinCap(site: repo.SiteContext, pool: NonNullable<repo.SiteContext['pool']>, sessionId: string, ip: string): Promise<SessionResponse> {
+  /** A lease for a visitor who holds none, within the client's cap (one place per visitor, whatever its tabs); the cap's place follows the lease. */
+  async function leaseWithinCap(
+    site: repo.SiteContext,
+    pool: NonNullable<repo.SiteContext['pool']>,
+    sessionId: string,
+    visitorId: string,
+    ip: string,
+  ): Promise<SessionResponse> {
     const ttl = pool.maxLeaseSeconds + pool.holdSeconds + 3600;
     if (caps) {
       // Redis trouble: the lease itself will fail the same way and show the default number.
-      const admitted = await caps.admit(pool.id, ip, sessionId, pool.holdSeconds, ttl).catch(() => true);
+      const admitted = await caps.admit(pool.id, ip, visitorId, pool.holdSeconds, ttl).catch(() => true);
       if (!admitted) return fallback(site, sessionId, 'too many numbers held from this network');
     }
-    const res = await leaseOrFallback(site, sessionId, () => leases.acquire(pool, sessionId));
-    if (caps && res.tracking && res.expiresAt) caps.hold(pool.id, ip, sessionId, new Date(res.expiresAt), ttl).catch(() => {});
-    else if (caps) caps.release(pool.id, ip, sessionId).catch(() => {});
+    const res = await leaseOrFallback(site, sessionId, () => leases.acquire(pool, sessionId, visitorId));
+    if (caps && res.tracking && res.expiresAt) caps.hold(pool.id, ip, visitorId, new Date(res.expiresAt), ttl).catch(() => {});
+    else if (caps) caps.release(pool.id, ip, visitorId).catch(() => {});
     return res;
   }
 
   /** Keep-alives move the client's cap entry with the lease, so a held number keeps counting. */
-  function holdCap(pool: NonNullable<repo.SiteContext['pool']>, sessionId: string, ip: string, res: SessionResponse): void {
+  function holdCap(pool: NonNullable<repo.SiteContext['pool']>, visitorId: string, ip: string, res: SessionResponse): void {
     if (caps && res.tracking && res.expiresAt)
-      caps.hold(pool.id, ip, sessionId, new Date(res.expiresAt), pool.maxLeaseSeconds + pool.holdSeconds + 3600).catch(() => {});
-  }
-
-  async function reuse(site: repo.SiteContext, sessionId: string, ip: string): Promise<SessionResponse | undefined> {
-    const known = await redis.get(sessKey(sessionId)).catch(() => null);
-    if (!known || known.split('|')[0] !== site.siteId || !site.pool) return undefined;
-    const pool = site.pool;
-    const res = await leaseOrFallback(site, sessionId, () => leases.keepAlive(pool, sessionId));
-    holdCap(pool, sessionId, ip, res);
-    sessions.seen(sessionId, new Date());
-    return res;
+      caps.hold(pool.id, ip, visitorId, new Date(res.expiresAt), pool.maxLeaseSeconds + pool.holdSeconds + 3600).catch(() => {});
   }
 
   return {
@@ -187,24 +202,26 @@ export function createDniService({
       const site = await siteByKey(body.siteKey);
       if (!site) throw ERRORS.notFound('site key', body.siteKey);
       if (!originAllowed(req.origin, site.domains)) throw ERRORS.forbidden([`requests from ${site.domains.join(', ')}`]);
-      const visitorId =
-        req.visitorCookie && VISITOR_ID.test(req.visitorCookie) ? req.visitorCookie : (body.visitorId ?? crypto.randomUUID().replaceAll('-', ''));
       if (isBot(req.userAgent)) return { ...fallback(site, null, 'robot user agent'), visitorId: null };
-
-      if (body.sessionId) {
-        const reused = await reuse(site, body.sessionId, req.ip);
-        if (reused) return { ...reused, visitorId };
-      }
+      // The visitor holds the lease: the cookie, else the visitor of the page view before (cookies
+      // blocked), else the id the page sent, else a new one. Every page view is a session of its own.
+      const previous = !req.visitorCookie && body.sessionId ? await ownerOf(body.sessionId).catch(() => undefined) : undefined;
+      const visitorId =
+        req.visitorCookie && VISITOR_ID.test(req.visitorCookie)
+          ? req.visitorCookie
+          : previous?.siteId === site.siteId
+            ? previous.visitorId
+            : (body.visitorId ?? crypto.randomUUID().replaceAll('-', ''));
       const sessionId = crypto.randomUUID();
       const now = new Date();
       const pool = site.pool;
-      const res = pool ? await leaseWithinCap(site, pool, sessionId, req.ip) : fallback(site, sessionId, 'the site has no number pool');
+      const res = pool ? await leaseWithinCap(site, pool, sessionId, visitorId, req.ip) : fallback(site, sessionId, 'the site has no number pool');
       if (pool) {
-        // Lets keep-alives find the pool without Postgres; lives as long as a lease could.
-        redis.set(sessKey(sessionId), `${site.siteId}|${pool.id}`, 'EX', pool.maxLeaseSeconds + pool.holdSeconds + 3600).catch(() => {});
-        remember(sessionId, site.siteId);
+        // Lets keep-alives find the pool and the visitor without Postgres; lives as long as a lease could.
+        redis.set(sessKey(sessionId), `${site.siteId}|${pool.id}|${visitorId}`, 'EX', pool.maxLeaseSeconds + pool.holdSeconds + 3600).catch(() => {});
+        remember(sessionId, { siteId: site.siteId, visitorId });
       }
-      sessions.add({
+      const row: repo.SessionRow = {
         id: sessionId,
         account_id: site.accountId,
         site_id: site.siteId,
@@ -222,21 +239,24 @@ export function createDniService({
         number: res.tracking ? res.number : null,
         created_at: now.toISOString(),
         last_seen_at: now.toISOString(),
-      });
+      };
+      sessions.add(row);
+      // A call may come before the write-behind stores the row: its visit waits in Redis meanwhile.
+      if (res.tracking) recent?.remember(sessionId, row);
       return { ...res, visitorId };
     },
 
     async keepAlive(sessionId, req) {
-      let siteId = localSessions.get(sessionId) ?? (await redis.get(sessKey(sessionId)).catch(() => null))?.split('|')[0];
-      siteId ??= await repo.findSessionSite(db, sessionId);
-      const site = siteId ? await siteById(siteId) : undefined;
+      const owner = await ownerOf(sessionId);
+      const site = owner ? await siteById(owner.siteId) : undefined;
       if (!site) throw ERRORS.notFound('session', sessionId);
       if (!originAllowed(req.origin, site.domains)) throw ERRORS.forbidden([`requests from ${site.domains.join(', ')}`]);
       const pool = site.pool;
-      let res = pool ? await leaseOrFallback(site, sessionId, () => leases.keepAlive(pool, sessionId)) : fallback(site, sessionId, 'no pool');
-      // Redis lost the session (flush, failover), or it never got a number: lease again under the same session id.
-      if (pool && !res.tracking && res.reason === 'no lease') res = await leaseWithinCap(site, pool, sessionId, req.ip);
-      else if (pool) holdCap(pool, sessionId, req.ip, res);
+      const visitorId = owner!.visitorId;
+      let res = pool ? await leaseOrFallback(site, sessionId, () => leases.keepAlive(pool, sessionId, visitorId)) : fallback(site, sessionId, 'no pool');
+      // Redis lost the lease (flush, failover): lease again for the same visitor.
+      if (pool && !res.tracking && res.reason === 'no lease') res = await leaseWithinCap(site, pool, sessionId, visitorId, req.ip);
+      else if (pool) holdCap(pool, visitorId, req.ip, res);
       sessions.seen(sessionId, new Date());
       return { number: res.number, displayNumber: res.displayNumber, tracking: res.tracking, expiresAt: res.expiresAt, keepAliveSeconds: res.keepAliveSeconds };
     },

@@ -5,9 +5,12 @@ export interface LeaseStart {
   numberId: string;
   poolId: string;
   sessionId: string;
+  /** The visitor holding the lease; null when the session held it alone (no visitor id). */
+  visitorId?: string | null;
   start: Date;
   expiresAt: Date;
   shared: boolean;
+  reusedInCooldown?: boolean;
 }
 export interface ExhaustionEvent {
   poolId: string;
@@ -81,8 +84,9 @@ export function createLeaseHistory({
       // ON CONFLICT DO NOTHING also covers the exclusion constraint: one bad row (a Redis rebuilt
       // from stale data) must not lose the whole batch; it is logged instead.
       const res = await db.query(
-        `INSERT INTO number_leases (number_id, pool_id, session_id, during, shared)
-         SELECT n, p, s, tstzrange(a, b), sh FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::timestamptz[], $6::bool[]) AS v(n, p, s, a, b, sh)
+        `INSERT INTO number_leases (number_id, pool_id, session_id, during, shared, visitor_id, reused_in_cooldown)
+         SELECT n, p, s, tstzrange(a, b), sh, vid, ru
+           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::timestamptz[], $5::timestamptz[], $6::bool[], $7::text[], $8::bool[]) AS v(n, p, s, a, b, sh, vid, ru)
          ON CONFLICT DO NOTHING`,
         [
           ins.map((l) => l.numberId),
@@ -91,6 +95,8 @@ export function createLeaseHistory({
           ins.map((l) => l.start),
           ins.map((l) => l.expiresAt),
           ins.map((l) => l.shared),
+          ins.map((l) => l.visitorId ?? null),
+          ins.map((l) => l.reusedInCooldown ?? false),
         ],
       );
       if ((res.rowCount ?? 0) < ins.length)

@@ -9,7 +9,19 @@ export interface PoolLeaseConfig {
   holdSeconds: number;
   maxLeaseSeconds: number;
   exhaustionPolicy: 'default_number' | 'share';
+  /** Learned cool-down (p99 of measured call delays); null until measured: then defaultCooldownSeconds. */
+  cooldownSeconds?: number | null;
 }
+
+/**
+ * Cool-down before any call was measured: as long as attribution still expects late callers
+ * after a hold ran out (5 min, or the hold when longer).
+ */
+export const defaultCooldownSeconds = (holdSeconds: number) => Math.max(300, holdSeconds);
+
+/** The cool-down a pool runs with: the learned one, never shorter than the hold. */
+export const effectiveCooldownSeconds = (pool: Pick<PoolLeaseConfig, 'holdSeconds' | 'cooldownSeconds'>) =>
+  Math.max(pool.holdSeconds, pool.cooldownSeconds ?? defaultCooldownSeconds(pool.holdSeconds));
 
 export type LeaseStatus = 'new' | 'renewed' | 'shared' | 'exhausted' | 'max' | 'unknown';
 
@@ -21,24 +33,47 @@ export interface LeaseResult {
   shared: boolean;
   start: Date;
   expiresAt: Date;
+  /** The page view (session) that opened the lease: the key of its history row. */
+  leaseSessionId: string | null;
+  /** Handed out while still cooling down after its previous holder (every free number was). */
+  reusedInCooldown: boolean;
+}
+
+/** The lease a number is under right now, as Redis knows it (the history in Postgres may lag ~200 ms). */
+export interface LiveLease {
+  numberId: string;
+  holder: string;
+  leaseSessionId: string;
+  /** The holder's page view that was active last. */
+  latestSessionId: string;
+  start: Date;
+  expiresAt: Date;
+  reusedInCooldown: boolean;
 }
 
 export interface LeaseService {
-  /** Renews the session's live lease, or leases the pool number idle the longest. */
-  acquire(pool: PoolLeaseConfig, sessionId: string): Promise<LeaseResult>;
-  /** Renews the session's live lease (or leases again after it ran out); `unknown` when Redis never saw it. */
-  keepAlive(pool: PoolLeaseConfig, sessionId: string): Promise<LeaseResult>;
+  /**
+   * Renews the holder's live lease, or leases the pool number rested the longest. The holder is
+   * the visitor (all their tabs share the number); without a visitor id it is the session itself.
+   */
+  acquire(pool: PoolLeaseConfig, sessionId: string, holder?: string): Promise<LeaseResult>;
+  /** Renews the holder's live lease (or leases again after it ran out); `unknown` when Redis never saw it. */
+  keepAlive(pool: PoolLeaseConfig, sessionId: string, holder?: string): Promise<LeaseResult>;
+  /** The exclusive lease the number is under now, from Redis; null when free or when the pool is not loaded. */
+  live(poolId: string, numberId: string): Promise<LiveLease | null>;
+  /** Sets the pool's cool-down in Redis (the learner measured a new one); no-op when the pool is not loaded. */
+  setCooldown(pool: Pick<PoolLeaseConfig, 'id' | 'holdSeconds' | 'cooldownSeconds'>): Promise<void>;
   /** Loads the pool into Redis from Postgres when its keys are missing (no-op when present). */
   rebuild(pool: PoolLeaseConfig): Promise<void>;
   /** Drops the pool's Redis state (numbers changed); the next request rebuilds it. */
   invalidate(poolId: string): Promise<void>;
 }
 
-type TouchReply = [string, string?, string?, number?, number?, string?, number?];
+type TouchReply = [string, string?, string?, number?, number?, string?, number?, string?, string?];
 
 /** The scripts as ioredis commands (defineCommand: EVALSHA with EVAL fallback, keys prefixed). */
 interface LeaseCommands {
-  dniTouch(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, k7: string, sid: string, mode: string): Promise<TouchReply>;
+  dniTouch(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, k7: string, holder: string, mode: string, sid: string): Promise<TouchReply>;
   dniRebuild(
     k1: string,
     k2: string,
@@ -51,6 +86,7 @@ interface LeaseCommands {
     max: number,
     policy: string,
     json: string,
+    cool: number,
   ): Promise<number>;
 }
 
@@ -83,8 +119,9 @@ export function createLeaseService({ db, redis: client, history }: { db: Db; red
            FROM numbers n WHERE n.pool_id = $1`,
         [pool.id],
       ),
-      db.query<{ number_id: string; session_id: string; a: Date; b: Date; shared: boolean }>(
-        `SELECT l.number_id, l.session_id, lower(l.during) AS a, upper(l.during) AS b, l.shared
+      db.query<{ number_id: string; session_id: string; holder: string; a: Date; b: Date; shared: boolean; reused: boolean }>(
+        `SELECT l.number_id, l.session_id, COALESCE(l.visitor_id, l.session_id::text) AS holder, lower(l.during) AS a, upper(l.during) AS b, l.shared,
+                l.reused_in_cooldown AS reused
            FROM number_leases l JOIN numbers n ON n.id = l.number_id AND n.pool_id = $1
           WHERE l.pool_id = $1 AND upper(l.during) > now()`,
         [pool.id],
@@ -92,14 +129,21 @@ export function createLeaseService({ db, redis: client, history }: { db: Db; red
     ]);
     const data = {
       numbers: nums.rows.map((n) => [n.id, n.number, n.idle ? n.idle.getTime() : 0]),
-      leases: leases.rows.map((l) => [l.number_id, l.session_id, l.a.getTime(), l.b.getTime(), l.shared ? 1 : 0]),
+      leases: leases.rows.map((l) => [l.number_id, l.holder, l.a.getTime(), l.b.getTime(), l.shared ? 1 : 0, l.session_id, l.reused ? 1 : 0]),
     };
     // cjson turns an empty table into {}, which ipairs handles the same as [].
-    await redis.dniRebuild(...poolKeys(pool.id), pool.holdSeconds, pool.maxLeaseSeconds, pool.exhaustionPolicy, JSON.stringify(data));
+    await redis.dniRebuild(
+      ...poolKeys(pool.id),
+      pool.holdSeconds,
+      pool.maxLeaseSeconds,
+      pool.exhaustionPolicy,
+      JSON.stringify(data),
+      effectiveCooldownSeconds(pool),
+    );
   }
 
-  async function touch(pool: PoolLeaseConfig, sessionId: string, mode: 'acquire' | 'keepalive'): Promise<LeaseResult> {
-    let reply = await redis.dniTouch(...poolKeys(pool.id), sessionId, mode);
+  async function touch(pool: PoolLeaseConfig, sessionId: string, holder: string, mode: 'acquire' | 'keepalive'): Promise<LeaseResult> {
+    let reply = await redis.dniTouch(...poolKeys(pool.id), holder, mode, sessionId);
     if (reply[0] === 'rebuild') {
       // Redis lost the pool (restart, eviction, first use): history first, so no live lease is handed out twice.
       let once = rebuilding.get(pool.id);
@@ -111,9 +155,9 @@ export function createLeaseService({ db, redis: client, history }: { db: Db; red
         rebuilding.set(pool.id, once);
       }
       await once;
-      reply = await redis.dniTouch(...poolKeys(pool.id), sessionId, mode);
+      reply = await redis.dniTouch(...poolKeys(pool.id), holder, mode, sessionId);
     }
-    const [status, numberId, number, startMs, expMs, shared, prevExpMs] = reply;
+    const [status, numberId, number, startMs, expMs, shared, prevExpMs, leaseSessionId, reused] = reply;
     const result: LeaseResult = {
       status: status as LeaseStatus,
       numberId: numberId || null,
@@ -121,11 +165,22 @@ export function createLeaseService({ db, redis: client, history }: { db: Db; red
       shared: shared === '1',
       start: new Date(Number(startMs ?? 0)),
       expiresAt: new Date(Number(expMs ?? 0)),
+      leaseSessionId: leaseSessionId || null,
+      reusedInCooldown: reused === '1',
     };
     if (result.numberId && (status === 'new' || status === 'shared')) {
-      history.leaseStarted({ numberId: result.numberId, poolId: pool.id, sessionId, start: result.start, expiresAt: result.expiresAt, shared: result.shared });
+      history.leaseStarted({
+        numberId: result.numberId,
+        poolId: pool.id,
+        sessionId,
+        visitorId: holder === sessionId ? null : holder,
+        start: result.start,
+        expiresAt: result.expiresAt,
+        shared: result.shared,
+        reusedInCooldown: result.reusedInCooldown,
+      });
     } else if (result.numberId && status === 'renewed' && Number(expMs) > Number(prevExpMs)) {
-      history.leaseExtended({ numberId: result.numberId, sessionId, start: result.start }, result.expiresAt);
+      history.leaseExtended({ numberId: result.numberId, sessionId: result.leaseSessionId ?? sessionId, start: result.start }, result.expiresAt);
     }
     if (status === 'exhausted' || status === 'shared') {
       history.exhausted({ poolId: pool.id, sessionId, policy: pool.exhaustionPolicy, at: result.start, holdSeconds: pool.holdSeconds });
@@ -134,8 +189,31 @@ export function createLeaseService({ db, redis: client, history }: { db: Db; red
   }
 
   return {
-    acquire: (pool, sessionId) => touch(pool, sessionId, 'acquire'),
-    keepAlive: (pool, sessionId) => touch(pool, sessionId, 'keepalive'),
+    acquire: (pool, sessionId, holder = sessionId) => touch(pool, sessionId, holder, 'acquire'),
+    keepAlive: (pool, sessionId, holder = sessionId) => touch(pool, sessionId, holder, 'keepalive'),
+    async live(poolId, numberId) {
+      const keys = poolKeys(poolId);
+      const holder = await redis.hget(keys[3], numberId);
+      if (!holder) return null;
+      const entry = await redis.hget(keys[4], holder);
+      const [id, start, exp, , shared, leaseSessionId, reused, latest] = entry?.split('|') ?? [];
+      // The owner entry is reaped lazily: a lease past its expiry is no longer live.
+      if (id !== numberId || shared !== '0' || !leaseSessionId || Number(exp) <= Date.now()) return null;
+      return {
+        numberId,
+        holder,
+        leaseSessionId,
+        latestSessionId: latest || leaseSessionId,
+        start: new Date(Number(start)),
+        expiresAt: new Date(Number(exp)),
+        reusedInCooldown: reused === '1',
+      };
+    },
+    async setCooldown(pool) {
+      const meta = poolKeys(pool.id)[0];
+      // Only into a loaded pool: a rebuild reads the stored value itself.
+      if (await redis.exists(meta)) await redis.hset(meta, 'cool', effectiveCooldownSeconds(pool));
+    },
     rebuild,
     async invalidate(poolId) {
       await redis.del(...poolKeys(poolId));

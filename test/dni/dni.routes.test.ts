@@ -55,10 +55,11 @@ describe('POST /v1/dni/sessions', () => {
     });
   });
 
-  it('keeps the visitor id from the cookie and reuses a live session on the next page view', async () => {
+  it('keeps the visitor id from the cookie; the next page view is a session of its own with the visitor’s number', async () => {
     const first = await create({}, { cookie: 'ct_vid=visitor-abcdef123' });
     const second = await create({ sessionId: first.json().sessionId, url: 'https://www.shop.example/page2' }, { cookie: 'ct_vid=visitor-abcdef123' });
-    expect(second.json()).toMatchObject({ sessionId: first.json().sessionId, number: first.json().number });
+    expect(second.json()).toMatchObject({ number: first.json().number, tracking: true });
+    expect(second.json().sessionId).not.toBe(first.json().sessionId);
     expect(String(second.headers['set-cookie'])).toContain('ct_vid=visitor-abcdef123;');
     await new Promise((r) => setTimeout(r, 100));
     const row = await h.db.query('SELECT visitor_id FROM dni_sessions WHERE id = $1', [first.json().sessionId]);

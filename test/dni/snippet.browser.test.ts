@@ -171,11 +171,16 @@ describe('dni.js in headless Chromium', () => {
     expect(p.numbers).toContain(numberB);
     expect(numberB).not.toBe(numberA);
 
-    // A reload reuses the session and its number.
+    // A reload is a page view of its own (a new session) and keeps the visitor's number: the lease is the visitor's.
     const sessionA = await a.page.evaluate(() => (window as unknown as { CallTrackDNI: { sessionId: string } }).CallTrackDNI.sessionId);
     await a.page.reload({ waitUntil: 'domcontentloaded' });
     await a.page.waitForFunction((n) => (window as unknown as { CallTrackDNI?: { number: string } }).CallTrackDNI?.number === n, numberA, { timeout: 2_000 });
-    expect(await a.page.evaluate(() => (window as unknown as { CallTrackDNI: { sessionId: string } }).CallTrackDNI.sessionId)).toBe(sessionA);
+    expect(await a.page.evaluate(() => (window as unknown as { CallTrackDNI: { sessionId: string } }).CallTrackDNI.sessionId)).not.toBe(sessionA);
+    // A second tab of the same visitor (same ct_vid cookie) shows the same number.
+    const tab = await a.page.context().newPage();
+    await tab.goto(`${pageBase}/`, { waitUntil: 'domcontentloaded' });
+    await tab.waitForFunction((n) => (window as unknown as { CallTrackDNI?: { number: string } }).CallTrackDNI?.number === n, numberA, { timeout: 2_000 });
+    await tab.close();
 
     // Keep-alives hold the lease well past the hold time while the tab stays open.
     await new Promise((r) => setTimeout(r, (HOLD + 1.5) * 1000));

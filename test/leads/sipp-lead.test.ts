@@ -34,6 +34,8 @@ const attributor: Attributor = {
     confidence: 'exact',
     reason: 'lease held by the session',
     candidates: [],
+    likelihood: 1,
+    visitChain: [],
     visit: {
       ...emptyVisit(),
       source: 'google',

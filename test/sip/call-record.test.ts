@@ -34,7 +34,9 @@ const attributor: Attributor = {
       confidence: 'exact',
       reason: 'number leased to one session',
       candidates: [{ sessionId: SESSION_ID, likelihood: 1, reason: 'only lease' }],
+      likelihood: 1,
       visit: { ...emptyVisit(), source: 'google', medium: 'cpc', campaign: 'spring' },
+      visitChain: [{ ...emptyVisit(), source: 'google', medium: 'cpc', campaign: 'spring' }],
       staticSource: null,
       overflow: false,
       previousCallId: null,
@@ -104,7 +106,7 @@ describe('the call record', () => {
     expect(q).toMatchObject({ accountId: record.accountId, caller: record.caller });
     expect(Math.abs(q.at.getTime() - new Date(record.startedAt).getTime())).toBeLessThan(1_000);
     const { rows } = await h.db.query(
-      'SELECT session_id, confidence, attribution, visit, first_time, prior_calls, disposition, hangup_by FROM calls WHERE id = $1',
+      'SELECT session_id, confidence, attribution, visit, visit_chain, first_time, prior_calls, disposition, hangup_by FROM calls WHERE id = $1',
       [record.id],
     );
     expect(rows[0]).toMatchObject({
@@ -114,8 +116,9 @@ describe('the call record', () => {
       prior_calls: 0,
       disposition: 'answered',
       hangup_by: 'caller',
-      attribution: { reason: 'number leased to one session', overflow: false },
+      attribution: { reason: 'number leased to one session', overflow: false, likelihood: 1 },
       visit: { source: 'google', medium: 'cpc', campaign: 'spring' },
+      visit_chain: [{ source: 'google', medium: 'cpc', campaign: 'spring' }],
     });
     const ref = { callId: record.id, accountId: record.accountId, caller: record.caller, trackingNumber: ATTRIBUTED };
     // call.started comes after attribution (within its deadline), so it carries the snapshot.

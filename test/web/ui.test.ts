@@ -266,6 +266,9 @@ describe('web UI in headless Chromium', () => {
       await expect.poll(() => usage.locator('.leased').textContent(), { timeout: 10_000 }).toBe('1/3 leased now · 2 free');
       expect(await usage.locator('meter').getAttribute('value')).toBe('1');
       await expect.poll(() => usage.locator('.peak').textContent()).toMatch(/^peak 1 at once \(33%\) · 1 leases in the last 24 h$/);
+      // Sizing from measured call delays: no calls yet, so the default cool-down and the rule of thumb for comparison.
+      await expect.poll(() => usage.locator('.cooldown').textContent()).toMatch(/^cool-down \d+ (s|min) \(default until 20 calls are measured\)$/);
+      expect(await usage.locator('.rule').textContent()).toBe('rule of thumb (1 per 20 daily visitors): 1 for 1 visitors in 24 h');
       // The static number's QR thumbnail loads through the session cookie.
       const thumb = page.locator(`tr[data-number="${NUMBER}"] img.qr`);
       expect(await thumb.getAttribute('src')).toBe(`/v1/sources/${sourceId}/qr.svg?number=${encodeURIComponent(NUMBER)}`);

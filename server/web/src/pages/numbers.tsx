@@ -43,6 +43,18 @@ interface PoolUsage {
   utilisation: number;
   recommendedSize: number;
   warning: string | null;
+  callDelays: { calls: number; p50Seconds: number; p90Seconds: number; p99Seconds: number; maxSeconds: number; histogram: DelayBucket[] };
+  cooldownSeconds: number;
+  cooldownLearned: boolean;
+  expectedAccuracy: number | null;
+  sizeForTargetAccuracy: number | null;
+  visitors: number;
+  ruleOfThumbSize: number;
+  exactPrecision: { checked: number; confirmed: number; precision: number | null };
+}
+interface DelayBucket {
+  upToSeconds: number | null;
+  calls: number;
 }
 interface NumberGroup {
   kind: 'pool' | 'source' | 'free';
@@ -54,6 +66,81 @@ interface NumbersPageData {
   items: TrackingNumber[];
   total: number;
   nextCursor: string | null;
+}
+
+const fmtSeconds = (s: number) => (s >= 120 ? `${Math.round(s / 60)} min` : `${s} s`);
+
+/** Calls by delay after the caller's last activity on the site: how late people call decides the pool size. */
+function DelayChart({ buckets }: { buckets: DelayBucket[] }) {
+  const most = Math.max(1, ...buckets.map((b) => b.calls));
+  const width = 28;
+  const height = 60;
+  return (
+    <figure className="delay-chart">
+      <svg
+        viewBox={`0 0 ${buckets.length * width} ${height + 14}`}
+        width={buckets.length * width}
+        height={height + 14}
+        role="img"
+        aria-label="Calls by delay after last activity"
+      >
+        {buckets.map((b, i) => {
+          const barHeight = Math.round((b.calls / most) * height);
+          const label = b.upToSeconds === null ? 'more' : `≤${fmtSeconds(b.upToSeconds)}`;
+          return (
+            <g key={label}>
+              <title>{`${label}: ${b.calls} call(s)`}</title>
+              <rect x={i * width + 3} y={height - barHeight} width={width - 6} height={barHeight} fill="currentColor" opacity={0.7} />
+              <text x={i * width + width / 2} y={height + 11} fontSize={8} textAnchor="middle">
+                {label}
+              </text>
+            </g>
+          );
+        })}
+      </svg>
+      <figcaption className="muted">calls by delay after the caller’s last activity</figcaption>
+    </figure>
+  );
+}
+
+function PoolSizing({ u }: { u: PoolUsage }) {
+  const d = u.callDelays;
+  return (
+    <div className="sizing" data-pool-sizing>
+      {d.calls > 0 ? (
+        <>
+          <span className="delays">
+            {d.calls} calls measured · delay after last activity p50 {fmtSeconds(d.p50Seconds)} · p90 {fmtSeconds(d.p90Seconds)} · p99{' '}
+            {fmtSeconds(d.p99Seconds)}
+          </span>
+          <DelayChart buckets={d.histogram} />
+        </>
+      ) : (
+        <span className="muted">no attributed calls measured yet</span>
+      )}
+      <span className="cooldown">
+        cool-down {fmtSeconds(u.cooldownSeconds)} {u.cooldownLearned ? '(learned: p99 of delays)' : '(default until 20 calls are measured)'}
+      </span>
+      {u.expectedAccuracy !== null && (
+        <span className="expected">
+          expected accuracy at {u.size} numbers: {(u.expectedAccuracy * 100).toFixed(1)} %
+        </span>
+      )}
+      {u.sizeForTargetAccuracy !== null && (
+        <span className="target">
+          size for 99.5 %: <strong>{u.sizeForTargetAccuracy}</strong>
+        </span>
+      )}
+      {u.exactPrecision.precision !== null && (
+        <span className="precision">
+          “exact” confirmed by repeat callers: {u.exactPrecision.confirmed}/{u.exactPrecision.checked} ({(u.exactPrecision.precision * 100).toFixed(1)} %)
+        </span>
+      )}
+      <span className="rule muted">
+        rule of thumb (1 per 20 daily visitors): {u.ruleOfThumbSize} for {u.visitors} visitors in {u.windowHours} h
+      </span>
+    </div>
+  );
 }
 
 function PoolUsageView({ pool }: { pool: Pool }) {
@@ -93,6 +180,7 @@ function PoolUsageView({ pool }: { pool: Pool }) {
           {u.warning}
         </p>
       )}
+      <PoolSizing u={u} />
     </div>
   );
 }
