@@ -19,7 +19,7 @@ const lastActiveOf = (l: repo.LeaseWithVisit) => Math.max(l.start.getTime(), l.e
  * lease's upper bound is last activity + hold), the likelier; weights decay over the grace
  * period. Between equally active holders the more recent lease wins (it is the one on screen).
  */
-function rank(leases: repo.LeaseWithVisit[], at: Date): Array<{ lease: repo.LeaseWithVisit; likelihood: number }> {
+export function rankCandidates(leases: repo.LeaseWithVisit[], at: Date): Array<{ lease: repo.LeaseWithVisit; likelihood: number }> {
   const weighted = leases
     .map((lease) => {
       const idle = Math.max(0, at.getTime() - lastActiveOf(lease)) / 1000;
@@ -37,7 +37,7 @@ type Decision = { confidence: 'exact' | 'ambiguous'; reason: string; ranked: Arr
  * instant is `exact`, unless the number was reused while still cooling down (then the previous
  * holders are candidates too). Shared numbers and late calls after a lease are `ambiguous`.
  */
-function decideLeases(leases: repo.LeaseWithVisit[], at: Date, coolSeconds: number): Decision | undefined {
+export function decideLeases(leases: repo.LeaseWithVisit[], at: Date, coolSeconds: number): Decision | undefined {
   const t = at.getTime();
   const idleReason = (l: repo.LeaseWithVisit) => `last active ${secs(t - lastActiveOf(l))} s before the call`;
   const lateWindowMs = (l: repo.LeaseWithVisit) => Math.max(graceSeconds(l.holdSeconds), coolSeconds) * 1000;
@@ -64,7 +64,7 @@ function decideLeases(leases: repo.LeaseWithVisit[], at: Date, coolSeconds: numb
     return {
       confidence: 'ambiguous',
       reason: `the number was reused while cooling down after ${before.length} earlier visitor(s); most likely first`,
-      ranked: rank([l, ...before], at).map((r) => ({
+      ranked: rankCandidates([l, ...before], at).map((r) => ({
         ...r,
         reason: r.lease === l ? `lease covers the call (reused in cool-down), ${idleReason(r.lease)}` : `earlier holder, ${idleReason(r.lease)}`,
       })),
@@ -74,7 +74,7 @@ function decideLeases(leases: repo.LeaseWithVisit[], at: Date, coolSeconds: numb
     return {
       confidence: 'ambiguous',
       reason: `the number was shared by ${covering.length} sessions at the call time (pool exhausted); most recently active first`,
-      ranked: rank(covering, at).map((r) => ({ ...r, reason: `${r.lease.shared ? 'shared' : 'exclusive'} lease covering the call, ${idleReason(r.lease)}` })),
+      ranked: rankCandidates(covering, at).map((r) => ({ ...r, reason: `${r.lease.shared ? 'shared' : 'exclusive'} lease covering the call, ${idleReason(r.lease)}` })),
     };
   }
   const recent = leases.filter((l) => l.end.getTime() <= t && t - l.end.getTime() <= lateWindowMs(l));
@@ -82,7 +82,7 @@ function decideLeases(leases: repo.LeaseWithVisit[], at: Date, coolSeconds: numb
     return {
       confidence: 'ambiguous',
       reason: `no lease covered the call; ${recent.length} lease(s) ended shortly before it (late caller), most likely first`,
-      ranked: rank(recent, at).map((r) => ({ ...r, reason: `hold ended ${secs(t - r.lease.end.getTime())} s before the call` })),
+      ranked: rankCandidates(recent, at).map((r) => ({ ...r, reason: `hold ended ${secs(t - r.lease.end.getTime())} s before the call` })),
     };
   }
   return undefined;

@@ -14,13 +14,13 @@ CREATE TABLE IF NOT EXISTS caller_blocks (
 CREATE TABLE IF NOT EXISTS spam_policies (
   account_id uuid PRIMARY KEY REFERENCES accounts(id) ON DELETE CASCADE,
   -- Flagged callers must press 1 before an agent's phone rings.
-  gate boolean NOT NULL DEFAULT true,
+  gate boolean NOT NULL DEFAULT false,
   -- Flag a caller with this many calls in 10 minutes (0: off).
   burst_calls integer NOT NULL DEFAULT 5 CHECK (burst_calls >= 0),
   -- Flag a caller whose last calls in a row all lasted under 5 s (0: off).
   short_call_streak integer NOT NULL DEFAULT 3 CHECK (short_call_streak >= 0),
   -- Flag anonymous callers and caller ids that are no phone number.
-  flag_anonymous boolean NOT NULL DEFAULT true,
+  flag_anonymous boolean NOT NULL DEFAULT false,
   updated_at timestamptz NOT NULL DEFAULT now()
 );
 

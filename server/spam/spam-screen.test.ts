@@ -30,7 +30,10 @@ describe(createSpamScreen.name, () => {
   const logger = createLogger('silent');
 
   it('blocks listed callers with their action, and flags anonymous callers', async () => {
-    const screen = createSpamScreen({ db: fakeDb([{ pattern: '+7800*', action: 'goodbye' }]), logger });
+    const screen = createSpamScreen({
+      db: fakeDb([{ pattern: '+7800*', action: 'goodbye' }], [{ gate: true, burst_calls: 5, short_call_streak: 3, flag_anonymous: true }]),
+      logger,
+    });
     await screen.refresh();
     expect(screen.screen({ accountId: ACCOUNT, caller: '+78005553535' })).toEqual({ verdict: 'blocked', action: 'goodbye', pattern: '+7800*' });
     expect(screen.screen({ accountId: ACCOUNT, caller: 'anonymous' })).toMatchObject({
@@ -63,6 +66,15 @@ describe(createSpamScreen.name, () => {
     expect(screen.screen(caller, t0)).toMatchObject({ verdict: 'flagged', reasons: ['2 calls in a row under 5 s'] });
     screen.noteEnded({ ...caller, talkSeconds: 40, answered: true }); // a real conversation ends the streak
     expect(screen.screen(caller, t0 + 1).verdict).toBe('ok');
+    screen.close();
+  });
+
+  it('by default flags bursts but not anonymous callers, and does not gate', async () => {
+    const screen = createSpamScreen({ db: fakeDb([]), logger });
+    await screen.refresh();
+    expect(screen.screen({ accountId: ACCOUNT, caller: 'anonymous' }).verdict).toBe('ok');
+    const results = Array.from({ length: 5 }, (_, i) => screen.screen({ accountId: ACCOUNT, caller: '+79160000009' }, 1_000 + i));
+    expect(results.at(-1)).toMatchObject({ verdict: 'flagged', gate: false });
     screen.close();
   });
 

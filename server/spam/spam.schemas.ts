@@ -29,4 +29,5 @@ export const SpamPolicy = z.object({
 });
 export type SpamPolicy = z.infer<typeof SpamPolicy>;
 
-export const DEFAULT_SPAM_POLICY: SpamPolicy = { gate: true, burstCalls: 5, shortCallStreak: 3, flagAnonymous: true };
+/** Flagging on, the gate (optional, it delays every flagged call) off; anonymous callers are often real customers. */
+export const DEFAULT_SPAM_POLICY: SpamPolicy = { gate: false, burstCalls: 5, shortCallStreak: 3, flagAnonymous: false };
