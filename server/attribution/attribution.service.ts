@@ -74,7 +74,10 @@ export function decideLeases(leases: repo.LeaseWithVisit[], at: Date, coolSecond
     return {
       confidence: 'ambiguous',
       reason: `the number was shared by ${covering.length} sessions at the call time (pool exhausted); most recently active first`,
-      ranked: rankCandidates(covering, at).map((r) => ({ ...r, reason: `${r.lease.shared ? 'shared' : 'exclusive'} lease covering the call, ${idleReason(r.lease)}` })),
+      ranked: rankCandidates(covering, at).map((r) => ({
+        ...r,
+        reason: `${r.lease.shared ? 'shared' : 'exclusive'} lease covering the call, ${idleReason(r.lease)}`,
+      })),
     };
   }
   const recent = leases.filter((l) => l.end.getTime() <= t && t - l.end.getTime() <= lateWindowMs(l));
