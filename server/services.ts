@@ -7,7 +7,7 @@ import type { Config } from './config.js';
 import type { Db } from './db/pool.js';
 import { createDialplanRegistry, type DialplanRegistry } from './dialplans/dialplan-registry.js';
 import { createClientCaps } from './dni/client-caps.js';
-import { createSessionWriter } from './dni/dni.repository.js';
+import { createVisitorSessionWriter } from './dni/dni.repository.js';
 import { createDniService, type DniService } from './dni/dni.service.js';
 import { createRecentSessions } from './dni/recent-sessions.js';
 import type { Metrics } from './http/metrics.js';
@@ -116,7 +116,7 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
   dniRedis.connect().catch((err: unknown) => logger.warn({ err }, 'dni: redis not reachable at start; default numbers until it is'));
   const leaseHistory = overrides.leaseHistory ?? createLeaseHistory({ db, logger, ...flush });
   const leases = overrides.leases ?? createLeaseService({ db, redis: dniRedis, history: leaseHistory });
-  const sessions = createSessionWriter({ db, logger, ...flush });
+  const visitorSessions = createVisitorSessionWriter({ db, logger, ...flush });
   // Pool-drain protection: concurrent leases per client address and network.
   const caps = createClientCaps({
     redis: dniRedis,
@@ -126,7 +126,7 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
     ...flushCaps,
   });
   const recent = createRecentSessions(dniRedis);
-  const dni = overrides.dni ?? createDniService({ db, redis: dniRedis, leases, sessions, recent, logger, caps });
+  const dni = overrides.dni ?? createDniService({ db, redis: dniRedis, leases, sessions: visitorSessions, recent, logger, caps });
   const cooldowns = overrides.cooldowns ?? createCooldownLearner({ db, leases, logger });
   const users = overrides.users ?? createUserService({ db, secret: config.secretKey });
   const setupToken = options.setupToken ?? createSetupToken();

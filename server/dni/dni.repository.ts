@@ -93,14 +93,14 @@ export interface SessionRow {
  * Postgres. New rows and last-seen updates are batched; attribution needs the row only when
  * a call arrives, seconds later at the earliest.
  */
-export interface SessionWriter {
+export interface VisitorSessionWriter {
   add(row: SessionRow): void;
   seen(sessionId: string, at: Date): void;
   flush(): Promise<void>;
   close(): Promise<void>;
 }
 
-export function createSessionWriter({
+export function createVisitorSessionWriter({
   db,
   logger,
   intervalMs = 200,
@@ -110,7 +110,7 @@ export function createSessionWriter({
   logger: Logger;
   intervalMs?: number;
   maxBatch?: number;
-}): SessionWriter {
+}): VisitorSessionWriter {
   let rows = new Map<string, SessionRow>();
   let seen = new Map<string, Date>();
   let running: Promise<void> = Promise.resolve();

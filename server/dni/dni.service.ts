@@ -91,7 +91,7 @@ export function createDniService({
   db: Db;
   redis: Redis;
   leases: LeaseService;
-  sessions: repo.SessionWriter;
+  sessions: repo.VisitorSessionWriter;
   recent?: RecentSessions;
   logger: Logger;
   /** Per-client lease caps (pool-drain protection); none when absent. */
