@@ -15,6 +15,7 @@ import { createLeadService, type LeadService } from './leads/lead-service.js';
 import type { Logger } from './logger.js';
 import type { Rtpengine } from './media/rtpengine.js';
 import { createLeaseHistory, type LeaseHistory } from './numbers/leases.history.js';
+import { createLeaseJournal } from './numbers/leases.journal.js';
 import { createLeaseService, type LeaseService } from './numbers/leases.service.js';
 import { type CooldownLearner, createCooldownLearner } from './pools/pools-cooldown.service.js';
 import type { Redis } from './redis/client.js';
@@ -114,7 +115,7 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
   const dniRedis = redis.duplicate({ enableAutoPipelining: true });
   dniRedis.on('error', () => {}); // reported by failing commands (default number shown), not as a crash
   dniRedis.connect().catch((err: unknown) => logger.warn({ err }, 'dni: redis not reachable at start; default numbers until it is'));
-  const leaseHistory = overrides.leaseHistory ?? createLeaseHistory({ db, logger, ...flush });
+  const leaseHistory = overrides.leaseHistory ?? createLeaseHistory({ db, logger, journal: createLeaseJournal({ redis: dniRedis, logger }), ...flush });
   const leases = overrides.leases ?? createLeaseService({ db, redis: dniRedis, history: leaseHistory });
   const visitorSessions = createVisitorSessionWriter({ db, logger, ...flush });
   // Pool-drain protection: concurrent leases per client address and network.

@@ -1,5 +1,6 @@
 import type { Db } from '../db/pool.js';
 import type { Logger } from '../logger.js';
+import type { JournalEntry, LeaseJournal } from './leases.journal.js';
 
 export interface LeaseStart {
   numberId: string;
@@ -29,8 +30,9 @@ export interface ExhaustionEvent {
  * before the extensions queued after them, and an extension of a row still in the queue just
  * updates the queued row. Redis hands a number out again only after its expiry, and both sides
  * use Redis TIME, so a late flush never overlaps a newer lease of that number.
- * A failed write is queued again and retried every second (bounded); lost on a crash: at most
- * one interval of rows, so flush on shutdown with `close()` (the DNI plugin does on app close).
+ * A failed write is queued again and retried every second (bounded). With a `journal` (Redis,
+ * append-only) a crash loses nothing: another process replays what this one had not written.
+ * Without one, a crash loses at most one interval of rows; `close()` flushes on shutdown.
  */
 export interface LeaseHistory {
   leaseStarted(l: LeaseStart): void;
@@ -40,6 +42,8 @@ export interface LeaseHistory {
   flush(): Promise<void>;
   close(): Promise<void>;
   pending(): number;
+  /** Replays the journals of stopped processes now (also done every `recoverEveryMs`). */
+  recover(): Promise<number>;
 }
 
 const MAX_QUEUED = 200_000;
@@ -52,11 +56,16 @@ export function createLeaseHistory({
   logger,
   intervalMs = 200,
   maxBatch = 500,
+  journal,
+  recoverEveryMs = 30_000,
 }: {
   db: Db;
   logger: Logger;
   intervalMs?: number;
   maxBatch?: number;
+  journal?: LeaseJournal | undefined;
+  /** How often journals of stopped processes are looked for and replayed. */
+  recoverEveryMs?: number;
 }): LeaseHistory {
   let inserts = new Map<string, LeaseStart>();
   let extensions = new Map<string, { numberId: string; sessionId: string; start: Date; expiresAt: Date }>();
@@ -65,8 +74,41 @@ export function createLeaseHistory({
   let timer: NodeJS.Timeout | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
   let closed = false;
+  /** Journaled changes not yet in Postgres, in the order they were appended. */
+  let unwritten = 0;
+  const journaled = (entry: JournalEntry) => {
+    if (!journal) return;
+    journal.append(entry);
+    unwritten++;
+  };
 
   const size = () => inserts.size + extensions.size + events.length;
+  const pendingCount = size;
+
+  /** Writes the journals of processes that stopped without writing them (idempotent writes). */
+  async function recover(): Promise<number> {
+    if (!journal) return 0;
+    return journal.recoverOrphans(async (entries) => {
+      const ins = new Map<string, LeaseStart>();
+      const ext = new Map<string, { numberId: string; sessionId: string; start: Date; expiresAt: Date }>();
+      const ev: ExhaustionEvent[] = [];
+      for (const entry of entries) {
+        if (entry.kind === 'start') ins.set(keyOf(entry.lease.numberId, entry.lease.sessionId, entry.lease.start), entry.lease);
+        else if (entry.kind === 'exhausted') ev.push(entry.event);
+        else {
+          const key = keyOf(entry.key.numberId, entry.key.sessionId, entry.key.start);
+          const previous = ext.get(key);
+          if (!previous || previous.expiresAt < entry.expiresAt) ext.set(key, { ...entry.key, expiresAt: entry.expiresAt });
+        }
+      }
+      await writeBatch([...ins.values()], ext, ev);
+    });
+  }
+  const recoverTimer = setInterval(
+    () => void recover().catch((err: unknown) => logger.warn({ err, type: 'lease_journal_recover_failed' }, 'lease journal recovery failed')),
+    recoverEveryMs,
+  );
+  recoverTimer.unref();
   const schedule = () => {
     if (closed) return;
     if (size() >= maxBatch) {
@@ -131,6 +173,8 @@ export function createLeaseHistory({
     const ins = [...inserts.values()];
     const ext = extensions;
     const ev = events;
+    const batchEntries = unwritten;
+    unwritten = 0;
     inserts = new Map();
     extensions = new Map();
     events = [];
@@ -139,12 +183,15 @@ export function createLeaseHistory({
       if (ins.length === 0 && ext.size === 0 && ev.length === 0) return;
       try {
         await writeBatch(ins, ext, ev);
+        journal?.written(batchEntries);
       } catch (err) {
         // Postgres away: keep the rows (late calls need them) and try again later, up to a bound.
         if (closed || size() + ins.length + ext.size + ev.length > MAX_QUEUED) {
           logger.error({ err, type: 'lease_history_lost', leases: ins.length, extensions: ext.size, events: ev.length }, 'lease history could not be written');
+          journal?.written(batchEntries);
           return;
         }
+        unwritten += batchEntries; // still in the journal, ahead of what came since
         logger.warn({ err, type: 'lease_history_retry', leases: ins.length }, 'lease history write failed; retrying');
         for (const l of ins) if (!inserts.has(keyOf(l.numberId, l.sessionId, l.start))) inserts.set(keyOf(l.numberId, l.sessionId, l.start), l);
         for (const [k, e] of ext) {
@@ -168,10 +215,12 @@ export function createLeaseHistory({
 
   return {
     leaseStarted(l) {
+      journaled({ kind: 'start', lease: l });
       inserts.set(keyOf(l.numberId, l.sessionId, l.start), l);
       schedule();
     },
     leaseExtended(k, expiresAt) {
+      journaled({ kind: 'extend', key: k, expiresAt });
       const key = keyOf(k.numberId, k.sessionId, k.start);
       const queued = inserts.get(key);
       if (queued) {
@@ -183,15 +232,19 @@ export function createLeaseHistory({
       schedule();
     },
     exhausted(e) {
+      journaled({ kind: 'exhausted', event: e });
       events.push(e);
       schedule();
     },
     flush,
     async close() {
+      clearInterval(recoverTimer);
       await flush();
       closed = true;
       if (retryTimer) clearTimeout(retryTimer);
+      if (pendingCount() === 0) journal?.close();
     },
-    pending: size,
+    recover,
+    pending: pendingCount,
   };
 }
