@@ -1,3 +1,4 @@
+import type { SessionVisitColumns } from '../attribution/visit.js';
 import type { Db, Queryable } from '../db/pool.js';
 import type { Logger } from '../logger.js';
 
@@ -58,28 +59,13 @@ export async function findSessionSite(db: Queryable, sessionId: string): Promise
 }
 
 /** A dni_sessions row in column names (written as JSON through jsonb_populate_recordset). */
-export interface SessionRow {
+export interface SessionRow extends SessionVisitColumns {
   id: string;
   account_id: string;
   site_id: string;
   pool_id: string | null;
   visitor_id: string;
   url: string | null;
-  landing_page: string | null;
-  referrer: string | null;
-  utm_source: string | null;
-  utm_medium: string | null;
-  utm_campaign: string | null;
-  utm_term: string | null;
-  utm_content: string | null;
-  gclid: string | null;
-  gbraid: string | null;
-  wbraid: string | null;
-  fbclid: string | null;
-  msclkid: string | null;
-  yclid: string | null;
-  ga_client_id: string | null;
-  ym_client_id: string | null;
   user_agent: string | null;
   ip: string | null;
   bot: boolean;

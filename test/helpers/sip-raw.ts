@@ -1,4 +1,5 @@
 /** One SIP request over UDP from a chosen loopback address, for edge cases SIPp cannot write. */
+import crypto from 'node:crypto';
 import dgram from 'node:dgram';
 
 /**
@@ -23,4 +24,39 @@ export async function sendRawSip(ip: string, port: number, build: (local: { ip: 
   } finally {
     socket.close();
   }
+}
+
+export interface RawRequestOptions {
+  /** Where it goes: the Request-URI is sip:<user>@127.0.0.1:<port>. */
+  user: string;
+  port: number;
+  callId?: string;
+  /** A To tag (in-dialog requests); 'random' makes one up. */
+  toTag?: string;
+  maxForwards?: number;
+  cseq?: number;
+  /** An audio offer from the sender's address. */
+  sdp?: boolean;
+}
+
+/** A SIP request as a phone would write it, from `local` (the sender's bound address). */
+export function rawRequest(method: string, local: { ip: string; port: number }, options: RawRequestOptions): string {
+  const sdp = options.sdp
+    ? ['v=0', `o=- 1 1 IN IP4 ${local.ip}`, 's=-', `c=IN IP4 ${local.ip}`, 't=0 0', 'm=audio 40000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', ''].join('\r\n')
+    : '';
+  const toTag = options.toTag === 'random' ? crypto.randomBytes(4).toString('hex') : options.toTag;
+  return [
+    `${method} sip:${options.user}@127.0.0.1:${options.port} SIP/2.0`,
+    `Via: SIP/2.0/UDP ${local.ip}:${local.port};branch=z9hG4bK${crypto.randomBytes(6).toString('hex')}`,
+    `From: <sip:79161234567@${local.ip}>;tag=${crypto.randomBytes(4).toString('hex')}`,
+    `To: <sip:${options.user}@127.0.0.1>${toTag ? `;tag=${toTag}` : ''}`,
+    `Call-ID: ${options.callId ?? `${crypto.randomUUID()}@${local.ip}`}`,
+    `CSeq: ${options.cseq ?? 1} ${method}`,
+    `Contact: <sip:79161234567@${local.ip}:${local.port}>`,
+    `Max-Forwards: ${options.maxForwards ?? 70}`,
+    ...(sdp ? ['Content-Type: application/sdp'] : []),
+    `Content-Length: ${Buffer.byteLength(sdp)}`,
+    '',
+    sdp,
+  ].join('\r\n');
 }

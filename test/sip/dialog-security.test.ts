@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
-import { sendRawSip } from '../helpers/sip-raw.js';
+import { type RawRequestOptions, rawRequest, sendRawSip } from '../helpers/sip-raw.js';
 import { makeToneFile, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
 
 const CALLER_IP = '127.0.0.60';
@@ -64,25 +64,8 @@ afterAll(async () => {
 
 const sendRaw = (ip: string, build: (local: { ip: string; port: number }) => string) => sendRawSip(ip, server.sipPort, build, 8_000);
 
-function request(method: string, local: { ip: string; port: number }, o: { callId: string; user: string; maxForwards?: number; sdp?: boolean }): string {
-  const sdp = o.sdp
-    ? ['v=0', `o=- 1 1 IN IP4 ${local.ip}`, 's=-', `c=IN IP4 ${local.ip}`, 't=0 0', 'm=audio 40000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', ''].join('\r\n')
-    : '';
-  return [
-    `${method} sip:${o.user}@127.0.0.1:${server.sipPort} SIP/2.0`,
-    `Via: SIP/2.0/UDP ${local.ip}:${local.port};branch=z9hG4bK${crypto.randomBytes(6).toString('hex')}`,
-    `From: <sip:79161234567@${local.ip}>;tag=${crypto.randomBytes(4).toString('hex')}`,
-    `To: <sip:${o.user}@127.0.0.1>${method === 'INVITE' ? '' : `;tag=${crypto.randomBytes(4).toString('hex')}`}`,
-    `Call-ID: ${o.callId}`,
-    `CSeq: 2 ${method}`,
-    `Contact: <sip:79161234567@${local.ip}:${local.port}>`,
-    `Max-Forwards: ${o.maxForwards ?? 70}`,
-    ...(sdp ? ['Content-Type: application/sdp'] : []),
-    `Content-Length: ${Buffer.byteLength(sdp)}`,
-    '',
-    sdp,
-  ].join('\r\n');
-}
+const request = (method: string, local: { ip: string; port: number }, options: Omit<RawRequestOptions, 'port'>) =>
+  rawRequest(method, local, { cseq: 2, ...(method === 'INVITE' ? {} : { toTag: 'random' }), ...options, port: server.sipPort });
 
 describe('in-dialog requests', () => {
   it('refuses a BYE with the right Call-ID but wrong tags (481), on either leg, and the call goes on', async () => {

@@ -1,6 +1,3 @@
-// The SIP edge beyond the basic flows: digest-authenticated trunks, TCP callers, early media
-// passthrough, Max-Forwards, unknown dialogs and numbers without a dialplan.
-import crypto from 'node:crypto';
 import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
-import { sendRawSip } from '../helpers/sip-raw.js';
+import { type RawRequestOptions, rawRequest, sendRawSip } from '../helpers/sip-raw.js';
 import { makeToneFile, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
 
 const CALLER_IP = '127.0.0.20';
@@ -71,25 +68,8 @@ const dial = (n: string) => n.slice(1);
 /** Sends one raw SIP request over UDP from `ip` and resolves with the first final response's status line. */
 const sendRaw = (ip: string, build: (local: { ip: string; port: number }) => string) => sendRawSip(ip, server.sipPort, build);
 
-function rawRequest(method: string, local: { ip: string; port: number }, o: { user: string; maxForwards?: number; toTag?: string; sdp?: boolean }): string {
-  const sdp = o.sdp
-    ? ['v=0', `o=- 1 1 IN IP4 ${local.ip}`, 's=-', `c=IN IP4 ${local.ip}`, 't=0 0', 'm=audio 40000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', ''].join('\r\n')
-    : '';
-  return [
-    `${method} sip:${o.user}@127.0.0.1:${server.sipPort} SIP/2.0`,
-    `Via: SIP/2.0/UDP ${local.ip}:${local.port};branch=z9hG4bK${crypto.randomBytes(6).toString('hex')}`,
-    `From: <sip:79161234567@${local.ip}>;tag=${crypto.randomBytes(4).toString('hex')}`,
-    `To: <sip:${o.user}@127.0.0.1>${o.toTag ? `;tag=${o.toTag}` : ''}`,
-    `Call-ID: ${crypto.randomUUID()}@${local.ip}`,
-    `CSeq: 1 ${method}`,
-    `Contact: <sip:79161234567@${local.ip}:${local.port}>`,
-    `Max-Forwards: ${o.maxForwards ?? 70}`,
-    ...(sdp ? ['Content-Type: application/sdp'] : []),
-    `Content-Length: ${Buffer.byteLength(sdp)}`,
-    '',
-    sdp,
-  ].join('\r\n');
-}
+const request = (method: string, local: { ip: string; port: number }, options: Omit<RawRequestOptions, 'port'>) =>
+  rawRequest(method, local, { ...options, port: server.sipPort });
 
 describe('the SIP edge', () => {
   it('admits a carrier by digest credentials after a 407 challenge', async () => {
@@ -156,23 +136,23 @@ describe('the SIP edge', () => {
   });
 
   it('answers 483 when Max-Forwards is exhausted', async () => {
-    const line = await sendRaw(CALLER_IP, (l) => rawRequest('INVITE', l, { user: dial(NUMBERS.tcp), maxForwards: 0, sdp: true }));
+    const line = await sendRaw(CALLER_IP, (l) => request('INVITE', l, { user: dial(NUMBERS.tcp), maxForwards: 0, sdp: true }));
     expect(line).toBe('SIP/2.0 483 Too Many Hops');
   });
 
   it('answers 481 to a BYE for a dialog it does not know', async () => {
-    const line = await sendRaw(CALLER_IP, (l) => rawRequest('BYE', l, { user: dial(NUMBERS.tcp), toTag: 'nosuchdialog' }));
+    const line = await sendRaw(CALLER_IP, (l) => request('BYE', l, { user: dial(NUMBERS.tcp), toTag: 'nosuchdialog' }));
     expect(line).toMatch(/^SIP\/2\.0 481 /);
   });
 
   it('answers 480 with a reason when the number has no dialplan bound', async () => {
-    const line = await sendRaw(CALLER_IP, (l) => rawRequest('INVITE', l, { user: dial(NUMBERS.unbound), sdp: true }));
+    const line = await sendRaw(CALLER_IP, (l) => request('INVITE', l, { user: dial(NUMBERS.unbound), sdp: true }));
     expect(line).toBe('SIP/2.0 480 No Dialplan Bound');
     expect(server.b2bua.liveCalls()).toBe(0);
   });
 
   it('answers OPTIONS over UDP with 200', async () => {
-    const line = await sendRaw(CALLER_IP, (l) => rawRequest('OPTIONS', l, { user: 'ping' }));
+    const line = await sendRaw(CALLER_IP, (l) => request('OPTIONS', l, { user: 'ping' }));
     expect(line).toBe('SIP/2.0 200 OK');
   });
   it('survives garbage over TCP (binary, huge Content-Length, oversized headers) and still answers OPTIONS on TCP', async () => {
