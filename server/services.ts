@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { createRoiServices, type RoiServices } from './analytics/roi-services.js';
 import { createAttributor } from './attribution/attribution.service.js';
 import { createApiKeyService } from './auth/api-keys.service.js';
 import { type CallEventSink, combineCallEventSinks } from './calls/call-events.js';
@@ -62,6 +63,8 @@ export interface Services {
   leaseHistory: LeaseHistory;
   dni: DniService;
   routingChanges: RoutingChanges;
+  /** Deals and CRM webhooks of end-to-end ROI (analytics/). */
+  roi: RoiServices;
   close(): Promise<void>;
 }
 
@@ -107,6 +110,7 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
     leaseHistory,
     dni,
     routingChanges: overrides.routingChanges ?? createRoutingChanges(),
+    roi: overrides.roi ?? createRoiServices({ db }),
     async close() {
       await dni.close();
       await leaseHistory.close();

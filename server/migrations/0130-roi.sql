@@ -37,8 +37,8 @@ CREATE TABLE IF NOT EXISTS currency_rates (
   PRIMARY KEY (account_id, base, quote, day)
 );
 
--- A CRM deal (or a generic conversion) and where it came from. external_id is the CRM's id with
--- its origin as prefix (amocrm:123, bitrix24:45, or the API caller's own id): the idempotency key.
+-- A CRM deal (or a generic conversion) and where it came from. (origin, external_id) — the CRM's
+-- deal id or the API caller's own id — is the idempotency key.
 CREATE TABLE IF NOT EXISTS deals (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   account_id uuid NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
@@ -59,7 +59,7 @@ CREATE TABLE IF NOT EXISTS deals (
   phone text,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now(),
-  UNIQUE (account_id, external_id)
+  UNIQUE (account_id, origin, external_id)
 );
 CREATE INDEX IF NOT EXISTS deals_account_won ON deals (account_id, won_at) WHERE won_at IS NOT NULL;
 CREATE INDEX IF NOT EXISTS deals_account_qualified ON deals (account_id, qualified_at) WHERE qualified_at IS NOT NULL;

@@ -1,0 +1,67 @@
+import type { Db } from '../db/pool.js';
+import { ERRORS } from '../errors.js';
+import { accountCurrency } from './currency-rates.repository.js';
+import * as repo from './deals.repository.js';
+import type { Deal, DealStage } from './deals.schemas.js';
+import { majorToMinor, minorDigits } from './money.js';
+
+/** A deal as any channel reports it (API, amoCRM, Bitrix24), with whatever it knows to link it. */
+export interface DealReport {
+  origin: Deal['origin'];
+  externalId: string;
+  stage: DealStage;
+  /** Major units as the sender wrote them ("15000.00", 1500.5). */
+  revenue?: number | string | undefined;
+  currency?: string | undefined;
+  at: string;
+  link: { callId?: string | undefined; visitorId?: string | undefined; gaClientId?: string | undefined; phone?: string | undefined };
+}
+
+export interface DealService {
+  /** Stores or updates the deal (idempotent on origin + externalId) and links it to the lead that caused it. */
+  report(accountId: string, deal: DealReport): Promise<Deal>;
+}
+
+export function createDealService({ db }: { db: Db }): DealService {
+  /** callId → that call; visitorId / gaClientId → that visitor's latest call or form; phone → the latest call from that caller. */
+  async function resolveLink(accountId: string, deal: DealReport): Promise<repo.DealLink> {
+    const { link } = deal;
+    if (link.callId) {
+      const call = await repo.findCallLink(db, accountId, link.callId);
+      if (!call) throw ERRORS.notFound('call', link.callId);
+      return call;
+    }
+    const visitorId = link.visitorId ?? (link.gaClientId ? await repo.visitorOfGaClient(db, accountId, link.gaClientId) : undefined);
+    if (visitorId) {
+      const found = await repo.findLatestLead(db, accountId, { visitorId }, deal.at);
+      if (found) return { ...found, phone: found.phone ?? link.phone ?? null };
+    }
+    if (link.phone) {
+      const found = await repo.findLatestLead(db, accountId, { phone: link.phone }, deal.at);
+      if (found) return { ...found, visitorId: found.visitorId ?? visitorId ?? null };
+    }
+    return { callId: null, formLeadId: null, visitorId: visitorId ?? null, phone: link.phone ?? null };
+  }
+
+  return {
+    async report(accountId, deal) {
+      let revenueMinor: bigint | null = null;
+      let currency: string | null = null;
+      let digits: number | null = null;
+      if (deal.revenue !== undefined) {
+        currency = deal.currency ?? (await accountCurrency(db, accountId));
+        digits = minorDigits(currency);
+        revenueMinor = majorToMinor(deal.revenue, digits) ?? null;
+        if (revenueMinor === null)
+          throw ERRORS.validation(`revenue "${deal.revenue}" is not an amount in ${currency} (at most ${digits} digits after the point)`);
+      }
+      const link = await resolveLink(accountId, deal);
+      return repo.upsertDeal(
+        db,
+        accountId,
+        { externalId: deal.externalId, origin: deal.origin, stage: deal.stage, revenueMinor, currency, minorDigits: digits, at: deal.at },
+        link,
+      );
+    },
+  };
+}
