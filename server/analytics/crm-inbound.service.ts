@@ -69,6 +69,9 @@ const sameToken = (a: string, b: string) => {
   return crypto.timingSafeEqual(left, right);
 };
 
+/** A Bitrix24 entity as crm.*.get returns it (UPPER_CASE fields). */
+type BitrixRecord = Record<string, unknown>;
+
 export interface CrmInboundService {
   /** Creates (or rotates) the secret token of the amoCRM webhook URL. */
   setupAmo(accountId: string, config: { qualifiedStatusIds: number[]; currency?: string | undefined }): Promise<string>;
@@ -81,7 +84,7 @@ export interface CrmInboundService {
 }
 
 export function createCrmInboundService({ db, deals }: { db: Db; deals: DealService }): CrmInboundService {
-  async function bitrix(webhookUrl: string, method: string, params: Record<string, unknown>): Promise<any> {
+  async function bitrix(webhookUrl: string, method: string, params: Record<string, unknown>): Promise<BitrixRecord | undefined> {
     let res: Response;
     try {
       res = await fetch(`${webhookUrl.replace(/\/+$/, '')}/${method}.json`, {
@@ -95,7 +98,7 @@ export function createCrmInboundService({ db, deals }: { db: Db; deals: DealServ
     }
     const body = (await res.json().catch(() => ({}))) as { result?: unknown; error?: string };
     if (!res.ok || body.error) throw ERRORS.unavailable(`Bitrix24 ${method} (${res.status} ${body.error ?? ''})`);
-    return body.result;
+    return typeof body.result === 'object' && body.result !== null ? (body.result as BitrixRecord) : undefined;
   }
 
   return {
@@ -141,15 +144,16 @@ export function createCrmInboundService({ db, deals }: { db: Db; deals: DealServ
       const webhookUrl = await inbound.bitrixWebhookUrl(db, setting.accountId);
       if (!webhookUrl) throw ERRORS.conflict('no bitrix24 sink with a REST webhook URL is configured to read the deal');
       const deal = await bitrix(webhookUrl, 'crm.deal.get', { id: dealId });
-      if (!deal || typeof deal !== 'object') throw ERRORS.unavailable('Bitrix24 crm.deal.get (no deal)');
+      if (!deal) throw ERRORS.unavailable('Bitrix24 crm.deal.get (no deal)');
       const qualified = Array.isArray(setting.config.qualifiedStages) ? (setting.config.qualifiedStages as string[]) : [];
       // Our own lead (bitrix24 sink in lead mode) became this deal: its LEAD_ID leads back to the call.
       const leadId = Number(deal.LEAD_ID);
       const callId = Number.isSafeInteger(leadId) && leadId > 0 ? await callOfCrmLead(db, setting.accountId, 'bitrix24', leadId) : undefined;
       let phone: string | undefined;
-      if (!callId && deal.CONTACT_ID && Number(deal.CONTACT_ID) > 0) {
+      if (!callId && Number(deal.CONTACT_ID) > 0) {
         const contact = await bitrix(webhookUrl, 'crm.contact.get', { id: deal.CONTACT_ID });
-        const raw = Array.isArray(contact?.PHONE) ? contact.PHONE[0]?.VALUE : undefined;
+        const phones = contact?.PHONE;
+        const raw = Array.isArray(phones) ? (phones[0] as { VALUE?: unknown } | undefined)?.VALUE : undefined;
         phone = typeof raw === 'string' ? toE164(raw) : undefined;
       }
       const opportunity = typeof deal.OPPORTUNITY === 'string' || typeof deal.OPPORTUNITY === 'number' ? String(deal.OPPORTUNITY) : undefined;
