@@ -129,3 +129,12 @@ BEGIN
   END IF;
   source := '(direct)'; medium := '(none)';
 END $$;
+
+-- How many `quote` one `base` is worth on a day: the latest rate on or before it, else the inverse
+-- of the opposite pair; NULL when neither is known (reports then name the missing rate).
+CREATE OR REPLACE FUNCTION ct_fx_rate(p_account uuid, p_from text, p_to text, p_day date) RETURNS numeric
+  LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN p_from = p_to THEN 1::numeric ELSE COALESCE(
+    (SELECT rate FROM currency_rates WHERE account_id = p_account AND base = p_from AND quote = p_to AND day <= p_day ORDER BY day DESC LIMIT 1),
+    (SELECT 1 / rate FROM currency_rates WHERE account_id = p_account AND base = p_to AND quote = p_from AND day <= p_day ORDER BY day DESC LIMIT 1)) END
+$$;
