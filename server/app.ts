@@ -94,7 +94,9 @@ export async function buildHttpApp(stores: Stores, services: Services): Promise<
   await app.register(callRoutes({ db, events: services.callEvents }));
   await app.register(tagRuleRoutes({ db }));
   await app.register(reportRoutes({ db }));
-  await app.register(roiRoutes({ db, roi: services.roi, publicBaseUrl: config.http.publicBaseUrl }));
+  await app.register(
+    roiRoutes({ db, roi: services.roi, publicBaseUrl: config.http.publicBaseUrl, rateLimit: { max: config.dni.rateLimitPerMinute, timeWindowMs: 60_000 } }),
+  );
   await app.register(recordingRoutes({ db, secret: config.secretKey, credentials }));
   await app.register(services.leads.routes);
   await app.register(dniRoutes({ dni: services.dni, rateLimit: { max: config.dni.rateLimitPerMinute, timeWindowMs: 60_000 } }));

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import type { CallEventSink, CallRef, CallStart } from '../calls/call-events.js';
 import type { Db, Queryable } from '../db/pool.js';
 import type { Logger } from '../logger.js';
-import { type EventType, type LeadPayload, loadLeadPayload, type PayloadContext, startedPayload } from './lead-payload.js';
+import { type CallEventType, type LeadPayload, loadLeadPayload, type PayloadContext, startedPayload } from './lead-payload.js';
 import { insertEvent } from './leads.repository.js';
 
 export interface OutboxEventSinkOptions {
@@ -34,7 +34,7 @@ export function createOutboxEventSink(o: OutboxEventSinkOptions): OutboxEventSin
   const log = o.logger.child({ component: 'lead-outbox' });
   const pending = new Set<Promise<void>>();
 
-  async function record(db: Queryable, call: CallRef, type: EventType, change: LeadPayload['change'] = null): Promise<void> {
+  async function record(db: Queryable, call: CallRef, type: CallEventType, change: LeadPayload['change'] = null): Promise<void> {
     const uid = crypto.randomUUID();
     const payload = await loadLeadPayload(db, o.payload, call, {
       eventId: uid,

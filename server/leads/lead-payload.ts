@@ -11,7 +11,10 @@ import type { Queryable } from '../db/pool.js';
  * Documented for receivers as server/leads/webhook-payload.schema.json (generated from this type;
  * a test keeps the two equal).
  */
-export const EventType = z.enum(['call.started', 'call.completed', 'call.recording_ready', 'call.modified']);
+export const CallEventType = z.enum(['call.started', 'call.completed', 'call.recording_ready', 'call.modified']);
+export type CallEventType = z.infer<typeof CallEventType>;
+/** Every outbox event: the call events, and a web-form submission (FormLeadPayload, webhook sinks only). */
+export const EventType = z.enum([...CallEventType.options, 'form.submitted']);
 export type EventType = z.infer<typeof EventType>;
 
 const str = z.string().nullable();
@@ -86,7 +89,7 @@ export const LeadPayload = z
   .object({
     version: z.literal(1),
     id: z.guid().describe('event id; the webhook-id header is per (event, sink)'),
-    type: EventType,
+    type: CallEventType,
     occurred_at: z.iso.datetime({ offset: true }),
     account_id: z.guid(),
     change: z.object({ field: z.enum(['tags', 'notes', 'score', 'value']) }).nullable(),
@@ -105,7 +108,7 @@ export interface PayloadContext {
 
 export interface LeadEventInfo {
   eventId: string;
-  type: EventType;
+  type: CallEventType;
   occurredAt: Date;
   change?: LeadPayload['change'];
 }
@@ -273,6 +276,82 @@ export function startedPayload(call: CallStart, event: { eventId: string; occurr
       ...visitFields(visit),
       source_name: staticSource?.name ?? null,
       source_channel: staticSource?.channel ?? null,
+      source_cost: null,
+      source_currency: null,
+    },
+  };
+}
+
+/** A web-form request ("заявка") from the site: its fields and the visit of the visitor's session. */
+export const FormLeadPayload = z
+  .object({
+    version: z.literal(1),
+    id: z.guid().describe('event id; the webhook-id header is per (event, sink)'),
+    type: z.literal('form.submitted'),
+    occurred_at: z.iso.datetime({ offset: true }),
+    account_id: z.guid(),
+    form: z.object({
+      id: z.guid(),
+      site_id: z.guid(),
+      url: z.string(),
+      name: str,
+      phone: str.describe('E.164 when the number parsed'),
+      email: str,
+      first_lead: z.boolean().describe('no earlier call or form from this phone'),
+      linked_call_id: z.guid().nullable().describe('a call from the same phone within a day: the same lead'),
+      submitted_at: z.iso.datetime({ offset: true }),
+    }),
+    attribution: LeadAttribution,
+  })
+  .meta({ title: 'Web-form lead webhook payload, version 1' });
+export type FormLeadPayload = z.infer<typeof FormLeadPayload>;
+
+/** What a webhook receiver may get: a call event or a form event (told apart by `type`). */
+export const WebhookPayload = z.union([LeadPayload, FormLeadPayload]);
+
+export interface FormLeadFacts {
+  id: string;
+  accountId: string;
+  siteId: string;
+  sessionId: string | null;
+  url: string;
+  name: string | null;
+  phone: string | null;
+  email: string | null;
+  firstTime: boolean;
+  linkedCallId: string | null;
+  submittedAt: Date;
+  visit: Visit | null;
+}
+
+export function formPayload(form: FormLeadFacts, event: { eventId: string; occurredAt: Date }): FormLeadPayload {
+  return {
+    version: 1,
+    id: event.eventId,
+    type: 'form.submitted',
+    occurred_at: event.occurredAt.toISOString(),
+    account_id: form.accountId,
+    form: {
+      id: form.id,
+      site_id: form.siteId,
+      url: form.url,
+      name: form.name,
+      phone: form.phone,
+      email: form.email,
+      first_lead: form.firstTime,
+      linked_call_id: form.linkedCallId,
+      submitted_at: form.submittedAt.toISOString(),
+    },
+    attribution: {
+      confidence: form.visit ? 'exact' : 'none',
+      overflow: false,
+      reason: form.visit ? 'form posted with its visitor session' : 'no visitor session',
+      session_id: form.sessionId,
+      source_id: null,
+      ...resolveChannel(null, form.visit),
+      ...visitFields(form.visit),
+      source_name: null,
+      source_channel: null,
       source_cost: null,
       source_currency: null,
     },

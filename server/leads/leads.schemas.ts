@@ -79,7 +79,7 @@ export type SinkConfigOf<K extends SinkKind> = Extract<CreateSinkBody, { kind: K
 
 /** Which events each kind acts on; deliveries are created only for these. */
 export const KIND_EVENTS: Record<SinkKind, EventType[]> = {
-  webhook: ['call.started', 'call.completed', 'call.recording_ready', 'call.modified'],
+  webhook: ['call.started', 'call.completed', 'call.recording_ready', 'call.modified', 'form.submitted'],
   amocrm: ['call.completed'],
   bitrix24: ['call.completed', 'call.recording_ready'],
   ga4: ['call.completed'],
