@@ -74,6 +74,8 @@ export interface ServiceOptions {
   dialplanReloadMs?: number;
   /** Write-behind interval of visitor sessions and lease history (default 200 ms). */
   dniFlushMs?: number;
+  /** How often due ad cost sources are pulled (default 60 s; 0 off; off by default under NODE_ENV=test). */
+  costPullIntervalMs?: number;
   /** Replace parts (tests: a lead service with fake sinks, a stuck attributor, …). */
   overrides?: Partial<Omit<Services, 'close'>>;
 }
@@ -99,6 +101,8 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
   const leases = overrides.leases ?? createLeaseService({ db, redis: dniRedis, history: leaseHistory });
   const sessions = createSessionWriter({ db, logger, ...flush });
   const dni = overrides.dni ?? createDniService({ db, redis: dniRedis, leases, sessions, logger });
+  // Ad cost pulls run in the server, not in tests (which pull on demand).
+  const roi = overrides.roi ?? createRoiServices({ db, logger, costPullIntervalMs: options.costPullIntervalMs ?? (config.env === 'test' ? 0 : 60_000) });
   return {
     apiKeys: overrides.apiKeys ?? createApiKeyService({ db, adminApiKey: config.adminApiKey }),
     users: overrides.users ?? createUserService({ db, secret: config.secretKey }),
@@ -110,9 +114,10 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
     leaseHistory,
     dni,
     routingChanges: overrides.routingChanges ?? createRoutingChanges(),
-    roi: overrides.roi ?? createRoiServices({ db }),
+    roi,
     async close() {
       await dni.close();
+      roi.close();
       await leaseHistory.close();
       dniRedis.disconnect();
       if (!overrides.dialplans) dialplans.close();
