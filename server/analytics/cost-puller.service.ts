@@ -78,7 +78,7 @@ export function createCostPuller(o: { db: Db; logger: Logger; intervalMs: number
     }
   }
 
-  let running: Promise<void> | undefined;
+  let busy = false;
   async function tick(): Promise<void> {
     // Two sources at a time at most: providers rate-limit per account, and this is background work.
     for (const source of await repo.claimDue(o.db, 2, 900)) await pull(source).catch(() => {});
@@ -86,10 +86,13 @@ export function createCostPuller(o: { db: Db; logger: Logger; intervalMs: number
   const timer =
     o.intervalMs > 0
       ? setInterval(() => {
-          running ??= tick()
+          // A slow provider may outlast the interval: one tick at a time.
+          if (busy) return;
+          busy = true;
+          tick()
             .catch((err: unknown) => log.warn({ err }, 'cost pull tick failed'))
             .finally(() => {
-              running = undefined;
+              busy = false;
             });
         }, o.intervalMs).unref()
       : undefined;

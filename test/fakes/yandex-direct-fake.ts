@@ -24,6 +24,16 @@ export interface YandexDirectFake extends FakeServer {
 }
 
 const REQUIRED_FIELDS = ['Date', 'CampaignName', 'Cost'];
+/** How each report field prints a row. */
+const CELLS = new Map<string, (r: DirectCostRow) => string>([
+  ['Date', (r) => r.date],
+  ['CampaignId', (r) => String(r.campaignId)],
+  ['CampaignName', (r) => r.campaign],
+  ['Criterion', (r) => r.criterion],
+  ['Clicks', (r) => String(r.clicks)],
+  ['Impressions', (r) => String(r.impressions)],
+  ['Cost', (r) => r.cost],
+]);
 
 export async function startYandexDirectFake(o: { token: string; retryIn?: number; pollsBeforeReady?: number }): Promise<YandexDirectFake> {
   const rows: DirectCostRow[] = [];
@@ -59,16 +69,7 @@ export async function startYandexDirectFake(o: { token: string; retryIn?: number
     if (seen < wait) return { status: seen === 0 ? 201 : 202, headers: { retryIn: String(o.retryIn ?? 1), reportsInQueue: '1' }, body: '' };
     polls.delete(spec.ReportName);
     served.push({ from, to });
-    const cell: Record<string, (r: DirectCostRow) => string> = {
-      Date: (r) => r.date,
-      CampaignId: (r) => String(r.campaignId),
-      CampaignName: (r) => r.campaign,
-      Criterion: (r) => r.criterion,
-      Clicks: (r) => String(r.clicks),
-      Impressions: (r) => String(r.impressions),
-      Cost: (r) => r.cost,
-    };
-    const lines = rows.filter((r) => r.date >= from && r.date <= to).map((r) => fields.map((f) => cell[f]?.(r) ?? '--').join('\t'));
+    const lines = rows.filter((r) => r.date >= from && r.date <= to).map((r) => fields.map((f) => CELLS.get(f)?.(r) ?? '--').join('\t'));
     return { status: 200, headers: { 'content-type': 'text/tab-separated-values; charset=utf-8' }, body: `${[fields.join('\t'), ...lines].join('\n')}\n` };
   };
   const server = await startFakeServer(handle);
