@@ -150,3 +150,52 @@ export async function upsertDeal(db: Queryable, accountId: string, input: DealIn
     created: r.created,
   };
 }
+
+/** Serialises reports of one deal (a CRM retrying while the first delivery is still being stored) until the transaction ends. */
+export async function lockDealKey(trx: Queryable, accountId: string, origin: string, externalId: string): Promise<{ wonAt: Date | null } | undefined> {
+  await trx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 13))', [`${accountId}|${origin}|${externalId}`]);
+  const { rows } = await trx.query<{ won_at: Date | null }>('SELECT won_at FROM deals WHERE account_id = $1 AND origin = $2 AND external_id = $3', [
+    accountId,
+    origin,
+    externalId,
+  ]);
+  return rows[0] ? { wonAt: rows[0].won_at } : undefined;
+}
+
+export interface ClickIds {
+  gclid: string | null;
+  gbraid: string | null;
+  wbraid: string | null;
+  yclid: string | null;
+  ga_client_id: string | null;
+  ym_client_id: string | null;
+  visitor_id: string | null;
+}
+
+/**
+ * The ad click behind a deal: its call's or form's visit, else the visitor's latest website
+ * session that carried a click id or an analytics client id.
+ */
+export async function clickIdsOf(
+  db: Queryable,
+  accountId: string,
+  deal: { callId: string | null; formLeadId: string | null; visitorId: string | null },
+): Promise<ClickIds> {
+  const { rows } = await db.query<ClickIds>(
+    `WITH visit AS (
+       SELECT visit FROM calls WHERE account_id = $1 AND id = $2
+       UNION ALL SELECT visit FROM form_leads WHERE account_id = $1 AND id = $3
+       LIMIT 1
+     )
+     SELECT v.visit->>'gclid' AS gclid, v.visit->>'gbraid' AS gbraid, v.visit->>'wbraid' AS wbraid, v.visit->>'yclid' AS yclid,
+       v.visit->>'gaClientId' AS ga_client_id, v.visit->>'ymClientId' AS ym_client_id, COALESCE(v.visit->>'visitorId', $4) AS visitor_id
+     FROM visit v WHERE v.visit IS NOT NULL
+     UNION ALL
+     (SELECT gclid, gbraid, wbraid, yclid, ga_client_id, ym_client_id, visitor_id FROM dni_sessions
+      WHERE account_id = $1 AND visitor_id = $4 AND COALESCE(gclid, gbraid, wbraid, yclid, ga_client_id, ym_client_id) IS NOT NULL
+      ORDER BY created_at DESC LIMIT 1)
+     LIMIT 1`,
+    [accountId, deal.callId, deal.formLeadId, deal.visitorId],
+  );
+  return rows[0] ?? { gclid: null, gbraid: null, wbraid: null, yclid: null, ga_client_id: null, ym_client_id: null, visitor_id: deal.visitorId };
+}

@@ -13,8 +13,8 @@ import type { Queryable } from '../db/pool.js';
  */
 export const CallEventType = z.enum(['call.started', 'call.completed', 'call.recording_ready', 'call.modified']);
 export type CallEventType = z.infer<typeof CallEventType>;
-/** Every outbox event: the call events, and a web-form submission (FormLeadPayload, webhook sinks only). */
-export const EventType = z.enum([...CallEventType.options, 'form.submitted']);
+/** Every outbox event: the call events, a web-form submission (FormLeadPayload) and a won deal (DealWonPayload). */
+export const EventType = z.enum([...CallEventType.options, 'form.submitted', 'deal.won']);
 export type EventType = z.infer<typeof EventType>;
 
 const str = z.string().nullable();
@@ -306,8 +306,31 @@ export const FormLeadPayload = z
   .meta({ title: 'Web-form lead webhook payload, version 1' });
 export type FormLeadPayload = z.infer<typeof FormLeadPayload>;
 
-/** What a webhook receiver may get: a call event or a form event (told apart by `type`). */
-export const WebhookPayload = z.union([LeadPayload, FormLeadPayload]);
+/** A CRM deal reached "won": what offline-conversion uploads (Google Ads, Metrica) are built from. */
+export const DealWonPayload = z
+  .object({
+    version: z.literal(1),
+    id: z.guid().describe('event id; the webhook-id header is per (event, sink)'),
+    type: z.literal('deal.won'),
+    occurred_at: z.iso.datetime({ offset: true }),
+    account_id: z.guid(),
+    deal: z.object({
+      id: z.guid().describe('our deal id: the transactionId of offline conversions (dedupe)'),
+      external_id: z.string(),
+      origin: z.enum(['api', 'amocrm', 'bitrix24']),
+      won_at: z.iso.datetime({ offset: true }),
+      revenue: z.string().nullable().describe('decimal in major units, exactly as stored ("15000.00")'),
+      currency: str,
+      phone: str.describe('the customer, E.164'),
+      call_id: z.guid().nullable(),
+    }),
+    click: z.object({ gclid: str, gbraid: str, wbraid: str, yclid: str, ga_client_id: str, ym_client_id: str, visitor_id: str }),
+  })
+  .meta({ title: 'Won deal event payload, version 1' });
+export type DealWonPayload = z.infer<typeof DealWonPayload>;
+
+/** What a webhook receiver may get: a call, form or deal event (told apart by `type`). */
+export const WebhookPayload = z.union([LeadPayload, FormLeadPayload, DealWonPayload]);
 
 export interface FormLeadFacts {
   id: string;

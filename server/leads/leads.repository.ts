@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/pool.js';
-import type { EventType, FormLeadPayload, LeadPayload } from './lead-payload.js';
+import type { DealWonPayload, EventType, FormLeadPayload, LeadPayload } from './lead-payload.js';
 import type { Delivery, SinkKind } from './leads.schemas.js';
 
 /** Postgres NOTIFY channel per schema, so test schemas (and tenants on one database) do not wake each other. */
@@ -30,7 +30,7 @@ export async function insertEvent(
     accountId: string;
     callId: string;
     type: EventType;
-    payload: LeadPayload | FormLeadPayload;
+    payload: LeadPayload | FormLeadPayload | DealWonPayload;
     unlessCompleted?: boolean;
   },
 ): Promise<number> {
