@@ -40,7 +40,12 @@ const KEY = (t: string) =>
 
 /** Minor units of `currency` (digits `digits`) on `day` in the report currency ($5, digits $9); NULL without a rate. */
 const CONVERT = (minor: string, currency: string, digits: string, day: string) =>
-  `round(${minor} * ct_fx_rate($1, ${currency}, $5, ${day}) * power(10::numeric, $9 - ${digits}))`;
+  `round(${minor} * CASE WHEN ${currency} = $5 THEN 1 ELSE ct_fx_rate($1, ${currency}, $5, ${day}) END * power(10::numeric, $9 - ${digits}))`;
+
+/** A session's channel: UTM-tagged sessions (nearly all paid traffic) skip the function's referrer parsing. */
+const SESSION_CHANNEL = (ds: string, field: 'source' | 'medium') =>
+  `CASE WHEN ${ds}.utm_source IS NOT NULL THEN ${field === 'source' ? `${ds}.utm_source` : `COALESCE(${ds}.utm_medium, '(not set)')`}
+     ELSE (ct_session_channel(${ds}.utm_source, ${ds}.utm_medium, ${ds}.gclid, ${ds}.gbraid, ${ds}.wbraid, ${ds}.yclid, ${ds}.msclkid, ${ds}.fbclid, ${ds}.referrer, ${ds}.landing_page)).${field} END`;
 
 interface Row {
   g_source: string | null;
@@ -77,7 +82,11 @@ export async function roiReport(
   o: { groupBy: keyof typeof LEVEL; model: 'last' | 'first' | 'linear'; currency: string },
 ): Promise<Omit<RoiReport, 'period'>> {
   chainColumn ??= hasVisitChain(db);
-  const touches = callTouches(await chainColumn.catch(() => false));
+  const withChain = await chainColumn.catch(() => false);
+  const touches = callTouches(withChain);
+  const callsInPeriod = `FROM calls c LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN LATERAL ${touches} t
+       WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3`;
+  const firstLead = `c.first_time IS TRUE AND NOT EXISTS (SELECT 1 FROM form_leads f WHERE f.account_id = $1 AND f.phone = c.caller AND f.created_at < c.started_at)`;
   const params = [accountId, p.lo, p.hi, p.tz, o.currency, DIGITS, o.model, LEVEL[o.groupBy], minorDigits(o.currency)];
   const { rows } = await db.query<Row>(
     `WITH
@@ -91,18 +100,13 @@ export async function roiReport(
        WHERE d.account_id = $1 AND ((d.won_at >= $2 AND d.won_at < $3) OR (d.qualified_at >= $2 AND d.qualified_at < $3))
      ),
      touches AS (
-       SELECT 'call' AS ev_kind, c.id::text AS ev_id,
-         c.first_time IS TRUE AND NOT EXISTS (SELECT 1 FROM form_leads f WHERE f.account_id = $1 AND f.phone = c.caller AND f.created_at < c.started_at) AS first_time,
-         t.*
-       FROM calls c LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN LATERAL ${touches} t
-       WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3
-       UNION ALL
-       SELECT 'form', f.id::text, f.first_time, 1, NULLIF(f.visit->>'source', ''), NULLIF(f.visit->>'medium', ''), NULLIF(f.visit->>'campaign', ''),
-         NULLIF(f.visit->>'keyword', ''), false
+       ${withChain ? `SELECT 'call' AS ev_kind, c.id::text AS ev_id, ${firstLead} AS first_time, t.* ${callsInPeriod} UNION ALL` : ''}
+       SELECT 'form' AS ev_kind, f.id::text AS ev_id, f.first_time, 1::bigint AS ord, NULLIF(f.visit->>'source', '') AS source,
+         NULLIF(f.visit->>'medium', '') AS medium, NULLIF(f.visit->>'campaign', '') AS campaign, NULLIF(f.visit->>'keyword', '') AS keyword, false AS is_static
        FROM form_leads f WHERE f.account_id = $1 AND f.created_at >= $2 AND f.created_at < $3
        UNION ALL
        SELECT 'deal', d.id::text, false, t.*
-       FROM deal_base d JOIN calls c ON c.id = d.call_id LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN LATERAL ${touches} t
+       FROM deal_base d CROSS JOIN LATERAL (SELECT * FROM calls WHERE id = d.call_id LIMIT 1) c LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN LATERAL ${touches} t
        UNION ALL
        SELECT 'deal', d.id::text, false, 1, NULLIF(f.visit->>'source', ''), NULLIF(f.visit->>'medium', ''), NULLIF(f.visit->>'campaign', ''),
          NULLIF(f.visit->>'keyword', ''), false
@@ -149,23 +153,32 @@ export async function roiReport(
          sum(c.rev) FILTER (WHERE c.won_in) AS revenue, 0 AS cost, NULL::numeric AS ltv
        FROM credited c GROUP BY 1, 2, 3, 4
        UNION ALL
+       ${
+         withChain
+           ? ''
+           : `-- Without visit chains a call is one touch: every model credits it whole, so calls aggregate straight away.
+       SELECT ${KEY('t')}, bool_or(t.is_static), 0, count(*), 0, count(*) FILTER (WHERE t.first_time), 0, 0, 0, 0, NULL
+       FROM (SELECT t.*, ${firstLead} AS first_time ${callsInPeriod}) t
+       GROUP BY 1, 2, 3, 4
+       UNION ALL`
+       }
        SELECT g_source, g_medium, g_campaign, g_keyword, false, 0, 0, 0, 0, 0, 0, 0, 0, round(avg(l.revenue))
        FROM (SELECT DISTINCT ${KEY('c')}, c.customer FROM credited c WHERE c.won_in) k JOIN lifetime l USING (customer)
        GROUP BY 1, 2, 3, 4
        UNION ALL
        SELECT ${KEY('v')}, false, count(*), 0, 0, 0, 0, 0, 0, 0, NULL
-       FROM (SELECT ch.source, ch.medium, ds.utm_campaign AS campaign, ds.utm_term AS keyword
+       FROM (SELECT ${SESSION_CHANNEL('ds', 'source')} AS source, ${SESSION_CHANNEL('ds', 'medium')} AS medium, ds.utm_campaign AS campaign, ds.utm_term AS keyword
              FROM dni_sessions ds
-               CROSS JOIN LATERAL ct_session_channel(ds.utm_source, ds.utm_medium, ds.gclid, ds.gbraid, ds.wbraid, ds.yclid, ds.msclkid, ds.fbclid, ds.referrer, ds.landing_page) ch
              WHERE ds.account_id = $1 AND ds.created_at >= $2 AND ds.created_at < $3 AND NOT ds.bot) v
        GROUP BY 1, 2, 3, 4
        UNION ALL
        SELECT ${KEY('a')}, false, 0, 0, 0, 0, 0, 0, 0, sum(a.cost), NULL
        FROM (SELECT a.source, a.medium, a.campaign, NULLIF(a.keyword, '') AS keyword,
-               ${CONVERT('sum(a.cost_minor)', 'a.currency', 'a.minor_digits', 'a.day')} AS cost
-             FROM ad_costs a, bounds b
-             WHERE a.account_id = $1 AND a.day BETWEEN b.lo_day AND b.hi_day
-             GROUP BY a.day, a.currency, a.minor_digits, a.source, a.medium, a.campaign, a.keyword) a
+               ${CONVERT('sum(a.cost_minor)', 'a.currency', 'a.minor_digits', 'a.fx_day')} AS cost
+             -- Amounts in the report currency need no daily rate: their days collapse before any numeric work.
+             FROM (SELECT a.*, CASE WHEN a.currency = $5 THEN NULL ELSE a.day END AS fx_day FROM ad_costs a, bounds b
+                   WHERE a.account_id = $1 AND a.day BETWEEN b.lo_day AND b.hi_day) a
+             GROUP BY a.fx_day, a.currency, a.minor_digits, a.source, a.medium, a.campaign, a.keyword) a
        GROUP BY 1, 2, 3, 4
        UNION ALL
        -- Static sources: cost prorated by the share of their flight inside the period (as /v1/reports/sources), at the period's last day's rate.

@@ -18,3 +18,6 @@ CREATE TABLE IF NOT EXISTS cost_sources (
 );
 CREATE INDEX IF NOT EXISTS cost_sources_due ON cost_sources (next_pull_at) WHERE enabled;
 CREATE INDEX IF NOT EXISTS ad_costs_cost_source ON ad_costs (cost_source_id, day) WHERE cost_source_id IS NOT NULL;
+
+-- The ROI report counts an account's website visits in a period.
+CREATE INDEX IF NOT EXISTS dni_sessions_account_created ON dni_sessions (account_id, created_at);
