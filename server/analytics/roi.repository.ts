@@ -28,7 +28,8 @@ function callTouches(withChain: boolean): string {
       CASE WHEN s.id IS NULL THEN ${CALL_CHANNEL.keyword} END AS keyword, s.id IS NOT NULL AS is_static`;
   if (!withChain) return `(${own})`;
   const chained = `s.id IS NULL AND jsonb_typeof(c.visit_chain) = 'array' AND jsonb_array_length(c.visit_chain) > 0`;
-  return `(SELECT e.ord, NULLIF(e.v->>'source', ''), NULLIF(e.v->>'medium', ''), NULLIF(e.v->>'campaign', ''), NULLIF(e.v->>'keyword', ''), false
+  return `(SELECT e.ord, NULLIF(e.v->>'source', '') AS source, NULLIF(e.v->>'medium', '') AS medium, NULLIF(e.v->>'campaign', '') AS campaign,
+             NULLIF(e.v->>'keyword', '') AS keyword, false AS is_static
              FROM jsonb_array_elements(CASE WHEN ${chained} THEN c.visit_chain END) WITH ORDINALITY AS e(v, ord)
            UNION ALL ${own} WHERE NOT COALESCE(${chained}, false))`;
 }
