@@ -4,6 +4,7 @@ import { CallDetailPage } from './pages/call-detail.tsx';
 import { CallsPage } from './pages/calls.tsx';
 import { NumbersPage } from './pages/numbers.tsx';
 import { ReportsPage } from './pages/reports.tsx';
+import { RoiPage } from './pages/roi.tsx';
 import { SettingsPage } from './pages/settings.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
 import { SourcesPage } from './pages/sources.tsx';
@@ -26,6 +27,7 @@ export const useRole = (): Role => useAuth().session.principal.role;
 const NAV: { to: string; label: string; visible: (r: Role) => boolean }[] = [
   { to: '/calls', label: 'Calls', visible: () => true },
   { to: '/reports', label: 'Reports', visible: () => true },
+  { to: '/roi', label: 'ROI', visible: () => true },
   { to: '/tag-rules', label: 'Tag rules', visible: () => true },
   { to: '/numbers', label: 'Numbers & pools', visible: () => true },
   { to: '/sources', label: 'Sources', visible: () => true },
@@ -84,6 +86,7 @@ export function App() {
   const callMatch = /^\/calls\/([0-9a-f-]{36})$/.exec(pathname);
   if (callMatch) page = <CallDetailPage id={callMatch[1]!} />;
   else if (pathname === '/reports') page = <ReportsPage />;
+  else if (pathname === '/roi') page = <RoiPage />;
   else if (pathname === '/tag-rules') page = <TagRulesPage />;
   else if (pathname === '/numbers') page = <NumbersPage />;
   else if (pathname === '/sources') page = <SourcesPage />;
