@@ -1,6 +1,7 @@
 /**
  * The ROI page in headless Chromium: a small seeded scenario (CSV costs, calls, a won deal) renders
- * as a sortable table with totals, money in the account currency, and axe finds no serious violations.
+ * as a sortable table with totals, money in the account currency, and axe finds no serious violations;
+ * the Integrations page lists the cost source.
  */
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -54,6 +55,13 @@ beforeAll(async () => {
     payload: { callId: call, stage: 'won', revenue: '4000.00', at: `${day}T13:00:00Z`, externalId: 'page-1' },
   });
   expect(deal.statusCode, deal.body).toBe(201);
+  const source = await app.inject({
+    method: 'POST',
+    url: '/v1/cost-sources',
+    headers: h.adminHeaders,
+    payload: { kind: 'yandex_direct', name: 'Direct', config: { token: 'direct-token', baseUrl: 'http://127.0.0.1:9' } },
+  });
+  expect(source.statusCode, source.body).toBe(201);
 }, 120_000);
 afterAll(async () => {
   await h?.close();
@@ -81,6 +89,13 @@ describe('ROI page', () => {
       expect(await channels()).toEqual(['google / cpc / brand', 'yandex / cpc / sale']);
       await table.getByRole('button', { name: 'Cost' }).click();
       expect(await channels()).toEqual(['yandex / cpc / sale', 'google / cpc / brand']);
+      expect(await axeViolations(page)).toEqual([]);
+
+      // Integrations: the connected cost source with its state, and axe again.
+      await page.getByRole('link', { name: 'Integrations', exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: 'Integrations' }).waitFor();
+      await page.locator('table.cost-sources tbody tr', { hasText: 'Direct (Yandex Direct)' }).waitFor();
+      await expect.poll(() => page.locator('.loading').count(), { timeout: 10_000 }).toBe(0);
       expect(await axeViolations(page)).toEqual([]);
     } finally {
       await close();

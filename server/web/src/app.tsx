@@ -2,6 +2,7 @@ import { type ReactNode, createContext, useCallback, useContext, useEffect, useS
 import { ApiError, type Role, type Session, can, get, post, setCsrfToken, setUnauthenticatedHandler } from './api.tsx';
 import { CallDetailPage } from './pages/call-detail.tsx';
 import { CallsPage } from './pages/calls.tsx';
+import { IntegrationsPage } from './pages/integrations.tsx';
 import { NumbersPage } from './pages/numbers.tsx';
 import { ReportsPage } from './pages/reports.tsx';
 import { RoiPage } from './pages/roi.tsx';
@@ -31,6 +32,7 @@ const NAV: { to: string; label: string; visible: (r: Role) => boolean }[] = [
   { to: '/tag-rules', label: 'Tag rules', visible: () => true },
   { to: '/numbers', label: 'Numbers & pools', visible: () => true },
   { to: '/sources', label: 'Sources', visible: () => true },
+  { to: '/integrations', label: 'Integrations', visible: () => true },
   { to: '/settings', label: 'Settings', visible: can.seeSettings },
 ];
 
@@ -90,6 +92,7 @@ export function App() {
   else if (pathname === '/tag-rules') page = <TagRulesPage />;
   else if (pathname === '/numbers') page = <NumbersPage />;
   else if (pathname === '/sources') page = <SourcesPage />;
+  else if (pathname === '/integrations') page = <IntegrationsPage />;
   else if (pathname === '/settings' && can.seeSettings(role)) page = <SettingsPage />;
   else page = <CallsPage />;
 
