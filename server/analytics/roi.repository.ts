@@ -83,7 +83,10 @@ export async function roiReport(
   o: { groupBy: keyof typeof LEVEL; model: 'last' | 'first' | 'linear'; currency: string },
 ): Promise<Omit<RoiReport, 'period'>> {
   chainColumn ??= hasVisitChain(db);
-  const withChain = await chainColumn.catch(() => false);
+  const withChain = await chainColumn.catch((err: unknown) => {
+    chainColumn = undefined; // asked again next time; this report's query fails on the same database anyway
+    throw err;
+  });
   const touches = callTouches(withChain);
   const callsInPeriod = `FROM calls c LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN LATERAL ${touches} t
        WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3`;
