@@ -161,8 +161,14 @@ export async function roiReport(
          withChain
            ? ''
            : `-- Without visit chains a call is one touch: every model credits it whole, so calls aggregate straight away.
-       SELECT ${KEY('t')}, bool_or(t.is_static), 0, count(*), 0, count(*) FILTER (WHERE t.first_time), 0, 0, 0, 0, NULL
-       FROM (SELECT t.*, ${firstLead} AS first_time ${callsInPeriod}) t
+       -- Counted per raw channel first (a few hundred groups), so the channel rules run per group, not per call.
+       SELECT ${KEY('t')}, bool_or(t.is_static), 0, sum(c.n), 0, sum(c.leads), 0, 0, 0, 0, NULL
+       FROM (SELECT g.source_id, jsonb_build_object('source', g.vs, 'medium', g.vm, 'campaign', g.vc, 'keyword', g.vk) AS visit, g.n, g.leads
+             FROM (SELECT c.source_id, c.visit->>'source' AS vs, c.visit->>'medium' AS vm, c.visit->>'campaign' AS vc, c.visit->>'keyword' AS vk,
+                     count(*) AS n, count(*) FILTER (WHERE ${firstLead}) AS leads
+                   FROM calls c WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3
+                   GROUP BY 1, 2, 3, 4, 5) g) c
+         LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN LATERAL ${touches} t
        GROUP BY 1, 2, 3, 4
        UNION ALL`
        }
