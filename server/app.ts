@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { reportRoutes } from './analytics/reports.routes.js';
+import { roiRoutes } from './analytics/roi-routes.js';
 import { apiKeyRoutes } from './auth/api-keys.routes.js';
 import { callRoutes } from './calls/calls.routes.js';
 import { tagRuleRoutes } from './calls/tag-rules.routes.js';
@@ -107,6 +108,9 @@ export async function buildHttpApp(stores: Stores, services: Services): Promise<
   await app.register(tagRuleRoutes({ db }));
   await app.register(spamRoutes({ db, onChange }));
   await app.register(reportRoutes({ db }));
+  await app.register(
+    roiRoutes({ db, roi: services.roi, publicBaseUrl: config.http.publicBaseUrl, rateLimit: { max: config.dni.rateLimitPerMinute, timeWindowMs: 60_000 } }),
+  );
   await app.register(recordingRoutes({ db, secret: config.secretKey, credentials }));
   await app.register(services.leads.routes);
   await app.register(dniRoutes({ dni: services.dni, rateLimit: { max: config.dni.rateLimitPerMinute, timeWindowMs: 60_000 } }));

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { createRoiServices, type RoiServices } from './analytics/roi-services.js';
 import { createAttributor } from './attribution/attribution.service.js';
 import { createApiKeyService } from './auth/api-keys.service.js';
 import { type CallEventSink, combineCallEventSinks } from './calls/call-events.js';
@@ -74,6 +75,8 @@ export interface Services {
   /** Learns each pool's cool-down from measured call delays. */
   cooldowns: CooldownLearner;
   routingChanges: RoutingChanges;
+  /** Deals and CRM webhooks of end-to-end ROI (analytics/). */
+  roi: RoiServices;
   close(): Promise<void>;
 }
 
@@ -85,6 +88,8 @@ export interface ServiceOptions {
   dniFlushMs?: number;
   /** The first-run setup token (default: a new random one). */
   setupToken?: string;
+  /** How often due ad cost sources are pulled (default 60 s; 0 off; off by default under NODE_ENV=test). */
+  costPullIntervalMs?: number;
   /** Replace parts (tests: a lead service with fake sinks, a stuck attributor, …). */
   overrides?: Partial<Omit<Services, 'close' | 'setupToken'>>;
 }
@@ -131,6 +136,8 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
   const cooldowns = overrides.cooldowns ?? createCooldownLearner({ db, leases, logger });
   const users = overrides.users ?? createUserService({ db, secret: config.secretKey });
   const setupToken = options.setupToken ?? createSetupToken();
+  // Ad cost pulls run in the server, not in tests (which pull on demand).
+  const roi = overrides.roi ?? createRoiServices({ db, logger, costPullIntervalMs: options.costPullIntervalMs ?? (config.env === 'test' ? 0 : 60_000) });
   return {
     apiKeys: overrides.apiKeys ?? createApiKeyService({ db, adminApiKey: config.adminApiKey }),
     users,
@@ -146,9 +153,11 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
     dni,
     cooldowns,
     routingChanges: overrides.routingChanges ?? createRoutingChanges(),
+    roi,
     async close() {
       cooldowns.close();
       await dni.close();
+      roi.close();
       await leaseHistory.close();
       dniRedis.disconnect();
       if (!overrides.dialplans) dialplans.close();

@@ -2,7 +2,9 @@
  * Swaps the site's default number (text in any formatting, and tel: links) for a tracking number.
  * Elements with data-dni-skip (or data-no-swap) keep their numbers. window.CallTrackDNI.rerun()
  * re-scans the page; DOM added later is scanned automatically. Any error or an answer slower than
- * TIMEOUT_MS leaves the default number in place. */
+ * TIMEOUT_MS leaves the default number in place.
+ * Forms marked data-ct-form are reported as leads when submitted (name, phone, e-mail only: never
+ * passwords or card fields), with the visitor's session; the site's own submission goes on unchanged. */
 (() => {
   
   var TIMEOUT_MS = 1000;
@@ -153,6 +155,42 @@
     save({ sessionId: state.sessionId, number: state.to, displayNumber: state.display, defaultNumber: state.from, keepAliveSeconds: state.keepAliveSeconds, at: Date.now() });
   }
 
+  /* The lead fields of a form, each recognised by type, autocomplete or name. Passwords, hidden
+   * fields and anything that looks like a card, CVC or secret are never read. */
+  var NEVER = /pass|card|cc-|cvc|cvv|csc|secret|token|iban|account/i;
+  function formFields(form) {
+    var out = {};
+    var els = form.elements || [];
+    for (var i = 0; i < els.length; i++) {
+      var el = els[i];
+      var type = (el.type || '').toLowerCase();
+      var auto = (el.getAttribute('autocomplete') || '').toLowerCase();
+      var name = (el.name || el.id || '').toLowerCase();
+      if (!el.value || type === 'password' || type === 'hidden' || type === 'file' || NEVER.test(name) || NEVER.test(auto)) continue;
+      var value = String(el.value).slice(0, 500);
+      if (!out.phone && (type === 'tel' || auto === 'tel' || /phone|tel/.test(name))) out.phone = value.slice(0, 40);
+      else if (!out.email && (type === 'email' || auto === 'email' || /mail/.test(name))) out.email = value;
+      else if (!out.name && (auto === 'name' || /(^|[^a-z])name|fio|имя/.test(name))) out.name = value;
+    }
+    return out;
+  }
+
+  function captureForms() {
+    document.addEventListener('submit', (event) => {
+      var form = event.target;
+      if (!form || !form.closest || !form.closest('form[data-ct-form]')) return;
+      var fields = formFields(form);
+      if (!fields.name && !fields.phone && !fields.email) return;
+      var body = JSON.stringify({ siteKey: siteKey, sessionId: state.sessionId || undefined, fields: fields, url: location.href });
+      // sendBeacon survives the navigation the submission starts; text/plain keeps it a simple CORS request.
+      try {
+        if (navigator.sendBeacon && navigator.sendBeacon(api + '/v1/leads/forms', new Blob([body], { type: 'text/plain' }))) return;
+      } catch (e) { /* fall back to fetch */ }
+      fetch(api + '/v1/leads/forms', { method: 'POST', credentials: 'include', headers: { 'content-type': 'text/plain' }, body: body, keepalive: true })
+        .catch(() => { /* a lost lead report must never break the site's form */ });
+    }, true);
+  }
+
   window.CallTrackDNI = { rerun: () => { apply(document.body); }, number: null, sessionId: null };
 
   function start() {
@@ -177,6 +215,7 @@
     });
   }
 
+  captureForms();
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
   else start();
 })();

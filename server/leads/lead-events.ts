@@ -3,7 +3,7 @@ import type { CallEventSink, CallRef, CallStart } from '../calls/call-events.js'
 import type { Db, Queryable } from '../db/pool.js';
 import type { Logger } from '../logger.js';
 import { findCallView } from '../calls/call-view.js';
-import { buildLeadPayload, type EventType, type LeadPayload, type PayloadContext, startedPayload } from './lead-payload.js';
+import { buildLeadPayload, type CallEventType, type LeadPayload, type PayloadContext, startedPayload } from './lead-payload.js';
 import { insertEvent } from './leads.repository.js';
 
 export interface OutboxEventSinkOptions {
@@ -35,7 +35,7 @@ export function createOutboxEventSink(options: OutboxEventSinkOptions): OutboxEv
   const log = options.logger.child({ component: 'lead-outbox' });
   const pending = new Set<Promise<void>>();
 
-  async function record(db: Queryable, call: CallRef, type: EventType, change: LeadPayload['change'] = null): Promise<void> {
+  async function record(db: Queryable, call: CallRef, type: CallEventType, change: LeadPayload['change'] = null): Promise<void> {
     const uid = crypto.randomUUID();
     const view = await findCallView(db, call.accountId, call.callId);
     if (!view) throw new Error(`call ${call.callId} not found for ${type}`);

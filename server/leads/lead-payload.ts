@@ -12,7 +12,10 @@ import { signedRecordingUrl } from '../recordings/recording-links.js';
  * Documented for receivers as server/leads/webhook-payload.schema.json (generated from this type;
  * a test keeps the two equal).
  */
-export const EventType = z.enum(['call.started', 'call.completed', 'call.recording_ready', 'call.modified']);
+export const CallEventType = z.enum(['call.started', 'call.completed', 'call.recording_ready', 'call.modified']);
+export type CallEventType = z.infer<typeof CallEventType>;
+/** Every outbox event: the call events, a web-form submission (FormLeadPayload) and a won deal (DealWonPayload). */
+export const EventType = z.enum([...CallEventType.options, 'form.submitted', 'deal.won']);
 export type EventType = z.infer<typeof EventType>;
 
 const str = z.string().nullable();
@@ -87,7 +90,7 @@ export const LeadPayload = z
   .object({
     version: z.literal(1),
     id: z.guid().describe('event id; the webhook-id header is per (event, sink)'),
-    type: EventType,
+    type: CallEventType,
     occurred_at: z.iso.datetime({ offset: true }),
     account_id: z.guid(),
     change: z.object({ field: z.enum(['tags', 'notes', 'score', 'value']) }).nullable(),
@@ -114,7 +117,7 @@ function recordingUrl(ctx: PayloadContext, accountId: string, callId: string): s
 
 export interface LeadEventInfo {
   eventId: string;
-  type: EventType;
+  type: CallEventType;
   occurredAt: Date;
   change?: LeadPayload['change'];
 }
@@ -282,6 +285,105 @@ export function startedPayload(call: CallStart, event: { eventId: string; occurr
       ...visitFields(visit),
       source_name: staticSource?.name ?? null,
       source_channel: staticSource?.channel ?? null,
+      source_cost: null,
+      source_currency: null,
+    },
+  };
+}
+
+/** A web-form request ("заявка") from the site: its fields and the visit of the visitor's session. */
+export const FormLeadPayload = z
+  .object({
+    version: z.literal(1),
+    id: z.guid().describe('event id; the webhook-id header is per (event, sink)'),
+    type: z.literal('form.submitted'),
+    occurred_at: z.iso.datetime({ offset: true }),
+    account_id: z.guid(),
+    form: z.object({
+      id: z.guid(),
+      site_id: z.guid(),
+      url: z.string(),
+      name: str,
+      phone: str.describe('E.164 when the number parsed'),
+      email: str,
+      first_lead: z.boolean().describe('no earlier call or form from this phone'),
+      linked_call_id: z.guid().nullable().describe('a call from the same phone within a day: the same lead'),
+      submitted_at: z.iso.datetime({ offset: true }),
+    }),
+    attribution: LeadAttribution,
+  })
+  .meta({ title: 'Web-form lead webhook payload, version 1' });
+export type FormLeadPayload = z.infer<typeof FormLeadPayload>;
+
+/** A CRM deal reached "won": what offline-conversion uploads (Google Ads, Metrica) are built from. */
+export const DealWonPayload = z
+  .object({
+    version: z.literal(1),
+    id: z.guid().describe('event id; the webhook-id header is per (event, sink)'),
+    type: z.literal('deal.won'),
+    occurred_at: z.iso.datetime({ offset: true }),
+    account_id: z.guid(),
+    deal: z.object({
+      id: z.guid().describe('our deal id: the transactionId of offline conversions (dedupe)'),
+      external_id: z.string(),
+      origin: z.enum(['api', 'amocrm', 'bitrix24']),
+      won_at: z.iso.datetime({ offset: true }),
+      revenue: z.string().nullable().describe('decimal in major units, exactly as stored ("15000.00")'),
+      currency: str,
+      phone: str.describe('the customer, E.164'),
+      call_id: z.guid().nullable(),
+    }),
+    click: z.object({ gclid: str, gbraid: str, wbraid: str, yclid: str, ga_client_id: str, ym_client_id: str, visitor_id: str }),
+  })
+  .meta({ title: 'Won deal event payload, version 1' });
+export type DealWonPayload = z.infer<typeof DealWonPayload>;
+
+/** What a webhook receiver may get: a call, form or deal event (told apart by `type`). */
+export const WebhookPayload = z.union([LeadPayload, FormLeadPayload, DealWonPayload]);
+
+export interface FormLeadFacts {
+  id: string;
+  accountId: string;
+  siteId: string;
+  sessionId: string | null;
+  url: string;
+  name: string | null;
+  phone: string | null;
+  email: string | null;
+  firstTime: boolean;
+  linkedCallId: string | null;
+  submittedAt: Date;
+  visit: Visit | null;
+}
+
+export function formPayload(form: FormLeadFacts, event: { eventId: string; occurredAt: Date }): FormLeadPayload {
+  return {
+    version: 1,
+    id: event.eventId,
+    type: 'form.submitted',
+    occurred_at: event.occurredAt.toISOString(),
+    account_id: form.accountId,
+    form: {
+      id: form.id,
+      site_id: form.siteId,
+      url: form.url,
+      name: form.name,
+      phone: form.phone,
+      email: form.email,
+      first_lead: form.firstTime,
+      linked_call_id: form.linkedCallId,
+      submitted_at: form.submittedAt.toISOString(),
+    },
+    attribution: {
+      confidence: form.visit ? 'exact' : 'none',
+      overflow: false,
+      reason: form.visit ? 'form posted with its visitor session' : 'no visitor session',
+      session_id: form.sessionId,
+      source_id: null,
+      ...resolveChannel(null, form.visit),
+      ...visitFields(form.visit),
+      source_name: null,
+      source_channel: null,
       source_cost: null,
       source_currency: null,
     },

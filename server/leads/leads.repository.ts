@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/pool.js';
-import type { EventType, LeadPayload } from './lead-payload.js';
+import type { DealWonPayload, EventType, FormLeadPayload, LeadPayload } from './lead-payload.js';
 import type { Delivery, SinkKind } from './leads.schemas.js';
 
 /** Postgres NOTIFY channel per schema, so test schemas (and tenants on one database) do not wake each other. */
@@ -30,7 +30,7 @@ export async function insertEvent(
     accountId: string;
     callId: string;
     type: EventType;
-    payload: LeadPayload;
+    payload: LeadPayload | FormLeadPayload | DealWonPayload;
     unlessCompleted?: boolean;
   },
 ): Promise<number> {
@@ -57,6 +57,7 @@ export interface ClaimedDelivery {
   retry_since: Date;
   event_uid: string;
   event_type: EventType;
+  /** A FormLeadPayload for form.submitted: only webhook sinks subscribe to it (KIND_EVENTS), and they send it as is. */
   payload: LeadPayload;
   call_id: string;
   sink_id: string;

@@ -63,6 +63,26 @@ export const MetricaConfig = z
   })
   .strict();
 
+/** Google Ads offline conversions through the Data Manager API (events:ingest; contracts.md). */
+export const GoogleAdsConversionsConfig = z
+  .object({
+    accountId: z.string().regex(/^\d{10}$/, 'the Google Ads account id, 10 digits'),
+    conversionActionId: z.string().regex(/^\d+$/).describe('productDestinationId: the conversion action'),
+    token: z.string().min(10).describe('OAuth access token'),
+    baseUrl: baseUrl.default('https://datamanager.googleapis.com'),
+  })
+  .strict();
+
+/** Yandex Metrica offline conversions (a JavaScript-event goal) by ClientID or yclid. */
+export const MetricaOfflineConfig = z
+  .object({
+    counterId: z.number().int().positive(),
+    token: z.string().min(10).describe('OAuth token'),
+    target: z.string().min(1).max(100).describe('goal identifier (Target column)'),
+    baseUrl: baseUrl.default('https://api-metrika.yandex.net'),
+  })
+  .strict();
+
 export const AnalyticsConfig = z.object({}).strict();
 
 export const CreateSinkBody = z.discriminatedUnion('kind', [
@@ -71,6 +91,8 @@ export const CreateSinkBody = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('bitrix24'), name: z.string().min(1).max(100).optional(), config: Bitrix24Config }),
   z.object({ kind: z.literal('ga4'), name: z.string().min(1).max(100).optional(), config: Ga4Config }),
   z.object({ kind: z.literal('metrica'), name: z.string().min(1).max(100).optional(), config: MetricaConfig }),
+  z.object({ kind: z.literal('google_ads'), name: z.string().min(1).max(100).optional(), config: GoogleAdsConversionsConfig }),
+  z.object({ kind: z.literal('metrica_offline'), name: z.string().min(1).max(100).optional(), config: MetricaOfflineConfig }),
   z.object({ kind: z.literal('analytics'), name: z.string().min(1).max(100).optional(), config: AnalyticsConfig.default({}) }),
 ]);
 export type CreateSinkBody = z.infer<typeof CreateSinkBody>;
@@ -79,12 +101,14 @@ export type SinkConfigOf<K extends SinkKind> = Extract<CreateSinkBody, { kind: K
 
 /** Which events each kind acts on; deliveries are created only for these. */
 export const KIND_EVENTS: Record<SinkKind, EventType[]> = {
-  webhook: ['call.started', 'call.completed', 'call.recording_ready', 'call.modified'],
+  webhook: ['call.started', 'call.completed', 'call.recording_ready', 'call.modified', 'form.submitted', 'deal.won'],
   amocrm: ['call.completed'],
   bitrix24: ['call.completed', 'call.recording_ready'],
   ga4: ['call.completed'],
   metrica: ['call.completed'],
   analytics: ['call.completed', 'call.modified'],
+  google_ads: ['deal.won'],
+  metrica_offline: ['deal.won'],
 };
 
 /** Config keys that are secrets: shown as "whsec_…abcd". */
@@ -109,7 +133,7 @@ export function maskConfig(config: Record<string, unknown>): Record<string, unkn
 
 export const Sink = z.object({
   id: z.uuid(),
-  kind: z.enum(['webhook', 'amocrm', 'bitrix24', 'ga4', 'metrica', 'analytics']),
+  kind: z.enum(['webhook', 'amocrm', 'bitrix24', 'ga4', 'metrica', 'google_ads', 'metrica_offline', 'analytics']),
   name: z.string(),
   config: z.record(z.string(), z.unknown()).describe('secrets masked'),
   events: z.array(EventType),

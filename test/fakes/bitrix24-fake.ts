@@ -17,6 +17,9 @@ export interface Bitrix24Fake extends FakeServer {
   webhookUrl: string;
   calls: BitrixCall[];
   leads: any[];
+  /** CRM deals and contacts crm.deal.get / crm.contact.get read (tests put them here by ID). */
+  deals: Map<string, any>;
+  contacts: Map<string, any>;
   /** Requests answered with an error, by method. */
   errors: Array<{ method: string; error: string }>;
   /** Methods whose next call is carried out but answered 502, as if the reply were lost on the way back. */
@@ -26,6 +29,8 @@ export interface Bitrix24Fake extends FakeServer {
 export async function startBitrix24Fake(o: { userId: number; code: string; bucket?: number; drainPerSecond?: number }): Promise<Bitrix24Fake> {
   const calls: BitrixCall[] = [];
   const leads: any[] = [];
+  const deals = new Map<string, any>();
+  const contacts = new Map<string, any>();
   const errors: Array<{ method: string; error: string }> = [];
   const bucketSize = o.bucket ?? 50;
   const drain = o.drainPerSecond ?? 2;
@@ -91,9 +96,15 @@ export async function startBitrix24Fake(o: { userId: number; code: string; bucke
         leads.push(lead);
         return { status: 200, body: { result: Number(lead.ID) } };
       }
+      case 'crm.deal.get':
+      case 'crm.contact.get': {
+        const found = (method === 'crm.deal.get' ? deals : contacts).get(String(p.id ?? req.query.get('id') ?? ''));
+        if (!found) return err(method, 400, 'ERROR_NOT_FOUND', 'Not found');
+        return { status: 200, body: { result: found } };
+      }
       default:
         return err(method, 404, 'ERROR_METHOD_NOT_FOUND', 'Method not found');
     }
   }
-  return Object.assign(server, { webhookUrl: `${server.url}/rest/${o.userId}/${o.code}`, calls, leads, errors, loseReplyOnce });
+  return Object.assign(server, { webhookUrl: `${server.url}/rest/${o.userId}/${o.code}`, calls, leads, deals, contacts, errors, loseReplyOnce });
 }

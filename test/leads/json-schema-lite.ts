@@ -51,7 +51,11 @@ export function validateJsonSchema(schema: Schema, value: unknown, at = '$'): st
   const errs: string[] = [];
   if (schema.anyOf) {
     const branches = (schema.anyOf as Schema[]).map((s) => validateJsonSchema(s, value, at));
-    if (!branches.some((b) => b.length === 0)) errs.push(`${at}: matches no anyOf branch (${branches.map((b) => b[0]).join(' | ')})`);
+    if (!branches.some((b) => b.length === 0)) {
+      // The closest branch (fewest errors: a call payload vs a form payload) explains the failure in full.
+      const closest = branches.reduce((best, b) => (b.length < best.length ? b : best));
+      errs.push(`${at}: matches no anyOf branch; closest: ${closest.join('; ')}`);
+    }
   }
   if (schema.type !== undefined) {
     const types: string[] = Array.isArray(schema.type) ? schema.type : [schema.type];

@@ -9,6 +9,7 @@ import type { EgressPolicy } from './egress.js';
 /** Everything a sink gets for one delivery attempt. */
 export interface DeliveryContext<C> {
   config: C;
+  /** A call event's lead. form.submitted and deal.won payloads reach only the kinds subscribed to them (KIND_EVENTS), which parse them. */
   payload: LeadPayload;
   /** Stable per (event, sink) across every retry: the receiver's dedupe key. */
   idempotencyKey: string;

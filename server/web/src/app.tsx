@@ -4,9 +4,11 @@ import { CallDetailPage } from './pages/call-detail.tsx';
 import { AccountPage } from './pages/account.tsx';
 import { CallsPage } from './pages/calls.tsx';
 import { HomePage } from './pages/home.tsx';
+import { IntegrationsPage } from './pages/integrations.tsx';
 import { NumbersPage } from './pages/numbers.tsx';
 import { ForgotPasswordPage, ResetPasswordPage } from './pages/password-reset.tsx';
 import { ReportsPage } from './pages/reports.tsx';
+import { RoiPage } from './pages/roi.tsx';
 import { SettingsPage } from './pages/settings.tsx';
 import { SetupPage } from './pages/setup.tsx';
 import { SignInPage } from './pages/sign-in.tsx';
@@ -33,10 +35,12 @@ export const useRole = (): Role => useAuth().session.principal.role;
 const NAV: { to: string; label: string; visible: (r: Role) => boolean }[] = [
   { to: '/calls', label: 'Calls', visible: () => true },
   { to: '/reports', label: 'Reports', visible: () => true },
+  { to: '/roi', label: 'ROI', visible: () => true },
   { to: '/tag-rules', label: 'Tag rules', visible: () => true },
   { to: '/trunks', label: 'Trunks', visible: can.manageNumbers },
   { to: '/numbers', label: 'Numbers & pools', visible: () => true },
   { to: '/sources', label: 'Sources', visible: () => true },
+  { to: '/integrations', label: 'Integrations', visible: () => true },
   { to: '/settings', label: 'Settings', visible: can.seeSettings },
 ];
 
@@ -119,9 +123,11 @@ export function App() {
   const callMatch = /^\/calls\/([0-9a-f-]{36})$/.exec(pathname);
   if (callMatch) page = <CallDetailPage id={callMatch[1]!} />;
   else if (pathname === '/reports') page = <ReportsPage />;
+  else if (pathname === '/roi') page = <RoiPage />;
   else if (pathname === '/tag-rules') page = <TagRulesPage />;
   else if (pathname === '/numbers') page = <NumbersPage />;
   else if (pathname === '/sources') page = <SourcesPage />;
+  else if (pathname === '/integrations') page = <IntegrationsPage />;
   else if (pathname === '/settings' && can.seeSettings(role)) page = <SettingsPage />;
   else if (pathname === '/trunks' && can.manageNumbers(role)) page = <TrunksPage />;
   else if (pathname === '/') page = <HomePage />;

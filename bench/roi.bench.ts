@@ -1,0 +1,94 @@
+/**
+ * bench:roi — the ROI report over 90 days on a large account: 1M calls, 200k deals (half won),
+ * 500k website sessions and 2 years of daily costs for 500 campaigns (BENCH_ROI_SCALE scales the
+ * rows; 1 = those figures). Seeds with generate_series in its own schema, ANALYZEs, then prints
+ * the median of 5 report runs per model. Goal: < 300 ms. About 1–2 min at scale 1 on 2 cores.
+ */
+// @ts-expect-error plain ESM helper without types (as bench/sip.bench.ts uses it)
+import { startPostgres, startRedis } from '../infra/services.mjs';
+import { roiReport } from '../server/analytics/roi.repository.js';
+import { createHarness } from '../test/helpers/harness.js';
+
+const scale = Number(process.env.BENCH_ROI_SCALE ?? 1);
+const CALLS = Math.round(1_000_000 * scale);
+const SESSIONS = Math.round(500_000 * scale);
+const CAMPAIGNS = 500;
+const DAYS = 730;
+const ACCOUNT = '00000000-0000-0000-0000-000000000001';
+const START = '2025-01-01T00:00:00Z';
+const say = (s: string) => process.stdout.write(`${s}\n`);
+
+await startPostgres();
+await startRedis();
+const h = await createHarness();
+try {
+  const t0 = Date.now();
+  const {
+    rows: [site],
+  } = await h.db.query<{ id: string }>(
+    `INSERT INTO sites (account_id, name, domains, default_number, site_key) VALUES ($1, 'bench', '{shop.example}', '+74950000000', 'site_bench') RETURNING id`,
+    [ACCOUNT],
+  );
+  // Campaign c<n> of google (even) or yandex (odd); keywords k0..k6.
+  await h.db.query(
+    `INSERT INTO calls (account_id, sip_call_id, tracking_number, caller, started_at, disposition, visit, first_time, confidence)
+     SELECT $1, 'bench-' || g, '+74950000001', '+7900' || lpad((g % 400000)::text, 7, '0'),
+       $2::timestamptz + (g::float8 / $3) * interval '${DAYS} days',
+       CASE WHEN g % 3 = 0 THEN 'no-answer' ELSE 'answered' END,
+       jsonb_build_object('source', CASE WHEN g % 1000 % 2 = 0 THEN 'google' ELSE 'yandex' END, 'medium', 'cpc', 'campaign', 'c' || (g % ${CAMPAIGNS}),
+         'keyword', 'k' || (g % 7), 'visitorId', 'v' || (g % 600000)),
+       g <= 400000, 'exact'
+     FROM generate_series(1, $3) g`,
+    [ACCOUNT, START, CALLS],
+  );
+  await h.db.query(
+    `INSERT INTO dni_sessions (id, account_id, site_id, visitor_id, utm_source, utm_medium, utm_campaign, utm_term, created_at, last_seen_at)
+     SELECT gen_random_uuid(), $1, $2, 'v' || (g % 600000), CASE WHEN g % 1000 % 2 = 0 THEN 'google' ELSE 'yandex' END, 'cpc', 'c' || (g % ${CAMPAIGNS}),
+       'k' || (g % 7), $3::timestamptz + (g::float8 / $4) * interval '${DAYS} days', $3::timestamptz + (g::float8 / $4) * interval '${DAYS} days'
+     FROM generate_series(1, $4) g`,
+    [ACCOUNT, site!.id, START, SESSIONS],
+  );
+  // Every fifth call became a deal (200k at scale 1); every other deal won, three days after the call.
+  await h.db.query(
+    `INSERT INTO deals (account_id, external_id, origin, stage, revenue_minor, currency, minor_digits, at, qualified_at, won_at, call_id, phone, visitor_id)
+     SELECT $1, c.sip_call_id, 'api', CASE WHEN n % 2 = 0 THEN 'won' ELSE 'qualified' END, CASE WHEN n % 2 = 0 THEN 100000 + n % 997 * 100 END, 'RUB', 2,
+       c.started_at + interval '1 day', c.started_at + interval '1 day', CASE WHEN n % 2 = 0 THEN c.started_at + interval '3 days' END, c.id, c.caller, c.visit->>'visitorId'
+     FROM (SELECT *, row_number() OVER () AS n FROM calls WHERE sip_call_id LIKE 'bench-%' AND substr(sip_call_id, 7)::int % 5 = 0) c`,
+    [ACCOUNT],
+  );
+  await h.db.query(
+    `INSERT INTO ad_costs (account_id, day, source, medium, campaign, keyword, currency, minor_digits, cost_minor, origin)
+     SELECT $1, $2::date + d, CASE WHEN c % 2 = 0 THEN 'google' ELSE 'yandex' END, 'cpc', 'c' || c, '', 'RUB', 2, 10000 + (c * 37 + d) % 5000, 'csv'
+     FROM generate_series(0, ${DAYS - 1}) d, generate_series(0, ${CAMPAIGNS - 1}) c`,
+    [ACCOUNT, START.slice(0, 10)],
+  );
+  await h.db.query('ANALYZE');
+  const counts = (
+    await h.db.query(
+      `SELECT (SELECT count(*) FROM calls) AS calls, (SELECT count(*) FROM deals) AS deals, (SELECT count(*) FROM dni_sessions) AS sessions, (SELECT count(*) FROM ad_costs) AS costs`,
+    )
+  ).rows[0];
+  say(`seeded ${JSON.stringify(counts)} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+
+  const hi = new Date(Date.parse(START) + DAYS * 86_400_000);
+  const period = { lo: new Date(hi.getTime() - 90 * 86_400_000), hi, tz: 'Europe/Moscow' };
+  for (const model of ['last', 'first', 'linear'] as const) {
+    for (const groupBy of ['campaign', 'keyword'] as const) {
+      const times: number[] = [];
+      let rows = 0;
+      for (let i = 0; i < 5; i++) {
+        const start = performance.now();
+        const report = await roiReport(h.db, ACCOUNT, period, { groupBy, model, currency: 'RUB' });
+        times.push(performance.now() - start);
+        rows = report.items.length;
+      }
+      times.sort((a, b) => a - b);
+      say(
+        `ROI report 90 days, model=${model}, groupBy=${groupBy}: median ${times[2]!.toFixed(0)} ms (min ${times[0]!.toFixed(0)}, max ${times[4]!.toFixed(0)}), ${rows} rows`,
+      );
+    }
+  }
+} finally {
+  await h.close();
+}
+process.exit(0);

@@ -1,0 +1,313 @@
+import { CALL_CHANNEL } from '../calls/call-view.js';
+import { type Db, type Queryable, withTransaction } from '../db/pool.js';
+import { minorDigits } from './money.js';
+import type { Period } from './reports.repository.js';
+import type { RoiReport, RoiRow } from './roi.schemas.js';
+
+const LEVEL = { source: 1, medium: 2, campaign: 3, keyword: 4 } as const;
+
+/** Digits of every currency the runtime knows, for amounts whose table keeps no digits (static sources). */
+const DIGITS = JSON.stringify(Object.fromEntries(Intl.supportedValuesOf('currency').map((c) => [c, minorDigits(c)])));
+
+/** calls.visit_chain (the visitor's visits before the call, oldest first) is optional: issue 12 adds it. */
+let chainColumn: Promise<boolean> | undefined;
+async function hasVisitChain(db: Queryable): Promise<boolean> {
+  const { rows } = await db.query<{ present: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'calls' AND column_name = 'visit_chain') AS present`,
+  );
+  return rows[0]?.present ?? false;
+}
+
+/**
+ * The touches of a call `c` (with its static source `s`), as rows (ord, source, medium, campaign, keyword, is_static).
+ * A static number is one touch (the number proves the source). A website call is the visits of its
+ * chain when calls.visit_chain holds one, else its own visit alone: then first = last = linear.
+ */
+function callTouches(withChain: boolean): string {
+  const own = `SELECT 1::bigint AS ord, ${CALL_CHANNEL.source} AS source, ${CALL_CHANNEL.medium} AS medium, ${CALL_CHANNEL.campaign} AS campaign,
+      CASE WHEN s.id IS NULL THEN ${CALL_CHANNEL.keyword} END AS keyword, s.id IS NOT NULL AS is_static`;
+  if (!withChain) return `(${own})`;
+  const chained = `s.id IS NULL AND jsonb_typeof(c.visit_chain) = 'array' AND jsonb_array_length(c.visit_chain) > 0`;
+  return `(SELECT e.ord, NULLIF(e.v->>'source', '') AS source, NULLIF(e.v->>'medium', '') AS medium, NULLIF(e.v->>'campaign', '') AS campaign,
+             NULLIF(e.v->>'keyword', '') AS keyword, false AS is_static
+             FROM jsonb_array_elements(CASE WHEN ${chained} THEN c.visit_chain END) WITH ORDINALITY AS e(v, ord)
+           UNION ALL ${own} WHERE NOT COALESCE(${chained}, false))`;
+}
+
+/** The grouping key of a row source (alias `t` with source/medium/campaign/keyword): deeper levels masked. */
+const KEY = (t: string) =>
+  `${t}.source AS g_source, CASE WHEN $8 >= 2 THEN ${t}.medium END AS g_medium, CASE WHEN $8 >= 3 THEN ${t}.campaign END AS g_campaign,
+   CASE WHEN $8 >= 4 THEN ${t}.keyword END AS g_keyword`;
+
+/** Minor units of `currency` (digits `digits`) on `day` in the report currency ($5, digits $9); NULL without a rate. */
+const CONVERT = (minor: string, currency: string, digits: string, day: string) =>
+  `round(${minor} * CASE WHEN ${currency} = $5 THEN 1 ELSE ct_fx_rate($1, ${currency}, $5, ${day}) END * power(10::numeric, $9 - ${digits}))`;
+
+/** A session's channel: UTM-tagged sessions (nearly all paid traffic) skip the function's referrer parsing. */
+const SESSION_CHANNEL = (ds: string, field: 'source' | 'medium') =>
+  `CASE WHEN ${ds}.utm_source IS NOT NULL THEN ${field === 'source' ? `${ds}.utm_source` : `COALESCE(${ds}.utm_medium, '(not set)')`}
+     ELSE (ct_session_channel(${ds}.utm_source, ${ds}.utm_medium, ${ds}.gclid, ${ds}.gbraid, ${ds}.wbraid, ${ds}.yclid, ${ds}.msclkid, ${ds}.fbclid, ${ds}.referrer, ${ds}.landing_page)).${field} END`;
+
+interface Row {
+  g_source: string | null;
+  g_medium: string | null;
+  g_campaign: string | null;
+  g_keyword: string | null;
+  is_static: boolean;
+  visits: number;
+  calls: number;
+  forms: number;
+  leads: number;
+  qualified: number;
+  won: number;
+  revenue: number;
+  cost: number;
+  ltv: number | null;
+}
+
+/**
+ * ROI per channel. Visits and spend belong to the channel they name; calls, forms and deals are
+ * conversions whose credit goes to their touches by the model:
+ *  - last: the last non-direct touch (the last touch when all are direct); first: the first; linear: 1/n each.
+ *  - touches: a call's chain (see callTouches), a form's visit, a deal's call or form, else the
+ *    deal visitor's website sessions up to the deal (oldest first).
+ * Deals count when they reached the stage in the period (qualified_at / won_at), whenever their call was.
+ * Money stays integer: amounts convert per row into minor units of the report currency (rounded half
+ * away from zero), and a linear split gives each touch floor(revenue / n) and the last touch the rest,
+ * so the rows always add up to the whole.
+ */
+export async function roiReport(
+  pool: Db,
+  accountId: string,
+  p: Period,
+  o: { groupBy: keyof typeof LEVEL; model: 'last' | 'first' | 'linear'; currency: string },
+): Promise<Omit<RoiReport, 'period'>> {
+  // The query is big enough for Postgres to JIT-compile it, which costs ~0.5 s per run and saves
+  // nothing on a few hundred thousand rows: off for this transaction only.
+  return withTransaction(pool, async (db) => {
+    await db.query('SET LOCAL jit = off');
+    return roiQuery(db, accountId, p, o);
+  });
+}
+
+async function roiQuery(
+  db: Queryable,
+  accountId: string,
+  p: Period,
+  o: { groupBy: keyof typeof LEVEL; model: 'last' | 'first' | 'linear'; currency: string },
+): Promise<Omit<RoiReport, 'period'>> {
+  chainColumn ??= hasVisitChain(db);
+  const withChain = await chainColumn.catch((err: unknown) => {
+    chainColumn = undefined; // asked again next time; this report's query fails on the same database anyway
+    throw err;
+  });
+  const touches = callTouches(withChain);
+  const callsInPeriod = `FROM calls c LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN LATERAL ${touches} t
+       WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND NOT c.spam`;
+  const firstLead = `c.first_time IS TRUE AND NOT EXISTS (SELECT 1 FROM form_leads f WHERE f.account_id = $1 AND f.phone = c.caller AND f.created_at < c.started_at)`;
+  const params = [accountId, p.lo, p.hi, p.tz, o.currency, DIGITS, o.model, LEVEL[o.groupBy], minorDigits(o.currency)];
+  const { rows } = await db.query<Row>(
+    `WITH
+     bounds AS (SELECT ($2::timestamptz AT TIME ZONE $4)::date AS lo_day, (($3::timestamptz - interval '1 microsecond') AT TIME ZONE $4)::date AS hi_day),
+     deal_base AS (
+       SELECT d.*, d.won_at >= $2 AND d.won_at < $3 AS won_in, d.qualified_at >= $2 AND d.qualified_at < $3 AS qualified_in,
+         COALESCE(d.phone, d.visitor_id, d.id::text) AS customer,
+         CASE WHEN d.won_at >= $2 AND d.won_at < $3 AND d.revenue_minor IS NOT NULL
+           THEN ${CONVERT('d.revenue_minor', 'd.currency', 'd.minor_digits', '(d.won_at AT TIME ZONE $4)::date')} END AS rev
+       FROM deals d
+       WHERE d.account_id = $1 AND ((d.won_at >= $2 AND d.won_at < $3) OR (d.qualified_at >= $2 AND d.qualified_at < $3))
+     ),
+     touches AS (
+       ${withChain ? `SELECT 'call' AS ev_kind, c.id::text AS ev_id, ${firstLead} AS first_time, t.* ${callsInPeriod} UNION ALL` : ''}
+       SELECT 'form' AS ev_kind, f.id::text AS ev_id, f.first_time, 1::bigint AS ord, NULLIF(f.visit->>'source', '') AS source,
+         NULLIF(f.visit->>'medium', '') AS medium, NULLIF(f.visit->>'campaign', '') AS campaign, NULLIF(f.visit->>'keyword', '') AS keyword, false AS is_static
+       FROM form_leads f WHERE f.account_id = $1 AND f.created_at >= $2 AND f.created_at < $3
+       UNION ALL
+       SELECT 'deal', d.id::text, false, t.*
+       FROM deal_base d CROSS JOIN LATERAL (SELECT * FROM calls WHERE id = d.call_id LIMIT 1) c LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN LATERAL ${touches} t
+       UNION ALL
+       SELECT 'deal', d.id::text, false, 1, NULLIF(f.visit->>'source', ''), NULLIF(f.visit->>'medium', ''), NULLIF(f.visit->>'campaign', ''),
+         NULLIF(f.visit->>'keyword', ''), false
+       FROM deal_base d JOIN form_leads f ON f.id = d.form_lead_id WHERE d.call_id IS NULL
+       UNION ALL
+       SELECT 'deal', d.id::text, false, row_number() OVER (PARTITION BY d.id ORDER BY ds.created_at, ds.id), ch.source, ch.medium, ds.utm_campaign, ds.utm_term, false
+       FROM deal_base d
+         JOIN dni_sessions ds ON ds.visitor_id = d.visitor_id AND ds.account_id = $1 AND NOT ds.bot AND ds.created_at <= COALESCE(d.won_at, d.qualified_at, d.at)
+         CROSS JOIN LATERAL ct_session_channel(ds.utm_source, ds.utm_medium, ds.gclid, ds.gbraid, ds.wbraid, ds.yclid, ds.msclkid, ds.fbclid, ds.referrer, ds.landing_page) ch
+       WHERE d.call_id IS NULL AND d.form_lead_id IS NULL
+       UNION ALL
+       SELECT 'deal', d.id::text, false, 1, NULL, NULL, NULL, NULL, false
+       FROM deal_base d
+       WHERE d.call_id IS NULL AND d.form_lead_id IS NULL AND NOT EXISTS (
+         SELECT 1 FROM dni_sessions ds WHERE ds.visitor_id = d.visitor_id AND ds.account_id = $1 AND NOT ds.bot AND ds.created_at <= COALESCE(d.won_at, d.qualified_at, d.at))
+     ),
+     windowed AS (
+       SELECT t.*, count(*) OVER w AS n, min(t.ord) OVER w AS first_ord, max(t.ord) OVER w AS last_ord,
+         max(t.ord) FILTER (WHERE t.source IS DISTINCT FROM '(direct)') OVER w AS last_non_direct
+       FROM touches t WINDOW w AS (PARTITION BY t.ev_kind, t.ev_id)
+     ),
+     credited AS (
+       SELECT w.*, CASE WHEN $7 = 'linear' THEN 1::numeric / w.n ELSE 1::numeric END AS weight,
+         d.won_in, d.qualified_in, d.customer,
+         CASE WHEN $7 = 'linear' THEN div(d.rev, w.n) + CASE WHEN w.ord = w.last_ord THEN d.rev - div(d.rev, w.n) * w.n ELSE 0 END ELSE d.rev END AS rev
+       FROM windowed w LEFT JOIN deal_base d ON w.ev_kind = 'deal' AND d.id::text = w.ev_id
+       WHERE $7 = 'linear' OR w.ord = CASE WHEN $7 = 'first' THEN w.first_ord ELSE COALESCE(w.last_non_direct, w.last_ord) END
+     ),
+     lifetime AS (
+       SELECT COALESCE(d.phone, d.visitor_id, d.id::text) AS customer,
+         sum(${CONVERT('d.revenue_minor', 'd.currency', 'd.minor_digits', '(d.won_at AT TIME ZONE $4)::date')}) AS revenue
+       FROM deals d
+       WHERE d.account_id = $1 AND d.won_at < $3 AND d.revenue_minor IS NOT NULL
+         AND COALESCE(d.phone, d.visitor_id, d.id::text) IN (SELECT customer FROM deal_base WHERE won_in)
+       GROUP BY 1
+     ),
+     parts AS (
+       SELECT ${KEY('c')}, bool_or(c.is_static) AS is_static, 0 AS visits,
+         sum(c.weight) FILTER (WHERE c.ev_kind = 'call') AS calls,
+         sum(c.weight) FILTER (WHERE c.ev_kind = 'form') AS forms,
+         sum(c.weight) FILTER (WHERE c.ev_kind IN ('call', 'form') AND c.first_time) AS leads,
+         sum(c.weight) FILTER (WHERE c.qualified_in) AS qualified,
+         sum(c.weight) FILTER (WHERE c.won_in) AS won,
+         sum(c.rev) FILTER (WHERE c.won_in) AS revenue, 0 AS cost, NULL::numeric AS ltv
+       FROM credited c GROUP BY 1, 2, 3, 4
+       UNION ALL
+       ${
+         withChain
+           ? ''
+           : `-- Without visit chains a call is one touch: every model credits it whole, so calls aggregate straight away.
+       -- Counted per raw channel first (a few hundred groups), so the channel rules run per group, not per call.
+       SELECT ${KEY('t')}, bool_or(t.is_static), 0, sum(c.n), 0, sum(c.leads), 0, 0, 0, 0, NULL
+       FROM (SELECT g.source_id, jsonb_build_object('source', g.vs, 'medium', g.vm, 'campaign', g.vc, 'keyword', g.vk) AS visit, g.n, g.leads
+             FROM (SELECT c.source_id, c.visit->>'source' AS vs, c.visit->>'medium' AS vm, c.visit->>'campaign' AS vc, c.visit->>'keyword' AS vk,
+                     count(*) AS n, count(*) FILTER (WHERE ${firstLead}) AS leads
+                   FROM calls c WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND NOT c.spam
+                   GROUP BY 1, 2, 3, 4, 5) g) c
+         LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN LATERAL ${touches} t
+       GROUP BY 1, 2, 3, 4
+       UNION ALL`
+       }
+       SELECT g_source, g_medium, g_campaign, g_keyword, false, 0, 0, 0, 0, 0, 0, 0, 0, round(avg(l.revenue))
+       FROM (SELECT DISTINCT ${KEY('c')}, c.customer FROM credited c WHERE c.won_in) k JOIN lifetime l USING (customer)
+       GROUP BY 1, 2, 3, 4
+       UNION ALL
+       SELECT ${KEY('v')}, false, count(*), 0, 0, 0, 0, 0, 0, 0, NULL
+       FROM (SELECT ${SESSION_CHANNEL('ds', 'source')} AS source, ${SESSION_CHANNEL('ds', 'medium')} AS medium, ds.utm_campaign AS campaign, ds.utm_term AS keyword
+             FROM dni_sessions ds
+             WHERE ds.account_id = $1 AND ds.created_at >= $2 AND ds.created_at < $3 AND NOT ds.bot) v
+       GROUP BY 1, 2, 3, 4
+       UNION ALL
+       SELECT ${KEY('a')}, false, 0, 0, 0, 0, 0, 0, 0, sum(a.cost), NULL
+       FROM (SELECT a.source, a.medium, a.campaign, NULLIF(a.keyword, '') AS keyword,
+               ${CONVERT('sum(a.cost_minor)', 'a.currency', 'a.minor_digits', 'a.fx_day')} AS cost
+             -- Amounts in the report currency need no daily rate: their days collapse before any numeric work.
+             FROM (SELECT a.*, CASE WHEN a.currency = $5 THEN NULL ELSE a.day END AS fx_day FROM ad_costs a, bounds b
+                   WHERE a.account_id = $1 AND a.day BETWEEN b.lo_day AND b.hi_day) a
+             GROUP BY a.fx_day, a.currency, a.minor_digits, a.source, a.medium, a.campaign, a.keyword) a
+       GROUP BY 1, 2, 3, 4
+       UNION ALL
+       -- Static sources: cost prorated by the share of their flight inside the period (as /v1/reports/sources), at the period's last day's rate.
+       SELECT ${KEY('st')}, true, 0, 0, 0, 0, 0, 0, 0, sum(st.cost), NULL
+       FROM (SELECT s.name AS source, COALESCE(s.medium, s.channel) AS medium, s.campaign, NULL::text AS keyword,
+               ${CONVERT(
+                 `round(s.cost * CASE WHEN s.starts_on IS NULL OR s.ends_on IS NULL THEN 1 ELSE GREATEST(0, extract(epoch FROM
+                    LEAST($3::timestamptz, (s.ends_on + 1)::timestamp AT TIME ZONE $4) - GREATEST($2::timestamptz, s.starts_on::timestamp AT TIME ZONE $4)))
+                    / extract(epoch FROM ((s.ends_on + 1)::timestamp AT TIME ZONE $4) - (s.starts_on::timestamp AT TIME ZONE $4)) END
+                    * power(10::numeric, ($6::jsonb->>s.currency)::int))`,
+                 's.currency',
+                 `($6::jsonb->>s.currency)::int`,
+                 'b.hi_day',
+               )} AS cost
+             FROM sources s, bounds b
+             WHERE s.account_id = $1 AND s.cost > 0 AND ((s.starts_on IS NOT NULL AND s.ends_on IS NOT NULL) OR s.created_at < $3)) st
+       GROUP BY 1, 2, 3, 4
+     )
+     SELECT g_source, g_medium, g_campaign, g_keyword, bool_or(is_static) AS is_static,
+       sum(visits)::bigint AS visits, round(COALESCE(sum(calls), 0), 4) AS calls, round(COALESCE(sum(forms), 0), 4) AS forms,
+       round(COALESCE(sum(leads), 0), 4) AS leads, round(COALESCE(sum(qualified), 0), 4) AS qualified, round(COALESCE(sum(won), 0), 4) AS won,
+       COALESCE(sum(revenue), 0)::bigint AS revenue, COALESCE(sum(cost), 0)::bigint AS cost, max(ltv)::bigint AS ltv
+     FROM parts
+     GROUP BY 1, 2, 3, 4
+     ORDER BY g_source NULLS LAST, g_medium NULLS LAST, g_campaign NULLS LAST, g_keyword NULLS LAST`,
+    params,
+  );
+  const kindOf = (r: Row): RoiRow['kind'] => (r.is_static ? 'static' : r.g_source ? 'online' : 'none');
+  const items: RoiRow[] = rows.map((r) =>
+    withRatios({
+      kind: kindOf(r),
+      source: r.g_source,
+      medium: r.g_medium,
+      campaign: r.g_campaign,
+      keyword: r.g_keyword,
+      visits: r.visits,
+      calls: r.calls,
+      forms: r.forms,
+      leads: r.leads,
+      qualified: r.qualified,
+      won: r.won,
+      revenue: r.revenue,
+      cost: r.cost,
+      ltv: r.ltv,
+    }),
+  );
+  const sum = (k: 'visits' | 'calls' | 'forms' | 'leads' | 'qualified' | 'won' | 'revenue' | 'cost') =>
+    Math.round(items.reduce((a, r) => a + r[k], 0) * 10_000) / 10_000;
+  const totals = withRatios({
+    visits: sum('visits'),
+    calls: sum('calls'),
+    forms: sum('forms'),
+    leads: sum('leads'),
+    qualified: sum('qualified'),
+    won: sum('won'),
+    revenue: sum('revenue'),
+    cost: sum('cost'),
+    ltv: await totalLtv(db, params),
+  });
+  return { groupBy: o.groupBy, model: o.model, currency: o.currency, items, totals, missingRates: await missingRates(db, params) };
+}
+
+type Base = Omit<RoiRow, 'cpl' | 'cpa' | 'romi' | 'kind' | 'source' | 'medium' | 'campaign' | 'keyword'>;
+
+/** CPL, CPA in minor units (half away from zero) and ROMI to 4 decimals, from integer money only. */
+function withRatios<T extends Base>(row: T): T & { cpl: number | null; cpa: number | null; romi: number | null } {
+  const per = (count: number) => (count > 0 && row.cost > 0 ? Math.round(row.cost / count) : null);
+  return {
+    ...row,
+    cpl: per(row.leads),
+    cpa: per(row.won),
+    romi: row.cost > 0 ? Math.round(((row.revenue - row.cost) / row.cost) * 10_000) / 10_000 : null,
+  };
+}
+
+/** LTV over every customer won in the period, whatever their channel. */
+async function totalLtv(db: Queryable, params: unknown[]): Promise<number | null> {
+  const { rows } = await db.query<{ ltv: number | null }>(
+    `WITH won AS (SELECT DISTINCT COALESCE(phone, visitor_id, id::text) AS customer FROM deals WHERE account_id = $1 AND won_at >= $2 AND won_at < $3)
+     SELECT round(avg(l.revenue))::bigint AS ltv FROM (
+       SELECT COALESCE(d.phone, d.visitor_id, d.id::text) AS customer,
+         sum(${CONVERT('d.revenue_minor', 'd.currency', 'd.minor_digits', '(d.won_at AT TIME ZONE $4)::date')}) AS revenue
+       FROM deals d WHERE d.account_id = $1 AND d.won_at < $3 AND d.revenue_minor IS NOT NULL
+         AND COALESCE(d.phone, d.visitor_id, d.id::text) IN (SELECT customer FROM won)
+       GROUP BY 1) l
+     WHERE $5::text IS NOT NULL AND $6::text IS NOT NULL AND $7::text IS NOT NULL AND $8::int > 0 AND $9::int >= 0`,
+    params,
+  );
+  return rows[0]?.ltv ?? null;
+}
+
+/** Currencies and days whose amounts could not be converted (no rate on or before the day, either way round). */
+async function missingRates(db: Queryable, params: unknown[]): Promise<Array<{ currency: string; day: string }>> {
+  const { rows } = await db.query<{ currency: string; day: string }>(
+    `WITH bounds AS (SELECT ($2::timestamptz AT TIME ZONE $4)::date AS lo_day, (($3::timestamptz - interval '1 microsecond') AT TIME ZONE $4)::date AS hi_day),
+     amounts AS (
+       SELECT DISTINCT a.currency, a.day FROM ad_costs a, bounds b WHERE a.account_id = $1 AND a.day BETWEEN b.lo_day AND b.hi_day AND a.currency <> $5
+       UNION SELECT DISTINCT d.currency, (d.won_at AT TIME ZONE $4)::date FROM deals d
+         WHERE d.account_id = $1 AND d.won_at >= $2 AND d.won_at < $3 AND d.revenue_minor IS NOT NULL AND d.currency <> $5
+       UNION SELECT DISTINCT s.currency, b.hi_day FROM sources s, bounds b WHERE s.account_id = $1 AND s.cost > 0 AND s.currency <> $5
+     )
+     SELECT currency, to_char(day, 'YYYY-MM-DD') AS day FROM amounts WHERE ct_fx_rate($1, currency, $5, day) IS NULL
+       AND $6::text IS NOT NULL AND $7::text IS NOT NULL AND $8::int > 0 AND $9::int >= 0
+     ORDER BY currency, day LIMIT 100`,
+    params,
+  );
+  return rows;
+}
