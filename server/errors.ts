@@ -26,6 +26,9 @@ export const ErrorCode = {
   mediaUnavailable: 'media_unavailable',
   trunkLimit: 'trunk_limit',
   callerBlocked: 'caller_blocked',
+  versionNotSupported: 'version_not_supported',
+  badExtension: 'bad_extension',
+  unsupportedMediaType: 'unsupported_media_type',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -79,6 +82,11 @@ export const ERRORS = {
   mediaUnavailable: (cause?: unknown) => new AppError(ErrorCode.mediaUnavailable, 'the media relay is unavailable', 503, 503, { cause }),
   // 503 with Retry-After: the carrier retries later or fails over to its next route (RFC 3261 21.5.4).
   trunkLimit: (what: string) => new AppError(ErrorCode.trunkLimit, `trunk limit reached: ${what}`, 429, 503, { sipHeaders: { 'retry-after': 1 } }),
+  versionNotSupported: (version: string) => new AppError(ErrorCode.versionNotSupported, `SIP/${version} is not supported (SIP/2.0 is)`, 400, 505),
+  badExtension: (tags: string[]) =>
+    new AppError(ErrorCode.badExtension, `unsupported option tags: ${tags.join(', ')}`, 400, 420, { sipHeaders: { unsupported: tags.join(', ') } }),
+  unsupportedMediaType: (type: string) =>
+    new AppError(ErrorCode.unsupportedMediaType, `a body of type ${type} (only application/sdp)`, 415, 415, { sipHeaders: { accept: 'application/sdp' } }),
   callerBlocked: () => new AppError(ErrorCode.callerBlocked, 'the caller is blocked by this account', 403, 403),
   internal: (cause?: unknown) => new AppError(ErrorCode.internal, 'internal error', 500, 500, { cause }),
 };

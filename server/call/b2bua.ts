@@ -14,6 +14,7 @@ import type { DtmfListener } from '../media/dtmf-listener.js';
 import type { Rtpengine } from '../media/rtpengine.js';
 import type { DigestAuth } from '../sip/digest.js';
 import { admitInvite, type InviteContext } from '../sip/invite-admission.js';
+import { checkRequest } from '../sip/request-checks.js';
 import type { RoutingCache } from '../sip/routing-cache.js';
 import type { ScreenVerdict, SpamScreen } from '../spam/spam-screen.js';
 import { createSipStack, type SipStack } from '../sip/sip-stack.js';
@@ -59,7 +60,7 @@ export interface B2bua {
   stop(): Promise<void>;
 }
 
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS';
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO';
 
 /**
  * The SIP edge: admits INVITEs from trunks to tracking numbers, runs each call's dialplan in a
@@ -194,6 +195,12 @@ export function startB2bua(deps: B2buaDeps): B2bua {
   function onRequest(request: SipRequest, remote: SipRemote): void {
     const callId = request.headers['call-id'];
     try {
+      const problem = checkRequest(request, remote);
+      if (problem) {
+        log.info({ callId, type: 'request_refused', method: request.method, status: problem.sipStatus, reason: problem.message }, 'request refused');
+        // An ACK is never answered (RFC 3261 17.2.3): a broken one is dropped.
+        return void (request.method === 'ACK' ? undefined : stack.replyError(request, problem));
+      }
       switch (request.method) {
         case 'INVITE':
           return onInvite(request, remote);
@@ -220,6 +227,11 @@ export function startB2bua(deps: B2buaDeps): B2bua {
         }
         case 'OPTIONS':
           return void stack.reply(request, 200, { headers: { allow: ALLOW, accept: 'application/sdp' } });
+        case 'INFO': {
+          // INFO lives only inside a dialog (RFC 6086); inside one we take it (DTMF comes by RTP).
+          if (!dialogOf(request, remote)) return void stack.replyError(request, ERRORS.dialogNotFound());
+          return void stack.reply(request, 200);
+        }
         default:
           if (request.headers.to.params.tag && !dialogOf(request, remote)) return void stack.replyError(request, ERRORS.dialogNotFound());
           return void stack.replyError(request, ERRORS.methodNotAllowed(request.method, ALLOW));

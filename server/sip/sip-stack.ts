@@ -113,6 +113,8 @@ export function createSipStack(options: SipStackOptions): SipStack {
   );
   function reply(request: SipRequest, status: number, extra?: { headers?: Record<string, unknown>; content?: string; reason?: string }): SipResponse {
     const response = sipLib.makeResponse(request, status, extra?.reason ?? reasonPhrase(status), extra?.headers ? { headers: extra.headers } : undefined);
+    // We speak SIP/2.0 whatever the request claimed (npm `sip` copies the request's version).
+    response.version = '2.0';
     if (extra?.content !== undefined) {
       response.content = extra.content;
       response.headers['content-type'] = 'application/sdp';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
-import { type RawRequestOptions, rawRequest, sendRawSip } from '../helpers/sip-raw.js';
+import { type RawRequestOptions, rawRequest, sendRawSip, sendRawSipForResponse } from '../helpers/sip-raw.js';
 import { makeToneFile, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
 
 const CALLER_IP = '127.0.0.20';
@@ -149,6 +149,25 @@ describe('the SIP edge', () => {
     const line = await sendRaw(CALLER_IP, (l) => request('INVITE', l, { user: dial(NUMBERS.unbound), sdp: true }));
     expect(line).toBe('SIP/2.0 480 No Dialplan Bound');
     expect(server.b2bua.liveCalls()).toBe(0);
+  });
+
+  it('refuses odd requests with the status RFC 3261 names, and keeps serving', async () => {
+    const user = dial(NUMBERS.tcp);
+    expect(await sendRaw(CALLER_IP, (l) => request('OPTIONS', l, { user, version: '3.0' }))).toBe('SIP/2.0 505 Version Not Supported');
+    const extension = await sendRawSipForResponse(CALLER_IP, server.sipPort, (l) =>
+      request('INVITE', l, { user, sdp: true, headers: ['Require: 100rel, x-unknown'] }),
+    );
+    expect(extension.split('\r\n')[0]).toBe('SIP/2.0 420 Bad Extension');
+    expect(extension).toMatch(/^Unsupported: 100rel, x-unknown$/im);
+    expect(await sendRaw(CALLER_IP, (l) => request('INVITE', l, { user, body: { type: 'text/plain', text: 'hello' } }))).toBe(
+      'SIP/2.0 415 Unsupported Media Type',
+    );
+    expect(await sendRaw(CALLER_IP, (l) => request('INVITE', l, { user, sdp: true, cseqMethod: 'BYE' }))).toBe('SIP/2.0 400 Bad Request');
+    expect(await sendRaw(CALLER_IP, (l) => request('OPTIONS', l, { user, cseq: 2 ** 31 }))).toBe('SIP/2.0 400 Bad Request');
+    expect(await sendRaw(CALLER_IP, (l) => request('INVITE', l, { user, sdp: true, contentLength: 4000 }))).toBe('SIP/2.0 400 Bad Request');
+    expect(await sendRaw(CALLER_IP, (l) => request('INFO', l, { user }))).toMatch(/^SIP\/2\.0 481 /);
+    expect(server.b2bua.liveCalls()).toBe(0);
+    expect(await sendRaw(CALLER_IP, (l) => request('OPTIONS', l, { user: 'ping' }))).toBe('SIP/2.0 200 OK');
   });
 
   it('answers OPTIONS over UDP with 200', async () => {

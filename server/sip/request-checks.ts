@@ -1,0 +1,42 @@
+import { type AppError, ERRORS } from '../errors.js';
+import type { SipRemote, SipRequest } from './sip-types.js';
+
+/** Option tags we implement (RFC 3261 8.2.2.3): none yet, so any Require is answered 420. */
+const SUPPORTED_OPTIONS = new Set<string>();
+const MAX_CSEQ = 2 ** 31 - 1;
+
+const list = (value: unknown): string[] =>
+  (Array.isArray(value) ? value : [value])
+    .flatMap((part) => String(part ?? '').split(','))
+    .map((token) => token.trim().toLowerCase())
+    .filter(Boolean);
+
+/**
+ * What every request must get right before any dialog or dialplan looks at it (RFC 3261 8.2 and
+ * 18.3): the SIP version, a CSeq that matches the method and fits in 31 bits, a Content-Length
+ * that does not promise more than a datagram brought, option tags we support, and (for an INVITE)
+ * a body we can read. Returns the error to answer with, or undefined.
+ */
+export function checkRequest(request: SipRequest, remote: SipRemote): AppError | undefined {
+  if (request.version !== undefined && request.version !== '2.0') return ERRORS.versionNotSupported(request.version);
+  const cseq = request.headers.cseq;
+  if (!cseq || cseq.method !== request.method) return ERRORS.malformedRequest(`CSeq method ${cseq?.method ?? '(none)'} is not ${request.method}`);
+  if (!Number.isInteger(cseq.seq) || cseq.seq < 0 || cseq.seq > MAX_CSEQ) return ERRORS.malformedRequest('CSeq number out of range');
+  const declared = request.headers['content-length'];
+  const actual = Buffer.byteLength(request.content ?? '');
+  // Over UDP a datagram is the whole message: a body shorter than announced was cut (RFC 3261 18.3).
+  if (remote.protocol.toUpperCase() === 'UDP' && declared !== undefined && Number(declared) !== actual && Number(declared) > actual) {
+    return ERRORS.malformedRequest(`Content-Length ${declared} but the datagram carries ${actual} bytes of body`);
+  }
+  // ACK and CANCEL never carry a Require that matters (RFC 3261 8.2.2.3); they cannot be refused either.
+  if (request.method !== 'ACK' && request.method !== 'CANCEL') {
+    const unsupported = list(request.headers.require).filter((tag) => !SUPPORTED_OPTIONS.has(tag));
+    if (unsupported.length > 0) return ERRORS.badExtension(unsupported);
+  }
+  const contentType = String(request.headers['content-type'] ?? '')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase();
+  if (request.method === 'INVITE' && actual > 0 && contentType !== '' && contentType !== 'application/sdp') return ERRORS.unsupportedMediaType(contentType);
+  return undefined;
+}
