@@ -206,7 +206,7 @@ export function startB2bua(deps: B2buaDeps): B2bua {
           return onInvite(request, remote);
         case 'ACK': {
           const dialog = dialogOf(request, remote);
-          if (dialog?.from.side === 'caller') dialog.call.callerAcked(request.headers.cseq.seq);
+          if (dialog?.from.side === 'caller') dialog.call.callerAcked(request.headers.cseq.seq, request.content);
           else if (dialog?.from.side === 'agent') dialog.call.agentAcked(dialog.from.leg);
           return;
         }

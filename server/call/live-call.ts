@@ -159,8 +159,20 @@ export class LiveCall implements CallControl {
     };
   }
 
+  /**
+   * A late offer (RFC 3261 13.2.1): the caller's INVITE had no SDP. rtpengine is offered a stand-in
+   * for the caller (our address, discard port, G.711), our 2xx carries the resulting offer, and the
+   * caller's answer arrives in its ACK (`callerAcked`); until then rtpengine learns the caller's
+   * address from its first RTP packets.
+   */
+  private get lateOffer(): boolean {
+    return !this.ctx.request.content?.trim();
+  }
+  /** What the agent side answered (SDP), for re-telling rtpengine once the late answer is in. */
+  private agentAnswer: string | undefined;
+
   private async ensureAgentSdp(): Promise<string> {
-    this.agentSdp ??= await this.media.offerFromCaller(this.ctx.request.content ?? '');
+    this.agentSdp ??= await this.media.offerFromCaller(this.lateOffer ? placeholderAgentSdp(this.deps.stack.host) : (this.ctx.request.content ?? ''));
     return this.agentSdp;
   }
 
@@ -168,7 +180,8 @@ export class LiveCall implements CallControl {
   private async answerCallerEarly(): Promise<void> {
     if (this.caller.finalSent) return;
     await this.ensureAgentSdp();
-    const sdp = await this.media.answerFromAgentSide(placeholderAgentSdp(this.deps.stack.host));
+    this.agentAnswer = placeholderAgentSdp(this.deps.stack.host);
+    const sdp = await this.media.answerFromAgentSide(this.agentAnswer);
     this.caller.answer(sdp);
     this.callerSdpSent = true;
   }
@@ -310,7 +323,8 @@ export class LiveCall implements CallControl {
       this.answeredLeg = leg;
       pending.delete(leg);
       try {
-        const callerSdp = await this.media.answerFromAgentSide(response.content ?? '');
+        this.agentAnswer = response.content ?? '';
+        const callerSdp = await this.media.answerFromAgentSide(this.agentAnswer);
         if (request.whisper) await this.whisper(request.whisper);
         if (this.ended) return;
         this.answeredAt = new Date();
@@ -398,9 +412,17 @@ export class LiveCall implements CallControl {
     if (leg === this.answeredLeg) void this.end('callee');
   }
 
-  /** An ACK from the caller (for our 2xx to its INVITE or to a re-INVITE). */
-  callerAcked(cseq?: number): void {
+  /** An ACK from the caller (for our 2xx to its INVITE or to a re-INVITE); after a late offer it carries the caller's answer. */
+  callerAcked(cseq?: number, sdp?: string): void {
+    const first = !this.caller.acked;
     this.caller.ack(cseq);
+    if (!first || !this.lateOffer || !sdp?.trim() || this.ended) return;
+    // The caller's own offer, in rtpengine's terms, towards the side that has already answered.
+    void this.media
+      .reoffer('caller', sdp)
+      .then(() => this.media.reanswer('caller', this.agentAnswer ?? placeholderAgentSdp(this.deps.stack.host)))
+      .then(() => this.log.info({ type: 'late_offer_answered' }, 'the caller answered our offer in its ACK'))
+      .catch((err: unknown) => this.log.warn({ err, type: 'late_answer_failed' }, 'rtpengine refused the answer in the ACK; media follows the first RTP'));
   }
 
   /** An ACK from an agent for our 2xx to its re-INVITE. */

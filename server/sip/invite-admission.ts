@@ -53,7 +53,9 @@ function checkHeaders(received: Received): Received | AppError {
   if (!Number.isInteger(maxForwards) || maxForwards < 0) return ERRORS.malformedRequest('Bad Max-Forwards');
   if (maxForwards === 0) return ERRORS.tooManyHops();
   const sdp = received.request.content ?? '';
-  if (!/^v=0/m.test(sdp) || !/^m=audio \d+ /m.test(sdp) || !/^c=IN IP[46] \S+/m.test(sdp)) return ERRORS.malformedRequest('Missing or invalid SDP offer');
+  // No body is a late offer (RFC 3261 13.2.1): we make the offer in our 2xx. A body must be an audio offer.
+  if (sdp.trim() !== '' && (!/^v=0/m.test(sdp) || !/^m=audio \d+ /m.test(sdp) || !/^c=IN IP[46] \S+/m.test(sdp)))
+    return ERRORS.malformedRequest('Invalid SDP offer');
   return received;
 }
 

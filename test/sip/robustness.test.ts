@@ -116,8 +116,9 @@ describe('malformed input over UDP', () => {
     });
   }
 
-  it('answers an INVITE without SDP with 400, and an unknown method outside a dialog with 405', async () => {
-    expect(await overUdp([request('INVITE')])).toContain(400);
+  it('answers an INVITE with a broken offer with 400 (no offer at all is a late offer, and is admitted), and an unknown method outside a dialog with 405', async () => {
+    expect(await overUdp([request('INVITE', { headers: { 'Content-Type': 'application/sdp' }, body: 'v=0\r\nthis is no offer\r\n' })])).toContain(400);
+    expect(await overUdp([request('INVITE')])).toContain(100); // admitted: the offer will be ours
     expect(await overUdp([request('FROBNICATE')])).toContain(405);
   });
 });
