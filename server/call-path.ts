@@ -7,7 +7,6 @@ import type { DtmfListener } from './media/dtmf-listener.js';
 import type { Rtpengine } from './media/rtpengine.js';
 import { createRecordingService, type RecordingService } from './recordings/recordings.service.js';
 import type { Services, Stores } from './services.js';
-import { createDigestAuth, type NonceStore, redisNonceStore } from './sip/digest.js';
 import { createRoutingCache, type RoutingCache } from './sip/routing-cache.js';
 import { createSpamScreen } from './spam/spam-screen.js';
 
@@ -33,20 +32,6 @@ export interface CallPathOptions {
 }
 
 export type RecordingOutcome = 'ready' | 'failed' | 'missing';
-
-/**
- * Calls are never dropped for a store: while Redis is away a digest answer is accepted on its
- * signature and age alone (replay protection is off for that time, and the log says so).
- */
-function failOpenNonces(store: NonceStore, logger: Stores['logger']): NonceStore {
-  return {
-    advance: (nonce, count, ttlSeconds) =>
-      store.advance(nonce, count, ttlSeconds).catch((err: unknown) => {
-        logger.warn({ err, type: 'digest_nonce_store_down' }, 'nonce store unavailable: digest replay protection is off until it is back');
-        return true;
-      }),
-  };
-}
 
 export interface CallPath {
   b2bua: B2bua;
@@ -108,7 +93,8 @@ export async function createCallPath(stores: Stores, services: Services, options
     host: options.sip.host,
     port: options.sip.port,
     publicHost: options.sip.publicHost,
-    digest: createDigestAuth({ secret: config.secretKey, realm: config.sip.realm, nonces: failOpenNonces(redisNonceStore(stores.redis), logger) }),
+    digest: services.digest,
+    registrar: services.registrar,
     defaultCountry: config.sip.defaultCountry,
     routing,
     spam,

@@ -19,7 +19,9 @@ import { createLeaseHistory, type LeaseHistory } from './numbers/leases.history.
 import { createLeaseJournal } from './numbers/leases.journal.js';
 import { createLeaseService, type LeaseService } from './numbers/leases.service.js';
 import { type CooldownLearner, createCooldownLearner } from './pools/pools-cooldown.service.js';
+import { createRegistrar, type Registrar } from './pbx/registrar.js';
 import type { Redis } from './redis/client.js';
+import { createDigestAuth, type DigestAuth, type NonceStore, redisNonceStore } from './sip/digest.js';
 import { createPasswordResetService, type PasswordResetService } from './users/password-reset.service.js';
 import { createSetupService, createSetupToken, type SetupService } from './users/setup.service.js';
 import { createUserService, type UserService } from './users/users.service.js';
@@ -72,6 +74,10 @@ export interface Services {
   leases: LeaseService;
   leaseHistory: LeaseHistory;
   dni: DniService;
+  /** SIP digest for trunks and extensions (nonce-counts shared through Redis). */
+  digest: DigestAuth;
+  /** Where the extensions' phones are (REGISTER bindings in Redis). */
+  registrar: Registrar;
   /** Learns each pool's cool-down from measured call delays. */
   cooldowns: CooldownLearner;
   routingChanges: RoutingChanges;
@@ -91,7 +97,7 @@ export interface ServiceOptions {
   /** How often due ad cost sources are pulled (default 60 s; 0 off; off by default under NODE_ENV=test). */
   costPullIntervalMs?: number;
   /** Replace parts (tests: a lead service with fake sinks, a stuck attributor, …). */
-  overrides?: Partial<Omit<Services, 'close' | 'setupToken'>>;
+  overrides?: Partial<Omit<Services, 'close' | 'setupToken' | 'digest' | 'registrar'>>;
 }
 
 /**
@@ -100,6 +106,20 @@ export interface ServiceOptions {
  *   const app = await buildHttpApp(stores, services);
  *   const callPath = await createCallPath({ …stores, services, … });
  */
+/**
+ * Calls are never dropped for a store: while Redis is away a digest answer is accepted on its
+ * signature and age alone (replay protection is off for that time, and the log says so).
+ */
+function failOpenNonces(store: NonceStore, logger: Stores['logger']): NonceStore {
+  return {
+    advance: (nonce, count, ttlSeconds) =>
+      store.advance(nonce, count, ttlSeconds).catch((err: unknown) => {
+        logger.warn({ err, type: 'digest_nonce_store_down' }, 'nonce store unavailable: digest replay protection is off until it is back');
+        return true;
+      }),
+  };
+}
+
 export function createServices(stores: Stores, options: ServiceOptions = {}): Services {
   const { config, logger, db, redis } = stores;
   const overrides = options.overrides ?? {};
@@ -135,6 +155,8 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
   const dni = overrides.dni ?? createDniService({ db, redis: dniRedis, leases, sessions: visitorSessions, recent, logger, caps });
   const cooldowns = overrides.cooldowns ?? createCooldownLearner({ db, leases, logger });
   const users = overrides.users ?? createUserService({ db, secret: config.secretKey });
+  const digest = createDigestAuth({ secret: config.secretKey, realm: config.sip.realm, nonces: failOpenNonces(redisNonceStore(redis), logger) });
+  const registrar = createRegistrar({ db, redis, digest, logger });
   const setupToken = options.setupToken ?? createSetupToken();
   // Ad cost pulls run in the server, not in tests (which pull on demand).
   const roi = overrides.roi ?? createRoiServices({ db, logger, costPullIntervalMs: options.costPullIntervalMs ?? (config.env === 'test' ? 0 : 60_000) });
@@ -150,6 +172,8 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
     dialplans,
     leases,
     leaseHistory,
+    digest,
+    registrar,
     dni,
     cooldowns,
     routingChanges: overrides.routingChanges ?? createRoutingChanges(),

@@ -12,6 +12,7 @@ import type { Logger } from '../logger.js';
 import { createCallMedia, MediaError } from '../media/call-media.js';
 import type { DtmfListener } from '../media/dtmf-listener.js';
 import type { Rtpengine } from '../media/rtpengine.js';
+import type { Registrar } from '../pbx/registrar.js';
 import type { DigestAuth } from '../sip/digest.js';
 import { admitInvite, type InviteContext } from '../sip/invite-admission.js';
 import { checkRequest } from '../sip/request-checks.js';
@@ -28,6 +29,8 @@ export interface B2buaDeps {
   digest: DigestAuth;
   defaultCountry: string;
   routing: RoutingCache;
+  /** Extensions' REGISTER and where their phones are. */
+  registrar?: Registrar | undefined;
   /** Block lists and suspicious-caller rules (none: every caller is screened ok). */
   spam?: SpamScreen | undefined;
   dialplans: DialplanRegistry;
@@ -60,7 +63,8 @@ export interface B2bua {
   stop(): Promise<void>;
 }
 
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO';
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER';
+const EXTENSION_TARGET = 'extension:';
 
 /**
  * The SIP edge: admits INVITEs from trunks to tracking numbers, runs each call's dialplan in a
@@ -147,6 +151,10 @@ export function startB2bua(deps: B2buaDeps): B2bua {
       promptsDir: deps.promptsDir,
       ttsCacheDir: deps.ttsCacheDir,
       maxCallSeconds: deps.maxCallSeconds ?? 4 * 3600,
+      resolveTarget: async (target) => {
+        if (!target.startsWith(EXTENSION_TARGET)) return [target];
+        return (await deps.registrar?.contactsOf(admitted.route.accountId, target.slice(EXTENSION_TARGET.length))) ?? [];
+      },
       logger: deps.logger,
       registerLeg: (legCallId) => legs.set(legCallId, call),
       onEnded: (record, ended) => {
@@ -223,6 +231,21 @@ export function startB2bua(deps: B2buaDeps): B2bua {
           stack.reply(request, 200);
           if (dialog.from.side === 'caller') dialog.call.callerHungUp();
           else dialog.call.agentHungUp(dialog.from.leg);
+          return;
+        }
+        case 'REGISTER': {
+          const registrar = deps.registrar;
+          if (!registrar) return void stack.replyError(request, ERRORS.methodNotAllowed('REGISTER', ALLOW));
+          void registrar
+            .register(request, remote)
+            .then((outcome) => {
+              if (outcome.error) return void stack.replyError(request, outcome.error);
+              stack.reply(request, outcome.status, { headers: outcome.headers ?? {} });
+            })
+            .catch((err: unknown) => {
+              log.error({ err, callId, type: 'register_failed' }, 'REGISTER failed');
+              stack.replyError(request, ERRORS.internal(err));
+            });
           return;
         }
         case 'OPTIONS':

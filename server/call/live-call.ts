@@ -31,6 +31,8 @@ export interface LiveCallDeps {
   promptsDir: string;
   ttsCacheDir: string;
   logger: Logger;
+  /** The SIP URIs a dialplan target rings: itself, or every phone registered for `extension:NNN`. */
+  resolveTarget(target: string): Promise<string[]>;
   /** The longest a call may last: a stuck or abused call ends and frees its media ports. */
   maxCallSeconds: number;
   /** Registers an agent leg's call-id so its BYE/responses find this session. */
@@ -242,7 +244,10 @@ export class LiveCall implements CallControl {
       this.mediaFailed = true;
       return { outcome: 'failed' };
     }
-    const outcome = request.strategy === 'simultaneous' ? await this.ring(request.targets, sdp, request) : await this.ringInTurn(request.targets, sdp, request);
+    const outcome =
+      request.strategy === 'simultaneous'
+        ? await this.ring((await Promise.all(request.targets.map((target) => this.deps.resolveTarget(target)))).flat(), sdp, request)
+        : await this.ringInTurn(request.targets, sdp, request);
     if (outcome.outcome !== 'answered') this.lastForward = outcome.outcome;
     return outcome;
   }
@@ -250,7 +255,7 @@ export class LiveCall implements CallControl {
   private async ringInTurn(targets: string[], sdp: string, request: ForwardRequest): Promise<ForwardOutcome> {
     let last: ForwardOutcome = { outcome: 'failed' };
     for (const target of targets) {
-      last = await this.ring([target], sdp, request);
+      last = await this.ring(await this.deps.resolveTarget(target), sdp, request);
       if (last.outcome === 'answered' || last.outcome === 'caller-gone') return last;
     }
     return last;
@@ -258,6 +263,8 @@ export class LiveCall implements CallControl {
 
   /** Rings targets at once; the first 2xx wins and the others are cancelled. */
   private ring(targets: string[], sdp: string, request: ForwardRequest): Promise<ForwardOutcome> {
+    // Nobody to ring (an extension with no phone registered): like a phone that does not answer.
+    if (targets.length === 0) return Promise.resolve({ outcome: 'no-answer' });
     return new Promise((resolve) => {
       const pending = new Set<AgentLeg>();
       const failures: number[] = [];

@@ -63,7 +63,7 @@ steps:
               "*": [ { forward: { targets: ["sip:*@h"] } } ]
 `);
     expect(e).toBe(
-      'steps[0].hours.closed[0].menu.options["*"][0].forward.targets[0]: not a SIP URI (expected sip:user@host[:port]; no wildcards, parameters or headers)',
+      'steps[0].hours.closed[0].menu.options["*"][0].forward.targets[0]: not a SIP URI (expected sip:user@host[:port]; no wildcards, parameters or headers) nor extension:NNN',
     );
   });
 

@@ -40,7 +40,13 @@ export function isSipTarget(value: string): boolean {
   return port === undefined || (Number(port) >= 1 && Number(port) <= 65535);
 }
 
-const SipTarget = z.string().max(256).refine(isSipTarget, 'not a SIP URI (expected sip:user@host[:port]; no wildcards, parameters or headers)');
+const SipTarget = z
+  .string()
+  .max(256)
+  .refine(
+    (value) => isSipTarget(value) || /^extension:[0-9]{2,8}$/.test(value),
+    'not a SIP URI (expected sip:user@host[:port]; no wildcards, parameters or headers) nor extension:NNN',
+  );
 const Clock = z.string().regex(/^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'expected HH:MM (00:00 to 24:00)');
 export const Day = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
 export type Day = z.infer<typeof Day>;

@@ -23,9 +23,10 @@ const withQop = (nonce: string, nc: string, over: Record<string, string> = {}) =
 });
 
 describe(createDigestAuth.name, () => {
-  it('challenges with qop=auth, and with stale=true when asked', () => {
+  it('challenges with qop=auth and a nonce of its own each time, and with stale=true when asked', () => {
     const { digest } = setUp();
-    expect(digest.challenge()).toMatch(/^Digest realm="calltrack", nonce="[0-9a-f]+\.[0-9a-f]{16}", algorithm=MD5, qop="auth"$/);
+    expect(digest.challenge()).not.toBe(digest.challenge());
+    expect(digest.challenge()).toMatch(/^Digest realm="calltrack", nonce="[0-9a-f]+\.[0-9a-f]{12}\.[0-9a-f]{16}", algorithm=MD5, qop="auth"$/);
     expect(digest.challenge(true)).toMatch(/, stale=true$/);
   });
 
@@ -65,7 +66,7 @@ describe(createDigestAuth.name, () => {
     const { digest, nonce, advance } = setUp();
     advance(301_000);
     expect(await digest.verify({ method: 'INVITE', uri: URI }, withQop(nonce, '00000001'), HA1)).toBe('stale');
-    const forged = `${nonce.split('.')[0]}.ffffffffffffffff`;
+    const forged = `${nonce.split('.').slice(0, 2).join('.')}.ffffffffffffffff`;
     expect(await digest.verify({ method: 'INVITE', uri: URI }, withQop(forged, '00000001'), HA1)).toBe('bad');
   });
 });

@@ -80,16 +80,18 @@ export function createDigestAuth({
   nonceSeconds?: number;
   now?: () => number;
 }): DigestAuth {
-  const sign = (timestamp: string) => crypto.createHmac('sha256', secret).update(timestamp).digest('hex').slice(0, 16);
+  const sign = (payload: string) => crypto.createHmac('sha256', secret).update(payload).digest('hex').slice(0, 16);
+  // Unique per challenge (time + random): nonce-counts are kept per nonce, so two clients challenged
+  // in the same second must not share one.
   const makeNonce = () => {
-    const timestamp = Math.floor(now() / 1000).toString(16);
-    return `${timestamp}.${sign(timestamp)}`;
+    const payload = `${Math.floor(now() / 1000).toString(16)}.${crypto.randomBytes(6).toString('hex')}`;
+    return `${payload}.${sign(payload)}`;
   };
   /** 'fresh', 'expired' (ours, but old) or 'forged'. */
   function nonceState(nonce: string): 'fresh' | 'expired' | 'forged' {
-    const [timestamp, signature, extra] = nonce.split('.');
-    if (!timestamp || !signature || extra !== undefined || !/^[0-9a-f]{1,12}$/.test(timestamp)) return 'forged';
-    const expected = Buffer.from(sign(timestamp));
+    const [timestamp, salt, signature, extra] = nonce.split('.');
+    if (!timestamp || !salt || !signature || extra !== undefined || !/^[0-9a-f]{1,12}$/.test(timestamp)) return 'forged';
+    const expected = Buffer.from(sign(`${timestamp}.${salt}`));
     const given = Buffer.from(signature);
     if (expected.length !== given.length || !crypto.timingSafeEqual(expected, given)) return 'forged';
     return now() / 1000 - parseInt(timestamp, 16) < nonceSeconds ? 'fresh' : 'expired';

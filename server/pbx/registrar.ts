@@ -1,0 +1,134 @@
+import type { Db } from '../db/pool.js';
+import { AppError, ERRORS } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Redis } from '../redis/client.js';
+import type { DigestAuth } from '../sip/digest.js';
+import { readCredentials } from '../sip/digest.js';
+import { parseUri } from '../sip/sip-stack.js';
+import type { SipRemote, SipRequest } from '../sip/sip-types.js';
+import * as repo from './extensions.repository.js';
+import type { Registration } from './extensions.schemas.js';
+
+export const MIN_EXPIRES = 60;
+const MAX_EXPIRES = 3600;
+const DEFAULT_EXPIRES = 600;
+
+/** One phone of an extension: where to send INVITEs. */
+interface Binding {
+  contact: string;
+  target: string;
+  expiresAt: number;
+  source: string;
+  userAgent: string | null;
+}
+
+const bindingsKey = (extensionId: string) => `reg:${extensionId}`;
+
+export interface RegisterOutcome {
+  status: number;
+  headers?: Record<string, unknown>;
+  error?: AppError;
+}
+
+/**
+ * The registrar (RFC 3261 10): REGISTER with digest (401 challenge, nonce-counts in Redis so a
+ * captured REGISTER cannot be replayed), several contacts per extension, `*` and Expires: 0 to
+ * unregister, 423 with Min-Expires below one minute. Bindings are a Redis hash per extension with
+ * a field per contact, so every node rings the same phones. Behind NAT the phone is rung where its
+ * REGISTER came from (rport/received), not at the private address in its Contact.
+ */
+export interface Registrar {
+  register(request: SipRequest, remote: SipRemote): Promise<RegisterOutcome>;
+  /** SIP URIs to ring for `extension:NNN` of an account; empty when no phone is registered. */
+  contactsOf(accountId: string, extension: string): Promise<string[]>;
+  registrations(extensionId: string): Promise<Registration[]>;
+}
+
+function expiresOf(request: SipRequest, contactParams: Record<string, string | null>): number {
+  const own = contactParams.expires;
+  if (own !== undefined && own !== null) return Number(own);
+  const header = request.headers.expires;
+  return header === undefined ? DEFAULT_EXPIRES : Number(header);
+}
+
+export function createRegistrar({ db, redis, digest, logger }: { db: Db; redis: Redis; digest: DigestAuth; logger: Logger }): Registrar {
+  async function live(extensionId: string): Promise<Binding[]> {
+    const now = Date.now();
+    const all = Object.values(await redis.hgetall(bindingsKey(extensionId))).map((raw) => JSON.parse(raw) as Binding);
+    return all.filter((binding) => binding.expiresAt > now);
+  }
+
+  return {
+    async register(request, remote) {
+      const credentials = readCredentials(request.headers.authorization?.[0]);
+      if (!credentials) return { status: 401, headers: { 'www-authenticate': digest.challenge() } };
+      const extension = await repo.findCredentials(db, credentials.username ?? '');
+      if (!extension) return { status: 403, error: ERRORS.badCredentials() };
+      const verdict = await digest.verify({ method: 'REGISTER', uri: request.uri }, credentials, extension.passwordHa1);
+      if (verdict === 'stale') return { status: 401, headers: { 'www-authenticate': digest.challenge(true) } };
+      if (verdict !== 'ok') return { status: 403, error: ERRORS.badCredentials() };
+
+      const key = bindingsKey(extension.id);
+      const contacts = request.headers.contact ?? [];
+      if (contacts.some((contact) => contact.uri === '*')) {
+        // "*" removes every binding, and only with Expires: 0 (RFC 3261 10.2.2).
+        if (Number(request.headers.expires) !== 0 || contacts.length > 1)
+          return { status: 400, error: ERRORS.malformedRequest('Contact: * needs Expires: 0 and no other contact') };
+        await redis.del(key);
+      } else {
+        for (const contact of contacts) {
+          const expires = expiresOf(request, contact.params);
+          if (!Number.isFinite(expires) || expires < 0) return { status: 400, error: ERRORS.malformedRequest('bad Expires') };
+          if (expires === 0) {
+            await redis.hdel(key, contact.uri);
+            continue;
+          }
+          if (expires < MIN_EXPIRES) return { status: 423, headers: { 'min-expires': MIN_EXPIRES } };
+          const seconds = Math.min(expires, MAX_EXPIRES);
+          const uri = parseUri(contact.uri);
+          if (!uri) return { status: 400, error: ERRORS.malformedRequest('bad Contact') };
+          // Behind NAT the Contact names a private address: ring where the REGISTER came from.
+          const behindNat = uri.host !== remote.address;
+          const target = behindNat
+            ? `sip:${uri.user ?? extension.extension}@${remote.address}:${remote.port}`
+            : `sip:${uri.user ?? extension.extension}@${uri.host}:${uri.port ?? 5060}`;
+          const binding: Binding = {
+            contact: contact.uri,
+            target,
+            expiresAt: Date.now() + seconds * 1000,
+            source: `${remote.protocol.toLowerCase()}:${remote.address}:${remote.port}`,
+            userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null,
+          };
+          await redis.hset(key, contact.uri, JSON.stringify(binding));
+        }
+      }
+      const bindings = await live(extension.id);
+      if (bindings.length > 0) await redis.pexpireat(key, Math.max(...bindings.map((binding) => binding.expiresAt)));
+      logger.info({ type: 'registered', extension: extension.extension, contacts: bindings.length }, 'REGISTER');
+      return {
+        status: 200,
+        headers: {
+          contact: bindings.map((binding) => ({
+            uri: binding.contact,
+            params: { expires: String(Math.max(0, Math.round((binding.expiresAt - Date.now()) / 1000))) },
+          })),
+        },
+      };
+    },
+    async contactsOf(accountId, extension) {
+      const found = await repo.findByNumber(db, accountId, extension);
+      return found ? (await live(found.id)).map((binding) => binding.target) : [];
+    },
+    async registrations(extensionId) {
+      return (await live(extensionId)).map((binding) => ({
+        contact: binding.target,
+        expiresAt: new Date(binding.expiresAt).toISOString(),
+        source: binding.source,
+        userAgent: binding.userAgent,
+      }));
+    },
+  };
+}
+
+/** Turns a registrar outcome into its SIP answer's status and headers. */
+export const isRefusal = (outcome: RegisterOutcome): outcome is RegisterOutcome & { error: AppError } => outcome.error instanceof AppError;
