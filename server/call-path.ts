@@ -11,7 +11,7 @@ import { createRoutingCache, type RoutingCache } from './sip/routing-cache.js';
 
 export interface CallPathOptions {
   /** Where SIP listens (UDP and TCP) and what we write in Contact headers. */
-  sip: { host: string; port: number; publicHost: string };
+  sip: { host: string; port: number; publicHost: string; trustedEdges?: string[] };
   /** The spool of call records written while Postgres is away. */
   spoolFile: string;
   ttsCacheDir: string;
@@ -86,6 +86,7 @@ export async function createCallPath(stores: Stores, services: Services, options
     host: options.sip.host,
     port: options.sip.port,
     publicHost: options.sip.publicHost,
+    trustedEdges: options.sip.trustedEdges ?? config.sip.trustedEdges,
     realm: config.sip.realm,
     nonceSecret: config.secretKey,
     routing,

@@ -26,6 +26,8 @@ const EnvSchema = z.object({
   SIP_PORT: port.default(5060),
   SIP_PUBLIC_HOST: z.string().min(1).optional(),
   SIP_REALM: z.string().min(1).default('calltrack'),
+  /** Comma-separated addresses of the SIP edge (Kamailio): requests from them name the real source in X-Calltrack-Source. */
+  SIP_TRUSTED_EDGE: z.string().default(''),
   DATABASE_URL: z
     .url()
     .default(`postgres://${localServices.postgres.user}@${localServices.postgres.host}:${localServices.postgres.port}/${localServices.postgres.database}`),
@@ -54,7 +56,7 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   projectRoot: string;
   http: { host: string; port: number; publicBaseUrl: string };
-  sip: { host: string; port: number; publicHost: string; realm: string };
+  sip: { host: string; port: number; publicHost: string; realm: string; trustedEdges: string[] };
   database: { url: string; poolSize: number };
   redis: { url: string; prefix: string };
   rtpengine: { ng: { host: string; port: number }; dtmfLog: { host: string; port: number }; recordingDir: string };
@@ -95,7 +97,15 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     logLevel: e.LOG_LEVEL,
     projectRoot,
     http: { host: e.HTTP_HOST, port: e.HTTP_PORT, publicBaseUrl: e.PUBLIC_BASE_URL ?? `http://${e.HTTP_HOST}:${e.HTTP_PORT}` },
-    sip: { host: e.SIP_HOST, port: e.SIP_PORT, publicHost: e.SIP_PUBLIC_HOST ?? e.SIP_HOST, realm: e.SIP_REALM },
+    sip: {
+      host: e.SIP_HOST,
+      port: e.SIP_PORT,
+      publicHost: e.SIP_PUBLIC_HOST ?? e.SIP_HOST,
+      realm: e.SIP_REALM,
+      trustedEdges: e.SIP_TRUSTED_EDGE.split(',')
+        .map((address) => address.trim())
+        .filter(Boolean),
+    },
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE },
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },
     rtpengine: { ng: splitHostPort(e.RTPENGINE_NG), dtmfLog: splitHostPort(e.RTPENGINE_DTMF_LOG), recordingDir: resolve(e.RTPENGINE_RECORDING_DIR) },

@@ -19,6 +19,8 @@ export interface B2buaDeps {
   host: string;
   port: number;
   publicHost: string;
+  /** SIP edge addresses whose X-Calltrack-Source header says where a request really came from. */
+  trustedEdges?: string[];
   realm: string;
   nonceSecret: string;
   routing: RoutingCache;
@@ -209,7 +211,7 @@ export function startB2bua(deps: B2buaDeps): B2bua {
   }, deps.mediaCheckMs ?? 30_000);
   mediaSweep.unref();
 
-  stack = createSipStack({ host: deps.host, port: deps.port, publicHost: deps.publicHost, logger: log, onRequest });
+  stack = createSipStack({ host: deps.host, port: deps.port, publicHost: deps.publicHost, trustedEdges: deps.trustedEdges ?? [], logger: log, onRequest });
   return {
     stack,
     liveCalls: () => calls.size,
