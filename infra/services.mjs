@@ -25,6 +25,9 @@ const SYSTEM_PACKAGES = [
   { pkg: 'espeak-ng', probe: '/usr/bin/espeak-ng' },
   { pkg: 'chromium', probe: '/usr/bin/chromium', forTests: true },
   { pkg: 'baresip', probe: '/usr/bin/baresip', forTests: true },
+  // The SIP edge in front of several B2BUA nodes (npm run start:cluster, test/cluster).
+  { pkg: 'kamailio', probe: '/usr/sbin/kamailio' },
+  { pkg: 'wrk', probe: '/usr/bin/wrk', forTests: true },
 ];
 
 export function installSystemPackages({ forTests }) {

@@ -15,6 +15,20 @@ if (fs.existsSync(serverPid)) {
   }
   fs.rmSync(serverPid, { force: true });
 }
+// `npm run start:cluster`: the edge and its nodes (infra/cluster.mjs).
+const clusterPids = path.join(dataDir, 'cluster', 'pids.json');
+if (fs.existsSync(clusterPids)) {
+  const { nodes, edge } = JSON.parse(fs.readFileSync(clusterPids, 'utf8'));
+  for (const pid of [edge, ...nodes].filter(Boolean)) {
+    try {
+      process.kill(pid, 'SIGTERM');
+      process.stdout.write(`[infra] stopping cluster process ${pid}\n`);
+    } catch {
+      /* not running */
+    }
+  }
+  fs.rmSync(clusterPids, { force: true });
+}
 stopRtpengine();
 stopRedis();
 stopPostgres();

@@ -12,7 +12,7 @@ import { createSpamScreen } from './spam/spam-screen.js';
 
 export interface CallPathOptions {
   /** Where SIP listens (UDP and TCP) and what we write in Contact headers. */
-  sip: { host: string; port: number; publicHost: string };
+  sip: { host: string; port: number; publicHost: string; trustedEdges?: string[] };
   /** The spool of call records written while Postgres is away. */
   spoolFile: string;
   ttsCacheDir: string;
@@ -96,6 +96,7 @@ export async function createCallPath(stores: Stores, services: Services, options
     digest: services.digest,
     registrar: services.registrar,
     defaultCountry: config.sip.defaultCountry,
+    trustedEdges: options.sip.trustedEdges ?? config.sip.trustedEdges,
     routing,
     spam,
     dialplans: services.dialplans,

@@ -51,15 +51,17 @@ const EnvSchema = z.object({
   SIP_PORT: port.default(5060),
   SIP_PUBLIC_HOST: z.string().min(1).optional(),
   SIP_REALM: z.string().min(1).default('calltrack'),
-  /** Country whose national number formats carriers send without "+" (ISO 3166 alpha-2). */
   /** The longest a call may last; it is then hung up on both sides (a stuck or abused call frees its media). */
   MAX_CALL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(14_400),
   /** How long a caller flagged as suspicious has to press 1 before the call ends. */
   SPAM_GATE_SECONDS: z.coerce.number().int().min(1).max(60).default(8),
+  /** Country whose national number formats carriers send without "+" (ISO 3166 alpha-2). */
   DEFAULT_COUNTRY: z
     .string()
     .regex(/^[A-Z]{2}$/, 'expected an ISO country code such as RU')
     .default('RU'),
+  /** Comma-separated addresses of the SIP edge (Kamailio): requests from them name the real source in X-Calltrack-Source. */
+  SIP_TRUSTED_EDGE: z.string().default(''),
   DATABASE_URL: z
     .url()
     .default(`postgres://${localServices.postgres.user}@${localServices.postgres.host}:${localServices.postgres.port}/${localServices.postgres.database}`),
@@ -116,7 +118,16 @@ export interface Config {
     connectionTimeoutMs: number;
     keepAliveTimeoutMs: number;
   };
-  sip: { host: string; port: number; publicHost: string; realm: string; defaultCountry: string; maxCallSeconds: number; spamGateSeconds: number };
+  sip: {
+    host: string;
+    port: number;
+    publicHost: string;
+    realm: string;
+    defaultCountry: string;
+    maxCallSeconds: number;
+    spamGateSeconds: number;
+    trustedEdges: string[];
+  };
   database: { url: string; poolSize: number; statementTimeoutMs: number };
   redis: { url: string; prefix: string };
   rtpengine: { ng: { host: string; port: number }; dtmfLog: { host: string; port: number }; recordingDir: string };
@@ -184,6 +195,9 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       defaultCountry: e.DEFAULT_COUNTRY,
       maxCallSeconds: e.MAX_CALL_SECONDS,
       spamGateSeconds: e.SPAM_GATE_SECONDS,
+      trustedEdges: e.SIP_TRUSTED_EDGE.split(',')
+        .map((address) => address.trim())
+        .filter(Boolean),
     },
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS },
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },

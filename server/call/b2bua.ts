@@ -28,6 +28,8 @@ export interface B2buaDeps {
   /** Digest challenges and checks for trunks that authenticate by username and password. */
   digest: DigestAuth;
   defaultCountry: string;
+  /** SIP edge addresses whose X-Calltrack-Source header says where a request really came from. */
+  trustedEdges?: string[];
   routing: RoutingCache;
   /** Extensions' REGISTER and where their phones are. */
   registrar?: Registrar | undefined;
@@ -288,7 +290,7 @@ export function startB2bua(deps: B2buaDeps): B2bua {
   }, deps.mediaCheckMs ?? 30_000);
   mediaSweep.unref();
 
-  stack = createSipStack({ host: deps.host, port: deps.port, publicHost: deps.publicHost, logger: log, onRequest });
+  stack = createSipStack({ host: deps.host, port: deps.port, publicHost: deps.publicHost, trustedEdges: deps.trustedEdges ?? [], logger: log, onRequest });
   return {
     stack,
     liveCalls: () => calls.size,

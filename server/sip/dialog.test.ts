@@ -143,3 +143,59 @@ describe(AgentLeg.name, () => {
     expect(sent.filter((m) => 'method' in m && m.method === 'CANCEL')).toHaveLength(1);
   });
 });
+
+describe('route set (RFC 3261 12.1): in-dialog requests go back through the edge', () => {
+  const edge = [
+    { uri: 'sip:127.0.15.1;lr;r2=on', params: {} },
+    { uri: 'sip:127.0.15.2;lr', params: {} },
+  ];
+  const requests = (sent: Array<SipRequest | SipResponse>, method: string) => sent.filter((m): m is SipRequest => 'method' in m && m.method === method);
+
+  it("echoes the INVITE's Record-Route in its 180/200 and sends BYE and re-INVITE with it as Route, in order", () => {
+    const { stack, sent } = recordingStack();
+    const d = new CallerDialog(stack, { ...invite(), headers: { ...invite().headers, 'record-route': edge } }, () => undefined);
+    d.progress(180);
+    d.answer('v=0');
+    const responses = sent.filter((m): m is SipResponse => 'status' in m);
+    expect(responses.map((r) => r.headers['record-route'])).toEqual([edge, edge]);
+    d.reinvite('v=0 hold', () => undefined);
+    d.bye();
+    for (const request of [...requests(sent, 'INVITE'), ...requests(sent, 'BYE')]) {
+      expect((request.headers.route as typeof edge).map((r) => r.uri)).toEqual(['sip:127.0.15.1;lr;r2=on', 'sip:127.0.15.2;lr']);
+      expect(request.uri).toBe('sip:79161234567@127.0.0.5:5060');
+    }
+  });
+
+  it('sends no Route when the INVITE had no Record-Route', () => {
+    const { stack, sent } = recordingStack();
+    const d = new CallerDialog(stack, invite(), () => undefined);
+    d.answer('v=0');
+    d.bye();
+    expect(requests(sent, 'BYE')[0]!.headers.route).toBeUndefined();
+  });
+
+  it("takes the agent leg's route set from the 2xx's Record-Route reversed, for ACK, re-INVITE and BYE", () => {
+    const { stack, sent } = recordingStack();
+    const leg = new AgentLeg(stack, 'sip:agent@127.0.15.9', '79161234567', 'v=0', 70, 'leg-1');
+    leg.send(() => undefined);
+    const ok: SipResponse = {
+      status: 200,
+      reason: 'OK',
+      headers: {
+        ...leg.invite.headers,
+        to: { uri: 'sip:agent@127.0.15.9', params: { tag: 'agent' } },
+        contact: [{ uri: 'sip:agent@127.0.15.9:5070', params: {} }],
+        'record-route': edge,
+      },
+    };
+    leg.ack(ok);
+    leg.state = 'answered';
+    leg.reinvite('v=0', () => undefined);
+    leg.bye();
+    const inDialog = [...requests(sent, 'ACK'), ...requests(sent, 'INVITE').slice(1), ...requests(sent, 'BYE')];
+    expect(inDialog).toHaveLength(3);
+    for (const request of inDialog) {
+      expect((request.headers.route as typeof edge).map((r) => r.uri)).toEqual(['sip:127.0.15.2;lr', 'sip:127.0.15.1;lr;r2=on']);
+    }
+  });
+});

@@ -3,6 +3,21 @@ import { newTag } from './sip-stack.js';
 import type { NameAddr, SipRequest, SipResponse } from './sip-types.js';
 
 const T1 = 500;
+
+/**
+ * A dialog's route set from Record-Route (RFC 3261 12.1.1 / 12.1.2): in-dialog requests carry it
+ * as Route headers so they pass the same proxies (the SIP edge) the INVITE went through. The UAS
+ * keeps the INVITE's order; the UAC reverses the 2xx's.
+ */
+function recordRoute(headers: { [name: string]: unknown }): NameAddr[] {
+  const value = headers['record-route'];
+  return Array.isArray(value) ? (value as NameAddr[]).map((entry) => ({ uri: entry.uri, params: { ...entry.params } })) : [];
+}
+
+/** Route headers for one request: a fresh copy, since npm `sip` shifts the first entry off when it sends. */
+function routeHeaders(routeSet: NameAddr[]): { route?: NameAddr[] } {
+  return routeSet.length > 0 ? { route: routeSet.map((entry) => ({ ...entry, params: { ...entry.params } })) } : {};
+}
 const T2 = 4_000;
 
 interface Reliable2xx {
@@ -45,12 +60,21 @@ export class CallerDialog {
   private pending2xx: Reliable2xx | undefined;
   private pendingReinvite2xx: Reliable2xx | undefined;
   acked = false;
+  /** Proxies that asked to stay on the path (the edge): echoed in our 1xx/2xx, Route on our requests. */
+  readonly routeSet: NameAddr[];
 
   constructor(
     private readonly stack: SipStack,
     readonly invite: SipRequest,
     private readonly onAckTimeout: () => void,
-  ) {}
+  ) {
+    this.routeSet = recordRoute(invite.headers);
+  }
+
+  /** RFC 3261 12.1.1: a UAS copies Record-Route into every response that creates a dialog. */
+  private dialogHeaders() {
+    return { to: this.toWithTag(), contact: this.contact(), ...(this.routeSet.length > 0 ? { 'record-route': this.routeSet } : {}) };
+  }
 
   private toWithTag(): NameAddr {
     const to = this.invite.headers.to;
@@ -72,14 +96,14 @@ export class CallerDialog {
   progress(status: 100 | 180 | 183, sdp?: string): void {
     if (this.final) return;
     this.stack.reply(this.invite, status, {
-      headers: status === 100 ? {} : { to: this.toWithTag(), contact: this.contact() },
+      headers: status === 100 ? {} : this.dialogHeaders(),
       ...(sdp ? { content: sdp } : {}),
     });
   }
 
   answer(sdp: string): void {
     if (this.final) return;
-    this.final = this.stack.reply(this.invite, 200, { headers: { to: this.toWithTag(), contact: this.contact() }, content: sdp });
+    this.final = this.stack.reply(this.invite, 200, { headers: this.dialogHeaders(), content: sdp });
     this.pending2xx = sendReliably(this.stack, this.final, () => {
       if (!this.acked) this.onAckTimeout();
     });
@@ -88,7 +112,7 @@ export class CallerDialog {
   /** Answers the caller's re-INVITE (hold/unhold) with 2xx retransmission until its ACK. */
   answerReinvite(request: SipRequest, sdp: string): void {
     this.pendingReinvite2xx?.stop();
-    const response = this.stack.reply(request, 200, { headers: { to: this.toWithTag(), contact: this.contact() }, content: sdp });
+    const response = this.stack.reply(request, 200, { headers: this.dialogHeaders(), content: sdp });
     this.pendingReinvite2xx = sendReliably(this.stack, response, () => undefined);
   }
 
@@ -101,6 +125,7 @@ export class CallerDialog {
         uri: h.contact?.[0]?.uri ?? h.from.uri,
         headers: {
           via: [],
+          ...routeHeaders(this.routeSet),
           to: h.from,
           from: this.toWithTag(),
           'call-id': h['call-id'],
@@ -122,6 +147,7 @@ export class CallerDialog {
       uri: response.headers.contact?.[0]?.uri ?? h.contact?.[0]?.uri ?? h.from.uri,
       headers: {
         via: [],
+        ...routeHeaders(this.routeSet),
         to: response.headers.to,
         from: this.toWithTag(),
         'call-id': h['call-id'],
@@ -155,6 +181,7 @@ export class CallerDialog {
       uri: target,
       headers: {
         via: [],
+        ...routeHeaders(this.routeSet),
         to: h.from,
         from: this.toWithTag(),
         'call-id': h['call-id'],
@@ -179,6 +206,8 @@ export class AgentLeg {
   readonly invite: SipRequest;
   remoteTag: string | undefined;
   remoteContact: string | undefined;
+  /** From the 2xx's Record-Route, reversed (RFC 3261 12.1.2); Route on every later request. */
+  routeSet: NameAddr[] = [];
   state: 'calling' | 'early' | 'answered' | 'failed' | 'cancelled' | 'ended' = 'calling';
   private pendingReinvite2xx: Reliable2xx | undefined;
   finalStatus: number | undefined;
@@ -219,12 +248,14 @@ export class AgentLeg {
     if (response.headers.cseq.seq === this.invite.headers.cseq.seq) {
       this.remoteTag = response.headers.to.params.tag ?? undefined;
       this.remoteContact = response.headers.contact?.[0]?.uri ?? this.target;
+      this.routeSet = recordRoute(response.headers).reverse();
     }
     this.stack.send({
       method: 'ACK',
       uri: this.remoteContact ?? this.target,
       headers: {
         via: [],
+        ...routeHeaders(this.routeSet),
         to: response.headers.to,
         from: this.invite.headers.from,
         'call-id': this.callId,
@@ -246,6 +277,7 @@ export class AgentLeg {
         uri: this.remoteContact ?? this.target,
         headers: {
           via: [],
+          ...routeHeaders(this.routeSet),
           to: this.remoteTo(),
           from: this.invite.headers.from,
           'call-id': this.callId,
@@ -299,6 +331,7 @@ export class AgentLeg {
       uri: this.remoteContact ?? this.target,
       headers: {
         via: [],
+        ...routeHeaders(this.routeSet),
         to: this.remoteTo(),
         from: this.invite.headers.from,
         'call-id': this.callId,

@@ -25,6 +25,8 @@ export interface SipStackOptions {
   host: string;
   port: number;
   publicHost: string;
+  /** Addresses of the SIP edge; see `sourceOf`. */
+  trustedEdges?: string[];
   logger: Logger;
   onRequest(request: SipRequest, remote: SipRemote): void;
 }
@@ -94,6 +96,23 @@ function withLargeUdpBuffers<T>(create: () => T, log: Logger): T {
   }
 }
 
+/** Header the edge (infra/kamailio) adds to every request it relays: the address it received it from. */
+export const EDGE_SOURCE_HEADER = 'x-calltrack-source';
+
+/**
+ * Behind the edge every request arrives from the edge's address, yet admission and in-dialog
+ * checks need the trunk's. A request from a trusted edge is taken to come from the address in the
+ * edge's header; from anyone else the header is ignored (headers can lie, the edge's cannot).
+ */
+export function sourceOf(request: SipRequest, remote: SipRemote, trustedEdges: readonly string[]): SipRemote {
+  if (!trustedEdges.includes(remote.address)) return remote;
+  const header = request.headers[EDGE_SOURCE_HEADER];
+  const value = Array.isArray(header) ? header[0] : header;
+  const match = typeof value === 'string' ? /^\s*([0-9a-fA-F.:]+?):(\d+)\s*$/.exec(value) : null;
+  if (!match?.[1] || !match[2]) return remote;
+  return { protocol: remote.protocol, address: match[1], port: Number(match[2]) };
+}
+
 export function createSipStack(options: SipStackOptions): SipStack {
   const log = options.logger;
   const raw = withLargeUdpBuffers(
@@ -107,7 +126,7 @@ export function createSipStack(options: SipStackOptions): SipStack {
           tcp: true,
           logger: { error: (err: unknown) => log.warn({ err, type: 'sip_stack_error' }, 'sip stack error') },
         },
-        (request, remote) => options.onRequest(request, remote),
+        (request, remote) => options.onRequest(request, sourceOf(request, remote, options.trustedEdges ?? [])),
       ),
     log,
   );

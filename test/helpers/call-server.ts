@@ -48,6 +48,8 @@ export interface CallServerOptions {
   sipPort?: number;
   /** The address put in Via/Contact (default 127.0.0.1, where it listens). */
   sipPublicHost?: string;
+  /** Addresses of a SIP edge in front of this node (see SIP_TRUSTED_EDGE). */
+  sipTrustedEdges?: string[];
   /** How often bridged calls are checked for media rtpengine dropped (B2buaDeps.mediaCheckMs). */
   mediaCheckMs?: number;
   /** Another rtpengine control client (e.g. one aimed at a dead port for outage tests). */
@@ -101,7 +103,7 @@ export async function startCallServer(h: Harness, options: CallServerOptions = {
   });
   const sipPort = options.sipPort ?? (await freePort('127.0.0.1'));
   const callPath = await createCallPath(h.stores, services, {
-    sip: { host: '127.0.0.1', port: sipPort, publicHost: options.sipPublicHost ?? '127.0.0.1' },
+    sip: { host: '127.0.0.1', port: sipPort, publicHost: options.sipPublicHost ?? '127.0.0.1', trustedEdges: options.sipTrustedEdges ?? [] },
     spoolFile: path.join(dialplansDir, 'spool', 'calls.jsonl'),
     ttsCacheDir: path.join(os.tmpdir(), 'calltrack-tts'),
     recordingsDir: fs.mkdtempSync(path.join(os.tmpdir(), 'recordings-')),

@@ -1,0 +1,14 @@
+import type { ChildProcess } from 'node:child_process';
+
+export interface EdgeOptions {
+  dir: string;
+  host: string;
+  port: number;
+  nodes: Array<{ host: string; port: number }>;
+  pikeDensity?: number;
+  children?: number;
+  logLevel?: number;
+  frTimerMs?: number;
+}
+export function renderEdge(options: EdgeOptions): string;
+export function startEdge(options: EdgeOptions & { detached?: boolean; logFile?: string }): ChildProcess;
