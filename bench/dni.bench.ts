@@ -4,6 +4,11 @@
  * load generator in a worker thread. Goal: p99 < 2 ms at 5000 req/s. Runs in about a minute.
  * BENCH_DNI_RATES=1000,2500,5000 BENCH_DNI_SECONDS=4 to change the steps.
  */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import type { AddressInfo } from 'node:net';
 // @ts-expect-error plain ESM helper without types (as bench/sip.bench.ts uses it)
@@ -18,6 +23,11 @@ const RATES = (process.env.BENCH_DNI_RATES ?? '1000,2500,5000')
   .map(Number)
   .filter((n) => n > 0);
 const SECONDS = Number(process.env.BENCH_DNI_SECONDS ?? 4);
+/** Closed-loop throughput with wrk (Debian package), ours against a bare fastify route, same run. */
+const WRK_SECONDS = 5;
+const WRK_CONNECTIONS = 16;
+/** Upper bound of creates wrk can make in WRK_SECONDS here, so every one gets a lease. */
+const WRK_MAX_CREATES = 40_000;
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
 
 function runLoad(port: number, rate: number, requests: Array<{ path: string; body: string }>): Promise<LoadResult> {
@@ -57,7 +67,7 @@ const app = await h.buildApp({ stores: { metrics }, dniFlushMs: 200 });
 
 // Enough numbers that every create in every step gets its own lease (no exhaustion path).
 const WARM_RATE = 500;
-const poolSize = RATES.reduce((s, r) => s + r * SECONDS, 0) + WARM_RATE * SECONDS + 1000;
+const poolSize = RATES.reduce((s, r) => s + r * SECONDS, 0) + WARM_RATE * SECONDS + WRK_MAX_CREATES + 1000;
 const trunk = await h.db.query<{ id: string }>(
   `INSERT INTO trunks (account_id, name, addresses) VALUES ('00000000-0000-0000-0000-000000000001', 'bench', '{127.0.0.1/32}') RETURNING id`,
 );
@@ -134,6 +144,45 @@ const leases = await h.db.query<{ n: number }>('SELECT count(*)::int AS n FROM n
 const sessions = await h.db.query<{ n: number }>('SELECT count(*)::int AS n FROM dni_sessions');
 say(`history written behind: ${sessions.rows[0]!.n} sessions, ${leases.rows[0]!.n} lease rows in Postgres`);
 say('goal: p99 < 2 ms at 5000 req/s (client-side, from the scheduled send time; server p99 = fastify reply.elapsedTime)');
+
+/** Requests per second wrk gets from a POST of a fresh session-create body each time. */
+/** Asynchronous on purpose: the servers under test share this process's event loop. */
+async function wrkRequestsPerSecond(url: string): Promise<{ rps: number; non2xx: number }> {
+  const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'wrk-')), 'create.lua');
+  fs.writeFileSync(
+    script,
+    `counter = 0
+request = function()
+  counter = counter + 1
+  local body = '{"siteKey":"${siteKey}","url":"https://shop.example/landing?utm_source=wrk&gclid=w' .. counter .. '-' .. math.random(1e9) .. '"}'
+  return wrk.format("POST", nil, {["Content-Type"] = "text/plain", ["Origin"] = "https://shop.example", ["User-Agent"] = "${UA}"}, body)
+end
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT %d %d %d\\n", summary.requests, summary.errors.status, summary.duration))
+end
+`,
+  );
+  const { stdout: out } = await promisify(execFile)('wrk', ['-t1', `-c${WRK_CONNECTIONS}`, `-d${WRK_SECONDS}s`, '-s', script, url], { encoding: 'utf8' });
+  const match = /RESULT (\d+) (\d+) (\d+)/.exec(out);
+  if (!match) throw new Error(`unexpected wrk output:\n${out}`);
+  return { rps: Number(match[1]) / (Number(match[3]) / 1e6), non2xx: Number(match[2]) };
+}
+
+if (fs.existsSync('/usr/bin/wrk')) {
+  const { default: Fastify } = await import('fastify');
+  const bare = Fastify();
+  bare.post('/v1/dni/sessions', async () => ({ sessionId: 'x', number: '+74950000000', expiresAt: 0 }));
+  await bare.listen({ host: '127.0.0.1', port: 0 });
+  const barePort = (bare.server.address() as AddressInfo).port;
+  const baseline = await wrkRequestsPerSecond(`http://127.0.0.1:${barePort}/v1/dni/sessions`);
+  await bare.close();
+  const ours = await wrkRequestsPerSecond(`http://127.0.0.1:${port}/v1/dni/sessions`);
+  say(
+    `wrk -c${WRK_CONNECTIONS} ${WRK_SECONDS} s, session create: bare fastify ${baseline.rps.toFixed(0)} req/s, ours ${ours.rps.toFixed(0)} req/s (${ours.non2xx} non-2xx): ${((100 * ours.rps) / baseline.rps).toFixed(0)}% of bare`,
+  );
+} else {
+  say('wrk not installed (apt-get install wrk): no comparison with a bare fastify route');
+}
 await app.close();
 await h.close();
 process.exit(0);

@@ -21,6 +21,7 @@ import { type CallServer, startCallServer } from '../test/helpers/call-server.js
 import { createHarness, type Harness } from '../test/helpers/harness.js';
 import { freePort } from '../test/helpers/ports.js';
 import { makeToneFile, runSipp, scenarioPath, startSipp } from '../test/helpers/sipp.js';
+import { cpuSample, perThousandCalls } from './cpu.js';
 
 const CALLER_IP = '127.0.0.40';
 const AGENT_IP = '127.0.0.41';
@@ -221,8 +222,10 @@ async function main(): Promise<void> {
     await until(() => server.b2bua.liveCalls() === 0, 40_000);
     say('\nPhase 2: calls per second (each step ' + `${STEP_SECONDS} s of calls lasting ${CALL_MS} ms)`);
     for (const rate of CPS_STEPS) {
+      const cpuBefore = cpuSample();
       const r = await cpsStep(h, server, agentPort, rate);
       say(`  ${String(rate).padStart(4)} CPS: ${r.ok ? 'ok  ' : 'FAIL'} ${r.detail}`);
+      say(`            ${perThousandCalls(cpuBefore, cpuSample(), rate * STEP_SECONDS)}`);
       if (!r.ok) break;
       bestCps = rate;
     }
