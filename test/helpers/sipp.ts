@@ -11,7 +11,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { freePort } from './ports.js';
+import { freePort, freeUdpPorts } from './ports.js';
 
 export const scenarioPath = (name: string) => path.resolve(import.meta.dirname, '../sip/scenarios', name);
 
@@ -94,7 +94,7 @@ export interface RunningSipp {
 /** Starts SIPp in the background (an agent, usually). */
 export async function startSipp(o: SippOptions): Promise<RunningSipp> {
   const port = o.port ?? (await freePort(o.ip));
-  const mediaPort = await freePort(o.ip);
+  const mediaPort = await freeUdpPorts(o.ip, 4);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sipp-'));
   const child = spawn('sipp', argsFor(o, port, mediaPort, workDir), { cwd: o.cwd ?? workDir, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
