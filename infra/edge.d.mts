@@ -12,3 +12,5 @@ export interface EdgeOptions {
 }
 export function renderEdge(options: EdgeOptions): string;
 export function startEdge(options: EdgeOptions & { detached?: boolean; logFile?: string }): ChildProcess;
+/** Stops an edge and all its worker processes (SIGTERM, then SIGKILL after 5 s). */
+export function stopEdge(child: ChildProcess | undefined): Promise<void>;

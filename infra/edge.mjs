@@ -53,3 +53,16 @@ export function startEdge(options) {
   });
   return child;
 }
+
+/**
+ * Stops an edge started by `startEdge` with all its worker processes: Kamailio's main process ends
+ * its children on SIGTERM; a SIGKILL would leave them running (and holding the SIP port).
+ * @param {import('node:child_process').ChildProcess | undefined} child
+ */
+export async function stopEdge(child) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = new Promise((resolve) => setTimeout(resolve, 5_000, 'timeout'));
+  if ((await Promise.race([exited, timer])) === 'timeout') child.kill('SIGKILL');
+}

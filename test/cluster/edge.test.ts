@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEdge } from '../../infra/edge.mjs';
+import { startEdge, stopEdge } from '../../infra/edge.mjs';
 import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
@@ -64,7 +64,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  edge?.kill('SIGKILL');
+  await stopEdge(edge);
   for (const node of nodes) await node.stop().catch(() => undefined);
   await h?.close();
 });

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startEdge } from '../../infra/edge.mjs';
+import { startEdge, stopEdge } from '../../infra/edge.mjs';
 import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
@@ -78,7 +78,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  edge?.kill('SIGKILL');
+  await stopEdge(edge);
   doomed?.kill('SIGKILL');
   await survivor?.stop().catch(() => undefined);
   await h?.close();
