@@ -17,10 +17,12 @@ const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Geck
 const ACCOUNT = '00000000-0000-0000-0000-000000000001';
 let h: Harness;
 let app: FastifyInstance;
+let services: Services;
 
 beforeAll(async () => {
   h = await createHarness({ DNI_RATE_LIMIT_PER_MINUTE: '100000' });
-  app = await h.buildApp();
+  services = h.services();
+  app = await h.buildApp({ services });
 });
 afterAll(() => h.close());
 
@@ -58,7 +60,11 @@ const attribute = async (on: FastifyInstance, number: string) => {
 };
 const vid = () => `v${crypto.randomBytes(8).toString('hex')}`;
 /** The write-behind of sessions and lease history runs every 20 ms in tests. */
-const flushed = () => sleep(120);
+/** Lease history written (deterministic), and a moment for the visitor sessions' write-behind. */
+const flushed = async () => {
+  await services.leaseHistory.flush();
+  await sleep(150);
+};
 
 describe('visitor-level leases', () => {
   it('two tabs of one visitor get the same number; each page view is its own session', async () => {
