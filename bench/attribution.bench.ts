@@ -287,7 +287,8 @@ async function runMix(h: Harness, app: FastifyInstance, trunkId: string, mix: Mi
 
 await startPostgres();
 await startRedis();
-const h = await createHarness({ DNI_RATE_LIMIT_PER_MINUTE: String(1e9) });
+// One load generator on loopback stands for many visitors: no per-address rate limit or lease cap.
+const h = await createHarness({ DNI_RATE_LIMIT_PER_MINUTE: String(1e9), DNI_MAX_LEASES_PER_IP: '0', DNI_MAX_LEASES_PER_SUBNET: '0' });
 const app = await h.buildApp({ dniFlushMs: 100 });
 const trunk = (await app.inject({ method: 'POST', url: '/v1/trunks', headers: h.adminHeaders, payload: { name: 'sim', addresses: ['127.0.0.1/32'] } })).json();
 const chosen = process.env.BENCH_ATTR_MIXES?.split(',');

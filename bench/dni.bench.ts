@@ -54,7 +54,8 @@ function runLoad(port: number, rate: number, requests: Array<{ path: string; bod
 
 await startPostgres();
 await startRedis();
-const h = await createHarness({ DNI_RATE_LIMIT_PER_MINUTE: String(1e9) });
+// One load generator on loopback stands for many visitors: no per-address rate limit or lease cap.
+const h = await createHarness({ DNI_RATE_LIMIT_PER_MINUTE: String(1e9), DNI_MAX_LEASES_PER_IP: '0', DNI_MAX_LEASES_PER_SUBNET: '0' });
 const server: number[] = [];
 // Server-side time of each snippet request: the app's own request-duration metric, tapped.
 const metrics = createMetrics();
