@@ -269,23 +269,29 @@ export class AgentLeg {
     return { uri: this.target, params: { tag: this.remoteTag ?? null } };
   }
 
+  /** A new request inside the agent's dialog: its route set, both tags, the next CSeq. */
+  private inDialog(method: string, headers: Record<string, unknown> = {}): SipRequest {
+    return {
+      method,
+      uri: this.remoteContact ?? this.target,
+      headers: {
+        via: [],
+        ...routeHeaders(this.routeSet),
+        to: this.remoteTo(),
+        from: this.invite.headers.from,
+        'call-id': this.callId,
+        cseq: { seq: ++this.cseq, method },
+        'max-forwards': 70,
+        ...headers,
+      },
+    };
+  }
+
   /** Sends a re-INVITE to the answered agent (the caller put the call on hold or resumed it). */
   reinvite(sdp: string, onResponse: (response: SipResponse) => void): void {
     this.stack.send(
       {
-        method: 'INVITE',
-        uri: this.remoteContact ?? this.target,
-        headers: {
-          via: [],
-          ...routeHeaders(this.routeSet),
-          to: this.remoteTo(),
-          from: this.invite.headers.from,
-          'call-id': this.callId,
-          cseq: { seq: ++this.cseq, method: 'INVITE' },
-          'max-forwards': 70,
-          contact: this.invite.headers.contact,
-          'content-type': 'application/sdp',
-        },
+        ...this.inDialog('INVITE', { contact: this.invite.headers.contact, 'content-type': 'application/sdp' }),
         content: sdp,
       },
       onResponse,
@@ -326,18 +332,6 @@ export class AgentLeg {
     this.pendingReinvite2xx?.stop();
     if (this.state !== 'answered') return;
     this.state = 'ended';
-    this.stack.send({
-      method: 'BYE',
-      uri: this.remoteContact ?? this.target,
-      headers: {
-        via: [],
-        ...routeHeaders(this.routeSet),
-        to: this.remoteTo(),
-        from: this.invite.headers.from,
-        'call-id': this.callId,
-        cseq: { seq: ++this.cseq, method: 'BYE' },
-        'max-forwards': 70,
-      },
-    });
+    this.stack.send(this.inDialog('BYE'));
   }
 }
