@@ -6,6 +6,7 @@ import { passesSpamGate, sayGoodbye } from './spam-gate.js';
 import { createTrunkLimits } from './trunk-limits.js';
 import type { DialplanRegistry } from '../dialplans/dialplan-registry.js';
 import { runDialplan } from '../dialplans/dialplan-interpreter.js';
+import { targetKind } from '../dialplans/dialplan.schemas.js';
 import type { Metrics } from '../http/metrics.js';
 import { AppError, ERRORS } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -154,8 +155,11 @@ export function startB2bua(deps: B2buaDeps): B2bua {
       ttsCacheDir: deps.ttsCacheDir,
       maxCallSeconds: deps.maxCallSeconds ?? 4 * 3600,
       resolveTarget: async (target) => {
-        if (!target.startsWith(EXTENSION_TARGET)) return [target];
-        return (await deps.registrar?.contactsOf(admitted.route.accountId, target.slice(EXTENSION_TARGET.length))) ?? [];
+        const kind = targetKind(target);
+        if (kind === 'sip') return [target];
+        if (kind === 'extension') return (await deps.registrar?.contactsOf(admitted.route.accountId, target.slice(EXTENSION_TARGET.length))) ?? [];
+        // Group and tel: targets ring nobody until the account has groups / an outbound trunk for them.
+        return [];
       },
       logger: deps.logger,
       registerLeg: (legCallId) => legs.set(legCallId, call),

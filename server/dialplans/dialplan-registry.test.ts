@@ -63,7 +63,7 @@ describe(createDialplanRegistry.name, () => {
     registry.reload();
     expect(registry.get('sales')?.steps).toEqual([{ forward: { targets: ['sip:a@127.0.0.2:5080'], strategy: 'simultaneous', ringSeconds: 20 } }]);
     expect(statusOf('sales.yaml')).toMatchObject({ loadedAt: firstLoad, active: true });
-    expect(statusOf('sales.yaml')!.lastError).toMatch(/^steps\[0\]\.forward\.targets\[1\]: not a SIP URI/);
+    expect(statusOf('sales.yaml')!.lastError).toMatch(/^steps\[0\]\.forward\.targets\[1\]: not a target/);
     write('sales.yaml', GOOD_TWO_STEPS);
     registry.reload();
     expect(registry.get('sales')?.steps).toHaveLength(2);

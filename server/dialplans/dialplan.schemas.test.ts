@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { formatPath, isSipTarget, parseDialplan, promptFileProblem } from './dialplan.schemas.js';
+import { formatPath, isSipTarget, parseDialplan, promptFileProblem, targetKind } from './dialplan.schemas.js';
 
 const shipped = path.resolve(import.meta.dirname, '../../dialplans');
 const check = (yaml: string) => parseDialplan(parse(yaml));
@@ -45,7 +45,7 @@ steps:
 
   it('names the path of a bad SIP target', () => {
     expect(errorOf('name: x\nsteps:\n  - announce: { file: a.wav }\n  - forward: { targets: ["sip:a@h", "http://evil"] }')).toMatch(
-      /^steps\[1\]\.forward\.targets\[1\]: not a SIP URI/,
+      /^steps\[1\]\.forward\.targets\[1\]: not a target/,
     );
   });
 
@@ -63,7 +63,7 @@ steps:
               "*": [ { forward: { targets: ["sip:*@h"] } } ]
 `);
     expect(e).toBe(
-      'steps[0].hours.closed[0].menu.options["*"][0].forward.targets[0]: not a SIP URI (expected sip:user@host[:port]; no wildcards, parameters or headers) nor extension:NNN',
+      'steps[0].hours.closed[0].menu.options["*"][0].forward.targets[0]: not a target: expected sip:user@host[:port] (no wildcards, parameters or headers), extension:NNN, group:name or tel:+E164',
     );
   });
 
@@ -139,6 +139,15 @@ steps:
       'sip:a@h:5060:1',
     ])
       expect(isSipTarget(bad), bad).toBe(false);
+  });
+
+  it('tells the kind of each forward target', () => {
+    expect(targetKind('sip:a@h')).toBe('sip');
+    expect(targetKind('extension:101')).toBe('extension');
+    expect(targetKind('group:sales')).toBe('group');
+    expect(targetKind('tel:+79161234567')).toBe('tel');
+    for (const bad of ['tel:79161234567', 'tel:+0123456789', 'tel:+7916', 'group:', 'group:a b', 'extension:1', 'extension:abc'])
+      expect(targetKind(bad), bad).toBeUndefined();
   });
 
   it('keeps prompt files inside the prompts directory', () => {

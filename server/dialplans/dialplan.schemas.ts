@@ -40,12 +40,29 @@ export function isSipTarget(value: string): boolean {
   return port === undefined || (Number(port) >= 1 && Number(port) <= 65535);
 }
 
+/** What a forward can ring besides a SIP URI; each kind is resolved to SIP URIs when the call runs. */
+export const TARGET_KINDS = {
+  /** An employee's registered phones. */
+  extension: /^extension:[0-9]{2,8}$/,
+  /** A ring group by name (its members, strategy and timeout come from /v1/groups). */
+  group: /^group:[a-z0-9][a-z0-9_-]{0,63}$/i,
+  /** An outside number in E.164, dialled through the account's outbound trunk. */
+  tel: /^tel:\+[1-9][0-9]{6,14}$/,
+} as const;
+export type TargetKind = keyof typeof TARGET_KINDS | 'sip';
+
+export function targetKind(value: string): TargetKind | undefined {
+  if (isSipTarget(value)) return 'sip';
+  for (const [kind, pattern] of Object.entries(TARGET_KINDS)) if (pattern.test(value)) return kind as TargetKind;
+  return undefined;
+}
+
 const SipTarget = z
   .string()
   .max(256)
   .refine(
-    (value) => isSipTarget(value) || /^extension:[0-9]{2,8}$/.test(value),
-    'not a SIP URI (expected sip:user@host[:port]; no wildcards, parameters or headers) nor extension:NNN',
+    (value) => targetKind(value) !== undefined,
+    'not a target: expected sip:user@host[:port] (no wildcards, parameters or headers), extension:NNN, group:name or tel:+E164',
   );
 const Clock = z.string().regex(/^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'expected HH:MM (00:00 to 24:00)');
 export const Day = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
@@ -203,7 +220,7 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return out || '(top level)';
 }
 
-/** "steps[1].forward.targets[0]: not a SIP URI …; steps[2]: unknown step "foo" …" */
+/** "steps[1].forward.targets[0]: not a target …; steps[2]: unknown step "foo" …" */
 export function describeIssues(error: z.ZodError): string {
   return error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ');
 }

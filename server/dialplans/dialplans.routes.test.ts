@@ -20,7 +20,7 @@ const statuses: DialplanStatus[] = [
     name: 'sales',
     file: '/x/sales.yaml',
     loadedAt: '2026-11-22T10:00:00.000Z',
-    lastError: 'steps[1].forward.targets[0]: not a SIP URI',
+    lastError: 'steps[1].forward.targets[0]: not a target',
     lastErrorAt: '2026-11-22T11:00:00.000Z',
     active: true,
     warnings: [],
