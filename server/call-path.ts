@@ -2,6 +2,7 @@ import path from 'node:path';
 import { type B2bua, startB2bua } from './call/b2bua.js';
 import { type CallRecordWriter, createCallRecordWriter } from './calls/call-record-writer.js';
 import type { CallRecord } from './calls/calls.repository.js';
+import { createLiveCallJournal, type RecoveredCall } from './calls/live-call-journal.js';
 import type { Db } from './db/pool.js';
 import type { DtmfListener } from './media/dtmf-listener.js';
 import type { Rtpengine } from './media/rtpengine.js';
@@ -89,7 +90,12 @@ export async function createCallPath(stores: Stores, services: Services, options
     ...(options.spoolFlushMs ? { flushMs: options.spoolFlushMs } : {}),
     onStored: convert,
   });
+  // Calls this node was on when it last died: their media sessions are ended and their records
+  // stored before the node takes new calls (a crash must not lose the calls people were on).
+  const journal = createLiveCallJournal({ file: path.join(path.dirname(options.spoolFile), 'live-calls.jsonl'), logger });
+  await recoverCalls(journal.recover(), { rtpengine: options.rtpengine ?? stores.rtpengine, writer, logger });
   const b2bua = startB2bua({
+    journal,
     host: options.sip.host,
     port: options.sip.port,
     publicHost: options.sip.publicHost,
@@ -148,9 +154,20 @@ export async function createCallPath(stores: Stores, services: Services, options
       unsubscribe();
       clearInterval(retryTimer);
       await b2bua.stop();
+      journal.close();
       routing.close();
       spam.close();
       writer.close();
     },
   };
+}
+
+async function recoverCalls(recovered: RecoveredCall[], deps: { rtpengine: Rtpengine; writer: CallRecordWriter; logger: Stores['logger'] }): Promise<void> {
+  if (recovered.length === 0) return;
+  deps.logger.warn({ type: 'calls_recovered', calls: recovered.length }, 'storing the calls a previous run of this node left open');
+  for (const { record, rtpengineCallId } of recovered) {
+    // Ends the media (and closes its recording); an rtpengine that restarted meanwhile has no such call.
+    await deps.rtpengine.command('delete', { 'call-id': rtpengineCallId }).catch(() => undefined);
+    await deps.writer.write(record);
+  }
 }

@@ -1,6 +1,7 @@
 import type { Attributor } from '../attribution/attribution.types.js';
 import type { CallEventSink } from '../calls/call-events.js';
 import type { CallRecord } from '../calls/calls.repository.js';
+import type { LiveCallJournal } from '../calls/live-call-journal.js';
 import { type DialogSide, LiveCall } from './live-call.js';
 import { passesSpamGate, sayGoodbye } from './spam-gate.js';
 import { createTrunkLimits } from './trunk-limits.js';
@@ -45,6 +46,8 @@ export interface B2buaDeps {
   ttsCacheDir: string;
   metrics: Metrics;
   logger: Logger;
+  /** Notes each live call's record as it changes, so a node that dies can store them on restart. */
+  journal?: LiveCallJournal | undefined;
   /** Receives every finished call (the record writer, then recording conversion). */
   onCallEnded(record: CallRecord): void;
   /** How often bridged calls are checked against rtpengine for media it dropped (default 30 s). */
@@ -171,10 +174,13 @@ export function startB2bua(deps: B2buaDeps): B2bua {
         deps.metrics.liveCalls.dec();
         ended.log.info({ type: 'call_ended', disposition: record.disposition, talkSeconds: record.talkSeconds }, 'call ended');
         deps.onCallEnded(record);
+        deps.journal?.done(record.id);
       },
+      onAnswered: (answered) => deps.journal?.note(answered.snapshot()),
     });
     calls.set(callId, call);
     deps.metrics.liveCalls.inc();
+    deps.journal?.note(call.snapshot());
     call.log.info({ type: 'call_started', caller: admitted.caller, dialplan: plan.name }, 'call admitted');
     void run(call, screening);
   }
@@ -192,6 +198,7 @@ export function startB2bua(deps: B2buaDeps): B2bua {
         if (screening.gate && !passed) return await call.hangup();
       }
       await call.attribute();
+      if (!call.ended) deps.journal?.note(call.snapshot());
       try {
         deps.events?.callStarted(call.startInfo());
       } catch (err) {

@@ -39,6 +39,8 @@ export interface LiveCallDeps {
   registerLeg(callId: string): void;
   /** Called once, after teardown, with the finished record. */
   onEnded(record: CallRecord, session: LiveCall): void;
+  /** The agent answered (the call's record changed: the crash journal notes it). */
+  onAnswered?(session: LiveCall): void;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -337,6 +339,7 @@ export class LiveCall implements CallControl {
         this.answeredAt = new Date();
         if (!this.caller.finalSent) this.caller.answer(callerSdp);
         this.log.info({ type: 'call_answered', target: leg.target }, 'agent answered');
+        this.deps.onAnswered?.(this);
         settle({ outcome: 'answered', target: leg.target });
       } catch (err) {
         this.log.error({ err, type: 'bridge_failed' }, 'could not bridge media');
@@ -505,6 +508,11 @@ export class LiveCall implements CallControl {
     if (this.lastForward === 'no-answer') return 'no-answer';
     if (this.lastForward === 'failed') return 'failed';
     return this.endedBy === 'caller' ? 'cancelled' : 'failed';
+  }
+
+  /** The record as it would be written if the call ended now (for the crash journal). */
+  snapshot(): CallRecord {
+    return this.record(new Date());
   }
 
   private record(endedAt: Date): CallRecord {

@@ -54,6 +54,8 @@ export interface CallServerOptions {
   mediaCheckMs?: number;
   /** Another rtpengine control client (e.g. one aimed at a dead port for outage tests). */
   rtpengine?: Rtpengine;
+  /** Where the call path keeps its spool and live-call journal (default: inside the fresh dialplans directory); a restarted node passes its predecessor's. */
+  dataDir?: string;
 }
 
 export interface CallServer {
@@ -104,7 +106,7 @@ export async function startCallServer(h: Harness, options: CallServerOptions = {
   const sipPort = options.sipPort ?? (await freePort('127.0.0.1'));
   const callPath = await createCallPath(h.stores, services, {
     sip: { host: '127.0.0.1', port: sipPort, publicHost: options.sipPublicHost ?? '127.0.0.1', trustedEdges: options.sipTrustedEdges ?? [] },
-    spoolFile: path.join(dialplansDir, 'spool', 'calls.jsonl'),
+    spoolFile: path.join(options.dataDir ?? dialplansDir, 'spool', 'calls.jsonl'),
     ttsCacheDir: path.join(os.tmpdir(), 'calltrack-tts'),
     recordingsDir: fs.mkdtempSync(path.join(os.tmpdir(), 'recordings-')),
     convertRecordings: options.convertRecordings ?? true,

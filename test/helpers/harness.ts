@@ -45,9 +45,14 @@ export interface Harness {
 /** Service options, plus stores to swap (a dead Redis, a broken rtpengine) for outage tests. */
 export type HarnessServiceOptions = ServiceOptions & { stores?: Partial<Stores> };
 
-export async function createHarness(env: Record<string, string> = {}): Promise<Harness> {
+export interface HarnessOptions {
+  /** Use this schema (created if missing) instead of a fresh one, and keep it on close: a restarted node's process. */
+  schema?: string;
+}
+
+export async function createHarness(env: Record<string, string> = {}, options: HarnessOptions = {}): Promise<Harness> {
   const id = crypto.randomBytes(5).toString('hex');
-  const schema = `t_${id}`;
+  const schema = options.schema ?? `t_${id}`;
   const adminKey = `test-admin-${crypto.randomBytes(12).toString('hex')}`;
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -59,7 +64,7 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
     ...env,
   });
   const admin = createDb({ url: config.database.url, poolSize: 1 });
-  await admin.query(`CREATE SCHEMA ${schema}`);
+  await admin.query(`CREATE SCHEMA ${options.schema ? 'IF NOT EXISTS ' : ''}${schema}`);
   await admin.end();
   const db = createDb({ url: config.database.url, poolSize: 10, schema, statementTimeoutMs: config.database.statementTimeoutMs });
   await migrate(db);
@@ -108,6 +113,7 @@ export async function createHarness(env: Record<string, string> = {}): Promise<H
       redis.disconnect();
       rtpengine.close();
       await db.end();
+      if (options.schema) return;
       const cleanup = createDb({ url: config.database.url, poolSize: 1 });
       await cleanup.query(`DROP SCHEMA ${schema} CASCADE`).catch(() => {});
       await cleanup.end();

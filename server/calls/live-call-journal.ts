@@ -1,0 +1,147 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../logger.js';
+import type { CallRecord } from './calls.repository.js';
+
+/**
+ * What this node's calls in progress would look like as records if the process died now. A node
+ * killed with SIGKILL loses its memory, not its disk: on restart it reads the journal back, ends
+ * the calls it left open (the media relay keeps their sessions otherwise) and stores their records,
+ * ended at the node's last sign of life. Without it a crash loses exactly the calls people were on.
+ */
+export interface LiveCallJournal {
+  /** The call's record as of now (admitted, attributed, answered); replaces the previous note. */
+  note(record: CallRecord): void;
+  /** The call ended and its record went to the writer. */
+  done(callId: string): void;
+  /** Calls a previous run of this node left open, as records ended at its last heartbeat; empties the journal. */
+  recover(): RecoveredCall[];
+  close(): void;
+}
+
+export interface RecoveredCall {
+  record: CallRecord;
+  /** The media relay's session of the call, to delete. */
+  rtpengineCallId: string;
+}
+
+interface JournalLine {
+  /** Note (n) or done (d). */
+  t: 'n' | 'd';
+  id: string;
+  r?: CallRecord;
+}
+
+export interface LiveCallJournalOptions {
+  file: string;
+  logger: Logger;
+  /** How often an idle journal is touched, so its mtime says when the node was last alive. Default 2 s. */
+  heartbeatMs?: number;
+  /** Above this size the journal is rewritten with only the open calls. Default 8 MiB. */
+  compactBytes?: number;
+}
+
+export function createLiveCallJournal(options: LiveCallJournalOptions): LiveCallJournal {
+  const { file, logger } = options;
+  const compactBytes = options.compactBytes ?? 8 * 1024 * 1024;
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  /** The latest note of each open call, to compact the file without reading it back. */
+  const open = new Map<string, CallRecord>();
+  let written = 0;
+  let fd: number | undefined;
+  let recovered = false;
+  let failing = false;
+
+  // Synchronous appends on one descriptor: a few microseconds per call, and a compaction can never
+  // interleave with a write still queued (an async stream reopening the path would double lines).
+  const append = (line: JournalLine) => {
+    if (!recovered) return;
+    const text = `${JSON.stringify(line)}\n`;
+    try {
+      fd ??= fs.openSync(file, 'a');
+      fs.writeSync(fd, text);
+      written += text.length;
+      failing = false;
+      if (written > compactBytes) compact();
+    } catch (err) {
+      if (!failing) logger.error({ err, type: 'live_call_journal_failed' }, 'cannot write the live-call journal; a crash now would lose live calls');
+      failing = true;
+    }
+  };
+
+  function compact(): void {
+    const lines = [...open.entries()].map(([id, r]) => `${JSON.stringify({ t: 'n', id, r } satisfies JournalLine)}\n`).join('');
+    const tmp = `${file}.compact`;
+    fs.writeFileSync(tmp, lines);
+    fs.renameSync(tmp, file);
+    if (fd !== undefined) fs.closeSync(fd);
+    fd = fs.openSync(file, 'a');
+    written = lines.length;
+  }
+
+  const heartbeat = setInterval(() => {
+    if (!recovered) return;
+    const now = new Date();
+    fs.utimes(file, now, now, () => {});
+  }, options.heartbeatMs ?? 2_000);
+  heartbeat.unref();
+
+  return {
+    note(record) {
+      open.set(record.id, record);
+      append({ t: 'n', id: record.id, r: record });
+    },
+    done(callId) {
+      if (!open.delete(callId)) return;
+      append({ t: 'd', id: callId });
+    },
+    recover() {
+      recovered = true;
+      let content: string;
+      let lastAlive: Date;
+      try {
+        content = fs.readFileSync(file, 'utf8');
+        lastAlive = fs.statSync(file).mtime;
+      } catch {
+        fs.writeFileSync(file, '');
+        return [];
+      }
+      const left = new Map<string, CallRecord>();
+      for (const text of content.split('\n')) {
+        if (!text) continue;
+        try {
+          const line = JSON.parse(text) as JournalLine;
+          if (line.t === 'n' && line.r) left.set(line.id, line.r);
+          else if (line.t === 'd') left.delete(line.id);
+        } catch {
+          // A line cut short by the crash: the note before it (if any) still stands.
+        }
+      }
+      fs.writeFileSync(file, '');
+      written = 0;
+      return [...left.values()].map((r) => ({ record: endedAt(r, lastAlive), rtpengineCallId: r.id }));
+    },
+    close() {
+      clearInterval(heartbeat);
+      if (fd !== undefined) fs.closeSync(fd);
+      fd = undefined;
+    },
+  };
+}
+
+/** The record of a call the node died on: ended by the system at the node's last sign of life. */
+function endedAt(r: CallRecord, lastAlive: Date): CallRecord {
+  const started = new Date(r.startedAt);
+  const ended = lastAlive < started ? started : lastAlive;
+  const seconds = (from: Date) => Math.max(0, Math.round((ended.getTime() - from.getTime()) / 1000));
+  const answered = r.answeredAt ? new Date(r.answeredAt) : null;
+  return {
+    ...r,
+    endedAt: ended.toISOString(),
+    hangupBy: 'system',
+    disposition: answered ? 'answered' : r.disposition === 'voicemail' ? 'voicemail' : 'failed',
+    talkSeconds: answered ? seconds(answered) : 0,
+    ringSeconds: answered ? r.ringSeconds : seconds(started),
+    finalSipStatus: answered ? 200 : (r.finalSipStatus ?? 500),
+  };
+}
