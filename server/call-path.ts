@@ -93,7 +93,8 @@ export async function createCallPath(stores: Stores, services: Services, options
   // Calls this node was on when it last died: their media sessions are ended and their records
   // stored before the node takes new calls (a crash must not lose the calls people were on).
   const journal = createLiveCallJournal({ file: path.join(path.dirname(options.spoolFile), 'live-calls.jsonl'), logger });
-  await recoverCalls(journal.recover(), { rtpengine: options.rtpengine ?? stores.rtpengine, writer, logger });
+  const recovered = journal.recover();
+  await recoverCalls(recovered, { rtpengine: options.rtpengine ?? stores.rtpengine, writer, logger });
   const b2bua = startB2bua({
     journal,
     host: options.sip.host,
@@ -123,6 +124,8 @@ export async function createCallPath(stores: Stores, services: Services, options
       });
     },
   });
+  // The phones of those calls are told they are over.
+  for (const { byes } of recovered) for (const bye of byes) b2bua.stack.send(bye);
   // Records spooled before a restart are stored (and their recordings converted) now.
   await writer.flush().catch(() => 0);
   // Conversions that failed, or that a crash interrupted, are retried with backoff: no recording is

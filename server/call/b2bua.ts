@@ -176,7 +176,7 @@ export function startB2bua(deps: B2buaDeps): B2bua {
         deps.onCallEnded(record);
         deps.journal?.done(record.id);
       },
-      onAnswered: (answered) => deps.journal?.note(answered.snapshot()),
+      onAnswered: (answered) => deps.journal?.note(answered.snapshot(), answered.byesAfterRestart()),
     });
     calls.set(callId, call);
     deps.metrics.liveCalls.inc();

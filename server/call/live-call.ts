@@ -39,7 +39,7 @@ export interface LiveCallDeps {
   registerLeg(callId: string): void;
   /** Called once, after teardown, with the finished record. */
   onEnded(record: CallRecord, session: LiveCall): void;
-  /** The agent answered (the call's record changed: the crash journal notes it). */
+  /** The caller or an agent was answered (new dialogs and record: the crash journal notes them). */
   onAnswered?(session: LiveCall): void;
 }
 
@@ -188,6 +188,7 @@ export class LiveCall implements CallControl {
     const sdp = await this.media.answerFromAgentSide(this.agentAnswer);
     this.caller.answer(sdp);
     this.callerSdpSent = true;
+    this.deps.onAnswered?.(this);
   }
 
   private async waitOrEnd(ms: number): Promise<void> {
@@ -513,6 +514,15 @@ export class LiveCall implements CallControl {
   /** The record as it would be written if the call ended now (for the crash journal). */
   snapshot(): CallRecord {
     return this.record(new Date());
+  }
+
+  /** The BYEs that end this call's answered dialogs, for a node restarting after a crash to send. */
+  byesAfterRestart(): SipRequest[] {
+    const byes: SipRequest[] = [];
+    if (this.caller.finalSent && (this.answeredAt || this.callerSdpSent)) byes.push(this.caller.byeAfterRestart());
+    const agent = this.answeredLeg?.byeAfterRestart();
+    if (agent) byes.push(agent);
+    return byes;
   }
 
   private record(endedAt: Date): CallRecord {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../logger.js';
+import type { SipRequest } from '../sip/sip-types.js';
 import type { CallRecord } from './calls.repository.js';
 
 /**
@@ -10,8 +11,8 @@ import type { CallRecord } from './calls.repository.js';
  * ended at the node's last sign of life. Without it a crash loses exactly the calls people were on.
  */
 export interface LiveCallJournal {
-  /** The call's record as of now (admitted, attributed, answered); replaces the previous note. */
-  note(record: CallRecord): void;
+  /** The call's record as of now (admitted, attributed, answered) and the BYEs that would end its dialogs; replaces the previous note. */
+  note(record: CallRecord, byes?: SipRequest[]): void;
   /** The call ended and its record went to the writer. */
   done(callId: string): void;
   /** Calls a previous run of this node left open, as records ended at its last heartbeat; empties the journal. */
@@ -21,6 +22,8 @@ export interface LiveCallJournal {
 
 export interface RecoveredCall {
   record: CallRecord;
+  /** BYEs for the caller's and the agent's dialogs, so neither phone stays in a dead call. */
+  byes: SipRequest[];
   /** The media relay's session of the call, to delete. */
   rtpengineCallId: string;
 }
@@ -30,6 +33,7 @@ interface JournalLine {
   t: 'n' | 'd';
   id: string;
   r?: CallRecord;
+  b?: SipRequest[];
 }
 
 export interface LiveCallJournalOptions {
@@ -46,7 +50,7 @@ export function createLiveCallJournal(options: LiveCallJournalOptions): LiveCall
   const compactBytes = options.compactBytes ?? 8 * 1024 * 1024;
   fs.mkdirSync(path.dirname(file), { recursive: true });
   /** The latest note of each open call, to compact the file without reading it back. */
-  const open = new Map<string, CallRecord>();
+  const open = new Map<string, { r: CallRecord; b: SipRequest[] }>();
   let written = 0;
   let fd: number | undefined;
   let recovered = false;
@@ -70,7 +74,7 @@ export function createLiveCallJournal(options: LiveCallJournalOptions): LiveCall
   };
 
   function compact(): void {
-    const lines = [...open.entries()].map(([id, r]) => `${JSON.stringify({ t: 'n', id, r } satisfies JournalLine)}\n`).join('');
+    const lines = [...open.entries()].map(([id, { r, b }]) => `${JSON.stringify({ t: 'n', id, r, b } satisfies JournalLine)}\n`).join('');
     const tmp = `${file}.compact`;
     fs.writeFileSync(tmp, lines);
     fs.renameSync(tmp, file);
@@ -87,9 +91,9 @@ export function createLiveCallJournal(options: LiveCallJournalOptions): LiveCall
   heartbeat.unref();
 
   return {
-    note(record) {
-      open.set(record.id, record);
-      append({ t: 'n', id: record.id, r: record });
+    note(record, byes = []) {
+      open.set(record.id, { r: record, b: byes });
+      append({ t: 'n', id: record.id, r: record, b: byes });
     },
     done(callId) {
       if (!open.delete(callId)) return;
@@ -106,12 +110,12 @@ export function createLiveCallJournal(options: LiveCallJournalOptions): LiveCall
         fs.writeFileSync(file, '');
         return [];
       }
-      const left = new Map<string, CallRecord>();
+      const left = new Map<string, { r: CallRecord; b: SipRequest[] }>();
       for (const text of content.split('\n')) {
         if (!text) continue;
         try {
           const line = JSON.parse(text) as JournalLine;
-          if (line.t === 'n' && line.r) left.set(line.id, line.r);
+          if (line.t === 'n' && line.r) left.set(line.id, { r: line.r, b: line.b ?? [] });
           else if (line.t === 'd') left.delete(line.id);
         } catch {
           // A line cut short by the crash: the note before it (if any) still stands.
@@ -119,7 +123,7 @@ export function createLiveCallJournal(options: LiveCallJournalOptions): LiveCall
       }
       fs.writeFileSync(file, '');
       written = 0;
-      return [...left.values()].map((r) => ({ record: endedAt(r, lastAlive), rtpengineCallId: r.id }));
+      return [...left.values()].map(({ r, b }) => ({ record: endedAt(r, lastAlive), byes: b, rtpengineCallId: r.id }));
     },
     close() {
       clearInterval(heartbeat);

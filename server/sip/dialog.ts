@@ -15,6 +15,12 @@ function recordRoute(headers: { [name: string]: unknown }): NameAddr[] {
 }
 
 /** Route headers for one request: a fresh copy, since npm `sip` shifts the first entry off when it sends. */
+/**
+ * A node that crashed does not know how many in-dialog requests it sent after its journal noted the
+ * dialog; its BYE jumps this far ahead so the peer never sees a CSeq go backwards.
+ */
+const RESTART_CSEQ_GAP = 1000;
+
 function routeHeaders(routeSet: NameAddr[]): { route?: NameAddr[] } {
   return routeSet.length > 0 ? { route: routeSet.map((entry) => ({ ...entry, params: { ...entry.params } })) } : {};
 }
@@ -174,22 +180,30 @@ export class CallerDialog {
 
   /** Ends an answered dialog from our side. */
   bye(): void {
+    this.stack.send(this.byeWith(this.cseq++));
+  }
+
+  /** The BYE a restarted node sends for this dialog (its CSeq well ahead of any request sent before). */
+  byeAfterRestart(): SipRequest {
+    return this.byeWith(this.cseq + RESTART_CSEQ_GAP);
+  }
+
+  private byeWith(seq: number): SipRequest {
     const h = this.invite.headers;
-    const target = h.contact?.[0]?.uri ?? h.from.uri;
-    this.stack.send({
+    return {
       method: 'BYE',
-      uri: target,
+      uri: h.contact?.[0]?.uri ?? h.from.uri,
       headers: {
         via: [],
         ...routeHeaders(this.routeSet),
         to: h.from,
         from: this.toWithTag(),
         'call-id': h['call-id'],
-        cseq: { seq: this.cseq++, method: 'BYE' },
+        cseq: { seq, method: 'BYE' },
         'max-forwards': 70,
         contact: this.contact(),
       },
-    });
+    };
   }
 
   stopTimers(): void {
@@ -271,6 +285,15 @@ export class AgentLeg {
 
   /** A new request inside the agent's dialog: its route set, both tags, the next CSeq. */
   private inDialog(method: string, headers: Record<string, unknown> = {}): SipRequest {
+    return this.request(method, ++this.cseq, headers);
+  }
+
+  /** The BYE a restarted node sends for this leg, if it was answered. */
+  byeAfterRestart(): SipRequest | undefined {
+    return this.state === 'answered' ? this.request('BYE', this.cseq + RESTART_CSEQ_GAP) : undefined;
+  }
+
+  private request(method: string, seq: number, headers: Record<string, unknown> = {}): SipRequest {
     return {
       method,
       uri: this.remoteContact ?? this.target,
@@ -280,7 +303,7 @@ export class AgentLeg {
         to: this.remoteTo(),
         from: this.invite.headers.from,
         'call-id': this.callId,
-        cseq: { seq: ++this.cseq, method },
+        cseq: { seq, method },
         'max-forwards': 70,
         ...headers,
       },

@@ -1,6 +1,6 @@
 // A node killed with SIGKILL while people are talking: once it restarts, the calls it was on are
 // stored (ended by the system, talk time up to its last sign of life) and their rtpengine sessions
-// are gone, so nothing is half-open and no record is lost.
+// are gone and both phones get a BYE, so nothing is half-open and no record is lost.
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -9,7 +9,7 @@ import readline from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
-import { type RunningSipp, startSipp } from '../helpers/sipp.js';
+import { type RunningSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
 
 const CALLER_IP = '127.0.16.52';
 const AGENT_IP = '127.0.16.53';
@@ -65,13 +65,12 @@ afterAll(async () => {
 it('stores the calls a killed node was on, and ends their media, when it restarts', async () => {
   const sipPort = await startNode();
   caller = await startSipp({
-    scenario: 'uac',
+    scenario: scenarioPath('uac-expect-bye.xml'),
     ip: CALLER_IP,
     target: `127.0.0.1:${sipPort}`,
     service: NUMBER.slice(1),
     calls: CALLS,
     rate: 10,
-    extraArgs: ['-d', '30000'],
     timeoutSeconds: 60,
   });
   // Answered and talking (the journal notes each call on admission, attribution and answer).
@@ -101,4 +100,8 @@ it('stores the calls a killed node was on, and ends their media, when it restart
     expect((await h.rtpengine.command('query', { 'call-id': row.id })).result).toBe('error');
   }
   expect(fs.readFileSync(journal, 'utf8')).toBe('');
+  // Both phones of each call got a BYE from the restarted node: SIPp on each side ends every call cleanly.
+  const [callerResult, agentResult] = await Promise.all([caller.done, agent!.done]);
+  expect(callerResult.code, callerResult.errors).toBe(0);
+  expect(agentResult.code, agentResult.errors).toBe(0);
 }, 90_000);
