@@ -170,6 +170,14 @@ export async function insertSink(db: Queryable, s: { accountId: string; kind: Si
   return rows[0]!;
 }
 
+export async function updateSink(db: Queryable, accountId: string, id: string, s: { name: string; config: object; events: EventType[] }): Promise<SinkRow> {
+  const { rows } = await db.query<SinkRow>(
+    'UPDATE lead_sinks SET name = $3, config = $4, events = $5, updated_at = now() WHERE account_id = $1 AND id = $2 RETURNING *',
+    [accountId, id, s.name, JSON.stringify(s.config), s.events],
+  );
+  return rows[0]!;
+}
+
 export async function listSinks(db: Queryable, accountId: string): Promise<SinkRow[]> {
   return (await db.query<SinkRow>('SELECT * FROM lead_sinks WHERE account_id = $1 ORDER BY created_at', [accountId])).rows;
 }

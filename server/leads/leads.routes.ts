@@ -6,7 +6,19 @@ import { principalOf } from '../http/auth.js';
 import { ErrorBody } from '../shared/schemas.js';
 import * as repo from './leads.repository.js';
 import type { EgressPolicy } from './sinks/egress.js';
-import { CreateSinkBody, DeliveriesQuery, Delivery, DeliveryParams, KIND_EVENTS, maskConfig, Sink, SinkParams } from './leads.schemas.js';
+import {
+  CreateSinkBody,
+  DeliveriesQuery,
+  Delivery,
+  DeliveryParams,
+  KIND_EVENTS,
+  maskConfig,
+  Sink,
+  SinkParams,
+  SinkTestResult,
+  UpdateSinkBody,
+} from './leads.schemas.js';
+import { sendTestLead } from './sink-test.js';
 
 function toSink(r: repo.SinkRow): Sink {
   return {
@@ -85,6 +97,59 @@ export function leadRoutes({ db, egress, onChange }: { db: Db; egress: EgressPol
       async (request, reply) => {
         if (!(await repo.deleteSink(db, principalOf(request).accountId, request.params.id))) throw ERRORS.notFound('sink', request.params.id);
         return reply.status(204).send(null);
+      },
+    );
+
+    app.patch(
+      '/v1/sinks/:id',
+      {
+        schema: {
+          tags: ['leads'],
+          summary: 'Rename a sink or change its settings (fields left out keep their value, secrets included)',
+          params: SinkParams,
+          body: UpdateSinkBody,
+          response: { 200: Sink, 400: ErrorBody, 404: ErrorBody },
+        },
+        config: { roles: ['admin'] },
+      },
+      async (request) => {
+        const { accountId } = principalOf(request);
+        const stored = await sinkOf(accountId, request.params.id);
+        const parsed = CreateSinkBody.safeParse({
+          kind: stored.kind,
+          name: request.body.name ?? stored.name,
+          config: { ...stored.config, ...request.body.config },
+        });
+        if (!parsed.success) throw ERRORS.validation(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+        const { kind, config } = parsed.data;
+        for (const field of URL_FIELDS) {
+          const value = (config as Record<string, unknown>)[field];
+          const refused = typeof value === 'string' && value !== stored.config[field] ? await egress.checkUrl(value) : undefined;
+          if (refused) throw ERRORS.validation(`config.${field}: ${refused}`);
+        }
+        const events = kind === 'webhook' ? (parsed.data.config.events ?? KIND_EVENTS.webhook) : KIND_EVENTS[kind];
+        const updated = await repo.updateSink(db, accountId, stored.id, { name: parsed.data.name ?? stored.name, config, events });
+        onChange?.();
+        return toSink(updated);
+      },
+    );
+
+    app.post(
+      '/v1/sinks/:id/test',
+      {
+        schema: {
+          tags: ['leads'],
+          summary: 'Send a made-up answered call to the sink now and report what the receiver did (not queued, not retried)',
+          params: SinkParams,
+          response: { 200: SinkTestResult, 400: ErrorBody, 404: ErrorBody },
+        },
+        config: { roles: ['admin'] },
+      },
+      async (request) => {
+        const sink = await sinkOf(principalOf(request).accountId, request.params.id);
+        if (!KIND_EVENTS[sink.kind].includes('call.completed'))
+          throw ERRORS.validation(`a ${sink.kind} sink only takes ${KIND_EVENTS[sink.kind].join(', ')} events: it has no test call to send`);
+        return sendTestLead(sink, { db, egress });
       },
     );
 

@@ -161,6 +161,20 @@ export const Delivery = z.object({
 export type Delivery = z.infer<typeof Delivery>;
 
 export const SinkParams = z.object({ id: z.uuid() });
+
+export const UpdateSinkBody = z
+  .object({
+    name: z.string().min(1).max(100).optional(),
+    config: z.record(z.string(), z.unknown()).optional().describe('only the fields to change; the kind’s schema checks the result'),
+  })
+  .strict();
+
+export const SinkTestResult = z.object({
+  outcome: z.enum(['delivered', 'skipped', 'failed']),
+  httpStatus: z.number().int().nullable(),
+  message: z.string(),
+  durationMs: z.number().int(),
+});
 export const DeliveryParams = z.object({ id: z.uuid(), deliveryId: z.uuid() });
 export const DeliveriesQuery = z.object({
   status: DeliveryStatus.optional(),
