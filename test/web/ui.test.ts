@@ -12,6 +12,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { provisionPool, type Provisioned } from '../dni/fixtures.js';
 import { type CallServer, startCallServer } from '../helpers/call-server.js';
+import { startWebhookFake } from '../fakes/webhook-fake.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
 import { makeToneFile, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
@@ -252,12 +253,40 @@ describe('web UI in headless Chromium', () => {
         await expect.poll(() => page.locator('.loading').count(), { timeout: 10_000 }).toBe(0);
         await checkA11y(page, name);
       }
-      // Settings lists the lead sink from /v1/sinks with its events and delivery log: the tag added above
+      // Integrations lists the lead sink from /v1/sinks with its events and delivery log: the tag added above
       // is a call.modified lead waiting for it (the workers are not started here).
+      await page.getByRole('link', { name: 'Integrations', exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: 'Integrations' }).waitFor();
       const sinkItem = page.locator('li[data-sink-id]', { hasText: 'CRM hook' });
       await sinkItem.getByText('(webhook)').waitFor();
       await sinkItem.getByText(/^Events: .*call\./).waitFor();
       await sinkItem.locator('tbody tr', { hasText: 'call.modified' }).getByText('pending').waitFor();
+      // Its receiver is down (port 9): the test lead says so at once.
+      await sinkItem.getByRole('button', { name: 'Send test lead' }).click();
+      await sinkItem
+        .getByRole('status')
+        .getByText(/^Test lead failed/)
+        .waitFor();
+      // A new webhook sink added in the form gets a signed test lead.
+      const secret = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
+      const receiver = await startWebhookFake(secret);
+      try {
+        await page.getByLabel('Kind').selectOption('webhook');
+        await page.getByLabel('Name', { exact: true }).last().fill('Receiver');
+        await page.getByLabel('URL').fill(`${receiver.url}/in`);
+        await page.getByLabel('Signing secret').fill(secret);
+        await page.getByRole('button', { name: 'Add sink' }).click();
+        const added = page.locator('li[data-sink-id]', { hasText: 'Receiver' });
+        await added.getByRole('button', { name: 'Send test lead' }).click();
+        await added
+          .getByRole('status')
+          .getByText(/^Test lead delivered/)
+          .waitFor();
+        expect(receiver.received.map((m) => m.payload.type)).toEqual(['call.completed']);
+        await checkA11y(page, 'integrations');
+      } finally {
+        await receiver.close();
+      }
       // Admin manages numbers and users.
       await page.getByRole('link', { name: 'Numbers & pools' }).click();
       await page.getByRole('button', { name: 'Add number' }).waitFor();

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { get, post } from '../api.tsx';
 import { useRole } from '../app.tsx';
 import { ErrorBox, PageHeader, Section, fmtDateTime, useAsync, useSubmit } from '../ui.tsx';
+import { Sinks } from './sinks.tsx';
 
 /** Mirrors server/sites/sites.schemas.ts, server/analytics/cost-sources.schemas.ts and deals.schemas.ts (CrmInbound). */
 interface Site {
@@ -27,7 +28,7 @@ interface CrmInbound {
 
 const KIND_LABEL = { yandex_direct: 'Yandex Direct', google_ads: 'Google Ads' } as const;
 
-/** Where the outside world plugs in: the snippet per site, ad cost sources, and CRM webhook URLs (lead sinks live in Settings). */
+/** Where the outside world plugs in: the snippet per site, lead sinks, ad cost sources, and CRM webhook URLs. */
 export function IntegrationsPage() {
   const role = useRole();
   const editor = role === 'admin' || role === 'marketer';
@@ -58,6 +59,8 @@ export function IntegrationsPage() {
           </ul>
         )}
       </Section>
+
+      {role === 'admin' && <Sinks />}
 
       <h2>Ad cost sources</h2>
       <ErrorBox error={submit.error} />

@@ -1,128 +1,9 @@
 import { useState } from 'react';
 import { type Role, can, del, get, patch, post } from '../api.tsx';
 import { useAuth, useRole } from '../app.tsx';
-import { ErrorBox, Loading, PageHeader, Section, fmtDateTime, useAsync, useSubmit } from '../ui.tsx';
+import { ErrorBox, PageHeader, Section, fmtDateTime, useAsync, useSubmit } from '../ui.tsx';
 
 const ROLES: Role[] = ['admin', 'manager', 'marketer', 'viewer'];
-
-/** Mirrors server/leads/leads.schemas.ts (Sink, Delivery). */
-interface Delivery {
-  id: string;
-  eventId: string;
-  eventType: string;
-  callId: string;
-  status: 'pending' | 'delivered' | 'dead' | 'skipped';
-  attempts: number;
-  lastError: string | null;
-  lastStatus: number | null;
-  nextAttemptAt: string | null;
-  createdAt: string;
-  deliveredAt: string | null;
-  idempotencyKey: string;
-}
-interface Sink {
-  id: string;
-  kind: 'webhook' | 'amocrm' | 'bitrix24' | 'ga4' | 'metrica' | 'analytics';
-  name: string;
-  config: Record<string, unknown>;
-  events: string[];
-  enabled: boolean;
-  disabledReason: string | null;
-  createdAt: string;
-}
-
-function Deliveries({ sinkId }: { sinkId: string }) {
-  const d = useAsync(() => get<{ items: Delivery[] }>(`/v1/sinks/${sinkId}/deliveries`), [sinkId]);
-  const submit = useSubmit();
-  if (d.error) return <ErrorBox error={d.error} />;
-  if (!d.data) return <Loading what="Deliveries" />;
-  if (d.data.items.length === 0) return <p className="muted">No deliveries yet.</p>;
-  return (
-    <div className="table-wrap">
-      <table>
-        <caption className="sr-only">Latest deliveries</caption>
-        <thead>
-          <tr>
-            <th scope="col">Created</th>
-            <th scope="col">Event</th>
-            <th scope="col">Status</th>
-            <th scope="col">Attempts</th>
-            <th scope="col">Last error</th>
-            <th scope="col">Next attempt</th>
-            <th scope="col">
-              <span className="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {d.data.items.slice(0, 10).map((x) => (
-            <tr key={x.id} className={x.status === 'dead' ? 'missed' : undefined}>
-              <td>{fmtDateTime(x.createdAt)}</td>
-              <td>{x.eventType}</td>
-              <td>
-                {x.status}
-                {x.deliveredAt ? ` · ${fmtDateTime(x.deliveredAt)}` : ''}
-              </td>
-              <td>{x.attempts}</td>
-              <td>{x.lastError ?? (x.lastStatus ? `HTTP ${x.lastStatus}` : '—')}</td>
-              <td>{fmtDateTime(x.nextAttemptAt)}</td>
-              <td>
-                {x.status === 'dead' && (
-                  <button
-                    type="button"
-                    className="secondary"
-                    disabled={submit.busy}
-                    onClick={() =>
-                      void submit.run(async () => {
-                        await post(`/v1/sinks/${sinkId}/deliveries/${x.id}/replay`);
-                        d.reload();
-                      })
-                    }
-                  >
-                    Replay
-                  </button>
-                )}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      <ErrorBox error={submit.error} />
-    </div>
-  );
-}
-
-function Sinks() {
-  const sinks = useAsync(() => get<{ items: Sink[] }>('/v1/sinks'), []);
-  return (
-    <section className="card" aria-labelledby="sinks-h">
-      <h2 id="sinks-h">Lead sinks</h2>
-      <Section state={sinks} isEmpty={(d) => d.items.length === 0} empty="No sinks: completed calls are not sent anywhere yet.">
-        {(d) => (
-          <ul className="plain">
-            {d.items.map((x) => (
-              <li key={x.id} data-sink-id={x.id}>
-                <h3>
-                  {x.name} <span className="muted">({x.kind})</span>{' '}
-                  {x.enabled ? (
-                    <span className="badge ok">enabled</span>
-                  ) : (
-                    <span className="badge missed">disabled{x.disabledReason ? `: ${x.disabledReason}` : ''}</span>
-                  )}
-                </h3>
-                <p className="muted">
-                  Events: {x.events.join(', ')}
-                  {typeof x.config.url === 'string' ? ` · ${x.config.url}` : ''}
-                </p>
-                <Deliveries sinkId={x.id} />
-              </li>
-            ))}
-          </ul>
-        )}
-      </Section>
-    </section>
-  );
-}
 
 function ApiKeys() {
   const keys = useAsync(
@@ -380,7 +261,6 @@ export function SettingsPage() {
       <Dialplans />
       {can.manageAccess(role) && (
         <>
-          <Sinks />
           <Users />
           <ApiKeys />
         </>
