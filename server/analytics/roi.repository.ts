@@ -9,15 +9,6 @@ const LEVEL = { source: 1, medium: 2, campaign: 3, keyword: 4 } as const;
 /** Digits of every currency the runtime knows, for amounts whose table keeps no digits (static sources). */
 const DIGITS = JSON.stringify(Object.fromEntries(Intl.supportedValuesOf('currency').map((c) => [c, minorDigits(c)])));
 
-/** calls.visit_chain (the visitor's visits before the call, oldest first) is optional: issue 12 adds it. */
-let chainColumn: Promise<boolean> | undefined;
-async function hasVisitChain(db: Queryable): Promise<boolean> {
-  const { rows } = await db.query<{ present: boolean }>(
-    `SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'calls' AND column_name = 'visit_chain') AS present`,
-  );
-  return rows[0]?.present ?? false;
-}
-
 /**
  * The touches of a call `c` (with its static source `s`), as rows (ord, source, medium, campaign, keyword, is_static).
  * A static number is one touch (the number proves the source). A website call is the visits of its
@@ -33,6 +24,16 @@ function callTouches(withChain: boolean): string {
              FROM jsonb_array_elements(CASE WHEN ${chained} THEN c.visit_chain END) WITH ORDINALITY AS e(v, ord)
            UNION ALL ${own} WHERE NOT COALESCE(${chained}, false))`;
 }
+
+/** How many visits a call's chain holds (0 without one). */
+const CHAIN_LEN = (c: string) => `CASE WHEN jsonb_typeof(${c}.visit_chain) = 'array' THEN jsonb_array_length(${c}.visit_chain) ELSE 0 END`;
+/**
+ * A call every model credits whole: a static number, or a website call with at most one visit. Most
+ * calls are; they skip the per-touch windowing and aggregate per channel straight away.
+ */
+const SINGLE_TOUCH = (c: string) => `(${c}.source_id IS NOT NULL OR ${CHAIN_LEN(c)} <= 1)`;
+/** That call's one visit: the chain's only entry when it has one, else the call's own visit. */
+const SINGLE_VISIT = (c: string) => `CASE WHEN ${c}.source_id IS NULL AND ${CHAIN_LEN(c)} = 1 THEN ${c}.visit_chain->0 ELSE ${c}.visit END`;
 
 /** The grouping key of a row source (alias `t` with source/medium/campaign/keyword): deeper levels masked. */
 const KEY = (t: string) =>
@@ -86,6 +87,8 @@ export async function roiReport(
   // nothing on a few hundred thousand rows: off for this transaction only.
   return withTransaction(pool, async (db) => {
     await db.query('SET LOCAL jit = off');
+    // Its sorts and hashes hold a few hundred thousand rows: in memory, not in temp files.
+    await db.query("SET LOCAL work_mem = '64MB'");
     return roiQuery(db, accountId, p, o);
   });
 }
@@ -96,14 +99,9 @@ async function roiQuery(
   p: Period,
   o: { groupBy: keyof typeof LEVEL; model: 'last' | 'first' | 'linear'; currency: string },
 ): Promise<Omit<RoiReport, 'period'>> {
-  chainColumn ??= hasVisitChain(db);
-  const withChain = await chainColumn.catch((err: unknown) => {
-    chainColumn = undefined; // asked again next time; this report's query fails on the same database anyway
-    throw err;
-  });
-  const touches = callTouches(withChain);
+  const touches = callTouches(true);
   const callsInPeriod = `FROM calls c LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN LATERAL ${touches} t
-       WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND NOT c.spam`;
+       WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND NOT c.spam AND NOT ${SINGLE_TOUCH('c')}`;
   const firstLead = `c.first_time IS TRUE AND NOT EXISTS (SELECT 1 FROM form_leads f WHERE f.account_id = $1 AND f.phone = c.caller AND f.created_at < c.started_at)`;
   const params = [accountId, p.lo, p.hi, p.tz, o.currency, DIGITS, o.model, LEVEL[o.groupBy], minorDigits(o.currency)];
   const { rows } = await db.query<Row>(
@@ -117,14 +115,20 @@ async function roiQuery(
        FROM deals d
        WHERE d.account_id = $1 AND ((d.won_at >= $2 AND d.won_at < $3) OR (d.qualified_at >= $2 AND d.qualified_at < $3))
      ),
+     -- Each deal's call, looked up once (by primary key) for both the single- and the multi-touch branch.
+     deal_calls AS MATERIALIZED (
+       SELECT d.id AS deal_id, c.id, c.source_id, c.visit, c.visit_chain, ${SINGLE_TOUCH('c')} AS single
+       FROM deal_base d CROSS JOIN LATERAL (SELECT * FROM calls WHERE id = d.call_id LIMIT 1) c
+     ),
      touches AS (
-       ${withChain ? `SELECT 'call' AS ev_kind, c.id::text AS ev_id, ${firstLead} AS first_time, t.* ${callsInPeriod} UNION ALL` : ''}
+       SELECT 'call' AS ev_kind, c.id::text AS ev_id, ${firstLead} AS first_time, t.* ${callsInPeriod}
+       UNION ALL
        SELECT 'form' AS ev_kind, f.id::text AS ev_id, f.first_time, 1::bigint AS ord, NULLIF(f.visit->>'source', '') AS source,
          NULLIF(f.visit->>'medium', '') AS medium, NULLIF(f.visit->>'campaign', '') AS campaign, NULLIF(f.visit->>'keyword', '') AS keyword, false AS is_static
        FROM form_leads f WHERE f.account_id = $1 AND f.created_at >= $2 AND f.created_at < $3
        UNION ALL
        SELECT 'deal', d.id::text, false, t.*
-       FROM deal_base d CROSS JOIN LATERAL (SELECT * FROM calls WHERE id = d.call_id LIMIT 1) c LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN LATERAL ${touches} t
+       FROM deal_base d JOIN deal_calls c ON c.deal_id = d.id AND NOT c.single LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN LATERAL ${touches} t
        UNION ALL
        SELECT 'deal', d.id::text, false, 1, NULLIF(f.visit->>'source', ''), NULLIF(f.visit->>'medium', ''), NULLIF(f.visit->>'campaign', ''),
          NULLIF(f.visit->>'keyword', ''), false
@@ -152,6 +156,11 @@ async function roiQuery(
          CASE WHEN $7 = 'linear' THEN div(d.rev, w.n) + CASE WHEN w.ord = w.last_ord THEN d.rev - div(d.rev, w.n) * w.n ELSE 0 END ELSE d.rev END AS rev
        FROM windowed w LEFT JOIN deal_base d ON w.ev_kind = 'deal' AND d.id::text = w.ev_id
        WHERE $7 = 'linear' OR w.ord = CASE WHEN $7 = 'first' THEN w.first_ord ELSE COALESCE(w.last_non_direct, w.last_ord) END
+       UNION ALL
+       -- Deals of single-touch calls: whole credit to that touch under every model.
+       SELECT 'deal', d.id::text, false, t.*, 1, 1, 1, 1, 1::numeric, d.won_in, d.qualified_in, d.customer, d.rev
+       FROM deal_base d JOIN (SELECT dc.deal_id, dc.source_id, ${SINGLE_VISIT('dc')} AS visit FROM deal_calls dc WHERE dc.single) c ON c.deal_id = d.id
+         LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN LATERAL ${callTouches(false)} t
      ),
      lifetime AS (
        SELECT COALESCE(d.phone, d.visitor_id, d.id::text) AS customer,
@@ -171,21 +180,18 @@ async function roiQuery(
          sum(c.rev) FILTER (WHERE c.won_in) AS revenue, 0 AS cost, NULL::numeric AS ltv
        FROM credited c GROUP BY 1, 2, 3, 4
        UNION ALL
-       ${
-         withChain
-           ? ''
-           : `-- Without visit chains a call is one touch: every model credits it whole, so calls aggregate straight away.
-       -- Counted per raw channel first (a few hundred groups), so the channel rules run per group, not per call.
+       -- Single-touch calls: every model credits them whole, so they are
+       -- counted per raw channel first (a few hundred groups) and the channel rules run per group, not per call.
        SELECT ${KEY('t')}, bool_or(t.is_static), 0, sum(c.n), 0, sum(c.leads), 0, 0, 0, 0, NULL
        FROM (SELECT g.source_id, jsonb_build_object('source', g.vs, 'medium', g.vm, 'campaign', g.vc, 'keyword', g.vk) AS visit, g.n, g.leads
-             FROM (SELECT c.source_id, c.visit->>'source' AS vs, c.visit->>'medium' AS vm, c.visit->>'campaign' AS vc, c.visit->>'keyword' AS vk,
+             FROM (SELECT c.source_id, v.visit->>'source' AS vs, v.visit->>'medium' AS vm, v.visit->>'campaign' AS vc, v.visit->>'keyword' AS vk,
                      count(*) AS n, count(*) FILTER (WHERE ${firstLead}) AS leads
-                   FROM calls c WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND NOT c.spam
+                   FROM calls c CROSS JOIN LATERAL (SELECT ${SINGLE_VISIT('c')} AS visit) v
+                   WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND NOT c.spam AND ${SINGLE_TOUCH('c')}
                    GROUP BY 1, 2, 3, 4, 5) g) c
-         LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN LATERAL ${touches} t
+         LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN LATERAL ${callTouches(false)} t
        GROUP BY 1, 2, 3, 4
-       UNION ALL`
-       }
+       UNION ALL
        SELECT g_source, g_medium, g_campaign, g_keyword, false, 0, 0, 0, 0, 0, 0, 0, 0, round(avg(l.revenue))
        FROM (SELECT DISTINCT ${KEY('c')}, c.customer FROM credited c WHERE c.won_in) k JOIN lifetime l USING (customer)
        GROUP BY 1, 2, 3, 4
