@@ -7,6 +7,7 @@ import { reportRoutes } from './analytics/reports.routes.js';
 import { roiRoutes } from './analytics/roi-routes.js';
 import { apiKeyRoutes } from './auth/api-keys.routes.js';
 import { callRoutes } from './calls/calls.routes.js';
+import { leadLogRoutes } from './leads/lead-log.routes.js';
 import { tagRuleRoutes } from './calls/tag-rules.routes.js';
 import { attributionRoutes } from './attribution/attribution.routes.js';
 import { dialplanRoutes } from './dialplans/dialplans.routes.js';
@@ -106,6 +107,7 @@ export async function buildHttpApp(stores: Stores, services: Services): Promise<
   );
   await app.register(dialplanRoutes({ dialplans: services.dialplans }));
   await app.register(callRoutes({ db, events: services.callEvents }));
+  await app.register(leadLogRoutes({ db }));
   await app.register(tagRuleRoutes({ db }));
   await app.register(spamRoutes({ db, onChange }));
   await app.register(extensionRoutes({ db, registrar: services.registrar, sipRealm: config.sip.realm }));
