@@ -62,6 +62,17 @@ beforeAll(async () => {
     payload: { kind: 'yandex_direct', name: 'Direct', config: { token: 'direct-token', baseUrl: 'http://127.0.0.1:9' } },
   });
   expect(source.statusCode, source.body).toBe(201);
+  // A web-form request from the first caller's phone, for the lead log.
+  const {
+    rows: [site],
+  } = await h.db.query<{ id: string }>(
+    `INSERT INTO sites (account_id, name, domains, default_number, site_key) VALUES ($1, 'shop', '{shop.example}', '+74950000000', 'site_roi_page') RETURNING id`,
+    ['00000000-0000-0000-0000-000000000001'],
+  );
+  await h.db.query(
+    `INSERT INTO form_leads (account_id, site_id, name, phone, url, visit, linked_call_id, created_at) VALUES ($1, $2, 'Anna', '+74950001111', 'https://shop.example/contacts', $3, $4, $5)`,
+    ['00000000-0000-0000-0000-000000000001', site!.id, JSON.stringify({ source: 'google', medium: 'cpc', campaign: 'brand' }), call, `${day}T12:30:00Z`],
+  );
 }, 120_000);
 afterAll(async () => {
   await h?.close();
@@ -89,6 +100,21 @@ describe('ROI page', () => {
       expect(await channels()).toEqual(['google / cpc / brand', 'yandex / cpc / sale']);
       await table.getByRole('button', { name: 'Cost' }).click();
       expect(await channels()).toEqual(['yandex / cpc / sale', 'google / cpc / brand']);
+      // ROMI per channel: google (4000 − 1500.50) / 1500.50, yandex spent 700 for nothing.
+      const romi = page.locator('figure.romi-chart [role="img"]');
+      expect(await romi.getAttribute('aria-label')).toBe('ROMI by channel: google / cpc / brand 166.6%; yandex / cpc / sale -100%');
+      expect(await axeViolations(page)).toEqual([]);
+
+      // The lead log: both calls and the form, then forms only.
+      await page.getByRole('link', { name: 'Leads', exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: 'Leads' }).waitFor();
+      const rows = page.locator('table.leads tbody tr');
+      await expect.poll(() => rows.count()).toBe(3);
+      expect(await page.locator('table.leads tbody tr[data-lead-kind="form"]').textContent()).toContain('Anna · +74950001111');
+      await page.getByRole('radio', { name: 'Forms', exact: true }).check();
+      await expect.poll(() => page.locator('table.leads tbody tr[data-lead-kind="call"]').count()).toBe(0);
+      expect(await rows.count()).toBe(1);
+      await rows.getByRole('link', { name: 'the call' }).waitFor();
       expect(await axeViolations(page)).toEqual([]);
 
       // Integrations: the connected cost source with its state, and axe again.

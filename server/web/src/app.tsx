@@ -5,6 +5,7 @@ import { AccountPage } from './pages/account.tsx';
 import { CallsPage } from './pages/calls.tsx';
 import { HomePage } from './pages/home.tsx';
 import { IntegrationsPage } from './pages/integrations.tsx';
+import { LeadsPage } from './pages/leads.tsx';
 import { NumbersPage } from './pages/numbers.tsx';
 import { ForgotPasswordPage, ResetPasswordPage } from './pages/password-reset.tsx';
 import { ReportsPage } from './pages/reports.tsx';
@@ -34,6 +35,7 @@ export const useRole = (): Role => useAuth().session.principal.role;
 
 const NAV: { to: string; label: string; visible: (r: Role) => boolean }[] = [
   { to: '/calls', label: 'Calls', visible: () => true },
+  { to: '/leads', label: 'Leads', visible: () => true },
   { to: '/reports', label: 'Reports', visible: () => true },
   { to: '/roi', label: 'ROI', visible: () => true },
   { to: '/tag-rules', label: 'Tag rules', visible: () => true },
@@ -122,6 +124,7 @@ export function App() {
   let page: ReactNode;
   const callMatch = /^\/calls\/([0-9a-f-]{36})$/.exec(pathname);
   if (callMatch) page = <CallDetailPage id={callMatch[1]!} />;
+  else if (pathname === '/leads') page = <LeadsPage />;
   else if (pathname === '/reports') page = <ReportsPage />;
   else if (pathname === '/roi') page = <RoiPage />;
   else if (pathname === '/tag-rules') page = <TagRulesPage />;

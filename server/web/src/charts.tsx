@@ -67,3 +67,40 @@ export function Funnel({ steps }: { steps: { label: string; value: number }[] })
     </ol>
   );
 }
+
+/**
+ * ROMI per channel as horizontal bars around a zero line: a channel that lost money reaches left.
+ * Each bar carries its value as text, and the figure's label reads them all out.
+ */
+export function RomiChart({ rows }: { rows: { label: string; romi: number }[] }) {
+  if (rows.length === 0) return null;
+  const extent = Math.max(0.01, ...rows.map((r) => Math.abs(r.romi)));
+  const hasLoss = rows.some((r) => r.romi < 0);
+  const zero = hasLoss ? 50 : 0;
+  const span = hasLoss ? 50 : 100;
+  const pct = (v: number) => `${Math.round(v * 1000) / 10}%`;
+  return (
+    <figure className="chart romi-chart">
+      <div role="img" aria-label={`ROMI by channel: ${rows.map((r) => `${r.label} ${pct(r.romi)}`).join('; ')}`}>
+        {rows.map((r) => {
+          const width = (Math.abs(r.romi) / extent) * span;
+          return (
+            <div key={r.label} className="romi-row" aria-hidden="true">
+              <span className="romi-label">{r.label}</span>
+              <span className="romi-track">
+                <span
+                  className={r.romi < 0 ? 'romi-bar loss' : 'romi-bar'}
+                  style={{ left: `${r.romi < 0 ? zero - width : zero}%`, width: `${Math.max(width, 0.5)}%` }}
+                />
+              </span>
+              <span className="romi-value">{pct(r.romi)}</span>
+            </div>
+          );
+        })}
+      </div>
+      <figcaption>
+        <strong>ROMI by channel</strong> (revenue − cost) / cost
+      </figcaption>
+    </figure>
+  );
+}

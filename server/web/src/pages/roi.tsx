@@ -1,6 +1,7 @@
 import { useMemo, useState } from 'react';
 import { get, query } from '../api.tsx';
 import { PageHeader, Section, useAsync } from '../ui.tsx';
+import { RomiChart } from '../charts.tsx';
 
 /** Mirrors server/analytics/roi.schemas.ts (money in minor units of `currency`). */
 interface Figures {
@@ -132,6 +133,13 @@ export function RoiPage() {
                 No rate into {d.currency} for {d.missingRates.map((m) => `${m.currency} ${m.day}`).join(', ')}: those amounts are left out.
               </p>
             )}
+            <RomiChart
+              rows={d.items
+                .filter((r): r is RoiRow & { romi: number } => r.romi !== null)
+                .sort((a, b) => b.cost - a.cost)
+                .slice(0, 12)
+                .map((r) => ({ label: label(r), romi: r.romi }))}
+            />
             <button type="button" className="secondary" onClick={() => exportCsv(d)}>
               Export CSV
             </button>
