@@ -121,6 +121,13 @@ describe('ROI page', () => {
       await page.getByRole('link', { name: 'Integrations', exact: true }).click();
       await page.getByRole('heading', { level: 1, name: 'Integrations' }).waitFor();
       await page.locator('table.cost-sources tbody tr', { hasText: 'Direct (Yandex Direct)' }).waitFor();
+      // Connecting a Google Ads account from the page (tests never pull: the puller is off in NODE_ENV=test).
+      await page.getByLabel('Ad platform').selectOption('google_ads');
+      await page.getByLabel('Customer id (10 digits)').fill('1234567890');
+      await page.getByLabel('Developer token').fill('dev-token');
+      await page.getByLabel('OAuth access token').fill('ya29.token');
+      await page.getByRole('button', { name: 'Connect' }).click();
+      await page.locator('table.cost-sources tbody tr', { hasText: 'Google Ads (Google Ads)' }).waitFor();
       await expect.poll(() => page.locator('.loading').count(), { timeout: 10_000 }).toBe(0);
       expect(await axeViolations(page)).toEqual([]);
     } finally {

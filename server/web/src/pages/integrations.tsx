@@ -108,6 +108,8 @@ export function IntegrationsPage() {
         )}
       </Section>
 
+      {editor && <ConnectCostSource onConnected={() => setReload((n) => n + 1)} />}
+
       {role === 'admin' && (
         <>
           <h2>CRM deals in</h2>
@@ -137,5 +139,79 @@ export function IntegrationsPage() {
         </>
       )}
     </>
+  );
+}
+
+/** The fields each connector needs (server/analytics/cost-sources.schemas.ts); tokens are write-only. */
+const COST_FIELDS = {
+  yandex_direct: [
+    { key: 'token', label: 'OAuth token', secret: true, required: true },
+    { key: 'clientLogin', label: 'Client login (agency accounts)', secret: false, required: false },
+    { key: 'currency', label: 'Account currency', secret: false, required: false },
+  ],
+  google_ads: [
+    { key: 'customerId', label: 'Customer id (10 digits)', secret: false, required: true },
+    { key: 'developerToken', label: 'Developer token', secret: true, required: true },
+    { key: 'token', label: 'OAuth access token', secret: true, required: true },
+    { key: 'loginCustomerId', label: 'Manager (login) customer id', secret: false, required: false },
+    { key: 'currency', label: 'Account currency', secret: false, required: false },
+  ],
+} as const;
+
+/** Connects Yandex Direct or Google Ads: costs are then pulled daily, and backfilled on "Pull now". */
+function ConnectCostSource({ onConnected }: { onConnected(): void }) {
+  const [kind, setKind] = useState<keyof typeof COST_FIELDS>('yandex_direct');
+  const [name, setName] = useState('');
+  const [values, setValues] = useState<Record<string, string>>({});
+  const submit = useSubmit();
+  return (
+    <form
+      aria-labelledby="connect-cost-h"
+      onSubmit={(e) => {
+        e.preventDefault();
+        const config = Object.fromEntries(COST_FIELDS[kind].flatMap((f) => (values[f.key]?.trim() ? [[f.key, values[f.key]!.trim()]] : [])));
+        void submit.run(async () => {
+          await post('/v1/cost-sources', { kind, name: name || KIND_LABEL[kind], config });
+          setValues({});
+          setName('');
+          onConnected();
+        });
+      }}
+    >
+      <h3 id="connect-cost-h">Connect an ad account</h3>
+      <label>
+        Ad platform
+        <select
+          value={kind}
+          onChange={(e) => {
+            setKind(e.target.value as keyof typeof COST_FIELDS);
+            setValues({});
+          }}
+        >
+          <option value="yandex_direct">{KIND_LABEL.yandex_direct}</option>
+          <option value="google_ads">{KIND_LABEL.google_ads}</option>
+        </select>
+      </label>
+      <label>
+        Name
+        <input value={name} placeholder={KIND_LABEL[kind]} onChange={(e) => setName(e.target.value)} />
+      </label>
+      {COST_FIELDS[kind].map((f) => (
+        <label key={f.key}>
+          {f.label}
+          <input
+            type={f.secret ? 'password' : 'text'}
+            autoComplete="off"
+            required={f.required}
+            value={values[f.key] ?? ''}
+            onChange={(e) => setValues({ ...values, [f.key]: e.target.value })}
+          />
+        </label>
+      ))}
+      <button type="submit" disabled={submit.busy}>
+        Connect
+      </button>
+      <ErrorBox error={submit.error} />
+    </form>
   );
 }
