@@ -18,6 +18,7 @@ import type { Services, Stores } from './services.js';
 import { sourceQrRoutes } from './sources/sources-qr.routes.js';
 import { spamRoutes } from './spam/spam.routes.js';
 import { extensionRoutes } from './pbx/extensions.routes.js';
+import { groupRoutes } from './pbx/groups.routes.js';
 import { createSignInSessionResolver } from './users/sign-in-session.js';
 import { accountRoutes } from './users/account.routes.js';
 import { setupRoutes } from './users/setup.routes.js';
@@ -111,6 +112,7 @@ export async function buildHttpApp(stores: Stores, services: Services): Promise<
   await app.register(tagRuleRoutes({ db }));
   await app.register(spamRoutes({ db, onChange }));
   await app.register(extensionRoutes({ db, registrar: services.registrar, sipRealm: config.sip.realm }));
+  await app.register(groupRoutes({ db, onChange: () => services.groups.invalidate() }));
   await app.register(reportRoutes({ db }));
   await app.register(
     roiRoutes({ db, roi: services.roi, publicBaseUrl: config.http.publicBaseUrl, rateLimit: { max: config.dni.rateLimitPerMinute, timeWindowMs: 60_000 } }),

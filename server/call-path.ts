@@ -102,6 +102,7 @@ export async function createCallPath(stores: Stores, services: Services, options
     publicHost: options.sip.publicHost,
     digest: services.digest,
     registrar: services.registrar,
+    groups: services.groups,
     defaultCountry: config.sip.defaultCountry,
     trustedEdges: options.sip.trustedEdges ?? config.sip.trustedEdges,
     routing,

@@ -20,6 +20,7 @@ import { createLeaseJournal } from './numbers/leases.journal.js';
 import { createLeaseService, type LeaseService } from './numbers/leases.service.js';
 import { type CooldownLearner, createCooldownLearner } from './pools/pools-cooldown.service.js';
 import { createRegistrar, type Registrar } from './pbx/registrar.js';
+import { createRingGroups, type RingGroups } from './pbx/ring-groups.js';
 import type { Redis } from './redis/client.js';
 import { createDigestAuth, type DigestAuth, type NonceStore, redisNonceStore } from './sip/digest.js';
 import { createPasswordResetService, type PasswordResetService } from './users/password-reset.service.js';
@@ -78,6 +79,8 @@ export interface Services {
   digest: DigestAuth;
   /** Where the extensions' phones are (REGISTER bindings in Redis). */
   registrar: Registrar;
+  /** Ring groups (`group:<name>` targets). */
+  groups: RingGroups;
   /** Learns each pool's cool-down from measured call delays. */
   cooldowns: CooldownLearner;
   routingChanges: RoutingChanges;
@@ -97,7 +100,7 @@ export interface ServiceOptions {
   /** How often due ad cost sources are pulled (default 60 s; 0 off; off by default under NODE_ENV=test). */
   costPullIntervalMs?: number;
   /** Replace parts (tests: a lead service with fake sinks, a stuck attributor, …). */
-  overrides?: Partial<Omit<Services, 'close' | 'setupToken' | 'digest' | 'registrar'>>;
+  overrides?: Partial<Omit<Services, 'close' | 'setupToken' | 'digest' | 'registrar' | 'groups'>>;
 }
 
 /**
@@ -157,6 +160,7 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
   const users = overrides.users ?? createUserService({ db, secret: config.secretKey });
   const digest = createDigestAuth({ secret: config.secretKey, realm: config.sip.realm, nonces: failOpenNonces(redisNonceStore(redis), logger) });
   const registrar = createRegistrar({ db, redis, digest, logger });
+  const groups = createRingGroups({ db, redis, logger });
   const setupToken = options.setupToken ?? createSetupToken();
   // Ad cost pulls run in the server, not in tests (which pull on demand).
   const roi = overrides.roi ?? createRoiServices({ db, logger, costPullIntervalMs: options.costPullIntervalMs ?? (config.env === 'test' ? 0 : 60_000) });
@@ -174,6 +178,7 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
     leaseHistory,
     digest,
     registrar,
+    groups,
     dni,
     cooldowns,
     routingChanges: overrides.routingChanges ?? createRoutingChanges(),

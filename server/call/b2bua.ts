@@ -15,6 +15,7 @@ import { createCallMedia, MediaError } from '../media/call-media.js';
 import type { DtmfListener } from '../media/dtmf-listener.js';
 import type { Rtpengine } from '../media/rtpengine.js';
 import type { Registrar } from '../pbx/registrar.js';
+import type { RingGroups } from '../pbx/ring-groups.js';
 import type { DigestAuth } from '../sip/digest.js';
 import { admitInvite, type InviteContext } from '../sip/invite-admission.js';
 import { checkRequest } from '../sip/request-checks.js';
@@ -33,6 +34,8 @@ export interface B2buaDeps {
   /** SIP edge addresses whose X-Calltrack-Source header says where a request really came from. */
   trustedEdges?: string[];
   routing: RoutingCache;
+  /** Ring groups for `group:<name>` targets. */
+  groups?: RingGroups | undefined;
   /** Extensions' REGISTER and where their phones are. */
   registrar?: Registrar | undefined;
   /** Block lists and suspicious-caller rules (none: every caller is screened ok). */
@@ -81,6 +84,23 @@ export function startB2bua(deps: B2buaDeps): B2bua {
   const calls = new Map<string, LiveCall>();
   const legs = new Map<string, LiveCall>();
   const trunkLimits = createTrunkLimits();
+  /** Dialplan targets on an answered call now, by how many calls: busy group members are skipped. */
+  const busy = new Map<string, number>();
+  const busyCalls = new Map<LiveCall, string>();
+  const markBusy = (call: LiveCall) => {
+    const target = call.answeredTarget;
+    if (!target || busyCalls.has(call)) return;
+    busyCalls.set(call, target);
+    busy.set(target, (busy.get(target) ?? 0) + 1);
+  };
+  const markFree = (call: LiveCall) => {
+    const target = busyCalls.get(call);
+    if (target === undefined) return;
+    busyCalls.delete(call);
+    const left = (busy.get(target) ?? 1) - 1;
+    if (left > 0) busy.set(target, left);
+    else busy.delete(target);
+  };
   const log = deps.logger.child({ component: 'sip' });
   let stack: SipStack;
 
@@ -164,9 +184,19 @@ export function startB2bua(deps: B2buaDeps): B2bua {
         // Group and tel: targets ring nobody until the account has groups / an outbound trunk for them.
         return [];
       },
+      ...(deps.groups
+        ? {
+            groups: {
+              plan: (name: string) => deps.groups!.plan(admitted.route.accountId, name),
+              noteFree: (groupId: string, member: string, at: Date) => deps.groups!.noteFree(groupId, member, at),
+            },
+          }
+        : {}),
+      isBusy: (target) => (busy.get(target) ?? 0) > 0,
       logger: deps.logger,
       registerLeg: (legCallId) => legs.set(legCallId, call),
       onEnded: (record, ended) => {
+        markFree(ended);
         calls.delete(callId);
         for (const leg of ended.legCallIds) legs.delete(leg);
         trunkLimits.release(admitted.trunk.id);
@@ -176,7 +206,10 @@ export function startB2bua(deps: B2buaDeps): B2bua {
         deps.onCallEnded(record);
         deps.journal?.done(record.id);
       },
-      onAnswered: (answered) => deps.journal?.note(answered.snapshot(), answered.byesAfterRestart()),
+      onAnswered: (answered) => {
+        markBusy(answered);
+        deps.journal?.note(answered.snapshot(), answered.byesAfterRestart());
+      },
     });
     calls.set(callId, call);
     deps.metrics.liveCalls.inc();

@@ -18,6 +18,7 @@ import type { CallRecord } from '../calls/calls.repository.js';
 import type { Disposition } from '../calls/calls.schemas.js';
 import { mediaAddressOf } from '../media/sdp.js';
 import { relayReinvite } from './reinvite-relay.js';
+import type { GroupPlan, RingGroups } from '../pbx/ring-groups.js';
 
 /** The side of a call an in-dialog request came from. */
 export type DialogSide = { side: 'caller' } | { side: 'agent'; leg: AgentLeg };
@@ -33,6 +34,10 @@ export interface LiveCallDeps {
   logger: Logger;
   /** The SIP URIs a dialplan target rings: itself, or every phone registered for `extension:NNN`. */
   resolveTarget(target: string): Promise<string[]>;
+  /** The account's ring groups (`group:<name>` targets); none: such targets ring nobody. */
+  groups?: Pick<RingGroups, 'noteFree'> & { plan(name: string): Promise<GroupPlan | undefined> };
+  /** Whether a dialplan target is on another call now (busy group members are skipped). */
+  isBusy?(target: string): boolean;
   /** The longest a call may last: a stuck or abused call ends and frees its media ports. */
   maxCallSeconds: number;
   /** Registers an agent leg's call-id so its BYE/responses find this session. */
@@ -49,6 +54,8 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * One inbound call: implements CallControl for the dialplan and owns every resource of the call.
  * `end()` is the single teardown path (legs, rtpengine, record) so nothing leaks on any outcome.
  */
+const GROUP_TARGET = 'group:';
+
 export class LiveCall implements CallControl {
   readonly callId = crypto.randomUUID();
   readonly caller: CallerDialog;
@@ -235,8 +242,47 @@ export class LiveCall implements CallControl {
     });
   }
 
-  async forward(request: ForwardRequest): Promise<ForwardOutcome> {
+  /** The dialplan target (extension:101, a group member, a SIP URI) whose phone answered. */
+  answeredTarget: string | undefined;
+  /** Which dialplan target each rung SIP URI stands for. */
+  private readonly originOf = new Map<string, string>();
+  /** Group members rung by this call, with their group: longest-idle learns when they are free again. */
+  private readonly groupOfMember = new Map<string, string>();
+
+  private async resolve(target: string): Promise<string[]> {
+    const uris = await this.deps.resolveTarget(target);
+    for (const uri of uris) this.originOf.set(uri, target);
+    return uris;
+  }
+
+  /**
+   * `group:<name>` becomes the group's members, busy ones left out. A forward to one group rings it
+   * the group's way (order, at once or in turn, ring time); groups among other targets are spliced
+   * in and rung the forward's way.
+   */
+  private async expandGroups(request: ForwardRequest): Promise<ForwardRequest> {
+    if (!request.targets.some((t) => t.startsWith(GROUP_TARGET))) return request;
+    const expand = async (target: string) => {
+      if (!target.startsWith(GROUP_TARGET)) return { members: [target], plan: undefined };
+      const plan = await this.deps.groups?.plan(target.slice(GROUP_TARGET.length));
+      if (!plan) this.log.warn({ type: 'group_unknown', group: target }, 'no such ring group; it rings nobody');
+      const members = (plan?.members ?? []).filter((member) => {
+        const busy = this.deps.isBusy?.(member) ?? false;
+        if (busy) this.log.info({ type: 'group_member_busy', member }, 'group member on another call; skipped');
+        else if (plan) this.groupOfMember.set(member, plan.groupId);
+        return !busy;
+      });
+      return { members, plan };
+    };
+    const parts = await Promise.all(request.targets.map(expand));
+    const targets = [...new Set(parts.flatMap((p) => p.members))];
+    const only = parts.length === 1 ? parts[0]?.plan : undefined;
+    return only ? { ...request, targets, strategy: only.strategy, ringSeconds: only.ringSeconds } : { ...request, targets };
+  }
+
+  async forward(asked: ForwardRequest): Promise<ForwardOutcome> {
     if (this.ended) return { outcome: 'caller-gone' };
+    const request = await this.expandGroups(asked);
     let sdp: string;
     try {
       sdp = await this.ensureAgentSdp();
@@ -249,7 +295,7 @@ export class LiveCall implements CallControl {
     }
     const outcome =
       request.strategy === 'simultaneous'
-        ? await this.ring((await Promise.all(request.targets.map((target) => this.deps.resolveTarget(target)))).flat(), sdp, request)
+        ? await this.ring((await Promise.all(request.targets.map((target) => this.resolve(target)))).flat(), sdp, request)
         : await this.ringInTurn(request.targets, sdp, request);
     if (outcome.outcome !== 'answered') this.lastForward = outcome.outcome;
     return outcome;
@@ -258,7 +304,7 @@ export class LiveCall implements CallControl {
   private async ringInTurn(targets: string[], sdp: string, request: ForwardRequest): Promise<ForwardOutcome> {
     let last: ForwardOutcome = { outcome: 'failed' };
     for (const target of targets) {
-      last = await this.ring(await this.deps.resolveTarget(target), sdp, request);
+      last = await this.ring(await this.resolve(target), sdp, request);
       if (last.outcome === 'answered' || last.outcome === 'caller-gone') return last;
     }
     return last;
@@ -338,6 +384,7 @@ export class LiveCall implements CallControl {
         if (request.whisper) await this.whisper(request.whisper);
         if (this.ended) return;
         this.answeredAt = new Date();
+        this.answeredTarget = this.originOf.get(leg.target) ?? leg.target;
         if (!this.caller.finalSent) this.caller.answer(callerSdp);
         this.log.info({ type: 'call_answered', target: leg.target }, 'agent answered');
         this.deps.onAnswered?.(this);
@@ -498,6 +545,8 @@ export class LiveCall implements CallControl {
       else leg.cancel();
     }
     await this.media.remove();
+    const groupId = this.answeredTarget && this.groupOfMember.get(this.answeredTarget);
+    if (groupId && this.answeredTarget) this.deps.groups?.noteFree(groupId, this.answeredTarget, endedAt);
     this.resolveEnded();
     this.deps.onEnded(this.record(endedAt), this);
   }
