@@ -34,6 +34,8 @@ export interface B2buaDeps {
   /** SIP edge addresses whose X-Calltrack-Source header says where a request really came from. */
   trustedEdges?: string[];
   routing: RoutingCache;
+  /** The dialplan target that answered a caller's last answered call (route steps' sticky agent). */
+  lastAgentOf?(accountId: string, caller: string): Promise<string | undefined>;
   /** Ring groups for `group:<name>` targets. */
   groups?: RingGroups | undefined;
   /** Extensions' REGISTER and where their phones are. */
@@ -193,6 +195,7 @@ export function startB2bua(deps: B2buaDeps): B2bua {
           }
         : {}),
       isBusy: (target) => (busy.get(target) ?? 0) > 0,
+      ...(deps.lastAgentOf ? { lastAgent: () => deps.lastAgentOf!(admitted.route.accountId, admitted.caller) } : {}),
       logger: deps.logger,
       registerLeg: (legCallId) => legs.set(legCallId, call),
       onEnded: (record, ended) => {

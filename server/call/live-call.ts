@@ -19,6 +19,8 @@ import type { Disposition } from '../calls/calls.schemas.js';
 import { mediaAddressOf } from '../media/sdp.js';
 import { relayReinvite } from './reinvite-relay.js';
 import type { GroupPlan, RingGroups } from '../pbx/ring-groups.js';
+import type { RouteFacts } from '../dialplans/call-control.js';
+import { resolveChannel } from '../calls/call-view.js';
 
 /** The side of a call an in-dialog request came from. */
 export type DialogSide = { side: 'caller' } | { side: 'agent'; leg: AgentLeg };
@@ -38,6 +40,8 @@ export interface LiveCallDeps {
   groups?: Pick<RingGroups, 'noteFree'> & { plan(name: string): Promise<GroupPlan | undefined> };
   /** Whether a dialplan target is on another call now (busy group members are skipped). */
   isBusy?(target: string): boolean;
+  /** The dialplan target that answered this caller's last answered call. */
+  lastAgent?(): Promise<string | undefined>;
   /** The longest a call may last: a stuck or abused call ends and frees its media ports. */
   maxCallSeconds: number;
   /** Registers an agent leg's call-id so its BYE/responses find this session. */
@@ -130,6 +134,31 @@ export class LiveCall implements CallControl {
 
   noteDigit(digit: string): void {
     this.digits += digit;
+  }
+
+  routeFacts(): RouteFacts {
+    const a = this.attribution;
+    const channel = resolveChannel(a?.staticSource ?? null, a?.visit ?? null);
+    return { ...channel, firstTime: a ? a.firstTime : null };
+  }
+
+  /** Sticky agent, with a deadline like attribution: a slow database never holds the call up. */
+  async lastAgent(): Promise<string | undefined> {
+    if (!this.deps.lastAgent) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        this.deps.lastAgent(),
+        new Promise<undefined>((resolve) => {
+          timer = setTimeout(() => resolve(undefined), 500);
+        }),
+      ]);
+    } catch (err) {
+      this.log.warn({ err, type: 'last_agent_unavailable' }, 'cannot look up the caller’s last agent');
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Attribution runs beside the ringing, with a deadline: analytics never holds a call up. */
@@ -594,6 +623,7 @@ export class LiveCall implements CallControl {
       talkSeconds: this.answeredAt ? seconds(this.answeredAt, endedAt) : 0,
       ringSeconds: seconds(this.startedAt, this.answeredAt ?? endedAt),
       answeredBy: this.answeredLeg?.target ?? null,
+      answeredTarget: this.answeredTarget ?? null,
       hangupBy: this.endedBy ?? 'system',
       finalSipStatus: this.answeredAt ? 200 : this.finalStatus,
       ivrDigits: this.digits || null,

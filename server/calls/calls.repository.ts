@@ -27,6 +27,8 @@ export interface CallRecord {
   talkSeconds: number;
   ringSeconds: number;
   answeredBy: string | null;
+  /** The dialplan target that answered (extension:101, sip:…); absent in records spooled before it existed. */
+  answeredTarget?: string | null;
   hangupBy: 'caller' | 'callee' | 'system';
   finalSipStatus: number | null;
   ivrDigits: string | null;
@@ -54,8 +56,8 @@ export async function insertCallRecord(db: Queryable, r: CallRecord): Promise<bo
   const { rowCount } = await db.query(
     `INSERT INTO calls (id, account_id, sip_call_id, trunk_id, number_id, tracking_number, caller, caller_name, dialplan,
        started_at, answered_at, ended_at, disposition, talk_seconds, ring_seconds, answered_by, hangup_by, final_sip_status,
-       ivr_digits, pool_id, source_id, session_id, confidence, attribution, visit, first_time, prior_calls, recording_status, caller_media, spam, spam_reason, visit_chain)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32)
+       ivr_digits, pool_id, source_id, session_id, confidence, attribution, visit, first_time, prior_calls, recording_status, caller_media, spam, spam_reason, visit_chain, answered_target)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32,$33)
      ON CONFLICT (sip_call_id) DO NOTHING`,
     [
       r.id,
@@ -91,9 +93,19 @@ export async function insertCallRecord(db: Queryable, r: CallRecord): Promise<bo
       r.spamReason,
       // Spooled records written before the chain existed have none.
       r.visitChain?.length ? JSON.stringify(r.visitChain) : null,
+      r.answeredTarget ?? null,
     ],
   );
   return (rowCount ?? 0) > 0;
+}
+
+/** The dialplan target that answered this caller's latest answered call (the route step's sticky agent). */
+export async function lastAnsweredTarget(db: Queryable, accountId: string, caller: string): Promise<string | undefined> {
+  const { rows } = await db.query<{ answered_target: string }>(
+    `SELECT answered_target FROM calls WHERE caller = $2 AND account_id = $1 AND answered_target IS NOT NULL ORDER BY started_at DESC LIMIT 1`,
+    [accountId, caller],
+  );
+  return rows[0]?.answered_target;
 }
 
 /** The call's reference for its owner account; undefined for another account's call as for a missing one. */

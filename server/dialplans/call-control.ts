@@ -37,4 +37,17 @@ export interface CallControl {
   hangup(status?: number): Promise<void>;
   /** Remembers IVR digits for the call record and tag rules. */
   noteDigit(digit: string): void;
+  /** What attribution knew when the call arrived, for route steps. */
+  routeFacts(): RouteFacts;
+  /** The dialplan target that answered this caller's last answered call (sticky agent). */
+  lastAgent(): Promise<string | undefined>;
+}
+
+export interface RouteFacts {
+  source: string | null;
+  medium: string | null;
+  campaign: string | null;
+  keyword: string | null;
+  /** null when attribution could not tell (it timed out or is off). */
+  firstTime: boolean | null;
 }

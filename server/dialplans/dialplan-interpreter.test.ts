@@ -1,7 +1,7 @@
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import type { CallControl, ForwardOutcome, ForwardRequest } from './call-control.js';
-import { createMemoryRotation, runDialplan } from './dialplan-interpreter.js';
+import type { CallControl, ForwardOutcome, ForwardRequest, RouteFacts } from './call-control.js';
+import { createMemoryRotation, routeMatches, runDialplan } from './dialplan-interpreter.js';
 import { Dialplan } from './dialplan.schemas.js';
 
 interface Script {
@@ -12,6 +12,8 @@ interface Script {
   /** The caller hangs up while this prompt plays. */
   hangUpDuring?: string;
   failPrompt?: string;
+  facts?: Partial<RouteFacts>;
+  lastAgent?: string;
 }
 
 /** A CallControl that records what the interpreter asked for and answers from a script. */
@@ -55,6 +57,8 @@ function fakeCall(script: Script = {}) {
       ended = true;
     },
     noteDigit: (d) => log.push(`note ${d}`),
+    routeFacts: () => ({ source: null, medium: null, campaign: null, keyword: null, firstTime: null, ...script.facts }),
+    lastAgent: async () => script.lastAgent,
   };
   return { control, log, forwards };
 }
@@ -263,5 +267,66 @@ steps:
         expect(call.forwards[0]!.targets[0]).toBe('sip:a@h');
       }
     });
+  });
+});
+
+describe('route step', () => {
+  const ROUTED = `name: routed
+steps:
+  - route:
+      rules:
+        - when: { caller: repeat }
+          steps:
+            - forward: { targets: [last-agent] }
+        - when: { source: [google, yandex], medium: cpc* }
+          steps:
+            - forward: { targets: ["group:sales"] }
+      otherwise:
+        - announce: { file: welcome.wav }
+  - forward: { targets: ["group:support"] }
+`;
+  const plan = Dialplan.parse(parse(ROUTED));
+
+  it('sends a repeat caller to their last agent', async () => {
+    const { control, log } = fakeCall({ facts: { firstTime: false, source: 'google', medium: 'cpc' }, lastAgent: 'extension:101', forward: ['answered'] });
+    expect(await runDialplan(plan, control)).toBe('answered');
+    expect(log).toEqual(['forward extension:101 simultaneous → answered']);
+  });
+
+  it('sends a paid-search caller to sales, and continues after the route when nobody answers', async () => {
+    const { control, log } = fakeCall({ facts: { firstTime: true, source: 'Google', medium: 'cpc-brand' } });
+    await runDialplan(plan, control);
+    expect(log).toEqual(['forward group:sales simultaneous → no-answer', 'forward group:support simultaneous → no-answer', 'hangup 480']);
+  });
+
+  it('runs otherwise for the rest, and skips last-agent for a caller who has none', async () => {
+    const other = fakeCall({ facts: { firstTime: true, source: 'bing', medium: 'organic' }, forward: ['answered'] });
+    await runDialplan(plan, other.control);
+    expect(other.log).toEqual(['play welcome.wav', 'forward group:support simultaneous → answered']);
+    const noAgent = fakeCall({ facts: { firstTime: false }, forward: ['answered'] });
+    await runDialplan(plan, noAgent.control);
+    expect(noAgent.log).toEqual(['forward group:support simultaneous → answered']);
+  });
+
+  it('matches values case-insensitively, lists by any, "x*" by prefix, and unknown facts never', () => {
+    const facts: RouteFacts = { source: 'Google', medium: 'CPC', campaign: 'brand-2026', keyword: null, firstTime: null };
+    expect(routeMatches({ source: 'google' }, facts)).toBe(true);
+    expect(routeMatches({ source: ['yandex', 'GOOGLE'], campaign: 'brand*' }, facts)).toBe(true);
+    expect(routeMatches({ campaign: 'brand' }, facts)).toBe(false);
+    expect(routeMatches({ keyword: 'shoes' }, facts)).toBe(false);
+    expect(routeMatches({ caller: 'new' }, facts)).toBe(false);
+    expect(routeMatches({ caller: 'repeat' }, facts)).toBe(false);
+  });
+
+  it('names the path of a bad rule', () => {
+    const bad = (yaml: string) => {
+      const r = Dialplan.safeParse(parse(yaml));
+      return r.success ? '' : r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    };
+    expect(bad('name: x\nsteps:\n  - route: { rules: [{ when: {}, steps: [{ hangup: {} }] }] }')).toMatch(
+      /steps\.0\.route\.rules\.0\.when: a rule needs at least one condition/,
+    );
+    expect(bad('name: x\nsteps:\n  - route: { rules: [{ when: { referrer: x }, steps: [{ hangup: {} }] }] }')).toMatch(/unknown key "referrer"/);
+    expect(bad('name: x\nsteps:\n  - route: { rules: [{ when: { caller: vip }, steps: [{ hangup: {} }] }] }')).toMatch(/caller/);
   });
 });

@@ -1,8 +1,10 @@
 import type { Logger } from '../logger.js';
 import { isOpen } from './business-hours.js';
-import type { CallControl, ForwardOutcome, ForwardRequest } from './call-control.js';
+import type { CallControl, ForwardOutcome, ForwardRequest, RouteFacts } from './call-control.js';
 import { renderTemplate } from './dialplan-template.js';
-import type { Dialplan, Forward, Menu, Step } from './dialplan.schemas.js';
+import type { Dialplan, Forward, Menu, RouteValue, RouteWhen, Step } from './dialplan.schemas.js';
+
+const LAST_AGENT = 'last-agent';
 
 export { isOpen } from './business-hours.js';
 export { renderTemplate } from './dialplan-template.js';
@@ -97,6 +99,13 @@ async function runStep(run: Run, step: Step, here: string): Promise<StepsResult>
     if (!control.ended) await control.hangup(finalStatus(run));
     return 'stopped';
   }
+  if ('route' in step) {
+    const facts = control.routeFacts();
+    const index = step.route.rules.findIndex((rule) => routeMatches(rule.when, facts));
+    const branch = index >= 0 ? step.route.rules[index]!.steps : step.route.otherwise;
+    run.logger?.info({ step: here, type: 'dialplan_route', rule: index >= 0 ? index : 'otherwise', facts }, 'route chosen');
+    return branch ? runSteps(run, branch, index >= 0 ? `${here}.route.rules[${index}].steps` : `${here}.route.otherwise`) : 'continue';
+  }
   if ('voicemail' in step) {
     await control.recordVoicemail(step.voicemail.maxSeconds, step.voicemail.greeting);
     return 'stopped';
@@ -116,10 +125,34 @@ async function play(run: Run, file: string, here: string): Promise<void> {
   }
 }
 
+/** Every condition of the rule holds: values compare case-insensitively, "x*" by prefix, a list by any. */
+export function routeMatches(when: RouteWhen, facts: RouteFacts): boolean {
+  const holds = (expected: RouteValue | undefined, actual: string | null) => {
+    if (expected === undefined) return true;
+    if (actual === null) return false;
+    const value = actual.toLowerCase();
+    return (Array.isArray(expected) ? expected : [expected]).some((e) => {
+      const want = e.toLowerCase();
+      return want.endsWith('*') ? value.startsWith(want.slice(0, -1)) : value === want;
+    });
+  };
+  if (when.caller === 'new' && facts.firstTime !== true) return false;
+  if (when.caller === 'repeat' && facts.firstTime !== false) return false;
+  return holds(when.source, facts.source) && holds(when.medium, facts.medium) && holds(when.campaign, facts.campaign) && holds(when.keyword, facts.keyword);
+}
+
 async function forward(run: Run, f: Forward, here: string): Promise<StepsResult> {
   const { control } = run;
   const rotationKey = `${run.plan.name}:${here}`;
   let targets = f.targets;
+  if (targets.includes(LAST_AGENT)) {
+    const last = await control.lastAgent().catch(() => undefined);
+    targets = [...new Set(targets.flatMap((t) => (t === LAST_AGENT ? (last ? [last] : []) : [t])))];
+    if (targets.length === 0) {
+      run.logger?.info({ step: here, type: 'dialplan_no_last_agent' }, 'the caller has no last agent; next step');
+      return 'continue';
+    }
+  }
   if (f.strategy === 'round-robin' && targets.length > 1) {
     const start = run.rotation.next(rotationKey, targets.length);
     targets = [...targets.slice(start), ...targets.slice(0, start)];

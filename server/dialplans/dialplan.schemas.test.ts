@@ -63,7 +63,7 @@ steps:
               "*": [ { forward: { targets: ["sip:*@h"] } } ]
 `);
     expect(e).toBe(
-      'steps[0].hours.closed[0].menu.options["*"][0].forward.targets[0]: not a target: expected sip:user@host[:port] (no wildcards, parameters or headers), extension:NNN, group:name or tel:+E164',
+      'steps[0].hours.closed[0].menu.options["*"][0].forward.targets[0]: not a target: expected sip:user@host[:port] (no wildcards, parameters or headers), extension:NNN, group:name, tel:+E164 or last-agent',
     );
   });
 

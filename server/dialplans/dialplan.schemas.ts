@@ -48,6 +48,8 @@ export const TARGET_KINDS = {
   group: /^group:[a-z0-9][a-z0-9_-]{0,63}$/i,
   /** An outside number in E.164, dialled through the account's outbound trunk. */
   tel: /^tel:\+[1-9][0-9]{6,14}$/,
+  /** Whoever answered this caller's last answered call (sticky agent); nobody for a new caller. */
+  'last-agent': /^last-agent$/,
 } as const;
 export type TargetKind = keyof typeof TARGET_KINDS | 'sip';
 
@@ -62,7 +64,7 @@ const SipTarget = z
   .max(256)
   .refine(
     (value) => targetKind(value) !== undefined,
-    'not a target: expected sip:user@host[:port] (no wildcards, parameters or headers), extension:NNN, group:name or tel:+E164',
+    'not a target: expected sip:user@host[:port] (no wildcards, parameters or headers), extension:NNN, group:name, tel:+E164 or last-agent',
   );
 const Clock = z.string().regex(/^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'expected HH:MM (00:00 to 24:00)');
 export const Day = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
@@ -129,9 +131,36 @@ export interface Hours {
   closed: Step[];
 }
 
-export type Step = { announce: Announce } | { forward: Forward } | { menu: Menu } | { hours: Hours } | { voicemail: Voicemail } | { hangup: Hangup };
+/** What a route rule compares: a value or a list (any matches); case-insensitive; "cpc*" matches by prefix. */
+export type RouteValue = string | string[];
+export interface RouteWhen {
+  source?: RouteValue | undefined;
+  medium?: RouteValue | undefined;
+  campaign?: RouteValue | undefined;
+  keyword?: RouteValue | undefined;
+  /** new: no earlier call from this number; repeat: called before. */
+  caller?: 'new' | 'repeat' | undefined;
+}
+/**
+ * Responsive routing: the first rule whose every condition holds (on what attribution knows when the
+ * INVITE arrives) runs its steps; none matching runs `otherwise`. When the branch falls through, the
+ * plan continues after the route step.
+ */
+export interface Route {
+  rules: { when: RouteWhen; steps: Step[] }[];
+  otherwise?: Step[] | undefined;
+}
 
-export const STEP_KINDS = ['announce', 'forward', 'menu', 'hours', 'voicemail', 'hangup'] as const;
+export type Step =
+  | { announce: Announce }
+  | { forward: Forward }
+  | { menu: Menu }
+  | { hours: Hours }
+  | { route: Route }
+  | { voicemail: Voicemail }
+  | { hangup: Hangup };
+
+export const STEP_KINDS = ['announce', 'forward', 'menu', 'hours', 'route', 'voicemail', 'hangup'] as const;
 const stepsOf = (what: string) =>
   z
     .array(
@@ -160,6 +189,32 @@ const Menu: z.ZodType<Menu> = z.strictObject({
   default: stepsOf('default').optional(),
 }) as z.ZodType<Menu>;
 
+const RouteValue = z.union([z.string().min(1).max(200), z.array(z.string().min(1).max(200)).min(1).max(50)], {
+  error: 'expected a value or a list of values',
+});
+const RouteWhen = z
+  .strictObject(
+    {
+      source: RouteValue.optional(),
+      medium: RouteValue.optional(),
+      campaign: RouteValue.optional(),
+      keyword: RouteValue.optional(),
+      caller: z.enum(['new', 'repeat']).optional(),
+    },
+    unknownKeys(['source', 'medium', 'campaign', 'keyword', 'caller']),
+  )
+  .refine((w) => Object.values(w).some((v) => v !== undefined), 'a rule needs at least one condition (source, medium, campaign, keyword or caller)');
+const Route: z.ZodType<Route> = z.strictObject(
+  {
+    rules: z
+      .array(z.strictObject({ when: RouteWhen, steps: stepsOf('a rule') }, unknownKeys(['when', 'steps'])))
+      .min(1, 'at least one rule')
+      .max(50),
+    otherwise: stepsOf('otherwise').optional(),
+  },
+  unknownKeys(['rules', 'otherwise']),
+) as z.ZodType<Route>;
+
 const Hours: z.ZodType<Hours> = z.strictObject({
   timezone: TimeZone,
   open: z.array(OpenWindow).min(1, 'at least one opening window'),
@@ -178,6 +233,7 @@ export const Step: z.ZodType<Step> = z
       forward: Forward.optional(),
       menu: z.lazy(() => Menu).optional(),
       hours: z.lazy(() => Hours).optional(),
+      route: z.lazy(() => Route).optional(),
       voicemail: Voicemail.optional(),
       hangup: Hangup.optional(),
     },
@@ -194,7 +250,10 @@ export const Step: z.ZodType<Step> = z
     if (kinds.length > 1)
       ctx.addIssue({ code: 'custom', message: `a step has exactly one action, found ${kinds.join(' and ')} (make them separate list items)` });
   })
-  .meta({ id: 'DialplanStep', description: 'One action: exactly one of announce, forward, menu, hours, voicemail, hangup' }) as unknown as z.ZodType<Step>;
+  .meta({
+    id: 'DialplanStep',
+    description: 'One action: exactly one of announce, forward, menu, hours, route, voicemail, hangup',
+  }) as unknown as z.ZodType<Step>;
 
 const PLAN_KEYS = ['name', 'description', 'record', 'steps'] as const;
 export const Dialplan = z.strictObject(

@@ -11,7 +11,7 @@ import { makeToneFile, type RunningSipp, runSipp, scenarioPath, startSipp } from
 
 const CALLER_IP = '127.0.17.20';
 const IPS = { a: '127.0.17.21', b: '127.0.17.22', c: '127.0.17.23' } as const;
-const NUMBERS = { sales: '+74953336601', support: '+74953336602' } as const;
+const NUMBERS = { sales: '+74953336601', support: '+74953336602', sticky: '+74953336603' } as const;
 let h: Harness;
 let server: CallServer;
 let tone: string;
@@ -26,6 +26,13 @@ beforeAll(async () => {
     dialplans: {
       sales: { steps: [{ forward: { targets: ['group:sales'] } }] },
       support: { steps: [{ forward: { targets: ['group:support'] } }] },
+      // Responsive routing: a repeat caller goes back to the agent who answered them last.
+      sticky: {
+        steps: [
+          { route: { rules: [{ when: { caller: 'repeat' }, steps: [{ forward: { targets: ['last-agent'], ringSeconds: 5 } }] }] } },
+          { forward: { targets: ['group:turns'] } },
+        ],
+      },
     },
   });
   const trunk = await server.provisionNumber({ number: NUMBERS.sales, trunkAddresses: [`${CALLER_IP}/32`], dialplan: 'sales' });
@@ -36,15 +43,24 @@ beforeAll(async () => {
     payload: { number: NUMBERS.support, trunkId: trunk.trunkId, dialplan: 'support' },
   });
   expect(res.statusCode, res.body).toBe(201);
+  const sticky = await server.app.inject({
+    method: 'POST',
+    url: '/v1/numbers',
+    headers: h.adminHeaders,
+    payload: { number: NUMBERS.sticky, trunkId: trunk.trunkId, dialplan: 'sticky' },
+  });
+  expect(sticky.statusCode, sticky.body).toBe(201);
   await server.routing.refresh();
   for (const [name, strategy, members] of [
     ['sales', 'longest-idle', [uri('a'), uri('b'), uri('c')]],
     ['support', 'sequential', [uri('a'), uri('b')]],
+    ['turns', 'round-robin', [uri('a'), uri('b')]],
   ] as const) {
     const group = await server.app.inject({ method: 'POST', url: '/v1/groups', headers: h.adminHeaders, payload: { name, strategy, ringSeconds: 5, members } });
     expect(group.statusCode, group.body).toBe(201);
   }
-  for (const who of Object.keys(IPS) as (keyof typeof IPS)[]) agents.push(await startSipp({ scenario: 'uas', ip: IPS[who], port: ports[who]!, rtpEcho: true, calls: 20, timeoutSeconds: 120 }));
+  for (const who of Object.keys(IPS) as (keyof typeof IPS)[])
+    agents.push(await startSipp({ scenario: 'uas', ip: IPS[who], port: ports[who]!, rtpEcho: true, calls: 20, timeoutSeconds: 120 }));
   tone = makeToneFile(fs.mkdtempSync(path.join(os.tmpdir(), 'tone-')), 1000, 1);
 }, 60_000);
 afterAll(async () => {
@@ -53,9 +69,15 @@ afterAll(async () => {
   await h?.close();
 });
 
-const call = (number: string, talkMs: number) =>
+/** uac-tone-bye.xml calling from another number (the scenario's own is 79161234567). */
+function scenarioFrom(callerNumber: string): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'scenario-')), 'uac.xml');
+  fs.writeFileSync(file, fs.readFileSync(scenarioPath('uac-tone-bye.xml'), 'utf8').replaceAll('79161234567', callerNumber));
+  return file;
+}
+const call = (number: string, talkMs: number, scenario = scenarioPath('uac-tone-bye.xml')) =>
   runSipp({
-    scenario: scenarioPath('uac-tone-bye.xml'),
+    scenario,
     ip: CALLER_IP,
     target: `127.0.0.1:${server.sipPort}`,
     service: number.slice(1),
@@ -94,6 +116,22 @@ describe('ring groups from /v1/groups', () => {
     expect(byStart.map((r) => r.answeredBy)).toEqual([uri('a'), uri('b')]);
   });
 
+  it('route step: a repeat caller reaches the agent who answered them last, not the next in turn', async () => {
+    const loyal = scenarioFrom('79990001111');
+    const stranger = scenarioFrom('79990002222');
+    for (const [n, scenario] of [loyal, loyal, stranger].entries()) {
+      const result = await call(NUMBERS.sticky, 300, scenario);
+      expect(result.code, result.errors).toBe(0);
+      await answeredBy(NUMBERS.sticky, n + 1); // stored before the next call asks who answered
+    }
+    const records = server.ended.filter((r) => r.trackingNumber === NUMBERS.sticky);
+    expect(records.map((r) => [r.caller, r.firstTime, r.answeredBy])).toEqual([
+      ['+79990001111', true, uri('a')],
+      ['+79990001111', false, uri('a')], // round-robin alone would have given b
+      ['+79990002222', true, uri('b')],
+    ]);
+  });
+
   it('validates groups, names the field, and lets managers read but not write', async () => {
     const bad = [
       { name: 'x', members: ['group:sales'] },
@@ -112,7 +150,7 @@ describe('ring groups from /v1/groups', () => {
     expect(dup.statusCode).toBe(409);
     const manager = await h.headersFor('manager');
     const list = await server.app.inject({ method: 'GET', url: '/v1/groups', headers: manager });
-    expect(list.json().items.map((g: { name: string }) => g.name)).toEqual(['sales', 'support']);
+    expect(list.json().items.map((g: { name: string }) => g.name)).toEqual(['sales', 'support', 'turns']);
     const id = list.json().items[1].id;
     expect((await server.app.inject({ method: 'PATCH', url: `/v1/groups/${id}`, headers: manager, payload: { ringSeconds: 9 } })).statusCode).toBe(403);
     const patched = await server.app.inject({
