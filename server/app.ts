@@ -11,6 +11,7 @@ import { leadLogRoutes } from './leads/lead-log.routes.js';
 import { tagRuleRoutes } from './calls/tag-rules.routes.js';
 import { attributionRoutes } from './attribution/attribution.routes.js';
 import { dialplanRoutes } from './dialplans/dialplans.routes.js';
+import { storedDialplanRoutes } from './dialplans/stored-dialplans.routes.js';
 import { dniRoutes } from './dni/dni.routes.js';
 import { bearerToken, type CredentialResolver, installAuth } from './http/auth.js';
 import { poolUsageRoutes } from './pools/pools-usage.routes.js';
@@ -84,7 +85,11 @@ export async function buildHttpApp(stores: Stores, services: Services): Promise<
   });
 
   const onChange = () => services.routingChanges.notify();
-  const provisioning = { db, dialplans: services.dialplans, onChange };
+  // A name binds when it is a YAML plan, or one the caller's account saved with /v1/dialplans.
+  const catalog = {
+    has: (name: string, accountId?: string) => (accountId !== undefined && services.storedPlans.has(accountId, name)) || services.dialplans.has(name),
+  };
+  const provisioning = { db, dialplans: catalog, onChange };
   await app.register(healthRoutes({ db, redis: stores.redis, rtpengine: stores.rtpengine, metrics: stores.metrics }));
   await app.register(apiKeyRoutes({ apiKeys: services.apiKeys }));
   await app.register(userRoutes({ users: services.users, db, signInPerSecond: config.signInPerSecond }));
@@ -106,7 +111,8 @@ export async function buildHttpApp(stores: Stores, services: Services): Promise<
       { collection: 'sites', what: 'site', set: setSiteDialplan },
     ]),
   );
-  await app.register(dialplanRoutes({ dialplans: services.dialplans }));
+  await app.register(dialplanRoutes({ dialplans: services.dialplans, stored: services.storedPlans, db }));
+  await app.register(storedDialplanRoutes({ db, stored: services.storedPlans, files: services.dialplans }));
   await app.register(callRoutes({ db, events: services.callEvents }));
   await app.register(leadLogRoutes({ db }));
   await app.register(tagRuleRoutes({ db }));

@@ -103,6 +103,7 @@ export async function createCallPath(stores: Stores, services: Services, options
     digest: services.digest,
     registrar: services.registrar,
     groups: services.groups,
+    storedPlans: services.storedPlans,
     lastAgentOf: (accountId, caller) => lastAnsweredTarget(db, accountId, caller),
     defaultCountry: config.sip.defaultCountry,
     trustedEdges: options.sip.trustedEdges ?? config.sip.trustedEdges,

@@ -21,6 +21,7 @@ import { createLeaseService, type LeaseService } from './numbers/leases.service.
 import { type CooldownLearner, createCooldownLearner } from './pools/pools-cooldown.service.js';
 import { createRegistrar, type Registrar } from './pbx/registrar.js';
 import { createRingGroups, type RingGroups } from './pbx/ring-groups.js';
+import { createStoredDialplans, type StoredDialplans } from './dialplans/stored-dialplans.js';
 import type { Redis } from './redis/client.js';
 import { createDigestAuth, type DigestAuth, type NonceStore, redisNonceStore } from './sip/digest.js';
 import { createPasswordResetService, type PasswordResetService } from './users/password-reset.service.js';
@@ -81,6 +82,8 @@ export interface Services {
   registrar: Registrar;
   /** Ring groups (`group:<name>` targets). */
   groups: RingGroups;
+  /** Call flows saved with /v1/dialplans (versions in Postgres, newest in memory). */
+  storedPlans: StoredDialplans;
   /** Learns each pool's cool-down from measured call delays. */
   cooldowns: CooldownLearner;
   routingChanges: RoutingChanges;
@@ -100,7 +103,7 @@ export interface ServiceOptions {
   /** How often due ad cost sources are pulled (default 60 s; 0 off; off by default under NODE_ENV=test). */
   costPullIntervalMs?: number;
   /** Replace parts (tests: a lead service with fake sinks, a stuck attributor, …). */
-  overrides?: Partial<Omit<Services, 'close' | 'setupToken' | 'digest' | 'registrar' | 'groups'>>;
+  overrides?: Partial<Omit<Services, 'close' | 'setupToken' | 'digest' | 'registrar' | 'groups' | 'storedPlans'>>;
 }
 
 /**
@@ -161,6 +164,7 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
   const digest = createDigestAuth({ secret: config.secretKey, realm: config.sip.realm, nonces: failOpenNonces(redisNonceStore(redis), logger) });
   const registrar = createRegistrar({ db, redis, digest, logger });
   const groups = createRingGroups({ db, redis, logger });
+  const storedPlans = createStoredDialplans({ db, logger });
   const setupToken = options.setupToken ?? createSetupToken();
   // Ad cost pulls run in the server, not in tests (which pull on demand).
   const roi = overrides.roi ?? createRoiServices({ db, logger, costPullIntervalMs: options.costPullIntervalMs ?? (config.env === 'test' ? 0 : 60_000) });
@@ -179,6 +183,7 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
     digest,
     registrar,
     groups,
+    storedPlans,
     dni,
     cooldowns,
     routingChanges: overrides.routingChanges ?? createRoutingChanges(),
@@ -190,6 +195,7 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
       await leaseHistory.close();
       dniRedis.disconnect();
       if (!overrides.dialplans) dialplans.close();
+      storedPlans.close();
     },
   };
 }

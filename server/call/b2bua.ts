@@ -16,6 +16,7 @@ import type { DtmfListener } from '../media/dtmf-listener.js';
 import type { Rtpengine } from '../media/rtpengine.js';
 import type { Registrar } from '../pbx/registrar.js';
 import type { RingGroups } from '../pbx/ring-groups.js';
+import type { StoredDialplans } from '../dialplans/stored-dialplans.js';
 import type { DigestAuth } from '../sip/digest.js';
 import { admitInvite, type InviteContext } from '../sip/invite-admission.js';
 import { checkRequest } from '../sip/request-checks.js';
@@ -43,6 +44,8 @@ export interface B2buaDeps {
   /** Block lists and suspicious-caller rules (none: every caller is screened ok). */
   spam?: SpamScreen | undefined;
   dialplans: DialplanRegistry;
+  /** Call flows accounts saved with /v1/dialplans. */
+  storedPlans?: Pick<StoredDialplans, 'get'> | undefined;
   rtpengine: Rtpengine;
   dtmf: DtmfListener | undefined;
   attributor?: Attributor | undefined;
@@ -148,7 +151,8 @@ export function startB2bua(deps: B2buaDeps): B2bua {
       log.info({ callId, type: 'invite_rejected', status: admitted.sipStatus, reason: admitted.message, from: remote.address }, 'INVITE rejected');
       return void stack.replyError(request, admitted);
     }
-    const plan = deps.dialplans.get(admitted.route.dialplan);
+    // The account's own saved flow first, then a YAML file of that name.
+    const plan = deps.storedPlans?.get(admitted.route.accountId, admitted.route.dialplan) ?? deps.dialplans.get(admitted.route.dialplan);
     if (!plan) {
       log.error({ callId, type: 'dialplan_missing', dialplan: admitted.route.dialplan }, 'bound dialplan is not loaded');
       return void stack.replyError(request, ERRORS.dialplanNotLoaded(admitted.route.dialplan));

@@ -31,7 +31,7 @@ export function dialplanBindingRoutes(
           config: { roles: ['admin'] },
         },
         async (request) => {
-          checkDialplan(deps.dialplans, request.body.dialplan);
+          checkDialplan(deps.dialplans, request.body.dialplan, principalOf(request).accountId);
           if (!(await owner.set(deps.db, principalOf(request).accountId, request.params.id, request.body.dialplan)))
             throw ERRORS.notFound(owner.what, request.params.id);
           deps.onChange?.();

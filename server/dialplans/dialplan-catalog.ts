@@ -5,7 +5,8 @@ import { DialplanName } from '../shared/schemas.js';
 
 /** What provisioning needs to know about dialplans: whether a name can be bound. */
 export interface DialplanCatalog {
-  has(name: string): boolean;
+  /** A YAML plan any account can bind, or one the account stored with /v1/dialplans. */
+  has(name: string, accountId?: string): boolean;
 }
 
 export const DialplanBindingBody = z.object({

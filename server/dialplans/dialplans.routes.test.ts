@@ -62,7 +62,7 @@ describe('dialplan routes', () => {
       const res = await app.inject({ url: '/v1/dialplans', headers: as(role) });
       expect(res.statusCode).toBe(200);
       expect(res.json().items.map((s: DialplanStatus) => s.name)).toEqual(['ivr', 'sales']);
-      expect(res.json().items[1]).toEqual(statuses[0]);
+      expect(res.json().items[1]).toEqual({ ...statuses[0], source: 'file', readOnly: true, version: null });
     }
   });
 

@@ -2,12 +2,18 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ERRORS } from '../errors.js';
 import { DialplanName, ErrorBody } from '../shared/schemas.js';
+import type { Db } from '../db/pool.js';
+import { principalOf } from '../http/auth.js';
 import type { DialplanRegistry } from './dialplan-registry.js';
+import { listStoredNames, type StoredDialplans } from './stored-dialplans.js';
 import { Dialplan } from './dialplan.schemas.js';
 
 const DialplanStatus = z.object({
   name: z.string(),
-  file: z.string().meta({ description: 'The YAML file on the server' }),
+  source: z.enum(['file', 'stored']).meta({ description: 'a YAML file on the server (read-only here), or saved with POST /v1/dialplans' }),
+  readOnly: z.boolean(),
+  version: z.number().int().nullable().meta({ description: 'the saved version calls use (stored plans)' }),
+  file: z.string().nullable().meta({ description: 'The YAML file on the server (null for stored plans)' }),
   loadedAt: z.string().nullable().meta({ description: 'When the version in use was loaded; null if no version ever loaded' }),
   lastError: z
     .string()
@@ -18,8 +24,16 @@ const DialplanStatus = z.object({
   warnings: z.array(z.string()).meta({ description: 'Non-fatal problems such as missing prompt files' }),
 });
 
-/** Read-only view of the dialplans the server loaded from dialplans/*.yaml. */
-export function dialplanRoutes({ dialplans }: { dialplans: Pick<DialplanRegistry, 'status' | 'get'> }): FastifyPluginAsyncZod {
+/** The dialplans an account can bind: YAML files the server loaded (read-only) and the ones it saved. */
+export function dialplanRoutes({
+  dialplans,
+  stored,
+  db,
+}: {
+  dialplans: Pick<DialplanRegistry, 'status' | 'get'>;
+  stored?: Pick<StoredDialplans, 'get'>;
+  db?: Db;
+}): FastifyPluginAsyncZod {
   return async (app) => {
     app.get(
       '/v1/dialplans',
@@ -31,7 +45,23 @@ export function dialplanRoutes({ dialplans }: { dialplans: Pick<DialplanRegistry
         },
         config: { roles: ['admin', 'manager'] },
       },
-      async () => ({ items: dialplans.status().sort((a, b) => a.name.localeCompare(b.name) || a.file.localeCompare(b.file)) }),
+      async (request) => {
+        const files = dialplans.status().map((p) => ({ ...p, source: 'file' as const, readOnly: true, version: null }));
+        const saved = db ? await listStoredNames(db, principalOf(request).accountId) : [];
+        const storedItems = saved.map((p) => ({
+          name: p.name,
+          source: 'stored' as const,
+          readOnly: false,
+          version: p.version,
+          file: null,
+          loadedAt: p.updatedAt,
+          lastError: null,
+          lastErrorAt: null,
+          active: true,
+          warnings: [],
+        }));
+        return { items: [...files, ...storedItems].sort((a, b) => a.name.localeCompare(b.name) || a.source.localeCompare(b.source)) };
+      },
     );
 
     app.get(
@@ -46,7 +76,7 @@ export function dialplanRoutes({ dialplans }: { dialplans: Pick<DialplanRegistry
         config: { roles: ['admin', 'manager'] },
       },
       async (request) => {
-        const plan = dialplans.get(request.params.name);
+        const plan = stored?.get(principalOf(request).accountId, request.params.name) ?? dialplans.get(request.params.name);
         if (!plan) throw ERRORS.notFound('dialplan', request.params.name);
         return plan;
       },

@@ -19,8 +19,9 @@ import {
 } from './numbers.schemas.js';
 import { searchDigits } from './numbers.service.js';
 
-export function checkDialplan(dialplans: DialplanCatalog, name: string | null | undefined): void {
-  if (name && !dialplans.has(name)) throw ERRORS.validation(`dialplan "${name}" does not exist (no dialplans/${name}.yaml loaded)`);
+export function checkDialplan(dialplans: DialplanCatalog, name: string | null | undefined, accountId: string): void {
+  if (name && !dialplans.has(name, accountId))
+    throw ERRORS.validation(`dialplan "${name}" does not exist (neither stored with /v1/dialplans nor loaded from dialplans/${name}.yaml)`);
 }
 
 export function numberRoutes({ db, dialplans, onChange }: { db: Db; dialplans: DialplanCatalog; onChange?: () => void }): FastifyPluginAsyncZod {
@@ -32,7 +33,7 @@ export function numberRoutes({ db, dialplans, onChange }: { db: Db; dialplans: D
         config: { roles: ['admin'] },
       },
       async (request, reply) => {
-        checkDialplan(dialplans, request.body.dialplan);
+        checkDialplan(dialplans, request.body.dialplan, principalOf(request).accountId);
         const accountId = principalOf(request).accountId;
         try {
           const created = await repo.insertNumber(db, { accountId, ...request.body });
@@ -95,7 +96,7 @@ export function numberRoutes({ db, dialplans, onChange }: { db: Db; dialplans: D
         const raw = request.body;
         const body = typeof raw === 'string' ? { text: raw, lines: undefined, dialplan: undefined, ...request.query } : raw;
         if (!body.trunkId) throw ERRORS.validation('trunkId is required (in the query string for a text or CSV body)');
-        checkDialplan(dialplans, body.dialplan);
+        checkDialplan(dialplans, body.dialplan, principalOf(request).accountId);
         const lines = body.text !== undefined ? splitLines(body.text) : (body.lines ?? []).map((text, i) => ({ line: i + 1, text }));
         if (lines.length > MAX_BULK_LINES) throw ERRORS.validation(`at most ${MAX_BULK_LINES} lines at once`);
         const { good, bad } = parseBulkNumbers(lines, body.defaultCountry);
@@ -141,7 +142,7 @@ export function numberRoutes({ db, dialplans, onChange }: { db: Db; dialplans: D
         config: { roles: ['admin'] },
       },
       async (request) => {
-        checkDialplan(dialplans, request.body.dialplan);
+        checkDialplan(dialplans, request.body.dialplan, principalOf(request).accountId);
         if (!(await repo.setNumberDialplan(db, principalOf(request).accountId, request.params.number, request.body.dialplan))) {
           throw ERRORS.numberNotFound(request.params.number);
         }

@@ -20,7 +20,7 @@ export function poolRoutes({ db, dialplans, onChange }: { db: Db; dialplans: Dia
       },
       async (request, reply) => {
         const { numbers, ...pool } = request.body;
-        checkDialplan(dialplans, pool.dialplan);
+        checkDialplan(dialplans, pool.dialplan, principalOf(request).accountId);
         const accountId = principalOf(request).accountId;
         const created = await withTransaction(db, async (trx) => {
           let id: string | undefined;

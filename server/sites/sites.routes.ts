@@ -21,7 +21,7 @@ export function siteRoutes({ db, dialplans, onChange }: { db: Db; dialplans: Dia
       },
       async (request, reply) => {
         assertMayRoute(request, request.body.dialplan);
-        checkDialplan(dialplans, request.body.dialplan);
+        checkDialplan(dialplans, request.body.dialplan, principalOf(request).accountId);
         const site = await repo.insertSite(db, {
           accountId: principalOf(request).accountId,
           ...request.body,

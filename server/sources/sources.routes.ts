@@ -27,7 +27,7 @@ export function sourceRoutes({ db, dialplans, onChange }: { db: Db; dialplans: D
       async (request, reply) => {
         const { numbers, ...source } = request.body;
         assertMayRoute(request, source.dialplan);
-        checkDialplan(dialplans, source.dialplan);
+        checkDialplan(dialplans, source.dialplan, principalOf(request).accountId);
         const accountId = principalOf(request).accountId;
         const created = await withTransaction(db, async (trx) => {
           const id = await repo.insertSource(trx, { accountId, ...source });

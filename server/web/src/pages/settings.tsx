@@ -214,7 +214,18 @@ function Users() {
 
 function Dialplans() {
   const plans = useAsync(
-    () => get<{ items: { name: string; file: string; loadedAt: string | null; lastError: string | null; active: boolean }[] }>('/v1/dialplans'),
+    () =>
+      get<{
+        items: {
+          name: string;
+          source: 'file' | 'stored';
+          version: number | null;
+          file: string | null;
+          loadedAt: string | null;
+          lastError: string | null;
+          active: boolean;
+        }[];
+      }>('/v1/dialplans'),
     [],
   );
   return (
@@ -228,18 +239,16 @@ function Dialplans() {
               <thead>
                 <tr>
                   <th scope="col">Name</th>
-                  <th scope="col">File</th>
+                  <th scope="col">Where</th>
                   <th scope="col">Loaded</th>
                   <th scope="col">Status</th>
                 </tr>
               </thead>
               <tbody>
                 {d.items.map((p) => (
-                  <tr key={p.name} className={p.lastError ? 'missed' : undefined}>
+                  <tr key={`${p.source}-${p.name}`} className={p.lastError ? 'missed' : undefined}>
                     <td>{p.name}</td>
-                    <td>
-                      <code>{p.file}</code>
-                    </td>
+                    <td>{p.file ? <code>{p.file}</code> : `saved in the app, version ${p.version}`}</td>
                     <td>{fmtDateTime(p.loadedAt)}</td>
                     <td>{p.lastError ? `Last load failed: ${p.lastError}${p.active ? ' (last good version in use)' : ''}` : 'OK'}</td>
                   </tr>
