@@ -6,6 +6,8 @@ import { CallsPage } from './pages/calls.tsx';
 import { HomePage } from './pages/home.tsx';
 import { IntegrationsPage } from './pages/integrations.tsx';
 import { LeadsPage } from './pages/leads.tsx';
+import { PbxPage } from './pages/pbx.tsx';
+import { DialplansPage } from './pages/dialplans.tsx';
 import { NumbersPage } from './pages/numbers.tsx';
 import { ForgotPasswordPage, ResetPasswordPage } from './pages/password-reset.tsx';
 import { ReportsPage } from './pages/reports.tsx';
@@ -40,6 +42,8 @@ const NAV: { to: string; label: string; visible: (r: Role) => boolean }[] = [
   { to: '/roi', label: 'ROI', visible: () => true },
   { to: '/tag-rules', label: 'Tag rules', visible: () => true },
   { to: '/trunks', label: 'Trunks', visible: can.manageNumbers },
+  { to: '/pbx', label: 'Extensions & groups', visible: (r) => r === 'admin' || r === 'manager' },
+  { to: '/call-flows', label: 'Call flows', visible: (r) => r === 'admin' || r === 'manager' },
   { to: '/numbers', label: 'Numbers & pools', visible: () => true },
   { to: '/sources', label: 'Sources', visible: () => true },
   { to: '/integrations', label: 'Integrations', visible: () => true },
@@ -125,6 +129,8 @@ export function App() {
   const callMatch = /^\/calls\/([0-9a-f-]{36})$/.exec(pathname);
   if (callMatch) page = <CallDetailPage id={callMatch[1]!} />;
   else if (pathname === '/leads') page = <LeadsPage />;
+  else if (pathname === '/pbx') page = <PbxPage />;
+  else if (pathname === '/call-flows') page = <DialplansPage />;
   else if (pathname === '/reports') page = <ReportsPage />;
   else if (pathname === '/roi') page = <RoiPage />;
   else if (pathname === '/tag-rules') page = <TagRulesPage />;
