@@ -2,6 +2,7 @@ import path from 'node:path';
 import { type B2bua, startB2bua } from './call/b2bua.js';
 import { type CallRecordWriter, createCallRecordWriter } from './calls/call-record-writer.js';
 import { type CallRecord, lastAnsweredTarget } from './calls/calls.repository.js';
+import { createOutboundDirectory } from './trunks/outbound-dial.js';
 import { createLiveCallJournal, type RecoveredCall } from './calls/live-call-journal.js';
 import type { Db } from './db/pool.js';
 import type { DtmfListener } from './media/dtmf-listener.js';
@@ -104,6 +105,7 @@ export async function createCallPath(stores: Stores, services: Services, options
     registrar: services.registrar,
     groups: services.groups,
     storedPlans: services.storedPlans,
+    outboundOf: createOutboundDirectory(db),
     lastAgentOf: (accountId, caller) => lastAnsweredTarget(db, accountId, caller),
     defaultCountry: config.sip.defaultCountry,
     trustedEdges: options.sip.trustedEdges ?? config.sip.trustedEdges,

@@ -17,6 +17,8 @@ import type { Rtpengine } from '../media/rtpengine.js';
 import type { Registrar } from '../pbx/registrar.js';
 import type { RingGroups } from '../pbx/ring-groups.js';
 import type { StoredDialplans } from '../dialplans/stored-dialplans.js';
+import type { OutboundSide } from '../trunks/outbound.schemas.js';
+import { outboundDial } from '../trunks/outbound-dial.js';
 import type { DigestAuth } from '../sip/digest.js';
 import { admitInvite, type InviteContext } from '../sip/invite-admission.js';
 import { checkRequest } from '../sip/request-checks.js';
@@ -37,6 +39,8 @@ export interface B2buaDeps {
   routing: RoutingCache;
   /** The dialplan target that answered a caller's last answered call (route steps' sticky agent). */
   lastAgentOf?(accountId: string, caller: string): Promise<string | undefined>;
+  /** The account's outbound trunk side, for `tel:` targets. */
+  outboundOf?(accountId: string): Promise<OutboundSide | undefined>;
   /** Ring groups for `group:<name>` targets. */
   groups?: RingGroups | undefined;
   /** Extensions' REGISTER and where their phones are. */
@@ -187,7 +191,15 @@ export function startB2bua(deps: B2buaDeps): B2bua {
         const kind = targetKind(target);
         if (kind === 'sip') return [target];
         if (kind === 'extension') return (await deps.registrar?.contactsOf(admitted.route.accountId, target.slice(EXTENSION_TARGET.length))) ?? [];
-        // Group and tel: targets ring nobody until the account has groups / an outbound trunk for them.
+        if (kind === 'tel') {
+          const side = await deps.outboundOf?.(admitted.route.accountId).catch(() => undefined);
+          if (!side) {
+            log.warn({ callId, type: 'no_outbound_trunk', target }, 'no trunk with an outbound side: the number rings nobody');
+            return [];
+          }
+          return [outboundDial(side, target.slice('tel:'.length), { caller: admitted.caller, tracking: admitted.trackingNumber })];
+        }
+        // Groups are expanded by the call itself; anything else rings nobody.
         return [];
       },
       ...(deps.groups

@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import { type CallMedia, placeholderAgentSdp } from '../media/call-media.js';
 import type { DtmfListener } from '../media/dtmf-listener.js';
 import { speakToFile } from '../media/tts.js';
-import { AgentLeg, CallerDialog } from '../sip/dialog.js';
+import { AgentLeg, CallerDialog, type DialOptions } from '../sip/dialog.js';
 import { ERRORS } from '../errors.js';
 import type { InviteContext } from '../sip/invite-admission.js';
 import { parseUri, type SipStack } from '../sip/sip-stack.js';
@@ -35,7 +35,7 @@ export interface LiveCallDeps {
   ttsCacheDir: string;
   logger: Logger;
   /** The SIP URIs a dialplan target rings: itself, or every phone registered for `extension:NNN`. */
-  resolveTarget(target: string): Promise<string[]>;
+  resolveTarget(target: string): Promise<Array<string | DialTarget>>;
   /** The account's ring groups (`group:<name>` targets); none: such targets ring nobody. */
   groups?: Pick<RingGroups, 'noteFree'> & { plan(name: string): Promise<GroupPlan | undefined> };
   /** Whether a dialplan target is on another call now (busy group members are skipped). */
@@ -59,6 +59,9 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * `end()` is the single teardown path (legs, rtpengine, record) so nothing leaks on any outcome.
  */
 const GROUP_TARGET = 'group:';
+
+/** One phone to ring: its SIP URI, and for an outbound trunk the caller ID, headers and credentials. */
+export type DialTarget = { uri: string } & DialOptions;
 
 export class LiveCall implements CallControl {
   readonly callId = crypto.randomUUID();
@@ -278,10 +281,10 @@ export class LiveCall implements CallControl {
   /** Group members rung by this call, with their group: longest-idle learns when they are free again. */
   private readonly groupOfMember = new Map<string, string>();
 
-  private async resolve(target: string): Promise<string[]> {
-    const uris = await this.deps.resolveTarget(target);
-    for (const uri of uris) this.originOf.set(uri, target);
-    return uris;
+  private async resolve(target: string): Promise<DialTarget[]> {
+    const dials = (await this.deps.resolveTarget(target)).map((d) => (typeof d === 'string' ? { uri: d } : d));
+    for (const dial of dials) this.originOf.set(dial.uri, target);
+    return dials;
   }
 
   /**
@@ -340,7 +343,7 @@ export class LiveCall implements CallControl {
   }
 
   /** Rings targets at once; the first 2xx wins and the others are cancelled. */
-  private ring(targets: string[], sdp: string, request: ForwardRequest): Promise<ForwardOutcome> {
+  private ring(targets: DialTarget[], sdp: string, request: ForwardRequest): Promise<ForwardOutcome> {
     // Nobody to ring (an extension with no phone registered): like a phone that does not answer.
     if (targets.length === 0) return Promise.resolve({ outcome: 'no-answer' });
     return new Promise((resolve) => {
@@ -361,7 +364,7 @@ export class LiveCall implements CallControl {
       const maxForwards = Math.max(Number(this.ctx.request.headers['max-forwards'] ?? 70) - 1, 0);
       const callerUser = parseUri(this.ctx.request.headers.from.uri)?.user ?? 'anonymous';
       for (const target of targets) {
-        const leg = new AgentLeg(this.deps.stack, target, callerUser, sdp, maxForwards, `${this.callId}-${this.legs.size}`);
+        const leg = new AgentLeg(this.deps.stack, target.uri, callerUser, sdp, maxForwards, `${this.callId}-${this.legs.size}`, target);
         this.legs.set(leg.callId, leg);
         this.deps.registerLeg(leg.callId);
         pending.add(leg);

@@ -1,6 +1,7 @@
 import type { SipStack } from './sip-stack.js';
 import { newTag } from './sip-stack.js';
 import type { NameAddr, SipRequest, SipResponse } from './sip-types.js';
+import { answerChallenge, type ParsedChallenge } from './digest-client.js';
 
 const T1 = 500;
 
@@ -212,12 +213,25 @@ export class CallerDialog {
   }
 }
 
+/** How to dial one target beyond its URI: an outbound trunk's caller ID, identity headers and credentials. */
+export interface DialOptions {
+  /** The user part of our From (the caller ID the far end shows); default the caller's. */
+  fromUser?: string;
+  /** Extra headers (P-Asserted-Identity, Diversion) as npm `sip` writes them. */
+  headers?: Record<string, unknown>;
+  /** Answers the far end's digest challenge (a carrier gateway). */
+  credentials?: { username: string; password: string };
+}
+
 /** Our UAC side towards one agent target. */
 export class AgentLeg {
   readonly callId: string;
   readonly localTag = newTag();
   private cseq = 1;
-  readonly invite: SipRequest;
+  /** The INVITE in flight: replaced once when the far end challenges it and we answer. */
+  invite: SipRequest;
+  private readonly credentials: { username: string; password: string } | undefined;
+  private authAnswered = false;
   remoteTag: string | undefined;
   remoteContact: string | undefined;
   /** From the 2xx's Record-Route, reversed (RFC 3261 12.1.2); Route on every later request. */
@@ -233,16 +247,19 @@ export class AgentLeg {
     sdp: string,
     maxForwards: number,
     callId: string,
+    dial: DialOptions = {},
   ) {
     this.callId = callId;
+    this.credentials = dial.credentials;
     this.invite = {
       method: 'INVITE',
       uri: target,
       headers: {
+        ...dial.headers,
         via: [],
         to: { uri: target, params: {} },
         // The agent sees the caller's number, not ours: that is who they will talk to.
-        from: { uri: `sip:${callerUser}@${stack.host}`, params: { tag: this.localTag } },
+        from: { uri: `sip:${dial.fromUser ?? callerUser}@${stack.host}`, params: { tag: this.localTag } },
         'call-id': callId,
         cseq: { seq: this.cseq++, method: 'INVITE' },
         contact: [{ uri: `sip:${stack.host}:${stack.port}`, params: {} }],
@@ -253,8 +270,35 @@ export class AgentLeg {
     };
   }
 
+  /**
+   * Sends the INVITE. A carrier gateway's 401/407 (already ACKed by the transaction) is answered once
+   * with our credentials, as a new INVITE with the next CSeq; a second challenge goes to `onResponse`
+   * as the failure it is.
+   */
   send(onResponse: (response: SipResponse) => void): void {
-    this.stack.send(this.invite, onResponse);
+    const handle = (response: SipResponse) => {
+      const challenged = response.status === 401 || response.status === 407;
+      if (challenged && this.credentials && !this.authAnswered && response.headers.cseq.seq === this.invite.headers.cseq.seq && this.state === 'calling') {
+        const challenge = (response.headers[response.status === 401 ? 'www-authenticate' : 'proxy-authenticate'] as ParsedChallenge[] | undefined)?.[0];
+        const answer = challenge && answerChallenge(challenge, { method: 'INVITE', uri: this.invite.uri, ...this.credentials });
+        if (answer) {
+          this.authAnswered = true;
+          this.invite = {
+            ...this.invite,
+            headers: {
+              ...this.invite.headers,
+              via: [],
+              cseq: { seq: this.cseq++, method: 'INVITE' },
+              [response.status === 401 ? 'authorization' : 'proxy-authorization']: [answer],
+            },
+          };
+          this.stack.send(this.invite, handle);
+          return;
+        }
+      }
+      onResponse(response);
+    };
+    this.stack.send(this.invite, handle);
   }
 
   /** ACK for a 2xx (each retransmission of it too, and re-INVITEs' 2xx): end to end, so ours to send. */

@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/pool.js';
+import { type OutboundSide, viewOf } from './outbound.schemas.js';
 import type { Trunk } from './trunks.schemas.js';
 
 interface TrunkRow {
@@ -11,6 +12,7 @@ interface TrunkRow {
   last_invite_at?: Date | null;
   max_calls_per_second: number | null;
   max_concurrent_calls: number | null;
+  outbound?: OutboundSide | null;
   created_at: Date;
 }
 
@@ -32,6 +34,7 @@ const toTrunk = (r: TrunkRow): Trunk => ({
   maxCallsPerSecond: r.max_calls_per_second,
   maxConcurrentCalls: r.max_concurrent_calls,
   lastInviteAt: r.last_invite_at?.toISOString() ?? null,
+  outbound: r.outbound ? viewOf(r.outbound) : null,
   createdAt: r.created_at.toISOString(),
 });
 
@@ -45,12 +48,22 @@ export async function insertTrunk(
     passwordHa1?: string;
     maxCallsPerSecond?: number | null | undefined;
     maxConcurrentCalls?: number | null | undefined;
+    outbound?: OutboundSide | undefined;
   },
 ): Promise<Trunk> {
   const { rows } = await db.query<TrunkRow>(
-    `INSERT INTO trunks (account_id, name, addresses, username, password_ha1, max_calls_per_second, max_concurrent_calls)
-     VALUES ($1, $2, $3::cidr[], $4, $5, $6, $7) RETURNING *`,
-    [t.accountId, t.name, t.addresses, t.username ?? null, t.passwordHa1 ?? null, t.maxCallsPerSecond ?? null, t.maxConcurrentCalls ?? null],
+    `INSERT INTO trunks (account_id, name, addresses, username, password_ha1, max_calls_per_second, max_concurrent_calls, outbound)
+     VALUES ($1, $2, $3::cidr[], $4, $5, $6, $7, $8) RETURNING *`,
+    [
+      t.accountId,
+      t.name,
+      t.addresses,
+      t.username ?? null,
+      t.passwordHa1 ?? null,
+      t.maxCallsPerSecond ?? null,
+      t.maxConcurrentCalls ?? null,
+      t.outbound ? JSON.stringify(t.outbound) : null,
+    ],
   );
   return toTrunk(rows[0]!);
 }
@@ -100,4 +113,13 @@ export async function listTrunkCredentials(db: Queryable): Promise<TrunkCredenti
 /** The SIP edge saw an INVITE from this trunk (admitted by ACL or digest, whatever happened next). */
 export async function touchTrunkInvite(db: Queryable, id: string): Promise<void> {
   await db.query('UPDATE trunks SET last_invite_at = now() WHERE id = $1', [id]);
+}
+
+/** The trunk `tel:` targets of an account go out through: the oldest one with an outbound side. */
+export async function findOutboundSide(db: Queryable, accountId: string): Promise<OutboundSide | undefined> {
+  const { rows } = await db.query<{ outbound: OutboundSide }>(
+    'SELECT outbound FROM trunks WHERE account_id = $1 AND outbound IS NOT NULL ORDER BY created_at, id LIMIT 1',
+    [accountId],
+  );
+  return rows[0]?.outbound;
 }

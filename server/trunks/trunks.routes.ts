@@ -21,7 +21,7 @@ export function trunkRoutes({ db, sipRealm, onChange }: { db: Db; sipRealm: stri
         config: { roles: ['admin'] },
       },
       async (request, reply) => {
-        const { name, addresses, username, password, maxCallsPerSecond, maxConcurrentCalls } = request.body;
+        const { name, addresses, username, password, maxCallsPerSecond, maxConcurrentCalls, outbound } = request.body;
         try {
           const trunk = await repo.insertTrunk(db, {
             accountId: principalOf(request).accountId,
@@ -29,6 +29,7 @@ export function trunkRoutes({ db, sipRealm, onChange }: { db: Db; sipRealm: stri
             addresses,
             maxCallsPerSecond,
             maxConcurrentCalls,
+            outbound,
             ...(username && password ? { username, passwordHa1: digestHa1(username, sipRealm, password) } : {}),
           });
           onChange?.();

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { z } from 'zod';
+import { OutboundSide, OutboundSideView } from './outbound.schemas.js';
 
 const MIN_IPV4_PREFIX = 8;
 const MIN_IPV6_PREFIX = 16;
@@ -58,9 +59,13 @@ export const CreateTrunkBody = z
       .nullable()
       .optional()
       .meta({ description: 'calls in progress at once from this trunk; beyond it 503' }),
+    outbound: OutboundSide.optional().meta({ description: 'the carrier gateway tel: targets (outside numbers) are dialled through' }),
   })
   .refine((t) => (t.username === undefined) === (t.password === undefined), { message: 'username and password go together', path: ['password'] })
-  .refine((t) => t.addresses.length > 0 || t.username !== undefined, { message: 'a trunk needs carrier addresses or digest credentials', path: ['addresses'] });
+  .refine((t) => t.addresses.length > 0 || t.username !== undefined || t.outbound !== undefined, {
+    message: 'a trunk needs carrier addresses or digest credentials (inbound), or an outbound side',
+    path: ['addresses'],
+  });
 export type CreateTrunkBody = z.infer<typeof CreateTrunkBody>;
 
 export const Trunk = z.object({
@@ -72,6 +77,7 @@ export const Trunk = z.object({
   maxCallsPerSecond: z.number().int().nullable(),
   maxConcurrentCalls: z.number().int().nullable(),
   lastInviteAt: z.string().nullable().meta({ description: 'when the SIP edge last saw an INVITE from this trunk (updated at most every 5 s)' }),
+  outbound: OutboundSideView.nullable(),
   createdAt: z.string(),
 });
 export type Trunk = z.infer<typeof Trunk>;
