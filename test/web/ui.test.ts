@@ -271,11 +271,12 @@ describe('web UI in headless Chromium', () => {
       const secret = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
       const receiver = await startWebhookFake(secret);
       try {
-        await page.getByLabel('Kind').selectOption('webhook');
-        await page.getByLabel('Name', { exact: true }).last().fill('Receiver');
-        await page.getByLabel('URL').fill(`${receiver.url}/in`);
-        await page.getByLabel('Signing secret').fill(secret);
-        await page.getByRole('button', { name: 'Add sink' }).click();
+        const addSink = page.getByRole('form', { name: 'Add a sink' });
+        await addSink.getByLabel('Kind').selectOption('webhook');
+        await addSink.getByLabel('Name', { exact: true }).fill('Receiver');
+        await addSink.getByLabel('URL').fill(`${receiver.url}/in`);
+        await addSink.getByLabel('Signing secret').fill(secret);
+        await addSink.getByRole('button', { name: 'Add sink' }).click();
         const added = page.locator('li[data-sink-id]', { hasText: 'Receiver' });
         await added.getByRole('button', { name: 'Send test lead' }).click();
         await added
