@@ -31,6 +31,8 @@ export interface CallPathOptions {
   /** How often recordings that failed (or were never converted) are retried; default 30 s. */
   recordingRetryMs?: number;
   mediaCheckMs?: number;
+  /** OPTIONS pings to registered phones (default config.sip.keepaliveSeconds). */
+  keepaliveMs?: number;
 }
 
 export type RecordingOutcome = 'ready' | 'failed' | 'missing';
@@ -122,6 +124,7 @@ export async function createCallPath(stores: Stores, services: Services, options
     ttsCacheDir: options.ttsCacheDir,
     ...(options.mediaCheckMs ? { mediaCheckMs: options.mediaCheckMs } : {}),
     maxCallSeconds: config.sip.maxCallSeconds,
+    keepaliveMs: options.keepaliveMs ?? config.sip.keepaliveSeconds * 1000,
     spamGateSeconds: config.sip.spamGateSeconds,
     onCallEnded: (record) => {
       void writer.write(record).then((outcome) => {

@@ -53,6 +53,8 @@ const EnvSchema = z.object({
   SIP_REALM: z.string().min(1).default('calltrack'),
   /** The longest a call may last; it is then hung up on both sides (a stuck or abused call frees its media). */
   MAX_CALL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(14_400),
+  /** How often registered phones get an OPTIONS ping (keeps their NAT path open; 3 unanswered drop the binding); 0 = never. */
+  SIP_KEEPALIVE_SECONDS: z.coerce.number().int().min(0).max(3600).default(30),
   /** How long a caller flagged as suspicious has to press 1 before the call ends. */
   SPAM_GATE_SECONDS: z.coerce.number().int().min(1).max(60).default(8),
   /** Country whose national number formats carriers send without "+" (ISO 3166 alpha-2). */
@@ -125,6 +127,7 @@ export interface Config {
     realm: string;
     defaultCountry: string;
     maxCallSeconds: number;
+    keepaliveSeconds: number;
     spamGateSeconds: number;
     trustedEdges: string[];
   };
@@ -194,6 +197,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       realm: e.SIP_REALM,
       defaultCountry: e.DEFAULT_COUNTRY,
       maxCallSeconds: e.MAX_CALL_SECONDS,
+      keepaliveSeconds: e.SIP_KEEPALIVE_SECONDS,
       spamGateSeconds: e.SPAM_GATE_SECONDS,
       trustedEdges: e.SIP_TRUSTED_EDGE.split(',')
         .map((address) => address.trim())

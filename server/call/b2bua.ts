@@ -14,6 +14,7 @@ import type { Logger } from '../logger.js';
 import { createCallMedia, MediaError } from '../media/call-media.js';
 import type { DtmfListener } from '../media/dtmf-listener.js';
 import type { Rtpengine } from '../media/rtpengine.js';
+import { startContactKeepalive } from '../pbx/contact-keepalive.js';
 import type { Registrar } from '../pbx/registrar.js';
 import type { RingGroups } from '../pbx/ring-groups.js';
 import type { StoredDialplans } from '../dialplans/stored-dialplans.js';
@@ -41,6 +42,8 @@ export interface B2buaDeps {
   lastAgentOf?(accountId: string, caller: string): Promise<string | undefined>;
   /** The account's outbound trunk side, for `tel:` targets. */
   outboundOf?(accountId: string): Promise<OutboundSide | undefined>;
+  /** How often registered phones get an OPTIONS ping (0 = never; default 30 s). */
+  keepaliveMs?: number;
   /** Ring groups for `group:<name>` targets. */
   groups?: RingGroups | undefined;
   /** Extensions' REGISTER and where their phones are. */
@@ -306,6 +309,7 @@ export function startB2bua(deps: B2buaDeps): B2bua {
             .then((outcome) => {
               if (outcome.error) return void stack.replyError(request, outcome.error);
               stack.reply(request, outcome.status, { headers: outcome.headers ?? {} });
+              keepalive?.track(outcome);
             })
             .catch((err: unknown) => {
               log.error({ err, callId, type: 'register_failed' }, 'REGISTER failed');
@@ -354,6 +358,9 @@ export function startB2bua(deps: B2buaDeps): B2bua {
   mediaSweep.unref();
 
   stack = createSipStack({ host: deps.host, port: deps.port, publicHost: deps.publicHost, trustedEdges: deps.trustedEdges ?? [], logger: log, onRequest });
+  const keepalive = deps.registrar
+    ? startContactKeepalive({ stack, registrar: deps.registrar, intervalMs: deps.keepaliveMs ?? 30_000, logger: deps.logger })
+    : undefined;
   return {
     stack,
     liveCalls: () => calls.size,
@@ -361,6 +368,7 @@ export function startB2bua(deps: B2buaDeps): B2bua {
     liveSipCallIds: () => [...calls.keys()],
     async stop() {
       clearInterval(mediaSweep);
+      keepalive?.stop();
       await Promise.all([...calls.values()].map((call) => call.end('system', 503)));
       stack.stop();
     },

@@ -28,6 +28,8 @@ export interface RegisterOutcome {
   status: number;
   headers?: Record<string, unknown>;
   error?: AppError;
+  /** The extension's phones after this REGISTER (for the keepalive to ping). */
+  registered?: { extensionId: string; bindings: { contact: string; target: string; expiresAt: number }[] };
 }
 
 /**
@@ -42,6 +44,8 @@ export interface Registrar {
   /** SIP URIs to ring for `extension:NNN` of an account; empty when no phone is registered. */
   contactsOf(accountId: string, extension: string): Promise<string[]>;
   registrations(extensionId: string): Promise<Registration[]>;
+  /** Forgets one phone of an extension (it stopped answering keepalives). */
+  drop(extensionId: string, contact: string): Promise<void>;
 }
 
 function expiresOf(request: SipRequest, contactParams: Record<string, string | null>): number {
@@ -107,6 +111,7 @@ export function createRegistrar({ db, redis, digest, logger }: { db: Db; redis: 
       logger.info({ type: 'registered', extension: extension.extension, contacts: bindings.length }, 'REGISTER');
       return {
         status: 200,
+        registered: { extensionId: extension.id, bindings: bindings.map((b) => ({ contact: b.contact, target: b.target, expiresAt: b.expiresAt })) },
         headers: {
           contact: bindings.map((binding) => ({
             uri: binding.contact,
@@ -118,6 +123,9 @@ export function createRegistrar({ db, redis, digest, logger }: { db: Db; redis: 
     async contactsOf(accountId, extension) {
       const found = await repo.findByNumber(db, accountId, extension);
       return found ? (await live(found.id)).map((binding) => binding.target) : [];
+    },
+    async drop(extensionId, contact) {
+      await redis.hdel(bindingsKey(extensionId), contact);
     },
     async registrations(extensionId) {
       return (await live(extensionId)).map((binding) => ({

@@ -54,6 +54,8 @@ export interface CallServerOptions {
   mediaCheckMs?: number;
   /** Another rtpengine control client (e.g. one aimed at a dead port for outage tests). */
   rtpengine?: Rtpengine;
+  /** OPTIONS pings to registered phones (default: the config's 30 s). */
+  keepaliveMs?: number;
   /** Where the call path keeps its spool and live-call journal (default: inside the fresh dialplans directory); a restarted node passes its predecessor's. */
   dataDir?: string;
 }
@@ -116,6 +118,7 @@ export async function startCallServer(h: Harness, options: CallServerOptions = {
     ...(options.db ? { db: options.db } : {}),
     ...(options.rtpengine ? { rtpengine: options.rtpengine } : {}),
     ...(options.mediaCheckMs ? { mediaCheckMs: options.mediaCheckMs } : {}),
+    ...(options.keepaliveMs ? { keepaliveMs: options.keepaliveMs } : {}),
   });
   const ended: CallRecord[] = [];
   const recorded = new Map<string, RecordingOutcome>();
