@@ -112,8 +112,10 @@ describe('ROI page', () => {
       await expect.poll(() => rows.count()).toBe(3);
       expect(await page.locator('table.leads tbody tr[data-lead-kind="form"]').textContent()).toContain('Anna · +74950001111');
       await page.getByRole('radio', { name: 'Forms', exact: true }).check();
-      await expect.poll(() => page.locator('table.leads tbody tr[data-lead-kind="call"]').count()).toBe(0);
-      expect(await rows.count()).toBe(1);
+      // The list reloads (empty while loading): wait for the forms-only page, not just for calls to go.
+      await expect
+        .poll(async () => [await rows.count(), await page.locator('table.leads tbody tr[data-lead-kind="call"]').count()], { timeout: 10_000 })
+        .toEqual([1, 0]);
       await rows.getByRole('link', { name: 'the call' }).waitFor();
       expect(await axeViolations(page)).toEqual([]);
 
