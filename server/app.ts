@@ -96,7 +96,7 @@ export async function buildHttpApp(stores: Stores, services: Services): Promise<
   await app.register(setupRoutes({ setup: services.setup, users: services.users }));
   await app.register(accountRoutes({ users: services.users, resets: services.passwordResets, publicBaseUrl: config.http.publicBaseUrl }));
   await app.register(onboardingRoutes({ db }));
-  await app.register(trunkRoutes({ db, sipRealm: config.sip.realm, onChange }));
+  await app.register(trunkRoutes({ db, sipRealm: config.sip.realm, onChange, carrierStatus: services.carrierStatus }));
   await app.register(trunkProbeRoutes({ bindHost: config.sip.host, advertiseHost: config.sip.publicHost }));
   await app.register(numberRoutes(provisioning));
   await app.register(siteRoutes(provisioning));

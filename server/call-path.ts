@@ -3,6 +3,7 @@ import { type B2bua, startB2bua } from './call/b2bua.js';
 import { type CallRecordWriter, createCallRecordWriter } from './calls/call-record-writer.js';
 import { type CallRecord, lastAnsweredTarget } from './calls/calls.repository.js';
 import { createOutboundDirectory } from './trunks/outbound-dial.js';
+import { startCarrierRegistrations } from './trunks/carrier-registration.js';
 import { createLiveCallJournal, type RecoveredCall } from './calls/live-call-journal.js';
 import type { Db } from './db/pool.js';
 import type { DtmfListener } from './media/dtmf-listener.js';
@@ -66,7 +67,10 @@ export async function createCallPath(stores: Stores, services: Services, options
   const routing = createRoutingCache(db, logger, options.routingRefreshMs);
   const spam = createSpamScreen({ db, logger });
   await Promise.all([routing.refresh(), spam.refresh()]);
+  /** Started once the SIP stack is up; provisioning changes make it re-read the trunks. */
+  let carriers: ReturnType<typeof startCarrierRegistrations> | undefined;
   const unsubscribe = services.routingChanges.subscribe(() => {
+    void carriers?.rescan().catch(() => undefined);
     void routing.refresh();
     void spam.refresh();
   });
@@ -132,6 +136,7 @@ export async function createCallPath(stores: Stores, services: Services, options
       });
     },
   });
+  carriers = startCarrierRegistrations({ db, stack: b2bua.stack, status: services.carrierStatus, logger });
   // The phones of those calls are told they are over.
   for (const { byes } of recovered) for (const bye of byes) b2bua.stack.send(bye);
   // Records spooled before a restart are stored (and their recordings converted) now.
@@ -164,6 +169,7 @@ export async function createCallPath(stores: Stores, services: Services, options
     async stop() {
       unsubscribe();
       clearInterval(retryTimer);
+      carriers?.stop();
       await b2bua.stop();
       journal.close();
       routing.close();

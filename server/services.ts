@@ -22,6 +22,7 @@ import { type CooldownLearner, createCooldownLearner } from './pools/pools-coold
 import { createRegistrar, type Registrar } from './pbx/registrar.js';
 import { createRingGroups, type RingGroups } from './pbx/ring-groups.js';
 import { createStoredDialplans, type StoredDialplans } from './dialplans/stored-dialplans.js';
+import type { CarrierRegistrationStatus } from './trunks/carrier-registration.js';
 import type { Redis } from './redis/client.js';
 import { createDigestAuth, type DigestAuth, type NonceStore, redisNonceStore } from './sip/digest.js';
 import { createPasswordResetService, type PasswordResetService } from './users/password-reset.service.js';
@@ -84,6 +85,8 @@ export interface Services {
   groups: RingGroups;
   /** Call flows saved with /v1/dialplans (versions in Postgres, newest in memory). */
   storedPlans: StoredDialplans;
+  /** This node's registrations with carriers (written by the call path, shown by the trunks API). */
+  carrierStatus: CarrierRegistrationStatus;
   /** Learns each pool's cool-down from measured call delays. */
   cooldowns: CooldownLearner;
   routingChanges: RoutingChanges;
@@ -103,7 +106,7 @@ export interface ServiceOptions {
   /** How often due ad cost sources are pulled (default 60 s; 0 off; off by default under NODE_ENV=test). */
   costPullIntervalMs?: number;
   /** Replace parts (tests: a lead service with fake sinks, a stuck attributor, …). */
-  overrides?: Partial<Omit<Services, 'close' | 'setupToken' | 'digest' | 'registrar' | 'groups' | 'storedPlans'>>;
+  overrides?: Partial<Omit<Services, 'close' | 'setupToken' | 'digest' | 'registrar' | 'groups' | 'storedPlans' | 'carrierStatus'>>;
 }
 
 /**
@@ -184,6 +187,7 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
     registrar,
     groups,
     storedPlans,
+    carrierStatus: new Map(),
     dni,
     cooldowns,
     routingChanges: overrides.routingChanges ?? createRoutingChanges(),

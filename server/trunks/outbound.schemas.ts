@@ -20,6 +20,8 @@ export const OutboundSide = z
       description: 'what the called phone sees: the original caller, the tracking number they dialled, or the company number in fixedNumber',
     }),
     fixedNumber: E164.optional(),
+    register: z.boolean().default(false).meta({ description: 'REGISTER with the gateway (username and password), refreshed before it expires' }),
+    registerSeconds: z.number().int().min(60).max(3600).default(600),
     identity: z
       .array(z.enum(['pai', 'diversion']))
       .max(2)
@@ -27,8 +29,18 @@ export const OutboundSide = z
       .meta({ description: 'P-Asserted-Identity with the caller ID, Diversion with the tracking number: what the carrier needs to let the caller ID through' }),
   })
   .refine((o) => (o.username === undefined) === (o.password === undefined), { message: 'username and password go together', path: ['password'] })
-  .refine((o) => o.callerId !== 'fixed' || o.fixedNumber !== undefined, { message: 'callerId "fixed" needs fixedNumber', path: ['fixedNumber'] });
+  .refine((o) => o.callerId !== 'fixed' || o.fixedNumber !== undefined, { message: 'callerId "fixed" needs fixedNumber', path: ['fixedNumber'] })
+  .refine((o) => !o.register || o.username !== undefined, { message: 'registering needs username and password', path: ['register'] });
 export type OutboundSide = z.infer<typeof OutboundSide>;
+
+/** This node's registration with the carrier, as last seen. */
+export const CarrierRegistration = z.object({
+  state: z.enum(['registering', 'registered', 'failed']),
+  registeredUntil: z.string().nullable(),
+  lastError: z.string().nullable(),
+  at: z.string(),
+});
+export type CarrierRegistration = z.infer<typeof CarrierRegistration>;
 
 /** What the API shows of it: the password never leaves the server. */
 export const OutboundSideView = z.object({
@@ -41,6 +53,8 @@ export const OutboundSideView = z.object({
   callerId: z.enum(['caller', 'tracking', 'fixed']),
   fixedNumber: z.string().nullable(),
   identity: z.array(z.enum(['pai', 'diversion'])),
+  register: z.boolean(),
+  registration: CarrierRegistration.nullable().meta({ description: 'this node’s registration with the carrier (null when it does not register)' }),
 });
 export type OutboundSideView = z.infer<typeof OutboundSideView>;
 
@@ -55,5 +69,7 @@ export function viewOf(o: OutboundSide): OutboundSideView {
     callerId: o.callerId,
     fixedNumber: o.fixedNumber ?? null,
     identity: o.identity,
+    register: o.register ?? false,
+    registration: null,
   };
 }

@@ -5,6 +5,7 @@ import type { Db } from '../db/pool.js';
 import { ERRORS, PG_FOREIGN_KEY_VIOLATION, PG_UNIQUE_VIOLATION, pgErrorCode } from '../errors.js';
 import { principalOf } from '../http/auth.js';
 import { IdParams } from '../shared/schemas.js';
+import type { CarrierRegistrationStatus } from './carrier-registration.js';
 import * as repo from './trunks.repository.js';
 import { CreateTrunkBody, Trunk } from './trunks.schemas.js';
 
@@ -12,7 +13,20 @@ export function digestHa1(username: string, realm: string, password: string): st
   return crypto.createHash('md5').update(`${username}:${realm}:${password}`).digest('hex');
 }
 
-export function trunkRoutes({ db, sipRealm, onChange }: { db: Db; sipRealm: string; onChange?: () => void }): FastifyPluginAsyncZod {
+export function trunkRoutes({
+  db,
+  sipRealm,
+  onChange,
+  carrierStatus,
+}: {
+  db: Db;
+  sipRealm: string;
+  onChange?: () => void;
+  /** This node's registrations with carriers, shown on the trunks that register. */
+  carrierStatus?: CarrierRegistrationStatus;
+}): FastifyPluginAsyncZod {
+  const withRegistration = (trunk: Trunk): Trunk =>
+    trunk.outbound?.register ? { ...trunk, outbound: { ...trunk.outbound, registration: carrierStatus?.get(trunk.id) ?? null } } : trunk;
   return async (app) => {
     app.post(
       '/v1/trunks',
@@ -47,7 +61,7 @@ export function trunkRoutes({ db, sipRealm, onChange }: { db: Db; sipRealm: stri
         schema: { tags: ['provisioning'], summary: 'List trunks', response: { 200: z.object({ items: z.array(Trunk) }) } },
         config: { roles: ['admin'] },
       },
-      async (request) => ({ items: await repo.listTrunks(db, principalOf(request).accountId) }),
+      async (request) => ({ items: (await repo.listTrunks(db, principalOf(request).accountId)).map(withRegistration) }),
     );
 
     app.get(
@@ -59,7 +73,7 @@ export function trunkRoutes({ db, sipRealm, onChange }: { db: Db; sipRealm: stri
       async (request) => {
         const trunk = await repo.findTrunk(db, principalOf(request).accountId, request.params.id);
         if (!trunk) throw ERRORS.notFound('trunk', request.params.id);
-        return trunk;
+        return withRegistration(trunk);
       },
     );
 
