@@ -7,6 +7,8 @@
 //   HTTP_PORT          node i serves HTTP on HTTP_PORT+i (default 8080)
 //   CLUSTER_DIR        pid file, logs and rendered edge config (default .data/cluster)
 //   CLUSTER_REMOTE_NODES  extra nodes on other machines for the dispatcher, "host:port,host:port"
+//   EDGE_PIKE_DENSITY  new requests (INVITE, REGISTER, OPTIONS) one source may send per 2 s before the
+//                      edge drops it for a while (default 200): raise it for a carrier sending more CPS
 // Everything else (DATABASE_URL, REDIS_URL, RTPENGINE_NG, ADMIN_API_KEY…) passes through to the nodes.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -63,6 +65,7 @@ const edge = startEdge({
   host: edgeHost,
   port: edgePort,
   nodes: [...local, ...remote],
+  ...(process.env.EDGE_PIKE_DENSITY ? { pikeDensity: Number(process.env.EDGE_PIKE_DENSITY) } : {}),
   detached: true,
   logFile: path.join(clusterDir, 'edge', 'kamailio.log'),
 });

@@ -1,0 +1,106 @@
+/**
+ * bench:edge — calls per second through the Kamailio edge with two B2BUA node processes behind it,
+ * next to the same steps sent straight to one node: SIPp caller → (edge →) node → SIPp agent, 4 s
+ * per step, a step passing only when SIPp reports every call completed. Nodes run as their own
+ * processes (test/cluster/node-child.ts) with recording on, sharing Postgres, Redis and rtpengine.
+ * BENCH_EDGE_CPS=100,200 to change the steps. About 1–2 minutes.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { startEdge, stopEdge } from '../infra/edge.mjs';
+// @ts-expect-error plain ESM helper without types
+import { startPostgres, startRedis, startRtpengine } from '../infra/services.mjs';
+import { freePort } from '../test/helpers/ports.js';
+import { runSipp, scenarioPath, startSipp } from '../test/helpers/sipp.js';
+
+const EDGE_IP = '127.0.0.70';
+const CALLER_IP = '127.0.0.71';
+const AGENT_IP = '127.0.0.72';
+const NUMBER = '+74959997000';
+const STEP_SECONDS = 4;
+const CALL_MS = 500;
+const STEPS = (process.env.BENCH_EDGE_CPS ?? '100,200,300,400,600')
+  .split(',')
+  .map(Number)
+  .filter((n) => n > 0);
+const say = (s: string) => process.stdout.write(`${s}\n`);
+
+async function startNode(agentTarget: string): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/cluster/node-child.ts', EDGE_IP, CALLER_IP, agentTarget, NUMBER], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const lines = readline.createInterface({ input: child.stdout! });
+  const port = await new Promise<number>((resolve, reject) => {
+    lines.on('line', (line) => {
+      if (line.startsWith('{"sipPort"')) resolve(JSON.parse(line).sipPort);
+    });
+    child.once('exit', (code) => reject(new Error(`node exited early (${code})`)));
+  });
+  return { child, port };
+}
+
+async function step(target: string, scenario: string, agentPort: number, rate: number): Promise<string> {
+  const calls = rate * STEP_SECONDS;
+  const agent = await startSipp({
+    scenario: 'uas',
+    ip: AGENT_IP,
+    port: agentPort,
+    calls,
+    timeoutSeconds: STEP_SECONDS + 60,
+    extraArgs: ['-max_socket', '4096'],
+  });
+  const started = Date.now();
+  const caller = await runSipp({
+    scenario,
+    ip: CALLER_IP,
+    target,
+    service: NUMBER.slice(1),
+    calls,
+    rate,
+    limit: rate * 4,
+    timeoutSeconds: STEP_SECONDS + 60,
+    extraArgs: ['-d', String(CALL_MS), '-max_socket', '4096'],
+  });
+  agent.stop();
+  await agent.done; // the next step's agent binds the same port
+  if (caller.code !== 0 && process.env.BENCH_EDGE_DEBUG) say(caller.errors.slice(0, 1500));
+  const failed = /(\d+)\s+Failed call/i.exec(caller.stdout)?.[1];
+  return `${caller.code === 0 ? 'pass' : 'FAIL'}  ${calls} calls in ${((Date.now() - started) / 1000).toFixed(1)} s${caller.code === 0 ? '' : ` (sipp exit ${caller.code}${failed ? `, ${failed} failed` : ''})`}`;
+}
+
+await startPostgres();
+await startRedis();
+await startRtpengine();
+const agentPort = await freePort(AGENT_IP);
+const agentTarget = `sip:agent@${AGENT_IP}:${agentPort}`;
+const nodes = [await startNode(agentTarget), await startNode(agentTarget)];
+const edgePort = await freePort(EDGE_IP);
+const edgeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-edge-'));
+const edge = startEdge({
+  dir: edgeDir,
+  host: EDGE_IP,
+  port: edgePort,
+  nodes: nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
+  // One SIPp caller stands for a carrier trunk sending every call from one address: the flood limit
+  // (EDGE_PIKE_DENSITY in start:cluster) is raised for it, as an operator does for a big carrier.
+  pikeDensity: 100_000,
+  logFile: path.join(edgeDir, 'kamailio.log'),
+});
+await new Promise((resolve) => setTimeout(resolve, 2_500)); // the dispatcher's first OPTIONS probes
+say(`bench:edge — ${STEP_SECONDS} s steps, calls of ${CALL_MS} ms, recording on; 2-core box shared by SIPp, Kamailio, the nodes, rtpengine, Postgres`);
+try {
+  for (const rate of STEPS) {
+    say(`${String(rate).padStart(5)} CPS  one node, direct:        ${await step(`127.0.0.1:${nodes[0]!.port}`, 'uac', agentPort, rate)}`);
+    say(
+      `${String(rate).padStart(5)} CPS  edge + 2 node processes: ${await step(`${EDGE_IP}:${edgePort}`, scenarioPath('uac-record-route.xml'), agentPort, rate)}`,
+    );
+  }
+} finally {
+  await stopEdge(edge);
+  for (const n of nodes) n.child.kill('SIGTERM');
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+}
+process.exit(0);
