@@ -20,6 +20,8 @@ import { sourceQrRoutes } from './sources/sources-qr.routes.js';
 import { spamRoutes } from './spam/spam.routes.js';
 import { extensionRoutes } from './pbx/extensions.routes.js';
 import { groupRoutes } from './pbx/groups.routes.js';
+import { callbackRoutes } from './pbx/callbacks.routes.js';
+import { createOutboundDirectory } from './trunks/outbound-dial.js';
 import { createSignInSessionResolver } from './users/sign-in-session.js';
 import { accountRoutes } from './users/account.routes.js';
 import { setupRoutes } from './users/setup.routes.js';
@@ -118,6 +120,16 @@ export async function buildHttpApp(stores: Stores, services: Services): Promise<
   await app.register(tagRuleRoutes({ db }));
   await app.register(spamRoutes({ db, onChange }));
   await app.register(extensionRoutes({ db, registrar: services.registrar, sipRealm: config.sip.realm }));
+  await app.register(
+    callbackRoutes({
+      db,
+      registrar: services.registrar,
+      outboundOf: createOutboundDirectory(db),
+      cap: services.outsideCallCap,
+      defaultCountry: config.sip.defaultCountry,
+      dialer: services.callbackDialer,
+    }),
+  );
   await app.register(groupRoutes({ db, onChange: () => services.groups.invalidate() }));
   await app.register(reportRoutes({ db }));
   await app.register(

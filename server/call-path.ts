@@ -3,6 +3,7 @@ import { type B2bua, startB2bua } from './call/b2bua.js';
 import { type CallRecordWriter, createCallRecordWriter } from './calls/call-record-writer.js';
 import { type CallRecord, lastAnsweredTarget } from './calls/calls.repository.js';
 import { createOutboundDirectory } from './trunks/outbound-dial.js';
+import { admitExtensionCall } from './pbx/extension-calls.js';
 import { startCarrierRegistrations } from './trunks/carrier-registration.js';
 import { createLiveCallJournal, type RecoveredCall } from './calls/live-call-journal.js';
 import type { Db } from './db/pool.js';
@@ -102,8 +103,12 @@ export async function createCallPath(stores: Stores, services: Services, options
   const journal = createLiveCallJournal({ file: path.join(path.dirname(options.spoolFile), 'live-calls.jsonl'), logger });
   const recovered = journal.recover();
   await recoverCalls(recovered, { rtpengine: options.rtpengine ?? stores.rtpengine, writer, logger });
+  const outboundOf = createOutboundDirectory(db);
+  const outsideCallCap = services.outsideCallCap;
   const b2bua = startB2bua({
     journal,
+    extensionCalls: (request, remote) =>
+      admitExtensionCall({ db, digest: services.digest, defaultCountry: config.sip.defaultCountry, cap: outsideCallCap, outboundOf }, request, remote),
     host: options.sip.host,
     port: options.sip.port,
     publicHost: options.sip.publicHost,
@@ -111,7 +116,7 @@ export async function createCallPath(stores: Stores, services: Services, options
     registrar: services.registrar,
     groups: services.groups,
     storedPlans: services.storedPlans,
-    outboundOf: createOutboundDirectory(db),
+    outboundOf,
     lastAgentOf: (accountId, caller) => lastAnsweredTarget(db, accountId, caller),
     defaultCountry: config.sip.defaultCountry,
     trustedEdges: options.sip.trustedEdges ?? config.sip.trustedEdges,
@@ -136,6 +141,7 @@ export async function createCallPath(stores: Stores, services: Services, options
       });
     },
   });
+  services.callbackDialer.place = (order) => ({ callId: b2bua.originate(order).callId });
   carriers = startCarrierRegistrations({ db, stack: b2bua.stack, status: services.carrierStatus, logger });
   // The phones of those calls are told they are over.
   for (const { byes } of recovered) for (const bye of byes) b2bua.stack.send(bye);
@@ -168,6 +174,7 @@ export async function createCallPath(stores: Stores, services: Services, options
     onRecording: (listener) => void recordingListeners.push(listener),
     async stop() {
       unsubscribe();
+      services.callbackDialer.place = undefined;
       clearInterval(retryTimer);
       carriers?.stop();
       await b2bua.stop();

@@ -29,6 +29,7 @@ export const ErrorCode = {
   versionNotSupported: 'version_not_supported',
   badExtension: 'bad_extension',
   unsupportedMediaType: 'unsupported_media_type',
+  tollDenied: 'toll_denied',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -88,6 +89,10 @@ export const ERRORS = {
   unsupportedMediaType: (type: string) =>
     new AppError(ErrorCode.unsupportedMediaType, `a body of type ${type} (only application/sdp)`, 415, 415, { sipHeaders: { accept: 'application/sdp' } }),
   callerBlocked: () => new AppError(ErrorCode.callerBlocked, 'the caller is blocked by this account', 403, 403),
+  // Toll fraud: a phone (or its stolen password) may only dial where its extension is allowed to.
+  tollDenied: (why: string) => new AppError(ErrorCode.tollDenied, why, 403, 403, { sipReason: 'Destination Not Allowed' }),
+  outboundCapReached: (perMinute: number) =>
+    new AppError(ErrorCode.tollDenied, `this extension may start ${perMinute} outside calls per minute`, 429, 403, { sipReason: 'Outside Call Limit Reached' }),
   internal: (cause?: unknown) => new AppError(ErrorCode.internal, 'internal error', 500, 500, { cause }),
 };
 

@@ -24,6 +24,8 @@ import { createRingGroups, type RingGroups } from './pbx/ring-groups.js';
 import { createStoredDialplans, type StoredDialplans } from './dialplans/stored-dialplans.js';
 import type { CarrierRegistrationStatus } from './trunks/carrier-registration.js';
 import type { Redis } from './redis/client.js';
+import type { CallbackDialer } from './pbx/callbacks.js';
+import { createOutsideCallCap, type OutsideCallCap } from './pbx/toll-policy.js';
 import { createDigestAuth, type DigestAuth, type NonceStore, redisNonceStore } from './sip/digest.js';
 import { createPasswordResetService, type PasswordResetService } from './users/password-reset.service.js';
 import { createSetupService, createSetupToken, type SetupService } from './users/setup.service.js';
@@ -85,6 +87,10 @@ export interface Services {
   groups: RingGroups;
   /** Call flows saved with /v1/dialplans (versions in Postgres, newest in memory). */
   storedPlans: StoredDialplans;
+  /** Click to call: the call path attaches how it places callbacks; the API asks it. */
+  callbackDialer: CallbackDialer;
+  /** Outside calls per minute per extension (phones and callbacks share it). */
+  outsideCallCap: OutsideCallCap;
   /** This node's registrations with carriers (written by the call path, shown by the trunks API). */
   carrierStatus: CarrierRegistrationStatus;
   /** Learns each pool's cool-down from measured call delays. */
@@ -106,7 +112,9 @@ export interface ServiceOptions {
   /** How often due ad cost sources are pulled (default 60 s; 0 off; off by default under NODE_ENV=test). */
   costPullIntervalMs?: number;
   /** Replace parts (tests: a lead service with fake sinks, a stuck attributor, …). */
-  overrides?: Partial<Omit<Services, 'close' | 'setupToken' | 'digest' | 'registrar' | 'groups' | 'storedPlans' | 'carrierStatus'>>;
+  overrides?: Partial<
+    Omit<Services, 'close' | 'setupToken' | 'digest' | 'registrar' | 'groups' | 'storedPlans' | 'carrierStatus' | 'callbackDialer' | 'outsideCallCap'>
+  >;
 }
 
 /**
@@ -188,6 +196,8 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
     groups,
     storedPlans,
     carrierStatus: new Map(),
+    callbackDialer: {},
+    outsideCallCap: createOutsideCallCap(redis),
     dni,
     cooldowns,
     routingChanges: overrides.routingChanges ?? createRoutingChanges(),

@@ -81,7 +81,7 @@ export async function sourceReport(db: Queryable, accountId: string, p: Period):
          ${COUNTS},
          COALESCE(sum(c.value), 0) AS value
        FROM ${CALL_VIEW_FROM}
-       WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND NOT c.spam
+       WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND NOT c.spam AND c.direction = 'inbound'
        GROUP BY 1, 2, 3, 4
      ),
      spend AS (
@@ -147,7 +147,7 @@ export async function dailyReport(db: Queryable, accountId: string, p: Period): 
   const { rows } = await db.query<CountsRow & { day: string }>(
     `WITH per AS (
        SELECT (c.started_at AT TIME ZONE $4)::date AS day, ${COUNTS}
-       FROM calls c WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND NOT c.spam
+       FROM calls c WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND NOT c.spam AND c.direction = 'inbound'
        GROUP BY 1
      ),
      days AS (
@@ -174,7 +174,7 @@ export async function funnelReport(db: Queryable, accountId: string, p: Period):
     `SELECT count(*)::int AS calls, count(*) FILTER (WHERE disposition = 'answered')::int AS answered,
        count(*) FILTER (WHERE session_id IS NOT NULL)::int AS visit_calls,
        count(*) FILTER (WHERE session_id IS NOT NULL AND disposition = 'answered')::int AS visit_answered
-     FROM calls WHERE account_id = $1 AND started_at >= $2 AND started_at < $3 AND NOT spam`,
+     FROM calls WHERE account_id = $1 AND started_at >= $2 AND started_at < $3 AND NOT spam AND direction = 'inbound'`,
     [accountId, p.lo, p.hi],
   );
   let visits: number | null = null;

@@ -101,7 +101,7 @@ async function roiQuery(
 ): Promise<Omit<RoiReport, 'period'>> {
   const touches = callTouches(true);
   const callsInPeriod = `FROM calls c LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN LATERAL ${touches} t
-       WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND NOT c.spam AND NOT ${SINGLE_TOUCH('c')}`;
+       WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND NOT c.spam AND c.direction = 'inbound' AND NOT ${SINGLE_TOUCH('c')}`;
   const firstLead = `c.first_time IS TRUE AND NOT EXISTS (SELECT 1 FROM form_leads f WHERE f.account_id = $1 AND f.phone = c.caller AND f.created_at < c.started_at)`;
   const params = [accountId, p.lo, p.hi, p.tz, o.currency, DIGITS, o.model, LEVEL[o.groupBy], minorDigits(o.currency)];
   const { rows } = await db.query<Row>(
@@ -187,7 +187,7 @@ async function roiQuery(
              FROM (SELECT c.source_id, v.visit->>'source' AS vs, v.visit->>'medium' AS vm, v.visit->>'campaign' AS vc, v.visit->>'keyword' AS vk,
                      count(*) AS n, count(*) FILTER (WHERE ${firstLead}) AS leads
                    FROM calls c CROSS JOIN LATERAL (SELECT ${SINGLE_VISIT('c')} AS visit) v
-                   WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND NOT c.spam AND ${SINGLE_TOUCH('c')}
+                   WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND NOT c.spam AND c.direction = 'inbound' AND ${SINGLE_TOUCH('c')}
                    GROUP BY 1, 2, 3, 4, 5) g) c
          LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN LATERAL ${callTouches(false)} t
        GROUP BY 1, 2, 3, 4

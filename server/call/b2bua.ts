@@ -3,10 +3,12 @@ import type { CallEventSink } from '../calls/call-events.js';
 import type { CallRecord } from '../calls/calls.repository.js';
 import type { LiveCallJournal } from '../calls/live-call-journal.js';
 import { type DialogSide, LiveCall } from './live-call.js';
+import { type OriginateOrder, OriginatedCall } from './originated-call.js';
 import { passesSpamGate, sayGoodbye } from './spam-gate.js';
 import { createTrunkLimits } from './trunk-limits.js';
 import type { DialplanRegistry } from '../dialplans/dialplan-registry.js';
 import { runDialplan } from '../dialplans/dialplan-interpreter.js';
+import type { Dialplan } from '../dialplans/dialplan.schemas.js';
 import { targetKind } from '../dialplans/dialplan.schemas.js';
 import type { Metrics } from '../http/metrics.js';
 import { AppError, ERRORS } from '../errors.js';
@@ -22,6 +24,7 @@ import type { OutboundSide } from '../trunks/outbound.schemas.js';
 import { outboundDial } from '../trunks/outbound-dial.js';
 import type { DigestAuth } from '../sip/digest.js';
 import { admitInvite, type InviteContext } from '../sip/invite-admission.js';
+import type { ExtensionCall } from '../pbx/extension-calls.js';
 import { checkRequest } from '../sip/request-checks.js';
 import type { RoutingCache } from '../sip/routing-cache.js';
 import type { ScreenVerdict, SpamScreen } from '../spam/spam-screen.js';
@@ -44,6 +47,8 @@ export interface B2buaDeps {
   outboundOf?(accountId: string): Promise<OutboundSide | undefined>;
   /** How often registered phones get an OPTIONS ping (0 = never; default 30 s). */
   keepaliveMs?: number;
+  /** Calls placed by the account's phones (internal and outbound); undefined for an INVITE not from one. */
+  extensionCalls?: ((request: SipRequest, remote: SipRemote) => Promise<ExtensionCall | AppError | undefined>) | undefined;
   /** Ring groups for `group:<name>` targets. */
   groups?: RingGroups | undefined;
   /** Extensions' REGISTER and where their phones are. */
@@ -75,6 +80,8 @@ export interface B2buaDeps {
 
 export interface B2bua {
   readonly stack: SipStack;
+  /** Places a callback: rings the agent's phones, then the customer, and bridges them. */
+  originate(order: OriginateOrder): OriginatedCall;
   liveCalls(): number;
   /** Our call ids (rtpengine's call-id too) of the calls in progress. */
   liveCallIds(): string[];
@@ -95,23 +102,32 @@ export function startB2bua(deps: B2buaDeps): B2bua {
   /** Live calls by the SIP Call-ID of their caller's dialog, and by each of their agent legs'. */
   const calls = new Map<string, LiveCall>();
   const legs = new Map<string, LiveCall>();
+  /** Callbacks placed from the app, by each of their legs' SIP Call-IDs. */
+  const originated = new Map<string, OriginatedCall>();
+  /** The callback leg an in-dialog request belongs to (the whole dialog must match). */
+  const originatedLegOf = (request: SipRequest) => {
+    const call = originated.get(request.headers['call-id']);
+    const leg = call?.legOf(request);
+    return call && leg ? { call, leg } : undefined;
+  };
   const trunkLimits = createTrunkLimits();
   /** Dialplan targets on an answered call now, by how many calls: busy group members are skipped. */
   const busy = new Map<string, number>();
-  const busyCalls = new Map<LiveCall, string>();
-  const markBusy = (call: LiveCall) => {
-    const target = call.answeredTarget;
-    if (!target || busyCalls.has(call)) return;
-    busyCalls.set(call, target);
-    busy.set(target, (busy.get(target) ?? 0) + 1);
+  const busyCalls = new Map<LiveCall | OriginatedCall, string[]>();
+  const markBusy = (call: LiveCall | OriginatedCall, targets: string[]) => {
+    if (busyCalls.has(call)) return;
+    busyCalls.set(call, targets);
+    for (const target of targets) busy.set(target, (busy.get(target) ?? 0) + 1);
   };
-  const markFree = (call: LiveCall) => {
-    const target = busyCalls.get(call);
-    if (target === undefined) return;
+  const markFree = (call: LiveCall | OriginatedCall) => {
+    const targets = busyCalls.get(call);
+    if (targets === undefined) return;
     busyCalls.delete(call);
-    const left = (busy.get(target) ?? 1) - 1;
-    if (left > 0) busy.set(target, left);
-    else busy.delete(target);
+    for (const target of targets) {
+      const left = (busy.get(target) ?? 1) - 1;
+      if (left > 0) busy.set(target, left);
+      else busy.delete(target);
+    }
   };
   const log = deps.logger.child({ component: 'sip' });
   let stack: SipStack;
@@ -125,7 +141,8 @@ export function startB2bua(deps: B2buaDeps): B2bua {
     const asCaller = calls.get(callId);
     const callerSide = asCaller?.dialogSide(request);
     if (asCaller && callerSide?.side === 'caller') {
-      const sameTrunk = remote.address === asCaller.ctx.remote.address || deps.routing.trunkByAddress(remote.address)?.id === asCaller.ctx.trunk.id;
+      const trunk = asCaller.ctx.trunk;
+      const sameTrunk = remote.address === asCaller.ctx.remote.address || (trunk !== null && deps.routing.trunkByAddress(remote.address)?.id === trunk.id);
       return sameTrunk ? { call: asCaller, from: callerSide } : undefined;
     }
     // A call that loops back to us has the same Call-ID on our leg and on the next call's caller dialog.
@@ -139,39 +156,55 @@ export function startB2bua(deps: B2buaDeps): B2bua {
     if (request.headers.to.params.tag) {
       // Re-INVITE (hold/unhold, session refresh): relayed to the other side through rtpengine.
       const dialog = dialogOf(request, remote);
+      // Hold on a callback is not relayed yet: the phone keeps the call as it was.
+      if (!dialog && originatedLegOf(request)) return void stack.replyError(request, ERRORS.mediaNotAcceptable('hold is not supported on callbacks'));
       if (!dialog) return void stack.replyError(request, ERRORS.dialogNotFound());
       return dialog.call.reinvite(request, dialog.from);
     }
     // A second INVITE of a live call that is not in its dialog: a merged or looped request (RFC 3261 8.2.2.2).
     if (calls.has(callId)) return void stack.reply(request, 482);
-    admitInvite({ routing: deps.routing, digest: deps.digest, defaultCountry: deps.defaultCountry }, request, remote)
-      .then((admitted) => startCall(request, remote, admitted))
+    admit(request, remote)
+      .then((admitted) => {
+        if (!(admitted instanceof AppError)) return startCall(request, admitted.ctx, admitted.plan);
+        log.info({ callId, type: 'invite_rejected', status: admitted.sipStatus, reason: admitted.message, from: remote.address }, 'INVITE rejected');
+        stack.replyError(request, admitted);
+      })
       .catch((err: unknown) => {
         log.error({ err, callId, type: 'invite_failed' }, 'INVITE handling failed');
         stack.replyError(request, ERRORS.internal(err));
       });
   }
 
-  function startCall(request: SipRequest, remote: SipRemote, admitted: InviteContext | AppError): void {
-    const callId = request.headers['call-id'];
-    if (admitted instanceof AppError) {
-      log.info({ callId, type: 'invite_rejected', status: admitted.sipStatus, reason: admitted.message, from: remote.address }, 'INVITE rejected');
-      return void stack.replyError(request, admitted);
-    }
+  /** A carrier's call to a tracking number (trunk ACL or digest), or a call one of the account's phones places. */
+  async function admit(request: SipRequest, remote: SipRemote): Promise<{ ctx: InviteContext; plan: Dialplan } | AppError> {
+    const fromCarrier = deps.routing.trunksByAddress(remote.address).length > 0;
+    const fromPhone = fromCarrier ? undefined : await deps.extensionCalls?.(request, remote);
+    if (fromPhone) return fromPhone;
+    const admitted = await admitInvite({ routing: deps.routing, digest: deps.digest, defaultCountry: deps.defaultCountry }, request, remote);
+    if (admitted instanceof AppError) return admitted;
     // The account's own saved flow first, then a YAML file of that name.
     const plan = deps.storedPlans?.get(admitted.route.accountId, admitted.route.dialplan) ?? deps.dialplans.get(admitted.route.dialplan);
     if (!plan) {
-      log.error({ callId, type: 'dialplan_missing', dialplan: admitted.route.dialplan }, 'bound dialplan is not loaded');
-      return void stack.replyError(request, ERRORS.dialplanNotLoaded(admitted.route.dialplan));
+      log.error({ callId: request.headers['call-id'], type: 'dialplan_missing', dialplan: admitted.route.dialplan }, 'bound dialplan is not loaded');
+      return ERRORS.dialplanNotLoaded(admitted.route.dialplan);
     }
-    const screening: ScreenVerdict = deps.spam?.screen({ accountId: admitted.route.accountId, caller: admitted.caller }) ?? { verdict: 'ok' };
+    return { ctx: admitted, plan };
+  }
+
+  function startCall(request: SipRequest, admitted: InviteContext, plan: Dialplan): void {
+    const callId = request.headers['call-id'];
+    // Spam screening and trunk limits are about carriers' callers; the account's own phones skip them.
+    const screening: ScreenVerdict = (!admitted.pbx && deps.spam?.screen({ accountId: admitted.route.accountId, caller: admitted.caller })) || {
+      verdict: 'ok',
+    };
     if (screening.verdict === 'blocked' && screening.action === 'reject') {
       log.info({ callId, type: 'caller_blocked', caller: admitted.caller, pattern: screening.pattern }, 'blocked caller refused');
       return void stack.replyError(request, ERRORS.callerBlocked());
     }
-    const overLimit = trunkLimits.admit(admitted.trunk);
+    const trunk = admitted.trunk;
+    const overLimit = trunk ? trunkLimits.admit(trunk) : undefined;
     if (overLimit) {
-      log.warn({ callId, type: 'trunk_limit', trunk: admitted.trunk.name, reason: overLimit.message }, 'INVITE refused by a trunk limit');
+      log.warn({ callId, type: 'trunk_limit', trunk: trunk?.name, reason: overLimit.message }, 'INVITE refused by a trunk limit');
       return void stack.replyError(request, overLimit);
     }
     stack.reply(request, 100);
@@ -200,7 +233,9 @@ export function startB2bua(deps: B2buaDeps): B2bua {
             log.warn({ callId, type: 'no_outbound_trunk', target }, 'no trunk with an outbound side: the number rings nobody');
             return [];
           }
-          return [outboundDial(side, target.slice('tel:'.length), { caller: admitted.caller, tracking: admitted.trackingNumber })];
+          // A phone's outbound call shows its outside number whatever the trunk's policy (an extension number means nothing outside).
+          const caller = admitted.pbx ? admitted.trackingNumber : admitted.caller;
+          return [outboundDial(side, target.slice('tel:'.length), { caller, tracking: admitted.trackingNumber })];
         }
         // Groups are expanded by the call itself; anything else rings nobody.
         return [];
@@ -221,15 +256,21 @@ export function startB2bua(deps: B2buaDeps): B2bua {
         markFree(ended);
         calls.delete(callId);
         for (const leg of ended.legCallIds) legs.delete(leg);
-        trunkLimits.release(admitted.trunk.id);
-        deps.spam?.noteEnded({ accountId: record.accountId, caller: record.caller, talkSeconds: record.talkSeconds, answered: record.answeredAt !== null });
+        if (trunk) trunkLimits.release(trunk.id);
+        if (!admitted.pbx)
+          deps.spam?.noteEnded({ accountId: record.accountId, caller: record.caller, talkSeconds: record.talkSeconds, answered: record.answeredAt !== null });
         deps.metrics.liveCalls.dec();
         ended.log.info({ type: 'call_ended', disposition: record.disposition, talkSeconds: record.talkSeconds }, 'call ended');
         deps.onCallEnded(record);
         deps.journal?.done(record.id);
       },
       onAnswered: (answered) => {
-        markBusy(answered);
+        // The answering side, and for a call an employee placed, the employee's own extension too.
+        const pbxCaller = answered.ctx.pbx ? `${EXTENSION_TARGET}${answered.ctx.caller}` : undefined;
+        markBusy(
+          answered,
+          [answered.answeredTarget, pbxCaller].filter((t): t is string => t !== undefined),
+        );
         deps.journal?.note(answered.snapshot(), answered.byesAfterRestart());
       },
     });
@@ -252,13 +293,16 @@ export function startB2bua(deps: B2buaDeps): B2bua {
         if (!passed) call.markSpam(screening.reasons.join('; '));
         if (screening.gate && !passed) return await call.hangup();
       }
-      await call.attribute();
-      if (!call.ended) deps.journal?.note(call.snapshot());
-      try {
-        deps.events?.callStarted(call.startInfo());
-      } catch (err) {
-        // The contract says it must not throw; if a sink does anyway, the call still goes through.
-        call.log.warn({ err, type: 'call_started_sink_failed' }, 'callStarted sink threw');
+      // Calls the account's own phones place are not leads: no attribution, no call.started.
+      if (!call.ctx.pbx) {
+        await call.attribute();
+        if (!call.ended) deps.journal?.note(call.snapshot());
+        try {
+          deps.events?.callStarted(call.startInfo());
+        } catch (err) {
+          // The contract says it must not throw; if a sink does anyway, the call still goes through.
+          call.log.warn({ err, type: 'call_started_sink_failed' }, 'callStarted sink threw');
+        }
       }
       await runDialplan(call.plan, call, { logger: call.log });
     } catch (err) {
@@ -284,6 +328,10 @@ export function startB2bua(deps: B2buaDeps): B2bua {
           const dialog = dialogOf(request, remote);
           if (dialog?.from.side === 'caller') dialog.call.callerAcked(request.headers.cseq.seq, request.content);
           else if (dialog?.from.side === 'agent') dialog.call.agentAcked(dialog.from.leg);
+          else {
+            const callback = originatedLegOf(request);
+            callback?.call.legAcked(callback.leg);
+          }
           return;
         }
         case 'CANCEL': {
@@ -295,6 +343,11 @@ export function startB2bua(deps: B2buaDeps): B2bua {
         }
         case 'BYE': {
           const dialog = dialogOf(request, remote);
+          const callback = dialog ? undefined : originatedLegOf(request);
+          if (callback) {
+            stack.reply(request, 200);
+            return callback.call.legHungUp(callback.leg);
+          }
           if (!dialog) return void stack.replyError(request, ERRORS.dialogNotFound());
           stack.reply(request, 200);
           if (dialog.from.side === 'caller') dialog.call.callerHungUp();
@@ -321,7 +374,7 @@ export function startB2bua(deps: B2buaDeps): B2bua {
           return void stack.reply(request, 200, { headers: { allow: ALLOW, accept: 'application/sdp' } });
         case 'INFO': {
           // INFO lives only inside a dialog (RFC 6086); inside one we take it (DTMF comes by RTP).
-          if (!dialogOf(request, remote)) return void stack.replyError(request, ERRORS.dialogNotFound());
+          if (!dialogOf(request, remote) && !originatedLegOf(request)) return void stack.replyError(request, ERRORS.dialogNotFound());
           return void stack.reply(request, 200);
         }
         default:
@@ -361,8 +414,34 @@ export function startB2bua(deps: B2buaDeps): B2bua {
   const keepalive = deps.registrar
     ? startContactKeepalive({ stack, registrar: deps.registrar, intervalMs: deps.keepaliveMs ?? 30_000, logger: deps.logger })
     : undefined;
+  function originate(order: OriginateOrder): OriginatedCall {
+    const call: OriginatedCall = new OriginatedCall(order, {
+      stack,
+      mediaFor: (internalId) => createCallMedia({ rtpengine: deps.rtpengine, callId: internalId, callerTag: 'callback-customer', record: true, logger: log }),
+      logger: deps.logger,
+      agentRingSeconds: 30,
+      customerRingSeconds: 60,
+      maxCallSeconds: deps.maxCallSeconds ?? 4 * 3600,
+      registerLeg: (legCallId) => originated.set(legCallId, call),
+      onEnded: (record, ended) => {
+        for (const leg of ended.legCallIds) originated.delete(leg);
+        markFree(ended);
+        deps.metrics.liveCalls.dec();
+        ended.log.info({ type: 'call_ended', disposition: record.disposition, talkSeconds: record.talkSeconds }, 'callback ended');
+        deps.onCallEnded(record);
+      },
+    });
+    deps.metrics.liveCalls.inc();
+    // The agent is taken from the moment their phone rings for the callback: groups skip them.
+    markBusy(call, [`${EXTENSION_TARGET}${order.extension.extension}`]);
+    call.log.info({ type: 'callback_started', to: order.customerNumber }, 'callback: ringing the agent');
+    void call.run();
+    return call;
+  }
+
   return {
     stack,
+    originate,
     liveCalls: () => calls.size,
     liveCallIds: () => [...calls.values()].map((call) => call.callId),
     liveSipCallIds: () => [...calls.keys()],
@@ -370,6 +449,7 @@ export function startB2bua(deps: B2buaDeps): B2bua {
       clearInterval(mediaSweep);
       keepalive?.stop();
       await Promise.all([...calls.values()].map((call) => call.end('system', 503)));
+      await Promise.all([...new Set(originated.values())].map((call) => call.hangup()));
       stack.stop();
     },
   };

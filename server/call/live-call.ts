@@ -613,7 +613,7 @@ export class LiveCall implements CallControl {
       id: this.callId,
       accountId: this.ctx.route.accountId,
       sipCallId: this.ctx.request.headers['call-id'],
-      trunkId: this.ctx.trunk.id,
+      trunkId: this.ctx.trunk?.id ?? null,
       numberId: this.ctx.route.numberId,
       trackingNumber: this.ctx.trackingNumber,
       caller: this.ctx.caller,
@@ -648,6 +648,10 @@ export class LiveCall implements CallControl {
       recordingStatus: this.plan.record && (this.answeredAt || this.voicemail) ? 'pending' : 'none',
       callerMedia: mediaAddressOf(this.ctx.request.content),
       spamReason: this.spamReason ?? null,
+      direction: this.ctx.pbx?.direction ?? 'inbound',
+      callee: this.ctx.pbx?.callee ?? null,
+      extensionId: this.ctx.pbx?.extensionId ?? null,
+      callbackOf: this.ctx.pbx?.callbackOf ?? null,
     };
   }
 }

@@ -11,7 +11,14 @@ export interface CallView {
   id: string;
   accountId: string;
   sipCallId: string;
-  direction: 'inbound';
+  /** Inbound tracked call, or one the account's phones placed (outbound through the trunk, internal to a colleague). */
+  direction: 'inbound' | 'outbound' | 'internal';
+  /** Outbound and internal calls: the extension number or +E164 dialled. */
+  callee: string | null;
+  /** Outbound and internal calls: the extension that placed it. */
+  extensionId: string | null;
+  /** A callback: the missed call it returns. */
+  callbackOf: string | null;
   caller: string;
   callerName: string | null;
   trackingNumber: string;
@@ -115,6 +122,10 @@ interface CallViewRow {
   id: string;
   account_id: string;
   sip_call_id: string;
+  direction: CallView['direction'];
+  callee: string | null;
+  extension_id: string | null;
+  callback_of: string | null;
   caller: string;
   caller_name: string | null;
   tracking_number: string;
@@ -180,7 +191,10 @@ function toCallView(row: CallViewRow): CallView {
     id: row.id,
     accountId: row.account_id,
     sipCallId: row.sip_call_id,
-    direction: 'inbound',
+    direction: row.direction,
+    callee: row.callee,
+    extensionId: row.extension_id,
+    callbackOf: row.callback_of,
     caller: row.caller,
     callerName: row.caller_name,
     trackingNumber: row.tracking_number,
@@ -283,6 +297,7 @@ function callFilters(accountId: string, filters: CallFilters, named: NamedSource
   if (filters.campaign) byName(filters.campaign, named.campaign, 'campaign', 'utmCampaign');
   if (filters.tag) add((p) => `EXISTS (SELECT 1 FROM call_tags t WHERE t.call_id = c.id AND t.tag = ${p})`, filters.tag);
   // "missed" = nobody took the call, whatever the reason (busy, no answer, voicemail, failed, cancelled).
+  if (filters.direction) add((p) => `c.direction = ${p}`, filters.direction);
   if (filters.status === 'missed') where.push(`c.disposition IS DISTINCT FROM 'answered'`);
   else if (filters.status) add((p) => `c.disposition = ${p}`, filters.status);
   if (filters.number) add((p) => `c.tracking_number = ${p}`, filters.number);

@@ -5,6 +5,9 @@ import type { CallDetail, CallSummary } from './calls.schemas.js';
 export function toCallSummary(call: CallView): CallSummary {
   return {
     id: call.id,
+    direction: call.direction,
+    callee: call.callee,
+    callbackOf: call.callbackOf,
     caller: call.caller,
     trackingNumber: call.trackingNumber,
     startedAt: call.startedAt.toISOString(),

@@ -14,9 +14,18 @@ export interface CallRecord {
   id: string;
   accountId: string;
   sipCallId: string;
-  trunkId: string;
-  numberId: string;
+  /** Null for calls placed by the account's own phones. */
+  trunkId: string | null;
+  numberId: string | null;
   trackingNumber: string;
+  /** Inbound tracked call (absent in records spooled before it existed), or a call the PBX half placed. */
+  direction?: 'inbound' | 'outbound' | 'internal';
+  /** For outbound and internal calls: the extension number or +E164 dialled. */
+  callee?: string | null;
+  /** The extension that placed an outbound or internal call. */
+  extensionId?: string | null;
+  /** The missed call a callback returns. */
+  callbackOf?: string | null;
   caller: string;
   callerName: string | null;
   dialplan: string;
@@ -56,8 +65,10 @@ export async function insertCallRecord(db: Queryable, r: CallRecord): Promise<bo
   const { rowCount } = await db.query(
     `INSERT INTO calls (id, account_id, sip_call_id, trunk_id, number_id, tracking_number, caller, caller_name, dialplan,
        started_at, answered_at, ended_at, disposition, talk_seconds, ring_seconds, answered_by, hangup_by, final_sip_status,
-       ivr_digits, pool_id, source_id, session_id, confidence, attribution, visit, first_time, prior_calls, recording_status, caller_media, spam, spam_reason, visit_chain, answered_target)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32,$33)
+       ivr_digits, pool_id, source_id, session_id, confidence, attribution, visit, first_time, prior_calls, recording_status, caller_media, spam, spam_reason, visit_chain, answered_target,
+       direction, callee, extension_id, callback_of)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32,$33,
+       $34,$35,$36,$37)
      ON CONFLICT (sip_call_id) DO NOTHING`,
     [
       r.id,
@@ -94,6 +105,10 @@ export async function insertCallRecord(db: Queryable, r: CallRecord): Promise<bo
       // Spooled records written before the chain existed have none.
       r.visitChain?.length ? JSON.stringify(r.visitChain) : null,
       r.answeredTarget ?? null,
+      r.direction ?? 'inbound',
+      r.callee ?? null,
+      r.extensionId ?? null,
+      r.callbackOf ?? null,
     ],
   );
   return (rowCount ?? 0) > 0;

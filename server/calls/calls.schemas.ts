@@ -29,6 +29,7 @@ export const CallsQuery = z.object({
     .transform((v) => toE164(v) ?? v.trim())
     .optional()
     .meta({ description: 'caller id' }),
+  direction: z.enum(['inbound', 'outbound', 'internal']).optional().meta({ description: 'tracked inbound calls, or calls the PBX placed' }),
   limit: z.coerce.number().int().min(1).max(500).default(50),
   cursor: z.string().max(200).optional().meta({ description: 'nextCursor of the previous page' }),
 });
@@ -62,6 +63,13 @@ export const Attribution = z.object({
 
 export const CallSummary = z.object({
   id: z.uuid(),
+  direction: z.enum(['inbound', 'outbound', 'internal']).meta({
+    description: 'inbound: a tracked call; outbound: an extension or a callback dialled out through the trunk; internal: extension to extension',
+  }),
+  /** Outbound and internal calls: who was dialled (extension number or +E164). */
+  callee: z.string().nullable(),
+  /** A callback: the missed call it returns. */
+  callbackOf: z.uuid().nullable(),
   caller: z.string(),
   trackingNumber: z.string(),
   startedAt: z.string(),

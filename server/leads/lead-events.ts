@@ -39,7 +39,8 @@ export function createOutboxEventSink(options: OutboxEventSinkOptions): OutboxEv
     const uid = crypto.randomUUID();
     const view = await findCallView(db, call.accountId, call.callId);
     if (!view) throw new Error(`call ${call.callId} not found for ${type}`);
-    if (view.spamReason !== null) return; // spam stays out of leads
+    // Spam, and calls the account's own phones placed, are not leads.
+    if (view.spamReason !== null || view.direction !== 'inbound') return;
     const payload = buildLeadPayload(view, options.payload, { eventId: uid, type, occurredAt: new Date(), change });
     await insertEvent(db, { uid, accountId: call.accountId, callId: call.callId, type, payload });
   }

@@ -39,7 +39,7 @@ export async function listLeadLog(
        COALESCE(c.disposition, 'failed') AS status, c.first_time AS "firstTime", NULL::text AS page,
        (SELECT f.id FROM form_leads f WHERE f.linked_call_id = c.id AND f.account_id = c.account_id ORDER BY f.created_at LIMIT 1) AS "linkedId"
      FROM ${CALL_VIEW_FROM}
-     WHERE c.account_id = $1 AND NOT c.spam AND ($2::timestamptz IS NULL OR c.started_at >= $2) AND ($3::timestamptz IS NULL OR c.started_at < $3)
+     WHERE c.account_id = $1 AND NOT c.spam AND c.direction = 'inbound' AND ($2::timestamptz IS NULL OR c.started_at >= $2) AND ($3::timestamptz IS NULL OR c.started_at < $3)
        AND ${at('c.started_at', 'c.id')}
      ORDER BY c.started_at DESC, c.id DESC LIMIT $4)`;
   const forms = `(SELECT 'form' AS kind, f.id, f.created_at AS at, f.phone, f.name, f.email,

@@ -178,7 +178,8 @@ export function buildLeadPayload(call: CallView, ctx: PayloadContext, event: Lea
     call: {
       id: call.id,
       sip_call_id: call.sipCallId,
-      direction: call.direction,
+      // Only inbound calls become leads (lead-events.ts leaves the others out).
+      direction: 'inbound',
       status: call.disposition ?? 'ringing',
       answered: call.disposition === 'answered' || call.answeredAt !== null,
       voicemail: call.disposition === 'voicemail',

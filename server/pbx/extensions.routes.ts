@@ -7,7 +7,7 @@ import { principalOf } from '../http/auth.js';
 import { IdParams } from '../shared/schemas.js';
 import { digestHa1 } from '../trunks/trunks.routes.js';
 import * as repo from './extensions.repository.js';
-import { CreatedExtension, CreateExtensionBody, Extension, Registration } from './extensions.schemas.js';
+import { CreatedExtension, CreateExtensionBody, Extension, Registration, UpdateExtensionBody } from './extensions.schemas.js';
 import type { Registrar } from './registrar.js';
 
 const READERS = ['admin', 'manager'] as const;
@@ -22,7 +22,7 @@ export function extensionRoutes({ db, registrar, sipRealm }: { db: Db; registrar
         config: { roles: ['admin'] },
       },
       async (request, reply) => {
-        const { extension, name, userId } = request.body;
+        const { extension, name, userId, international, outboundPerMinute, callerId } = request.body;
         const sipUsername = `${extension}-${crypto.randomBytes(3).toString('hex')}`;
         const sipPassword = crypto.randomBytes(12).toString('base64url');
         try {
@@ -31,6 +31,9 @@ export function extensionRoutes({ db, registrar, sipRealm }: { db: Db; registrar
             extension,
             name,
             userId,
+            international,
+            outboundPerMinute,
+            callerId,
             sipUsername,
             passwordHa1: digestHa1(sipUsername, sipRealm, sipPassword),
           });
@@ -55,6 +58,25 @@ export function extensionRoutes({ db, registrar, sipRealm }: { db: Db; registrar
         const found = await repo.findExtension(db, principalOf(request).accountId, request.params.id);
         if (!found) throw ERRORS.notFound('extension', request.params.id);
         return found;
+      },
+    );
+
+    app.patch(
+      '/v1/extensions/:id',
+      {
+        schema: {
+          tags: ['pbx'],
+          summary: 'Rename an extension or change what it may dial outside (international grant, calls per minute, caller ID)',
+          params: IdParams,
+          body: UpdateExtensionBody,
+          response: { 200: Extension },
+        },
+        config: { roles: ['admin'] },
+      },
+      async (request) => {
+        const updated = await repo.updateExtension(db, principalOf(request).accountId, request.params.id, request.body);
+        if (!updated) throw ERRORS.notFound('extension', request.params.id);
+        return updated;
       },
     );
 

@@ -11,11 +11,25 @@ import type { SipRemote, SipRequest } from './sip-types.js';
 export interface InviteContext {
   request: SipRequest;
   remote: SipRemote;
-  trunk: TrunkCredentials;
+  /** The carrier trunk it came through; null for a call from one of the account's phones. */
+  trunk: TrunkCredentials | null;
+  /** The number dialled (inbound), or the caller ID shown to the outside (a phone's outbound call). */
   trackingNumber: string;
-  route: NumberRoute & { dialplan: string };
+  route: Pick<NumberRoute, 'accountId' | 'poolId' | 'sourceId'> & { numberId: string | null; dialplan: string };
   caller: string;
   callerName: string | undefined;
+  /** Set for calls the PBX half places: an extension calling a colleague or an outside number. */
+  pbx?: PbxCall;
+}
+
+export interface PbxCall {
+  direction: 'internal' | 'outbound';
+  /** The calling extension. */
+  extensionId: string;
+  /** The extension number or +E164 dialled. */
+  callee: string;
+  /** The missed call this one returns (click-to-call). */
+  callbackOf?: string;
 }
 
 interface Received {
@@ -115,6 +129,6 @@ export async function admitInvite(deps: AdmissionDeps, request: SipRequest, remo
   const fromTrunks = await identifyTrunks(deps, received);
   if (fromTrunks instanceof AppError) return fromTrunks;
   const admitted = resolveNumber(deps, fromTrunks);
-  deps.routing.trunkSeen?.(admitted instanceof AppError ? fromTrunks.trunks[0]!.id : admitted.trunk.id);
+  deps.routing.trunkSeen?.(admitted instanceof AppError ? fromTrunks.trunks[0]!.id : (admitted.trunk?.id ?? fromTrunks.trunks[0]!.id));
   return admitted;
 }
