@@ -42,7 +42,6 @@ const invalid = (message: string) => new AppError(ErrorCode.validation, message,
  * The extension's outside-call grant and cap apply as to calls dialled on the phone.
  */
 export async function placeCallback(deps: CallbackDeps, accountId: string, request: CallbackRequest): Promise<{ callId: string }> {
-  if (!deps.dialer.place) throw ERRORS.unavailable('the SIP side of this process');
   const extension = await findCredentialsByNumber(deps.db, accountId, request.extension);
   if (!extension) throw ERRORS.notFound('extension', request.extension);
   const missed = request.callbackOf ? await findCallRef(deps.db, accountId, request.callbackOf) : undefined;
@@ -67,6 +66,7 @@ export async function placeCallback(deps: CallbackDeps, accountId: string, reque
   if (!shown) throw invalid('callerIdNumber: no caller ID to show (give one, or set one on the extension or the trunk)');
   const contacts = await deps.registrar.contactsOf(accountId, extension.extension);
   if (contacts.length === 0) throw conflict(`extension ${extension.extension} has no phone registered`);
+  if (!deps.dialer.place) throw ERRORS.unavailable('the SIP side of this process');
   const overCap = await deps.cap.take(extension);
   if (overCap) throw overCap;
   return deps.dialer.place({

@@ -34,7 +34,9 @@ export function createOutboundDirectory(db: Db): (accountId: string) => Promise<
     if (hit && Date.now() - hit.at < FRESH_MS) return hit.side;
     try {
       const side = await findOutboundSide(db, accountId);
-      cache.set(accountId, { side, at: Date.now() });
+      // A missing side is not cached: a trunk added a moment ago is used at once.
+      if (side) cache.set(accountId, { side, at: Date.now() });
+      else cache.delete(accountId);
       return side;
     } catch {
       return hit?.side;

@@ -69,6 +69,9 @@ export function query(params: Record<string, string | number | undefined | null>
 
 export interface CallSummary {
   id: string;
+  direction: 'inbound' | 'outbound' | 'internal';
+  callee: string | null;
+  callbackOf: string | null;
   caller: string;
   trackingNumber: string;
   startedAt: string;

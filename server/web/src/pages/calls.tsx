@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
-import { type CallSummary, get, query } from '../api.tsx';
-import { Empty, ErrorBox, Link, Loading, PageHeader, fmtDateTime, fmtDuration } from '../ui.tsx';
+import { type CallSummary, get, post, query } from '../api.tsx';
+import { useRole } from '../app.tsx';
+import { Empty, ErrorBox, Link, Loading, PageHeader, fmtDateTime, fmtDuration, useSubmit } from '../ui.tsx';
 
 interface Filters {
   from: string;
@@ -11,8 +12,11 @@ interface Filters {
   status: string;
   number: string;
   caller: string;
+  direction: string;
 }
-const NO_FILTERS: Filters = { from: '', to: '', source: '', campaign: '', tag: '', status: '', number: '', caller: '' };
+const NO_FILTERS: Filters = { from: '', to: '', source: '', campaign: '', tag: '', status: '', number: '', caller: '', direction: '' };
+const DIRECTIONS = { inbound: 'Tracked (inbound)', outbound: 'Outbound', internal: 'Internal' } as const;
+const CALLBACK_EXTENSION_KEY = 'callbackExtension';
 const STATUSES = ['answered', 'missed', 'busy', 'no-answer', 'cancelled', 'failed', 'voicemail'];
 
 const toApi = (f: Filters) => ({
@@ -30,7 +34,66 @@ export function CallBadge({ call }: { call: CallSummary }) {
   return <span className="badge ok">Answered</span>;
 }
 
+/**
+ * Missed calls get "Call back": the manager's extension rings first, then the customer, shown the
+ * number they called. The extension is chosen once and remembered in this browser.
+ */
+function CallbackBar({ extension, onChange }: { extension: string; onChange(extension: string): void }) {
+  const [extensions, setExtensions] = useState<Array<{ extension: string; name: string }> | undefined>();
+  useEffect(() => {
+    get<{ items: Array<{ extension: string; name: string }> }>('/v1/extensions')
+      .then((r) => setExtensions(r.items))
+      .catch(() => setExtensions([]));
+  }, []);
+  if (!extensions || extensions.length === 0) return null;
+  return (
+    <label className="callback-from">
+      Call back from extension
+      <select name="callbackExtension" value={extension} onChange={(e) => onChange(e.target.value)}>
+        <option value="">Choose…</option>
+        {extensions.map((x) => (
+          <option key={x.extension} value={x.extension}>
+            {x.extension} · {x.name}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
+function CallBackButton({ call, extension }: { call: CallSummary; extension: string }) {
+  const { busy, error, run } = useSubmit();
+  const [placed, setPlaced] = useState(false);
+  if (placed) return <span className="muted">Ringing {extension}…</span>;
+  return (
+    <>
+      <button
+        type="button"
+        className="secondary small"
+        disabled={busy || !extension}
+        title={extension ? `Ring extension ${extension}, then ${call.caller}` : 'Choose your extension above first'}
+        onClick={() =>
+          void run(async () => {
+            await post('/v1/calls/originate', { extension, callbackOf: call.id });
+            setPlaced(true);
+          })
+        }
+      >
+        Call back
+      </button>
+      {error && (
+        <span className="error" role="alert">
+          {error.message}
+        </span>
+      )}
+    </>
+  );
+}
+
 export function CallsPage() {
+  const role = useRole();
+  const canCallBack = role === 'admin' || role === 'manager';
+  const [callbackExtension, setCallbackExtension] = useState(() => localStorage.getItem(CALLBACK_EXTENSION_KEY) ?? '');
   const [draft, setDraft] = useState<Filters>(NO_FILTERS);
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [items, setItems] = useState<CallSummary[] | undefined>();
@@ -124,6 +187,17 @@ export function CallsPage() {
             ))}
           </select>
         </label>
+        <label>
+          Direction
+          <select name="direction" value={draft.direction} onChange={(e) => setDraft({ ...draft, direction: e.target.value })}>
+            <option value="">Any</option>
+            {Object.entries(DIRECTIONS).map(([value, label]) => (
+              <option key={value} value={value}>
+                {label}
+              </option>
+            ))}
+          </select>
+        </label>
         {field('number', 'Tracking number', 'search')}
         {field('caller', 'Caller', 'search')}
         <div className="filter-actions">
@@ -140,6 +214,15 @@ export function CallsPage() {
           </button>
         </div>
       </form>
+      {canCallBack && (
+        <CallbackBar
+          extension={callbackExtension}
+          onChange={(extension) => {
+            setCallbackExtension(extension);
+            localStorage.setItem(CALLBACK_EXTENSION_KEY, extension);
+          }}
+        />
+      )}
       <ErrorBox error={error} />
       {items === undefined ? (
         error ? null : (
@@ -176,11 +259,14 @@ export function CallsPage() {
                     </td>
                     <td>
                       <Link to={`/calls/${c.id}`}>{c.caller}</Link>
+                      {c.direction !== 'inbound' ? <span className="badge">{c.direction}</span> : null}
+                      {c.callbackOf ? <span className="badge">callback</span> : null}
                       {c.firstTime ? <span className="badge new">first call</span> : null}
                     </td>
-                    <td>{c.trackingNumber}</td>
+                    <td>{c.direction === 'inbound' ? c.trackingNumber : `→ ${c.callee ?? '—'}`}</td>
                     <td>
                       <CallBadge call={c} />
+                      {canCallBack && c.direction === 'inbound' && isMissed(c) ? <CallBackButton call={c} extension={callbackExtension} /> : null}
                     </td>
                     <td>{fmtDuration(c.talkSeconds)}</td>
                     <td>{c.source ?? '—'}</td>
