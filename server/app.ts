@@ -21,7 +21,6 @@ import { spamRoutes } from './spam/spam.routes.js';
 import { extensionRoutes } from './pbx/extensions.routes.js';
 import { groupRoutes } from './pbx/groups.routes.js';
 import { callbackRoutes } from './pbx/callbacks.routes.js';
-import { createOutboundDirectory } from './trunks/outbound-dial.js';
 import { createSignInSessionResolver } from './users/sign-in-session.js';
 import { accountRoutes } from './users/account.routes.js';
 import { setupRoutes } from './users/setup.routes.js';
@@ -124,7 +123,7 @@ export async function buildHttpApp(stores: Stores, services: Services): Promise<
     callbackRoutes({
       db,
       registrar: services.registrar,
-      outboundOf: createOutboundDirectory(db),
+      outboundOf: (accountId) => services.outbound.get(accountId),
       cap: services.outsideCallCap,
       defaultCountry: config.sip.defaultCountry,
       dialer: services.callbackDialer,

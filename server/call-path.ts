@@ -2,7 +2,6 @@ import path from 'node:path';
 import { type B2bua, startB2bua } from './call/b2bua.js';
 import { type CallRecordWriter, createCallRecordWriter } from './calls/call-record-writer.js';
 import { type CallRecord, lastAnsweredTarget } from './calls/calls.repository.js';
-import { createOutboundDirectory } from './trunks/outbound-dial.js';
 import { admitExtensionCall } from './pbx/extension-calls.js';
 import { startCarrierRegistrations } from './trunks/carrier-registration.js';
 import { createLiveCallJournal, type RecoveredCall } from './calls/live-call-journal.js';
@@ -103,7 +102,7 @@ export async function createCallPath(stores: Stores, services: Services, options
   const journal = createLiveCallJournal({ file: path.join(path.dirname(options.spoolFile), 'live-calls.jsonl'), logger });
   const recovered = journal.recover();
   await recoverCalls(recovered, { rtpengine: options.rtpengine ?? stores.rtpengine, writer, logger });
-  const outboundOf = createOutboundDirectory(db);
+  const outboundOf = (accountId: string) => services.outbound.get(accountId);
   const outsideCallCap = services.outsideCallCap;
   const b2bua = startB2bua({
     journal,

@@ -25,6 +25,7 @@ import { createStoredDialplans, type StoredDialplans } from './dialplans/stored-
 import type { CarrierRegistrationStatus } from './trunks/carrier-registration.js';
 import type { Redis } from './redis/client.js';
 import type { CallbackDialer } from './pbx/callbacks.js';
+import { createOutboundDirectory, type OutboundDirectory } from './trunks/outbound-dial.js';
 import { createOutsideCallCap, type OutsideCallCap } from './pbx/toll-policy.js';
 import { createDigestAuth, type DigestAuth, type NonceStore, redisNonceStore } from './sip/digest.js';
 import { createPasswordResetService, type PasswordResetService } from './users/password-reset.service.js';
@@ -89,6 +90,8 @@ export interface Services {
   storedPlans: StoredDialplans;
   /** Click to call: the call path attaches how it places callbacks; the API asks it. */
   callbackDialer: CallbackDialer;
+  /** Each account's outbound trunk side, re-read when provisioning changes. */
+  outbound: OutboundDirectory;
   /** Outside calls per minute per extension (phones and callbacks share it). */
   outsideCallCap: OutsideCallCap;
   /** This node's registrations with carriers (written by the call path, shown by the trunks API). */
@@ -178,6 +181,9 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
   const storedPlans = createStoredDialplans({ db, logger });
   const setupToken = options.setupToken ?? createSetupToken();
   // Ad cost pulls run in the server, not in tests (which pull on demand).
+  const routingChanges = overrides.routingChanges ?? createRoutingChanges();
+  const outbound = createOutboundDirectory(db);
+  routingChanges.subscribe(() => outbound.invalidate());
   const roi = overrides.roi ?? createRoiServices({ db, logger, costPullIntervalMs: options.costPullIntervalMs ?? (config.env === 'test' ? 0 : 60_000) });
   return {
     apiKeys: overrides.apiKeys ?? createApiKeyService({ db, adminApiKey: config.adminApiKey }),
@@ -200,7 +206,8 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
     outsideCallCap: createOutsideCallCap(redis),
     dni,
     cooldowns,
-    routingChanges: overrides.routingChanges ?? createRoutingChanges(),
+    routingChanges,
+    outbound,
     roi,
     async close() {
       cooldowns.close();

@@ -26,20 +26,33 @@ export function outboundDial(side: OutboundSide, number: string, ids: { caller: 
 
 const FRESH_MS = 5_000;
 
+export interface OutboundDirectory {
+  /** The account's outbound side (the oldest trunk that has one). */
+  get(accountId: string): Promise<OutboundSide | undefined>;
+  /** Forget what is cached (a trunk was added, changed or removed). */
+  invalidate(): void;
+}
+
 /** Each account's outbound side, cached briefly and kept while Postgres is away (calls still go out). */
-export function createOutboundDirectory(db: Db): (accountId: string) => Promise<OutboundSide | undefined> {
+export function createOutboundDirectory(db: Db): OutboundDirectory {
   const cache = new Map<string, { side: OutboundSide | undefined; at: number }>();
-  return async (accountId) => {
-    const hit = cache.get(accountId);
-    if (hit && Date.now() - hit.at < FRESH_MS) return hit.side;
-    try {
-      const side = await findOutboundSide(db, accountId);
-      // A missing side is not cached: a trunk added a moment ago is used at once.
-      if (side) cache.set(accountId, { side, at: Date.now() });
-      else cache.delete(accountId);
-      return side;
-    } catch {
-      return hit?.side;
-    }
+  return {
+    async get(accountId) {
+      const hit = cache.get(accountId);
+      if (hit && Date.now() - hit.at < FRESH_MS) return hit.side;
+      try {
+        const side = await findOutboundSide(db, accountId);
+        // A missing side is not cached: a trunk added a moment ago is used at once.
+        if (side) cache.set(accountId, { side, at: Date.now() });
+        else cache.delete(accountId);
+        return side;
+      } catch {
+        return hit?.side;
+      }
+    },
+    invalidate() {
+      // Kept entries stay usable if Postgres is away at the next look-up; they are just no longer fresh.
+      for (const entry of cache.values()) entry.at = 0;
+    },
   };
 }

@@ -3,35 +3,41 @@ import { E164 } from '../shared/schemas.js';
 
 const HOST = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
+const OutboundFields = z.strictObject({
+  host: z.string().trim().regex(HOST, 'a host name or IPv4 address of the carrier gateway'),
+  port: z.number().int().min(1).max(65535).default(5060),
+  transport: z.enum(['udp', 'tcp']).default('udp'),
+  username: z.string().trim().min(1).max(64).optional().meta({ description: 'answers the gateway’s 401/407 digest challenge' }),
+  password: z.string().min(1).max(128).optional(),
+  techPrefix: z
+    .string()
+    .regex(/^[0-9*#]{1,10}$/, 'digits, * or #, up to 10')
+    .optional()
+    .meta({ description: 'dialled before the number (then without its "+")' }),
+  callerId: z.enum(['caller', 'tracking', 'fixed']).default('caller').meta({
+    description: 'what the called phone sees: the original caller, the tracking number they dialled, or the company number in fixedNumber',
+  }),
+  fixedNumber: E164.optional(),
+  register: z.boolean().default(false).meta({ description: 'REGISTER with the gateway (username and password), refreshed before it expires' }),
+  registerSeconds: z.number().int().min(60).max(3600).default(600),
+  identity: z
+    .array(z.enum(['pai', 'diversion']))
+    .max(2)
+    .default([])
+    .meta({ description: 'P-Asserted-Identity with the caller ID, Diversion with the tracking number: what the carrier needs to let the caller ID through' }),
+});
+
 /** The outbound side of a trunk: the carrier's gateway that `tel:+E164` targets go through. */
-export const OutboundSide = z
-  .strictObject({
-    host: z.string().trim().regex(HOST, 'a host name or IPv4 address of the carrier gateway'),
-    port: z.number().int().min(1).max(65535).default(5060),
-    transport: z.enum(['udp', 'tcp']).default('udp'),
-    username: z.string().trim().min(1).max(64).optional().meta({ description: 'answers the gateway’s 401/407 digest challenge' }),
-    password: z.string().min(1).max(128).optional(),
-    techPrefix: z
-      .string()
-      .regex(/^[0-9*#]{1,10}$/, 'digits, * or #, up to 10')
-      .optional()
-      .meta({ description: 'dialled before the number (then without its "+")' }),
-    callerId: z.enum(['caller', 'tracking', 'fixed']).default('caller').meta({
-      description: 'what the called phone sees: the original caller, the tracking number they dialled, or the company number in fixedNumber',
-    }),
-    fixedNumber: E164.optional(),
-    register: z.boolean().default(false).meta({ description: 'REGISTER with the gateway (username and password), refreshed before it expires' }),
-    registerSeconds: z.number().int().min(60).max(3600).default(600),
-    identity: z
-      .array(z.enum(['pai', 'diversion']))
-      .max(2)
-      .default([])
-      .meta({ description: 'P-Asserted-Identity with the caller ID, Diversion with the tracking number: what the carrier needs to let the caller ID through' }),
-  })
-  .refine((o) => (o.username === undefined) === (o.password === undefined), { message: 'username and password go together', path: ['password'] })
+export const OutboundSide = OutboundFields.refine((o) => (o.username === undefined) === (o.password === undefined), {
+  message: 'username and password go together',
+  path: ['password'],
+})
   .refine((o) => o.callerId !== 'fixed' || o.fixedNumber !== undefined, { message: 'callerId "fixed" needs fixedNumber', path: ['fixedNumber'] })
   .refine((o) => !o.register || o.username !== undefined, { message: 'registering needs username and password', path: ['register'] });
 export type OutboundSide = z.infer<typeof OutboundSide>;
+
+/** A changed outbound side: checked as a whole once the stored password is filled in (it may be left out to keep it). */
+export const OutboundSideChange = OutboundFields;
 
 /** This node's registration with the carrier, as last seen. */
 export const CarrierRegistration = z.object({

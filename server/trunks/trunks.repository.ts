@@ -78,6 +78,47 @@ export async function findTrunk(db: Queryable, accountId: string, id: string): P
   return rows[0] && toTrunk(rows[0]);
 }
 
+/** The stored outbound side with its password (the API view never has it). */
+export async function findStoredOutbound(db: Queryable, accountId: string, id: string): Promise<{ found: boolean; outbound: OutboundSide | null }> {
+  const { rows } = await db.query<{ outbound: OutboundSide | null }>('SELECT outbound FROM trunks WHERE account_id = $1 AND id = $2', [accountId, id]);
+  return { found: rows.length > 0, outbound: rows[0]?.outbound ?? null };
+}
+
+export async function updateTrunk(
+  db: Queryable,
+  accountId: string,
+  id: string,
+  change: {
+    name?: string | undefined;
+    addresses?: string[] | undefined;
+    maxCallsPerSecond?: number | null | undefined;
+    maxConcurrentCalls?: number | null | undefined;
+    outbound?: OutboundSide | null | undefined;
+  },
+): Promise<Trunk | undefined> {
+  // Each nullable column is set only when the change names it ($n flag), so null can clear it.
+  const { rows } = await db.query<TrunkRow>(
+    `UPDATE trunks SET name = COALESCE($3, name), addresses = COALESCE($4::cidr[], addresses),
+       max_calls_per_second = CASE WHEN $5 THEN $6 ELSE max_calls_per_second END,
+       max_concurrent_calls = CASE WHEN $7 THEN $8 ELSE max_concurrent_calls END,
+       outbound = CASE WHEN $9 THEN $10::jsonb ELSE outbound END
+     WHERE account_id = $1 AND id = $2 RETURNING *`,
+    [
+      accountId,
+      id,
+      change.name ?? null,
+      change.addresses ?? null,
+      change.maxCallsPerSecond !== undefined,
+      change.maxCallsPerSecond ?? null,
+      change.maxConcurrentCalls !== undefined,
+      change.maxConcurrentCalls ?? null,
+      change.outbound !== undefined,
+      change.outbound ? JSON.stringify(change.outbound) : null,
+    ],
+  );
+  return rows[0] && toTrunk(rows[0]);
+}
+
 export async function deleteTrunk(db: Queryable, accountId: string, id: string): Promise<boolean> {
   const { rowCount } = await db.query('DELETE FROM trunks WHERE account_id = $1 AND id = $2', [accountId, id]);
   return (rowCount ?? 0) > 0;

@@ -7,7 +7,8 @@ import { principalOf } from '../http/auth.js';
 import { IdParams } from '../shared/schemas.js';
 import type { CarrierRegistrationStatus } from './carrier-registration.js';
 import * as repo from './trunks.repository.js';
-import { CreateTrunkBody, Trunk } from './trunks.schemas.js';
+import { OutboundSide } from './outbound.schemas.js';
+import { CreateTrunkBody, Trunk, UpdateTrunkBody } from './trunks.schemas.js';
 
 export function digestHa1(username: string, realm: string, password: string): string {
   return crypto.createHash('md5').update(`${username}:${realm}:${password}`).digest('hex');
@@ -74,6 +75,41 @@ export function trunkRoutes({
         const trunk = await repo.findTrunk(db, principalOf(request).accountId, request.params.id);
         if (!trunk) throw ERRORS.notFound('trunk', request.params.id);
         return withRegistration(trunk);
+      },
+    );
+
+    app.patch(
+      '/v1/trunks/:id',
+      {
+        schema: {
+          tags: ['provisioning'],
+          summary: 'Change a trunk: name, carrier addresses, limits, or its outbound side',
+          params: IdParams,
+          body: UpdateTrunkBody,
+          response: { 200: Trunk },
+        },
+        config: { roles: ['admin'] },
+      },
+      async (request) => {
+        const accountId = principalOf(request).accountId;
+        const { outbound: asked, ...rest } = request.body;
+        const stored = await repo.findStoredOutbound(db, accountId, request.params.id);
+        if (!stored.found) throw ERRORS.notFound('trunk', request.params.id);
+        let outbound: OutboundSide | null | undefined;
+        if (asked) {
+          // The password is never shown, so an edit leaves it out: the stored one stays for the same username.
+          const keep = asked.password === undefined && asked.username !== undefined && asked.username === stored.outbound?.username;
+          const checked = OutboundSide.safeParse(keep ? { ...asked, password: stored.outbound?.password } : asked);
+          if (!checked.success) {
+            const issue = checked.error.issues[0]!;
+            throw ERRORS.validation(`body.outbound.${issue.path.join('.')}: ${issue.message}`);
+          }
+          outbound = checked.data;
+        } else outbound = asked;
+        const updated = await repo.updateTrunk(db, accountId, request.params.id, { ...rest, outbound });
+        if (!updated) throw ERRORS.notFound('trunk', request.params.id);
+        onChange?.();
+        return withRegistration(updated);
       },
     );
 

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { z } from 'zod';
-import { OutboundSide, OutboundSideView } from './outbound.schemas.js';
+import { OutboundSide, OutboundSideChange, OutboundSideView } from './outbound.schemas.js';
 
 const MIN_IPV4_PREFIX = 8;
 const MIN_IPV6_PREFIX = 16;
@@ -67,6 +67,20 @@ export const CreateTrunkBody = z
     path: ['addresses'],
   });
 export type CreateTrunkBody = z.infer<typeof CreateTrunkBody>;
+
+/** What PATCH /v1/trunks/{id} may change; inbound digest credentials are replaced by deleting and adding the trunk. */
+export const UpdateTrunkBody = z
+  .strictObject({
+    name: z.string().trim().min(1).max(100).optional(),
+    addresses: z.array(Cidr).max(100).optional(),
+    maxCallsPerSecond: z.number().int().min(1).max(10_000).nullable().optional(),
+    maxConcurrentCalls: z.number().int().min(1).max(100_000).nullable().optional(),
+    outbound: OutboundSideChange.nullable().optional().meta({
+      description: 'replaces the outbound side (null removes it); leave out password to keep the stored one for the same username',
+    }),
+  })
+  .refine((b) => Object.keys(b).length > 0, 'nothing to change');
+export type UpdateTrunkBody = z.infer<typeof UpdateTrunkBody>;
 
 export const Trunk = z.object({
   id: z.uuid(),

@@ -11,7 +11,7 @@ import { makeToneFile, type RunningSipp, runSipp, scenarioPath, startSipp } from
 
 const CALLER_IP = '127.0.17.20';
 const IPS = { a: '127.0.17.21', b: '127.0.17.22', c: '127.0.17.23' } as const;
-const NUMBERS = { sales: '+74953336601', support: '+74953336602', sticky: '+74953336603' } as const;
+const NUMBERS = { sales: '+74953336601', support: '+74953336602', sticky: '+74953336603', ads: '+74953336604', flyer: '+74953336605' } as const;
 let h: Harness;
 let server: CallServer;
 let tone: string;
@@ -33,6 +33,13 @@ beforeAll(async () => {
           { forward: { targets: ['group:turns'] } },
         ],
       },
+      // Responsive routing by source: paid-search callers reach the search sales desk, everyone else the front desk.
+      bysource: {
+        steps: [
+          { route: { rules: [{ when: { medium: ['cpc', 'ppc'] }, steps: [{ forward: { targets: ['group:search-sales'], ringSeconds: 5 } }] }] } },
+          { forward: { targets: [uri('c')], ringSeconds: 5 } },
+        ],
+      },
     },
   });
   const trunk = await server.provisionNumber({ number: NUMBERS.sales, trunkAddresses: [`${CALLER_IP}/32`], dialplan: 'sales' });
@@ -50,11 +57,34 @@ beforeAll(async () => {
     payload: { number: NUMBERS.sticky, trunkId: trunk.trunkId, dialplan: 'sticky' },
   });
   expect(sticky.statusCode, sticky.body).toBe(201);
+  for (const number of [NUMBERS.ads, NUMBERS.flyer]) {
+    const bound = await server.app.inject({
+      method: 'POST',
+      url: '/v1/numbers',
+      headers: h.adminHeaders,
+      payload: { number, trunkId: trunk.trunkId, dialplan: 'bysource' },
+    });
+    expect(bound.statusCode, bound.body).toBe(201);
+  }
+  // The ads number belongs to a paid-search source; the flyer number to an offline one.
+  for (const [name, kind, channel, medium, number] of [
+    ['Search ads', 'online', 'yandex_direct', 'cpc', NUMBERS.ads],
+    ['Flyer', 'offline', 'flyer', 'print', NUMBERS.flyer],
+  ] as const) {
+    const source = await server.app.inject({
+      method: 'POST',
+      url: '/v1/sources',
+      headers: h.adminHeaders,
+      payload: { name, kind, channel, medium, numbers: [number] },
+    });
+    expect(source.statusCode, source.body).toBe(201);
+  }
   await server.routing.refresh();
   for (const [name, strategy, members] of [
     ['sales', 'longest-idle', [uri('a'), uri('b'), uri('c')]],
     ['support', 'sequential', [uri('a'), uri('b')]],
     ['turns', 'round-robin', [uri('a'), uri('b')]],
+    ['search-sales', 'simultaneous', [uri('b')]],
   ] as const) {
     const group = await server.app.inject({ method: 'POST', url: '/v1/groups', headers: h.adminHeaders, payload: { name, strategy, ringSeconds: 5, members } });
     expect(group.statusCode, group.body).toBe(201);
@@ -132,6 +162,15 @@ describe('ring groups from /v1/groups', () => {
     ]);
   });
 
+  it('route step: a paid-search caller reaches the search sales group, an offline-source caller the front desk', async () => {
+    for (const number of [NUMBERS.ads, NUMBERS.flyer]) {
+      const result = await call(number, 300);
+      expect(result.code, result.errors).toBe(0);
+    }
+    expect([await answeredBy(NUMBERS.ads, 1), await answeredBy(NUMBERS.flyer, 1)]).toEqual([uri('b'), uri('c')]);
+    expect(server.ended.find((r) => r.trackingNumber === NUMBERS.ads)?.answeredTarget).toBe(uri('b'));
+  });
+
   it('validates groups, names the field, and lets managers read but not write', async () => {
     const bad = [
       { name: 'x', members: ['group:sales'] },
@@ -150,7 +189,7 @@ describe('ring groups from /v1/groups', () => {
     expect(dup.statusCode).toBe(409);
     const manager = await h.headersFor('manager');
     const list = await server.app.inject({ method: 'GET', url: '/v1/groups', headers: manager });
-    expect(list.json().items.map((g: { name: string }) => g.name)).toEqual(['sales', 'support', 'turns']);
+    expect(list.json().items.map((g: { name: string }) => g.name)).toEqual(['sales', 'search-sales', 'support', 'turns']);
     const id = list.json().items[1].id;
     expect((await server.app.inject({ method: 'PATCH', url: `/v1/groups/${id}`, headers: manager, payload: { ringSeconds: 9 } })).statusCode).toBe(403);
     const patched = await server.app.inject({

@@ -15,7 +15,9 @@ import { makeToneFile, runSipp, scenarioPath, startSipp } from '../helpers/sipp.
 const CALLER_IP = '127.0.10.1';
 const PHONE_IP = '127.0.10.2';
 const FALLBACK_IP = '127.0.10.3';
-const NUMBERS = { toExtension: '+74952310001', toUnregistered: '+74952310002' };
+const DESK_IP = '127.0.10.4';
+const SOFTPHONE_IP = '127.0.10.5';
+const NUMBERS = { toExtension: '+74952310001', toUnregistered: '+74952310002', toTwoPhones: '+74952310003' };
 let h: Harness;
 let server: CallServer;
 let phonePort: number;
@@ -28,6 +30,7 @@ beforeAll(async () => {
   server = await startCallServer(h, {
     dialplans: {
       desk: { record: false, steps: [{ forward: { targets: ['extension:101'], ringSeconds: 5 } }] },
+      both: { record: false, steps: [{ forward: { targets: ['extension:103'], ringSeconds: 5 } }] },
       nobody: {
         record: false,
         steps: [
@@ -45,6 +48,13 @@ beforeAll(async () => {
     payload: { number: NUMBERS.toUnregistered, trunkId: trunk.trunkId, dialplan: 'nobody' },
   });
   expect(second.statusCode, second.body).toBe(201);
+  const third = await server.app.inject({
+    method: 'POST',
+    url: '/v1/numbers',
+    headers: h.adminHeaders,
+    payload: { number: NUMBERS.toTwoPhones, trunkId: trunk.trunkId, dialplan: 'both' },
+  });
+  expect(third.statusCode, third.body).toBe(201);
   await server.routing.refresh();
 });
 afterAll(async () => {
@@ -134,6 +144,47 @@ describe('extensions and the registrar', () => {
     expect(await server.waitForCall((r) => r.trackingNumber === NUMBERS.toUnregistered)).toMatchObject({
       disposition: 'answered',
       answeredBy: `sip:fallback@${FALLBACK_IP}:${fallbackPort}`,
+    });
+  });
+
+  it('rings every phone of an extension at once: the desk phone answers, the softphone is cancelled', async () => {
+    const created = await api('POST', '/v1/extensions', { extension: '103', name: 'Vera' });
+    expect(created.statusCode, created.body).toBe(201);
+    const { id, sipUsername, sipPassword } = created.json();
+    const phonePorts = { desk: await freePort(DESK_IP), softphone: await freePort(SOFTPHONE_IP) };
+    for (const [ip, port] of [
+      [DESK_IP, phonePorts.desk],
+      [SOFTPHONE_IP, phonePorts.softphone],
+    ] as const) {
+      const registered = await runSipp({
+        scenario: scenarioPath('uac-register-digest-expect-200.xml'),
+        ip,
+        target: `127.0.0.1:${server.sipPort}`,
+        service: 'register',
+        vars: { USER: sipUsername, PASS: sipPassword, CONTACT_PORT: String(port) },
+      });
+      expect(registered.code, registered.errors).toBe(0);
+    }
+    expect((await api('GET', `/v1/extensions/${id}/registrations`)).json().items).toHaveLength(2);
+    const desk = await startSipp({ scenario: 'uas', ip: DESK_IP, port: phonePorts.desk });
+    // The softphone rings, and must get the CANCEL once the desk phone has answered.
+    const softphone = await startSipp({ scenario: scenarioPath('uas-ring-forever.xml'), ip: SOFTPHONE_IP, port: phonePorts.softphone });
+    const tone = makeToneFile(fs.mkdtempSync(path.join(os.tmpdir(), 'tone-')), 1000, 1);
+    const call = await runSipp({
+      scenario: scenarioPath('uac-tone-bye.xml'),
+      ip: CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: NUMBERS.toTwoPhones.slice(1),
+      vars: { TONE: tone, TALK_MS: '300' },
+    });
+    expect(call.code, call.errors).toBe(0);
+    const rang = await softphone.done;
+    expect(rang.code, rang.errors).toBe(0);
+    desk.stop();
+    expect(await server.waitForCall((r) => r.trackingNumber === NUMBERS.toTwoPhones)).toMatchObject({
+      disposition: 'answered',
+      answeredTarget: 'extension:103',
+      answeredBy: `sip:${sipUsername}@${DESK_IP}:${phonePorts.desk}`,
     });
   });
 });
