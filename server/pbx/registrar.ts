@@ -91,11 +91,16 @@ export function createRegistrar({ db, redis, digest, logger }: { db: Db; redis: 
           const seconds = Math.min(expires, MAX_EXPIRES);
           const uri = parseUri(contact.uri);
           if (!uri) return { status: 400, error: ERRORS.malformedRequest('bad Contact') };
-          // Behind NAT the Contact names a private address: ring where the REGISTER came from.
-          const behindNat = uri.host !== remote.address;
-          const target = behindNat
-            ? `sip:${uri.user ?? extension.extension}@${remote.address}:${remote.port}`
-            : `sip:${uri.user ?? extension.extension}@${uri.host}:${uri.port ?? 5060}`;
+          // Behind NAT the Contact names a private address: ring where the REGISTER came from. A phone
+          // on TCP is rung over the connection it opened (the only way through its NAT): npm `sip`
+          // reuses an open connection to the same address and port.
+          const user = uri.user ?? extension.extension;
+          const stream = remote.protocol.toUpperCase() === 'TCP' || remote.protocol.toUpperCase() === 'TLS';
+          const target = stream
+            ? `sip:${user}@${remote.address}:${remote.port};transport=${remote.protocol.toLowerCase()}`
+            : uri.host !== remote.address
+              ? `sip:${user}@${remote.address}:${remote.port}`
+              : `sip:${user}@${uri.host}:${uri.port ?? 5060}`;
           const binding: Binding = {
             contact: contact.uri,
             target,

@@ -10,6 +10,7 @@ import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
 import { sendRawSip, sendRawSipForResponse } from '../helpers/sip-raw.js';
+import { connectTcpPhone } from '../helpers/tcp-phone.js';
 import { makeToneFile, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
 
 const CALLER_IP = '127.0.10.1';
@@ -17,7 +18,8 @@ const PHONE_IP = '127.0.10.2';
 const FALLBACK_IP = '127.0.10.3';
 const DESK_IP = '127.0.10.4';
 const SOFTPHONE_IP = '127.0.10.5';
-const NUMBERS = { toExtension: '+74952310001', toUnregistered: '+74952310002', toTwoPhones: '+74952310003' };
+const TCP_PHONE_IP = '127.0.10.6';
+const NUMBERS = { toExtension: '+74952310001', toUnregistered: '+74952310002', toTwoPhones: '+74952310003', toTcpPhone: '+74952310004' };
 let h: Harness;
 let server: CallServer;
 let phonePort: number;
@@ -31,6 +33,7 @@ beforeAll(async () => {
     dialplans: {
       desk: { record: false, steps: [{ forward: { targets: ['extension:101'], ringSeconds: 5 } }] },
       both: { record: false, steps: [{ forward: { targets: ['extension:103'], ringSeconds: 5 } }] },
+      tcp: { record: false, steps: [{ forward: { targets: ['extension:104'], ringSeconds: 5 } }] },
       nobody: {
         record: false,
         steps: [
@@ -55,6 +58,13 @@ beforeAll(async () => {
     payload: { number: NUMBERS.toTwoPhones, trunkId: trunk.trunkId, dialplan: 'both' },
   });
   expect(third.statusCode, third.body).toBe(201);
+  const fourth = await server.app.inject({
+    method: 'POST',
+    url: '/v1/numbers',
+    headers: h.adminHeaders,
+    payload: { number: NUMBERS.toTcpPhone, trunkId: trunk.trunkId, dialplan: 'tcp' },
+  });
+  expect(fourth.statusCode, fourth.body).toBe(201);
   await server.routing.refresh();
 });
 afterAll(async () => {
@@ -186,5 +196,31 @@ describe('extensions and the registrar', () => {
       answeredTarget: 'extension:103',
       answeredBy: `sip:${sipUsername}@${DESK_IP}:${phonePorts.desk}`,
     });
+  });
+
+  it('rings a phone registered over TCP through the connection it opened (NAT), and ends the call on it', async () => {
+    const created = await api('POST', '/v1/extensions', { extension: '104', name: 'Timur' });
+    const { sipUsername, sipPassword } = created.json();
+    const phone = await connectTcpPhone(TCP_PHONE_IP, server.sipPort);
+    try {
+      expect(await phone.register({ user: sipUsername, password: sipPassword, realm: h.config.sip.realm })).toBe('SIP/2.0 200 OK');
+      const tone = makeToneFile(fs.mkdtempSync(path.join(os.tmpdir(), 'tone-')), 1000, 1);
+      const call = await runSipp({
+        scenario: scenarioPath('uac-tone-bye.xml'),
+        ip: CALLER_IP,
+        target: `127.0.0.1:${server.sipPort}`,
+        service: NUMBERS.toTcpPhone.slice(1),
+        vars: { TONE: tone, TALK_MS: '300' },
+      });
+      expect(call.code, call.errors).toBe(0);
+      await phone.waitFor('BYE');
+      expect(phone.received.filter((m) => m === 'INVITE' || m === 'ACK' || m === 'BYE')).toEqual(['INVITE', 'ACK', 'BYE']);
+      expect(await server.waitForCall((r) => r.trackingNumber === NUMBERS.toTcpPhone)).toMatchObject({
+        disposition: 'answered',
+        answeredBy: `sip:${sipUsername}@${TCP_PHONE_IP}:${phone.localPort};transport=tcp`,
+      });
+    } finally {
+      phone.close();
+    }
   });
 });
