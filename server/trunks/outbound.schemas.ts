@@ -27,8 +27,27 @@ const OutboundFields = z.strictObject({
     .meta({ description: 'P-Asserted-Identity with the caller ID, Diversion with the tracking number: what the carrier needs to let the caller ID through' }),
 });
 
+/**
+ * The public API's spelling (API.md): `gateway: "host:port"`, `callerIdPolicy`, `fixedCallerId`,
+ * read as host/port, callerId and fixedNumber. Either spelling is accepted; the view shows both.
+ */
+function fromPublicSpelling(input: unknown): unknown {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return input;
+  const { gateway, callerIdPolicy, fixedCallerId, ...rest } = input as Record<string, unknown>;
+  const out: Record<string, unknown> = { ...rest };
+  if (typeof gateway === 'string' && out.host === undefined) {
+    const m = /^\[?([^\]]+?)\]?(?::(\d{1,5}))?$/.exec(gateway.trim());
+    out.host = m?.[1] ?? gateway;
+    if (m?.[2] !== undefined && out.port === undefined) out.port = Number(m[2]);
+  } else if (gateway !== undefined) out.gateway = gateway;
+  if (callerIdPolicy !== undefined && out.callerId === undefined) out.callerId = callerIdPolicy;
+  if (fixedCallerId !== undefined && out.fixedNumber === undefined) out.fixedNumber = fixedCallerId;
+  return out;
+}
+const OutboundInput = z.preprocess(fromPublicSpelling, OutboundFields);
+
 /** The outbound side of a trunk: the carrier's gateway that `tel:+E164` targets go through. */
-export const OutboundSide = OutboundFields.refine((o) => (o.username === undefined) === (o.password === undefined), {
+export const OutboundSide = OutboundInput.refine((o) => (o.username === undefined) === (o.password === undefined), {
   message: 'username and password go together',
   path: ['password'],
 })
@@ -37,7 +56,7 @@ export const OutboundSide = OutboundFields.refine((o) => (o.username === undefin
 export type OutboundSide = z.infer<typeof OutboundSide>;
 
 /** A changed outbound side: checked as a whole once the stored password is filled in (it may be left out to keep it). */
-export const OutboundSideChange = OutboundFields;
+export const OutboundSideChange = OutboundInput;
 
 /** This node's registration with the carrier, as last seen. */
 export const CarrierRegistration = z.object({
@@ -51,6 +70,10 @@ export type CarrierRegistration = z.infer<typeof CarrierRegistration>;
 /** What the API shows of it: the password never leaves the server. */
 export const OutboundSideView = z.object({
   host: z.string(),
+  /** API.md's spelling of host and port. */
+  gateway: z.string(),
+  callerIdPolicy: z.enum(['caller', 'tracking', 'fixed']),
+  fixedCallerId: z.string().nullable(),
   port: z.number().int(),
   transport: z.enum(['udp', 'tcp']),
   username: z.string().nullable(),
@@ -67,6 +90,9 @@ export type OutboundSideView = z.infer<typeof OutboundSideView>;
 export function viewOf(o: OutboundSide): OutboundSideView {
   return {
     host: o.host,
+    gateway: `${o.host}:${o.port}`,
+    callerIdPolicy: o.callerId,
+    fixedCallerId: o.fixedNumber ?? null,
     port: o.port,
     transport: o.transport,
     username: o.username ?? null,
