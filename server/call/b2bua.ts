@@ -156,8 +156,8 @@ export function startB2bua(deps: B2buaDeps): B2bua {
     if (request.headers.to.params.tag) {
       // Re-INVITE (hold/unhold, session refresh): relayed to the other side through rtpengine.
       const dialog = dialogOf(request, remote);
-      // Hold on a callback is not relayed yet: the phone keeps the call as it was.
-      if (!dialog && originatedLegOf(request)) return void stack.replyError(request, ERRORS.mediaNotAcceptable('hold is not supported on callbacks'));
+      const callback = dialog ? undefined : originatedLegOf(request);
+      if (callback) return callback.call.reinvite(request, callback.leg);
       if (!dialog) return void stack.replyError(request, ERRORS.dialogNotFound());
       return dialog.call.reinvite(request, dialog.from);
     }

@@ -8,6 +8,8 @@ import { AgentLeg } from '../sip/dialog.js';
 import type { SipStack } from '../sip/sip-stack.js';
 import type { SipRequest } from '../sip/sip-types.js';
 import type { DialTarget } from './live-call.js';
+import { relayReinvite } from './reinvite-relay.js';
+import { ERRORS } from '../errors.js';
 
 /** Click to call: who asks, whom to ring first (the agent's phones), then whom to call out. */
 export interface OriginateOrder {
@@ -176,6 +178,28 @@ export class OriginatedCall {
 
   legAcked(leg: AgentLeg): void {
     leg.acked();
+  }
+
+  private reinviting: Promise<void> | undefined;
+
+  /**
+   * Hold and resume from either side once bridged, relayed to the other through rtpengine (the
+   * customer is rtpengine's caller side). One at a time: a second meanwhile gets 491.
+   */
+  reinvite(request: SipRequest, leg: AgentLeg): void {
+    const customer = this.customerLeg;
+    const agent = this.agentLeg;
+    if (this.ended || !customer || !agent || !this.answeredAt) return void this.deps.stack.replyError(request, ERRORS.dialogNotFound());
+    if (this.reinviting) return void this.deps.stack.replyError(request, ERRORS.requestPending());
+    this.reinviting = relayReinvite(
+      { stack: this.deps.stack, caller: customer, agent, media: this.media, log: this.log },
+      request,
+      leg === customer ? 'caller' : 'agent',
+    )
+      .catch((err: unknown) => this.log.error({ err, type: 'reinvite_failed' }, 're-INVITE relay failed'))
+      .finally(() => {
+        this.reinviting = undefined;
+      });
   }
 
   /** The one teardown path. Idempotent. */

@@ -1,16 +1,26 @@
 import type { Logger } from '../logger.js';
 import type { CallMedia } from '../media/call-media.js';
 import { placeholderAgentSdp } from '../media/call-media.js';
-import type { AgentLeg, CallerDialog } from '../sip/dialog.js';
 import type { SipStack } from '../sip/sip-stack.js';
 import type { SipRequest, SipResponse } from '../sip/sip-types.js';
+
+/** One dialog of a bridged call, as a re-INVITE relay uses it (our UAS caller dialog or a UAC leg). */
+export interface ReinvitePeer {
+  /** Sends it a re-INVITE with our offer. */
+  reinvite(sdp: string, onResponse: (response: SipResponse) => void): void;
+  /** Answers its re-INVITE (2xx retransmitted until its ACK). */
+  answerReinvite(request: SipRequest, sdp: string): void;
+  /** ACKs the 2xx to our re-INVITE. */
+  ackReinvite(response: SipResponse): void;
+}
 
 /** What a re-INVITE needs from its call: both dialogs and the call's media. */
 export interface ReinviteParties {
   stack: SipStack;
-  caller: CallerDialog;
+  /** The side rtpengine knows as the caller (the carrier's caller; a callback's customer). */
+  caller: ReinvitePeer;
   /** The bridged agent, if any (an IVR or voicemail has none: we answer for the agent side). */
-  agent: AgentLeg | undefined;
+  agent: ReinvitePeer | undefined;
   media: CallMedia;
   log: Logger;
 }
@@ -47,7 +57,7 @@ export async function relayReinvite(parties: ReinviteParties, request: SipReques
   const onResponse = (response: SipResponse) => {
     if (response.status < 200) return;
     if (response.status < 300) {
-      if (from === 'caller') parties.agent!.ack(response);
+      if (from === 'caller') parties.agent!.ackReinvite(response);
       else parties.caller.ackReinvite(response);
       void answerSender(response.content ?? '').catch((err: unknown) => {
         parties.log.warn({ err, type: 'reinvite_answer_failed' }, 'rtpengine refused the re-INVITE answer');

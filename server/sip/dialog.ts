@@ -372,6 +372,11 @@ export class AgentLeg {
     this.pendingReinvite2xx = sendReliably(this.stack, response, () => undefined);
   }
 
+  /** ACKs the 2xx to our re-INVITE (the same ACK as for the first 2xx). */
+  ackReinvite(response: SipResponse): void {
+    this.ack(response);
+  }
+
   acked(): void {
     this.pendingReinvite2xx?.stop();
   }

@@ -112,6 +112,28 @@ describe('callback (click to call)', () => {
     expect(log.json().items).toEqual([expect.objectContaining({ id: callId, direction: 'outbound', callee: CUSTOMER, callbackOf: missedCall.id })]);
   });
 
+  it('relays the agent’s hold to the customer through rtpengine', async () => {
+    const agentPhone = await startSipp({ scenario: scenarioPath('uas-answer-then-hold.xml'), ip: AGENT_IP, port: agentPort });
+    // The customer must get the hold (a=sendonly) as a re-INVITE of its own, then hangs up.
+    const customer = await startSipp({
+      scenario: scenarioPath('uas-answer-expect-hold-then-bye.xml'),
+      ip: GATEWAY_IP,
+      port: gatewayPort,
+      vars: { TALK_MS: '600' },
+    });
+    const placed = await originate({ extension: '301', to: '89161234568', callerIdNumber: NUMBER });
+    expect(placed.statusCode, placed.body).toBe(202);
+    const customerResult = await customer.done;
+    expect(customerResult.code, customerResult.errors).toBe(0);
+    const agentResult = await agentPhone.done;
+    expect(agentResult.code, agentResult.errors).toBe(0);
+    expect(await server.waitForCall((r) => r.id === placed.json().callId)).toMatchObject({
+      disposition: 'answered',
+      callee: '+79161234568',
+      hangupBy: 'callee',
+    });
+  });
+
   it('refuses what it cannot or must not do, with the reason', async () => {
     expect((await originate({ extension: '999', to: CUSTOMER })).statusCode).toBe(404);
     const abroad = await originate({ extension: '301', to: '+442079460958' });
