@@ -21,6 +21,8 @@ import { spamRoutes } from './spam/spam.routes.js';
 import { extensionRoutes } from './pbx/extensions.routes.js';
 import { groupRoutes } from './pbx/groups.routes.js';
 import { callbackRoutes } from './pbx/callbacks.routes.js';
+import { liveRoutes } from './pbx/live.routes.js';
+import { queueRoutes } from './pbx/queues.routes.js';
 import { createSignInSessionResolver } from './users/sign-in-session.js';
 import { accountRoutes } from './users/account.routes.js';
 import { setupRoutes } from './users/setup.routes.js';
@@ -129,6 +131,8 @@ export async function buildHttpApp(stores: Stores, services: Services): Promise<
       dialer: services.callbackDialer,
     }),
   );
+  await app.register(queueRoutes({ db, engine: services.queues, onChange: () => services.queueDirectory.invalidate() }));
+  await app.register(liveRoutes({ board: services.liveBoard }));
   await app.register(groupRoutes({ db, onChange: () => services.groups.invalidate() }));
   await app.register(reportRoutes({ db }));
   await app.register(

@@ -115,6 +115,8 @@ export async function createCallPath(stores: Stores, services: Services, options
     registrar: services.registrar,
     groups: services.groups,
     storedPlans: services.storedPlans,
+    queues: services.queues,
+    board: services.liveBoard,
     outboundOf,
     lastAgentOf: (accountId, caller) => lastAnsweredTarget(db, accountId, caller),
     defaultCountry: config.sip.defaultCountry,

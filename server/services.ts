@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import path from 'node:path';
 import { createRoiServices, type RoiServices } from './analytics/roi-services.js';
 import { createAttributor } from './attribution/attribution.service.js';
@@ -25,6 +26,11 @@ import { createStoredDialplans, type StoredDialplans } from './dialplans/stored-
 import type { CarrierRegistrationStatus } from './trunks/carrier-registration.js';
 import type { Redis } from './redis/client.js';
 import type { CallbackDialer } from './pbx/callbacks.js';
+import { createLiveBoard, type LiveBoard } from './pbx/live-board.js';
+import { createQueueEngine, type QueueEngine } from './pbx/queue-engine.js';
+import { createQueueDirectory, type QueueDirectory } from './pbx/queue-directory.js';
+import { queueDayStats } from './pbx/queues.repository.js';
+import { speakToFile } from './media/tts.js';
 import { createOutboundDirectory, type OutboundDirectory } from './trunks/outbound-dial.js';
 import { createOutsideCallCap, type OutsideCallCap } from './pbx/toll-policy.js';
 import { createDigestAuth, type DigestAuth, type NonceStore, redisNonceStore } from './sip/digest.js';
@@ -92,6 +98,11 @@ export interface Services {
   callbackDialer: CallbackDialer;
   /** Each account's outbound trunk side, re-read when provisioning changes. */
   outbound: OutboundDirectory;
+  /** Call queues: waiting callers, agents' pause and wrap-up (this node's memory). */
+  queues: QueueEngine;
+  queueDirectory: QueueDirectory;
+  /** Live calls, queues and today's queue figures (GET /v1/live). */
+  liveBoard: LiveBoard;
   /** Outside calls per minute per extension (phones and callbacks share it). */
   outsideCallCap: OutsideCallCap;
   /** This node's registrations with carriers (written by the call path, shown by the trunks API). */
@@ -184,6 +195,23 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
   const routingChanges = overrides.routingChanges ?? createRoutingChanges();
   const outbound = createOutboundDirectory(db);
   routingChanges.subscribe(() => outbound.invalidate());
+  const queueDirectory = createQueueDirectory(db);
+  const promptsDir = path.join(dialplans.dir, 'prompts');
+  // The board needs the queues (to show them) and the queues the board (who is on a call).
+  let liveBoard: LiveBoard | undefined;
+  const queues = createQueueEngine({
+    queueOf: (accountId, name) => queueDirectory.get(accountId, name),
+    queuesOf: (accountId) => queueDirectory.list(accountId),
+    isRegistered: async (accountId, extension) => (await registrar.contactsOf(accountId, extension)).length > 0,
+    isBusy: (accountId, target) => liveBoard?.isBusy(accountId, target) ?? false,
+    speak: (text) => speakToFile(text, path.join(dataDirOf(config), 'tts')).catch(() => undefined),
+    musicFile: (queue) => {
+      const file = path.join(promptsDir, queue.music ?? 'music.wav');
+      return fs.existsSync(file) ? file : undefined;
+    },
+    logger,
+  });
+  liveBoard = createLiveBoard({ queues, dayStats: (accountId) => queueDayStats(db, accountId, startOfUtcDay()) });
   const roi = overrides.roi ?? createRoiServices({ db, logger, costPullIntervalMs: options.costPullIntervalMs ?? (config.env === 'test' ? 0 : 60_000) });
   return {
     apiKeys: overrides.apiKeys ?? createApiKeyService({ db, adminApiKey: config.adminApiKey }),
@@ -208,6 +236,9 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
     cooldowns,
     routingChanges,
     outbound,
+    queues,
+    queueDirectory,
+    liveBoard,
     roi,
     async close() {
       cooldowns.close();
@@ -220,6 +251,12 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
     },
   };
 }
+
+const startOfUtcDay = () => {
+  const d = new Date();
+  d.setUTCHours(0, 0, 0, 0);
+  return d;
+};
 
 /** Where the call path keeps files of its own (spool, text-to-speech cache). */
 export const dataDirOf = (config: Config) => path.dirname(config.pidFile);

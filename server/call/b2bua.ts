@@ -25,6 +25,8 @@ import { outboundDial } from '../trunks/outbound-dial.js';
 import type { DigestAuth } from '../sip/digest.js';
 import { admitInvite, type InviteContext } from '../sip/invite-admission.js';
 import type { ExtensionCall } from '../pbx/extension-calls.js';
+import { createLiveBoard, type LiveBoard } from '../pbx/live-board.js';
+import type { QueueEngine } from '../pbx/queue-engine.js';
 import { checkRequest } from '../sip/request-checks.js';
 import type { RoutingCache } from '../sip/routing-cache.js';
 import type { ScreenVerdict, SpamScreen } from '../spam/spam-screen.js';
@@ -49,6 +51,10 @@ export interface B2buaDeps {
   keepaliveMs?: number;
   /** Calls placed by the account's phones (internal and outbound); undefined for an INVITE not from one. */
   extensionCalls?: ((request: SipRequest, remote: SipRemote) => Promise<ExtensionCall | AppError | undefined>) | undefined;
+  /** Live calls and busy targets (shared with the wallboard); default: this B2BUA's own. */
+  board?: LiveBoard | undefined;
+  /** Call queues for `queue:` steps. */
+  queues?: QueueEngine | undefined;
   /** Ring groups for `group:<name>` targets. */
   groups?: RingGroups | undefined;
   /** Extensions' REGISTER and where their phones are. */
@@ -111,24 +117,8 @@ export function startB2bua(deps: B2buaDeps): B2bua {
     return call && leg ? { call, leg } : undefined;
   };
   const trunkLimits = createTrunkLimits();
-  /** Dialplan targets on an answered call now, by how many calls: busy group members are skipped. */
-  const busy = new Map<string, number>();
-  const busyCalls = new Map<LiveCall | OriginatedCall, string[]>();
-  const markBusy = (call: LiveCall | OriginatedCall, targets: string[]) => {
-    if (busyCalls.has(call)) return;
-    busyCalls.set(call, targets);
-    for (const target of targets) busy.set(target, (busy.get(target) ?? 0) + 1);
-  };
-  const markFree = (call: LiveCall | OriginatedCall) => {
-    const targets = busyCalls.get(call);
-    if (targets === undefined) return;
-    busyCalls.delete(call);
-    for (const target of targets) {
-      const left = (busy.get(target) ?? 1) - 1;
-      if (left > 0) busy.set(target, left);
-      else busy.delete(target);
-    }
-  };
+  /** Live calls and who is on one (busy group members and agents are skipped), for the wallboard too. */
+  const board = deps.board ?? createLiveBoard({ dayStats: async () => ({ answered: 0, abandoned: 0, serviceLevel: null }) });
   const log = deps.logger.child({ component: 'sip' });
   let stack: SipStack;
 
@@ -248,12 +238,21 @@ export function startB2bua(deps: B2buaDeps): B2bua {
             },
           }
         : {}),
-      isBusy: (target) => (busy.get(target) ?? 0) > 0,
+      isBusy: (target) => board.isBusy(admitted.route.accountId, target),
+      queues: deps.queues,
+      onQueued: (queued, queueName) => board.update(queued.ctx.route.accountId, queued.callId, { state: 'queued', queue: queueName }),
       ...(deps.lastAgentOf ? { lastAgent: () => deps.lastAgentOf!(admitted.route.accountId, admitted.caller) } : {}),
       logger: deps.logger,
       registerLeg: (legCallId) => legs.set(legCallId, call),
       onEnded: (record, ended) => {
-        markFree(ended);
+        board.markFree(ended);
+        board.ended(record.accountId, record.id);
+        // The agent who took it wraps up (after a queue call) and has been idle since now.
+        if (record.answeredTarget)
+          deps.queues?.agentFree(record.accountId, record.answeredTarget, {
+            wrapUpSeconds: ended.queueState?.outcome === 'answered' ? ended.queueState.queue.wrapUpSeconds : 0,
+            queueTalkSeconds: ended.queueState?.outcome === 'answered' ? record.talkSeconds : undefined,
+          });
         calls.delete(callId);
         for (const leg of ended.legCallIds) legs.delete(leg);
         if (trunk) trunkLimits.release(trunk.id);
@@ -267,15 +266,28 @@ export function startB2bua(deps: B2buaDeps): B2bua {
       onAnswered: (answered) => {
         // The answering side, and for a call an employee placed, the employee's own extension too.
         const pbxCaller = answered.ctx.pbx ? `${EXTENSION_TARGET}${answered.ctx.caller}` : undefined;
-        markBusy(
+        const accountId = answered.ctx.route.accountId;
+        board.markBusy(
+          accountId,
           answered,
           [answered.answeredTarget, pbxCaller].filter((t): t is string => t !== undefined),
         );
+        if (answered.answeredAt) board.update(accountId, answered.callId, { state: 'talking', agent: answered.answeredTarget ?? null });
         deps.journal?.note(answered.snapshot(), answered.byesAfterRestart());
       },
     });
     calls.set(callId, call);
     deps.metrics.liveCalls.inc();
+    board.started(admitted.route.accountId, {
+      callId: call.callId,
+      direction: admitted.pbx?.direction ?? 'inbound',
+      caller: admitted.caller,
+      trackingNumber: admitted.trackingNumber,
+      startedAt: call.startedAt.toISOString(),
+      state: 'ringing',
+      queue: null,
+      agent: null,
+    });
     deps.journal?.note(call.snapshot());
     call.log.info({ type: 'call_started', caller: admitted.caller, dialplan: plan.name }, 'call admitted');
     void run(call, screening);
@@ -425,7 +437,8 @@ export function startB2bua(deps: B2buaDeps): B2bua {
       registerLeg: (legCallId) => originated.set(legCallId, call),
       onEnded: (record, ended) => {
         for (const leg of ended.legCallIds) originated.delete(leg);
-        markFree(ended);
+        board.markFree(ended);
+        board.ended(record.accountId, record.id);
         deps.metrics.liveCalls.dec();
         ended.log.info({ type: 'call_ended', disposition: record.disposition, talkSeconds: record.talkSeconds }, 'callback ended');
         deps.onCallEnded(record);
@@ -433,7 +446,17 @@ export function startB2bua(deps: B2buaDeps): B2bua {
     });
     deps.metrics.liveCalls.inc();
     // The agent is taken from the moment their phone rings for the callback: groups skip them.
-    markBusy(call, [`${EXTENSION_TARGET}${order.extension.extension}`]);
+    board.markBusy(order.accountId, call, [`${EXTENSION_TARGET}${order.extension.extension}`]);
+    board.started(order.accountId, {
+      callId: call.callId,
+      direction: 'outbound',
+      caller: order.extension.extension,
+      trackingNumber: order.shownNumber,
+      startedAt: call.startedAt.toISOString(),
+      state: 'ringing',
+      queue: null,
+      agent: `${EXTENSION_TARGET}${order.extension.extension}`,
+    });
     call.log.info({ type: 'callback_started', to: order.customerNumber }, 'callback: ringing the agent');
     void call.run();
     return call;

@@ -19,6 +19,8 @@ import type { Disposition } from '../calls/calls.schemas.js';
 import { mediaAddressOf } from '../media/sdp.js';
 import { relayReinvite } from './reinvite-relay.js';
 import type { GroupPlan, RingGroups } from '../pbx/ring-groups.js';
+import type { QueuedCall, QueueEngine, QueueResult } from '../pbx/queue-engine.js';
+import type { Queue } from '../pbx/queues.schemas.js';
 import type { RouteFacts } from '../dialplans/call-control.js';
 import { resolveChannel } from '../calls/call-view.js';
 
@@ -42,6 +44,10 @@ export interface LiveCallDeps {
   isBusy?(target: string): boolean;
   /** The dialplan target that answered this caller's last answered call. */
   lastAgent?(): Promise<string | undefined>;
+  /** Call queues (`queue:` steps); none: such steps are skipped. */
+  queues?: Pick<QueueEngine, 'wait'> | undefined;
+  /** The call joined a queue (the wallboard shows it waiting). */
+  onQueued?(session: LiveCall, queue: string): void;
   /** The longest a call may last: a stuck or abused call ends and frees its media ports. */
   maxCallSeconds: number;
   /** Registers an agent leg's call-id so its BYE/responses find this session. */
@@ -451,6 +457,46 @@ export class LiveCall implements CallControl {
     }
   }
 
+  /** The queue this call waited in, and how that ended (stored with the call). */
+  queueState: { queue: Queue; joinedAt: Date; leftAt?: Date; outcome?: 'answered' | 'timeout' | 'no-agents' | 'abandoned' } | undefined;
+
+  async queue(name: string): Promise<QueueResult> {
+    if (this.ended) return 'caller-gone';
+    if (!this.deps.queues) {
+      this.log.warn({ type: 'queues_unavailable', queue: name }, 'queues are not running here; the plan goes on');
+      return 'no-queue';
+    }
+    const isEnded = () => this.ended;
+    const waiting: QueuedCall = {
+      callId: this.callId,
+      accountId: this.ctx.route.accountId,
+      caller: this.ctx.caller,
+      endedPromise: this.endedPromise,
+      get ended() {
+        return isEnded();
+      },
+      startPrompt: async (file) => {
+        if (this.ended) return 0;
+        await this.answerCallerEarly();
+        return this.media.play('caller', file).catch((err: unknown) => {
+          this.log.warn({ err, file, type: 'queue_prompt_failed' }, 'queue prompt could not be played');
+          return 0;
+        });
+      },
+      stopPrompt: () => this.media.stopPlay('caller'),
+      offer: (targets, ringSeconds) => this.forward({ targets, strategy: 'simultaneous', ringSeconds, rotationKey: 'queue' }),
+    };
+    const result = await this.deps.queues.wait(waiting, name, (queue) => {
+      this.queueState = { queue, joinedAt: new Date() };
+      this.deps.onQueued?.(this, queue.name);
+    });
+    if (this.queueState && !this.queueState.outcome && !this.ended) {
+      this.queueState.leftAt = new Date();
+      this.queueState.outcome = result === 'answered' ? 'answered' : result === 'no-agents' ? 'no-agents' : 'timeout';
+    }
+    return result;
+  }
+
   async recordVoicemail(maxSeconds: number, greetingFile?: string): Promise<void> {
     if (this.ended) return;
     if (greetingFile) await this.playToCaller(greetingFile);
@@ -652,6 +698,21 @@ export class LiveCall implements CallControl {
       callee: this.ctx.pbx?.callee ?? null,
       extensionId: this.ctx.pbx?.extensionId ?? null,
       callbackOf: this.ctx.pbx?.callbackOf ?? null,
+      ...this.queueRecord(endedAt),
+    };
+  }
+
+  /** A caller still waiting when the call ended abandoned the queue. */
+  private queueRecord(endedAt: Date): Pick<CallRecord, 'queueName' | 'queueWaitSeconds' | 'queueOutcome' | 'queueWithinServiceLevel'> {
+    const q = this.queueState;
+    if (!q) return {};
+    const waited = Math.max(0, Math.round(((q.leftAt ?? endedAt).getTime() - q.joinedAt.getTime()) / 1000));
+    const outcome = q.outcome ?? 'abandoned';
+    return {
+      queueName: q.queue.name,
+      queueWaitSeconds: waited,
+      queueOutcome: outcome,
+      queueWithinServiceLevel: outcome === 'answered' ? waited <= q.queue.serviceLevelSeconds : outcome === 'no-agents' ? null : false,
     };
   }
 }

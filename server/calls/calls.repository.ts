@@ -26,6 +26,11 @@ export interface CallRecord {
   extensionId?: string | null;
   /** The missed call a callback returns. */
   callbackOf?: string | null;
+  /** The call queue it waited in, how long, how that ended, and whether within the service level. */
+  queueName?: string | null;
+  queueWaitSeconds?: number | null;
+  queueOutcome?: 'answered' | 'timeout' | 'no-agents' | 'abandoned' | null;
+  queueWithinServiceLevel?: boolean | null;
   caller: string;
   callerName: string | null;
   dialplan: string;
@@ -66,9 +71,9 @@ export async function insertCallRecord(db: Queryable, r: CallRecord): Promise<bo
     `INSERT INTO calls (id, account_id, sip_call_id, trunk_id, number_id, tracking_number, caller, caller_name, dialplan,
        started_at, answered_at, ended_at, disposition, talk_seconds, ring_seconds, answered_by, hangup_by, final_sip_status,
        ivr_digits, pool_id, source_id, session_id, confidence, attribution, visit, first_time, prior_calls, recording_status, caller_media, spam, spam_reason, visit_chain, answered_target,
-       direction, callee, extension_id, callback_of)
+       direction, callee, extension_id, callback_of, queue_name, queue_wait_seconds, queue_outcome, queue_within_service_level)
      VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32,$33,
-       $34,$35,$36,$37)
+       $34,$35,$36,$37,$38,$39,$40,$41)
      ON CONFLICT (sip_call_id) DO NOTHING`,
     [
       r.id,
@@ -109,6 +114,10 @@ export async function insertCallRecord(db: Queryable, r: CallRecord): Promise<bo
       r.callee ?? null,
       r.extensionId ?? null,
       r.callbackOf ?? null,
+      r.queueName ?? null,
+      r.queueWaitSeconds ?? null,
+      r.queueOutcome ?? null,
+      r.queueWithinServiceLevel ?? null,
     ],
   );
   return (rowCount ?? 0) > 0;

@@ -31,6 +31,11 @@ export interface CallControl {
   collectDigit(timeoutMs: number): Promise<string | null>;
   /** Rings targets; when answered the legs are bridged and it resolves once the bridge is up. */
   forward(request: ForwardRequest): Promise<ForwardOutcome>;
+  /**
+   * Waits in a call queue until an agent answers ('answered', bridged) or the caller leaves, the
+   * maximum wait passes or no agent is logged in (the plan goes on with its next step).
+   */
+  queue(name: string): Promise<'answered' | 'timeout' | 'no-agents' | 'caller-gone' | 'no-queue'>;
   /** Answers (if needed), beeps, records the caller up to maxSeconds; marks the call as voicemail. */
   recordVoicemail(maxSeconds: number, greetingFile?: string): Promise<void>;
   /** Ends the call; status is the SIP final response when the caller was not answered yet (e.g. 486, 480, 603). */

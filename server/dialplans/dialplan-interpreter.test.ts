@@ -14,6 +14,7 @@ interface Script {
   failPrompt?: string;
   facts?: Partial<RouteFacts>;
   lastAgent?: string;
+  queue?: Array<'answered' | 'timeout' | 'no-agents' | 'caller-gone' | 'no-queue'>;
 }
 
 /** A CallControl that records what the interpreter asked for and answers from a script. */
@@ -47,6 +48,12 @@ function fakeCall(script: Script = {}) {
       if (o === 'throw') throw new Error('sip stack down');
       if (o === 'caller-gone') ended = true;
       return o === 'answered' ? { outcome: 'answered', target: r.targets[0]! } : { outcome: o };
+    },
+    queue: async (name) => {
+      const result = script.queue?.shift() ?? 'timeout';
+      log.push(`queue ${name} → ${result}`);
+      if (result === 'caller-gone') ended = true;
+      return result;
     },
     recordVoicemail: async (s, g) => {
       log.push(`voicemail ${s}${g ? ` ${g}` : ''}`);
@@ -111,6 +118,19 @@ steps:
     );
     expect(log).toEqual([`forward sip:a@h simultaneous → ${outcome}`, 'forward sip:b@h sequential → busy', 'voicemail 30 sorry.wav']);
     expect(result).toBe('ended');
+  });
+
+  it('stops at a queue an agent answered from; a queue that times out or has nobody logged in goes on to the next step', async () => {
+    const flow = plan('name: q\nsteps:\n  - queue: support\n  - voicemail: { maxSeconds: 30 }\n');
+    const answered = fakeCall({ queue: ['answered'] });
+    expect(await runDialplan(flow, answered.control)).toBe('answered');
+    expect(answered.log).toEqual(['queue support → answered']);
+    for (const result of ['timeout', 'no-agents'] as const) {
+      const waited = fakeCall({ queue: [result] });
+      await runDialplan(flow, waited.control);
+      expect(waited.log).toEqual([`queue support → ${result}`, 'voicemail 30']);
+    }
+    expect(Dialplan.safeParse(parse('name: q\nsteps:\n  - queue: "no spaces"\n')).error?.issues[0]?.path).toEqual(['steps', 0, 'queue']);
   });
 
   it('hangs up with 480 when the steps run out, 486 when the last forward was busy', async () => {

@@ -106,6 +106,11 @@ async function runStep(run: Run, step: Step, here: string): Promise<StepsResult>
     run.logger?.info({ step: here, type: 'dialplan_route', rule: index >= 0 ? index : 'otherwise', facts }, 'route chosen');
     return branch ? runSteps(run, branch, index >= 0 ? `${here}.route.rules[${index}].steps` : `${here}.route.otherwise`) : 'continue';
   }
+  if ('queue' in step) {
+    const result = await control.queue(step.queue);
+    run.logger?.info({ step: here, type: 'dialplan_queue', queue: step.queue, result }, 'queue step done');
+    return result === 'answered' ? 'answered' : 'continue';
+  }
   if ('voicemail' in step) {
     await control.recordVoicemail(step.voicemail.maxSeconds, step.voicemail.greeting);
     return 'stopped';

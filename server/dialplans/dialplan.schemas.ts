@@ -158,9 +158,15 @@ export type Step =
   | { hours: Hours }
   | { route: Route }
   | { voicemail: Voicemail }
-  | { hangup: Hangup };
+  | { hangup: Hangup }
+  | { queue: string };
 
-export const STEP_KINDS = ['announce', 'forward', 'menu', 'hours', 'route', 'voicemail', 'hangup'] as const;
+export const STEP_KINDS = ['announce', 'forward', 'menu', 'hours', 'route', 'queue', 'voicemail', 'hangup'] as const;
+/** A call queue by name (/v1/queues): callers wait there until an agent answers, or go on to the next step. */
+const QueueStep = z
+  .string()
+  .trim()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/i, 'the name of a queue (/v1/queues)');
 const stepsOf = (what: string) =>
   z
     .array(
@@ -234,6 +240,7 @@ export const Step: z.ZodType<Step> = z
       menu: z.lazy(() => Menu).optional(),
       hours: z.lazy(() => Hours).optional(),
       route: z.lazy(() => Route).optional(),
+      queue: QueueStep.optional(),
       voicemail: Voicemail.optional(),
       hangup: Hangup.optional(),
     },
@@ -252,7 +259,7 @@ export const Step: z.ZodType<Step> = z
   })
   .meta({
     id: 'DialplanStep',
-    description: 'One action: exactly one of announce, forward, menu, hours, route, voicemail, hangup',
+    description: 'One action: exactly one of announce, forward, menu, hours, route, queue, voicemail, hangup',
   }) as unknown as z.ZodType<Step>;
 
 const PLAN_KEYS = ['name', 'description', 'record', 'steps'] as const;
