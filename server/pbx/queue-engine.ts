@@ -112,10 +112,22 @@ export function createQueueEngine(deps: QueueEngineDeps): QueueEngine {
     for (const listener of listeners) listener(accountId);
   };
 
+  // Every waiting caller looks at the agents several times a second: registrations are read at most once a second.
+  const registeredCache = new Map<string, { at: number; value: Promise<boolean> }>();
+  const isRegistered = (accountId: string, extension: string): Promise<boolean> => {
+    const key = `${accountId}|${extension}`;
+    const hit = registeredCache.get(key);
+    if (hit && Date.now() - hit.at < 1_000) return hit.value;
+    const value = deps.isRegistered(accountId, extension).catch(() => false);
+    registeredCache.set(key, { at: Date.now(), value });
+    return value;
+  };
+
+  /** A paused agent shows paused even with no phone registered (the manager's choice stands); offline otherwise. */
   async function stateOf(accountId: string, member: string): Promise<AgentState> {
     const extension = member.slice(EXTENSION.length);
     const agent = agentOf(accountId, extension);
-    if (!(await deps.isRegistered(accountId, extension).catch(() => false))) return 'offline';
+    if (!(await isRegistered(accountId, extension))) return agent.paused ? 'paused' : 'offline';
     if (agent.ringing) return 'ringing';
     if (deps.isBusy(accountId, member)) return 'busy';
     if (agent.paused) return 'paused';
@@ -125,9 +137,16 @@ export function createQueueEngine(deps: QueueEngineDeps): QueueEngine {
 
   /** The agents to offer the head caller to now, by the queue's strategy; [] when nobody is free. */
   async function pickAgents(queue: Queue, accountId: string): Promise<{ free: string[]; loggedIn: number }> {
-    const states = await Promise.all(queue.members.map(async (member) => ({ member, state: await stateOf(accountId, member) })));
+    const states = await Promise.all(
+      queue.members.map(async (member) => ({
+        member,
+        state: await stateOf(accountId, member),
+        registered: await isRegistered(accountId, member.slice(EXTENSION.length)),
+      })),
+    );
     const free = states.filter((s) => s.state === 'available').map((s) => s.member);
-    const loggedIn = states.filter((s) => s.state !== 'offline').length;
+    // Logged in = a phone registered, paused or not: with nobody logged in the caller goes on at once.
+    const loggedIn = states.filter((s) => s.registered).length;
     if (free.length === 0 || queue.strategy === 'ring-all') return { free, loggedIn };
     if (queue.strategy === 'round-robin') {
       const turn = turns.get(keyOf(accountId, queue.name)) ?? 0;

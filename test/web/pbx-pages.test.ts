@@ -112,3 +112,35 @@ it('offers "Call back" on a missed call from the manager’s chosen extension, a
     await close();
   }
 }, 90_000);
+
+it('adds a call queue, and the wallboard shows its agents live: a pause from the page and a change by API appear without reloading', async () => {
+  const ext = await app.inject({ method: 'POST', url: '/v1/extensions', headers: h.adminHeaders, payload: { extension: '106', name: 'Rita' } });
+  expect(ext.statusCode, ext.body).toBe(201);
+  const { context, close } = await launch();
+  try {
+    const page = await context.newPage();
+    await signIn(page, base, 'pbx-admin@example.com', PASSWORD);
+    await page.getByRole('link', { name: 'Extensions & groups', exact: true }).click();
+    await page.getByLabel('Queue name').fill('support');
+    await page.getByLabel('Agents’ extensions (101, 102…)').fill('106');
+    await page.getByLabel('Wrap-up seconds').fill('15');
+    await page.getByRole('button', { name: 'Add queue' }).click();
+    await page.locator('table.queues tbody tr', { hasText: 'queue: support' }).getByText('longest idle first, wrap-up 15 s').waitFor();
+    expect((await app.inject({ url: '/v1/queues', headers: h.adminHeaders })).json().items[0]).toMatchObject({ members: ['extension:106'], wrapUpSeconds: 15 });
+
+    await page.getByRole('link', { name: 'Wallboard', exact: true }).click();
+    await page.getByRole('heading', { level: 2, name: 'Queue support' }).waitFor();
+    const agent = page.locator('table.agents tbody tr', { hasText: '106' });
+    await agent.getByText('offline').waitFor();
+    await agent.getByRole('button', { name: 'Pause 106' }).click();
+    await agent.getByText('paused').waitFor();
+    // A change made elsewhere (the API) reaches the open page through the stream.
+    const resumed = await app.inject({ method: 'PUT', url: '/v1/agents/106/status', headers: h.adminHeaders, payload: { status: 'available' } });
+    expect(resumed.statusCode).toBe(200);
+    await agent.getByText('offline').waitFor();
+    expect(await page.locator('[data-figure="answered"]').textContent()).toBe('0');
+    expect(await axeViolations(page)).toEqual([]);
+  } finally {
+    await close();
+  }
+}, 90_000);

@@ -7,6 +7,7 @@ import { HomePage } from './pages/home.tsx';
 import { IntegrationsPage } from './pages/integrations.tsx';
 import { LeadsPage } from './pages/leads.tsx';
 import { PbxPage } from './pages/pbx.tsx';
+import { WallboardPage } from './pages/wallboard.tsx';
 import { DialplansPage } from './pages/dialplans.tsx';
 import { NumbersPage } from './pages/numbers.tsx';
 import { ForgotPasswordPage, ResetPasswordPage } from './pages/password-reset.tsx';
@@ -44,6 +45,7 @@ const NAV: { to: string; label: string; visible: (r: Role) => boolean }[] = [
   { to: '/trunks', label: 'Trunks', visible: can.manageNumbers },
   { to: '/pbx', label: 'Extensions & groups', visible: (r) => r === 'admin' || r === 'manager' },
   { to: '/call-flows', label: 'Call flows', visible: (r) => r === 'admin' || r === 'manager' },
+  { to: '/wallboard', label: 'Wallboard', visible: (r) => r === 'admin' || r === 'manager' },
   { to: '/numbers', label: 'Numbers & pools', visible: () => true },
   { to: '/sources', label: 'Sources', visible: () => true },
   { to: '/integrations', label: 'Integrations', visible: () => true },
@@ -131,6 +133,7 @@ export function App() {
   else if (pathname === '/leads') page = <LeadsPage />;
   else if (pathname === '/pbx') page = <PbxPage />;
   else if (pathname === '/call-flows') page = <DialplansPage />;
+  else if (pathname === '/wallboard') page = <WallboardPage />;
   else if (pathname === '/reports') page = <ReportsPage />;
   else if (pathname === '/roi') page = <RoiPage />;
   else if (pathname === '/tag-rules') page = <TagRulesPage />;

@@ -27,12 +27,13 @@ interface Version {
   createdAt: string;
 }
 
-const KINDS = ['forward', 'announce', 'voicemail', 'hangup', 'menu', 'hours', 'route'] as const;
+const KINDS = ['forward', 'queue', 'announce', 'voicemail', 'hangup', 'menu', 'hours', 'route'] as const;
 /** Steps with nested steps are edited as YAML inside the list; the rest get a form. */
-const FORM_KINDS = new Set(['forward', 'announce', 'voicemail', 'hangup']);
+const FORM_KINDS = new Set(['forward', 'queue', 'announce', 'voicemail', 'hangup']);
 const kindOf = (step: Step) => Object.keys(step)[0] ?? 'hangup';
 const NEW_STEP: Record<(typeof KINDS)[number], Step> = {
   forward: { forward: { targets: ['extension:101'], strategy: 'simultaneous', ringSeconds: 20 } },
+  queue: { queue: 'support' },
   announce: { announce: { file: 'welcome.wav' } },
   voicemail: { voicemail: { maxSeconds: 120 } },
   hangup: { hangup: {} },
@@ -93,6 +94,13 @@ function StepForm({ step, onChange, disabled }: { step: Step; onChange(s: Step):
           />
         </label>
       </>
+    );
+  if (kind === 'queue')
+    return (
+      <label>
+        Queue (callers wait there for an agent; the next step runs after the maximum wait or with nobody logged in)
+        <input disabled={disabled} value={String(step.queue ?? '')} onChange={(e) => onChange({ queue: e.target.value.trim() })} />
+      </label>
     );
   if (kind === 'announce')
     return (

@@ -229,7 +229,132 @@ function Groups({ admin }: { admin: boolean }) {
   );
 }
 
-/** Who answers: employees' extensions with their registered phones, and ring groups. */
+/** Mirrors server/pbx/queues.schemas.ts. */
+interface Queue {
+  id: string;
+  name: string;
+  strategy: 'longest-idle' | 'round-robin' | 'ring-all';
+  members: string[];
+  ringSeconds: number;
+  wrapUpSeconds: number;
+  maxWaitSeconds: number;
+}
+const QUEUE_STRATEGY_LABEL: Record<Queue['strategy'], string> = {
+  'longest-idle': 'longest idle first',
+  'round-robin': 'in turn',
+  'ring-all': 'all free agents at once',
+};
+
+function Queues({ admin }: { admin: boolean }) {
+  const [reload, setReload] = useState(0);
+  const list = useAsync(() => get<{ items: Queue[] }>('/v1/queues'), [reload]);
+  const [form, setForm] = useState({ name: '', strategy: 'longest-idle' as Queue['strategy'], members: '', wrapUpSeconds: 10, maxWaitSeconds: 300 });
+  const submit = useSubmit();
+  return (
+    <section className="card" aria-labelledby="queues-h">
+      <h2 id="queues-h">Call queues</h2>
+      <Section state={list} isEmpty={(d) => d.items.length === 0} empty="No call queues yet.">
+        {(d) => (
+          <table className="queues">
+            <caption className="sr-only">Call queues</caption>
+            <thead>
+              <tr>
+                <th scope="col">Name (in call flows)</th>
+                <th scope="col">Offers calls</th>
+                <th scope="col">Agents</th>
+                <th scope="col">
+                  <span className="sr-only">Actions</span>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {d.items.map((q) => (
+                <tr key={q.id}>
+                  <td>
+                    <code>queue: {q.name}</code>
+                  </td>
+                  <td>
+                    {QUEUE_STRATEGY_LABEL[q.strategy]}, wrap-up {q.wrapUpSeconds} s, longest wait {q.maxWaitSeconds} s
+                  </td>
+                  <td>{q.members.join(', ')}</td>
+                  <td>
+                    {admin && (
+                      <button
+                        type="button"
+                        className="secondary"
+                        disabled={submit.busy}
+                        onClick={() => void submit.run(() => del(`/v1/queues/${q.id}`).then(() => setReload((n) => n + 1)))}
+                      >
+                        Delete {q.name}
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Section>
+      {admin && (
+        <form
+          aria-labelledby="new-queue-h"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void submit.run(async () => {
+              const members = form.members
+                .split(/[\s,]+/)
+                .filter(Boolean)
+                .map((m) => (m.startsWith('extension:') ? m : `extension:${m}`));
+              await post('/v1/queues', { ...form, members });
+              setForm({ ...form, name: '', members: '' });
+              setReload((n) => n + 1);
+            });
+          }}
+        >
+          <h3 id="new-queue-h">New call queue</h3>
+          <label>
+            Queue name
+            <input required value={form.name} onChange={(e) => setForm({ ...form, name: e.target.value })} />
+          </label>
+          <label>
+            Offer calls
+            <select value={form.strategy} onChange={(e) => setForm({ ...form, strategy: e.target.value as Queue['strategy'] })}>
+              {(Object.keys(QUEUE_STRATEGY_LABEL) as Queue['strategy'][]).map((s) => (
+                <option key={s} value={s}>
+                  {QUEUE_STRATEGY_LABEL[s]}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label>
+            Agents’ extensions (101, 102…)
+            <input required value={form.members} onChange={(e) => setForm({ ...form, members: e.target.value })} />
+          </label>
+          <label>
+            Wrap-up seconds
+            <input type="number" min={0} max={600} value={form.wrapUpSeconds} onChange={(e) => setForm({ ...form, wrapUpSeconds: Number(e.target.value) })} />
+          </label>
+          <label>
+            Longest wait (seconds)
+            <input
+              type="number"
+              min={5}
+              max={7200}
+              value={form.maxWaitSeconds}
+              onChange={(e) => setForm({ ...form, maxWaitSeconds: Number(e.target.value) })}
+            />
+          </label>
+          <button type="submit" disabled={submit.busy}>
+            Add queue
+          </button>
+        </form>
+      )}
+      <ErrorBox error={submit.error} />
+    </section>
+  );
+}
+
+/** Who answers: employees' extensions with their registered phones, ring groups and call queues. */
 export function PbxPage() {
   const admin = useRole() === 'admin';
   return (
@@ -237,6 +362,7 @@ export function PbxPage() {
       <PageHeader title="Extensions & groups" />
       <Extensions admin={admin} />
       <Groups admin={admin} />
+      <Queues admin={admin} />
     </>
   );
 }
