@@ -19,7 +19,7 @@ import { type CallServer, startCallServer } from '../test/helpers/call-server.js
 import { newWebhookSecret, startWebhookFake, type WebhookFake } from '../test/fakes/webhook-fake.js';
 import { createHarness, type Harness } from '../test/helpers/harness.js';
 import { freePort } from '../test/helpers/ports.js';
-import { type RunningSipp, startSipp } from '../test/helpers/sipp.js';
+import { makeToneFile, type RunningSipp, scenarioPath, startSipp } from '../test/helpers/sipp.js';
 
 const CALLER_IP = '127.0.30.1';
 const AGENT_IP = '127.0.30.2';
@@ -76,6 +76,11 @@ async function main(): Promise<void> {
     },
   };
 
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'calltrack-drills-'));
+  const tone = makeToneFile(workDir, 1000, 1);
+  const callerScenario = path.join(workDir, 'uac-numbered.xml');
+  fs.writeFileSync(callerScenario, fs.readFileSync(scenarioPath('uac-tone-bye.xml'), 'utf8').replaceAll('79161234567', '[field0]'));
+  let drillIndex = 0;
   say(`Outage drills: SIPp ${CPS} CPS, ${CALL_SECONDS} s calls → B2BUA (rtpengine, recorded) → SIPp agent; webhook lead sink; ${os.cpus().length} CPUs`);
   say('drill                              offered connected failed leads-lost recordings-lost drain-s');
   for (const key of DRILLS) {
@@ -84,8 +89,15 @@ async function main(): Promise<void> {
     const before = new Set(server.ended.map((r) => r.id));
     const loadSeconds = LEAD_MARGIN_S + outage.seconds + LEAD_MARGIN_S * 2;
     const calls = Math.round(CPS * loadSeconds);
+    // Callers with their own numbers (one number calling hundreds of times is flagged as spam and is no lead),
+    // each streaming a tone so both sides of the recording carry sound.
+    const numbers = path.join(workDir, `${key}-callers.csv`);
+    fs.writeFileSync(
+      numbers,
+      `SEQUENTIAL\n${Array.from({ length: calls }, (_, i) => `7916${String(1_000_000 + drillIndex * 100_000 + i).slice(1)}`).join('\n')}\n`,
+    );
     const caller = await startSipp({
-      scenario: 'uac',
+      scenario: callerScenario,
       ip: CALLER_IP,
       target: `127.0.0.1:${server.sipPort}`,
       service: NUMBER.slice(1),
@@ -93,8 +105,10 @@ async function main(): Promise<void> {
       calls,
       limit: CPS * (CALL_SECONDS + 10),
       timeoutSeconds: loadSeconds + 120,
-      extraArgs: ['-d', String(CALL_SECONDS * 1000), '-recv_timeout', '20000', '-default_behaviors', 'all,-bye'],
+      vars: { TONE: tone, TALK_MS: String(CALL_SECONDS * 1000) },
+      extraArgs: ['-inf', numbers],
     });
+    drillIndex++;
     await sleep(LEAD_MARGIN_S * 1000);
     await outage.down();
     await sleep(outage.seconds * 1000);
@@ -109,6 +123,7 @@ async function main(): Promise<void> {
     let leadsLost = 0;
     let recordingsLost = 0;
     let drained = false;
+    let polls = 0;
     while (Date.now() - recoveredAt < DRAIN_LIMIT_MS) {
       await server.writer.flush().catch(() => 0);
       const mine = server.ended.filter((r) => !before.has(r.id));
@@ -125,6 +140,10 @@ async function main(): Promise<void> {
         drained = true;
         break;
       }
+      if (++polls % 15 === 0)
+        process.stderr.write(
+          `  … ${outage.name}: ${mine.length} calls, ${stored.length} stored, ${delivered.size} leads delivered, ${recordingsLost} recordings pending\n`,
+        );
       await sleep(1_000);
     }
     const drainS = ((Date.now() - recoveredAt) / 1000).toFixed(1);
@@ -136,7 +155,7 @@ async function main(): Promise<void> {
   await server.stop();
   await receiver.close();
   await h.close();
-  fs.rmSync(path.join(os.tmpdir(), 'calltrack-drills'), { recursive: true, force: true });
+  fs.rmSync(workDir, { recursive: true, force: true });
 }
 
 main().then(
