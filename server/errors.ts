@@ -89,6 +89,7 @@ export const ERRORS = {
   unsupportedMediaType: (type: string) =>
     new AppError(ErrorCode.unsupportedMediaType, `a body of type ${type} (only application/sdp)`, 415, 415, { sipHeaders: { accept: 'application/sdp' } }),
   callerBlocked: () => new AppError(ErrorCode.callerBlocked, 'the caller is blocked by this account', 403, 403),
+  transferRefused: (why: string) => new AppError(ErrorCode.forbidden, why, 403, 403),
   // Toll fraud: a phone (or its stolen password) may only dial where its extension is allowed to.
   tollDenied: (why: string) => new AppError(ErrorCode.tollDenied, why, 403, 403, { sipReason: 'Destination Not Allowed' }),
   outboundCapReached: (perMinute: number) =>

@@ -23,7 +23,8 @@ import type { StoredDialplans } from '../dialplans/stored-dialplans.js';
 import type { OutboundSide } from '../trunks/outbound.schemas.js';
 import { outboundDial } from '../trunks/outbound-dial.js';
 import type { DigestAuth } from '../sip/digest.js';
-import { admitInvite, type InviteContext } from '../sip/invite-admission.js';
+import { admitInvite, e164Readings, type InviteContext } from '../sip/invite-admission.js';
+import { parseUri } from '../sip/sip-stack.js';
 import type { ExtensionCall } from '../pbx/extension-calls.js';
 import { createLiveBoard, type LiveBoard } from '../pbx/live-board.js';
 import type { QueueEngine } from '../pbx/queue-engine.js';
@@ -97,7 +98,7 @@ export interface B2bua {
   stop(): Promise<void>;
 }
 
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER';
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER, REFER';
 const EXTENSION_TARGET = 'extension:';
 
 /**
@@ -240,6 +241,9 @@ export function startB2bua(deps: B2buaDeps): B2bua {
         : {}),
       isBusy: (target) => board.isBusy(admitted.route.accountId, target),
       queues: deps.queues,
+      onTransferred: (transferred, from) => {
+        if (from) board.markTargetFree(transferred.ctx.route.accountId, transferred, from);
+      },
       onQueued: (queued, queueName) => board.update(queued.ctx.route.accountId, queued.callId, { state: 'queued', queue: queueName }),
       ...(deps.lastAgentOf ? { lastAgent: () => deps.lastAgentOf!(admitted.route.accountId, admitted.caller) } : {}),
       logger: deps.logger,
@@ -384,6 +388,23 @@ export function startB2bua(deps: B2buaDeps): B2bua {
         }
         case 'OPTIONS':
           return void stack.reply(request, 200, { headers: { allow: ALLOW, accept: 'application/sdp' } });
+        case 'REFER': {
+          // Blind transfer by the agent who has the call; a caller (carrier) may not move calls around.
+          const dialog = dialogOf(request, remote);
+          if (!dialog) return void stack.replyError(request, ERRORS.dialogNotFound());
+          if (dialog.from.side !== 'agent') return void stack.replyError(request, ERRORS.transferRefused('only the agent who has the call can transfer it'));
+          const { call, from } = { call: dialog.call, from: dialog.from };
+          void transferTarget(call.ctx.route.accountId, request)
+            .then((target) => {
+              if (typeof target !== 'string') return void stack.replyError(request, target);
+              return call.transfer(request, from.leg, target);
+            })
+            .catch((err: unknown) => {
+              log.error({ err, callId, type: 'transfer_failed' }, 'REFER handling failed');
+              stack.replyError(request, ERRORS.internal(err));
+            });
+          return;
+        }
         case 'INFO': {
           // INFO lives only inside a dialog (RFC 6086); inside one we take it (DTMF comes by RTP).
           if (!dialogOf(request, remote) && !originatedLegOf(request)) return void stack.replyError(request, ERRORS.dialogNotFound());
@@ -401,6 +422,23 @@ export function startB2bua(deps: B2buaDeps): B2bua {
         // The request was too broken to answer.
       }
     }
+  }
+
+  /**
+   * What a REFER's Refer-To names, as a dialplan target: an extension number, a ring group's name or
+   * a phone number (out through the trunk). Nothing else: a transfer is no way to reach arbitrary
+   * SIP addresses (no open relay).
+   */
+  async function transferTarget(accountId: string, request: SipRequest): Promise<string | AppError> {
+    const referTo = request.headers['refer-to'] as { uri?: string } | undefined;
+    const uri = referTo?.uri ? parseUri(referTo.uri) : undefined;
+    const user = uri?.user ? decodeURIComponent(uri.user) : undefined;
+    if (!user) return ERRORS.malformedRequest('Refer-To names no user');
+    if (/^[0-9]{2,8}$/.test(user) && ((await deps.registrar?.contactsOf(accountId, user)) ?? []).length > 0) return `${EXTENSION_TARGET}${user}`;
+    if (/^[a-z][a-z0-9_-]{0,63}$/i.test(user) && (await deps.groups?.plan(accountId, user))) return `group:${user}`;
+    const e164 = e164Readings(user, deps.defaultCountry)[0];
+    if (e164 && (await deps.outboundOf?.(accountId).catch(() => undefined))) return `tel:${e164}`;
+    return ERRORS.transferRefused(`${user} is not an extension with a phone, a ring group or a number that can be called`);
   }
 
   // rtpengine drops a call after its RTP timeout but never tells us: sweep for such calls. A few

@@ -46,6 +46,8 @@ export interface LiveCallDeps {
   lastAgent?(): Promise<string | undefined>;
   /** Call queues (`queue:` steps); none: such steps are skipped. */
   queues?: Pick<QueueEngine, 'wait'> | undefined;
+  /** The call was transferred away from `from` (a dialplan target): it is free again. */
+  onTransferred?(session: LiveCall, from: string | undefined): void;
   /** The call joined a queue (the wallboard shows it waiting). */
   onQueued?(session: LiveCall, queue: string): void;
   /** The longest a call may last: a stuck or abused call ends and frees its media ports. */
@@ -421,7 +423,8 @@ export class LiveCall implements CallControl {
         const callerSdp = await this.media.answerFromAgentSide(this.agentAnswer);
         if (request.whisper) await this.whisper(request.whisper);
         if (this.ended) return;
-        this.answeredAt = new Date();
+        // A transfer's target answers a call that was answered long ago: talk time runs from the first answer.
+        this.answeredAt ??= new Date();
         this.answeredTarget = this.originOf.get(leg.target) ?? leg.target;
         if (!this.caller.finalSent) this.caller.answer(callerSdp);
         this.log.info({ type: 'call_answered', target: leg.target }, 'agent answered');
@@ -535,6 +538,48 @@ export class LiveCall implements CallControl {
     const leg = this.legs.get(callId);
     if (!leg?.remoteTag || fromTag !== leg.remoteTag || toTag !== leg.localTag) return undefined;
     return { side: 'agent', leg };
+  }
+
+  private transferring = false;
+  /** Targets the call was transferred away from (the record keeps the last one who took it). */
+  readonly transferredFrom: string[] = [];
+
+  /**
+   * Blind transfer (REFER from the answered agent, RFC 3515): 202, then the target rings while the
+   * caller stays on the call; when it answers the media moves to it through rtpengine, the agent
+   * hears "200 OK" in a NOTIFY and is hung up. If nobody answers, the call goes back to the agent
+   * if they are still there (NOTIFY with the failure), and ends otherwise.
+   */
+  async transfer(request: SipRequest, from: AgentLeg, target: string): Promise<void> {
+    if (this.ended || from !== this.answeredLeg) return void this.deps.stack.replyError(request, ERRORS.dialogNotFound());
+    if (this.transferring || this.reinviting) return void this.deps.stack.replyError(request, ERRORS.requestPending());
+    this.deps.stack.reply(request, 202);
+    this.transferring = true;
+    from.notifyTransfer('SIP/2.0 100 Trying', false);
+    const fromTarget = this.answeredTarget;
+    this.log.info({ type: 'transfer_started', target, from: fromTarget }, 'blind transfer');
+    this.answeredLeg = undefined;
+    const outcome = await this.forward({ targets: [target], strategy: 'simultaneous', ringSeconds: 30, rotationKey: 'transfer' }).catch(
+      (): ForwardOutcome => ({ outcome: 'failed' }),
+    );
+    this.transferring = false;
+    if (outcome.outcome === 'answered') {
+      if (fromTarget) this.transferredFrom.push(fromTarget);
+      from.notifyTransfer('SIP/2.0 200 OK', true);
+      if (from.state === 'answered') {
+        from.bye();
+        from.state = 'ended';
+      }
+      this.deps.onTransferred?.(this, fromTarget);
+      this.log.info({ type: 'transfer_done', target }, 'transfer answered');
+      return;
+    }
+    this.log.info({ type: 'transfer_failed', target, outcome: outcome.outcome }, 'transfer target did not answer');
+    if (from.state === 'answered' && !this.ended) {
+      this.answeredLeg = from;
+      this.answeredTarget = fromTarget;
+      from.notifyTransfer(outcome.outcome === 'busy' ? 'SIP/2.0 486 Busy Here' : 'SIP/2.0 480 Temporarily Unavailable', true);
+    } else if (!this.ended) await this.end('callee');
   }
 
   /** BYE or CANCEL from the caller (BYE once answered, CANCEL before). */

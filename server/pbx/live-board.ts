@@ -27,6 +27,8 @@ export interface LiveBoard {
   /** Marks dialplan targets as on a call (by `owner`, a call); group members and agents on a call are skipped. */
   markBusy(accountId: string, owner: object, targets: string[]): void;
   markFree(owner: object): void;
+  /** One target of a call is free again (transferred away) while the call goes on. */
+  markTargetFree(accountId: string, owner: object, target: string): void;
   isBusy(accountId: string, target: string): boolean;
   snapshot(accountId: string): Promise<LiveSnapshot>;
   /** Calls `listener` (at most every `debounceMs`) when the account's calls or queues change. */
@@ -110,6 +112,19 @@ export function createLiveBoard(deps: LiveBoardDeps): LiveBoard {
       }
       const accountId = keys[0]?.split('|')[0];
       if (accountId) changed(accountId);
+    },
+    markTargetFree(accountId, owner, target) {
+      const key = busyKey(accountId, target);
+      const held = busyBy.get(owner);
+      if (!held?.includes(key)) return;
+      busyBy.set(
+        owner,
+        held.filter((k) => k !== key),
+      );
+      const left = (busy.get(key) ?? 1) - 1;
+      if (left > 0) busy.set(key, left);
+      else busy.delete(key);
+      changed(accountId);
     },
     isBusy: (accountId, target) => (busy.get(busyKey(accountId, target)) ?? 0) > 0,
     async snapshot(accountId) {

@@ -372,6 +372,23 @@ export class AgentLeg {
     this.pendingReinvite2xx = sendReliably(this.stack, response, () => undefined);
   }
 
+  /**
+   * Tells the agent how the transfer it asked for with REFER goes (RFC 3515): a NOTIFY carrying
+   * the transfer target's status line as message/sipfrag; the last one ends the implicit subscription.
+   */
+  notifyTransfer(statusLine: string, final: boolean): void {
+    if (this.state !== 'answered') return;
+    this.stack.send({
+      ...this.inDialog('NOTIFY', {
+        contact: this.invite.headers.contact,
+        event: 'refer',
+        'subscription-state': final ? 'terminated;reason=noresource' : 'active;expires=60',
+        'content-type': 'message/sipfrag;version=2.0',
+      }),
+      content: `${statusLine}\r\n`,
+    });
+  }
+
   /** ACKs the 2xx to our re-INVITE (the same ACK as for the first 2xx). */
   ackReinvite(response: SipResponse): void {
     this.ack(response);
