@@ -313,6 +313,7 @@ export function startB2bua(deps: B2buaDeps): B2bua {
       if (!call.ctx.pbx) {
         await call.attribute();
         if (!call.ended) deps.journal?.note(call.snapshot());
+        board.update(call.ctx.route.accountId, call.callId, call.screenPop());
         try {
           deps.events?.callStarted(call.startInfo());
         } catch (err) {

@@ -21,6 +21,7 @@ import { relayReinvite } from './reinvite-relay.js';
 import type { GroupPlan, RingGroups } from '../pbx/ring-groups.js';
 import type { QueuedCall, QueueEngine, QueueResult } from '../pbx/queue-engine.js';
 import type { Queue } from '../pbx/queues.schemas.js';
+import type { LiveCallInfo } from '../pbx/live-board.js';
 import type { RouteFacts } from '../dialplans/call-control.js';
 import { resolveChannel } from '../calls/call-view.js';
 
@@ -192,6 +193,20 @@ export class LiveCall implements CallControl {
     } catch (err) {
       this.log.warn({ err, type: 'attribution_failed' }, 'attribution unavailable; call continues');
     }
+  }
+
+  /** Where the caller came from, for the agent's screen and the wallboard. */
+  screenPop(): Pick<LiveCallInfo, 'source' | 'medium' | 'campaign' | 'keyword' | 'landingPage' | 'firstTime' | 'priorCalls'> {
+    const facts = this.routeFacts();
+    return {
+      source: facts.source,
+      medium: facts.medium,
+      campaign: facts.campaign,
+      keyword: facts.keyword,
+      landingPage: this.attribution?.visit?.landingPage ?? null,
+      firstTime: facts.firstTime,
+      priorCalls: this.attribution?.priorCalls ?? 0,
+    };
   }
 
   /** What leads hear while the phone rings (call.started), with the attribution snapshot if it came in time. */

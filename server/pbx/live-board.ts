@@ -11,6 +11,14 @@ export interface LiveCallInfo {
   queue: string | null;
   /** The dialplan target that answered (extension:101, a SIP URI). */
   agent: string | null;
+  /** The screen pop: where the caller came from, as attribution knew it when the call arrived. */
+  source?: string | null;
+  medium?: string | null;
+  campaign?: string | null;
+  keyword?: string | null;
+  landingPage?: string | null;
+  firstTime?: boolean | null;
+  priorCalls?: number;
 }
 
 export interface LiveSnapshot {
@@ -22,7 +30,7 @@ export interface LiveSnapshot {
 
 export interface LiveBoard {
   started(accountId: string, call: LiveCallInfo): void;
-  update(accountId: string, callId: string, change: Partial<Pick<LiveCallInfo, 'state' | 'queue' | 'agent'>>): void;
+  update(accountId: string, callId: string, change: Partial<Omit<LiveCallInfo, 'callId'>>): void;
   ended(accountId: string, callId: string): void;
   /** Marks dialplan targets as on a call (by `owner`, a call); group members and agents on a call are skipped. */
   markBusy(accountId: string, owner: object, targets: string[]): void;

@@ -60,6 +60,9 @@ beforeAll(async () => {
   });
   const trunk = await server.provisionNumber({ number: NUMBERS.support, trunkAddresses: [`${CALLER_IP}/32`], dialplan: 'queued' });
   expect((await api('POST', '/v1/numbers', { number: NUMBERS.empty, trunkId: trunk.trunkId, dialplan: 'nobody' })).statusCode).toBe(201);
+  // The support number is printed on a flyer: the wallboard's screen pop shows it.
+  const flyer = await api('POST', '/v1/sources', { name: 'Metro flyer', kind: 'offline', channel: 'flyer', campaign: 'december', numbers: [NUMBERS.support] });
+  expect(flyer.statusCode, flyer.body).toBe(201);
   await server.routing.refresh();
   for (const [name, members] of [
     ['support', ['extension:401', 'extension:402']],
@@ -158,6 +161,9 @@ describe('call queues', () => {
       expect(gone, `call ${record.caller} never left the board`).toBeDefined();
       expect(gone!.at - Date.parse(record.endedAt)).toBeLessThan(1000);
     }
+    // The screen pop: where the caller came from, shown while the call is live.
+    const live = snapshots.flatMap((s) => s.snapshot.calls).find((c) => c.caller === '+79990000001' && c.source);
+    expect(live).toMatchObject({ source: 'Metro flyer', campaign: 'december', firstTime: true, priorCalls: 0 });
     const last = snapshots.at(-1)!.snapshot;
     expect(last.today).toMatchObject({ answered: 4, abandoned: 1 });
     expect(last.queues.find((q) => q.name === 'support')?.agents.map((a) => a.extension)).toEqual(['401', '402']);

@@ -130,6 +130,7 @@ export function WallboardPage() {
                   <tr>
                     <th scope="col">Caller</th>
                     <th scope="col">Number</th>
+                    <th scope="col">From</th>
                     <th scope="col">State</th>
                     <th scope="col">With</th>
                     <th scope="col">For</th>
@@ -138,8 +139,12 @@ export function WallboardPage() {
                 <tbody>
                   {snapshot.calls.map((c) => (
                     <tr key={c.callId}>
-                      <td>{c.caller}</td>
+                      <td>
+                        {c.caller}
+                        {c.firstTime ? <span className="badge new">first call</span> : null}
+                      </td>
                       <td>{c.trackingNumber}</td>
+                      <td title={c.landingPage ?? undefined}>{[c.source, c.campaign, c.keyword].filter(Boolean).join(' · ') || '—'}</td>
                       <td>{c.state === 'queued' ? `in queue ${c.queue}` : c.state}</td>
                       <td>{c.agent ?? '—'}</td>
                       <td>{since(c.startedAt)}</td>
