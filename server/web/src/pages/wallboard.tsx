@@ -14,6 +14,11 @@ interface LiveSnapshot {
     state: string;
     queue: string | null;
     agent: string | null;
+    source?: string | null;
+    campaign?: string | null;
+    keyword?: string | null;
+    landingPage?: string | null;
+    firstTime?: boolean | null;
   }>;
   queues: Array<{
     name: string;
