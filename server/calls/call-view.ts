@@ -19,6 +19,8 @@ export interface CallView {
   extensionId: string | null;
   /** A callback: the missed call it returns. */
   callbackOf: string | null;
+  /** The call queue it waited in, how long, and how that ended. */
+  queue: { name: string; waitSeconds: number; outcome: string; withinServiceLevel: boolean | null } | null;
   caller: string;
   callerName: string | null;
   trackingNumber: string;
@@ -126,6 +128,10 @@ interface CallViewRow {
   callee: string | null;
   extension_id: string | null;
   callback_of: string | null;
+  queue_name: string | null;
+  queue_wait_seconds: number | null;
+  queue_outcome: string | null;
+  queue_within_service_level: boolean | null;
   caller: string;
   caller_name: string | null;
   tracking_number: string;
@@ -195,6 +201,14 @@ function toCallView(row: CallViewRow): CallView {
     callee: row.callee,
     extensionId: row.extension_id,
     callbackOf: row.callback_of,
+    queue: row.queue_name
+      ? {
+          name: row.queue_name,
+          waitSeconds: row.queue_wait_seconds ?? 0,
+          outcome: row.queue_outcome ?? 'abandoned',
+          withinServiceLevel: row.queue_within_service_level,
+        }
+      : null,
     caller: row.caller,
     callerName: row.caller_name,
     trackingNumber: row.tracking_number,

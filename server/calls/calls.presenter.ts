@@ -65,6 +65,7 @@ export function toCallDetail(call: CallView): CallDetail {
   return {
     ...toCallSummary(call),
     callerName: call.callerName,
+    queue: call.queue as CallDetail['queue'],
     dialplan: call.dialplan,
     hangupBy: call.hangupBy,
     finalSipStatus: call.finalSipStatus,

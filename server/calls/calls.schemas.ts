@@ -90,6 +90,15 @@ export type CallSummary = z.infer<typeof CallSummary>;
 
 export const CallDetail = CallSummary.extend({
   callerName: z.string().nullable(),
+  queue: z
+    .object({
+      name: z.string(),
+      waitSeconds: z.number().int(),
+      outcome: z.enum(['answered', 'abandoned', 'timeout', 'no-agents']),
+      withinServiceLevel: z.boolean().nullable(),
+    })
+    .nullable()
+    .meta({ description: 'the call queue the caller waited in, how long, and how that ended' }),
   dialplan: z.string().nullable(),
   hangupBy: z.string().nullable(),
   finalSipStatus: z.number().nullable(),

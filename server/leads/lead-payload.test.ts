@@ -14,6 +14,7 @@ function view(over: Partial<CallView> = {}): CallView {
     callee: null,
     extensionId: null,
     callbackOf: null,
+    queue: null,
     caller: '+79161234567',
     callerName: 'Ivan',
     trackingNumber: '+74951234567',

@@ -146,6 +146,8 @@ describe('call queues', () => {
     expect(Date.parse(c4!.answeredAt!) - Date.parse(c1!.endedAt)).toBeGreaterThanOrEqual(WRAP_UP_SECONDS * 1000 - 100);
     expect(c4!.queueWaitSeconds).toBeGreaterThanOrEqual(3);
     expect(c5).toMatchObject({ answeredTarget: 'extension:402', queueOutcome: 'answered' });
+    // The call log tells the queue story too.
+    expect((await api('GET', `/v1/calls/${c3!.id}`)).json().queue).toMatchObject({ name: 'support', outcome: 'abandoned', withinServiceLevel: false });
 
     await sleep(1200); // the stream's last snapshots
     // The wallboard saw both waiting callers with the positions they were told.

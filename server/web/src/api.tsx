@@ -114,6 +114,7 @@ export interface Attribution {
 }
 export interface CallDetail extends CallSummary {
   callerName: string | null;
+  queue: { name: string; waitSeconds: number; outcome: string; withinServiceLevel: boolean | null } | null;
   dialplan: string | null;
   hangupBy: string | null;
   finalSipStatus: number | null;

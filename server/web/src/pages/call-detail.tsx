@@ -321,6 +321,29 @@ export function CallDetailPage({ id }: { id: string }) {
                   {c.ivrDigits ? ` · IVR ${c.ivrDigits}` : ''}
                 </dd>
               </div>
+              {c.direction !== 'inbound' && (
+                <div>
+                  <dt>{c.direction === 'internal' ? 'Internal call to' : c.callbackOf ? 'Callback to' : 'Outbound call to'}</dt>
+                  <dd>
+                    {c.callee ?? '—'}
+                    {c.callbackOf ? (
+                      <>
+                        {' '}
+                        · returns <Link to={`/calls/${c.callbackOf}`}>the missed call</Link>
+                      </>
+                    ) : null}
+                  </dd>
+                </div>
+              )}
+              {c.queue && (
+                <div>
+                  <dt>Queue</dt>
+                  <dd>
+                    {c.queue.name}: {c.queue.outcome}, waited {fmtDuration(c.queue.waitSeconds)}
+                    {c.queue.withinServiceLevel ? ' (within service level)' : ''}
+                  </dd>
+                </div>
+              )}
             </dl>
           </section>
           <section aria-labelledby="rec-h" className="card wide">
