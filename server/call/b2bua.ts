@@ -169,7 +169,13 @@ export function startB2bua(deps: B2buaDeps): B2bua {
   /** A carrier's call to a tracking number (trunk ACL or digest), or a call one of the account's phones places. */
   async function admit(request: SipRequest, remote: SipRemote): Promise<{ ctx: InviteContext; plan: Dialplan } | AppError> {
     const fromCarrier = deps.routing.trunksByAddress(remote.address).length > 0;
-    const fromPhone = fromCarrier ? undefined : await deps.extensionCalls?.(request, remote);
+    // Phones are looked up in Postgres; while it is away a digest trunk's call must still get through.
+    const fromPhone = fromCarrier
+      ? undefined
+      : await deps.extensionCalls?.(request, remote).catch((err: unknown) => {
+          log.warn({ err, callId: request.headers['call-id'], type: 'extension_lookup_failed' }, 'cannot tell whether a phone calls; treated as a trunk call');
+          return undefined;
+        });
     if (fromPhone) return fromPhone;
     const admitted = await admitInvite({ routing: deps.routing, digest: deps.digest, defaultCountry: deps.defaultCountry }, request, remote);
     if (admitted instanceof AppError) return admitted;
