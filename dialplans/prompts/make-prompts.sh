@@ -20,10 +20,13 @@ make() {
     press-one.wav) speak "$1" "To be connected, please press 1." ;;
     goodbye.wav) speak "$1" "Thank you for calling. Goodbye." ;;
     beep.wav) sox -n -r 8000 -c 1 -b 16 "$1" synth 0.4 sine 1000 vol 0.5 ;;
+    music.wav) # what queued callers hear between announcements: a soft, looping four-note phrase
+      for n in 523.25 659.25 783.99 659.25; do sox -n -r 8000 -c 1 -b 16 "$tmp/$n.wav" synth 0.6 sine "$n" fade q 0.05 0.6 0.2 vol 0.3; done
+      sox "$tmp/523.25.wav" "$tmp/659.25.wav" "$tmp/783.99.wav" "$tmp/659.25.wav" "$1" ;;
     *) echo "unknown prompt $1" >&2; exit 2 ;;
   esac
   echo "$1: $(wc -c < "$1") bytes"
 }
 
-if [ $# -eq 0 ]; then set -- recording-notice.wav ivr-menu.wav closed.wav press-one.wav goodbye.wav beep.wav; fi
+if [ $# -eq 0 ]; then set -- recording-notice.wav ivr-menu.wav closed.wav press-one.wav goodbye.wav beep.wav music.wav; fi
 for f in "$@"; do make "$f"; done
