@@ -6,6 +6,8 @@ import type { SinkKind } from './leads.schemas.js';
 import type { EgressPolicy } from './sinks/egress.js';
 import { type AnySinkHandler, DeliveryError } from './sinks/sink.js';
 
+const RESUME_EVERY_MS = 5_000;
+
 /** Standard Webhooks' schedule: the delay before attempt n+1 (attempt 1 goes out at once). */
 export const DEFAULT_SCHEDULE_MS = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 50_400_000, 72_000_000, 86_400_000];
 
@@ -105,6 +107,19 @@ export function createLeadWorkers(options: WorkerOptions): LeadWorkers {
     return Math.round(base * (1 + (Math.random() * 2 - 1) * jitter));
   }
 
+  /** When each sink's backlog was last brought forward: at most every few seconds per sink. */
+  const resumedAt = new Map<string, number>();
+  async function resumeAfterSuccess(sinkId: string): Promise<void> {
+    const last = resumedAt.get(sinkId) ?? 0;
+    if (Date.now() - last < RESUME_EVERY_MS) return;
+    resumedAt.set(sinkId, Date.now());
+    const resumed = await repo.resumeSink(options.db, sinkId).catch(() => 0);
+    if (resumed > 0) {
+      log.info({ type: 'lead_sink_resumed', sinkId, deliveries: resumed }, 'the sink takes deliveries again; its backlog is due now');
+      wake();
+    }
+  }
+
   async function handle(c: repo.ClaimedDelivery): Promise<void> {
     const handler = options.sinks[c.kind];
     const dlog = log.child({ deliveryId: c.id, sinkId: c.sink_id, callId: c.call_id, event: c.event_type, attempt: c.attempts });
@@ -126,8 +141,10 @@ export function createLeadWorkers(options: WorkerOptions): LeadWorkers {
           await repo.saveProgress(options.db, c.id, c.attempts, p);
         },
       });
-      if (result.status === 'delivered') await repo.markDone(options.db, c.id, c.attempts, 'delivered', result.note ?? null, result.httpStatus ?? null);
-      else await repo.markDone(options.db, c.id, c.attempts, 'skipped', result.reason, null);
+      if (result.status === 'delivered') {
+        await repo.markDone(options.db, c.id, c.attempts, 'delivered', result.note ?? null, result.httpStatus ?? null);
+        await resumeAfterSuccess(c.sink_id);
+      } else await repo.markDone(options.db, c.id, c.attempts, 'skipped', result.reason, null);
       dlog.debug({ type: 'lead_delivered', result: result.status }, 'lead delivery done');
     } catch (err) {
       const e = err instanceof DeliveryError ? err : new DeliveryError(err instanceof Error ? err.message : String(err));

@@ -118,6 +118,20 @@ export async function markDone(
   return (rowCount ?? 0) > 0;
 }
 
+/**
+ * The sink took a delivery again: its deliveries waiting out a backoff are due now (a receiver that
+ * was down for ten minutes would otherwise get its backlog over the next half hour). Returns how
+ * many were brought forward.
+ */
+export async function resumeSink(db: Queryable, sinkId: string): Promise<number> {
+  const { rowCount } = await db.query(
+    `UPDATE lead_deliveries SET next_attempt_at = now()
+      WHERE sink_id = $1 AND status = 'pending' AND next_attempt_at > now() AND last_error IS NOT NULL`,
+    [sinkId],
+  );
+  return rowCount ?? 0;
+}
+
 export async function markRetry(db: Queryable, id: string, attempts: number, error: string, httpStatus: number | null, delayMs: number): Promise<void> {
   await db.query(
     `UPDATE lead_deliveries SET next_attempt_at = now() + $3 * interval '1 millisecond', locked_until = NULL, last_error = $4, last_status = $5
