@@ -1,6 +1,7 @@
 import { CALL_CHANNEL } from '../calls/call-view.js';
-import { type Db, type Queryable, withTransaction } from '../db/pool.js';
+import { type Db, type Queryable, readInOneSnapshot } from '../db/pool.js';
 import { minorDigits } from './money.js';
+import { mergeRoiParts, type RoiMergedRow, type RoiPartRow } from './roi-merge.js';
 import type { Period } from './reports.repository.js';
 import type { RoiReport, RoiRow } from './roi.schemas.js';
 
@@ -14,10 +15,9 @@ const DIGITS = JSON.stringify(Object.fromEntries(Intl.supportedValuesOf('currenc
  * A static number is one touch (the number proves the source). A website call is the visits of its
  * chain when calls.visit_chain holds one, else its own visit alone: then first = last = linear.
  */
-function callTouches(withChain: boolean): string {
+function callTouches(): string {
   const own = `SELECT 1::bigint AS ord, ${CALL_CHANNEL.source} AS source, ${CALL_CHANNEL.medium} AS medium, ${CALL_CHANNEL.campaign} AS campaign,
       CASE WHEN s.id IS NULL THEN ${CALL_CHANNEL.keyword} END AS keyword, s.id IS NOT NULL AS is_static`;
-  if (!withChain) return `(${own})`;
   const chained = `s.id IS NULL AND jsonb_typeof(c.visit_chain) = 'array' AND jsonb_array_length(c.visit_chain) > 0`;
   return `(SELECT e.ord, NULLIF(e.v->>'source', '') AS source, NULLIF(e.v->>'medium', '') AS medium, NULLIF(e.v->>'campaign', '') AS campaign,
              NULLIF(e.v->>'keyword', '') AS keyword, false AS is_static
@@ -25,15 +25,16 @@ function callTouches(withChain: boolean): string {
            UNION ALL ${own} WHERE NOT COALESCE(${chained}, false))`;
 }
 
-/** How many visits a call's chain holds (0 without one). */
-const CHAIN_LEN = (c: string) => `CASE WHEN jsonb_typeof(${c}.visit_chain) = 'array' THEN jsonb_array_length(${c}.visit_chain) ELSE 0 END`;
 /**
- * A call every model credits whole: a static number, or a website call with at most one visit. Most
- * calls are; they skip the per-touch windowing and aggregate per channel straight away.
+ * The one touch of a call every model credits whole (calls.touch_single: a static number, or a
+ * website call with at most one visit), from the columns migration 0178 derives: `c` has
+ * source_id and touch_source/medium/campaign/keyword, `s` is its static source. Same rule as
+ * CALL_CHANNEL, except that a static number's touch names no keyword (the number proves the source).
  */
-const SINGLE_TOUCH = (c: string) => `(${c}.source_id IS NOT NULL OR ${CHAIN_LEN(c)} <= 1)`;
-/** That call's one visit: the chain's only entry when it has one, else the call's own visit. */
-const SINGLE_VISIT = (c: string) => `CASE WHEN ${c}.source_id IS NULL AND ${CHAIN_LEN(c)} = 1 THEN ${c}.visit_chain->0 ELSE ${c}.visit END`;
+const STORED_TOUCH = (c: string) => `(SELECT 1::bigint AS ord, CASE WHEN s.id IS NOT NULL THEN s.name ELSE ${c}.touch_source END AS source,
+    CASE WHEN s.id IS NOT NULL THEN COALESCE(s.medium, s.channel) ELSE ${c}.touch_medium END AS medium,
+    CASE WHEN s.id IS NOT NULL THEN s.campaign ELSE ${c}.touch_campaign END AS campaign,
+    CASE WHEN s.id IS NULL THEN ${c}.touch_keyword END AS keyword, s.id IS NOT NULL AS is_static)`;
 
 /** The grouping key of a row source (alias `t` with source/medium/campaign/keyword): deeper levels masked. */
 const KEY = (t: string) =>
@@ -42,29 +43,23 @@ const KEY = (t: string) =>
 
 /** Minor units of `currency` (digits `digits`) on `day` in the report currency ($5, digits $9); NULL without a rate. */
 const CONVERT = (minor: string, currency: string, digits: string, day: string) =>
-  `round(${minor} * CASE WHEN ${currency} = $5 THEN 1 ELSE ct_fx_rate($1, ${currency}, $5, ${day}) END * power(10::numeric, $9 - ${digits}))`;
+  // Amounts already in the report currency (nearly all) skip the numeric work.
+  `CASE WHEN ${currency} = $5 AND ${digits} = $9 THEN ${minor}
+     ELSE round(${minor} * CASE WHEN ${currency} = $5 THEN 1 ELSE ct_fx_rate($1, ${currency}, $5, ${day}) END * power(10::numeric, $9 - ${digits})) END`;
 
 /** A session's channel: UTM-tagged sessions (nearly all paid traffic) skip the function's referrer parsing. */
 const SESSION_CHANNEL = (ds: string, field: 'source' | 'medium') =>
   `CASE WHEN ${ds}.utm_source IS NOT NULL THEN ${field === 'source' ? `${ds}.utm_source` : `COALESCE(${ds}.utm_medium, '(not set)')`}
      ELSE (ct_session_channel(${ds}.utm_source, ${ds}.utm_medium, ${ds}.gclid, ${ds}.gbraid, ${ds}.wbraid, ${ds}.yclid, ${ds}.msclkid, ${ds}.fbclid, ${ds}.referrer, ${ds}.landing_page)).${field} END`;
 
-interface Row {
-  g_source: string | null;
-  g_medium: string | null;
-  g_campaign: string | null;
-  g_keyword: string | null;
-  is_static: boolean;
-  visits: number;
-  calls: number;
-  forms: number;
-  leads: number;
-  qualified: number;
-  won: number;
-  revenue: number;
-  cost: number;
-  ltv: number | null;
-}
+/** A part's rows before the merge; the conversions part also carries the LTV over all customers. */
+type PartRow = RoiPartRow & { total_ltv?: number | null };
+const PART_COLUMNS = 'g_source, g_medium, g_campaign, g_keyword, is_static, visits, calls, forms, leads, qualified, won, revenue, cost, ltv';
+// Numbers travel as text, so fractional credit keeps every digit on its way to the merge.
+const PART_OUT = `g_source, g_medium, g_campaign, g_keyword, is_static, visits::text AS visits, calls::text AS calls, forms::text AS forms,
+  leads::text AS leads, qualified::text AS qualified, won::text AS won, revenue::text AS revenue, cost::text AS cost, ltv::text AS ltv`;
+/** Every query of the report gets all nine parameters; this names their types for those that use only some. */
+const ARGS = 'args AS (SELECT $1::uuid, $2::timestamptz, $3::timestamptz, $4::text, $5::text, $6::jsonb, $7::text, $8::int, $9::int)';
 
 /**
  * ROI per channel. Visits and spend belong to the channel they name; calls, forms and deals are
@@ -83,30 +78,22 @@ export async function roiReport(
   p: Period,
   o: { groupBy: keyof typeof LEVEL; model: 'last' | 'first' | 'linear'; currency: string },
 ): Promise<Omit<RoiReport, 'period'>> {
-  // The query is big enough for Postgres to JIT-compile it, which costs ~0.5 s per run and saves
-  // nothing on a few hundred thousand rows: off for this transaction only.
-  return withTransaction(pool, async (db) => {
-    await db.query('SET LOCAL jit = off');
-    // Its sorts and hashes hold a few hundred thousand rows: in memory, not in temp files.
-    await db.query("SET LOCAL work_mem = '64MB'");
-    return roiQuery(db, accountId, p, o);
-  });
-}
-
-async function roiQuery(
-  db: Queryable,
-  accountId: string,
-  p: Period,
-  o: { groupBy: keyof typeof LEVEL; model: 'last' | 'first' | 'linear'; currency: string },
-): Promise<Omit<RoiReport, 'period'>> {
-  const touches = callTouches(true);
+  const touches = callTouches();
   const callsInPeriod = `FROM calls c LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN LATERAL ${touches} t
-       WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND NOT c.spam AND c.direction = 'inbound' AND NOT ${SINGLE_TOUCH('c')}`;
+       WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND NOT c.spam AND c.direction = 'inbound' AND NOT c.touch_single`;
   const firstLead = `c.first_time IS TRUE AND NOT EXISTS (SELECT 1 FROM form_leads f WHERE f.account_id = $1 AND f.phone = c.caller AND f.created_at < c.started_at)`;
   const params = [accountId, p.lo, p.hi, p.tz, o.currency, DIGITS, o.model, LEVEL[o.groupBy], minorDigits(o.currency)];
-  const { rows } = await db.query<Row>(
-    `WITH
-     bounds AS (SELECT ($2::timestamptz AT TIME ZONE $4)::date AS lo_day, (($3::timestamptz - interval '1 microsecond') AT TIME ZONE $4)::date AS hi_day),
+  // Each part reads a different table, so they run at once on separate connections (one snapshot).
+  const [conversions, calls, spend, missing] = await readInOneSnapshot<[PartRow[], PartRow[], PartRow[], Array<{ currency: string; day: string }>]>(
+    pool,
+    // The queries are big enough for Postgres to JIT-compile them, which costs ~0.5 s per run and
+    // saves nothing on a few hundred thousand rows. Their sorts and hashes stay in memory.
+    ['SET LOCAL jit = off', "SET LOCAL work_mem = '64MB'"],
+    [
+      async (db) =>
+        (
+          await db.query<PartRow>(
+            `WITH ${ARGS},
      deal_base AS (
        SELECT d.*, d.won_at >= $2 AND d.won_at < $3 AS won_in, d.qualified_at >= $2 AND d.qualified_at < $3 AS qualified_in,
          COALESCE(d.phone, d.visitor_id, d.id::text) AS customer,
@@ -114,11 +101,6 @@ async function roiQuery(
            THEN ${CONVERT('d.revenue_minor', 'd.currency', 'd.minor_digits', '(d.won_at AT TIME ZONE $4)::date')} END AS rev
        FROM deals d
        WHERE d.account_id = $1 AND ((d.won_at >= $2 AND d.won_at < $3) OR (d.qualified_at >= $2 AND d.qualified_at < $3))
-     ),
-     -- Each deal's call, looked up once (by primary key) for both the single- and the multi-touch branch.
-     deal_calls AS MATERIALIZED (
-       SELECT d.id AS deal_id, c.id, c.source_id, c.visit, c.visit_chain, ${SINGLE_TOUCH('c')} AS single
-       FROM deal_base d CROSS JOIN LATERAL (SELECT * FROM calls WHERE id = d.call_id LIMIT 1) c
      ),
      touches AS (
        SELECT 'call' AS ev_kind, c.id::text AS ev_id, ${firstLead} AS first_time, t.* ${callsInPeriod}
@@ -128,7 +110,7 @@ async function roiQuery(
        FROM form_leads f WHERE f.account_id = $1 AND f.created_at >= $2 AND f.created_at < $3
        UNION ALL
        SELECT 'deal', d.id::text, false, t.*
-       FROM deal_base d JOIN deal_calls c ON c.deal_id = d.id AND NOT c.single LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN LATERAL ${touches} t
+       FROM deal_base d JOIN calls c ON c.id = d.call_id AND NOT d.touch_single LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN LATERAL ${touches} t
        UNION ALL
        SELECT 'deal', d.id::text, false, 1, NULLIF(f.visit->>'source', ''), NULLIF(f.visit->>'medium', ''), NULLIF(f.visit->>'campaign', ''),
          NULLIF(f.visit->>'keyword', ''), false
@@ -159,18 +141,25 @@ async function roiQuery(
        UNION ALL
        -- Deals of single-touch calls: whole credit to that touch under every model.
        SELECT 'deal', d.id::text, false, t.*, 1, 1, 1, 1, 1::numeric, d.won_in, d.qualified_in, d.customer, d.rev
-       FROM deal_base d JOIN (SELECT dc.deal_id, dc.source_id, ${SINGLE_VISIT('dc')} AS visit FROM deal_calls dc WHERE dc.single) c ON c.deal_id = d.id
-         LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN LATERAL ${callTouches(false)} t
+       FROM deal_base d LEFT JOIN sources s ON s.id = d.touch_source_id CROSS JOIN LATERAL ${STORED_TOUCH('d')} t
+       WHERE d.touch_single
      ),
+     -- Lifetime revenue of every customer won in the period. Amounts in the report currency add up
+     -- before any numeric work; others still convert deal by deal at their own day's rate.
      lifetime AS (
-       SELECT COALESCE(d.phone, d.visitor_id, d.id::text) AS customer,
-         sum(${CONVERT('d.revenue_minor', 'd.currency', 'd.minor_digits', '(d.won_at AT TIME ZONE $4)::date')}) AS revenue
-       FROM deals d
-       WHERE d.account_id = $1 AND d.won_at < $3 AND d.revenue_minor IS NOT NULL
-         AND COALESCE(d.phone, d.visitor_id, d.id::text) IN (SELECT customer FROM deal_base WHERE won_in)
+       SELECT k.customer, sum(${CONVERT('l.minor', 'l.currency', 'l.minor_digits', 'l.fx_day')}) AS revenue
+       FROM (SELECT DISTINCT customer FROM deal_base WHERE won_in) k
+         -- Customer by customer through deals_customer_revenue (a hash join would read every won deal).
+         CROSS JOIN LATERAL (
+           SELECT d.currency, d.minor_digits, CASE WHEN d.currency = $5 THEN NULL ELSE (d.won_at AT TIME ZONE $4)::date END AS fx_day,
+             sum(d.revenue_minor) AS minor
+           FROM deals d
+           WHERE d.account_id = $1 AND COALESCE(d.phone, d.visitor_id, d.id::text) = k.customer
+             AND d.won_at IS NOT NULL AND d.won_at < $3 AND d.revenue_minor IS NOT NULL
+           GROUP BY 1, 2, 3, CASE WHEN d.currency = $5 THEN NULL ELSE d.id END) l
        GROUP BY 1
      ),
-     parts AS (
+     part(${PART_COLUMNS}) AS (
        SELECT ${KEY('c')}, bool_or(c.is_static) AS is_static, 0 AS visits,
          sum(c.weight) FILTER (WHERE c.ev_kind = 'call') AS calls,
          sum(c.weight) FILTER (WHERE c.ev_kind = 'form') AS forms,
@@ -180,22 +169,38 @@ async function roiQuery(
          sum(c.rev) FILTER (WHERE c.won_in) AS revenue, 0 AS cost, NULL::numeric AS ltv
        FROM credited c GROUP BY 1, 2, 3, 4
        UNION ALL
-       -- Single-touch calls: every model credits them whole, so they are
-       -- counted per raw channel first (a few hundred groups) and the channel rules run per group, not per call.
-       SELECT ${KEY('t')}, bool_or(t.is_static), 0, sum(c.n), 0, sum(c.leads), 0, 0, 0, 0, NULL
-       FROM (SELECT g.source_id, jsonb_build_object('source', g.vs, 'medium', g.vm, 'campaign', g.vc, 'keyword', g.vk) AS visit, g.n, g.leads
-             FROM (SELECT c.source_id, v.visit->>'source' AS vs, v.visit->>'medium' AS vm, v.visit->>'campaign' AS vc, v.visit->>'keyword' AS vk,
-                     count(*) AS n, count(*) FILTER (WHERE ${firstLead}) AS leads
-                   FROM calls c CROSS JOIN LATERAL (SELECT ${SINGLE_VISIT('c')} AS visit) v
-                   WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND NOT c.spam AND c.direction = 'inbound' AND ${SINGLE_TOUCH('c')}
-                   GROUP BY 1, 2, 3, 4, 5) g) c
-         LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN LATERAL ${callTouches(false)} t
-       GROUP BY 1, 2, 3, 4
-       UNION ALL
        SELECT g_source, g_medium, g_campaign, g_keyword, false, 0, 0, 0, 0, 0, 0, 0, 0, round(avg(l.revenue))
        FROM (SELECT DISTINCT ${KEY('c')}, c.customer FROM credited c WHERE c.won_in) k JOIN lifetime l USING (customer)
        GROUP BY 1, 2, 3, 4
-       UNION ALL
+     )
+     SELECT ${PART_OUT}, (SELECT round(avg(revenue)) FROM lifetime)::bigint AS total_ltv FROM part`,
+            params,
+          )
+        ).rows,
+      async (db) =>
+        (
+          await db.query<PartRow>(
+            `WITH ${ARGS}, part(${PART_COLUMNS}) AS (
+       -- Single-touch calls: every model credits them whole, so they are
+       -- counted per raw channel first (a few hundred groups) and the channel rules run per group, not per call.
+       SELECT ${KEY('t')}, bool_or(t.is_static), 0, sum(c.n), 0, sum(c.leads), 0, 0, 0, 0, NULL
+       FROM (SELECT c.source_id, c.touch_source, c.touch_medium, c.touch_campaign, c.touch_keyword, count(*) AS n, count(*) FILTER (WHERE ${firstLead}) AS leads
+             FROM calls c
+             WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND NOT c.spam AND c.direction = 'inbound' AND c.touch_single
+             GROUP BY 1, 2, 3, 4, 5) c
+         LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN LATERAL ${STORED_TOUCH('c')} t
+       GROUP BY 1, 2, 3, 4
+     )
+     SELECT ${PART_OUT} FROM part`,
+            params,
+          )
+        ).rows,
+      async (db) =>
+        (
+          await db.query<PartRow>(
+            `WITH ${ARGS},
+     bounds AS (SELECT ($2::timestamptz AT TIME ZONE $4)::date AS lo_day, (($3::timestamptz - interval '1 microsecond') AT TIME ZONE $4)::date AS hi_day),
+     part(${PART_COLUMNS}) AS (
        SELECT ${KEY('v')}, false, count(*), 0, 0, 0, 0, 0, 0, 0, NULL
        FROM (SELECT ${SESSION_CHANNEL('ds', 'source')} AS source, ${SESSION_CHANNEL('ds', 'medium')} AS medium, ds.utm_campaign AS campaign, ds.utm_term AS keyword
              FROM dni_sessions ds
@@ -227,16 +232,15 @@ async function roiQuery(
              WHERE s.account_id = $1 AND s.cost > 0 AND ((s.starts_on IS NOT NULL AND s.ends_on IS NOT NULL) OR s.created_at < $3)) st
        GROUP BY 1, 2, 3, 4
      )
-     SELECT g_source, g_medium, g_campaign, g_keyword, bool_or(is_static) AS is_static,
-       sum(visits)::bigint AS visits, round(COALESCE(sum(calls), 0), 4) AS calls, round(COALESCE(sum(forms), 0), 4) AS forms,
-       round(COALESCE(sum(leads), 0), 4) AS leads, round(COALESCE(sum(qualified), 0), 4) AS qualified, round(COALESCE(sum(won), 0), 4) AS won,
-       COALESCE(sum(revenue), 0)::bigint AS revenue, COALESCE(sum(cost), 0)::bigint AS cost, max(ltv)::bigint AS ltv
-     FROM parts
-     GROUP BY 1, 2, 3, 4
-     ORDER BY g_source NULLS LAST, g_medium NULLS LAST, g_campaign NULLS LAST, g_keyword NULLS LAST`,
-    params,
+     SELECT ${PART_OUT} FROM part`,
+            params,
+          )
+        ).rows,
+      (db) => missingRates(db, params),
+    ],
   );
-  const kindOf = (r: Row): RoiRow['kind'] => (r.is_static ? 'static' : r.g_source ? 'online' : 'none');
+  const rows = mergeRoiParts([...conversions, ...calls, ...spend]);
+  const kindOf = (r: RoiMergedRow): RoiRow['kind'] => (r.is_static ? 'static' : r.g_source ? 'online' : 'none');
   const items: RoiRow[] = rows.map((r) =>
     withRatios({
       kind: kindOf(r),
@@ -266,9 +270,10 @@ async function roiQuery(
     won: sum('won'),
     revenue: sum('revenue'),
     cost: sum('cost'),
-    ltv: await totalLtv(db, params),
+    // LTV over every customer won in the period, whatever their channel.
+    ltv: conversions[0]?.total_ltv ?? null,
   });
-  return { groupBy: o.groupBy, model: o.model, currency: o.currency, items, totals, missingRates: await missingRates(db, params) };
+  return { groupBy: o.groupBy, model: o.model, currency: o.currency, items, totals, missingRates: missing };
 }
 
 type Base = Omit<RoiRow, 'cpl' | 'cpa' | 'romi' | 'kind' | 'source' | 'medium' | 'campaign' | 'keyword'>;
@@ -282,22 +287,6 @@ function withRatios<T extends Base>(row: T): T & { cpl: number | null; cpa: numb
     cpa: per(row.won),
     romi: row.cost > 0 ? Math.round(((row.revenue - row.cost) / row.cost) * 10_000) / 10_000 : null,
   };
-}
-
-/** LTV over every customer won in the period, whatever their channel. */
-async function totalLtv(db: Queryable, params: unknown[]): Promise<number | null> {
-  const { rows } = await db.query<{ ltv: number | null }>(
-    `WITH won AS (SELECT DISTINCT COALESCE(phone, visitor_id, id::text) AS customer FROM deals WHERE account_id = $1 AND won_at >= $2 AND won_at < $3)
-     SELECT round(avg(l.revenue))::bigint AS ltv FROM (
-       SELECT COALESCE(d.phone, d.visitor_id, d.id::text) AS customer,
-         sum(${CONVERT('d.revenue_minor', 'd.currency', 'd.minor_digits', '(d.won_at AT TIME ZONE $4)::date')}) AS revenue
-       FROM deals d WHERE d.account_id = $1 AND d.won_at < $3 AND d.revenue_minor IS NOT NULL
-         AND COALESCE(d.phone, d.visitor_id, d.id::text) IN (SELECT customer FROM won)
-       GROUP BY 1) l
-     WHERE $5::text IS NOT NULL AND $6::text IS NOT NULL AND $7::text IS NOT NULL AND $8::int > 0 AND $9::int >= 0`,
-    params,
-  );
-  return rows[0]?.ltv ?? null;
 }
 
 /** Currencies and days whose amounts could not be converted (no rate on or before the day, either way round). */

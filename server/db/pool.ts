@@ -46,3 +46,49 @@ export async function withTransaction<T>(db: Db, work: (client: DbClient) => Pro
     client.release();
   }
 }
+
+/**
+ * Runs read-only queries at once, each on its own connection, all inside one snapshot (exported by
+ * the first transaction), so a report split into parts adds up as if it were one query while
+ * Postgres works on them on several cores. `setup` statements (SET LOCAL …) run in each
+ * transaction first. When the pool cannot lend a connection per part without making others
+ * wait, the parts run one after another in a single transaction instead.
+ */
+export async function readInOneSnapshot<T extends unknown[]>(
+  pool: Db,
+  setup: readonly string[],
+  reads: { [K in keyof T]: (db: DbClient) => Promise<T[K]> },
+): Promise<T> {
+  const max = pool.options.max ?? 10;
+  const spare = pool.idleCount + (max - pool.totalCount) - pool.waitingCount;
+  const width = spare >= reads.length ? reads.length : 1;
+  const clients: DbClient[] = [];
+  let failed = false;
+  try {
+    for (let i = 0; i < width; i++) clients.push(await pool.connect());
+    const [first, ...rest] = clients;
+    await first!.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    if (rest.length > 0) {
+      const snapshot = (await first!.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]!.id;
+      await Promise.all(
+        rest.map(async (c) => {
+          await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+          await c.query(`SET TRANSACTION SNAPSHOT '${snapshot.replace(/'/g, '')}'`);
+        }),
+      );
+    }
+    for (const c of clients) for (const statement of setup) await c.query(statement);
+    const results =
+      width === reads.length
+        ? await Promise.all(reads.map((read, i) => read(clients[i]!)))
+        : await reads.reduce<Promise<unknown[]>>(async (done, read) => [...(await done), await read(first!)], Promise.resolve([]));
+    await Promise.all(clients.map((c) => c.query('COMMIT')));
+    return results as T;
+  } catch (err) {
+    failed = true;
+    await Promise.all(clients.map((c) => c.query('ROLLBACK').catch(() => {})));
+    throw err;
+  } finally {
+    for (const c of clients) c.release(failed ? true : undefined);
+  }
+}

@@ -52,4 +52,40 @@ describe('ROI over visit chains', () => {
     expect(await bySource('first')).toEqual({ yandex: [1, 1, 10000] });
     expect(await bySource('linear')).toEqual({ yandex: [0.3333, 0.3333, 3333], google: [0.3333, 0.3333, 3333], '(direct)': [0.3333, 0.3333, 3334] });
   });
+
+  it('credits a deal to its call as the call is now, after attribution changes', async () => {
+    const visit = (source: string, campaign: string) => ({ ...emptyVisit(), source, medium: 'cpc', campaign, visitorId: 'v-2' });
+    const callId = await insertCall(h.db, {
+      startedAt: '2026-12-10T10:00:00Z',
+      caller: '+74951112201',
+      sessionId: crypto.randomUUID(),
+      visit: visit('bing', 'b1'),
+    });
+    const won = await app.inject({
+      method: 'POST',
+      url: '/v1/conversions',
+      headers: h.adminHeaders,
+      payload: { callId, stage: 'won', revenue: '50.00', at: '2026-12-11T10:00:00Z', externalId: 'touch-1' },
+    });
+    expect(won.statusCode).toBe(201);
+    const december = async (model: string) => {
+      const res = await app.inject({
+        method: 'GET',
+        url: `/v1/reports/roi?from=2026-12-01&to=2026-12-31&groupBy=source&model=${model}`,
+        headers: h.adminHeaders,
+      });
+      expect(res.statusCode, res.body).toBe(200);
+      return Object.fromEntries(
+        res.json().items.map((r: { source: string; calls: number; won: number; revenue: number }) => [r.source, [r.calls, r.won, r.revenue]]),
+      );
+    };
+    expect(await december('last')).toEqual({ bing: [1, 1, 5000] });
+    // The call's attribution is corrected after the deal was linked: the deal follows the call.
+    await h.db.query('UPDATE calls SET visit = $2 WHERE id = $1', [callId, JSON.stringify(visit('facebook', 'f1'))]);
+    expect(await december('last')).toEqual({ facebook: [1, 1, 5000] });
+    // Then it turns out to have two visits: first touch credits the older one, call and deal alike.
+    await h.db.query('UPDATE calls SET visit_chain = $2 WHERE id = $1', [callId, JSON.stringify([visit('yandex', 'y1'), visit('facebook', 'f1')])]);
+    expect(await december('first')).toEqual({ yandex: [1, 1, 5000] });
+    expect(await december('linear')).toEqual({ yandex: [0.5, 0.5, 2500], facebook: [0.5, 0.5, 2500] });
+  });
 });
