@@ -14,8 +14,14 @@ import { createRoutingCache, type RoutingCache } from './sip/routing-cache.js';
 import { createSpamScreen } from './spam/spam-screen.js';
 
 export interface CallPathOptions {
-  /** Where SIP listens (UDP and TCP) and what we write in Contact headers. */
-  sip: { host: string; port: number; publicHost: string; trustedEdges?: string[] };
+  /** Where SIP listens (UDP and TCP, and WebSocket when `ws` is given) and what we write in Contact headers. */
+  sip: {
+    host: string;
+    port: number;
+    publicHost: string;
+    trustedEdges?: string[];
+    ws?: { port: number; tls?: { certFile: string; keyFile: string } | undefined } | undefined;
+  };
   /** The spool of call records written while Postgres is away. */
   spoolFile: string;
   ttsCacheDir: string;
@@ -111,6 +117,7 @@ export async function createCallPath(stores: Stores, services: Services, options
     host: options.sip.host,
     port: options.sip.port,
     publicHost: options.sip.publicHost,
+    ws: options.sip.ws,
     digest: services.digest,
     registrar: services.registrar,
     groups: services.groups,
@@ -141,6 +148,12 @@ export async function createCallPath(stores: Stores, services: Services, options
         for (const listener of endedListeners) listener(record, outcome);
       });
     },
+  });
+  // A WebSocket port that cannot be bound stops the start, as a taken SIP or HTTP port would.
+  await b2bua.stack.ready.catch(async (err: unknown) => {
+    unsubscribe();
+    await b2bua.stop();
+    throw err;
   });
   services.callbackDialer.place = (order) => ({ callId: b2bua.originate(order).callId });
   carriers = startCarrierRegistrations({ db, stack: b2bua.stack, status: services.carrierStatus, logger });

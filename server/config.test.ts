@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from './config.js';
 
@@ -21,6 +24,18 @@ describe(loadConfig.name, () => {
       expect(problems).toContain('RTPENGINE_NG');
       expect(problems).toContain('ADMIN_API_KEY');
     }
+  });
+
+  it('serves SIP over WebSocket on 5066 by default, WSS with both files, and turns it off with 0', () => {
+    expect(loadConfig({}).sip.ws).toEqual({ port: 5066, tls: undefined, publicUrl: 'ws://127.0.0.1:5066' });
+    expect(loadConfig({ SIP_WS_PORT: '0' }).sip.ws).toBeUndefined();
+    expect(loadConfig({ SIP_PUBLIC_HOST: 'pbx.example', SIP_WS_URL: 'wss://pbx.example/sip' }).sip.ws?.publicUrl).toBe('wss://pbx.example/sip');
+    const pem = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pem-')), 'x.pem');
+    fs.writeFileSync(pem, 'not checked here');
+    expect(loadConfig({ SIP_WS_CERT: pem, SIP_WS_KEY: pem }).sip.ws).toMatchObject({ tls: { certFile: pem, keyFile: pem }, publicUrl: 'wss://127.0.0.1:5066' });
+    expect(() => loadConfig({ SIP_WS_CERT: pem })).toThrow(/SIP_WS_CERT \/ SIP_WS_KEY/);
+    expect(() => loadConfig({ SIP_WS_CERT: pem, SIP_WS_KEY: '/nonexistent/key.pem' })).toThrow(/SIP_WS_KEY: cannot read/);
+    expect(() => loadConfig({ SIP_WS_URL: 'http://pbx.example' })).toThrow(/SIP_WS_URL/);
   });
 
   it('treats empty variables as unset', () => {

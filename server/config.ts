@@ -51,6 +51,13 @@ const EnvSchema = z.object({
   SIP_PORT: port.default(5060),
   SIP_PUBLIC_HOST: z.string().min(1).optional(),
   SIP_REALM: z.string().min(1).default('calltrack'),
+  /** SIP over WebSocket for browser softphones (RFC 7118), on SIP_HOST; 0 turns it off. */
+  SIP_WS_PORT: port.default(5066),
+  /** PEM certificate and key files: the WebSocket port speaks WSS (TLS) when both are set. */
+  SIP_WS_CERT: z.string().min(1).optional(),
+  SIP_WS_KEY: z.string().min(1).optional(),
+  /** What browsers connect to when that is not ws(s)://SIP_PUBLIC_HOST:SIP_WS_PORT (a TLS proxy in front). */
+  SIP_WS_URL: z.url({ protocol: /^wss?$/ }).optional(),
   /** The longest a call may last; it is then hung up on both sides (a stuck or abused call frees its media). */
   MAX_CALL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(14_400),
   /** How often registered phones get an OPTIONS ping (keeps their NAT path open; 3 unanswered drop the binding); 0 = never. */
@@ -130,6 +137,8 @@ export interface Config {
     keepaliveSeconds: number;
     spamGateSeconds: number;
     trustedEdges: string[];
+    /** Undefined when SIP_WS_PORT is 0. */
+    ws: { port: number; tls: { certFile: string; keyFile: string } | undefined; publicUrl: string } | undefined;
   };
   database: { url: string; poolSize: number; statementTimeoutMs: number };
   redis: { url: string; prefix: string };
@@ -164,6 +173,23 @@ function splitHostPort(value: string): { host: string; port: number } {
   return { host: value.slice(0, i), port: Number(value.slice(i + 1)) };
 }
 
+/** WSS needs both files, and readable ones: a typo must stop the start, not the first browser's handshake. */
+function wsTlsOf(e: Env, resolve: (p: string) => string): { certFile: string; keyFile: string } | undefined {
+  if (!e.SIP_WS_CERT && !e.SIP_WS_KEY) return undefined;
+  if (!e.SIP_WS_CERT || !e.SIP_WS_KEY) throw new ConfigError(['SIP_WS_CERT / SIP_WS_KEY: set both (WSS) or neither (plain WS)']);
+  const files = { certFile: resolve(e.SIP_WS_CERT), keyFile: resolve(e.SIP_WS_KEY) };
+  const unreadable = Object.entries({ SIP_WS_CERT: files.certFile, SIP_WS_KEY: files.keyFile }).filter(([, file]) => {
+    try {
+      fs.accessSync(file, fs.constants.R_OK);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (unreadable.length > 0) throw new ConfigError(unreadable.map(([name, file]) => `${name}: cannot read ${file}`));
+  return files;
+}
+
 /** Parses the environment once; every bad variable is reported together. */
 export function loadConfig(source: Record<string, string | undefined> = process.env): Config {
   const relevant = Object.fromEntries(Object.keys(EnvSchema.shape).map((k) => [k, source[k] === '' ? undefined : source[k]]));
@@ -177,6 +203,7 @@ export function loadConfig(source: Record<string, string | undefined> = process.
     throw new ConfigError(['SECRET_KEY: required when NODE_ENV=production (at least 16 random characters, e.g. `openssl rand -base64 32`)']);
   }
   const resolve = (p: string) => (path.isAbsolute(p) ? p : path.join(projectRoot, p));
+  const wsTls = wsTlsOf(e, resolve);
   return {
     env: e.NODE_ENV,
     logLevel: e.LOG_LEVEL,
@@ -202,6 +229,14 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       trustedEdges: e.SIP_TRUSTED_EDGE.split(',')
         .map((address) => address.trim())
         .filter(Boolean),
+      ws:
+        e.SIP_WS_PORT === 0
+          ? undefined
+          : {
+              port: e.SIP_WS_PORT,
+              tls: wsTls,
+              publicUrl: e.SIP_WS_URL ?? `${wsTls ? 'wss' : 'ws'}://${e.SIP_PUBLIC_HOST ?? e.SIP_HOST}:${e.SIP_WS_PORT}`,
+            },
     },
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS },
     redis: { url: e.REDIS_URL, prefix: e.REDIS_PREFIX },

@@ -58,7 +58,7 @@ const dtmf = await startDtmfListener(config.rtpengine.dtmfLog, logger).catch((er
   return undefined;
 });
 const callPath = await createCallPath(stores, services, {
-  sip: { host: config.sip.host, port: config.sip.port, publicHost: config.sip.publicHost },
+  sip: { host: config.sip.host, port: config.sip.port, publicHost: config.sip.publicHost, ws: config.sip.ws },
   spoolFile: path.join(dataDir, 'spool', 'calls.jsonl'),
   ttsCacheDir: path.join(dataDir, 'tts'),
   dtmf,
@@ -80,7 +80,15 @@ const sourceSweep = setInterval(() => {
 sourceSweep.unref();
 fs.mkdirSync(path.dirname(config.pidFile), { recursive: true });
 fs.writeFileSync(config.pidFile, String(process.pid));
-logger.info({ type: 'started', http: `${config.http.host}:${config.http.port}`, sip: `${config.sip.host}:${config.sip.port}` }, 'call-tracking server ready');
+logger.info(
+  {
+    type: 'started',
+    http: `${config.http.host}:${config.http.port}`,
+    sip: `${config.sip.host}:${config.sip.port}`,
+    sipWs: config.sip.ws ? `${config.sip.host}:${config.sip.ws.port}` : 'off',
+  },
+  'call-tracking server ready',
+);
 logger.info({ type: 'web_ui', url: `${config.http.publicBaseUrl}/` }, `web UI at ${config.http.publicBaseUrl}/`);
 if (await services.setup.needed().catch(() => false)) {
   logger.warn(

@@ -17,6 +17,7 @@ import { createCallMedia, MediaError } from '../media/call-media.js';
 import type { DtmfListener } from '../media/dtmf-listener.js';
 import type { Rtpengine } from '../media/rtpengine.js';
 import { startContactKeepalive } from '../pbx/contact-keepalive.js';
+import { dropBindingsWhenFlowsClose } from '../pbx/flow-bindings.js';
 import type { Registrar } from '../pbx/registrar.js';
 import type { RingGroups } from '../pbx/ring-groups.js';
 import type { StoredDialplans } from '../dialplans/stored-dialplans.js';
@@ -31,7 +32,7 @@ import type { QueueEngine } from '../pbx/queue-engine.js';
 import { checkRequest } from '../sip/request-checks.js';
 import type { RoutingCache } from '../sip/routing-cache.js';
 import type { ScreenVerdict, SpamScreen } from '../spam/spam-screen.js';
-import { createSipStack, type SipStack } from '../sip/sip-stack.js';
+import { createSipStack, type SipStack, type SipStackOptions } from '../sip/sip-stack.js';
 import type { SipRemote, SipRequest } from '../sip/sip-types.js';
 
 export interface B2buaDeps {
@@ -48,6 +49,8 @@ export interface B2buaDeps {
   lastAgentOf?(accountId: string, caller: string): Promise<string | undefined>;
   /** The account's outbound trunk side, for `tel:` targets. */
   outboundOf?(accountId: string): Promise<OutboundSide | undefined>;
+  /** SIP over WebSocket for browser softphones (none when absent). */
+  ws?: SipStackOptions['ws'];
   /** How often registered phones get an OPTIONS ping (0 = never; default 30 s). */
   keepaliveMs?: number;
   /** Calls placed by the account's phones (internal and outbound); undefined for an INVITE not from one. */
@@ -386,6 +389,7 @@ export function startB2bua(deps: B2buaDeps): B2bua {
               if (outcome.error) return void stack.replyError(request, outcome.error);
               stack.reply(request, outcome.status, { headers: outcome.headers ?? {} });
               keepalive?.track(outcome);
+              flowBindings?.track(outcome, remote);
             })
             .catch((err: unknown) => {
               log.error({ err, callId, type: 'register_failed' }, 'REGISTER failed');
@@ -467,10 +471,19 @@ export function startB2bua(deps: B2buaDeps): B2bua {
   }, deps.mediaCheckMs ?? 30_000);
   mediaSweep.unref();
 
-  stack = createSipStack({ host: deps.host, port: deps.port, publicHost: deps.publicHost, trustedEdges: deps.trustedEdges ?? [], logger: log, onRequest });
+  stack = createSipStack({
+    host: deps.host,
+    port: deps.port,
+    publicHost: deps.publicHost,
+    trustedEdges: deps.trustedEdges ?? [],
+    logger: log,
+    onRequest,
+    ws: deps.ws,
+  });
   const keepalive = deps.registrar
     ? startContactKeepalive({ stack, registrar: deps.registrar, intervalMs: deps.keepaliveMs ?? 30_000, logger: deps.logger })
     : undefined;
+  const flowBindings = deps.registrar ? dropBindingsWhenFlowsClose({ stack, registrar: deps.registrar, logger: deps.logger }) : undefined;
   function originate(order: OriginateOrder): OriginatedCall {
     const call: OriginatedCall = new OriginatedCall(order, {
       stack,
@@ -518,7 +531,7 @@ export function startB2bua(deps: B2buaDeps): B2bua {
       keepalive?.stop();
       await Promise.all([...calls.values()].map((call) => call.end('system', 503)));
       await Promise.all([...new Set(originated.values())].map((call) => call.hangup()));
-      stack.stop();
+      await stack.stop();
     },
   };
 }

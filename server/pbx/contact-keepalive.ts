@@ -89,6 +89,8 @@ export function startContactKeepalive(deps: { stack: SipStack; registrar: Pick<R
       // Phones the REGISTER removed (Expires: 0, "*") are no longer watched.
       for (const [key, w] of watched) if (w.extensionId === extensionId && !bindings.some((b) => b.contact === w.contact)) watched.delete(key);
       for (const b of bindings) {
+        // A browser on a WebSocket is not pinged: the socket's own pings find a dead one, and its close drops the binding.
+        if (/;transport=wss?\b/i.test(b.target)) continue;
         const key = keyOf(extensionId, b.contact);
         const known = watched.get(key);
         if (known && known.target === b.target) known.expiresAt = b.expiresAt;

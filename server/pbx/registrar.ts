@@ -28,8 +28,8 @@ export interface RegisterOutcome {
   status: number;
   headers?: Record<string, unknown>;
   error?: AppError;
-  /** The extension's phones after this REGISTER (for the keepalive to ping). */
-  registered?: { extensionId: string; bindings: { contact: string; target: string; expiresAt: number }[] };
+  /** The extension's phones after this REGISTER (for the keepalive to ping, and to drop a WebSocket's when it closes). */
+  registered?: { extensionId: string; bindings: { contact: string; target: string; expiresAt: number; source: string }[] };
 }
 
 /**
@@ -46,7 +46,22 @@ export interface Registrar {
   registrations(extensionId: string): Promise<Registration[]>;
   /** Forgets one phone of an extension (it stopped answering keepalives). */
   drop(extensionId: string, contact: string): Promise<void>;
+  /**
+   * Forgets a phone only if it is still bound through `source` (its WebSocket closed): a browser that
+   * reconnected keeps its Contact, and its binding through the new socket must stay.
+   */
+  dropIfFrom(extensionId: string, contact: string, source: string): Promise<boolean>;
 }
+
+/** Where a binding came from, as `Binding.source` stores it. */
+export const sourceOf = (remote: SipRemote) => `${remote.protocol.toLowerCase()}:${remote.address}:${remote.port}`;
+
+const DROP_IF_FROM = `local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if not raw then return 0 end
+local ok, binding = pcall(cjson.decode, raw)
+if not ok or binding.source ~= ARGV[2] then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+return 1`;
 
 function expiresOf(request: SipRequest, contactParams: Record<string, string | null>): number {
   const own = contactParams.expires;
@@ -93,9 +108,10 @@ export function createRegistrar({ db, redis, digest, logger }: { db: Db; redis: 
           if (!uri) return { status: 400, error: ERRORS.malformedRequest('bad Contact') };
           // Behind NAT the Contact names a private address: ring where the REGISTER came from. A phone
           // on TCP is rung over the connection it opened (the only way through its NAT): npm `sip`
-          // reuses an open connection to the same address and port.
+          // reuses an open connection to the same address and port, and so does our WebSocket transport
+          // (a browser's Contact names an unroutable `.invalid` host anyway, RFC 7118 5).
           const user = uri.user ?? extension.extension;
-          const stream = remote.protocol.toUpperCase() === 'TCP' || remote.protocol.toUpperCase() === 'TLS';
+          const stream = ['TCP', 'TLS', 'WS', 'WSS'].includes(remote.protocol.toUpperCase());
           const target = stream
             ? `sip:${user}@${remote.address}:${remote.port};transport=${remote.protocol.toLowerCase()}`
             : uri.host !== remote.address
@@ -105,7 +121,7 @@ export function createRegistrar({ db, redis, digest, logger }: { db: Db; redis: 
             contact: contact.uri,
             target,
             expiresAt: Date.now() + seconds * 1000,
-            source: `${remote.protocol.toLowerCase()}:${remote.address}:${remote.port}`,
+            source: sourceOf(remote),
             userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null,
           };
           await redis.hset(key, contact.uri, JSON.stringify(binding));
@@ -116,7 +132,10 @@ export function createRegistrar({ db, redis, digest, logger }: { db: Db; redis: 
       logger.info({ type: 'registered', extension: extension.extension, contacts: bindings.length }, 'REGISTER');
       return {
         status: 200,
-        registered: { extensionId: extension.id, bindings: bindings.map((b) => ({ contact: b.contact, target: b.target, expiresAt: b.expiresAt })) },
+        registered: {
+          extensionId: extension.id,
+          bindings: bindings.map((b) => ({ contact: b.contact, target: b.target, expiresAt: b.expiresAt, source: b.source })),
+        },
         headers: {
           contact: bindings.map((binding) => ({
             uri: binding.contact,
@@ -131,6 +150,9 @@ export function createRegistrar({ db, redis, digest, logger }: { db: Db; redis: 
     },
     async drop(extensionId, contact) {
       await redis.hdel(bindingsKey(extensionId), contact);
+    },
+    async dropIfFrom(extensionId, contact, source) {
+      return (await redis.eval(DROP_IF_FROM, 1, bindingsKey(extensionId), contact, source)) === 1;
     },
     async registrations(extensionId) {
       return (await live(extensionId)).map((binding) => ({

@@ -26,7 +26,10 @@ function recordingStack() {
       return stack.reply(request, error.sipStatus ?? 500, { headers: error.sipHeaders ?? {} });
     },
     resend: (response) => void resent.push(response),
-    stop: () => undefined,
+    ready: Promise.resolve(),
+    wsPort: () => undefined,
+    onFlowClosed: () => undefined,
+    stop: async () => undefined,
   };
   return { stack, sent, resent };
 }

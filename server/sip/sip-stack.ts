@@ -1,25 +1,12 @@
 import crypto from 'node:crypto';
 import dgram from 'node:dgram';
-import { createRequire } from 'node:module';
 import type { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { reasonPhrase } from './reason-phrases.js';
+import { sipLib } from './sip-lib.js';
 import type { SipRemote, SipRequest, SipResponse, SipUri } from './sip-types.js';
-
-// npm `sip` is CommonJS without types; this module is the only place that touches it.
-const require = createRequire(import.meta.url);
-const sipLib = require('sip') as {
-  create(options: Record<string, unknown>, onRequest: (request: SipRequest, remote: SipRemote) => void): RawStack;
-  makeResponse(request: SipRequest, status: number, reason?: string, extension?: Record<string, unknown>): SipResponse;
-  parseUri(s: string): SipUri | undefined;
-  stringifyUri(uri: SipUri): string;
-  generateBranch(): string;
-};
-
-interface RawStack {
-  send(message: SipRequest | SipResponse, onResponse?: (response: SipResponse) => void): void;
-  destroy(): void;
-}
+import { createWsTransactions, type WsTransactions } from './ws-transactions.js';
+import { startWsTransport, type WsTransport } from './ws-transport.js';
 
 export interface SipStackOptions {
   host: string;
@@ -29,15 +16,25 @@ export interface SipStackOptions {
   trustedEdges?: string[];
   logger: Logger;
   onRequest(request: SipRequest, remote: SipRemote): void;
+  /** SIP over WebSocket for browsers (RFC 7118) on `host:ws.port`; WSS with `tls`. None when absent. */
+  ws?: { port: number; tls?: { certFile: string; keyFile: string } | undefined } | undefined;
 }
 
 /**
- * Transport and transactions (UDP and TCP) from npm `sip`, typed. It has no dialog layer and does
- * not retransmit 2xx to INVITE: the B2BUA above does both.
+ * Transport and transactions (UDP and TCP) from npm `sip`, typed, plus our own WebSocket transport
+ * (ws-transport.ts) for browsers: a request to a `transport=ws` URI goes down the socket its phone
+ * opened, and requests from a socket arrive with `remote.protocol` 'WS' or 'WSS'. It has no dialog
+ * layer and does not retransmit 2xx to INVITE: the B2BUA above does both.
  */
 export interface SipStack {
   readonly host: string;
   readonly port: number;
+  /** Resolves once every transport listens (the WebSocket one binds asynchronously); rejects if one cannot. */
+  readonly ready: Promise<void>;
+  /** The WebSocket port bound, once ready (undefined without WebSocket). */
+  wsPort(): number | undefined;
+  /** Told when a WebSocket flow closes: whatever was reachable only through it is not any more. */
+  onFlowClosed(listener: (flow: SipRemote) => void): void;
   send(request: SipRequest, onResponse?: (response: SipResponse) => void): void;
   /** Sends a response inside the request's server transaction, with the status's standard reason phrase. */
   reply(request: SipRequest, status: number, extra?: { headers?: Record<string, unknown>; content?: string }): SipResponse;
@@ -48,7 +45,7 @@ export interface SipStack {
   replyError(request: SipRequest, error: AppError): SipResponse;
   /** Sends an already built response again (2xx retransmission until ACK). */
   resend(response: SipResponse): void;
-  stop(): void;
+  stop(): Promise<void>;
 }
 
 export const parseUri = (s: string): SipUri | undefined => {
@@ -130,6 +127,38 @@ export function createSipStack(options: SipStackOptions): SipStack {
       ),
     log,
   );
+  const flowListeners: Array<(flow: SipRemote) => void> = [];
+  let ws: { transport: WsTransport; transactions: WsTransactions } | undefined;
+  let stopped = false;
+  async function startWs(settings: NonNullable<SipStackOptions['ws']>): Promise<void> {
+    let transactions: WsTransactions | undefined;
+    const transport = await startWsTransport({
+      host: options.host,
+      port: settings.port,
+      tls: settings.tls,
+      logger: log,
+      // No edge stands in front of a browser's socket: its address is the peer's own.
+      onMessage: (message, remote) => transactions?.receive(message, remote),
+      onFlowClosed(flow) {
+        transactions?.flowClosed(flow);
+        for (const listener of flowListeners) listener(flow);
+      },
+    });
+    transactions = createWsTransactions({ transport, publicHost: options.publicHost, logger: log, onRequest: options.onRequest });
+    ws = { transport, transactions };
+    if (stopped) await stopWs();
+  }
+  async function stopWs(): Promise<void> {
+    ws?.transactions.stop();
+    await ws?.transport.close();
+  }
+  const ready = options.ws ? startWs(options.ws) : Promise.resolve();
+  // Whoever awaits `ready` hears of a failure; nobody awaiting must not crash the process.
+  ready.catch((err: unknown) => log.error({ err, type: 'sip_ws_listen_failed' }, 'SIP WebSocket transport could not listen'));
+
+  function sendResponse(response: SipResponse): void {
+    if (!ws?.transactions.sendResponse(response)) raw.send(response);
+  }
   function reply(request: SipRequest, status: number, extra?: { headers?: Record<string, unknown>; content?: string; reason?: string }): SipResponse {
     const response = sipLib.makeResponse(request, status, extra?.reason ?? reasonPhrase(status), extra?.headers ? { headers: extra.headers } : undefined);
     // We speak SIP/2.0 whatever the request claimed (npm `sip` copies the request's version).
@@ -138,13 +167,18 @@ export function createSipStack(options: SipStackOptions): SipStack {
       response.content = extra.content;
       response.headers['content-type'] = 'application/sdp';
     }
-    raw.send(response);
+    sendResponse(response);
     return response;
   }
   return {
     host: options.publicHost,
     port: options.port,
-    send: (request, onResponse) => raw.send(request, onResponse),
+    ready,
+    wsPort: () => ws?.transport.port,
+    onFlowClosed: (listener) => void flowListeners.push(listener),
+    send(request, onResponse) {
+      if (!ws?.transactions.sendRequest(request, onResponse)) raw.send(request, onResponse);
+    },
     reply,
     replyError(request, error) {
       const status = error.sipStatus ?? 500;
@@ -152,9 +186,11 @@ export function createSipStack(options: SipStackOptions): SipStack {
       const warning = status < 500 ? { warning: `399 ${options.publicHost} "${error.message.replace(/["\\\r\n]/g, ' ')}"` } : {};
       return reply(request, status, { headers: { ...error.sipHeaders, ...warning }, ...(error.sipReason ? { reason: error.sipReason } : {}) });
     },
-    resend(response) {
-      raw.send(response);
+    resend: sendResponse,
+    async stop() {
+      stopped = true;
+      raw.destroy();
+      await stopWs();
     },
-    stop: () => raw.destroy(),
   };
 }

@@ -56,6 +56,8 @@ export interface CallServerOptions {
   rtpengine?: Rtpengine;
   /** OPTIONS pings to registered phones (default: the config's 30 s). */
   keepaliveMs?: number;
+  /** SIP over WebSocket on 127.0.0.1:<port> (none by default: tests side by side must not fight over 5066). */
+  sipWsPort?: number;
   /** Where the call path keeps its spool and live-call journal (default: inside the fresh dialplans directory); a restarted node passes its predecessor's. */
   dataDir?: string;
 }
@@ -107,7 +109,13 @@ export async function startCallServer(h: Harness, options: CallServerOptions = {
   });
   const sipPort = options.sipPort ?? (await freePort('127.0.0.1'));
   const callPath = await createCallPath(h.stores, services, {
-    sip: { host: '127.0.0.1', port: sipPort, publicHost: options.sipPublicHost ?? '127.0.0.1', trustedEdges: options.sipTrustedEdges ?? [] },
+    sip: {
+      host: '127.0.0.1',
+      port: sipPort,
+      publicHost: options.sipPublicHost ?? '127.0.0.1',
+      trustedEdges: options.sipTrustedEdges ?? [],
+      ...(options.sipWsPort ? { ws: { port: options.sipWsPort } } : {}),
+    },
     spoolFile: path.join(options.dataDir ?? dialplansDir, 'spool', 'calls.jsonl'),
     ttsCacheDir: path.join(os.tmpdir(), 'calltrack-tts'),
     recordingsDir: fs.mkdtempSync(path.join(os.tmpdir(), 'recordings-')),
