@@ -19,6 +19,7 @@ import type { Services, Stores } from './services.js';
 import { sourceQrRoutes } from './sources/sources-qr.routes.js';
 import { spamRoutes } from './spam/spam.routes.js';
 import { extensionRoutes } from './pbx/extensions.routes.js';
+import { softphoneRoutes } from './pbx/softphone.routes.js';
 import { groupRoutes } from './pbx/groups.routes.js';
 import { callbackRoutes } from './pbx/callbacks.routes.js';
 import { liveRoutes } from './pbx/live.routes.js';
@@ -121,6 +122,7 @@ export async function buildHttpApp(stores: Stores, services: Services): Promise<
   await app.register(tagRuleRoutes({ db }));
   await app.register(spamRoutes({ db, onChange }));
   await app.register(extensionRoutes({ db, registrar: services.registrar, sipRealm: config.sip.realm }));
+  await app.register(softphoneRoutes({ db, softphone: services.softphone, realm: config.sip.realm, wsUrl: config.sip.ws?.publicUrl }));
   await app.register(
     callbackRoutes({
       db,

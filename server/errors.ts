@@ -72,6 +72,11 @@ export const ERRORS = {
     new AppError(ErrorCode.authenticationRequired, 'digest authentication required', 401, 407, { sipHeaders: { 'proxy-authenticate': challenge } }),
   unknownTrunk: (address: string) => new AppError(ErrorCode.unknownTrunk, `no trunk accepts calls from ${address}`, 403, 403),
   badCredentials: () => new AppError(ErrorCode.forbidden, 'digest credentials refused', 403, 403),
+  credentialsExpired: () => new AppError(ErrorCode.forbidden, 'softphone credentials expired: fetch new ones', 403, 403),
+  softphoneNeedsUser: () =>
+    new AppError(ErrorCode.conflict, 'softphone credentials are issued to a signed-in user: an API key has no extension of its own', 409),
+  noSoftphoneExtension: () => new AppError(ErrorCode.notFound, 'no extension is linked to your user: an admin links one (userId of POST /v1/extensions)', 404),
+  softphoneOff: () => new AppError(ErrorCode.conflict, 'SIP over WebSocket is turned off on this server (SIP_WS_PORT=0)', 409),
   noDialplan: (number: string) => new AppError(ErrorCode.noDialplan, `no dialplan is bound to ${number}`, 409, 480, { sipReason: 'No Dialplan Bound' }),
   dialplanNotLoaded: (name: string) =>
     new AppError(ErrorCode.noDialplan, `dialplan ${name} is bound but not loaded`, 409, 480, { sipReason: 'Dialplan Not Loaded' }),

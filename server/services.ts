@@ -21,6 +21,7 @@ import { createLeaseJournal } from './numbers/leases.journal.js';
 import { createLeaseService, type LeaseService } from './numbers/leases.service.js';
 import { type CooldownLearner, createCooldownLearner } from './pools/pools-cooldown.service.js';
 import { createRegistrar, type Registrar } from './pbx/registrar.js';
+import { createSoftphoneCredentials, type SoftphoneCredentials } from './pbx/softphone-credentials.js';
 import { createRingGroups, type RingGroups } from './pbx/ring-groups.js';
 import { createStoredDialplans, type StoredDialplans } from './dialplans/stored-dialplans.js';
 import type { CarrierRegistrationStatus } from './trunks/carrier-registration.js';
@@ -90,6 +91,8 @@ export interface Services {
   digest: DigestAuth;
   /** Where the extensions' phones are (REGISTER bindings in Redis). */
   registrar: Registrar;
+  /** Short-lived SIP credentials for the browser softphone (checked by the registrar). */
+  softphone: SoftphoneCredentials;
   /** Ring groups (`group:<name>` targets). */
   groups: RingGroups;
   /** Call flows saved with /v1/dialplans (versions in Postgres, newest in memory). */
@@ -127,7 +130,10 @@ export interface ServiceOptions {
   costPullIntervalMs?: number;
   /** Replace parts (tests: a lead service with fake sinks, a stuck attributor, …). */
   overrides?: Partial<
-    Omit<Services, 'close' | 'setupToken' | 'digest' | 'registrar' | 'groups' | 'storedPlans' | 'carrierStatus' | 'callbackDialer' | 'outsideCallCap'>
+    Omit<
+      Services,
+      'close' | 'setupToken' | 'digest' | 'registrar' | 'softphone' | 'groups' | 'storedPlans' | 'carrierStatus' | 'callbackDialer' | 'outsideCallCap'
+    >
   >;
 }
 
@@ -187,7 +193,8 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
   const cooldowns = overrides.cooldowns ?? createCooldownLearner({ db, leases, logger });
   const users = overrides.users ?? createUserService({ db, secret: config.secretKey });
   const digest = createDigestAuth({ secret: config.secretKey, realm: config.sip.realm, nonces: failOpenNonces(redisNonceStore(redis), logger) });
-  const registrar = createRegistrar({ db, redis, digest, logger });
+  const softphone = createSoftphoneCredentials({ secret: config.secretKey, realm: config.sip.realm });
+  const registrar = createRegistrar({ db, redis, digest, softphone, logger });
   const groups = createRingGroups({ db, redis, logger });
   const storedPlans = createStoredDialplans({ db, logger });
   const setupToken = options.setupToken ?? createSetupToken();
@@ -227,6 +234,7 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
     leaseHistory,
     digest,
     registrar,
+    softphone,
     groups,
     storedPlans,
     carrierStatus: new Map(),

@@ -70,6 +70,15 @@ export async function findExtension(db: Queryable, accountId: string, id: string
   return rows[0] && toExtension(rows[0]);
 }
 
+/** The extension linked to a user (the first by number, as text, when an admin linked several). */
+export async function findByUser(db: Queryable, accountId: string, userId: string): Promise<Extension | undefined> {
+  const { rows } = await db.query<ExtensionRow>('SELECT * FROM extensions WHERE account_id = $1 AND user_id = $2 ORDER BY extension LIMIT 1', [
+    accountId,
+    userId,
+  ]);
+  return rows[0] && toExtension(rows[0]);
+}
+
 export async function deleteExtension(db: Queryable, accountId: string, id: string): Promise<boolean> {
   const { rowCount } = await db.query('DELETE FROM extensions WHERE account_id = $1 AND id = $2', [accountId, id]);
   return (rowCount ?? 0) > 0;

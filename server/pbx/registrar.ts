@@ -8,6 +8,7 @@ import { parseUri } from '../sip/sip-stack.js';
 import type { SipRemote, SipRequest } from '../sip/sip-types.js';
 import * as repo from './extensions.repository.js';
 import type { Registration } from './extensions.schemas.js';
+import type { SoftphoneCredentials } from './softphone-credentials.js';
 
 export const MIN_EXPIRES = 60;
 const MAX_EXPIRES = 3600;
@@ -55,6 +56,7 @@ export interface Registrar {
 
 /** Where a binding came from, as `Binding.source` stores it. */
 export const sourceOf = (remote: SipRemote) => `${remote.protocol.toLowerCase()}:${remote.address}:${remote.port}`;
+const isWebSocket = (remote: SipRemote) => /^wss?$/i.test(remote.protocol);
 
 const DROP_IF_FROM = `local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return 0 end
@@ -70,7 +72,36 @@ function expiresOf(request: SipRequest, contactParams: Record<string, string | n
   return header === undefined ? DEFAULT_EXPIRES : Number(header);
 }
 
-export function createRegistrar({ db, redis, digest, logger }: { db: Db; redis: Redis; digest: DigestAuth; logger: Logger }): Registrar {
+/** The extension a digest username names and the HA1 to check its answer with, or why not. */
+async function credentialsFor(
+  deps: { db: Db; softphone?: SoftphoneCredentials | undefined },
+  username: string,
+  remote: SipRemote,
+): Promise<{ extension: repo.ExtensionCredentials; ha1: string } | AppError> {
+  const ephemeral = deps.softphone?.read(username);
+  const extension = await repo.findCredentials(deps.db, ephemeral?.sipUsername ?? username);
+  if (!extension) return ERRORS.badCredentials();
+  if (!ephemeral || !deps.softphone) return { extension, ha1: extension.passwordHa1 };
+  // They are the browser's: a leaked pair is no use to a desk phone or a SIP scanner on UDP/TCP.
+  if (!isWebSocket(remote)) return ERRORS.badCredentials();
+  if (ephemeral.expiresAtMs <= Date.now()) return ERRORS.credentialsExpired();
+  return { extension, ha1: deps.softphone.ha1(extension.id, username) };
+}
+
+export function createRegistrar({
+  db,
+  redis,
+  digest,
+  softphone,
+  logger,
+}: {
+  db: Db;
+  redis: Redis;
+  digest: DigestAuth;
+  /** Short-lived browser credentials (POST /v1/softphone/credentials), accepted over WebSocket only. */
+  softphone?: SoftphoneCredentials | undefined;
+  logger: Logger;
+}): Registrar {
   async function live(extensionId: string): Promise<Binding[]> {
     const now = Date.now();
     const all = Object.values(await redis.hgetall(bindingsKey(extensionId))).map((raw) => JSON.parse(raw) as Binding);
@@ -81,9 +112,10 @@ export function createRegistrar({ db, redis, digest, logger }: { db: Db; redis: 
     async register(request, remote) {
       const credentials = readCredentials(request.headers.authorization?.[0]);
       if (!credentials) return { status: 401, headers: { 'www-authenticate': digest.challenge() } };
-      const extension = await repo.findCredentials(db, credentials.username ?? '');
-      if (!extension) return { status: 403, error: ERRORS.badCredentials() };
-      const verdict = await digest.verify({ method: 'REGISTER', uri: request.uri }, credentials, extension.passwordHa1);
+      const found = await credentialsFor({ db, softphone }, credentials.username ?? '', remote);
+      if (found instanceof AppError) return { status: 403, error: found };
+      const { extension, ha1 } = found;
+      const verdict = await digest.verify({ method: 'REGISTER', uri: request.uri }, credentials, ha1);
       if (verdict === 'stale') return { status: 401, headers: { 'www-authenticate': digest.challenge(true) } };
       if (verdict !== 'ok') return { status: 403, error: ERRORS.badCredentials() };
 
