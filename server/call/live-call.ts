@@ -5,7 +5,7 @@ import type { Attributor, AttributionSnapshot } from '../attribution/attribution
 import type { CallControl, ForwardOutcome, ForwardRequest } from '../dialplans/call-control.js';
 import type { Dialplan } from '../dialplans/dialplan.schemas.js';
 import type { Logger } from '../logger.js';
-import { type CallMedia, placeholderAgentSdp } from '../media/call-media.js';
+import { type AgentBranch, type CallMedia, placeholderAgentSdp } from '../media/call-media.js';
 import type { DtmfListener } from '../media/dtmf-listener.js';
 import { speakToFile } from '../media/tts.js';
 import { AgentLeg, CallerDialog, type DialOptions } from '../sip/dialog.js';
@@ -366,9 +366,19 @@ export class LiveCall implements CallControl {
   }
 
   /** Rings targets at once; the first 2xx wins and the others are cancelled. */
-  private ring(targets: DialTarget[], sdp: string, request: ForwardRequest): Promise<ForwardOutcome> {
+  private async ring(targets: DialTarget[], sdp: string, request: ForwardRequest): Promise<ForwardOutcome> {
+    // Browsers get the caller's offer as WebRTC needs it (ICE, DTLS-SRTP), on a branch of their own.
+    let browserSdp: string | undefined;
+    if (targets.some((t) => isBrowserTarget(t.uri))) {
+      try {
+        browserSdp = await this.media.offerToBrowser();
+      } catch (err) {
+        this.log.error({ err, type: 'browser_offer_failed' }, 'rtpengine could not offer to browsers; they are not rung');
+        targets = targets.filter((t) => !isBrowserTarget(t.uri));
+      }
+    }
     // Nobody to ring (an extension with no phone registered): like a phone that does not answer.
-    if (targets.length === 0) return Promise.resolve({ outcome: 'no-answer' });
+    if (targets.length === 0) return { outcome: 'no-answer' };
     return new Promise((resolve) => {
       const pending = new Set<AgentLeg>();
       const failures: number[] = [];
@@ -387,7 +397,18 @@ export class LiveCall implements CallControl {
       const maxForwards = Math.max(Number(this.ctx.request.headers['max-forwards'] ?? 70) - 1, 0);
       const callerUser = parseUri(this.ctx.request.headers.from.uri)?.user ?? 'anonymous';
       for (const target of targets) {
-        const leg = new AgentLeg(this.deps.stack, target.uri, callerUser, sdp, maxForwards, `${this.callId}-${this.legs.size}`, target);
+        const browser = isBrowserTarget(target.uri) && browserSdp !== undefined;
+        // A browser softphone looks the call up for its screen pop (GET /v1/live/calls/{id}); others never see our ids.
+        const dial = browser ? { ...target, headers: { ...target.headers, [CALL_ID_HEADER]: this.callId } } : target;
+        const leg = new AgentLeg(
+          this.deps.stack,
+          target.uri,
+          callerUser,
+          browser && browserSdp !== undefined ? browserSdp : sdp,
+          maxForwards,
+          `${this.callId}-${this.legs.size}`,
+          dial,
+        );
         this.legs.set(leg.callId, leg);
         this.deps.registerLeg(leg.callId);
         pending.add(leg);
@@ -410,7 +431,7 @@ export class LiveCall implements CallControl {
       if (response.status === 183 && response.content && !this.caller.finalSent && !this.callerSdpSent) {
         // Early media (ringback, carrier announcements) passes through to the caller.
         this.callerSdpSent = true;
-        this.caller.progress(183, await this.media.answerFromAgentSide(response.content));
+        this.caller.progress(183, await this.media.answerFromAgentSide(response.content, branchOf(leg.target)));
       } else if (response.status === 180 && !this.caller.finalSent) {
         this.caller.progress(180);
       }
@@ -435,7 +456,7 @@ export class LiveCall implements CallControl {
       pending.delete(leg);
       try {
         this.agentAnswer = response.content ?? '';
-        const callerSdp = await this.media.answerFromAgentSide(this.agentAnswer);
+        const callerSdp = await this.media.answerFromAgentSide(this.agentAnswer, branchOf(leg.target));
         if (request.whisper) await this.whisper(request.whisper);
         if (this.ended) return;
         // A transfer's target answers a call that was answered long ago: talk time runs from the first answer.
@@ -776,3 +797,13 @@ export class LiveCall implements CallControl {
     };
   }
 }
+
+/** Names the call in INVITEs to browser softphones. */
+export const CALL_ID_HEADER = 'x-calltrack-call-id';
+
+/** A phone registered over WebSocket is a browser softphone (RFC 7118 contacts carry transport=ws or wss). */
+export function isBrowserTarget(uri: string): boolean {
+  return /;transport=wss?(;|$)/i.test(uri);
+}
+
+const branchOf = (uri: string): AgentBranch => (isBrowserTarget(uri) ? 'browser' : 'sip');

@@ -3,6 +3,33 @@ import type { Rtpengine } from './rtpengine.js';
 
 /** The tag rtpengine knows the forwarded side by; whichever target answers takes it over. */
 export const AGENT_SIDE_TAG = 'agent-side';
+/**
+ * Browsers (WebRTC) are rung on a branch of their own: rtpengine keeps one monologue per to-tag,
+ * so a desk phone (plain RTP) and a browser (ICE, DTLS-SRTP) ring at once, each with the SDP it
+ * understands, and the caller's media goes to whichever answers.
+ */
+export const BROWSER_SIDE_TAG = 'agent-browser';
+
+/** Which kind of phone an agent leg rings: a SIP phone or gateway, or a browser softphone. */
+export type AgentBranch = 'sip' | 'browser';
+
+/**
+ * The browser branch: ICE (rtpengine as a full ICE agent, its own candidates), DTLS-SRTP (rtpengine
+ * waits for the browser to start the handshake), RTP and RTCP on one port. Codecs stay G.711
+ * (masked and transcoded as towards any agent, see CODEC_POLICY): every browser speaks it, the
+ * recording decoder reads it, and no call pays for Opus transcoding.
+ */
+const BROWSER_FLAGS = {
+  ICE: 'force',
+  'transport-protocol': 'UDP/TLS/RTP/SAVPF',
+  'rtcp-mux': ['offer', 'require'],
+  DTLS: 'passive',
+  SDES: ['off'],
+};
+/** Towards the caller when a browser speaks on the other side: back to plain RTP. */
+const FROM_BROWSER_FLAGS = { ICE: 'remove', 'transport-protocol': 'RTP/AVP', 'rtcp-mux': ['demux'] };
+/** Between plain-RTP sides (carriers, desk phones). */
+const PLAIN_FLAGS = { ICE: 'remove' };
 
 /**
  * Media of one call in rtpengine: the caller's offer, the agent side's answer, announcements and
@@ -11,8 +38,13 @@ export const AGENT_SIDE_TAG = 'agent-side';
 export interface CallMedia {
   /** Anchors the caller's SDP; returns the SDP to offer to agents. */
   offerFromCaller(sdp: string): Promise<string>;
-  /** Completes the exchange with the agent side's SDP (or a placeholder); returns the SDP for the caller. */
-  answerFromAgentSide(sdp: string): Promise<string>;
+  /** The caller's offer again, as a browser needs it (see BROWSER_SIDE_TAG); after offerFromCaller. */
+  offerToBrowser(): Promise<string>;
+  /**
+   * Completes the exchange with the agent side's SDP (or a placeholder) on the branch that answered;
+   * returns the SDP for the caller. Later re-INVITEs and announcements go to that branch.
+   */
+  answerFromAgentSide(sdp: string, branch?: AgentBranch): Promise<string>;
   /** A re-INVITE from `side` (hold/unhold): anchors its new SDP; returns the SDP to send to the other side. */
   reoffer(side: 'caller' | 'agent', sdp: string): Promise<string>;
   /** The other side's answer to that re-INVITE; returns the SDP for `offerer`. */
@@ -61,10 +93,20 @@ export function createCallMedia(deps: { rtpengine: Rtpengine; callId: string; ca
     if (reply.result !== 'ok') throw new MediaError(`rtpengine ${verb}: ${reply['error-reason'] ?? reply.result ?? 'no result'}`);
     return reply;
   }
-  const tagOf = (side: 'caller' | 'agent') => (side === 'caller' ? callerTag : AGENT_SIDE_TAG);
+  let agentBranch: AgentBranch = 'sip';
+  let callerOffer: string | undefined;
+  let browserOffer: Promise<string> | undefined;
+  const agentTag = () => (agentBranch === 'browser' ? BROWSER_SIDE_TAG : AGENT_SIDE_TAG);
+  const tagOf = (side: 'caller' | 'agent') => (side === 'caller' ? callerTag : agentTag());
+  /** Flags for the SDP rtpengine writes towards `side`. */
+  const towards = (side: 'caller' | 'agent') => {
+    if (agentBranch !== 'browser') return PLAIN_FLAGS;
+    return side === 'agent' ? BROWSER_FLAGS : FROM_BROWSER_FLAGS;
+  };
 
   return {
     async offerFromCaller(sdp) {
+      callerOffer = sdp;
       const reply = await checked('offer', {
         'from-tag': callerTag,
         sdp,
@@ -76,8 +118,33 @@ export function createCallMedia(deps: { rtpengine: Rtpengine; callId: string; ca
       });
       return String(reply.sdp);
     },
-    async answerFromAgentSide(sdp) {
-      const reply = await checked('answer', { 'from-tag': callerTag, 'to-tag': AGENT_SIDE_TAG, sdp, replace: ['origin', 'session-connection'], ICE: 'remove' });
+    offerToBrowser() {
+      if (callerOffer === undefined) return Promise.reject(new MediaError('rtpengine offer: the caller has not offered yet'));
+      const sdp = callerOffer;
+      browserOffer ??= checked('offer', {
+        'from-tag': callerTag,
+        'to-tag': BROWSER_SIDE_TAG,
+        sdp,
+        replace: ['origin', 'session-connection'],
+        codec: CODEC_POLICY,
+        ...BROWSER_FLAGS,
+        'record call': deps.record ? 'yes' : 'no',
+      }).then((reply) => String(reply.sdp));
+      // A failed offer may be retried by the next ring.
+      browserOffer.catch(() => {
+        browserOffer = undefined;
+      });
+      return browserOffer;
+    },
+    async answerFromAgentSide(sdp, branch = 'sip') {
+      agentBranch = branch;
+      const reply = await checked('answer', {
+        'from-tag': callerTag,
+        'to-tag': agentTag(),
+        sdp,
+        replace: ['origin', 'session-connection'],
+        ...towards('caller'),
+      });
       return String(reply.sdp);
     },
     // rtpengine takes tags in the direction of the new offer: from-tag = the re-INVITE's sender.
@@ -89,7 +156,7 @@ export function createCallMedia(deps: { rtpengine: Rtpengine; callId: string; ca
         sdp,
         replace: ['origin', 'session-connection'],
         codec: CODEC_POLICY,
-        ICE: 'remove',
+        ...towards(other),
       });
       return String(reply.sdp);
     },
@@ -100,7 +167,7 @@ export function createCallMedia(deps: { rtpengine: Rtpengine; callId: string; ca
         'to-tag': tagOf(other),
         sdp,
         replace: ['origin', 'session-connection'],
-        ICE: 'remove',
+        ...towards(offerer),
       });
       return String(reply.sdp);
     },

@@ -1,4 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ERRORS } from '../errors.js';
 import { principalOf } from '../http/auth.js';
 import type { LiveBoard } from './live-board.js';
 
@@ -63,6 +65,22 @@ export function liveRoutes({ board }: { board: LiveBoard }): FastifyPluginAsyncZ
         request.raw.on('close', stop);
         res.on('error', stop);
         await send();
+      },
+    );
+
+    // The softphone's screen pop: the call ringing the agent's browser names itself in an
+    // X-CallTrack-Call-Id header; every signed-in role may look it up (agents are often viewers).
+    app.get(
+      '/v1/live/calls/:callId',
+      {
+        schema: { tags: ['pbx'], summary: 'One live call as the wallboard knows it (the screen pop)', params: z.object({ callId: z.uuid() }) },
+        config: { roles: ['admin', 'manager', 'marketer', 'viewer'] },
+      },
+      async (request) => {
+        const snapshot = await board.snapshot(principalOf(request).accountId);
+        const call = snapshot.calls.find((c) => c.callId === request.params.callId);
+        if (!call) throw ERRORS.notFound('live call', request.params.callId);
+        return call;
       },
     );
   };

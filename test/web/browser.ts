@@ -8,7 +8,10 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 const require = createRequire(import.meta.url);
 export const SCREENSHOTS = path.resolve('test-artifacts/screenshots');
 
-export async function launch(viewport = { width: 1280, height: 800 }): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+export async function launch(
+  viewport = { width: 1280, height: 800 },
+  extraArgs: string[] = [],
+): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
   // A fresh profile per context: no cookies, cache or service workers leak between roles.
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ct-chromium-'));
   const context = await chromium.launchPersistentContext(dir, {
@@ -26,6 +29,7 @@ export async function launch(viewport = { width: 1280, height: 800 }): Promise<{
       '--disable-sync',
       // Tests start playback from a script, not a real click on the native controls.
       '--autoplay-policy=no-user-gesture-required',
+      ...extraArgs,
     ],
   });
   return {

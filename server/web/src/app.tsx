@@ -7,6 +7,7 @@ import { HomePage } from './pages/home.tsx';
 import { IntegrationsPage } from './pages/integrations.tsx';
 import { LeadsPage } from './pages/leads.tsx';
 import { PbxPage } from './pages/pbx.tsx';
+import { PhonePage } from './pages/phone.tsx';
 import { WallboardPage } from './pages/wallboard.tsx';
 import { DialplansPage } from './pages/dialplans.tsx';
 import { NumbersPage } from './pages/numbers.tsx';
@@ -46,6 +47,7 @@ const NAV: { to: string; label: string; visible: (r: Role) => boolean }[] = [
   { to: '/pbx', label: 'Extensions & groups', visible: (r) => r === 'admin' || r === 'manager' },
   { to: '/call-flows', label: 'Call flows', visible: (r) => r === 'admin' || r === 'manager' },
   { to: '/wallboard', label: 'Wallboard', visible: (r) => r === 'admin' || r === 'manager' },
+  { to: '/phone', label: 'Phone', visible: (r) => r === 'admin' || r === 'manager' },
   { to: '/numbers', label: 'Numbers & pools', visible: () => true },
   { to: '/sources', label: 'Sources', visible: () => true },
   { to: '/integrations', label: 'Integrations', visible: () => true },
@@ -134,6 +136,7 @@ export function App() {
   else if (pathname === '/pbx') page = <PbxPage />;
   else if (pathname === '/call-flows') page = <DialplansPage />;
   else if (pathname === '/wallboard') page = <WallboardPage />;
+  else if (pathname === '/phone') page = <PhonePage />;
   else if (pathname === '/reports') page = <ReportsPage />;
   else if (pathname === '/roi') page = <RoiPage />;
   else if (pathname === '/tag-rules') page = <TagRulesPage />;

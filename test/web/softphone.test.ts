@@ -1,0 +1,111 @@
+// The agents' desk in a real browser: a signed-in agent connects the Phone page (SIP.js over
+// WebSocket with short-lived credentials), a tracked SIPp call rings it with the screen pop, the
+// agent answers, and media flows as WebRTC (ICE, DTLS-SRTP) through rtpengine to the caller's
+// plain RTP. Chromium sends a 440 Hz tone as its microphone, the caller 1 kHz: the stereo recording
+// holds the caller's tone on the left and the browser's on the right.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { type CallServer, startCallServer } from '../helpers/call-server.js';
+import { toneSeconds } from '../helpers/goertzel.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { freePort } from '../helpers/ports.js';
+import { makeToneFile, scenarioPath, startSipp } from '../helpers/sipp.js';
+import { readWav } from '../helpers/wav.js';
+import { launch, signIn } from './browser.js';
+
+const CALLER_IP = '127.0.27.1';
+const NUMBER = '+74952770001';
+const PASSWORD = 'correct horse battery';
+
+let h: Harness;
+let server: CallServer;
+let base: string;
+let dir: string;
+
+beforeAll(async () => {
+  execFileSync(process.execPath, ['server/web/build-web.mjs'], { stdio: 'inherit' });
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'softphone-'));
+  const wsPort = await freePort('127.0.0.1');
+  h = await createHarness({ SIP_WS_PORT: String(wsPort) });
+  server = await startCallServer(h, {
+    sipWsPort: wsPort,
+    dialplans: { desk: { record: true, steps: [{ forward: { targets: ['extension:301'], ringSeconds: 30 } }] } },
+  });
+  await server.provisionNumber({ number: NUMBER, trunkAddresses: [`${CALLER_IP}/32`], dialplan: 'desk' });
+  const api = (url: string, payload: object) => server.app.inject({ method: 'POST', url, headers: h.adminHeaders, payload });
+  const source = await api('/v1/sources', { name: 'Spring flyer', kind: 'offline', channel: 'flyer', campaign: 'spring-sale', numbers: [NUMBER] });
+  expect(source.statusCode, source.body).toBe(201);
+  await server.routing.refresh();
+  const user = await api('/v1/users', { email: 'agent@example.com', name: 'Agent', role: 'manager', password: PASSWORD });
+  expect(user.statusCode, user.body).toBe(201);
+  const extension = await api('/v1/extensions', { extension: '301', name: 'Agent in the browser', userId: user.json().id });
+  expect(extension.statusCode, extension.body).toBe(201);
+  base = await server.app.listen({ host: '127.0.0.1', port: 0 });
+}, 120_000);
+afterAll(async () => {
+  await server?.stop();
+  await h?.close();
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+it('answers a tracked call in the browser with the screen pop, and records caller and agent apart', async () => {
+  const microphone = path.join(dir, 'browser-440.wav');
+  execFileSync('sox', ['-n', '-r', '48000', '-c', '1', '-b', '16', microphone, 'synth', '30', 'sine', '440', 'vol', '0.5']);
+  const { context, close } = await launch(undefined, [
+    '--use-fake-ui-for-media-stream',
+    '--use-fake-device-for-media-stream',
+    `--use-file-for-fake-audio-capture=${microphone}`,
+    // rtpengine and the browser meet on loopback here: let WebRTC use it, with real addresses.
+    '--allow-loopback-in-peer-connection',
+    '--disable-features=WebRtcHideLocalIpsWithMdns',
+  ]);
+  try {
+    const page = await context.newPage();
+    await signIn(page, base, 'agent@example.com', PASSWORD);
+    await page.getByRole('link', { name: 'Phone', exact: true }).click();
+    await page.getByRole('button', { name: 'Connect phone' }).click();
+    await page.getByTestId('phone-state').getByText('Ready: extension 301').waitFor({ timeout: 15_000 });
+
+    const caller = await startSipp({
+      scenario: scenarioPath('uac-tone-bye.xml'),
+      ip: CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: NUMBER.slice(1),
+      vars: { TONE: makeToneFile(dir, 1000, 4), TALK_MS: '4000' },
+    });
+    const panel = page.getByTestId('call-panel');
+    await panel.getByText(/Incoming call/).waitFor({ timeout: 15_000 });
+    // Where the caller came from, before anyone picks up.
+    const pop = page.getByTestId('screen-pop');
+    await pop.getByText('Spring flyer / flyer').waitFor();
+    await pop.getByText('spring-sale').waitFor();
+    await pop.getByText(NUMBER).waitFor();
+    const setupStarted = Date.now();
+    await panel.getByRole('button', { name: 'Answer' }).click();
+    await panel.getByText(/On a call/).waitFor({ timeout: 10_000 });
+    const answerMs = Date.now() - setupStarted;
+    const result = await caller.done;
+    expect(result.code, result.errors + result.stderr).toBe(0);
+    await panel.waitFor({ state: 'detached', timeout: 10_000 });
+
+    const call = await server.waitForCall((r) => r.trackingNumber === NUMBER);
+    expect(call).toMatchObject({ disposition: 'answered', hangupBy: 'caller' });
+    expect(call.answeredBy).toMatch(/transport=ws/);
+    expect(await server.waitForRecording(call.id, 20_000)).toBe('ready');
+    const { rows } = await h.db.query('SELECT recording_path FROM calls WHERE id = $1', [call.id]);
+    const wav = readWav(rows[0].recording_path);
+    expect(wav.channels).toHaveLength(2);
+    const callerTone = toneSeconds(wav.channels[0]!, 8000, 1000, [1000, 440]);
+    const browserTone = toneSeconds(wav.channels[1]!, 8000, 440, [1000, 440]);
+    process.stdout.write(`browser answer to media: ${answerMs} ms; caller tone ${callerTone} s left, browser tone ${browserTone} s right\n`);
+    expect(callerTone).toBeGreaterThanOrEqual(3);
+    expect(browserTone).toBeGreaterThanOrEqual(3);
+    // Each side hears only itself on its own channel: no browser tone on the caller's.
+    expect(toneSeconds(wav.channels[0]!, 8000, 440, [1000, 440])).toBeLessThan(0.5);
+  } finally {
+    await close();
+  }
+}, 120_000);
