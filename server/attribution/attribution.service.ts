@@ -216,7 +216,7 @@ export function createAttributor({
           reason: owned ? `number owned by ${label}` : `number released from ${label} on ${src.ownedUntil!.toISOString()}; late call during its quarantine`,
           visit: null,
           visitChain: [],
-          staticSource: { id: src.id, name: src.name, channel: src.channel, medium: src.medium ?? src.kind, campaign: src.campaign },
+          staticSource: { id: src.id, name: src.name, channel: src.channel, medium: src.medium, campaign: src.campaign },
           overflow: false,
           ...caller,
         };

@@ -152,7 +152,7 @@ describe('attribution outcomes', () => {
       sourceId: src.id,
       sessionId: null,
       visit: null,
-      staticSource: { id: src.id, name: 'Metro flyer', channel: 'flyer', medium: 'offline', campaign: 'spring' },
+      staticSource: { id: src.id, name: 'Metro flyer', channel: 'flyer', medium: null, campaign: 'spring' },
     });
     const before = await attributor().attribute({ accountId: ACCOUNT, number: radio!, at: new Date() });
     expect(before).toMatchObject({ confidence: 'none', sourceId: null });
