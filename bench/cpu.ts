@@ -7,6 +7,8 @@ export interface CpuSample {
   node: number;
   rtpengine: number;
   postgres: number;
+  /** Every Chromium process (browser benches drive one). */
+  browser: number;
 }
 
 /** utime+stime (and, for a parent that reaps its workers, cutime+cstime) of one process, in ticks. */
@@ -30,7 +32,7 @@ function ticksOf(pid: string, withChildren: boolean): { comm: string; ticks: num
  * anything else running on the machine: measure on a quiet box.
  */
 export function cpuSample(): CpuSample {
-  const sample: CpuSample = { node: 0, rtpengine: 0, postgres: 0 };
+  const sample: CpuSample = { node: 0, rtpengine: 0, postgres: 0, browser: 0 };
   for (const pid of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     const isSelf = Number(pid) === process.pid;
@@ -38,12 +40,13 @@ export function cpuSample(): CpuSample {
     if (!entry) continue;
     if (isSelf) sample.node += entry.ticks;
     else if (entry.comm === 'rtpengine') sample.rtpengine += entry.ticks;
+    else if (/^chrom/.test(entry.comm)) sample.browser += entry.ticks;
     else if (entry.comm === 'postgres') {
       const withReaped = ticksOf(pid, true);
       sample.postgres += withReaped?.ticks ?? entry.ticks;
     }
   }
-  return { node: sample.node / TICKS, rtpengine: sample.rtpengine / TICKS, postgres: sample.postgres / TICKS };
+  return { node: sample.node / TICKS, rtpengine: sample.rtpengine / TICKS, postgres: sample.postgres / TICKS, browser: sample.browser / TICKS };
 }
 
 /** CPU seconds per 1,000 calls between two samples. */

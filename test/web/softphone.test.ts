@@ -12,11 +12,12 @@ import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { toneSeconds } from '../helpers/goertzel.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
-import { makeToneFile, scenarioPath, startSipp } from '../helpers/sipp.js';
+import { makeToneFile, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
 import { readWav } from '../helpers/wav.js';
 import { launch, signIn } from './browser.js';
 
 const CALLER_IP = '127.0.27.1';
+const COLLEAGUE_IP = '127.0.27.3';
 const NUMBER = '+74952770001';
 const PASSWORD = 'correct horse battery';
 
@@ -24,6 +25,8 @@ let h: Harness;
 let server: CallServer;
 let base: string;
 let dir: string;
+let colleaguePort: number;
+let colleagueUser: string;
 
 beforeAll(async () => {
   execFileSync(process.execPath, ['server/web/build-web.mjs'], { stdio: 'inherit' });
@@ -43,8 +46,28 @@ beforeAll(async () => {
   expect(user.statusCode, user.body).toBe(201);
   const extension = await api('/v1/extensions', { extension: '301', name: 'Agent in the browser', userId: user.json().id });
   expect(extension.statusCode, extension.body).toBe(201);
+  // A colleague's desk phone (SIPp), registered as extension 302: the transfer target.
+  const colleague = await api('/v1/extensions', { extension: '302', name: 'Colleague' });
+  colleagueUser = colleague.json().sipUsername;
+  colleaguePort = await freePort(COLLEAGUE_IP);
+  const registered = await runSipp({
+    scenario: scenarioPath('uac-register-digest-expect-200.xml'),
+    ip: COLLEAGUE_IP,
+    target: `127.0.0.1:${server.sipPort}`,
+    service: 'register',
+    vars: { USER: colleagueUser, PASS: colleague.json().sipPassword, CONTACT_PORT: String(colleaguePort) },
+  });
+  expect(registered.code, registered.errors).toBe(0);
   base = await server.app.listen({ host: '127.0.0.1', port: 0 });
 }, 120_000);
+
+const BROWSER_FLAGS = [
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+  // rtpengine and the browser meet on loopback here: let WebRTC use it, with real addresses.
+  '--allow-loopback-in-peer-connection',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+];
 afterAll(async () => {
   await server?.stop();
   await h?.close();
@@ -54,14 +77,7 @@ afterAll(async () => {
 it('answers a tracked call in the browser with the screen pop, and records caller and agent apart', async () => {
   const microphone = path.join(dir, 'browser-440.wav');
   execFileSync('sox', ['-n', '-r', '48000', '-c', '1', '-b', '16', microphone, 'synth', '30', 'sine', '440', 'vol', '0.5']);
-  const { context, close } = await launch(undefined, [
-    '--use-fake-ui-for-media-stream',
-    '--use-fake-device-for-media-stream',
-    `--use-file-for-fake-audio-capture=${microphone}`,
-    // rtpengine and the browser meet on loopback here: let WebRTC use it, with real addresses.
-    '--allow-loopback-in-peer-connection',
-    '--disable-features=WebRtcHideLocalIpsWithMdns',
-  ]);
+  const { context, close } = await launch(undefined, [...BROWSER_FLAGS, `--use-file-for-fake-audio-capture=${microphone}`]);
   try {
     const page = await context.newPage();
     await signIn(page, base, 'agent@example.com', PASSWORD);
@@ -105,6 +121,40 @@ it('answers a tracked call in the browser with the screen pop, and records calle
     expect(browserTone).toBeGreaterThanOrEqual(3);
     // Each side hears only itself on its own channel: no browser tone on the caller's.
     expect(toneSeconds(wav.channels[0]!, 8000, 440, [1000, 440])).toBeLessThan(0.5);
+  } finally {
+    await close();
+  }
+}, 120_000);
+
+it('transfers a call from the browser to a colleague’s extension (blind, REFER)', async () => {
+  const { context, close } = await launch(undefined, BROWSER_FLAGS);
+  try {
+    const page = await context.newPage();
+    await signIn(page, base, 'agent@example.com', PASSWORD);
+    await page.goto(`${base}/phone`);
+    await page.getByRole('button', { name: 'Connect phone' }).click();
+    await page.getByTestId('phone-state').getByText('Ready: extension 301').waitFor({ timeout: 15_000 });
+    const colleague = await startSipp({ scenario: 'uas', ip: COLLEAGUE_IP, port: colleaguePort, rtpEcho: true });
+    const caller = await startSipp({
+      scenario: scenarioPath('uac-tone-bye.xml'),
+      ip: CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: NUMBER.slice(1),
+      vars: { TONE: makeToneFile(dir, 1000, 1), TALK_MS: '6000' },
+    });
+    const panel = page.getByTestId('call-panel');
+    await panel.getByRole('button', { name: 'Answer' }).click();
+    await panel.getByText(/On a call/).waitFor({ timeout: 10_000 });
+    await panel.getByLabel(/Transfer to/).fill('302');
+    await panel.getByRole('button', { name: 'Transfer' }).click();
+    // The browser's leg is hung up once the colleague has the caller.
+    await panel.waitFor({ state: 'detached', timeout: 15_000 });
+    const result = await caller.done;
+    expect(result.code, result.errors + result.stderr).toBe(0);
+    const colleagueResult = await colleague.done;
+    expect(colleagueResult.code, colleagueResult.errors).toBe(0);
+    const call = await server.waitForCall((r) => r.trackingNumber === NUMBER && r.answeredTarget === 'extension:302');
+    expect(call).toMatchObject({ disposition: 'answered', answeredBy: `sip:${colleagueUser}@${COLLEAGUE_IP}:${colleaguePort}`, hangupBy: 'caller' });
   } finally {
     await close();
   }
