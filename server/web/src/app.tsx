@@ -1,4 +1,4 @@
-import { type ReactNode, createContext, useCallback, useContext, useEffect, useState } from 'react';
+import { type ReactNode, Suspense, createContext, lazy, useCallback, useContext, useEffect, useState } from 'react';
 import { ApiError, type Role, type Session, can, get, post, setCsrfToken, setUnauthenticatedHandler } from './api.tsx';
 import { CallDetailPage } from './pages/call-detail.tsx';
 import { AccountPage } from './pages/account.tsx';
@@ -7,7 +7,6 @@ import { HomePage } from './pages/home.tsx';
 import { IntegrationsPage } from './pages/integrations.tsx';
 import { LeadsPage } from './pages/leads.tsx';
 import { PbxPage } from './pages/pbx.tsx';
-import { PhonePage } from './pages/phone.tsx';
 import { WallboardPage } from './pages/wallboard.tsx';
 import { DialplansPage } from './pages/dialplans.tsx';
 import { NumbersPage } from './pages/numbers.tsx';
@@ -28,6 +27,9 @@ interface AuthState {
   /** The server already ended the session (sign out everywhere): forget it here too. */
   signedOut: () => void;
 }
+// SIP.js is half the bundle: only agents who open the Phone page load it.
+const PhonePage = lazy(() => import('./pages/phone.tsx').then((m) => ({ default: m.PhonePage })));
+
 const AuthContext = createContext<AuthState | undefined>(undefined);
 
 export function useAuth(): AuthState {
@@ -136,7 +138,12 @@ export function App() {
   else if (pathname === '/pbx') page = <PbxPage />;
   else if (pathname === '/call-flows') page = <DialplansPage />;
   else if (pathname === '/wallboard') page = <WallboardPage />;
-  else if (pathname === '/phone') page = <PhonePage />;
+  else if (pathname === '/phone')
+    page = (
+      <Suspense fallback={<Loading what="Loading the phone" />}>
+        <PhonePage />
+      </Suspense>
+    );
   else if (pathname === '/reports') page = <ReportsPage />;
   else if (pathname === '/roi') page = <RoiPage />;
   else if (pathname === '/tag-rules') page = <TagRulesPage />;

@@ -235,7 +235,6 @@ export function PhonePage() {
           </button>
         </p>
       )}
-      {/* biome-ignore lint/a11y/useMediaCaption: a live phone call has no captions */}
       <audio ref={audio} autoPlay />
       {call && (
         <section className="card" aria-label="Call" data-testid="call-panel">
