@@ -83,33 +83,31 @@ export async function roiReport(
        WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND NOT c.spam AND c.direction = 'inbound' AND NOT c.touch_single`;
   const firstLead = `c.first_time IS TRUE AND NOT EXISTS (SELECT 1 FROM form_leads f WHERE f.account_id = $1 AND f.phone = c.caller AND f.created_at < c.started_at)`;
   const params = [accountId, p.lo, p.hi, p.tz, o.currency, DIGITS, o.model, LEVEL[o.groupBy], minorDigits(o.currency)];
-  // Each part reads a different table, so they run at once on separate connections (one snapshot).
-  const [conversions, calls, spend, missing] = await readInOneSnapshot<[PartRow[], PartRow[], PartRow[], Array<{ currency: string; day: string }>]>(
-    pool,
-    // The queries are big enough for Postgres to JIT-compile them, which costs ~0.5 s per run and
-    // saves nothing on a few hundred thousand rows. Their sorts and hashes stay in memory.
-    ['SET LOCAL jit = off', "SET LOCAL work_mem = '64MB'"],
-    [
-      async (db) =>
-        (
-          await db.query<PartRow>(
-            `WITH ${ARGS},
+  /**
+   * The credited touches (CTEs deal_base, touches, windowed, credited): every call, form and deal of
+   * the period, or (`wonOnly`) just the deals won in it, which is all the LTV part needs.
+   */
+  const credit = (wonOnly: boolean) => `
      deal_base AS (
        SELECT d.*, d.won_at >= $2 AND d.won_at < $3 AS won_in, d.qualified_at >= $2 AND d.qualified_at < $3 AS qualified_in,
          COALESCE(d.phone, d.visitor_id, d.id::text) AS customer,
          CASE WHEN d.won_at >= $2 AND d.won_at < $3 AND d.revenue_minor IS NOT NULL
            THEN ${CONVERT('d.revenue_minor', 'd.currency', 'd.minor_digits', '(d.won_at AT TIME ZONE $4)::date')} END AS rev
        FROM deals d
-       WHERE d.account_id = $1 AND ((d.won_at >= $2 AND d.won_at < $3) OR (d.qualified_at >= $2 AND d.qualified_at < $3))
+       WHERE d.account_id = ${wonOnly ? '$1 AND d.won_at >= $2 AND d.won_at < $3' : '$1 AND ((d.won_at >= $2 AND d.won_at < $3) OR (d.qualified_at >= $2 AND d.qualified_at < $3))'}
      ),
      touches AS (
-       SELECT 'call' AS ev_kind, c.id::text AS ev_id, ${firstLead} AS first_time, t.* ${callsInPeriod}
+${
+  wonOnly
+    ? ''
+    : `       SELECT 'call' AS ev_kind, c.id::text AS ev_id, ${firstLead} AS first_time, t.* ${callsInPeriod}
        UNION ALL
        SELECT 'form' AS ev_kind, f.id::text AS ev_id, f.first_time, 1::bigint AS ord, NULLIF(f.visit->>'source', '') AS source,
          NULLIF(f.visit->>'medium', '') AS medium, NULLIF(f.visit->>'campaign', '') AS campaign, NULLIF(f.visit->>'keyword', '') AS keyword, false AS is_static
        FROM form_leads f WHERE f.account_id = $1 AND f.created_at >= $2 AND f.created_at < $3
        UNION ALL
-       SELECT 'deal', d.id::text, false, t.*
+`
+}       SELECT 'deal' AS ev_kind, d.id::text AS ev_id, false AS first_time, t.*
        FROM deal_base d JOIN calls c ON c.id = d.call_id AND NOT d.touch_single LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN LATERAL ${touches} t
        UNION ALL
        SELECT 'deal', d.id::text, false, 1, NULLIF(f.visit->>'source', ''), NULLIF(f.visit->>'medium', ''), NULLIF(f.visit->>'campaign', ''),
@@ -143,7 +141,39 @@ export async function roiReport(
        SELECT 'deal', d.id::text, false, t.*, 1, 1, 1, 1, 1::numeric, d.won_in, d.qualified_in, d.customer, d.rev
        FROM deal_base d LEFT JOIN sources s ON s.id = d.touch_source_id CROSS JOIN LATERAL ${STORED_TOUCH('d')} t
        WHERE d.touch_single
-     ),
+     )`;
+  // Each part reads a different table, so they run at once on separate connections (one snapshot).
+  const [conversions, lifetimeValue, calls, spend, missing] = await readInOneSnapshot<
+    [PartRow[], PartRow[], PartRow[], PartRow[], Array<{ currency: string; day: string }>]
+  >(
+    pool,
+    // The queries are big enough for Postgres to JIT-compile them, which costs ~0.5 s per run and
+    // saves nothing on a few hundred thousand rows. Their sorts and hashes stay in memory.
+    ['SET LOCAL jit = off', "SET LOCAL work_mem = '64MB'"],
+    [
+      async (db) =>
+        (
+          await db.query<PartRow>(
+            `WITH ${ARGS}, ${credit(false)},
+     part(${PART_COLUMNS}) AS (
+       SELECT ${KEY('c')}, bool_or(c.is_static) AS is_static, 0 AS visits,
+         sum(c.weight) FILTER (WHERE c.ev_kind = 'call') AS calls,
+         sum(c.weight) FILTER (WHERE c.ev_kind = 'form') AS forms,
+         sum(c.weight) FILTER (WHERE c.ev_kind IN ('call', 'form') AND c.first_time) AS leads,
+         sum(c.weight) FILTER (WHERE c.qualified_in) AS qualified,
+         sum(c.weight) FILTER (WHERE c.won_in) AS won,
+         sum(c.rev) FILTER (WHERE c.won_in) AS revenue, 0 AS cost, NULL::numeric AS ltv
+       FROM credited c GROUP BY 1, 2, 3, 4
+     )
+     SELECT ${PART_OUT} FROM part`,
+            params,
+          )
+        ).rows,
+      // LTV per channel needs each won deal's credited channel and its customer's lifetime revenue.
+      async (db) =>
+        (
+          await db.query<PartRow>(
+            `WITH ${ARGS}, ${credit(true)},
      -- Lifetime revenue of every customer won in the period. Amounts in the report currency add up
      -- before any numeric work; others still convert deal by deal at their own day's rate.
      lifetime AS (
@@ -160,15 +190,6 @@ export async function roiReport(
        GROUP BY 1
      ),
      part(${PART_COLUMNS}) AS (
-       SELECT ${KEY('c')}, bool_or(c.is_static) AS is_static, 0 AS visits,
-         sum(c.weight) FILTER (WHERE c.ev_kind = 'call') AS calls,
-         sum(c.weight) FILTER (WHERE c.ev_kind = 'form') AS forms,
-         sum(c.weight) FILTER (WHERE c.ev_kind IN ('call', 'form') AND c.first_time) AS leads,
-         sum(c.weight) FILTER (WHERE c.qualified_in) AS qualified,
-         sum(c.weight) FILTER (WHERE c.won_in) AS won,
-         sum(c.rev) FILTER (WHERE c.won_in) AS revenue, 0 AS cost, NULL::numeric AS ltv
-       FROM credited c GROUP BY 1, 2, 3, 4
-       UNION ALL
        SELECT g_source, g_medium, g_campaign, g_keyword, false, 0, 0, 0, 0, 0, 0, 0, 0, round(avg(l.revenue))
        FROM (SELECT DISTINCT ${KEY('c')}, c.customer FROM credited c WHERE c.won_in) k JOIN lifetime l USING (customer)
        GROUP BY 1, 2, 3, 4
@@ -239,7 +260,7 @@ export async function roiReport(
       (db) => missingRates(db, params),
     ],
   );
-  const rows = mergeRoiParts([...conversions, ...calls, ...spend]);
+  const rows = mergeRoiParts([...conversions, ...lifetimeValue, ...calls, ...spend]);
   const kindOf = (r: RoiMergedRow): RoiRow['kind'] => (r.is_static ? 'static' : r.g_source ? 'online' : 'none');
   const items: RoiRow[] = rows.map((r) =>
     withRatios({
@@ -271,7 +292,7 @@ export async function roiReport(
     revenue: sum('revenue'),
     cost: sum('cost'),
     // LTV over every customer won in the period, whatever their channel.
-    ltv: conversions[0]?.total_ltv ?? null,
+    ltv: lifetimeValue[0]?.total_ltv ?? null,
   });
   return { groupBy: o.groupBy, model: o.model, currency: o.currency, items, totals, missingRates: missing };
 }
