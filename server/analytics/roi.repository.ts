@@ -174,19 +174,33 @@ ${
         (
           await db.query<PartRow>(
             `WITH ${ARGS}, ${credit(true)},
-     -- Lifetime revenue of every customer won in the period. Amounts in the report currency add up
-     -- before any numeric work; others still convert deal by deal at their own day's rate.
+     -- Lifetime revenue (up to the period's end) of every customer won in the period, from the
+     -- running totals of migration 0179: a row per customer in the report currency with nothing won
+     -- after the period; other currencies (converted at each deal's day) and customers who bought
+     -- again later walk their deals. The account's totals are read once and joined in memory
+     -- (probing them customer by customer costs more).
+     won_customers AS (SELECT DISTINCT customer FROM deal_base WHERE won_in),
+     account_totals AS MATERIALIZED (
+       SELECT customer, currency, minor_digits, revenue_minor,
+         currency = $5 AND minor_digits = $9 AND last_won_at < $3 AS whole
+       FROM customer_revenue WHERE account_id = $1 AND deals > 0
+     ),
+     won_totals AS MATERIALIZED (SELECT t.* FROM account_totals t JOIN won_customers k USING (customer)),
      lifetime AS (
-       SELECT k.customer, sum(${CONVERT('l.minor', 'l.currency', 'l.minor_digits', 'l.fx_day')}) AS revenue
-       FROM (SELECT DISTINCT customer FROM deal_base WHERE won_in) k
-         -- Customer by customer through deals_customer_revenue (a hash join would read every won deal).
-         CROSS JOIN LATERAL (
-           SELECT d.currency, d.minor_digits, CASE WHEN d.currency = $5 THEN NULL ELSE (d.won_at AT TIME ZONE $4)::date END AS fx_day,
-             sum(d.revenue_minor) AS minor
-           FROM deals d
-           WHERE d.account_id = $1 AND COALESCE(d.phone, d.visitor_id, d.id::text) = k.customer
-             AND d.won_at IS NOT NULL AND d.won_at < $3 AND d.revenue_minor IS NOT NULL
-           GROUP BY 1, 2, 3, CASE WHEN d.currency = $5 THEN NULL ELSE d.id END) l
+       SELECT x.customer, sum(x.revenue) AS revenue
+       FROM (
+         SELECT t.customer, t.revenue_minor::numeric AS revenue FROM won_totals t WHERE t.whole
+         UNION ALL
+         SELECT t.customer, ${CONVERT('l.minor', 't.currency', 't.minor_digits', 'l.fx_day')}
+         FROM won_totals t
+           CROSS JOIN LATERAL (
+             SELECT CASE WHEN d.currency = $5 THEN NULL ELSE (d.won_at AT TIME ZONE $4)::date END AS fx_day, sum(d.revenue_minor) AS minor
+             FROM deals d
+             WHERE d.account_id = $1 AND COALESCE(d.phone, d.visitor_id, d.id::text) = t.customer AND d.currency = t.currency
+               AND d.minor_digits = t.minor_digits AND d.won_at IS NOT NULL AND d.won_at < $3 AND d.revenue_minor IS NOT NULL
+             GROUP BY 1, CASE WHEN d.currency = $5 THEN NULL ELSE d.id END) l
+         WHERE NOT t.whole
+       ) x
        GROUP BY 1
      ),
      part(${PART_COLUMNS}) AS (

@@ -87,5 +87,33 @@ describe('ROI over visit chains', () => {
     await h.db.query('UPDATE calls SET visit_chain = $2 WHERE id = $1', [callId, JSON.stringify([visit('yandex', 'y1'), visit('facebook', 'f1')])]);
     expect(await december('first')).toEqual({ yandex: [1, 1, 5000] });
     expect(await december('linear')).toEqual({ yandex: [0.5, 0.5, 2500], facebook: [0.5, 0.5, 2500] });
+
+    // Lifetime value counts what the customer bought up to the period's end: a purchase in January
+    // is not December's LTV, and a corrected amount is (the running totals follow the deal).
+    const ltv = async () => {
+      const res = await app.inject({ method: 'GET', url: '/v1/reports/roi?from=2026-12-01&to=2026-12-31&groupBy=source&model=last', headers: h.adminHeaders });
+      return { total: res.json().totals.ltv, facebook: res.json().items.find((r: { source: string }) => r.source === 'facebook')?.ltv };
+    };
+    expect(await ltv()).toEqual({ total: 5000, facebook: 5000 });
+    const again = (externalId: string, revenue: string, at: string) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/conversions',
+        headers: h.adminHeaders,
+        payload: { phone: '+74951112201', stage: 'won', revenue, at, externalId },
+      });
+    expect((await again('touch-2', '70.00', '2027-01-05T10:00:00Z')).statusCode).toBe(201);
+    expect(await ltv()).toEqual({ total: 5000, facebook: 5000 });
+    const corrected = await app.inject({
+      method: 'POST',
+      url: '/v1/conversions',
+      headers: h.adminHeaders,
+      payload: { callId, stage: 'won', revenue: '60.00', at: '2026-12-11T10:00:00Z', externalId: 'touch-1' },
+    });
+    expect(corrected.statusCode, corrected.body).toBeLessThan(300);
+    expect(await ltv()).toEqual({ total: 6000, facebook: 6000 });
+    // A purchase earlier in December adds up.
+    expect((await again('touch-3', '15.00', '2026-12-02T10:00:00Z')).statusCode).toBe(201);
+    expect(await ltv()).toEqual({ total: 7500, facebook: 7500 });
   });
 });
