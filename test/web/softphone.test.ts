@@ -19,6 +19,9 @@ import { launch, signIn } from './browser.js';
 const CALLER_IP = '127.0.27.1';
 const COLLEAGUE_IP = '127.0.27.3';
 const NUMBER = '+74952770001';
+/** A number of the website's pool: shown to a visitor from a paid-search ad (dynamic number insertion). */
+const POOL_NUMBER = '+74952770002';
+const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
 const PASSWORD = 'correct horse battery';
 
 let h: Harness;
@@ -27,6 +30,7 @@ let base: string;
 let dir: string;
 let colleaguePort: number;
 let colleagueUser: string;
+let siteKey: string;
 
 beforeAll(async () => {
   execFileSync(process.execPath, ['server/web/build-web.mjs'], { stdio: 'inherit' });
@@ -37,8 +41,14 @@ beforeAll(async () => {
     sipWsPort: wsPort,
     dialplans: { desk: { record: true, steps: [{ forward: { targets: ['extension:301'], ringSeconds: 30 } }] } },
   });
-  await server.provisionNumber({ number: NUMBER, trunkAddresses: [`${CALLER_IP}/32`], dialplan: 'desk' });
+  const { trunkId } = await server.provisionNumber({ number: NUMBER, trunkAddresses: [`${CALLER_IP}/32`], dialplan: 'desk' });
   const api = (url: string, payload: object) => server.app.inject({ method: 'POST', url, headers: h.adminHeaders, payload });
+  expect((await api('/v1/numbers', { number: POOL_NUMBER, trunkId, dialplan: 'desk' })).statusCode).toBe(201);
+  const site = await api('/v1/sites', { name: 'Shop', domains: ['shop.example'], defaultNumber: NUMBER });
+  expect(site.statusCode, site.body).toBe(201);
+  siteKey = site.json().siteKey;
+  const pool = await api('/v1/pools', { siteId: site.json().id, name: 'main', numbers: [POOL_NUMBER], holdSeconds: 600, exhaustionPolicy: 'default_number' });
+  expect(pool.statusCode, pool.body).toBe(201);
   const source = await api('/v1/sources', { name: 'Spring flyer', kind: 'offline', channel: 'flyer', campaign: 'spring-sale', numbers: [NUMBER] });
   expect(source.statusCode, source.body).toBe(201);
   await server.routing.refresh();
@@ -74,7 +84,20 @@ afterAll(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-it('answers a tracked call in the browser with the screen pop, and records caller and agent apart', async () => {
+it('answers a tracked call in the browser with the screen pop from the DNI session, and records caller and agent apart', async () => {
+  // A visitor lands from a search ad; the snippet's session shows them the pool's number.
+  const visit = await server.app.inject({
+    method: 'POST',
+    url: '/v1/dni/sessions',
+    headers: { origin: 'https://shop.example', 'user-agent': UA, 'content-type': 'application/json' },
+    payload: {
+      siteKey,
+      url: 'https://shop.example/sofas?utm_source=google&utm_medium=cpc&utm_campaign=winter-sale&utm_term=corner+sofa',
+      referrer: 'https://www.google.com/',
+    },
+  });
+  expect(visit.statusCode, visit.body).toBe(200);
+  expect(visit.json().number).toBe(POOL_NUMBER);
   const microphone = path.join(dir, 'browser-440.wav');
   execFileSync('sox', ['-n', '-r', '48000', '-c', '1', '-b', '16', microphone, 'synth', '30', 'sine', '440', 'vol', '0.5']);
   const { context, close } = await launch(undefined, [...BROWSER_FLAGS, `--use-file-for-fake-audio-capture=${microphone}`]);
@@ -89,16 +112,18 @@ it('answers a tracked call in the browser with the screen pop, and records calle
       scenario: scenarioPath('uac-tone-bye.xml'),
       ip: CALLER_IP,
       target: `127.0.0.1:${server.sipPort}`,
-      service: NUMBER.slice(1),
+      service: POOL_NUMBER.slice(1),
       vars: { TONE: makeToneFile(dir, 1000, 4), TALK_MS: '4000' },
     });
     const panel = page.getByTestId('call-panel');
     await panel.getByText(/Incoming call/).waitFor({ timeout: 15_000 });
     // Where the caller came from, before anyone picks up.
     const pop = page.getByTestId('screen-pop');
-    await pop.getByText('Spring flyer / flyer').waitFor();
-    await pop.getByText('spring-sale').waitFor();
-    await pop.getByText(NUMBER).waitFor();
+    await pop.getByText('google / cpc', { exact: true }).waitFor();
+    await pop.getByText('winter-sale', { exact: true }).waitFor();
+    await pop.getByText('corner sofa', { exact: true }).waitFor();
+    await pop.getByText('https://shop.example/sofas', { exact: false }).waitFor();
+    await pop.getByText(POOL_NUMBER).waitFor();
     const setupStarted = Date.now();
     await panel.getByRole('button', { name: 'Answer' }).click();
     await panel.getByText(/On a call/).waitFor({ timeout: 10_000 });
@@ -107,7 +132,7 @@ it('answers a tracked call in the browser with the screen pop, and records calle
     expect(result.code, result.errors + result.stderr).toBe(0);
     await panel.waitFor({ state: 'detached', timeout: 10_000 });
 
-    const call = await server.waitForCall((r) => r.trackingNumber === NUMBER);
+    const call = await server.waitForCall((r) => r.trackingNumber === POOL_NUMBER);
     expect(call).toMatchObject({ disposition: 'answered', hangupBy: 'caller' });
     expect(call.answeredBy).toMatch(/transport=ws/);
     expect(await server.waitForRecording(call.id, 20_000)).toBe('ready');
