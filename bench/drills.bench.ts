@@ -152,6 +152,8 @@ async function main(): Promise<void> {
     );
   }
   agent.stop();
+  // The workers hold a LISTEN connection: the pool cannot end until they let it go.
+  await server.services.leads.stopWorkers();
   await server.stop();
   await receiver.close();
   await h.close();

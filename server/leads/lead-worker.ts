@@ -85,17 +85,27 @@ export function createLeadWorkers(options: WorkerOptions): LeadWorkers {
   async function listen(): Promise<void> {
     if (!options.listen && options.listen !== undefined) return;
     if (listener) return;
+    let client: pg.PoolClient | undefined;
+    let released = false;
+    const drop = (c: pg.PoolClient) => {
+      if (released) return;
+      released = true;
+      c.release(true);
+    };
     try {
-      const client = await options.db.connect();
-      const { rows } = await client.query<{ ch: string }>(`SELECT ${repo.NOTIFY_CHANNEL_SQL} AS ch`);
-      client.on('notification', () => wake());
-      client.on('error', () => {
-        listener = undefined;
-        client.release(true);
+      client = await options.db.connect();
+      const connection = client;
+      const { rows } = await connection.query<{ ch: string }>(`SELECT ${repo.NOTIFY_CHANNEL_SQL} AS ch`);
+      connection.on('notification', () => wake());
+      connection.on('error', () => {
+        if (listener === connection) listener = undefined;
+        drop(connection);
       });
-      await client.query(`LISTEN "${rows[0]!.ch.replaceAll('"', '')}"`);
-      listener = client;
+      await connection.query(`LISTEN "${rows[0]!.ch.replaceAll('"', '')}"`);
+      listener = connection;
     } catch (err) {
+      // A connection that could not LISTEN goes back broken, or the pool would wait for it at shutdown.
+      if (client) drop(client);
       log.warn({ err, type: 'lead_listen_failed' }, 'cannot LISTEN for outbox events; polling only');
     }
   }
