@@ -113,7 +113,11 @@ export async function createCallPath(stores: Stores, services: Services, options
   const b2bua = startB2bua({
     journal,
     extensionCalls: (request, remote) =>
-      admitExtensionCall({ db, digest: services.digest, defaultCountry: config.sip.defaultCountry, cap: outsideCallCap, outboundOf }, request, remote),
+      admitExtensionCall(
+        { db, digest: services.digest, softphone: services.softphone, defaultCountry: config.sip.defaultCountry, cap: outsideCallCap, outboundOf },
+        request,
+        remote,
+      ),
     host: options.sip.host,
     port: options.sip.port,
     publicHost: options.sip.publicHost,

@@ -18,6 +18,7 @@ import type { DtmfListener } from '../media/dtmf-listener.js';
 import type { Rtpengine } from '../media/rtpengine.js';
 import { startContactKeepalive } from '../pbx/contact-keepalive.js';
 import { dropBindingsWhenFlowsClose } from '../pbx/flow-bindings.js';
+import { isWebSocket } from '../pbx/phone-credentials.js';
 import type { Registrar } from '../pbx/registrar.js';
 import type { RingGroups } from '../pbx/ring-groups.js';
 import type { StoredDialplans } from '../dialplans/stored-dialplans.js';
@@ -217,6 +218,7 @@ export function startB2bua(deps: B2buaDeps): B2bua {
           rtpengine: deps.rtpengine,
           callId: internalId,
           callerTag: String(request.headers.from.params.tag),
+          callerBranch: isWebSocket(admitted.remote) ? 'browser' : 'sip',
           record: plan.record,
           logger: log,
         }),

@@ -30,6 +30,19 @@ const BROWSER_FLAGS = {
 const FROM_BROWSER_FLAGS = { ICE: 'remove', 'transport-protocol': 'RTP/AVP', 'rtcp-mux': ['demux'] };
 /** Between plain-RTP sides (carriers, desk phones). */
 const PLAIN_FLAGS = { ICE: 'remove' };
+/**
+ * A browser that places a call offers WebRTC (ICE, DTLS-SRTP, rtcp-mux, Opus first): the phone it
+ * calls gets plain RTP with G.711 only. Its other codecs are stripped, not masked, so rtpengine
+ * answers the browser with G.711 as well: no transcoding, and the recording decoder reads both sides.
+ */
+const BROWSER_CALLER_OFFER = { ICE: 'remove', 'transport-protocol': 'RTP/AVP', 'rtcp-mux': ['demux'] };
+const BROWSER_CALLER_CODECS = { strip: ['all'], except: ['PCMU', 'PCMA', 'telephone-event'] };
+/**
+ * Back towards a browser that placed the call: WebRTC, with rtpengine starting DTLS (active). As
+ * the passive side of the browser's actpass offer rtpengine 10.5 never finished the handshake
+ * (measured: ICE connected, DTLS stalled, no audio); as the active side it does.
+ */
+const TO_BROWSER_CALLER_FLAGS = { ...BROWSER_FLAGS, DTLS: 'active' };
 
 /**
  * Media of one call in rtpengine: the caller's offer, the agent side's answer, announcements and
@@ -79,8 +92,17 @@ export class MediaError extends Error {
   override readonly name = 'MediaError';
 }
 
-export function createCallMedia(deps: { rtpengine: Rtpengine; callId: string; callerTag: string; record: boolean; logger: Logger }): CallMedia {
+export function createCallMedia(deps: {
+  rtpengine: Rtpengine;
+  callId: string;
+  callerTag: string;
+  record: boolean;
+  logger: Logger;
+  /** What kind of phone the caller is: a browser softphone placing a call speaks WebRTC. */
+  callerBranch?: AgentBranch;
+}): CallMedia {
   const { rtpengine, callId, callerTag, logger } = deps;
+  const browserCaller = deps.callerBranch === 'browser';
   const base = { 'call-id': callId };
 
   async function checked(verb: string, params: Record<string, unknown>) {
@@ -100,8 +122,11 @@ export function createCallMedia(deps: { rtpengine: Rtpengine; callId: string; ca
   const tagOf = (side: 'caller' | 'agent') => (side === 'caller' ? callerTag : agentTag());
   /** Flags for the SDP rtpengine writes towards `side`. */
   const towards = (side: 'caller' | 'agent') => {
-    if (agentBranch !== 'browser') return PLAIN_FLAGS;
-    return side === 'agent' ? BROWSER_FLAGS : FROM_BROWSER_FLAGS;
+    const browser = side === 'agent' ? agentBranch === 'browser' : browserCaller;
+    if (browser) return side === 'caller' ? TO_BROWSER_CALLER_FLAGS : BROWSER_FLAGS;
+    // Plain RTP towards this side; WebRTC's own attributes go if the other side is a browser.
+    const otherBrowser = side === 'agent' ? browserCaller : agentBranch === 'browser';
+    return otherBrowser ? FROM_BROWSER_FLAGS : PLAIN_FLAGS;
   };
 
   return {
@@ -111,8 +136,7 @@ export function createCallMedia(deps: { rtpengine: Rtpengine; callId: string; ca
         'from-tag': callerTag,
         sdp,
         replace: ['origin', 'session-connection'],
-        codec: CODEC_POLICY,
-        ICE: 'remove',
+        ...(browserCaller ? { codec: BROWSER_CALLER_CODECS, ...BROWSER_CALLER_OFFER } : { codec: CODEC_POLICY, ICE: 'remove' }),
         'record call': deps.record ? 'yes' : 'no',
         metadata: `callid:${callId}`,
       });
@@ -155,7 +179,7 @@ export function createCallMedia(deps: { rtpengine: Rtpengine; callId: string; ca
         'to-tag': tagOf(other),
         sdp,
         replace: ['origin', 'session-connection'],
-        codec: CODEC_POLICY,
+        codec: side === 'caller' && browserCaller ? BROWSER_CALLER_CODECS : CODEC_POLICY,
         ...towards(other),
       });
       return String(reply.sdp);

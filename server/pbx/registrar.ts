@@ -7,6 +7,7 @@ import { readCredentials } from '../sip/digest.js';
 import { parseUri } from '../sip/sip-stack.js';
 import type { SipRemote, SipRequest } from '../sip/sip-types.js';
 import * as repo from './extensions.repository.js';
+import { phoneCredentialsFor } from './phone-credentials.js';
 import type { Registration } from './extensions.schemas.js';
 import type { SoftphoneCredentials } from './softphone-credentials.js';
 
@@ -56,7 +57,6 @@ export interface Registrar {
 
 /** Where a binding came from, as `Binding.source` stores it. */
 export const sourceOf = (remote: SipRemote) => `${remote.protocol.toLowerCase()}:${remote.address}:${remote.port}`;
-const isWebSocket = (remote: SipRemote) => /^wss?$/i.test(remote.protocol);
 
 const DROP_IF_FROM = `local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return 0 end
@@ -70,22 +70,6 @@ function expiresOf(request: SipRequest, contactParams: Record<string, string | n
   if (own !== undefined && own !== null) return Number(own);
   const header = request.headers.expires;
   return header === undefined ? DEFAULT_EXPIRES : Number(header);
-}
-
-/** The extension a digest username names and the HA1 to check its answer with, or why not. */
-async function credentialsFor(
-  deps: { db: Db; softphone?: SoftphoneCredentials | undefined },
-  username: string,
-  remote: SipRemote,
-): Promise<{ extension: repo.ExtensionCredentials; ha1: string } | AppError> {
-  const ephemeral = deps.softphone?.read(username);
-  const extension = await repo.findCredentials(deps.db, ephemeral?.sipUsername ?? username);
-  if (!extension) return ERRORS.badCredentials();
-  if (!ephemeral || !deps.softphone) return { extension, ha1: extension.passwordHa1 };
-  // They are the browser's: a leaked pair is no use to a desk phone or a SIP scanner on UDP/TCP.
-  if (!isWebSocket(remote)) return ERRORS.badCredentials();
-  if (ephemeral.expiresAtMs <= Date.now()) return ERRORS.credentialsExpired();
-  return { extension, ha1: deps.softphone.ha1(extension.id, username) };
 }
 
 export function createRegistrar({
@@ -112,7 +96,7 @@ export function createRegistrar({
     async register(request, remote) {
       const credentials = readCredentials(request.headers.authorization?.[0]);
       if (!credentials) return { status: 401, headers: { 'www-authenticate': digest.challenge() } };
-      const found = await credentialsFor({ db, softphone }, credentials.username ?? '', remote);
+      const found = await phoneCredentialsFor({ db, softphone }, credentials.username ?? '', remote);
       if (found instanceof AppError) return { status: 403, error: found };
       const { extension, ha1 } = found;
       const verdict = await digest.verify({ method: 'REGISTER', uri: request.uri }, credentials, ha1);

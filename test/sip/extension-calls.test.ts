@@ -2,7 +2,8 @@
 // an extension dials a colleague (internal) or an outside number through the outbound trunk
 // (outbound, recorded in stereo, caller ID and digest as the trunk says). Toll fraud: a phone
 // without the international grant cannot call abroad, the calls-per-minute cap holds, a wrong
-// password and an unknown address get 403.
+// password and an unknown address get 403. A browser's short-lived credentials place calls over
+// WebSocket only (test/web/softphone.test.ts): on UDP they get 403.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { toneSeconds } from '../helpers/goertzel.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
 import { makeToneFile, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
+import { startUdpPhone } from '../helpers/udp-phone.js';
 import { readWav } from '../helpers/wav.js';
 
 const PHONE_A_IP = '127.0.22.1';
@@ -179,5 +181,20 @@ describe('calls from extensions', () => {
       vars: { STATUS: '403' },
     });
     expect(stranger.code, stranger.errors).toBe(0);
+  });
+
+  it('refuses a browser’s short-lived credentials on UDP (they place calls over WebSocket only)', async () => {
+    const dina = await addExtension({ extension: '205', name: 'Dina' });
+    const issued = server.services.softphone.issue({ id: dina.id, sipUsername: dina.sipUsername });
+    const phone = await startUdpPhone(STRANGER_IP, await freePort(STRANGER_IP), server.sipPort);
+    try {
+      // The From names the extension, so the phone is challenged; the browser's pair then is refused.
+      await expect(phone.call('201', { username: issued.username, password: issued.password, fromUser: dina.sipUsername })).rejects.toThrow(/SIP\/2\.0 403/);
+      // The same phone with the extension's own password gets through (201 has no phone: 480).
+      await expect(phone.call('201', { username: dina.sipUsername, password: dina.sipPassword })).rejects.toThrow(/SIP\/2\.0 480/);
+    } finally {
+      phone.close();
+    }
+    await expect.poll(() => server.ended.filter((r) => r.extensionId === dina.id).map((r) => r.disposition)).toEqual(['no-answer']);
   });
 });
