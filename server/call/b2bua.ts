@@ -2,6 +2,7 @@ import type { Attributor } from '../attribution/attribution.types.js';
 import type { CallEventSink } from '../calls/call-events.js';
 import type { CallRecord } from '../calls/calls.repository.js';
 import type { LiveCallJournal } from '../calls/live-call-journal.js';
+import { consultationFor, replacesOf } from './attended-transfer.js';
 import { type DialogSide, LiveCall } from './live-call.js';
 import { type OriginateOrder, OriginatedCall } from './originated-call.js';
 import { passesSpamGate, sayGoodbye } from './spam-gate.js';
@@ -402,11 +403,25 @@ export function startB2bua(deps: B2buaDeps): B2bua {
         case 'OPTIONS':
           return void stack.reply(request, 200, { headers: { allow: ALLOW, accept: 'application/sdp' } });
         case 'REFER': {
-          // Blind transfer by the agent who has the call; a caller (carrier) may not move calls around.
+          // Transfer by the agent who has the call (blind, or attended with Replaces); a caller (carrier) may not move calls around.
           const dialog = dialogOf(request, remote);
           if (!dialog) return void stack.replyError(request, ERRORS.dialogNotFound());
           if (dialog.from.side !== 'agent') return void stack.replyError(request, ERRORS.transferRefused('only the agent who has the call can transfer it'));
           const { call, from } = { call: dialog.call, from: dialog.from };
+          const replaces = replacesOf(request);
+          if (replaces instanceof AppError) return void stack.replyError(request, replaces);
+          if (replaces) {
+            // Attended transfer: Replaces names the consultation call the agent's phone placed.
+            const consult = consultationFor(call, replaces, (sipCallId) => calls.get(sipCallId));
+            if (consult instanceof AppError) {
+              call.log.info({ type: 'attended_transfer_refused', reason: consult.message, replacesCallId: replaces.callId }, 'attended transfer refused');
+              return void stack.replyError(request, consult);
+            }
+            void call.completeAttendedTransfer(request, from.leg, consult).catch((err: unknown) => {
+              log.error({ err, callId, type: 'transfer_failed' }, 'attended transfer failed');
+            });
+            return;
+          }
           void transferTarget(call.ctx.route.accountId, request)
             .then((target) => {
               if (typeof target !== 'string') return void stack.replyError(request, target);

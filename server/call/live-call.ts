@@ -18,6 +18,7 @@ import type { CallRecord } from '../calls/calls.repository.js';
 import type { Disposition } from '../calls/calls.schemas.js';
 import { mediaAddressOf } from '../media/sdp.js';
 import { relayReinvite } from './reinvite-relay.js';
+import { failureLine, type ReplacesDialog, reinviteLeg } from './attended-transfer.js';
 import type { GroupPlan, RingGroups } from '../pbx/ring-groups.js';
 import type { QueuedCall, QueueEngine, QueueResult } from '../pbx/queue-engine.js';
 import type { Queue } from '../pbx/queues.schemas.js';
@@ -588,7 +589,7 @@ export class LiveCall implements CallControl {
    */
   async transfer(request: SipRequest, from: AgentLeg, target: string): Promise<void> {
     if (this.ended || from !== this.answeredLeg) return void this.deps.stack.replyError(request, ERRORS.dialogNotFound());
-    if (this.transferring || this.reinviting) return void this.deps.stack.replyError(request, ERRORS.requestPending());
+    if (this.transferring || this.handingOver || this.reinviting) return void this.deps.stack.replyError(request, ERRORS.requestPending());
     this.deps.stack.reply(request, 202);
     this.transferring = true;
     from.notifyTransfer('SIP/2.0 100 Trying', false);
@@ -616,6 +617,129 @@ export class LiveCall implements CallControl {
       this.answeredTarget = fromTarget;
       from.notifyTransfer(outcome.outcome === 'busy' ? 'SIP/2.0 486 Busy Here' : 'SIP/2.0 480 Temporarily Unavailable', true);
     } else if (!this.ended) await this.end('callee');
+  }
+
+  /** An attended transfer is moving media between this call and its consultation: re-INVITEs wait (491). */
+  private handingOver = false;
+
+  /** The agent leg the caller is bridged to, if any. */
+  get bridgedLeg(): AgentLeg | undefined {
+    return this.answeredLeg;
+  }
+
+  /** Whether `dialog` (a Replaces, as the calling phone sees it) is this call's caller dialog. */
+  ownsCallerDialog(dialog: ReplacesDialog): boolean {
+    return (
+      dialog.callId === this.ctx.request.headers['call-id'] &&
+      dialog.fromTag === this.ctx.request.headers.from.params.tag &&
+      dialog.toTag === this.caller.localTag &&
+      this.caller.answered
+    );
+  }
+
+  /**
+   * Attended transfer (REFER with Replaces, RFC 3891 / RFC 5589): the agent of this call consulted a
+   * colleague in `consult`, a call their own phone placed, and hands our caller over to that
+   * colleague. The colleague's leg gets a re-INVITE with this call's agent-side offer, so its media
+   * joins this call's rtpengine session (the recording goes on); the consultation's rtpengine session
+   * and both of the agent's dialogs end. On any failure the agent hears it in the final NOTIFY and
+   * both calls stay as they were.
+   */
+  async completeAttendedTransfer(request: SipRequest, from: AgentLeg, consult: LiveCall): Promise<void> {
+    if (this.ended || from !== this.answeredLeg) return void this.deps.stack.replyError(request, ERRORS.dialogNotFound());
+    if (this.transferring || this.handingOver || this.reinviting || consult.transferring || consult.handingOver || consult.reinviting)
+      return void this.deps.stack.replyError(request, ERRORS.requestPending());
+    const colleague = consult.answeredLeg;
+    if (!colleague || consult.ended) return void this.deps.stack.replyError(request, ERRORS.transferRefused('the consultation call is over'));
+    this.deps.stack.reply(request, 202);
+    this.handingOver = consult.handingOver = true;
+    from.notifyTransfer('SIP/2.0 100 Trying', false);
+    const fromTarget = this.answeredTarget;
+    const target = consult.answeredTarget ?? colleague.target;
+    this.log.info({ type: 'attended_transfer_started', target, from: fromTarget, consultCallId: consult.callId }, 'attended transfer');
+    // Some phones hang up the transferred call as soon as the REFER is accepted (RFC 5589 lets them):
+    // from here the agent's BYE must not end the caller's call.
+    this.answeredLeg = undefined;
+    let colleagueSdp: string;
+    try {
+      const branch = branchOf(colleague.target);
+      const offer = branch === 'browser' ? await this.media.offerToBrowser() : await this.ensureAgentSdp();
+      colleagueSdp = await reinviteLeg(colleague, offer);
+      this.agentAnswer = colleagueSdp;
+      await this.media.answerFromAgentSide(colleagueSdp, branch);
+    } catch (err) {
+      this.handingOver = consult.handingOver = false;
+      this.log.warn({ err, type: 'attended_transfer_failed', target }, 'the colleague could not take the call over');
+      // Nothing moved: the call stays with the agent, or ends if they have hung up meanwhile.
+      if (from.state === 'answered' && !this.ended) {
+        this.answeredLeg = from;
+        from.notifyTransfer(failureLine(err), true);
+      } else if (!this.ended) await this.end('callee');
+      return;
+    }
+    this.handingOver = consult.handingOver = false;
+    if (this.ended || consult.ended) {
+      // The caller, or the consultation, hung up while the media moved: the rest ends too.
+      this.log.info({ type: 'attended_transfer_abandoned', target }, 'a party hung up during the attended transfer');
+      if (!consult.ended) await consult.end('system');
+      if (!this.ended) await this.end('system');
+      return;
+    }
+    consult.releaseLeg(colleague);
+    this.legs.set(colleague.callId, colleague);
+    this.deps.registerLeg(colleague.callId);
+    this.originOf.set(colleague.target, target);
+    this.answeredLeg = colleague;
+    this.answeredTarget = target;
+    if (fromTarget) this.transferredFrom.push(fromTarget);
+    from.notifyTransfer('SIP/2.0 200 OK', true);
+    from.bye();
+    // The consultation is over for the agent (BYE in its dialog) and for rtpengine (its session goes).
+    await consult.end('system');
+    this.deps.onTransferred?.(this, fromTarget);
+    this.deps.onAnswered?.(this);
+    this.log.info({ type: 'attended_transfer_done', target }, 'attended transfer completed');
+    if (this.callerHeld) await this.resumeCaller(colleagueSdp);
+  }
+
+  /** Gives up a leg another call has taken over: this call's teardown must not hang it up. */
+  private releaseLeg(leg: AgentLeg): void {
+    this.legs.delete(leg.callId);
+    if (this.answeredLeg === leg) this.answeredLeg = undefined;
+  }
+
+  /** The agent put the caller on hold (their last re-INVITE offered sendonly or inactive). */
+  private callerHeld = false;
+
+  /**
+   * The caller was left on hold by the agent who transferred it: a re-INVITE with the new agent's
+   * media as a fresh offer takes it off hold, or it would never send audio to the colleague.
+   */
+  private async resumeCaller(agentSdp: string): Promise<void> {
+    if (this.ended || this.reinviting) return;
+    const resumed = (async () => {
+      const offer = await this.media.reoffer('agent', agentSdp);
+      const answer = await new Promise<string>((resolve, reject) => {
+        let settled = false;
+        this.caller.reinvite(offer, (response) => {
+          if (response.status < 200) return;
+          if (response.status < 300) this.caller.ackReinvite(response);
+          if (settled) return;
+          settled = true;
+          if (response.status < 300) resolve(response.content ?? '');
+          else reject(new Error(`the caller answered the resume re-INVITE with ${response.status}`));
+        });
+      });
+      await this.media.reanswer('agent', answer);
+      this.callerHeld = false;
+      this.log.info({ type: 'caller_resumed' }, 'caller taken off hold after the transfer');
+    })();
+    this.reinviting = resumed
+      .catch((err: unknown) => this.log.warn({ err, type: 'caller_resume_failed' }, 'could not take the caller off hold'))
+      .finally(() => {
+        this.reinviting = undefined;
+      });
+    await this.reinviting;
   }
 
   /** BYE or CANCEL from the caller (BYE once answered, CANCEL before). */
@@ -654,7 +778,8 @@ export class LiveCall implements CallControl {
   reinvite(request: SipRequest, from: DialogSide): void {
     const established = from.side === 'caller' ? this.caller.answered : from.leg === this.answeredLeg;
     if (this.ended || !established) return void this.deps.stack.replyError(request, ERRORS.dialogNotFound());
-    if (this.reinviting) return void this.deps.stack.replyError(request, ERRORS.requestPending());
+    if (this.reinviting || this.handingOver) return void this.deps.stack.replyError(request, ERRORS.requestPending());
+    if (from.side === 'agent' && request.content) this.callerHeld = /^a=(sendonly|inactive)\s*$/m.test(request.content);
     this.reinviting = relayReinvite(
       { stack: this.deps.stack, caller: this.caller, agent: this.answeredLeg, media: this.media, log: this.log },
       request,
