@@ -39,6 +39,9 @@ beforeAll(async () => {
   h = await createHarness({ SIP_WS_PORT: String(wsPort) });
   server = await startCallServer(h, {
     sipWsPort: wsPort,
+    // No OPTIONS pings to the colleague's phone while the file runs: a SIPp 'uas' takes one for a call
+    // it fails, and exits.
+    keepaliveMs: 3_600_000,
     dialplans: { desk: { record: true, steps: [{ forward: { targets: ['extension:301'], ringSeconds: 30 } }] } },
   });
   const { trunkId } = await server.provisionNumber({ number: NUMBER, trunkAddresses: [`${CALLER_IP}/32`], dialplan: 'desk' });
@@ -181,6 +184,94 @@ it('transfers a call from the browser to a colleague’s extension (blind, REFER
     const call = await server.waitForCall((r) => r.trackingNumber === NUMBER && r.answeredTarget === 'extension:302');
     expect(call).toMatchObject({ disposition: 'answered', answeredBy: `sip:${colleagueUser}@${COLLEAGUE_IP}:${colleaguePort}`, hangupBy: 'caller' });
   } finally {
+    await close();
+  }
+}, 120_000);
+
+it('transfers a call from the browser after consulting the colleague (attended, REFER with Replaces)', async () => {
+  const microphone = path.join(dir, 'consult-440.wav');
+  execFileSync('sox', ['-n', '-r', '48000', '-c', '1', '-b', '16', microphone, 'synth', '30', 'sine', '440', 'vol', '0.5']);
+  const { context, close } = await launch(undefined, [...BROWSER_FLAGS, `--use-file-for-fake-audio-capture=${microphone}`]);
+  try {
+    const page = await context.newPage();
+    await signIn(page, base, 'agent@example.com', PASSWORD);
+    await page.goto(`${base}/phone`);
+    await page.getByRole('button', { name: 'Connect phone' }).click();
+    await page.getByTestId('phone-state').getByText('Ready: extension 301').waitFor({ timeout: 15_000 });
+    // The colleague answers the consultation, then is re-INVITEd into the caller's call.
+    const colleague = await startSipp({
+      scenario: scenarioPath('uas-answer-expect-reinvite-then-bye.xml'),
+      ip: COLLEAGUE_IP,
+      port: colleaguePort,
+      rtpEcho: true,
+    });
+    // The caller is put on hold for the consultation and taken off hold once the colleague has it.
+    const caller = await startSipp({
+      scenario: scenarioPath('uac-tone-expect-hold-resume-bye.xml'),
+      ip: CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: NUMBER.slice(1),
+      vars: { TONE: makeToneFile(dir, 1000, 2), TALK_MS: '3000' },
+    });
+    const panel = page.getByTestId('call-panel');
+    await panel.getByRole('button', { name: 'Answer' }).click();
+    await panel.getByText(/On a call/).waitFor({ timeout: 10_000 });
+    await panel.getByLabel(/Transfer to/).fill('302');
+    await panel.getByRole('button', { name: 'Consult' }).click();
+    const consult = page.getByTestId('consult-panel');
+    await consult.getByText('Consulting 302').waitFor({ timeout: 15_000 });
+    await panel.getByText(/On hold/).waitFor();
+    // The agent and the colleague talk a moment (its recording below shows both ways of that media).
+    await page.waitForTimeout(3000);
+    await consult.getByRole('button', { name: 'Complete transfer' }).click();
+    // The server hangs up both of the browser's calls once the colleague has the caller.
+    await panel.waitFor({ state: 'detached', timeout: 15_000 });
+    const result = await caller.done;
+    expect(result.code, result.errors + result.stderr).toBe(0);
+    const colleagueResult = await colleague.done;
+    expect(colleagueResult.code, colleagueResult.errors).toBe(0);
+    const call = await server.waitForCall((r) => r.trackingNumber === NUMBER && r.answeredTarget === 'extension:302' && r.hangupBy === 'caller');
+    expect(call).toMatchObject({ disposition: 'answered', answeredBy: `sip:${colleagueUser}@${COLLEAGUE_IP}:${colleaguePort}` });
+    // The consultation was the browser's own internal call to 302.
+    const consultation = server.ended.find((r) => r.direction === 'internal' && r.caller === '301' && r.callee === '302');
+    expect(consultation).toMatchObject({ disposition: 'answered', answeredTarget: 'extension:302' });
+    // Its media was WebRTC on the browser's side and plain RTP on the colleague's: the browser's
+    // tone is on the caller's channel and the colleague's echo of it on the other.
+    expect(await server.waitForRecording(consultation!.id, 20_000)).toBe('ready');
+    const { rows } = await h.db.query('SELECT recording_path FROM calls WHERE id = $1', [consultation!.id]);
+    const wav = readWav(rows[0].recording_path);
+    const browserTone = toneSeconds(wav.channels[0]!, 8000, 440, [1000, 440]);
+    const echoedTone = toneSeconds(wav.channels[1]!, 8000, 440, [1000, 440]);
+    process.stdout.write(`consultation from the browser: browser tone ${browserTone} s, colleague's echo ${echoedTone} s\n`);
+    expect(browserTone).toBeGreaterThanOrEqual(1.5);
+    expect(echoedTone).toBeGreaterThanOrEqual(1.5);
+  } finally {
+    await close();
+  }
+}, 120_000);
+
+it('places a call from the page to a colleague’s extension', async () => {
+  // Up before the browser dials: a port not yet bound would refuse the INVITE outright.
+  const colleague = await startSipp({ scenario: 'uas', ip: COLLEAGUE_IP, port: colleaguePort, rtpEcho: true });
+  const { context, close } = await launch(undefined, BROWSER_FLAGS);
+  try {
+    const page = await context.newPage();
+    await signIn(page, base, 'agent@example.com', PASSWORD);
+    await page.goto(`${base}/phone`);
+    await page.getByRole('button', { name: 'Connect phone' }).click();
+    await page.getByTestId('phone-state').getByText('Ready: extension 301').waitFor({ timeout: 15_000 });
+    await page.getByLabel(/Number to call/).fill('302');
+    await page.getByRole('button', { name: 'Call', exact: true }).click();
+    const panel = page.getByTestId('call-panel');
+    await panel.getByText(/On a call/).waitFor({ timeout: 15_000 });
+    await panel.getByRole('button', { name: 'Hang up' }).click();
+    await panel.waitFor({ state: 'detached', timeout: 10_000 });
+    const colleagueResult = await colleague.done;
+    expect(colleagueResult.code, colleagueResult.errors).toBe(0);
+    const call = await server.waitForCall((r) => r.direction === 'internal' && r.caller === '301' && r.hangupBy === 'caller');
+    expect(call).toMatchObject({ callee: '302', disposition: 'answered', answeredTarget: 'extension:302' });
+  } finally {
+    colleague.stop();
     await close();
   }
 }, 120_000);

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { type Invitation, Registerer, RegistererState, type Session, SessionState, UserAgent, Web } from 'sip.js';
+import { type Invitation, Inviter, Registerer, RegistererState, type Session, SessionState, UserAgent, Web } from 'sip.js';
 import { ApiError, get, post, put } from '../api.tsx';
 import { ErrorBox, PageHeader, fmtDateTime, fmtDuration } from '../ui.tsx';
 
@@ -36,7 +36,7 @@ interface EarlierCall {
 }
 
 type PhoneState = 'off' | 'connecting' | 'ready' | 'failed';
-type CallState = 'ringing' | 'talking' | 'held';
+type CallState = 'ringing' | 'dialing' | 'talking' | 'held';
 
 /** Fresh credentials before they run out: issued ones admit new REGISTERs for 10 minutes. */
 const REFRESH_MS = 4 * 60_000;
@@ -56,6 +56,9 @@ export function PhonePage() {
   const [pop, setPop] = useState<ScreenPop | undefined>();
   const [earlier, setEarlier] = useState<EarlierCall[]>([]);
   const [transferTo, setTransferTo] = useState('');
+  /** The consultation call of an attended transfer, while the first call waits on hold. */
+  const [consult, setConsult] = useState<{ session: Inviter; target: string; talking: boolean } | undefined>();
+  const [dialTo, setDialTo] = useState('');
   const [agentStatus, setAgentStatus] = useState<'available' | 'paused' | undefined>();
   const [, tick] = useState(0);
   const since = useRef<number>(0);
@@ -85,8 +88,8 @@ export function PhonePage() {
     void audio.current.play().catch(() => undefined);
   }
 
-  function follow(session: Session, caller: string): void {
-    setCall({ session, state: 'ringing', caller, muted: false });
+  function follow(session: Session, caller: string, initial: CallState = 'ringing'): void {
+    setCall({ session, state: initial, caller, muted: false });
     session.stateChange.addListener((s) => {
       if (s === SessionState.Established) {
         since.current = Date.now();
@@ -170,6 +173,7 @@ export function PhonePage() {
     const session = call?.session;
     if (!session) return;
     if (session.state === SessionState.Established) await session.bye();
+    else if (session instanceof Inviter) await session.cancel();
     else await (session as Invitation).reject();
   }
   async function toggleHold(): Promise<void> {
@@ -187,12 +191,65 @@ export function PhonePage() {
   function dtmf(key: string): void {
     call?.session.sessionDescriptionHandler?.sendDtmf(key);
   }
+  /** An extension, a group, a number or a SIP address, as a URI in our domain when it has no host. */
+  function targetUri(text: string) {
+    const target = text.trim();
+    const uri = UserAgent.makeURI(target.includes(':') ? target : `sip:${target}@${ua.current?.configuration.uri.host}`);
+    if (!uri) setError(new Error(`Not a number or SIP address: ${text}`));
+    return uri;
+  }
+  /** A call placed from this browser (the server asks for the same short-lived credentials as REGISTER). */
+  function invite(target: string): Inviter | undefined {
+    const uri = targetUri(target);
+    if (!uri || !ua.current) return undefined;
+    const inviter = new Inviter(ua.current, uri, { sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false } } });
+    inviter.invite().catch((err: unknown) => setError(err as Error));
+    return inviter;
+  }
+  function dial(): void {
+    if (call || !dialTo.trim()) return;
+    setPop(undefined);
+    setEarlier([]);
+    const inviter = invite(dialTo);
+    if (inviter) follow(inviter, dialTo.trim(), 'dialing');
+  }
   async function transfer(): Promise<void> {
     if (!call || !transferTo.trim()) return;
-    const target = /^\d{2,6}$/.test(transferTo.trim()) ? `sip:${transferTo.trim()}@${ua.current?.configuration.uri.host}` : transferTo.trim();
-    const uri = UserAgent.makeURI(target.includes(':') ? target : `sip:${target}@${ua.current?.configuration.uri.host}`);
-    if (!uri) return setError(new Error(`Not a number or SIP address: ${transferTo}`));
-    await call.session.refer(uri);
+    const uri = targetUri(transferTo);
+    if (uri) await call.session.refer(uri);
+  }
+  /** Attended transfer, first step: the caller waits on hold while the agent talks to the colleague. */
+  async function startConsult(): Promise<void> {
+    if (!call || consult || !transferTo.trim()) return;
+    if (call.state !== 'held') await toggleHold();
+    const inviter = invite(transferTo);
+    if (!inviter) return;
+    setConsult({ session: inviter, target: transferTo.trim(), talking: false });
+    inviter.stateChange.addListener((s) => {
+      if (s === SessionState.Established) {
+        attachMedia(inviter);
+        setConsult((c) => (c && c.session === inviter ? { ...c, talking: true } : c));
+      } else if (s === SessionState.Terminated) {
+        setConsult((c) => (c && c.session === inviter ? undefined : c));
+      }
+    });
+  }
+  /** REFER with Replaces: the server connects the caller to the colleague and hangs up both our calls. */
+  async function completeTransfer(): Promise<void> {
+    if (!call || !consult?.talking) return;
+    await call.session.refer(consult.session);
+  }
+  async function cancelConsult(): Promise<void> {
+    if (!consult) return;
+    const session = consult.session;
+    setConsult(undefined);
+    if (session.state === SessionState.Established) await session.bye();
+    else await session.cancel().catch(() => undefined);
+    if (call?.state === 'held') {
+      await call.session.invite({ sessionDescriptionHandlerModifiers: [] });
+      setCall({ ...call, state: 'talking' });
+      attachMedia(call.session);
+    }
   }
   async function setStatus(status: 'available' | 'paused'): Promise<void> {
     if (!extension) return;
@@ -236,11 +293,26 @@ export function PhonePage() {
         </p>
       )}
       <audio ref={audio} autoPlay />
+      {state === 'ready' && !call && (
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            dial();
+          }}
+        >
+          <label>
+            Number to call (extension or phone number) <input value={dialTo} onChange={(e) => setDialTo(e.target.value)} placeholder="102" />
+          </label>{' '}
+          <button type="submit">Call</button>
+        </form>
+      )}
       {call && (
         <section className="card" aria-label="Call" data-testid="call-panel">
           <h2>
-            {call.state === 'ringing' ? 'Incoming call' : call.state === 'held' ? 'On hold' : 'On a call'}: {call.caller}
-            {call.state !== 'ringing' && <span className="muted"> {fmtDuration(Math.round((Date.now() - since.current) / 1000))}</span>}
+            {call.state === 'ringing' ? 'Incoming call' : call.state === 'dialing' ? 'Calling' : call.state === 'held' ? 'On hold' : 'On a call'}: {call.caller}
+            {call.state !== 'ringing' && call.state !== 'dialing' && (
+              <span className="muted"> {fmtDuration(Math.round((Date.now() - since.current) / 1000))}</span>
+            )}
           </h2>
           {pop && (
             <dl className="screen-pop" data-testid="screen-pop">
@@ -278,9 +350,9 @@ export function PhonePage() {
               </button>
             )}{' '}
             <button type="button" className="danger" onClick={() => void hangUp()}>
-              {call.state === 'ringing' ? 'Decline' : 'Hang up'}
+              {call.state === 'ringing' ? 'Decline' : call.state === 'dialing' ? 'Cancel' : 'Hang up'}
             </button>{' '}
-            {call.state !== 'ringing' && (
+            {(call.state === 'talking' || call.state === 'held') && !consult && (
               <>
                 <button type="button" className="secondary" onClick={() => void toggleHold()}>
                   {call.state === 'held' ? 'Resume' : 'Hold'}
@@ -291,7 +363,20 @@ export function PhonePage() {
               </>
             )}
           </p>
-          {call.state !== 'ringing' && (
+          {consult && (
+            <section aria-label="Consultation" data-testid="consult-panel">
+              <p>
+                {consult.talking ? 'Consulting' : 'Calling'} {consult.target}; the caller is on hold.
+              </p>
+              <button type="button" disabled={!consult.talking} onClick={() => void completeTransfer()}>
+                Complete transfer
+              </button>{' '}
+              <button type="button" className="secondary" onClick={() => void cancelConsult()}>
+                Cancel consult
+              </button>
+            </section>
+          )}
+          {(call.state === 'talking' || call.state === 'held') && !consult && (
             <>
               <fieldset className="keypad">
                 <legend>Keypad</legend>
@@ -312,6 +397,9 @@ export function PhonePage() {
                 </label>{' '}
                 <button type="submit" className="secondary">
                   Transfer
+                </button>{' '}
+                <button type="button" className="secondary" onClick={() => void startConsult()}>
+                  Consult
                 </button>
               </form>
             </>
