@@ -48,6 +48,8 @@ beforeAll(async () => {
   agentPort = await freePort(AGENT_IP);
   colleaguePort = await freePort(COLLEAGUE_IP);
   server = await startCallServer(h, {
+    // No OPTIONS pings to the colleague's SIPp while the file runs (about 30 s): it would fail on one.
+    keepaliveMs: 3_600_000,
     dialplans: {
       desk: { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${agentPort}`], ringSeconds: 5 } }] },
       attended: { record: true, steps: [{ forward: { targets: ['extension:501'], ringSeconds: 5 } }] },
