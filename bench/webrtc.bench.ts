@@ -17,7 +17,7 @@ import { startCallServer } from '../test/helpers/call-server.js';
 import { createHarness } from '../test/helpers/harness.js';
 import { freePort } from '../test/helpers/ports.js';
 import { makeToneFile, scenarioPath, startSipp } from '../test/helpers/sipp.js';
-import { signIn } from '../test/web/browser.js';
+import { connectPhone, FAKE_MEDIA_FLAGS, fakeMicrophone } from '../test/web/browser.js';
 import { cpuSample } from './cpu.js';
 
 const STEPS = (process.env.WEBRTC_STEPS ?? '1,4,8').split(',').map(Number);
@@ -31,8 +31,6 @@ await startRedis();
 await startRtpengine();
 execFileSync(process.execPath, ['server/web/build-web.mjs'], { stdio: 'inherit' });
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'webrtc-bench-'));
-const microphone = path.join(dir, 'mic.wav');
-execFileSync('sox', ['-n', '-r', '48000', '-c', '1', '-b', '16', microphone, 'synth', '60', 'sine', '440', 'vol', '0.5']);
 const tone = makeToneFile(dir, 1000, TALK_SECONDS);
 const agents = Math.max(...STEPS);
 const wsPort = await freePort('127.0.0.1');
@@ -63,11 +61,8 @@ const browser = await chromium.launch({
     '--no-sandbox',
     '--disable-gpu',
     '--disable-background-networking',
-    '--use-fake-ui-for-media-stream',
-    '--use-fake-device-for-media-stream',
-    `--use-file-for-fake-audio-capture=${microphone}`,
-    '--allow-loopback-in-peer-connection',
-    '--disable-features=WebRtcHideLocalIpsWithMdns',
+    ...FAKE_MEDIA_FLAGS,
+    `--use-file-for-fake-audio-capture=${fakeMicrophone(dir, 440, 60)}`,
     '--autoplay-policy=no-user-gesture-required',
   ],
 });
@@ -75,13 +70,7 @@ try {
   const pages = [];
   for (let i = 0; i < agents; i++) {
     const page = await (await browser.newContext()).newPage();
-    await signIn(page, base, `agent${i}@example.com`, PASSWORD);
-    await page.goto(`${base}/phone`);
-    await page.getByRole('button', { name: 'Connect phone' }).click();
-    await page
-      .getByTestId('phone-state')
-      .getByText(`Ready: extension ${600 + i}`)
-      .waitFor({ timeout: 20_000 });
+    await connectPhone(page, base, { email: `agent${i}@example.com`, password: PASSWORD, extension: String(600 + i) }, 20_000);
     pages.push(page);
   }
   say(

@@ -26,16 +26,16 @@ const BROWSER_FLAGS = {
   DTLS: 'passive',
   SDES: ['off'],
 };
-/** Towards the caller when a browser speaks on the other side: back to plain RTP. */
+/** Towards a plain-RTP side (carrier, desk phone) when a browser speaks on the other side. */
 const FROM_BROWSER_FLAGS = { ICE: 'remove', 'transport-protocol': 'RTP/AVP', 'rtcp-mux': ['demux'] };
 /** Between plain-RTP sides (carriers, desk phones). */
 const PLAIN_FLAGS = { ICE: 'remove' };
 /**
  * A browser that places a call offers WebRTC (ICE, DTLS-SRTP, rtcp-mux, Opus first): the phone it
- * calls gets plain RTP with G.711 only. Its other codecs are stripped, not masked, so rtpengine
- * answers the browser with G.711 as well: no transcoding, and the recording decoder reads both sides.
+ * calls gets plain RTP (FROM_BROWSER_FLAGS) with G.711 only. Its other codecs are stripped, not masked,
+ * so rtpengine answers the browser with G.711 as well: no transcoding, and the recording decoder
+ * reads both sides.
  */
-const BROWSER_CALLER_OFFER = { ICE: 'remove', 'transport-protocol': 'RTP/AVP', 'rtcp-mux': ['demux'] };
 const BROWSER_CALLER_CODECS = { strip: ['all'], except: ['PCMU', 'PCMA', 'telephone-event'] };
 /**
  * Back towards a browser that placed the call: WebRTC, with rtpengine starting DTLS (active). As
@@ -136,7 +136,8 @@ export function createCallMedia(deps: {
         'from-tag': callerTag,
         sdp,
         replace: ['origin', 'session-connection'],
-        ...(browserCaller ? { codec: BROWSER_CALLER_CODECS, ...BROWSER_CALLER_OFFER } : { codec: CODEC_POLICY, ICE: 'remove' }),
+        codec: browserCaller ? BROWSER_CALLER_CODECS : CODEC_POLICY,
+        ...towards('agent'),
         'record call': deps.record ? 'yes' : 'no',
         metadata: `callid:${callId}`,
       });

@@ -30,6 +30,7 @@ import type { Services } from '../../server/services.js';
 import type { RoutingCache } from '../../server/sip/routing-cache.js';
 import type { Harness } from './harness.js';
 import { freePort } from './ports.js';
+import { readWav } from './wav.js';
 
 export interface CallServerOptions {
   /** Dialplans by name (the YAML body without `name`), written to a fresh directory. */
@@ -76,6 +77,8 @@ export interface CallServer {
   recordings: RecordingService;
   /** Resolves when the call's recording has been processed. */
   waitForRecording(callId: string, timeoutMs?: number): Promise<RecordingOutcome>;
+  /** The stored stereo recording of a call (once waitForRecording said 'ready'): left the caller, right the agent side. */
+  recordedChannels(callId: string): Promise<Int16Array[]>;
   /** Finished calls as the call path reported them (written or spooled). */
   ended: CallRecord[];
   /** Creates a trunk for the caller's addresses and a number bound to `dialplan`; returns the number. */
@@ -161,6 +164,11 @@ export async function startCallServer(h: Harness, options: CallServerOptions = {
       const outcome = recorded.get(callId);
       if (!outcome) throw new Error(`no recording was processed for ${callId}`);
       return outcome;
+    },
+    async recordedChannels(callId) {
+      const { rows } = await h.db.query<{ recording_path: string }>('SELECT recording_path FROM calls WHERE id = $1', [callId]);
+      if (!rows[0]?.recording_path) throw new Error(`call ${callId} has no stored recording`);
+      return readWav(rows[0].recording_path).channels;
     },
     async provisionNumber({ number, trunkAddresses, dialplan }) {
       const trunk = await app.inject({

@@ -17,7 +17,6 @@ import { freePort } from '../helpers/ports.js';
 import { toneSeconds } from '../helpers/goertzel.js';
 import { makeToneFile, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
 import { type PhoneDialog, phoneSdp, startUdpPhone, type UdpPhone } from '../helpers/udp-phone.js';
-import { readWav } from '../helpers/wav.js';
 
 const CALLER_IP = '127.0.25.1';
 const AGENT_IP = '127.0.25.2';
@@ -162,24 +161,33 @@ const referToReplacing = (dialog: Pick<PhoneDialog, 'callId' | 'remoteTag' | 'lo
 const holdSdp = () => ({ type: 'application/sdp', text: phoneSdp(AGENT_PHONE_IP, agentPhone.mediaPort, 'sendonly') });
 const credentialsOf = (extension: Extension) => ({ username: extension.sipUsername, password: extension.sipPassword });
 
+/**
+ * The start of every attended transfer: a tracked call rings the agent's phone, which answers, puts the
+ * caller on hold and calls the colleague (502), who answers and will be re-INVITEd into the call.
+ */
+async function consultColleague(toneFile: string, talkMs: number) {
+  const colleague = await startSipp({
+    scenario: scenarioPath('uas-answer-expect-reinvite-then-bye.xml'),
+    ip: COLLEAGUE_IP,
+    port: colleaguePort,
+    rtpEcho: true,
+  });
+  const caller = await startSipp({
+    scenario: scenarioPath('uac-tone-expect-hold-resume-bye.xml'),
+    ip: CALLER_IP,
+    target: `127.0.0.1:${server.sipPort}`,
+    service: ATTENDED_NUMBER.slice(1),
+    vars: { TONE: toneFile, TALK_MS: String(talkMs) },
+  });
+  const call = await agentPhone.answered();
+  expect(await agentPhone.request(call, 'INVITE', [], holdSdp())).toMatch(/^SIP\/2\.0 200/);
+  const consultation = await agentPhone.call('502', credentialsOf(agentExtension));
+  return { colleague, caller, call, consultation };
+}
+
 describe('attended transfer (REFER with Replaces)', () => {
   it('hands the held caller to the colleague the agent consulted; both of the agent’s calls end, the recording goes on', async () => {
-    const colleague = await startSipp({
-      scenario: scenarioPath('uas-answer-expect-reinvite-then-bye.xml'),
-      ip: COLLEAGUE_IP,
-      port: colleaguePort,
-      rtpEcho: true,
-    });
-    const caller = await startSipp({
-      scenario: scenarioPath('uac-tone-expect-hold-resume-bye.xml'),
-      ip: CALLER_IP,
-      target: `127.0.0.1:${server.sipPort}`,
-      service: ATTENDED_NUMBER.slice(1),
-      vars: { TONE: makeToneFile(toneDir, 1000, 4), TALK_MS: '5000' },
-    });
-    const call = await agentPhone.answered();
-    expect(await agentPhone.request(call, 'INVITE', [], holdSdp())).toMatch(/^SIP\/2\.0 200/);
-    const consultation = await agentPhone.call('502', credentialsOf(agentExtension));
+    const { colleague, caller, call, consultation } = await consultColleague(makeToneFile(toneDir, 1000, 4), 5000);
 
     expect(await agentPhone.request(call, 'REFER', [referToReplacing(consultation), `Referred-By: <${call.local}>`])).toMatch(/^SIP\/2\.0 202/);
     const notified = (status: string) => (r: { method: string; callId: string; body: string }) =>
@@ -209,29 +217,13 @@ describe('attended transfer (REFER with Replaces)', () => {
     // The colleague echoes what it hears: the caller's tone comes back on the agent's channel of the
     // call's own recording, so the colleague's media runs through the call's rtpengine session.
     expect(await server.waitForRecording(record.id, 20_000)).toBe('ready');
-    const { rows } = await h.db.query('SELECT recording_path FROM calls WHERE id = $1', [record.id]);
-    const wav = readWav(rows[0].recording_path);
-    expect(toneSeconds(wav.channels[0]!, 8000, 1000, [1000])).toBeGreaterThanOrEqual(2);
-    expect(toneSeconds(wav.channels[1]!, 8000, 1000, [1000])).toBeGreaterThanOrEqual(2);
+    const channels = await server.recordedChannels(record.id);
+    expect(toneSeconds(channels[0]!, 8000, 1000, [1000])).toBeGreaterThanOrEqual(2);
+    expect(toneSeconds(channels[1]!, 8000, 1000, [1000])).toBeGreaterThanOrEqual(2);
   }, 60_000);
 
   it('completes when the agent’s phone hangs up the held call as soon as the REFER is accepted', async () => {
-    const colleague = await startSipp({
-      scenario: scenarioPath('uas-answer-expect-reinvite-then-bye.xml'),
-      ip: COLLEAGUE_IP,
-      port: colleaguePort,
-      rtpEcho: true,
-    });
-    const caller = await startSipp({
-      scenario: scenarioPath('uac-tone-expect-hold-resume-bye.xml'),
-      ip: CALLER_IP,
-      target: `127.0.0.1:${server.sipPort}`,
-      service: ATTENDED_NUMBER.slice(1),
-      vars: { TONE: tone, TALK_MS: '2000' },
-    });
-    const call = await agentPhone.answered();
-    expect(await agentPhone.request(call, 'INVITE', [], holdSdp())).toMatch(/^SIP\/2\.0 200/);
-    const consultation = await agentPhone.call('502', credentialsOf(agentExtension));
+    const { colleague, caller, call, consultation } = await consultColleague(tone, 2000);
     expect(await agentPhone.request(call, 'REFER', [referToReplacing(consultation)])).toMatch(/^SIP\/2\.0 202/);
     expect(await agentPhone.request(call, 'BYE')).toMatch(/^SIP\/2\.0 200/);
     await agentPhone.waitFor((r) => r.method === 'BYE' && r.callId === consultation.callId, 'BYE for the consultation');

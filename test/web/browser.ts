@@ -1,4 +1,5 @@
 /** Headless Debian Chromium through playwright-core, axe-core checks and screenshots for the UI tests. */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -67,4 +68,33 @@ export async function signIn(page: Page, baseUrl: string, email: string, passwor
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('navigation', { name: 'Main' }).waitFor();
+}
+
+/** Signs in, opens the Phone page and connects its softphone; resolves once it is registered as `extension`. */
+export async function connectPhone(
+  page: Page,
+  baseUrl: string,
+  user: { email: string; password: string; extension: string },
+  timeoutMs = 15_000,
+): Promise<void> {
+  await signIn(page, baseUrl, user.email, user.password);
+  await page.getByRole('link', { name: 'Phone', exact: true }).click();
+  await page.getByRole('button', { name: 'Connect phone' }).click();
+  await page.getByTestId('phone-state').getByText(`Ready: extension ${user.extension}`).waitFor({ timeout: timeoutMs });
+}
+
+/** Chromium flags for WebRTC tests: fake media devices, no prompt, and loopback ICE with real addresses (rtpengine listens there). */
+export const FAKE_MEDIA_FLAGS = [
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+  '--allow-loopback-in-peer-connection',
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+];
+
+/** A WAV file with a sine tone, for `--use-file-for-fake-audio-capture` (Chromium loops it). */
+export function fakeMicrophone(dir: string, freq: number, seconds: number): string {
+  const file = path.join(dir, `microphone-${freq}-${seconds}.wav`);
+  if (!fs.existsSync(file))
+    execFileSync('sox', ['-n', '-r', '48000', '-c', '1', '-b', '16', file, 'synth', String(seconds), 'sine', String(freq), 'vol', '0.5']);
+  return file;
 }

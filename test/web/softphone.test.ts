@@ -13,8 +13,7 @@ import { toneSeconds } from '../helpers/goertzel.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
 import { makeToneFile, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
-import { readWav } from '../helpers/wav.js';
-import { launch, signIn } from './browser.js';
+import { connectPhone, FAKE_MEDIA_FLAGS, fakeMicrophone, launch } from './browser.js';
 
 const CALLER_IP = '127.0.27.1';
 const COLLEAGUE_IP = '127.0.27.3';
@@ -74,13 +73,17 @@ beforeAll(async () => {
   base = await server.app.listen({ host: '127.0.0.1', port: 0 });
 }, 120_000);
 
-const BROWSER_FLAGS = [
-  '--use-fake-ui-for-media-stream',
-  '--use-fake-device-for-media-stream',
-  // rtpengine and the browser meet on loopback here: let WebRTC use it, with real addresses.
-  '--allow-loopback-in-peer-connection',
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
-];
+/** A carrier caller (SIPp) dialling `number` with a 1 kHz tone of `toneSeconds`, hanging up after `talkMs`. */
+const callIn = (number: string, o: { scenario?: string; toneSeconds: number; talkMs: number }) =>
+  startSipp({
+    scenario: scenarioPath(o.scenario ?? 'uac-tone-bye.xml'),
+    ip: CALLER_IP,
+    target: `127.0.0.1:${server.sipPort}`,
+    service: number.slice(1),
+    vars: { TONE: makeToneFile(dir, 1000, o.toneSeconds), TALK_MS: String(o.talkMs) },
+  });
+
+const AGENT = { email: 'agent@example.com', password: PASSWORD, extension: '301' };
 afterAll(async () => {
   await server?.stop();
   await h?.close();
@@ -101,23 +104,12 @@ it('answers a tracked call in the browser with the screen pop from the DNI sessi
   });
   expect(visit.statusCode, visit.body).toBe(200);
   expect(visit.json().number).toBe(POOL_NUMBER);
-  const microphone = path.join(dir, 'browser-440.wav');
-  execFileSync('sox', ['-n', '-r', '48000', '-c', '1', '-b', '16', microphone, 'synth', '30', 'sine', '440', 'vol', '0.5']);
-  const { context, close } = await launch(undefined, [...BROWSER_FLAGS, `--use-file-for-fake-audio-capture=${microphone}`]);
+  const { context, close } = await launch(undefined, [...FAKE_MEDIA_FLAGS, `--use-file-for-fake-audio-capture=${fakeMicrophone(dir, 440, 30)}`]);
   try {
     const page = await context.newPage();
-    await signIn(page, base, 'agent@example.com', PASSWORD);
-    await page.getByRole('link', { name: 'Phone', exact: true }).click();
-    await page.getByRole('button', { name: 'Connect phone' }).click();
-    await page.getByTestId('phone-state').getByText('Ready: extension 301').waitFor({ timeout: 15_000 });
+    await connectPhone(page, base, AGENT);
 
-    const caller = await startSipp({
-      scenario: scenarioPath('uac-tone-bye.xml'),
-      ip: CALLER_IP,
-      target: `127.0.0.1:${server.sipPort}`,
-      service: POOL_NUMBER.slice(1),
-      vars: { TONE: makeToneFile(dir, 1000, 4), TALK_MS: '4000' },
-    });
+    const caller = await callIn(POOL_NUMBER, { toneSeconds: 4, talkMs: 4000 });
     const panel = page.getByTestId('call-panel');
     await panel.getByText(/Incoming call/).waitFor({ timeout: 15_000 });
     // Where the caller came from, before anyone picks up.
@@ -139,37 +131,27 @@ it('answers a tracked call in the browser with the screen pop from the DNI sessi
     expect(call).toMatchObject({ disposition: 'answered', hangupBy: 'caller' });
     expect(call.answeredBy).toMatch(/transport=ws/);
     expect(await server.waitForRecording(call.id, 20_000)).toBe('ready');
-    const { rows } = await h.db.query('SELECT recording_path FROM calls WHERE id = $1', [call.id]);
-    const wav = readWav(rows[0].recording_path);
-    expect(wav.channels).toHaveLength(2);
-    const callerTone = toneSeconds(wav.channels[0]!, 8000, 1000, [1000, 440]);
-    const browserTone = toneSeconds(wav.channels[1]!, 8000, 440, [1000, 440]);
+    const channels = await server.recordedChannels(call.id);
+    expect(channels).toHaveLength(2);
+    const callerTone = toneSeconds(channels[0]!, 8000, 1000, [1000, 440]);
+    const browserTone = toneSeconds(channels[1]!, 8000, 440, [1000, 440]);
     process.stdout.write(`browser answer to media: ${answerMs} ms; caller tone ${callerTone} s left, browser tone ${browserTone} s right\n`);
     expect(callerTone).toBeGreaterThanOrEqual(3);
     expect(browserTone).toBeGreaterThanOrEqual(3);
     // Each side hears only itself on its own channel: no browser tone on the caller's.
-    expect(toneSeconds(wav.channels[0]!, 8000, 440, [1000, 440])).toBeLessThan(0.5);
+    expect(toneSeconds(channels[0]!, 8000, 440, [1000, 440])).toBeLessThan(0.5);
   } finally {
     await close();
   }
 }, 120_000);
 
 it('transfers a call from the browser to a colleague’s extension (blind, REFER)', async () => {
-  const { context, close } = await launch(undefined, BROWSER_FLAGS);
+  const { context, close } = await launch(undefined, FAKE_MEDIA_FLAGS);
   try {
     const page = await context.newPage();
-    await signIn(page, base, 'agent@example.com', PASSWORD);
-    await page.goto(`${base}/phone`);
-    await page.getByRole('button', { name: 'Connect phone' }).click();
-    await page.getByTestId('phone-state').getByText('Ready: extension 301').waitFor({ timeout: 15_000 });
+    await connectPhone(page, base, AGENT);
     const colleague = await startSipp({ scenario: 'uas', ip: COLLEAGUE_IP, port: colleaguePort, rtpEcho: true });
-    const caller = await startSipp({
-      scenario: scenarioPath('uac-tone-bye.xml'),
-      ip: CALLER_IP,
-      target: `127.0.0.1:${server.sipPort}`,
-      service: NUMBER.slice(1),
-      vars: { TONE: makeToneFile(dir, 1000, 1), TALK_MS: '6000' },
-    });
+    const caller = await callIn(NUMBER, { toneSeconds: 1, talkMs: 6000 });
     const panel = page.getByTestId('call-panel');
     await panel.getByRole('button', { name: 'Answer' }).click();
     await panel.getByText(/On a call/).waitFor({ timeout: 10_000 });
@@ -189,15 +171,10 @@ it('transfers a call from the browser to a colleague’s extension (blind, REFER
 }, 120_000);
 
 it('transfers a call from the browser after consulting the colleague (attended, REFER with Replaces)', async () => {
-  const microphone = path.join(dir, 'consult-440.wav');
-  execFileSync('sox', ['-n', '-r', '48000', '-c', '1', '-b', '16', microphone, 'synth', '30', 'sine', '440', 'vol', '0.5']);
-  const { context, close } = await launch(undefined, [...BROWSER_FLAGS, `--use-file-for-fake-audio-capture=${microphone}`]);
+  const { context, close } = await launch(undefined, [...FAKE_MEDIA_FLAGS, `--use-file-for-fake-audio-capture=${fakeMicrophone(dir, 440, 30)}`]);
   try {
     const page = await context.newPage();
-    await signIn(page, base, 'agent@example.com', PASSWORD);
-    await page.goto(`${base}/phone`);
-    await page.getByRole('button', { name: 'Connect phone' }).click();
-    await page.getByTestId('phone-state').getByText('Ready: extension 301').waitFor({ timeout: 15_000 });
+    await connectPhone(page, base, AGENT);
     // The colleague answers the consultation, then is re-INVITEd into the caller's call.
     const colleague = await startSipp({
       scenario: scenarioPath('uas-answer-expect-reinvite-then-bye.xml'),
@@ -206,13 +183,7 @@ it('transfers a call from the browser after consulting the colleague (attended, 
       rtpEcho: true,
     });
     // The caller is put on hold for the consultation and taken off hold once the colleague has it.
-    const caller = await startSipp({
-      scenario: scenarioPath('uac-tone-expect-hold-resume-bye.xml'),
-      ip: CALLER_IP,
-      target: `127.0.0.1:${server.sipPort}`,
-      service: NUMBER.slice(1),
-      vars: { TONE: makeToneFile(dir, 1000, 2), TALK_MS: '3000' },
-    });
+    const caller = await callIn(NUMBER, { scenario: 'uac-tone-expect-hold-resume-bye.xml', toneSeconds: 2, talkMs: 3000 });
     const panel = page.getByTestId('call-panel');
     await panel.getByRole('button', { name: 'Answer' }).click();
     await panel.getByText(/On a call/).waitFor({ timeout: 10_000 });
@@ -238,10 +209,9 @@ it('transfers a call from the browser after consulting the colleague (attended, 
     // Its media was WebRTC on the browser's side and plain RTP on the colleague's: the browser's
     // tone is on the caller's channel and the colleague's echo of it on the other.
     expect(await server.waitForRecording(consultation!.id, 20_000)).toBe('ready');
-    const { rows } = await h.db.query('SELECT recording_path FROM calls WHERE id = $1', [consultation!.id]);
-    const wav = readWav(rows[0].recording_path);
-    const browserTone = toneSeconds(wav.channels[0]!, 8000, 440, [1000, 440]);
-    const echoedTone = toneSeconds(wav.channels[1]!, 8000, 440, [1000, 440]);
+    const channels = await server.recordedChannels(consultation!.id);
+    const browserTone = toneSeconds(channels[0]!, 8000, 440, [1000, 440]);
+    const echoedTone = toneSeconds(channels[1]!, 8000, 440, [1000, 440]);
     process.stdout.write(`consultation from the browser: browser tone ${browserTone} s, colleague's echo ${echoedTone} s\n`);
     expect(browserTone).toBeGreaterThanOrEqual(1.5);
     expect(echoedTone).toBeGreaterThanOrEqual(1.5);
@@ -253,13 +223,10 @@ it('transfers a call from the browser after consulting the colleague (attended, 
 it('places a call from the page to a colleague’s extension', async () => {
   // Up before the browser dials: a port not yet bound would refuse the INVITE outright.
   const colleague = await startSipp({ scenario: 'uas', ip: COLLEAGUE_IP, port: colleaguePort, rtpEcho: true });
-  const { context, close } = await launch(undefined, BROWSER_FLAGS);
+  const { context, close } = await launch(undefined, FAKE_MEDIA_FLAGS);
   try {
     const page = await context.newPage();
-    await signIn(page, base, 'agent@example.com', PASSWORD);
-    await page.goto(`${base}/phone`);
-    await page.getByRole('button', { name: 'Connect phone' }).click();
-    await page.getByTestId('phone-state').getByText('Ready: extension 301').waitFor({ timeout: 15_000 });
+    await connectPhone(page, base, AGENT);
     await page.getByLabel(/Number to call/).fill('302');
     await page.getByRole('button', { name: 'Call', exact: true }).click();
     const panel = page.getByTestId('call-panel');
