@@ -28,6 +28,8 @@ const SYSTEM_PACKAGES = [
   // The SIP edge in front of several B2BUA nodes (npm run start:cluster, test/cluster).
   { pkg: 'kamailio', probe: '/usr/sbin/kamailio' },
   { pkg: 'wrk', probe: '/usr/bin/wrk', forTests: true },
+  // The WSS test makes a throwaway certificate with the openssl command.
+  { pkg: 'openssl', probe: '/usr/bin/openssl', forTests: true },
 ];
 
 export function installSystemPackages({ forTests }) {
