@@ -104,16 +104,15 @@ describe('Bitrix24', () => {
     // The fake's documented quirks: same CALL_ID on a repeated register, a second finish fails.
     const b = fake.calls[0]!;
     // The fake limits requests per second like Bitrix24 does: ask again when this one was refused for that.
-    const rr = await eventually(async () => {
-      const res = await (await fetch(`${fake.webhookUrl}/telephony.externalcall.register.json`, { method: 'POST', body: JSON.stringify(b.params) })).json();
-      return res.error === 'QUERY_LIMIT_EXCEEDED' ? undefined : res;
-    }, 5_000);
+    const callPastLimit = (method: string, body: unknown) =>
+      eventually(async () => {
+        const res = await (await fetch(`${fake.webhookUrl}/${method}.json`, { method: 'POST', body: JSON.stringify(body) })).json();
+        return res.error === 'QUERY_LIMIT_EXCEEDED' ? undefined : res;
+      }, 5_000);
+    const rr = await callPastLimit('telephony.externalcall.register', b.params);
     expect(rr.result.CALL_ID).toBe(b.callId);
-    const ff = await fetch(`${fake.webhookUrl}/telephony.externalcall.finish.json`, {
-      method: 'POST',
-      body: JSON.stringify({ CALL_ID: b.callId, USER_ID: 7, DURATION: 1 }),
-    });
-    expect(await ff.json()).toMatchObject({ error_description: 'Call is not found' });
+    const ff = await callPastLimit('telephony.externalcall.finish', { CALL_ID: b.callId, USER_ID: 7, DURATION: 1 });
+    expect(ff).toMatchObject({ error_description: 'Call is not found' });
     await disable(sinkId);
     await fake.close();
   });
