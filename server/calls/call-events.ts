@@ -31,6 +31,11 @@ export interface CallEventSink {
   callStarted(call: CallStart): void;
   /** Runs inside the transaction that writes the finished call record. */
   callCompleted(trx: DbClient, call: CallRef): Promise<void>;
+  /**
+   * The same for calls whose records are written together (the record writer batches calls that
+   * end at once), in fewer queries than one `callCompleted` each. Optional: see `completeCalls`.
+   */
+  callsCompleted?(trx: DbClient, calls: readonly CallRef[]): Promise<void>;
   /** The stereo recording is stored and playable. */
   recordingReady(db: Queryable, call: CallRef): Promise<void>;
   /** Tags, notes, score or value changed after the call. */
@@ -46,6 +51,9 @@ export function combineCallEventSinks(sinks: CallEventSink[]): CallEventSink {
     callCompleted: async (trx, call) => {
       for (const s of sinks) await s.callCompleted(trx, call);
     },
+    callsCompleted: async (trx, calls) => {
+      for (const s of sinks) await completeCalls(s, trx, calls);
+    },
     recordingReady: async (db, call) => {
       for (const s of sinks) await s.recordingReady(db, call);
     },
@@ -53,4 +61,10 @@ export function combineCallEventSinks(sinks: CallEventSink[]): CallEventSink {
       for (const s of sinks) await s.callModified(db, call, change);
     },
   };
+}
+
+/** Tells a sink about calls stored together: in one batch if it takes batches, else call by call. */
+export async function completeCalls(sink: CallEventSink, trx: DbClient, calls: readonly CallRef[]): Promise<void> {
+  if (sink.callsCompleted) return sink.callsCompleted(trx, calls);
+  for (const call of calls) await sink.callCompleted(trx, call);
 }

@@ -2,13 +2,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type Db, withTransaction } from '../db/pool.js';
 import type { Logger } from '../logger.js';
-import type { CallEventSink, CallRef } from './call-events.js';
-import { addTags, type CallRecord, insertCallRecord } from './calls.repository.js';
+import { type CallEventSink, type CallRef, completeCalls } from './call-events.js';
+import { addTags, type CallRecord, insertCallRecords } from './calls.repository.js';
 
 /**
- * Writes finished calls with their outbox events in one transaction. When Postgres is down the
- * record goes to an append-only spool file and is replayed when it is back: a call is never lost
- * because the database was away, and the replay is idempotent (sip_call_id is unique).
+ * Writes finished calls with their outbox events in one transaction. Calls that end while a write
+ * is under way wait for it and are then written together (group commit: one transaction, one
+ * multi-row INSERT, one outbox statement per batch instead of ~9 round trips per call); a call
+ * ending on a quiet system is written at once. When Postgres is down the records go to an
+ * append-only spool file and are replayed one by one when it is back: a call is never lost because
+ * the database was away, and the replay is idempotent (sip_call_id is unique).
  */
 export interface CallRecordWriter {
   write(record: CallRecord): Promise<'stored' | 'spooled'>;
@@ -30,6 +33,8 @@ export interface CallRecordWriterOptions {
   spoolFile: string;
   logger: Logger;
   flushMs?: number;
+  /** The most records one transaction writes (default 200). */
+  maxBatch?: number;
   /** Told about every record once its row is committed, whether written at once or replayed from the spool. */
   onStored?: (record: CallRecord) => void;
 }
@@ -37,22 +42,78 @@ export interface CallRecordWriterOptions {
 export function createCallRecordWriter(deps: CallRecordWriterOptions): CallRecordWriter {
   const { db, events, spoolFile, logger } = deps;
   fs.mkdirSync(path.dirname(spoolFile), { recursive: true });
+  const maxBatch = deps.maxBatch ?? 200;
   let flushing: Promise<number> | undefined;
 
-  async function store(record: CallRecord): Promise<void> {
-    const isNew = await withTransaction(db, async (trx) => {
-      const inserted = await insertCallRecord(trx, record);
-      if (inserted && record.spamReason !== null) await addTags(trx, record.id, ['spam'], 'system');
-      if (inserted) await events?.callCompleted(trx, callRefOf(record));
-      return inserted;
+  async function store(records: readonly CallRecord[]): Promise<void> {
+    const fresh = await withTransaction(db, async (trx) => {
+      const inserted = await insertCallRecords(trx, records);
+      // Only new rows: a replay of a record stored before a crash has had its turn already.
+      const stored = records.filter((r) => inserted.has(r.id));
+      for (const r of stored) if (r.spamReason !== null) await addTags(trx, r.id, ['spam'], 'system');
+      if (events && stored.length > 0) await completeCalls(events, trx, stored.map(callRefOf));
+      return stored;
     });
-    // Only a new row: a replay of a record stored before a crash has had its turn already.
-    if (!isNew || !deps.onStored) return;
-    try {
-      deps.onStored(record);
-    } catch (err) {
-      logger.error({ err, callId: record.sipCallId, type: 'call_stored_listener_failed' }, 'a listener of stored calls failed');
+    if (!deps.onStored) return;
+    for (const record of fresh) {
+      try {
+        deps.onStored(record);
+      } catch (err) {
+        logger.error({ err, callId: record.sipCallId, type: 'call_stored_listener_failed' }, 'a listener of stored calls failed');
+      }
     }
+  }
+
+  /** Records waiting for the write under way to finish, with whoever waits for each. */
+  const queue: Array<{ record: CallRecord; resolve: (outcome: 'stored' | 'spooled') => void; reject: (err: unknown) => void }> = [];
+  let writing = false;
+  let scheduled = false;
+
+  async function storeOrSpool(records: readonly CallRecord[]): Promise<'stored' | 'spooled'> {
+    try {
+      await store(records);
+      return 'stored';
+    } catch (err) {
+      logger.warn({ err, calls: records.length, type: 'call_record_spooled' }, 'database unavailable; call records spooled');
+      fs.appendFileSync(spoolFile, records.map((r) => `${JSON.stringify(r)}\n`).join(''));
+      return 'spooled';
+    }
+  }
+
+  /** Writes what has queued up, a batch at a time, one transaction in flight. */
+  function drain(): void {
+    scheduled = false;
+    if (writing || queue.length === 0) return;
+    writing = true;
+    const batch = queue.splice(0, maxBatch);
+    void storeOrSpool(batch.map((entry) => entry.record))
+      .then(
+        (outcome) => {
+          for (const entry of batch) entry.resolve(outcome);
+        },
+        (err: unknown) => {
+          for (const entry of batch) entry.reject(err);
+        },
+      )
+      .finally(() => {
+        writing = false;
+        drain();
+      });
+  }
+
+  /** Stores replayed records a batch at a time; a batch that fails is tried record by record, so one bad record keeps only itself back. */
+  async function replay(records: CallRecord[]): Promise<CallRecord[]> {
+    const left: CallRecord[] = [];
+    for (let i = 0; i < records.length; i += maxBatch) {
+      const batch = records.slice(i, i + maxBatch);
+      const whole = await store(batch).then(
+        () => true,
+        () => false,
+      );
+      if (whole) continue;
+      for (const record of batch) await store([record]).catch(() => left.push(record));
+    }
+    return left;
   }
 
   async function flushNow(): Promise<number> {
@@ -61,22 +122,19 @@ export function createCallRecordWriter(deps: CallRecordWriterOptions): CallRecor
     const working = `${spoolFile}.replaying`;
     if (!fs.existsSync(working)) fs.renameSync(spoolFile, working);
     const lines = fs.readFileSync(working, 'utf8').split('\n').filter(Boolean);
-    const left: string[] = [];
+    const records: CallRecord[] = [];
     for (const line of lines) {
       try {
-        await store(JSON.parse(line) as CallRecord);
-      } catch (err) {
-        if (err instanceof SyntaxError) {
-          logger.error({ type: 'spool_corrupt_line' }, 'dropping unreadable spool line');
-          continue;
-        }
-        left.push(line);
+        records.push(JSON.parse(line) as CallRecord);
+      } catch {
+        logger.error({ type: 'spool_corrupt_line' }, 'dropping unreadable spool line');
       }
     }
-    if (left.length > 0) fs.appendFileSync(spoolFile, `${left.join('\n')}\n`);
+    const left = await replay(records);
+    if (left.length > 0) fs.appendFileSync(spoolFile, left.map((r) => `${JSON.stringify(r)}\n`).join(''));
     fs.rmSync(working);
-    if (lines.length > left.length)
-      logger.info({ type: 'spool_flushed', stored: lines.length - left.length, waiting: left.length }, 'spooled call records stored');
+    if (records.length > left.length)
+      logger.info({ type: 'spool_flushed', stored: records.length - left.length, waiting: left.length }, 'spooled call records stored');
     return left.length;
   }
 
@@ -90,15 +148,15 @@ export function createCallRecordWriter(deps: CallRecordWriterOptions): CallRecor
   }
 
   return {
-    async write(record) {
-      try {
-        await store(record);
-        return 'stored';
-      } catch (err) {
-        logger.warn({ err, callId: record.sipCallId, type: 'call_record_spooled' }, 'database unavailable; call record spooled');
-        fs.appendFileSync(spoolFile, `${JSON.stringify(record)}\n`);
-        return 'spooled';
-      }
+    write(record) {
+      return new Promise((resolve, reject) => {
+        queue.push({ record, resolve, reject });
+        // Calls ending in the same turn of the event loop share the first transaction too.
+        if (!writing && !scheduled) {
+          scheduled = true;
+          setImmediate(drain);
+        }
+      });
     },
     flush,
     close: () => clearInterval(timer),

@@ -342,6 +342,15 @@ export async function listCallViews(
 
 /** The call as its owner account sees it; `undefined` for another account's call as for a missing one. */
 export async function findCallView(db: Queryable, accountId: string, id: string): Promise<CallView | undefined> {
-  const { rows } = await db.query<CallViewRow>(`${SELECT} WHERE c.account_id = $1 AND c.id = $2`, [accountId, id]);
-  return rows[0] ? toCallView(rows[0]) : undefined;
+  return (await findCallViews(db, [{ accountId, callId: id }])).get(id);
+}
+
+/** Several calls in one query (the record writer's batches), by id; each only as its owner account sees it. */
+export async function findCallViews(db: Queryable, calls: ReadonlyArray<{ accountId: string; callId: string }>): Promise<Map<string, CallView>> {
+  if (calls.length === 0) return new Map();
+  const { rows } = await db.query<CallViewRow>(`${SELECT} JOIN unnest($1::uuid[], $2::uuid[]) AS q(account_id, id) ON c.account_id = q.account_id AND c.id = q.id`, [
+    calls.map((c) => c.accountId),
+    calls.map((c) => c.callId),
+  ]);
+  return new Map(rows.map((row) => [row.id, toCallView(row)]));
 }

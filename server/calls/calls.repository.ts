@@ -65,62 +65,83 @@ export interface CallRecord {
   spamReason: string | null;
 }
 
-/** Inserts the record; a replay of the same SIP call (spool flush after a crash) is a no-op. Returns whether it was new. */
-export async function insertCallRecord(db: Queryable, r: CallRecord): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `INSERT INTO calls (id, account_id, sip_call_id, trunk_id, number_id, tracking_number, caller, caller_name, dialplan,
-       started_at, answered_at, ended_at, disposition, talk_seconds, ring_seconds, answered_by, hangup_by, final_sip_status,
-       ivr_digits, pool_id, source_id, session_id, confidence, attribution, visit, first_time, prior_calls, recording_status, caller_media, spam, spam_reason, visit_chain, answered_target,
-       direction, callee, extension_id, callback_of, queue_name, queue_wait_seconds, queue_outcome, queue_within_service_level)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32,$33,
-       $34,$35,$36,$37,$38,$39,$40,$41)
-     ON CONFLICT (sip_call_id) DO NOTHING`,
-    [
-      r.id,
-      r.accountId,
-      r.sipCallId,
-      r.trunkId,
-      r.numberId,
-      r.trackingNumber,
-      r.caller,
-      r.callerName,
-      r.dialplan,
-      r.startedAt,
-      r.answeredAt,
-      r.endedAt,
-      r.disposition,
-      r.talkSeconds,
-      r.ringSeconds,
-      r.answeredBy,
-      r.hangupBy,
-      r.finalSipStatus,
-      r.ivrDigits,
-      r.poolId,
-      r.sourceId,
-      r.sessionId,
-      r.confidence,
-      JSON.stringify(r.attribution),
-      r.visit === null ? null : JSON.stringify(r.visit),
-      r.firstTime,
-      r.priorCalls,
-      r.recordingStatus,
-      r.callerMedia === null ? null : JSON.stringify(r.callerMedia),
-      r.spamReason !== null,
-      r.spamReason,
-      // Spooled records written before the chain existed have none.
-      r.visitChain?.length ? JSON.stringify(r.visitChain) : null,
-      r.answeredTarget ?? null,
-      r.direction ?? 'inbound',
-      r.callee ?? null,
-      r.extensionId ?? null,
-      r.callbackOf ?? null,
-      r.queueName ?? null,
-      r.queueWaitSeconds ?? null,
-      r.queueOutcome ?? null,
-      r.queueWithinServiceLevel ?? null,
-    ],
+/** The calls columns a record fills, in the order `recordRow` lists their values. */
+const RECORD_COLUMNS = `id, account_id, sip_call_id, trunk_id, number_id, tracking_number, caller, caller_name, dialplan,
+  started_at, answered_at, ended_at, disposition, talk_seconds, ring_seconds, answered_by, hangup_by, final_sip_status,
+  ivr_digits, pool_id, source_id, session_id, confidence, attribution, visit, first_time, prior_calls, recording_status, caller_media, spam, spam_reason, visit_chain, answered_target,
+  direction, callee, extension_id, callback_of, queue_name, queue_wait_seconds, queue_outcome, queue_within_service_level`;
+
+function recordRow(r: CallRecord): unknown[] {
+  return [
+    r.id,
+    r.accountId,
+    r.sipCallId,
+    r.trunkId,
+    r.numberId,
+    r.trackingNumber,
+    r.caller,
+    r.callerName,
+    r.dialplan,
+    r.startedAt,
+    r.answeredAt,
+    r.endedAt,
+    r.disposition,
+    r.talkSeconds,
+    r.ringSeconds,
+    r.answeredBy,
+    r.hangupBy,
+    r.finalSipStatus,
+    r.ivrDigits,
+    r.poolId,
+    r.sourceId,
+    r.sessionId,
+    r.confidence,
+    JSON.stringify(r.attribution),
+    r.visit === null ? null : JSON.stringify(r.visit),
+    r.firstTime,
+    r.priorCalls,
+    r.recordingStatus,
+    r.callerMedia === null ? null : JSON.stringify(r.callerMedia),
+    r.spamReason !== null,
+    r.spamReason,
+    // Spooled records written before the chain existed have none.
+    r.visitChain?.length ? JSON.stringify(r.visitChain) : null,
+    r.answeredTarget ?? null,
+    r.direction ?? 'inbound',
+    r.callee ?? null,
+    r.extensionId ?? null,
+    r.callbackOf ?? null,
+    r.queueName ?? null,
+    r.queueWaitSeconds ?? null,
+    r.queueOutcome ?? null,
+    r.queueWithinServiceLevel ?? null,
+  ];
+}
+
+/**
+ * Inserts finished calls in one statement (the record writer batches the calls that end together);
+ * a replay of the same SIP call (spool flush after a crash) is a no-op. Returns the ids of the rows
+ * that were new.
+ */
+export async function insertCallRecords(db: Queryable, records: readonly CallRecord[]): Promise<Set<string>> {
+  if (records.length === 0) return new Set();
+  const params: unknown[] = [];
+  const tuples = records.map((r) => {
+    const row = recordRow(r);
+    const first = params.length + 1;
+    params.push(...row);
+    return `(${row.map((_, i) => `$${first + i}`).join(',')})`;
+  });
+  const { rows } = await db.query<{ id: string }>(
+    `INSERT INTO calls (${RECORD_COLUMNS}) VALUES ${tuples.join(',')} ON CONFLICT (sip_call_id) DO NOTHING RETURNING id`,
+    params,
   );
-  return (rowCount ?? 0) > 0;
+  return new Set(rows.map((row) => row.id));
+}
+
+/** Inserts one record; a replay of the same SIP call is a no-op. Returns whether it was new. */
+export async function insertCallRecord(db: Queryable, r: CallRecord): Promise<boolean> {
+  return (await insertCallRecords(db, [r])).has(r.id);
 }
 
 /** The dialplan target that answered this caller's latest answered call (the route step's sticky agent). */

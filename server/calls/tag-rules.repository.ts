@@ -26,12 +26,22 @@ export async function listTagRules(db: Queryable, accountId: string): Promise<Ta
   return rows.map(toRule);
 }
 
-/** The rules the call path applies; read inside the call-record transaction. */
-export async function listEnabledTagRules(db: Queryable, accountId: string): Promise<Array<{ id: string; tag: string; conditions: TagRuleConditions }>> {
-  const { rows } = await db.query<TagRuleRow>('SELECT id, tag, conditions FROM tag_rules WHERE account_id = $1 AND enabled ORDER BY created_at, id', [
-    accountId,
-  ]);
-  return rows;
+/** The enabled rules of each account the call path stores calls for, in rule order; read inside the call-record transaction. */
+export async function listEnabledTagRules(
+  db: Queryable,
+  accountIds: readonly string[],
+): Promise<Map<string, Array<{ id: string; tag: string; conditions: TagRuleConditions }>>> {
+  const { rows } = await db.query<TagRuleRow & { account_id: string }>(
+    'SELECT account_id, id, tag, conditions FROM tag_rules WHERE account_id = ANY($1::uuid[]) AND enabled ORDER BY created_at, id',
+    [[...new Set(accountIds)]],
+  );
+  const byAccount = new Map<string, Array<{ id: string; tag: string; conditions: TagRuleConditions }>>();
+  for (const { account_id, id, tag, conditions } of rows) {
+    const rules = byAccount.get(account_id) ?? [];
+    rules.push({ id, tag, conditions });
+    byAccount.set(account_id, rules);
+  }
+  return byAccount;
 }
 
 export async function findTagRule(db: Queryable, accountId: string, id: string): Promise<TagRule | undefined> {

@@ -1,7 +1,7 @@
-import type { Queryable } from '../db/pool.js';
+import type { DbClient, Queryable } from '../db/pool.js';
 import type { Logger } from '../logger.js';
 import type { CallEventSink, CallRef } from './call-events.js';
-import { type CallView, findCallView } from './call-view.js';
+import { type CallView, findCallViews } from './call-view.js';
 import { addTags } from './calls.repository.js';
 import { type CallFacts, ruleMatches } from './tag-rules.match.js';
 import { listEnabledTagRules } from './tag-rules.repository.js';
@@ -22,21 +22,32 @@ export function callFacts(call: CallView): CallFacts {
 }
 
 /**
- * Applies the account's enabled rules to one call and returns the tags added.
- * A stored rule that no longer parses (written by an older version) is skipped, not fatal.
+ * Applies each call's account's enabled rules to it and returns the tags added, by call id. The
+ * calls are read only when their account has rules. A stored rule that no longer parses (written
+ * by an older version) is skipped, not fatal.
  */
-export async function applyTagRules(db: Queryable, call: CallRef, logger?: Logger): Promise<string[]> {
-  const view = await findCallView(db, call.accountId, call.callId);
-  if (!view) return [];
-  const facts = callFacts(view);
-  const added: string[] = [];
-  for (const rule of await listEnabledTagRules(db, call.accountId)) {
-    const conditions = TagRuleConditions.safeParse(rule.conditions);
-    if (!conditions.success) {
-      logger?.warn({ ruleId: rule.id, type: 'tag_rule_invalid' }, 'tag rule conditions do not parse; rule skipped');
-      continue;
+export async function applyTagRules(db: Queryable, calls: readonly CallRef[], logger?: Logger): Promise<Map<string, string[]>> {
+  const added = new Map<string, string[]>();
+  const rulesOf = await listEnabledTagRules(
+    db,
+    calls.map((c) => c.accountId),
+  );
+  const ruled = calls.filter((c) => rulesOf.has(c.accountId));
+  if (ruled.length === 0) return added;
+  const views = await findCallViews(db, ruled);
+  for (const call of ruled) {
+    const view = views.get(call.callId);
+    if (!view) continue;
+    const facts = callFacts(view);
+    for (const rule of rulesOf.get(call.accountId) ?? []) {
+      const conditions = TagRuleConditions.safeParse(rule.conditions);
+      if (!conditions.success) {
+        logger?.warn({ ruleId: rule.id, type: 'tag_rule_invalid' }, 'tag rule conditions do not parse; rule skipped');
+        continue;
+      }
+      if (!ruleMatches(conditions.data, facts) || (await addTags(db, call.callId, [rule.tag], { ruleId: rule.id })) === 0) continue;
+      added.set(call.callId, [...(added.get(call.callId) ?? []), rule.tag]);
     }
-    if (ruleMatches(conditions.data, facts) && (await addTags(db, call.callId, [rule.tag], { ruleId: rule.id })) > 0) added.push(rule.tag);
   }
   return added;
 }
@@ -52,19 +63,21 @@ export async function applyTagRules(db: Queryable, call: CallRef, logger?: Logge
  *   const writer = createCallRecordWriter({ db, events, … });
  */
 export function createTagRuleSink({ logger }: { logger: Logger }): CallEventSink {
+  async function tagCalls(trx: DbClient, calls: readonly CallRef[]): Promise<void> {
+    await trx.query('SAVEPOINT tag_rules');
+    try {
+      const tags = await applyTagRules(trx, calls, logger);
+      await trx.query('RELEASE SAVEPOINT tag_rules');
+      for (const [callId, added] of tags) logger.debug({ callId, tags: added, type: 'tag_rules_applied' }, 'tag rules tagged the call');
+    } catch (err) {
+      await trx.query('ROLLBACK TO SAVEPOINT tag_rules');
+      logger.error({ err, callIds: calls.map((c) => c.callId), type: 'tag_rules_failed' }, 'tag rules failed; calls stored without rule tags');
+    }
+  }
   return {
     callStarted: () => {},
-    async callCompleted(trx, call) {
-      await trx.query('SAVEPOINT tag_rules');
-      try {
-        const tags = await applyTagRules(trx, call, logger);
-        await trx.query('RELEASE SAVEPOINT tag_rules');
-        if (tags.length > 0) logger.debug({ callId: call.callId, tags, type: 'tag_rules_applied' }, 'tag rules tagged the call');
-      } catch (err) {
-        await trx.query('ROLLBACK TO SAVEPOINT tag_rules');
-        logger.error({ err, callId: call.callId, type: 'tag_rules_failed' }, 'tag rules failed; call stored without rule tags');
-      }
-    },
+    callCompleted: (trx, call) => tagCalls(trx, [call]),
+    callsCompleted: tagCalls,
     recordingReady: async () => {},
     callModified: async () => {},
   };

@@ -2,9 +2,9 @@ import crypto from 'node:crypto';
 import type { CallEventSink, CallRef, CallStart } from '../calls/call-events.js';
 import type { Db, Queryable } from '../db/pool.js';
 import type { Logger } from '../logger.js';
-import { findCallView } from '../calls/call-view.js';
+import { findCallViews } from '../calls/call-view.js';
 import { buildLeadPayload, type CallEventType, type LeadPayload, type PayloadContext, startedPayload } from './lead-payload.js';
-import { insertEvent } from './leads.repository.js';
+import { insertEvent, insertEvents, type NewEvent } from './leads.repository.js';
 
 export interface OutboxEventSinkOptions {
   db: Db;
@@ -35,14 +35,20 @@ export function createOutboxEventSink(options: OutboxEventSinkOptions): OutboxEv
   const log = options.logger.child({ component: 'lead-outbox' });
   const pending = new Set<Promise<void>>();
 
-  async function record(db: Queryable, call: CallRef, type: CallEventType, change: LeadPayload['change'] = null): Promise<void> {
-    const uid = crypto.randomUUID();
-    const view = await findCallView(db, call.accountId, call.callId);
-    if (!view) throw new Error(`call ${call.callId} not found for ${type}`);
-    // Spam, and calls the account's own phones placed, are not leads.
-    if (view.spamReason !== null || view.direction !== 'inbound') return;
-    const payload = buildLeadPayload(view, options.payload, { eventId: uid, type, occurredAt: new Date(), change });
-    await insertEvent(db, { uid, accountId: call.accountId, callId: call.callId, type, payload });
+  /** The events of `calls` (one each, read as stored now), in one query for the calls and one for the events. */
+  async function record(db: Queryable, calls: readonly CallRef[], type: CallEventType, change: LeadPayload['change'] = null): Promise<void> {
+    const views = await findCallViews(db, calls);
+    const events: NewEvent[] = [];
+    for (const call of calls) {
+      const view = views.get(call.callId);
+      if (!view) throw new Error(`call ${call.callId} not found for ${type}`);
+      // Spam, and calls the account's own phones placed, are not leads.
+      if (view.spamReason !== null || view.direction !== 'inbound') continue;
+      const uid = crypto.randomUUID();
+      const payload = buildLeadPayload(view, options.payload, { eventId: uid, type, occurredAt: new Date(), change });
+      events.push({ uid, accountId: call.accountId, callId: call.callId, type, payload });
+    }
+    await insertEvents(db, events);
   }
 
   async function writeStarted(call: CallStart, at: Date): Promise<void> {
@@ -86,9 +92,10 @@ export function createOutboxEventSink(options: OutboxEventSinkOptions): OutboxEv
         log.error({ err, type: 'lead_started_failed' }, 'call.started failed');
       }
     },
-    callCompleted: (trx, call) => record(trx, call, 'call.completed'),
-    recordingReady: (db, call) => record(db, call, 'call.recording_ready'),
-    callModified: (db, call, change) => record(db, call, 'call.modified', { field: change.field }),
+    callCompleted: (trx, call) => record(trx, [call], 'call.completed'),
+    callsCompleted: (trx, calls) => record(trx, calls, 'call.completed'),
+    recordingReady: (db, call) => record(db, [call], 'call.recording_ready'),
+    callModified: (db, call, change) => record(db, [call], 'call.modified', { field: change.field }),
     async drainStarted() {
       while (pending.size > 0) await Promise.allSettled([...pending]);
     },

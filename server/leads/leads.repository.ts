@@ -17,35 +17,55 @@ export interface SinkRow {
   created_at: Date;
 }
 
+export interface NewEvent {
+  uid: string;
+  accountId: string;
+  callId: string;
+  type: EventType;
+  payload: LeadPayload | FormLeadPayload | DealWonPayload;
+  /**
+   * Drops a late call.started whose call already completed (as stored before this statement):
+   * popping a card for a finished call helps nobody, and it would be ordered after call.completed.
+   */
+  unlessCompleted?: boolean;
+}
+
+/** Inserts one event and its deliveries; returns how many deliveries it got. */
+export async function insertEvent(db: Queryable, e: NewEvent): Promise<number> {
+  return insertEvents(db, [e]);
+}
+
 /**
- * Writes one outbox event and a pending delivery for every enabled sink that wants its type, then
- * NOTIFYs the workers (Postgres sends it at commit, so a worker never wakes before the row is visible).
- * `unlessCompleted` drops a late call.started whose call already completed: popping a card for a
- * finished call helps nobody, and it would otherwise be ordered after call.completed.
+ * Writes outbox events (in the given order: event ids order each call's deliveries) and a pending
+ * delivery for every enabled sink that wants each one's type, in one statement, then NOTIFYs the
+ * workers once (Postgres sends it at commit, so a worker never wakes before the rows are visible).
+ * Returns how many deliveries were created.
  */
-export async function insertEvent(
-  db: Queryable,
-  e: {
-    uid: string;
-    accountId: string;
-    callId: string;
-    type: EventType;
-    payload: LeadPayload | FormLeadPayload | DealWonPayload;
-    unlessCompleted?: boolean;
-  },
-): Promise<number> {
+export async function insertEvents(db: Queryable, events: readonly NewEvent[]): Promise<number> {
+  if (events.length === 0) return 0;
   const { rows } = await db.query<{ deliveries: number }>(
-    `WITH ev AS (
+    `WITH input AS (
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::jsonb[], $6::boolean[]) WITH ORDINALITY
+         AS i(uid, account_id, call_id, type, payload, unless_completed, n)),
+     ev AS (
        INSERT INTO lead_events (uid, account_id, call_id, type, payload)
-       SELECT $1, $2, $3, $4, $5
-        WHERE NOT ($6 AND EXISTS (SELECT 1 FROM lead_events WHERE call_id = $3 AND type = 'call.completed'))
+       SELECT i.uid, i.account_id, i.call_id, i.type, i.payload FROM input i
+        WHERE NOT (i.unless_completed AND EXISTS (SELECT 1 FROM lead_events e WHERE e.call_id = i.call_id AND e.type = 'call.completed'))
+        ORDER BY i.n
        RETURNING id, account_id, call_id, type),
      d AS (
        INSERT INTO lead_deliveries (event_id, sink_id, call_id)
        SELECT ev.id, s.id, ev.call_id FROM ev JOIN lead_sinks s ON s.account_id = ev.account_id AND s.enabled AND ev.type = ANY (s.events)
        RETURNING 1)
      SELECT (SELECT count(*) FROM d)::int AS deliveries, pg_notify(${NOTIFY_CHANNEL_SQL}, '')`,
-    [e.uid, e.accountId, e.callId, e.type, JSON.stringify(e.payload), e.unlessCompleted ?? false],
+    [
+      events.map((e) => e.uid),
+      events.map((e) => e.accountId),
+      events.map((e) => e.callId),
+      events.map((e) => e.type),
+      events.map((e) => JSON.stringify(e.payload)),
+      events.map((e) => e.unlessCompleted ?? false),
+    ],
   );
   return rows[0]?.deliveries ?? 0;
 }
