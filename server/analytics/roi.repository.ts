@@ -52,7 +52,7 @@ const SESSION_CHANNEL = (ds: string, field: 'source' | 'medium') =>
   `CASE WHEN ${ds}.utm_source IS NOT NULL THEN ${field === 'source' ? `${ds}.utm_source` : `COALESCE(${ds}.utm_medium, '(not set)')`}
      ELSE (ct_session_channel(${ds}.utm_source, ${ds}.utm_medium, ${ds}.gclid, ${ds}.gbraid, ${ds}.wbraid, ${ds}.yclid, ${ds}.msclkid, ${ds}.fbclid, ${ds}.referrer, ${ds}.landing_page)).${field} END`;
 
-/** A part's rows before the merge; the conversions part also carries the LTV over all customers. */
+/** A part's rows before the merge (NULL where a part has nothing to add); the conversions part also carries the LTV over all customers. */
 type PartRow = RoiPartRow & { total_ltv?: number | null };
 const PART_COLUMNS = 'g_source, g_medium, g_campaign, g_keyword, is_static, visits, calls, forms, leads, qualified, won, revenue, cost, ltv';
 // Numbers travel as text, so fractional credit keeps every digit on its way to the merge.
@@ -83,31 +83,26 @@ export async function roiReport(
        WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND NOT c.spam AND c.direction = 'inbound' AND NOT c.touch_single`;
   const firstLead = `c.first_time IS TRUE AND NOT EXISTS (SELECT 1 FROM form_leads f WHERE f.account_id = $1 AND f.phone = c.caller AND f.created_at < c.started_at)`;
   const params = [accountId, p.lo, p.hi, p.tz, o.currency, DIGITS, o.model, LEVEL[o.groupBy], minorDigits(o.currency)];
-  /**
-   * The credited touches (CTEs deal_base, touches, windowed, credited): every call, form and deal of
-   * the period, or (`wonOnly`) just the deals won in it, which is all the LTV part needs.
-   */
-  const credit = (wonOnly: boolean) => `
+  /** The credited touches (CTEs deal_base, touches, windowed, credited): every call, form and deal of the period. */
+  const credited = `
      deal_base AS (
-       SELECT d.*, d.won_at >= $2 AND d.won_at < $3 AS won_in, d.qualified_at >= $2 AND d.qualified_at < $3 AS qualified_in,
+       -- Only the columns the report reads: the CTE is materialized, and whole deal rows are wide.
+       SELECT d.id, d.call_id, d.form_lead_id, d.visitor_id, d.at, d.qualified_at, d.won_at, d.touch_single, d.touch_source_id,
+         d.touch_source, d.touch_medium, d.touch_campaign, d.touch_keyword, d.won_at >= $2 AND d.won_at < $3 AS won_in, d.qualified_at >= $2 AND d.qualified_at < $3 AS qualified_in,
          COALESCE(d.phone, d.visitor_id, d.id::text) AS customer,
          CASE WHEN d.won_at >= $2 AND d.won_at < $3 AND d.revenue_minor IS NOT NULL
            THEN ${CONVERT('d.revenue_minor', 'd.currency', 'd.minor_digits', '(d.won_at AT TIME ZONE $4)::date')} END AS rev
        FROM deals d
-       WHERE d.account_id = ${wonOnly ? '$1 AND d.won_at >= $2 AND d.won_at < $3' : '$1 AND ((d.won_at >= $2 AND d.won_at < $3) OR (d.qualified_at >= $2 AND d.qualified_at < $3))'}
+       WHERE d.account_id = $1 AND ((d.won_at >= $2 AND d.won_at < $3) OR (d.qualified_at >= $2 AND d.qualified_at < $3))
      ),
      touches AS (
-${
-  wonOnly
-    ? ''
-    : `       SELECT 'call' AS ev_kind, c.id::text AS ev_id, ${firstLead} AS first_time, t.* ${callsInPeriod}
+       SELECT 'call' AS ev_kind, c.id::text AS ev_id, ${firstLead} AS first_time, t.* ${callsInPeriod}
        UNION ALL
        SELECT 'form' AS ev_kind, f.id::text AS ev_id, f.first_time, 1::bigint AS ord, NULLIF(f.visit->>'source', '') AS source,
          NULLIF(f.visit->>'medium', '') AS medium, NULLIF(f.visit->>'campaign', '') AS campaign, NULLIF(f.visit->>'keyword', '') AS keyword, false AS is_static
        FROM form_leads f WHERE f.account_id = $1 AND f.created_at >= $2 AND f.created_at < $3
        UNION ALL
-`
-}       SELECT 'deal' AS ev_kind, d.id::text AS ev_id, false AS first_time, t.*
+       SELECT 'deal' AS ev_kind, d.id::text AS ev_id, false AS first_time, t.*
        FROM deal_base d JOIN calls c ON c.id = d.call_id AND NOT d.touch_single LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN LATERAL ${touches} t
        UNION ALL
        SELECT 'deal', d.id::text, false, 1, NULLIF(f.visit->>'source', ''), NULLIF(f.visit->>'medium', ''), NULLIF(f.visit->>'campaign', ''),
@@ -136,16 +131,21 @@ ${
          CASE WHEN $7 = 'linear' THEN div(d.rev, w.n) + CASE WHEN w.ord = w.last_ord THEN d.rev - div(d.rev, w.n) * w.n ELSE 0 END ELSE d.rev END AS rev
        FROM windowed w LEFT JOIN deal_base d ON w.ev_kind = 'deal' AND d.id::text = w.ev_id
        WHERE $7 = 'linear' OR w.ord = CASE WHEN $7 = 'first' THEN w.first_ord ELSE COALESCE(w.last_non_direct, w.last_ord) END
-       UNION ALL
-       -- Deals of single-touch calls: whole credit to that touch under every model.
-       SELECT 'deal', d.id::text, false, t.*, 1, 1, 1, 1, 1::numeric, d.won_in, d.qualified_in, d.customer, d.rev
-       FROM deal_base d LEFT JOIN sources s ON s.id = d.touch_source_id CROSS JOIN LATERAL ${STORED_TOUCH('d')} t
-       WHERE d.touch_single
+     ),
+     -- Deals of single-touch calls (nearly all): every model credits the call's one touch whole, so they
+     -- are counted per raw touch first and the channel rules run per group, not per deal.
+     single_deals AS (
+       SELECT d.touch_source_id, d.touch_source, d.touch_medium, d.touch_campaign, d.touch_keyword,
+         count(*) FILTER (WHERE d.qualified_in) AS qualified, count(*) FILTER (WHERE d.won_in) AS won,
+         sum(d.rev) FILTER (WHERE d.won_in) AS revenue
+       FROM deal_base d WHERE d.touch_single GROUP BY 1, 2, 3, 4, 5
+     ),
+     single_won_customers AS (
+       SELECT DISTINCT d.touch_source_id, d.touch_source, d.touch_medium, d.touch_campaign, d.touch_keyword, d.customer
+       FROM deal_base d WHERE d.touch_single AND d.won_in
      )`;
   // Each part reads a different table, so they run at once on separate connections (one snapshot).
-  const [conversions, lifetimeValue, calls, spend, missing] = await readInOneSnapshot<
-    [PartRow[], PartRow[], PartRow[], PartRow[], Array<{ currency: string; day: string }>]
-  >(
+  const [conversions, calls, spend, missing] = await readInOneSnapshot<[PartRow[], PartRow[], PartRow[], Array<{ currency: string; day: string }>]>(
     pool,
     // The queries are big enough for Postgres to JIT-compile them, which costs ~0.5 s per run and
     // saves nothing on a few hundred thousand rows. Their sorts and hashes stay in memory.
@@ -154,26 +154,7 @@ ${
       async (db) =>
         (
           await db.query<PartRow>(
-            `WITH ${ARGS}, ${credit(false)},
-     part(${PART_COLUMNS}) AS (
-       SELECT ${KEY('c')}, bool_or(c.is_static) AS is_static, 0 AS visits,
-         sum(c.weight) FILTER (WHERE c.ev_kind = 'call') AS calls,
-         sum(c.weight) FILTER (WHERE c.ev_kind = 'form') AS forms,
-         sum(c.weight) FILTER (WHERE c.ev_kind IN ('call', 'form') AND c.first_time) AS leads,
-         sum(c.weight) FILTER (WHERE c.qualified_in) AS qualified,
-         sum(c.weight) FILTER (WHERE c.won_in) AS won,
-         sum(c.rev) FILTER (WHERE c.won_in) AS revenue, 0 AS cost, NULL::numeric AS ltv
-       FROM credited c GROUP BY 1, 2, 3, 4
-     )
-     SELECT ${PART_OUT} FROM part`,
-            params,
-          )
-        ).rows,
-      // LTV per channel needs each won deal's credited channel and its customer's lifetime revenue.
-      async (db) =>
-        (
-          await db.query<PartRow>(
-            `WITH ${ARGS}, ${credit(true)},
+            `WITH ${ARGS}, ${credited},
      -- Lifetime revenue (up to the period's end) of every customer won in the period, from the
      -- running totals of migration 0179: a row per customer in the report currency with nothing won
      -- after the period; other currencies (converted at each deal's day) and customers who bought
@@ -204,8 +185,27 @@ ${
        GROUP BY 1
      ),
      part(${PART_COLUMNS}) AS (
-       SELECT g_source, g_medium, g_campaign, g_keyword, false, 0, 0, 0, 0, 0, 0, 0, 0, round(avg(l.revenue))
-       FROM (SELECT DISTINCT ${KEY('c')}, c.customer FROM credited c WHERE c.won_in) k JOIN lifetime l USING (customer)
+       SELECT ${KEY('c')}, bool_or(c.is_static) AS is_static, NULL::bigint AS visits,
+         sum(c.weight) FILTER (WHERE c.ev_kind = 'call') AS calls,
+         sum(c.weight) FILTER (WHERE c.ev_kind = 'form') AS forms,
+         sum(c.weight) FILTER (WHERE c.ev_kind IN ('call', 'form') AND c.first_time) AS leads,
+         sum(c.weight) FILTER (WHERE c.qualified_in) AS qualified,
+         sum(c.weight) FILTER (WHERE c.won_in) AS won,
+         sum(c.rev) FILTER (WHERE c.won_in) AS revenue, NULL::numeric AS cost, NULL::numeric AS ltv
+       FROM credited c GROUP BY 1, 2, 3, 4
+       UNION ALL
+       SELECT ${KEY('t')}, bool_or(t.is_static), NULL, NULL, NULL, NULL, sum(d.qualified), sum(d.won), sum(d.revenue), NULL, NULL
+       FROM single_deals d LEFT JOIN sources s ON s.id = d.touch_source_id CROSS JOIN LATERAL ${STORED_TOUCH('d')} t
+       GROUP BY 1, 2, 3, 4
+       UNION ALL
+       -- LTV per channel: the credited channel of each customer won in the period, and that customer's lifetime revenue.
+       SELECT g_source, g_medium, g_campaign, g_keyword, false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, round(avg(l.revenue))
+       FROM (
+         SELECT ${KEY('c')}, c.customer FROM credited c WHERE c.won_in
+         UNION
+         SELECT ${KEY('t')}, d.customer
+         FROM single_won_customers d LEFT JOIN sources s ON s.id = d.touch_source_id CROSS JOIN LATERAL ${STORED_TOUCH('d')} t
+       ) k JOIN lifetime l USING (customer)
        GROUP BY 1, 2, 3, 4
      )
      SELECT ${PART_OUT}, (SELECT round(avg(revenue)) FROM lifetime)::bigint AS total_ltv FROM part`,
@@ -218,7 +218,7 @@ ${
             `WITH ${ARGS}, part(${PART_COLUMNS}) AS (
        -- Single-touch calls: every model credits them whole, so they are
        -- counted per raw channel first (a few hundred groups) and the channel rules run per group, not per call.
-       SELECT ${KEY('t')}, bool_or(t.is_static), 0, sum(c.n), 0, sum(c.leads), 0, 0, 0, 0, NULL
+       SELECT ${KEY('t')}, bool_or(t.is_static), NULL::bigint, sum(c.n), NULL::numeric, sum(c.leads), NULL::numeric, NULL::numeric, NULL::numeric, NULL::numeric, NULL::numeric
        FROM (SELECT c.source_id, c.touch_source, c.touch_medium, c.touch_campaign, c.touch_keyword, count(*) AS n, count(*) FILTER (WHERE ${firstLead}) AS leads
              FROM calls c
              WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND NOT c.spam AND c.direction = 'inbound' AND c.touch_single
@@ -236,13 +236,13 @@ ${
             `WITH ${ARGS},
      bounds AS (SELECT ($2::timestamptz AT TIME ZONE $4)::date AS lo_day, (($3::timestamptz - interval '1 microsecond') AT TIME ZONE $4)::date AS hi_day),
      part(${PART_COLUMNS}) AS (
-       SELECT ${KEY('v')}, false, count(*), 0, 0, 0, 0, 0, 0, 0, NULL
+       SELECT ${KEY('v')}, false, count(*), NULL::numeric, NULL::numeric, NULL::numeric, NULL::numeric, NULL::numeric, NULL::numeric, NULL::numeric, NULL::numeric
        FROM (SELECT ${SESSION_CHANNEL('ds', 'source')} AS source, ${SESSION_CHANNEL('ds', 'medium')} AS medium, ds.utm_campaign AS campaign, ds.utm_term AS keyword
              FROM dni_sessions ds
              WHERE ds.account_id = $1 AND ds.created_at >= $2 AND ds.created_at < $3 AND NOT ds.bot) v
        GROUP BY 1, 2, 3, 4
        UNION ALL
-       SELECT ${KEY('a')}, false, 0, 0, 0, 0, 0, 0, 0, sum(a.cost), NULL
+       SELECT ${KEY('a')}, false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, sum(a.cost), NULL
        FROM (SELECT a.source, a.medium, a.campaign, NULLIF(a.keyword, '') AS keyword,
                ${CONVERT('sum(a.cost_minor)', 'a.currency', 'a.minor_digits', 'a.fx_day')} AS cost
              -- Amounts in the report currency need no daily rate: their days collapse before any numeric work.
@@ -252,7 +252,7 @@ ${
        GROUP BY 1, 2, 3, 4
        UNION ALL
        -- Static sources: cost prorated by the share of their flight inside the period (as /v1/reports/sources), at the period's last day's rate.
-       SELECT ${KEY('st')}, true, 0, 0, 0, 0, 0, 0, 0, sum(st.cost), NULL
+       SELECT ${KEY('st')}, true, NULL, NULL, NULL, NULL, NULL, NULL, NULL, sum(st.cost), NULL
        FROM (SELECT s.name AS source, COALESCE(s.medium, s.channel) AS medium, s.campaign, NULL::text AS keyword,
                ${CONVERT(
                  `round(s.cost * CASE WHEN s.starts_on IS NULL OR s.ends_on IS NULL THEN 1 ELSE GREATEST(0, extract(epoch FROM
@@ -274,10 +274,11 @@ ${
       (db) => missingRates(db, params),
     ],
   );
-  const rows = mergeRoiParts([...conversions, ...lifetimeValue, ...calls, ...spend]);
+  const rows = mergeRoiParts([...conversions, ...calls, ...spend]);
   const kindOf = (r: RoiMergedRow): RoiRow['kind'] => (r.is_static ? 'static' : r.g_source ? 'online' : 'none');
-  const items: RoiRow[] = rows.map((r) =>
-    withRatios({
+  // One object per row, built whole (the report can have thousands of rows).
+  const items = rows.map(
+    (r): RoiRow => ({
       kind: kindOf(r),
       source: r.g_source,
       medium: r.g_medium,
@@ -292,11 +293,14 @@ ${
       revenue: r.revenue,
       cost: r.cost,
       ltv: r.ltv,
+      cpl: costPer(r.cost, r.leads),
+      cpa: costPer(r.cost, r.won),
+      romi: romi(r.revenue, r.cost),
     }),
   );
   const sum = (k: 'visits' | 'calls' | 'forms' | 'leads' | 'qualified' | 'won' | 'revenue' | 'cost') =>
     Math.round(items.reduce((a, r) => a + r[k], 0) * 10_000) / 10_000;
-  const totals = withRatios({
+  const base = {
     visits: sum('visits'),
     calls: sum('calls'),
     forms: sum('forms'),
@@ -306,22 +310,20 @@ ${
     revenue: sum('revenue'),
     cost: sum('cost'),
     // LTV over every customer won in the period, whatever their channel.
-    ltv: lifetimeValue[0]?.total_ltv ?? null,
-  });
+    ltv: conversions[0]?.total_ltv ?? null,
+  };
+  const totals = { ...base, cpl: costPer(base.cost, base.leads), cpa: costPer(base.cost, base.won), romi: romi(base.revenue, base.cost) };
   return { groupBy: o.groupBy, model: o.model, currency: o.currency, items, totals, missingRates: missing };
 }
 
-type Base = Omit<RoiRow, 'cpl' | 'cpa' | 'romi' | 'kind' | 'source' | 'medium' | 'campaign' | 'keyword'>;
+/** CPL or CPA in minor units (half away from zero), from integer money only. */
+function costPer(cost: number, count: number): number | null {
+  return count > 0 && cost > 0 ? Math.round(cost / count) : null;
+}
 
-/** CPL, CPA in minor units (half away from zero) and ROMI to 4 decimals, from integer money only. */
-function withRatios<T extends Base>(row: T): T & { cpl: number | null; cpa: number | null; romi: number | null } {
-  const per = (count: number) => (count > 0 && row.cost > 0 ? Math.round(row.cost / count) : null);
-  return {
-    ...row,
-    cpl: per(row.leads),
-    cpa: per(row.won),
-    romi: row.cost > 0 ? Math.round(((row.revenue - row.cost) / row.cost) * 10_000) / 10_000 : null,
-  };
+/** ROMI = (revenue − cost) / cost, to 4 decimals. */
+function romi(revenue: number, cost: number): number | null {
+  return cost > 0 ? Math.round(((revenue - cost) / cost) * 10_000) / 10_000 : null;
 }
 
 /** Currencies and days whose amounts could not be converted (no rate on or before the day, either way round). */
