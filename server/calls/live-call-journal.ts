@@ -43,27 +43,46 @@ export interface LiveCallJournalOptions {
   heartbeatMs?: number;
   /** Above this size the journal is rewritten with only the open calls. Default 8 MiB. */
   compactBytes?: number;
+  /** How long changes wait to be written together (default 25 ms): what a crash can lose. */
+  writeMs?: number;
 }
 
 export function createLiveCallJournal(options: LiveCallJournalOptions): LiveCallJournal {
   const { file, logger } = options;
   const compactBytes = options.compactBytes ?? 8 * 1024 * 1024;
+  const writeMs = options.writeMs ?? 25;
   fs.mkdirSync(path.dirname(file), { recursive: true });
-  /** The latest note of each open call, to compact the file without reading it back. */
-  const open = new Map<string, { r: CallRecord; b: SipRequest[] }>();
+  /** The latest note of each open call (to compact the file without reading it back), and whether any note of it is on disk. */
+  const open = new Map<string, { r: CallRecord; b: SipRequest[]; onDisk: boolean }>();
+  /** What the next write adds: the latest note of each call noted since the last write, or its end. */
+  const unwritten = new Map<string, JournalLine>();
+  let writeTimer: NodeJS.Timeout | undefined;
   let written = 0;
   let fd: number | undefined;
   let recovered = false;
   let failing = false;
 
-  // Synchronous appends on one descriptor: a few microseconds per call, and a compaction can never
-  // interleave with a write still queued (an async stream reopening the path would double lines).
-  const append = (line: JournalLine) => {
-    if (!recovered) return;
-    const text = `${JSON.stringify(line)}\n`;
+  // Notes are written together every `writeMs`, only the latest of each call: a call is noted on
+  // admission, attribution and answer within a few ms, so it costs one JSON line and a share of
+  // one write instead of three of each (the journal was ~6 % of the B2BUA's CPU in bench:sip).
+  // A crash loses at most the last `writeMs` of changes.
+  // Synchronous appends on one descriptor: a compaction can never interleave with a write still
+  // queued (an async stream reopening the path would double lines).
+  function writeNow(): void {
+    clearTimeout(writeTimer);
+    writeTimer = undefined;
+    if (unwritten.size === 0) return;
+    let text = '';
+    for (const line of unwritten.values()) text += `${JSON.stringify(line)}\n`;
+    const noted = [...unwritten.values()].filter((line) => line.t === 'n');
+    unwritten.clear();
     try {
       fd ??= fs.openSync(file, 'a');
       fs.writeSync(fd, text);
+      for (const line of noted) {
+        const entry = open.get(line.id);
+        if (entry) entry.onDisk = true;
+      }
       written += text.length;
       failing = false;
       if (written > compactBytes) compact();
@@ -71,6 +90,11 @@ export function createLiveCallJournal(options: LiveCallJournalOptions): LiveCall
       if (!failing) logger.error({ err, type: 'live_call_journal_failed' }, 'cannot write the live-call journal; a crash now would lose live calls');
       failing = true;
     }
+  }
+  const writeSoon = () => {
+    if (writeTimer) return;
+    writeTimer = setTimeout(writeNow, writeMs);
+    writeTimer.unref();
   };
 
   function compact(): void {
@@ -78,6 +102,7 @@ export function createLiveCallJournal(options: LiveCallJournalOptions): LiveCall
     const tmp = `${file}.compact`;
     fs.writeFileSync(tmp, lines);
     fs.renameSync(tmp, file);
+    for (const entry of open.values()) entry.onDisk = true;
     if (fd !== undefined) fs.closeSync(fd);
     fd = fs.openSync(file, 'a');
     written = lines.length;
@@ -92,12 +117,20 @@ export function createLiveCallJournal(options: LiveCallJournalOptions): LiveCall
 
   return {
     note(record, byes = []) {
-      open.set(record.id, { r: record, b: byes });
-      append({ t: 'n', id: record.id, r: record, b: byes });
+      const onDisk = open.get(record.id)?.onDisk ?? false;
+      open.set(record.id, { r: record, b: byes, onDisk });
+      if (!recovered) return;
+      unwritten.set(record.id, { t: 'n', id: record.id, r: record, b: byes });
+      writeSoon();
     },
     done(callId) {
-      if (!open.delete(callId)) return;
-      append({ t: 'd', id: callId });
+      const entry = open.get(callId);
+      if (!entry) return;
+      open.delete(callId);
+      // A call that begins and ends between two writes never reaches the file.
+      if (!entry.onDisk) return void unwritten.delete(callId);
+      unwritten.set(callId, { t: 'd', id: callId });
+      writeSoon();
     },
     recover() {
       recovered = true;
@@ -126,6 +159,7 @@ export function createLiveCallJournal(options: LiveCallJournalOptions): LiveCall
       return [...left.values()].map(({ r, b }) => ({ record: endedAt(r, lastAlive), byes: b, rtpengineCallId: r.id }));
     },
     close() {
+      writeNow();
       clearInterval(heartbeat);
       if (fd !== undefined) fs.closeSync(fd);
       fd = undefined;
