@@ -1,9 +1,12 @@
 /**
- * bench:edge — calls per second through the Kamailio edge with two B2BUA node processes behind it,
- * next to the same steps sent straight to one node: SIPp caller → (edge →) node → SIPp agent, 4 s
- * per step, a step passing only when SIPp reports every call completed. Nodes run as their own
+ * bench:edge — through the Kamailio edge with two B2BUA node processes behind it, next to the same
+ * steps sent straight to one node: SIPp caller → (edge →) node → SIPp agent. Nodes run as their own
  * processes (test/cluster/node-child.ts) with recording on, sharing Postgres, Redis and rtpengine.
- * BENCH_EDGE_CPS=100,200 to change the steps. About 1–2 minutes.
+ * - Concurrent calls held with RTP (bench/hold-step.ts, as in bench:sip): caller streams a tone,
+ *   agent echoes; live calls are counted in rtpengine (run on a quiet box).
+ * - Calls per second: 4 s per step, a step passing only when SIPp reports every call completed.
+ * BENCH_EDGE_CONCURRENT=500,1000 and BENCH_EDGE_CPS=100,200 to change the steps (0 skips a phase).
+ * About 2–3 minutes.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -13,8 +16,11 @@ import readline from 'node:readline';
 import { startEdge, stopEdge } from '../infra/edge.mjs';
 // @ts-expect-error plain ESM helper without types
 import { startPostgres, startRedis, startRtpengine } from '../infra/services.mjs';
+import { loadConfig } from '../server/config.js';
+import { createRtpengine } from '../server/media/rtpengine.js';
 import { freePort } from '../test/helpers/ports.js';
-import { runSipp, scenarioPath, startSipp } from '../test/helpers/sipp.js';
+import { makeToneFile, runSipp, scenarioPath, startSipp } from '../test/helpers/sipp.js';
+import { holdStep, RAMP_CPS, rtpengineProbe, rtpengineSessions, until } from './hold-step.js';
 
 const EDGE_IP = '127.0.0.70';
 const CALLER_IP = '127.0.0.71';
@@ -22,10 +28,13 @@ const AGENT_IP = '127.0.0.72';
 const NUMBER = '+74959997000';
 const STEP_SECONDS = 4;
 const CALL_MS = 500;
-const STEPS = (process.env.BENCH_EDGE_CPS ?? '100,200,300,400,600')
-  .split(',')
-  .map(Number)
-  .filter((n) => n > 0);
+const steps = (v: string) =>
+  v
+    .split(',')
+    .map(Number)
+    .filter((n) => n > 0);
+const STEPS = steps(process.env.BENCH_EDGE_CPS ?? '100,200,300,400,600');
+const CONCURRENCY_STEPS = steps(process.env.BENCH_EDGE_CONCURRENT ?? '500,1000,2000');
 const say = (s: string) => process.stdout.write(`${s}\n`);
 
 async function startNode(agentTarget: string): Promise<{ child: ChildProcess; port: number }> {
@@ -91,7 +100,32 @@ const edge = startEdge({
 });
 await new Promise((resolve) => setTimeout(resolve, 2_500)); // the dispatcher's first OPTIONS probes
 say(`bench:edge — ${STEP_SECONDS} s steps, calls of ${CALL_MS} ms, recording on; 2-core box shared by SIPp, Kamailio, the nodes, rtpengine, Postgres`);
+const rtpengine = createRtpengine(loadConfig({ NODE_ENV: 'test' }).rtpengine.ng);
+const tone = makeToneFile(edgeDir, 1000, 2);
+const idleSessions = await rtpengineSessions(rtpengine);
+/** The previous step's rtpengine sessions must be gone, or they would count as the next step's. */
+const sessionsDrained = () => until(async () => (await rtpengineSessions(rtpengine)) <= idleSessions, 40_000);
+/** The most calls held at once with RTP through `target`, stepping up until one fails. */
+async function mostHeld(label: string, target: string): Promise<number> {
+  let best = 0;
+  for (const calls of CONCURRENCY_STEPS) {
+    await sessionsDrained();
+    const probe = await rtpengineProbe(rtpengine);
+    const r = await holdStep({ rtpengine, target, callerIp: CALLER_IP, agentIp: AGENT_IP, agentPort, number: NUMBER, tone, calls, probe });
+    say(`${String(calls).padStart(5)} calls  ${label}: ${r.ok ? 'pass' : 'FAIL'}  ${r.detail}`);
+    if (!r.ok) break;
+    best = calls;
+  }
+  return best;
+}
 try {
+  if (CONCURRENCY_STEPS.length > 0) {
+    say(`Concurrent calls held with RTP (ramp ${RAMP_CPS} CPS, caller streams a tone, agent echoes):`);
+    const direct = await mostHeld('one node, direct       ', `127.0.0.1:${nodes[0]!.port}`);
+    const throughEdge = await mostHeld('edge + 2 node processes', `${EDGE_IP}:${edgePort}`);
+    say(`CONCURRENCY: most calls held with RTP: one node direct ${direct}, edge + 2 nodes ${throughEdge}\n`);
+    await sessionsDrained();
+  }
   for (const rate of STEPS) {
     say(`${String(rate).padStart(5)} CPS  one node, direct:        ${await step(`127.0.0.1:${nodes[0]!.port}`, 'uac', agentPort, rate)}`);
     say(
