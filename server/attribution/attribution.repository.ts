@@ -30,7 +30,7 @@ interface OwnershipRow {
   hold_seconds: number | null;
   site_id: string | null;
   cooldown_seconds: number | null;
-  quarantine_until: Date | null;
+  quarantine_until: Date | string | null;
   src_id: string | null;
   src_name: string | null;
   kind: string | null;
@@ -39,13 +39,12 @@ interface OwnershipRow {
   campaign: string | null;
   starts_on: string | null;
   ends_on: string | null;
-  owned_from: Date | null;
-  owned_until: Date | null;
+  owned_from: Date | string | null;
+  owned_until: Date | string | null;
 }
 
-export async function findOwnership(db: Queryable, accountId: string, number: string, at: Date): Promise<NumberOwnership | undefined> {
-  const { rows } = await db.query<OwnershipRow>(
-    `SELECT n.id, n.pool_id, p.hold_seconds, p.site_id, p.cooldown_seconds, n.quarantine_until,
+/** The number, its pool and the static source that owned it most recently at or before $3 (account $1, number $2). */
+const OWNERSHIP_SQL = `SELECT n.id, n.pool_id, p.hold_seconds, p.site_id, p.cooldown_seconds, n.quarantine_until,
             s.id AS src_id, s.name AS src_name, s.kind, s.channel, s.medium, s.campaign,
             s.starts_on::text AS starts_on, s.ends_on::text AS ends_on, h.owned_from, h.owned_until
        FROM numbers n
@@ -55,18 +54,20 @@ export async function findOwnership(db: Queryable, accountId: string, number: st
           WHERE number_id = n.id AND lower(during) <= $3 AND NOT isempty(during) ORDER BY lower(during) DESC LIMIT 1
        ) h ON true
        LEFT JOIN sources s ON s.id = h.source_id
-      WHERE n.account_id = $1 AND n.number = $2`,
-    [accountId, number, at],
-  );
-  const r = rows[0];
-  if (!r) return undefined;
+      WHERE n.account_id = $1 AND n.number = $2`;
+
+/** Timestamps arrive as Dates from rows and as ISO strings from JSON. */
+const toDate = (v: Date | string) => (v instanceof Date ? v : new Date(v));
+const toDateOrNull = (v: Date | string | null) => (v === null ? null : toDate(v));
+
+function toOwnership(r: OwnershipRow): NumberOwnership {
   return {
     numberId: r.id,
     poolId: r.pool_id,
     holdSeconds: r.hold_seconds,
     siteId: r.site_id,
     cooldownSeconds: r.cooldown_seconds,
-    quarantineUntil: r.quarantine_until,
+    quarantineUntil: toDateOrNull(r.quarantine_until),
     source: r.src_id
       ? {
           id: r.src_id,
@@ -77,8 +78,8 @@ export async function findOwnership(db: Queryable, accountId: string, number: st
           campaign: r.campaign,
           startsOn: r.starts_on,
           endsOn: r.ends_on,
-          ownedFrom: r.owned_from!,
-          ownedUntil: r.owned_until,
+          ownedFrom: toDate(r.owned_from!),
+          ownedUntil: toDateOrNull(r.owned_until),
         }
       : null,
   };
@@ -120,20 +121,20 @@ const VISIT_COLUMNS = [
 ] as const;
 export type VisitColumn = (typeof VISIT_COLUMNS)[number];
 
-/** Leases of the number touching [at - lookback, at], most recently active first, with their visits. */
-export async function findLeasesAround(db: Queryable, accountId: string, number: string, at: Date, lookbackSeconds: number): Promise<LeaseWithVisit[]> {
-  const { rows } = await db.query<{
-    session_id: string;
-    visitor_id: string | null;
-    pool_id: string;
-    hold_seconds: number;
-    shared: boolean;
-    reused_in_cooldown: boolean;
-    a: Date;
-    b: Date;
-    visit: SessionVisitColumns | null;
-  }>(
-    `SELECT l.session_id, l.visitor_id, l.pool_id, p.hold_seconds, l.shared, l.reused_in_cooldown, lower(l.during) AS a, upper(l.during) AS b,
+interface LeaseRow {
+  session_id: string;
+  visitor_id: string | null;
+  pool_id: string;
+  hold_seconds: number;
+  shared: boolean;
+  reused_in_cooldown: boolean;
+  a: Date | string;
+  b: Date | string;
+  visit: SessionVisitColumns | null;
+}
+
+/** Leases of the number (account $1, number $2) touching [$3 - $4 seconds, $3], most recently active first, with their visits. */
+const LEASES_SQL = `SELECT l.session_id, l.visitor_id, l.pool_id, p.hold_seconds, l.shared, l.reused_in_cooldown, lower(l.during) AS a, upper(l.during) AS b,
             (SELECT json_build_object(${VISIT_COLUMNS.map((c) => `'${c}', s.${c}`).join(', ')}) FROM dni_sessions s WHERE s.id = l.session_id) AS visit
        FROM numbers n
        JOIN number_leases l ON l.number_id = n.id
@@ -141,21 +142,19 @@ export async function findLeasesAround(db: Queryable, accountId: string, number:
       WHERE n.account_id = $1 AND n.number = $2
         AND l.during && tstzrange($3::timestamptz - make_interval(secs => $4), $3::timestamptz, '[]')
       ORDER BY upper(l.during) DESC
-      LIMIT 50`,
-    [accountId, number, at, lookbackSeconds],
-  );
-  return rows.map((r) => ({
-    sessionId: r.session_id,
-    visitorId: r.visitor_id,
-    poolId: r.pool_id,
-    holdSeconds: r.hold_seconds,
-    shared: r.shared,
-    reusedInCooldown: r.reused_in_cooldown,
-    start: r.a,
-    end: r.b,
-    visit: r.visit,
-  }));
-}
+      LIMIT 50`;
+
+const toLease = (r: LeaseRow): LeaseWithVisit => ({
+  sessionId: r.session_id,
+  visitorId: r.visitor_id,
+  poolId: r.pool_id,
+  holdSeconds: r.hold_seconds,
+  shared: r.shared,
+  reusedInCooldown: r.reused_in_cooldown,
+  start: toDate(r.a),
+  end: toDate(r.b),
+  visit: r.visit,
+});
 
 export interface VisitorSession {
   id: string;
@@ -195,11 +194,32 @@ export async function findVisitorSessions(
   return byVisitor;
 }
 
-/** Earlier calls from this caller (newest first, up to `limit`) and how many there are in all. */
-export async function findPriorCalls(db: Queryable, accountId: string, caller: string, before: Date, limit = 10): Promise<{ total: number; ids: string[] }> {
-  const { rows } = await db.query<{ id: string; total: number }>(
-    `SELECT id, count(*) OVER () AS total FROM calls WHERE account_id = $1 AND caller = $2 AND started_at < $3 ORDER BY started_at DESC LIMIT $4`,
-    [accountId, caller, before, limit],
+/** Earlier calls from caller $5 of account $1 before $3 (newest first, up to $6), each with how many there are in all. */
+const PRIOR_CALLS_SQL =
+  'SELECT id, started_at, count(*) OVER () AS total FROM calls WHERE account_id = $1 AND caller = $5 AND started_at < $3 ORDER BY started_at DESC LIMIT $6';
+
+/**
+ * What attribution reads per call, in one round trip (each part as JSON): the number's ownership
+ * at the instant, its leases touching [at - lookback, at] and the caller's earlier calls (newest
+ * first, up to `priorLimit`, and how many in all; none without a caller). Three queries per call
+ * were three pool checkouts, writes and reads in the B2BUA.
+ */
+export async function findAttributionFacts(
+  db: Queryable,
+  q: { accountId: string; number: string; at: Date; caller?: string | undefined },
+  lookbackSeconds: number,
+  priorLimit = 10,
+): Promise<{ owner: NumberOwnership | undefined; leases: LeaseWithVisit[]; prior: { total: number; ids: string[] } }> {
+  const { rows } = await db.query<{ owner: OwnershipRow | null; leases: LeaseRow[]; prior: Array<{ id: string; total: number }> }>(
+    `SELECT (SELECT row_to_json(o) FROM (${OWNERSHIP_SQL}) o) AS owner,
+            (SELECT COALESCE(json_agg(l ORDER BY l.b DESC), '[]') FROM (${LEASES_SQL}) l) AS leases,
+            (SELECT COALESCE(json_agg(c ORDER BY c.started_at DESC), '[]') FROM (${PRIOR_CALLS_SQL}) c) AS prior`,
+    [q.accountId, q.number, q.at, lookbackSeconds, q.caller ?? null, priorLimit],
   );
-  return { total: rows[0]?.total ?? 0, ids: rows.map((r) => r.id) };
+  const row = rows[0]!;
+  return {
+    owner: row.owner ? toOwnership(row.owner) : undefined,
+    leases: row.leases.map(toLease),
+    prior: { total: Number(row.prior[0]?.total ?? 0), ids: row.prior.map((r) => r.id) },
+  };
 }

@@ -176,11 +176,7 @@ export function createAttributor({
       for (const c of out) c.likelihood = Math.round((c.likelihood / total) * 1000) / 1000;
       return out;
     }
-    const [owner, stored, prior] = await Promise.all([
-      repo.findOwnership(db, q.accountId, q.number, q.at),
-      repo.findLeasesAround(db, q.accountId, q.number, q.at, LOOKBACK_SECONDS),
-      q.caller ? repo.findPriorCalls(db, q.accountId, q.caller, q.at) : Promise.resolve({ total: 0, ids: [] }),
-    ]);
+    const { owner, leases: stored, prior } = await repo.findAttributionFacts(db, q, LOOKBACK_SECONDS);
     const caller = { firstTime: prior.total === 0, priorCalls: prior.total, priorCallIds: prior.ids, previousCallId: prior.ids[0] ?? null };
     const none = (reason: string): AttributionSnapshot & { priorCallIds: string[] } => ({
       sessionId: null,
