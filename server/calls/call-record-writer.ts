@@ -3,7 +3,7 @@ import path from 'node:path';
 import { type Db, withTransaction } from '../db/pool.js';
 import type { Logger } from '../logger.js';
 import { type CallEventSink, type CallRef, completeCalls } from './call-events.js';
-import { addTags, type CallRecord, insertCallRecords } from './calls.repository.js';
+import { type CallRecord, insertCallRecords, tagCalls } from './calls.repository.js';
 
 /**
  * Writes finished calls with their outbox events in one transaction. Calls that end while a write
@@ -50,7 +50,12 @@ export function createCallRecordWriter(deps: CallRecordWriterOptions): CallRecor
       const inserted = await insertCallRecords(trx, records);
       // Only new rows: a replay of a record stored before a crash has had its turn already.
       const stored = records.filter((r) => inserted.has(r.id));
-      for (const r of stored) if (r.spamReason !== null) await addTags(trx, r.id, ['spam'], 'system');
+      await tagCalls(
+        trx,
+        stored.filter((r) => r.spamReason !== null).map((r) => r.id),
+        'spam',
+        'system',
+      );
       if (events && stored.length > 0) await completeCalls(events, trx, stored.map(callRefOf));
       return stored;
     });

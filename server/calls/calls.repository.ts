@@ -177,6 +177,16 @@ export async function addTags(db: Queryable, callId: string, tags: string[], ori
   return rowCount ?? 0;
 }
 
+/** Puts one tag on several calls at once (the record writer's spam tags); returns how many were new. */
+export async function tagCalls(db: Queryable, callIds: readonly string[], tag: string, origin: 'manual' | 'system'): Promise<number> {
+  if (callIds.length === 0) return 0;
+  const { rowCount } = await db.query(
+    `INSERT INTO call_tags (call_id, tag, origin, rule_id) SELECT c, $2, $3, NULL FROM unnest($1::uuid[]) AS c ON CONFLICT DO NOTHING`,
+    [[...new Set(callIds)], tag, origin],
+  );
+  return rowCount ?? 0;
+}
+
 export async function removeTag(db: Queryable, callId: string, tag: string): Promise<boolean> {
   const { rowCount } = await db.query('DELETE FROM call_tags WHERE call_id = $1 AND tag = $2', [callId, tag]);
   return (rowCount ?? 0) > 0;
