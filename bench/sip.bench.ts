@@ -86,6 +86,7 @@ async function cpsStep(h: Harness, server: CallServer, agentPort: number, rate: 
   });
   const elapsed = (Date.now() - started) / 1000;
   agent.stop();
+  await agent.done; // the next step's agent binds the same port
   await until(() => server.ended.length - before >= calls && server.b2bua.liveCalls() === 0, 15_000);
   const records = server.ended.slice(before);
   const answered = records.filter((r) => r.disposition === 'answered').length;
