@@ -81,10 +81,12 @@ export async function roiReport(
   const touches = callTouches();
   const callsInPeriod = `FROM calls c LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN LATERAL ${touches} t
        WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND NOT c.spam AND c.direction = 'inbound' AND NOT c.touch_single`;
-  const firstLead = `c.first_time IS TRUE AND NOT EXISTS (SELECT 1 FROM form_leads f WHERE f.account_id = $1 AND f.phone = c.caller AND f.created_at < c.started_at)`;
   const params = [accountId, p.lo, p.hi, p.tz, o.currency, DIGITS, o.model, LEVEL[o.groupBy], minorDigits(o.currency)];
-  /** The credited touches (CTEs deal_base, touches, windowed, credited): every call, form and deal of the period. */
-  const credited = `
+  /**
+   * The credited touches (CTEs deal_base, touches, windowed, credited, single_deals, single_won_customers):
+   * the period's multi-touch calls and its deals, or (`won`) just the deals won in it, which is all the LTV part needs.
+   */
+  const credit = (scope: 'all' | 'won') => `
      deal_base AS (
        -- Only the columns the report reads: the CTE is materialized, and whole deal rows are wide.
        SELECT d.id, d.call_id, d.form_lead_id, d.visitor_id, d.at, d.qualified_at, d.won_at, d.touch_single, d.touch_source_id,
@@ -93,16 +95,16 @@ export async function roiReport(
          CASE WHEN d.won_at >= $2 AND d.won_at < $3 AND d.revenue_minor IS NOT NULL
            THEN ${CONVERT('d.revenue_minor', 'd.currency', 'd.minor_digits', '(d.won_at AT TIME ZONE $4)::date')} END AS rev
        FROM deals d
-       WHERE d.account_id = $1 AND ((d.won_at >= $2 AND d.won_at < $3) OR (d.qualified_at >= $2 AND d.qualified_at < $3))
+       WHERE ${scope === 'won' ? 'd.account_id = $1 AND d.won_at >= $2 AND d.won_at < $3' : 'd.account_id = $1 AND ((d.won_at >= $2 AND d.won_at < $3) OR (d.qualified_at >= $2 AND d.qualified_at < $3))'}
      ),
      touches AS (
-       SELECT 'call' AS ev_kind, c.id::text AS ev_id, ${firstLead} AS first_time, t.* ${callsInPeriod}
+${
+  scope === 'won'
+    ? ''
+    : `       SELECT 'call' AS ev_kind, c.id::text AS ev_id, c.first_lead AS first_time, t.* ${callsInPeriod}
        UNION ALL
-       SELECT 'form' AS ev_kind, f.id::text AS ev_id, f.first_time, 1::bigint AS ord, NULLIF(f.visit->>'source', '') AS source,
-         NULLIF(f.visit->>'medium', '') AS medium, NULLIF(f.visit->>'campaign', '') AS campaign, NULLIF(f.visit->>'keyword', '') AS keyword, false AS is_static
-       FROM form_leads f WHERE f.account_id = $1 AND f.created_at >= $2 AND f.created_at < $3
-       UNION ALL
-       SELECT 'deal' AS ev_kind, d.id::text AS ev_id, false AS first_time, t.*
+`
+}       SELECT 'deal' AS ev_kind, d.id::text AS ev_id, false AS first_time, t.*
        FROM deal_base d JOIN calls c ON c.id = d.call_id AND NOT d.touch_single LEFT JOIN sources s ON s.id = c.source_id CROSS JOIN LATERAL ${touches} t
        UNION ALL
        SELECT 'deal', d.id::text, false, 1, NULLIF(f.visit->>'source', ''), NULLIF(f.visit->>'medium', ''), NULLIF(f.visit->>'campaign', ''),
@@ -145,7 +147,9 @@ export async function roiReport(
        FROM deal_base d WHERE d.touch_single AND d.won_in
      )`;
   // Each part reads a different table, so they run at once on separate connections (one snapshot).
-  const [conversions, calls, spend, missing] = await readInOneSnapshot<[PartRow[], PartRow[], PartRow[], Array<{ currency: string; day: string }>]>(
+  const [conversions, lifetimeValue, calls, spend, missing] = await readInOneSnapshot<
+    [PartRow[], PartRow[], PartRow[], PartRow[], Array<{ currency: string; day: string }>]
+  >(
     pool,
     // The queries are big enough for Postgres to JIT-compile them, which costs ~0.5 s per run and
     // saves nothing on a few hundred thousand rows. Their sorts and hashes stay in memory.
@@ -154,17 +158,48 @@ export async function roiReport(
       async (db) =>
         (
           await db.query<PartRow>(
-            `WITH ${ARGS}, ${credited},
+            `WITH ${ARGS}, ${credit('all')},
+     part(${PART_COLUMNS}) AS (
+       SELECT ${KEY('c')}, bool_or(c.is_static) AS is_static, NULL::bigint AS visits,
+         sum(c.weight) FILTER (WHERE c.ev_kind = 'call') AS calls,
+         NULL::numeric AS forms,
+         sum(c.weight) FILTER (WHERE c.ev_kind = 'call' AND c.first_time) AS leads,
+         sum(c.weight) FILTER (WHERE c.qualified_in) AS qualified,
+         sum(c.weight) FILTER (WHERE c.won_in) AS won,
+         sum(c.rev) FILTER (WHERE c.won_in) AS revenue, NULL::numeric AS cost, NULL::numeric AS ltv
+       FROM credited c GROUP BY 1, 2, 3, 4
+       UNION ALL
+       -- A form has one touch, its own visit: whole credit under every model, counted per visit channel.
+       SELECT ${KEY('f')}, false, NULL, NULL, sum(f.n), sum(f.leads), NULL, NULL, NULL, NULL, NULL
+       FROM (SELECT NULLIF(f.visit->>'source', '') AS source, NULLIF(f.visit->>'medium', '') AS medium, NULLIF(f.visit->>'campaign', '') AS campaign,
+               NULLIF(f.visit->>'keyword', '') AS keyword, count(*) AS n, count(*) FILTER (WHERE f.first_time) AS leads
+             FROM form_leads f WHERE f.account_id = $1 AND f.created_at >= $2 AND f.created_at < $3 GROUP BY 1, 2, 3, 4) f
+       GROUP BY 1, 2, 3, 4
+       UNION ALL
+       SELECT ${KEY('t')}, bool_or(t.is_static), NULL, NULL, NULL, NULL, sum(d.qualified), sum(d.won), sum(d.revenue), NULL, NULL
+       FROM single_deals d LEFT JOIN sources s ON s.id = d.touch_source_id CROSS JOIN LATERAL ${STORED_TOUCH('d')} t
+       GROUP BY 1, 2, 3, 4
+     )
+     SELECT ${PART_OUT} FROM part`,
+            params,
+          )
+        ).rows,
+      // LTV per channel needs each won deal's credited channel and its customer's lifetime revenue.
+      async (db) =>
+        (
+          await db.query<PartRow>(
+            `WITH ${ARGS}, ${credit('won')},
      -- Lifetime revenue (up to the period's end) of every customer won in the period, from the
      -- running totals of migration 0179: a row per customer in the report currency with nothing won
      -- after the period; other currencies (converted at each deal's day) and customers who bought
-     -- again later walk their deals. The account's totals are read once and joined in memory
-     -- (probing them customer by customer costs more).
+     -- again later walk their deals. The account's totals are read once and hashed against the won
+     -- customers: OFFSET 0 keeps the planner from probing them customer by customer (its guess of
+     -- the won customers is far too low) without copying the whole table aside first.
      won_customers AS (SELECT DISTINCT customer FROM deal_base WHERE won_in),
-     account_totals AS MATERIALIZED (
+     account_totals AS NOT MATERIALIZED (
        SELECT customer, currency, minor_digits, revenue_minor,
          currency = $5 AND minor_digits = $9 AND last_won_at < $3 AS whole
-       FROM customer_revenue WHERE account_id = $1 AND deals > 0
+       FROM customer_revenue WHERE account_id = $1 AND deals > 0 OFFSET 0
      ),
      won_totals AS MATERIALIZED (SELECT t.* FROM account_totals t JOIN won_customers k USING (customer)),
      lifetime AS (
@@ -185,19 +220,6 @@ export async function roiReport(
        GROUP BY 1
      ),
      part(${PART_COLUMNS}) AS (
-       SELECT ${KEY('c')}, bool_or(c.is_static) AS is_static, NULL::bigint AS visits,
-         sum(c.weight) FILTER (WHERE c.ev_kind = 'call') AS calls,
-         sum(c.weight) FILTER (WHERE c.ev_kind = 'form') AS forms,
-         sum(c.weight) FILTER (WHERE c.ev_kind IN ('call', 'form') AND c.first_time) AS leads,
-         sum(c.weight) FILTER (WHERE c.qualified_in) AS qualified,
-         sum(c.weight) FILTER (WHERE c.won_in) AS won,
-         sum(c.rev) FILTER (WHERE c.won_in) AS revenue, NULL::numeric AS cost, NULL::numeric AS ltv
-       FROM credited c GROUP BY 1, 2, 3, 4
-       UNION ALL
-       SELECT ${KEY('t')}, bool_or(t.is_static), NULL, NULL, NULL, NULL, sum(d.qualified), sum(d.won), sum(d.revenue), NULL, NULL
-       FROM single_deals d LEFT JOIN sources s ON s.id = d.touch_source_id CROSS JOIN LATERAL ${STORED_TOUCH('d')} t
-       GROUP BY 1, 2, 3, 4
-       UNION ALL
        -- LTV per channel: the credited channel of each customer won in the period, and that customer's lifetime revenue.
        SELECT g_source, g_medium, g_campaign, g_keyword, false, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, round(avg(l.revenue))
        FROM (
@@ -219,7 +241,7 @@ export async function roiReport(
        -- Single-touch calls: every model credits them whole, so they are
        -- counted per raw channel first (a few hundred groups) and the channel rules run per group, not per call.
        SELECT ${KEY('t')}, bool_or(t.is_static), NULL::bigint, sum(c.n), NULL::numeric, sum(c.leads), NULL::numeric, NULL::numeric, NULL::numeric, NULL::numeric, NULL::numeric
-       FROM (SELECT c.source_id, c.touch_source, c.touch_medium, c.touch_campaign, c.touch_keyword, count(*) AS n, count(*) FILTER (WHERE ${firstLead}) AS leads
+       FROM (SELECT c.source_id, c.touch_source, c.touch_medium, c.touch_campaign, c.touch_keyword, count(*) AS n, count(*) FILTER (WHERE c.first_lead) AS leads
              FROM calls c
              WHERE c.account_id = $1 AND c.started_at >= $2 AND c.started_at < $3 AND NOT c.spam AND c.direction = 'inbound' AND c.touch_single
              GROUP BY 1, 2, 3, 4, 5) c
@@ -274,7 +296,7 @@ export async function roiReport(
       (db) => missingRates(db, params),
     ],
   );
-  const rows = mergeRoiParts([...conversions, ...calls, ...spend]);
+  const rows = mergeRoiParts([...conversions, ...lifetimeValue, ...calls, ...spend]);
   const kindOf = (r: RoiMergedRow): RoiRow['kind'] => (r.is_static ? 'static' : r.g_source ? 'online' : 'none');
   // One object per row, built whole (the report can have thousands of rows).
   const items = rows.map(
@@ -310,7 +332,7 @@ export async function roiReport(
     revenue: sum('revenue'),
     cost: sum('cost'),
     // LTV over every customer won in the period, whatever their channel.
-    ltv: conversions[0]?.total_ltv ?? null,
+    ltv: lifetimeValue[0]?.total_ltv ?? null,
   };
   const totals = { ...base, cpl: costPer(base.cost, base.leads), cpa: costPer(base.cost, base.won), romi: romi(base.revenue, base.cost) };
   return { groupBy: o.groupBy, model: o.model, currency: o.currency, items, totals, missingRates: missing };
