@@ -9,12 +9,14 @@
 //   CLUSTER_REMOTE_NODES  extra nodes on other machines for the dispatcher, "host:port,host:port"
 //   EDGE_PIKE_DENSITY  new requests (INVITE, REGISTER, OPTIONS) one source may send per 2 s before the
 //                      edge drops it for a while (default 200): raise it for a carrier sending more CPS
+//   EDGE_ACL_REFRESH_SECONDS  how often the edge re-reads the trunks' addresses from DATABASE_URL for
+//                      its trunk ACL (default 5)
 // Everything else (DATABASE_URL, REDIS_URL, RTPENGINE_NG, ADMIN_API_KEY…) passes through to the nodes.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startEdge } from './edge.mjs';
-import { dataDir, projectRoot } from './services.mjs';
+import { dataDir, projectRoot, settings } from './services.mjs';
 
 const log = (msg) => process.stdout.write(`[cluster] ${msg}\n`);
 const clusterDir = process.env.CLUSTER_DIR ?? path.join(dataDir, 'cluster');
@@ -66,6 +68,12 @@ const edge = startEdge({
   port: edgePort,
   nodes: [...local, ...remote],
   ...(process.env.EDGE_PIKE_DENSITY ? { pikeDensity: Number(process.env.EDGE_PIKE_DENSITY) } : {}),
+  // The same database the nodes use (server/config.ts has the same default).
+  trunkAcl: {
+    databaseUrl:
+      process.env.DATABASE_URL ?? `postgres://${settings.postgres.user}@${settings.postgres.host}:${settings.postgres.port}/${settings.postgres.database}`,
+    refreshSeconds: Number(process.env.EDGE_ACL_REFRESH_SECONDS ?? 5),
+  },
   detached: true,
   logFile: path.join(clusterDir, 'edge', 'kamailio.log'),
 });

@@ -9,9 +9,21 @@ const TEMPLATE = path.join(projectRoot, 'infra/kamailio/kamailio.cfg.tmpl');
 const MODULE_DIRS = ['/usr/lib/x86_64-linux-gnu/kamailio/modules', '/usr/lib/aarch64-linux-gnu/kamailio/modules', '/usr/lib/kamailio/modules'];
 
 /**
- * Writes kamailio.cfg and dispatcher.list into `dir`.
+ * The environment Kamailio runs with: libpq takes the schema (tests give each file its own) from
+ * PGOPTIONS, since Kamailio's database URL has no place for it.
+ * @param {{ trunkAcl?: { schema?: string } }} options
+ */
+function edgeEnv(options) {
+  const schema = options.trunkAcl?.schema;
+  return schema ? { ...process.env, PGOPTIONS: `-c search_path=${schema},public` } : process.env;
+}
+
+/**
+ * Writes kamailio.cfg and dispatcher.list into `dir`. With `trunkAcl` the edge refuses INVITEs that
+ * no node would admit, reading the trunks' addresses from that database every `refreshSeconds`.
  * @param {{ dir: string, host: string, port: number, nodes: Array<{ host: string, port: number }>,
- *   pikeDensity?: number, children?: number, logLevel?: number, frTimerMs?: number }} options
+ *   pikeDensity?: number, children?: number, logLevel?: number, frTimerMs?: number,
+ *   trunkAcl?: { databaseUrl: string, schema?: string, refreshSeconds?: number } }} options
  */
 export function renderEdge(options) {
   fs.mkdirSync(options.dir, { recursive: true });
@@ -28,6 +40,10 @@ export function renderEdge(options) {
     CHILDREN: String(options.children ?? 2),
     LOG_LEVEL: String(options.logLevel ?? 1),
     FR_TIMER_MS: String(options.frTimerMs ?? 1500),
+    DEFINES: options.trunkAcl ? '#!define WITH_TRUNK_ACL' : '',
+    // Kamailio's db_postgres knows the postgres:// scheme only.
+    ACL_DB_URL: options.trunkAcl?.databaseUrl.replace(/^postgresql:/, 'postgres:') ?? '',
+    ACL_REFRESH_SECONDS: String(options.trunkAcl?.refreshSeconds ?? 5),
   };
   const cfg = fs.readFileSync(TEMPLATE, 'utf8').replace(/\{\{([A-Z_]+)\}\}/g, (whole, name) => {
     if (!(name in values)) throw new Error(`kamailio template: no value for ${whole}`);
@@ -35,7 +51,7 @@ export function renderEdge(options) {
   });
   const cfgFile = path.join(options.dir, 'kamailio.cfg');
   fs.writeFileSync(cfgFile, cfg);
-  const check = spawnSync('kamailio', ['-c', '-f', cfgFile], { encoding: 'utf8' });
+  const check = spawnSync('kamailio', ['-c', '-f', cfgFile], { encoding: 'utf8', env: edgeEnv(options) });
   if (check.status !== 0) throw new Error(`kamailio rejected ${cfgFile}:\n${check.stderr}`);
   return cfgFile;
 }
@@ -50,6 +66,7 @@ export function startEdge(options) {
   const child = spawn('kamailio', ['-DD', '-E', '-f', cfgFile, '-Y', options.dir, '-P', path.join(options.dir, 'kamailio.pid')], {
     detached: options.detached ?? false,
     stdio: ['ignore', out, out],
+    env: edgeEnv(options),
   });
   return child;
 }

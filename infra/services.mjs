@@ -27,6 +27,8 @@ const SYSTEM_PACKAGES = [
   { pkg: 'baresip', probe: '/usr/bin/baresip', forTests: true },
   // The SIP edge in front of several B2BUA nodes (npm run start:cluster, test/cluster).
   { pkg: 'kamailio', probe: '/usr/sbin/kamailio' },
+  // Its trunk ACL reads the trunks' addresses from Postgres (db_postgres).
+  { pkg: 'kamailio-postgres-modules', probe: '/usr/lib/x86_64-linux-gnu/kamailio/modules/db_postgres.so' },
   { pkg: 'wrk', probe: '/usr/bin/wrk', forTests: true },
   // The WSS test makes a throwaway certificate with the openssl command.
   { pkg: 'openssl', probe: '/usr/bin/openssl', forTests: true },

@@ -15,8 +15,8 @@ import { ERRORS } from '../errors.js';
 export interface OriginateOrder {
   accountId: string;
   extension: { id: string; extension: string; name: string };
-  /** The agent's registered phones, rung at once. */
-  agentContacts: string[];
+  /** The agent's registered phones, rung at once (through the SIP edge for those registered by it). */
+  agentContacts: DialTarget[];
   /** The customer, dialled through the outbound trunk. */
   customer: DialTarget;
   customerNumber: string;
@@ -85,7 +85,7 @@ export class OriginatedCall {
   async run(): Promise<void> {
     try {
       const agentOffer = await this.media.offerFromCaller(placeholderAgentSdp(this.deps.stack.host));
-      const agent = await this.ring(this.order.agentContacts, agentOffer, this.order.customerNumber, {}, this.deps.agentRingSeconds);
+      const agent = await this.ring(this.order.agentContacts, agentOffer, this.order.customerNumber, this.deps.agentRingSeconds);
       if (this.ended) return;
       if ('failed' in agent) {
         this.disposition = agent.failed === 486 || agent.failed === 600 ? 'busy' : 'no-answer';
@@ -97,8 +97,7 @@ export class OriginatedCall {
       await this.media.answerFromAgentSide(agent.sdp);
       // The agent's own SDP, offered on to the customer as rtpengine's re-offer from the agent's side.
       const customerOffer = await this.media.reoffer('agent', agent.sdp);
-      const { uri, ...dial } = this.order.customer;
-      const customer = await this.ring([uri], customerOffer, this.order.shownNumber, dial, this.deps.customerRingSeconds);
+      const customer = await this.ring([this.order.customer], customerOffer, this.order.shownNumber, this.deps.customerRingSeconds);
       if (this.ended) return;
       if ('failed' in customer) {
         this.disposition =
@@ -120,7 +119,7 @@ export class OriginatedCall {
   }
 
   /** Rings targets at once; the first 2xx wins, the others are cancelled. */
-  private ring(targets: string[], sdp: string, fromUser: string, dial: Omit<DialTarget, 'uri'>, seconds: number): Promise<Outcome> {
+  private ring(targets: DialTarget[], sdp: string, fromUser: string, seconds: number): Promise<Outcome> {
     if (targets.length === 0) return Promise.resolve({ failed: 480 });
     return new Promise((resolve) => {
       const pending = new Set<AgentLeg>();
@@ -137,7 +136,8 @@ export class OriginatedCall {
       const timer = setTimeout(() => settle({ failed: 408 }), seconds * 1000);
       this.wake = () => settle({ failed: 487 });
       for (const target of targets) {
-        const leg = new AgentLeg(this.deps.stack, target, fromUser, sdp, 70, `${this.callId}-${this.legs.size}`, { ...dial, fromUser });
+        const { uri, ...dial } = target;
+        const leg = new AgentLeg(this.deps.stack, uri, fromUser, sdp, 70, `${this.callId}-${this.legs.size}`, { ...dial, fromUser });
         this.legs.set(leg.callId, leg);
         this.deps.registerLeg(leg.callId);
         pending.add(leg);

@@ -1,5 +1,6 @@
 import type { Logger } from '../logger.js';
 import type { SipStack } from '../sip/sip-stack.js';
+import type { NameAddr } from '../sip/sip-types.js';
 import type { Registrar, RegisterOutcome } from './registrar.js';
 
 const MISSES_ALLOWED = 3;
@@ -9,6 +10,8 @@ interface Watched {
   contact: string;
   target: string;
   expiresAt: number;
+  /** Route through the SIP edge the phone registered by (its binding's Path). */
+  path?: NameAddr[] | undefined;
   misses: number;
 }
 
@@ -52,6 +55,8 @@ export function startContactKeepalive(deps: { stack: SipStack; registrar: Pick<R
         uri: w.target,
         headers: {
           via: [],
+          // Through the edge, the only way into the phone's NAT (npm `sip` sends to the first Route).
+          ...(w.path ? { route: w.path.map((entry) => ({ ...entry, params: { ...entry.params } })) } : {}),
           to: { uri: w.target, params: {} },
           from: { uri: `sip:keepalive@${deps.stack.host}`, params: { tag: Math.random().toString(36).slice(2, 10) } },
           'call-id': `ka-${Math.random().toString(36).slice(2)}@${deps.stack.host}`,
@@ -93,8 +98,10 @@ export function startContactKeepalive(deps: { stack: SipStack; registrar: Pick<R
         if (/;transport=wss?\b/i.test(b.target)) continue;
         const key = keyOf(extensionId, b.contact);
         const known = watched.get(key);
-        if (known && known.target === b.target) known.expiresAt = b.expiresAt;
-        else watched.set(key, { extensionId, ...b, misses: 0 });
+        if (known && known.target === b.target) {
+          known.expiresAt = b.expiresAt;
+          known.path = b.path;
+        } else watched.set(key, { extensionId, ...b, misses: 0 });
       }
     },
     stop() {

@@ -5,7 +5,7 @@ import type { Redis } from '../redis/client.js';
 import type { DigestAuth } from '../sip/digest.js';
 import { readCredentials } from '../sip/digest.js';
 import { parseUri } from '../sip/sip-stack.js';
-import type { SipRemote, SipRequest } from '../sip/sip-types.js';
+import type { NameAddr, SipRemote, SipRequest } from '../sip/sip-types.js';
 import * as repo from './extensions.repository.js';
 import { phoneCredentialsFor } from './phone-credentials.js';
 import type { Registration } from './extensions.schemas.js';
@@ -22,7 +22,18 @@ interface Binding {
   expiresAt: number;
   source: string;
   userAgent: string | null;
+  /** The SIP edge the phone registered through (RFC 3327 Path): requests to the phone go that way. */
+  path?: NameAddr[];
 }
+
+/**
+ * A phone to ring: its URI, and the Route to reach it by when it registered through the SIP edge
+ * (the Path the edge added), so INVITEs and pings take the way the phone's REGISTER came.
+ */
+export type PhoneTarget = { uri: string; headers?: { route: NameAddr[] } };
+
+const phoneTarget = (target: string, path: NameAddr[] | undefined): PhoneTarget =>
+  path && path.length > 0 ? { uri: target, headers: { route: path.map((entry) => ({ ...entry, params: { ...entry.params } })) } } : { uri: target };
 
 const bindingsKey = (extensionId: string) => `reg:${extensionId}`;
 
@@ -31,7 +42,7 @@ export interface RegisterOutcome {
   headers?: Record<string, unknown>;
   error?: AppError;
   /** The extension's phones after this REGISTER (for the keepalive to ping, and to drop a WebSocket's when it closes). */
-  registered?: { extensionId: string; bindings: { contact: string; target: string; expiresAt: number; source: string }[] };
+  registered?: { extensionId: string; bindings: { contact: string; target: string; expiresAt: number; source: string; path?: NameAddr[] }[] };
 }
 
 /**
@@ -39,12 +50,13 @@ export interface RegisterOutcome {
  * captured REGISTER cannot be replayed), several contacts per extension, `*` and Expires: 0 to
  * unregister, 423 with Min-Expires below one minute. Bindings are a Redis hash per extension with
  * a field per contact, so every node rings the same phones. Behind NAT the phone is rung where its
- * REGISTER came from (rport/received), not at the private address in its Contact.
+ * REGISTER came from (rport/received), not at the private address in its Contact. A REGISTER the
+ * trusted SIP edge relayed keeps the edge's Path, and the phone is then rung through the edge.
  */
 export interface Registrar {
   register(request: SipRequest, remote: SipRemote): Promise<RegisterOutcome>;
-  /** SIP URIs to ring for `extension:NNN` of an account; empty when no phone is registered. */
-  contactsOf(accountId: string, extension: string): Promise<string[]>;
+  /** The phones to ring for `extension:NNN` of an account; empty when no phone is registered. */
+  contactsOf(accountId: string, extension: string): Promise<PhoneTarget[]>;
   registrations(extensionId: string): Promise<Registration[]>;
   /** Forgets one phone of an extension (it stopped answering keepalives). */
   drop(extensionId: string, contact: string): Promise<void>;
@@ -64,6 +76,18 @@ local ok, binding = pcall(cjson.decode, raw)
 if not ok or binding.source ~= ARGV[2] then return 0 end
 redis.call('HDEL', KEYS[1], ARGV[1])
 return 1`;
+
+/**
+ * The Path to store for a REGISTER: only the top entry, which the trusted edge that relayed it added
+ * itself; entries below it were written by the phone or proxies we know nothing of. A REGISTER that
+ * did not come through the edge has no Path we follow (single-process mode rings phones directly).
+ */
+function pathOf(request: SipRequest, remote: SipRemote): NameAddr[] | undefined {
+  const path = request.headers.path;
+  if (!remote.relayedBy || !Array.isArray(path) || path.length === 0) return undefined;
+  const top = path[0] as NameAddr;
+  return [{ uri: top.uri, params: { ...top.params } }];
+}
 
 function expiresOf(request: SipRequest, contactParams: Record<string, string | null>): number {
   const own = contactParams.expires;
@@ -105,6 +129,7 @@ export function createRegistrar({
 
       const key = bindingsKey(extension.id);
       const contacts = request.headers.contact ?? [];
+      const path = pathOf(request, remote);
       if (contacts.some((contact) => contact.uri === '*')) {
         // "*" removes every binding, and only with Expires: 0 (RFC 3261 10.2.2).
         if (Number(request.headers.expires) !== 0 || contacts.length > 1)
@@ -139,6 +164,7 @@ export function createRegistrar({
             expiresAt: Date.now() + seconds * 1000,
             source: sourceOf(remote),
             userAgent: typeof request.headers['user-agent'] === 'string' ? request.headers['user-agent'] : null,
+            ...(path ? { path } : {}),
           };
           await redis.hset(key, contact.uri, JSON.stringify(binding));
         }
@@ -150,7 +176,13 @@ export function createRegistrar({
         status: 200,
         registered: {
           extensionId: extension.id,
-          bindings: bindings.map((b) => ({ contact: b.contact, target: b.target, expiresAt: b.expiresAt, source: b.source })),
+          bindings: bindings.map((b) => ({
+            contact: b.contact,
+            target: b.target,
+            expiresAt: b.expiresAt,
+            source: b.source,
+            ...(b.path ? { path: b.path } : {}),
+          })),
         },
         headers: {
           contact: bindings.map((binding) => ({
@@ -162,7 +194,7 @@ export function createRegistrar({
     },
     async contactsOf(accountId, extension) {
       const found = await repo.findByNumber(db, accountId, extension);
-      return found ? (await live(found.id)).map((binding) => binding.target) : [];
+      return found ? (await live(found.id)).map((binding) => phoneTarget(binding.target, binding.path)) : [];
     },
     async drop(extensionId, contact) {
       await redis.hdel(bindingsKey(extensionId), contact);

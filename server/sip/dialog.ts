@@ -403,11 +403,14 @@ export class AgentLeg {
     this.state = 'cancelled';
     const via = this.invite.headers.via[0];
     if (!via) return;
+    // The same Route as the INVITE (RFC 3261 9.1): a phone rung through the SIP edge gets it from there.
+    const route = this.invite.headers.route as NameAddr[] | undefined;
     this.stack.send({
       method: 'CANCEL',
       uri: this.invite.uri,
       headers: {
         via: [via],
+        ...routeHeaders(route ?? []),
         to: this.invite.headers.to,
         from: this.invite.headers.from,
         'call-id': this.callId,

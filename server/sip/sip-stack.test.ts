@@ -18,7 +18,12 @@ const edge = { protocol: 'UDP', address: '127.0.15.1', port: 5060 };
 
 describe(sourceOf.name, () => {
   it("takes a trusted edge's word for where the request came from", () => {
-    expect(sourceOf(request('127.0.15.50:5080'), edge, ['127.0.15.1'])).toEqual({ protocol: 'UDP', address: '127.0.15.50', port: 5080 });
+    expect(sourceOf(request('127.0.15.50:5080'), edge, ['127.0.15.1'])).toEqual({
+      protocol: 'UDP',
+      address: '127.0.15.50',
+      port: 5080,
+      relayedBy: '127.0.15.1',
+    });
   });
 
   it('ignores the header from anyone who is not the edge (a trunk could claim any address)', () => {

@@ -57,6 +57,8 @@ export interface SipRemote {
   protocol: string;
   address: string;
   port: number;
+  /** The trusted SIP edge that relayed the request and named this sender (see `sourceOf`); absent when it came straight from it. */
+  relayedBy?: string;
 }
 
 export const isRequest = (m: SipMessage): m is SipRequest => 'method' in m && typeof (m as SipRequest).method === 'string';

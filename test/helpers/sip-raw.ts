@@ -4,10 +4,16 @@ import dgram from 'node:dgram';
 
 /**
  * Binds a UDP socket on `ip`, sends what `build` makes (it gets the socket's address for Via and
- * Contact) to 127.0.0.1:`port`, and resolves with the status line of the first final response.
+ * Contact) to `host`:`port` (default 127.0.0.1), and resolves with the status line of the first final response.
  */
-export async function sendRawSip(ip: string, port: number, build: (local: { ip: string; port: number }) => string, timeoutMs = 5_000): Promise<string> {
-  return (await sendRawSipForResponse(ip, port, build, timeoutMs)).split('\r\n')[0] ?? '';
+export async function sendRawSip(
+  ip: string,
+  port: number,
+  build: (local: { ip: string; port: number }) => string,
+  timeoutMs = 5_000,
+  host = '127.0.0.1',
+): Promise<string> {
+  return (await sendRawSipForResponse(ip, port, build, timeoutMs, host)).split('\r\n')[0] ?? '';
 }
 
 /** Like sendRawSip, resolving with the whole final response (status line, headers, body). */
@@ -16,6 +22,7 @@ export async function sendRawSipForResponse(
   port: number,
   build: (local: { ip: string; port: number }) => string,
   timeoutMs = 5_000,
+  host = '127.0.0.1',
 ): Promise<string> {
   const socket = dgram.createSocket('udp4');
   await new Promise<void>((resolve) => socket.bind(0, ip, () => resolve()));
@@ -29,7 +36,7 @@ export async function sendRawSipForResponse(
           resolve(text);
         }
       });
-      socket.send(build({ ip, port: socket.address().port }), port, '127.0.0.1');
+      socket.send(build({ ip, port: socket.address().port }), port, host);
     });
   } finally {
     socket.close();
@@ -45,6 +52,8 @@ export interface RawRequestOptions {
   toTag?: string;
   maxForwards?: number;
   cseq?: number;
+  /** The caller's user part (default a mobile number): a phone's own username, say. */
+  fromUser?: string;
   /** An audio offer from the sender's address. */
   sdp?: boolean;
   /** Odd requests: another version, a CSeq method of its own, a body of another type, a Content-Length that lies, more headers. */
@@ -66,7 +75,7 @@ export function rawRequest(method: string, local: { ip: string; port: number }, 
   return [
     `${method} sip:${options.user}@127.0.0.1:${options.port} SIP/${options.version ?? '2.0'}`,
     `Via: SIP/2.0/UDP ${local.ip}:${local.port};branch=z9hG4bK${crypto.randomBytes(6).toString('hex')}`,
-    `From: <sip:79161234567@${local.ip}>;tag=${crypto.randomBytes(4).toString('hex')}`,
+    `From: <sip:${options.fromUser ?? '79161234567'}@${local.ip}>;tag=${crypto.randomBytes(4).toString('hex')}`,
     `To: <sip:${options.user}@127.0.0.1>${toTag ? `;tag=${toTag}` : ''}`,
     `Call-ID: ${options.callId ?? `${crypto.randomUUID()}@${local.ip}`}`,
     `CSeq: ${options.cseq ?? 1} ${options.cseqMethod ?? method}`,
