@@ -1,7 +1,7 @@
 import type { Db } from '../db/pool.js';
 import type { Logger } from '../logger.js';
 import { listAllBlocks, listAllPolicies } from './spam.repository.js';
-import { type CallerBlock, DEFAULT_SPAM_POLICY, type SpamPolicy } from './spam.schemas.js';
+import { type CallerBlock, DEFAULT_SPAM_POLICY, MAX_BURST_CALLS, type SpamPolicy } from './spam.schemas.js';
 
 export type ScreenVerdict =
   | { verdict: 'ok' }
@@ -61,7 +61,12 @@ export function createSpamScreen({ db, logger, refreshMs = 30_000 }: { db: Db; l
       if (block) return { verdict: 'blocked', action: block.action, pattern: block.pattern };
       const policy = policies.get(accountId) ?? DEFAULT_SPAM_POLICY;
       const key = keyOf(accountId, caller);
-      const recent = (recentCalls.get(key) ?? []).filter((at) => now - at < BURST_WINDOW_MS);
+      // Oldest first: what left the window goes, and no more are kept than a policy can ask about
+      // (one caller hammering us grew this without bound, and filtering it cost O(n) per call).
+      const recent = recentCalls.get(key) ?? [];
+      let gone = 0;
+      while (gone < recent.length && now - recent[gone]! >= BURST_WINDOW_MS) gone++;
+      recent.splice(0, Math.max(gone, recent.length + 1 - MAX_BURST_CALLS));
       recent.push(now);
       if (recentCalls.size > MAX_TRACKED_CALLERS) recentCalls.clear();
       recentCalls.set(key, recent);

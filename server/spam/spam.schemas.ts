@@ -21,9 +21,12 @@ export const CallerBlock = z.object({
 });
 export type CallerBlock = z.infer<typeof CallerBlock>;
 
+/** The most calls in 10 minutes a policy may ask about (the screen keeps no more per caller). */
+export const MAX_BURST_CALLS = 1000;
+
 export const SpamPolicy = z.object({
   gate: z.boolean().meta({ description: 'flagged callers must press 1 before an agent is rung' }),
-  burstCalls: z.number().int().min(0).max(1000).meta({ description: 'flag a caller with this many calls in 10 minutes (0: off)' }),
+  burstCalls: z.number().int().min(0).max(MAX_BURST_CALLS).meta({ description: 'flag a caller with this many calls in 10 minutes (0: off)' }),
   shortCallStreak: z.number().int().min(0).max(100).meta({ description: 'flag a caller whose last N calls all lasted under 5 s (0: off)' }),
   flagAnonymous: z.boolean().meta({ description: 'flag anonymous callers and caller ids that are no phone number' }),
 });
