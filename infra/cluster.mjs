@@ -62,6 +62,21 @@ for (const [i, node] of local.entries()) {
   pids.nodes.push(child.pid);
   log(`node ${i}: sip ${node.host}:${node.port}, http ${node.httpPort}, pid ${child.pid}, log ${path.relative(projectRoot, nodeDir)}/server.log`);
 }
+// Nodes apply the migrations before they listen, and the edge's trunk ACL reads a view they create:
+// on a fresh database the edge must wait for the first node.
+async function firstNodeListening(timeoutMs = 90_000) {
+  const httpHost = process.env.HTTP_HOST ?? '127.0.0.1';
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    for (const node of local) {
+      const answered = await fetch(`http://${httpHost}:${node.httpPort}/healthz`).catch(() => undefined);
+      if (answered) return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`no node answered HTTP within ${timeoutMs / 1000} s; see the node logs in ${clusterDir}`);
+}
+await firstNodeListening();
 const edge = startEdge({
   dir: path.join(clusterDir, 'edge'),
   host: edgeHost,

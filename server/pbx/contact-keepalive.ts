@@ -27,7 +27,12 @@ export interface ContactKeepalive {
  * its network) is dropped after three misses instead of being rung until its registration expires.
  * Any answer counts, even an error status: the phone is there.
  */
-export function startContactKeepalive(deps: { stack: SipStack; registrar: Pick<Registrar, 'drop'>; intervalMs: number; logger: Logger }): ContactKeepalive {
+export function startContactKeepalive(deps: {
+  stack: Pick<SipStack, 'host' | 'send'>;
+  registrar: Pick<Registrar, 'drop'>;
+  intervalMs: number;
+  logger: Logger;
+}): ContactKeepalive {
   const watched = new Map<string, Watched>();
   const log = deps.logger.child({ component: 'keepalive' });
   const answerMs = Math.min(Math.max(deps.intervalMs, 200), 5_000);
