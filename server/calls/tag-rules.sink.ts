@@ -21,17 +21,15 @@ export function callFacts(call: CallView): CallFacts {
   };
 }
 
+type RulesByAccount = Awaited<ReturnType<typeof listEnabledTagRules>>;
+
 /**
- * Applies each call's account's enabled rules to it and returns the tags added, by call id. The
- * calls are read only when their account has rules. A stored rule that no longer parses (written
- * by an older version) is skipped, not fatal.
+ * Applies each call's account's enabled rules (`rulesOf`, from listEnabledTagRules) to it and
+ * returns the tags added, by call id. A stored rule that no longer parses (written by an older
+ * version) is skipped, not fatal.
  */
-export async function applyTagRules(db: Queryable, calls: readonly CallRef[], logger?: Logger): Promise<Map<string, string[]>> {
+export async function applyTagRules(db: Queryable, calls: readonly CallRef[], rulesOf: RulesByAccount, logger?: Logger): Promise<Map<string, string[]>> {
   const added = new Map<string, string[]>();
-  const rulesOf = await listEnabledTagRules(
-    db,
-    calls.map((c) => c.accountId),
-  );
   const ruled = calls.filter((c) => rulesOf.has(c.accountId));
   if (ruled.length === 0) return added;
   const views = await findCallViews(db, ruled);
@@ -64,9 +62,15 @@ export async function applyTagRules(db: Queryable, calls: readonly CallRef[], lo
  */
 export function createTagRuleSink({ logger }: { logger: Logger }): CallEventSink {
   async function tagCalls(trx: DbClient, calls: readonly CallRef[]): Promise<void> {
+    // Most accounts have no rules: then the calls are not even read, and no savepoint is needed.
+    const rulesOf = await listEnabledTagRules(
+      trx,
+      calls.map((c) => c.accountId),
+    );
+    if (!calls.some((c) => rulesOf.has(c.accountId))) return;
     await trx.query('SAVEPOINT tag_rules');
     try {
-      const tags = await applyTagRules(trx, calls, logger);
+      const tags = await applyTagRules(trx, calls, rulesOf, logger);
       await trx.query('RELEASE SAVEPOINT tag_rules');
       for (const [callId, added] of tags) logger.debug({ callId, tags: added, type: 'tag_rules_applied' }, 'tag rules tagged the call');
     } catch (err) {
