@@ -82,7 +82,7 @@ return 1`;
  * itself; entries below it were written by the phone or proxies we know nothing of. A REGISTER that
  * did not come through the edge has no Path we follow (single-process mode rings phones directly).
  */
-function pathOf(request: SipRequest, remote: SipRemote): NameAddr[] | undefined {
+export function pathOf(request: SipRequest, remote: SipRemote): NameAddr[] | undefined {
   const path = request.headers.path;
   if (!remote.relayedBy || !Array.isArray(path) || path.length === 0) return undefined;
   const top = path[0] as NameAddr;
