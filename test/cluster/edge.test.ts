@@ -58,6 +58,8 @@ beforeAll(async () => {
     host: EDGE_IP,
     port: edgePort,
     nodes: nodes.map((node) => ({ host: '127.0.0.1', port: node.sipPort })),
+    // As in production (infra/cluster.mjs): the trunk ACL first pass is on.
+    trunkAcl: { databaseUrl: h.config.database.url, schema: h.schema },
     logFile: path.join(edgeDir, 'kamailio.log'),
   });
   await new Promise((resolve) => setTimeout(resolve, 2_500)); // first OPTIONS round marks both nodes up

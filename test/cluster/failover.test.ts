@@ -72,6 +72,8 @@ beforeAll(async () => {
       { host: '127.0.0.1', port: survivor.sipPort },
       { host: '127.0.0.1', port: doomedPort },
     ],
+    // As in production (infra/cluster.mjs): the trunk ACL first pass is on.
+    trunkAcl: { databaseUrl: h.config.database.url, schema: h.schema },
     logFile: path.join(edgeDir, 'kamailio.log'),
   });
   await new Promise((resolve) => setTimeout(resolve, 2_500));
