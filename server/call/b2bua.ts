@@ -433,6 +433,13 @@ export function startB2bua(deps: B2buaDeps): B2bua {
             });
           return;
         }
+        case 'UPDATE': {
+          // Inside a dialog, an UPDATE without an offer refreshes the session (RFC 3311, RFC 4028): it
+          // is acknowledged. One with an offer would change media outside the re-INVITE path the
+          // recording follows, so it is declined (the sender falls back to a re-INVITE).
+          if (!dialogOf(request, remote) && !originatedLegOf(request)) return void stack.replyError(request, ERRORS.dialogNotFound());
+          return void stack.reply(request, request.content?.trim() ? 488 : 200);
+        }
         case 'INFO': {
           // INFO lives only inside a dialog (RFC 6086); inside one we take it (DTMF comes by RTP).
           if (!dialogOf(request, remote) && !originatedLegOf(request)) return void stack.replyError(request, ERRORS.dialogNotFound());

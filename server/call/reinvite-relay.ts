@@ -12,6 +12,8 @@ export interface ReinvitePeer {
   answerReinvite(request: SipRequest, sdp: string): void;
   /** ACKs the 2xx to our re-INVITE. */
   ackReinvite(response: SipResponse): void;
+  /** The session description we last gave it. */
+  readonly localSdp: string | undefined;
 }
 
 /** What a re-INVITE needs from its call: both dialogs and the call's media. */
@@ -34,7 +36,15 @@ export async function relayReinvite(parties: ReinviteParties, request: SipReques
   const sender = from === 'caller' ? parties.caller : parties.agent;
   if (!sender) return;
   const reject = (status: number) => void parties.stack.reply(request, status);
-  if (!request.content) return reject(488); // offerless re-INVITE (RFC 3261 14.1): we do not relay those
+  if (!request.content?.trim()) {
+    // A re-INVITE without an offer asks for ours (RFC 3261 14.2); carriers send it to refresh the
+    // session (RFC 4028). Offering what we last sent, unchanged (same o= version), moves nothing, so
+    // the answer in its ACK changes nothing either and the other side need not hear of it.
+    if (!sender.localSdp) return reject(488);
+    sender.answerReinvite(request, sender.localSdp);
+    parties.log.info({ type: 'session_refreshed', from }, 'offerless re-INVITE answered with the current session');
+    return;
+  }
   let offer: string;
   try {
     offer = await parties.media.reoffer(from, request.content);

@@ -67,6 +67,8 @@ export class CallerDialog {
   private pending2xx: Reliable2xx | undefined;
   private pendingReinvite2xx: Reliable2xx | undefined;
   acked = false;
+  /** The session description we last gave the caller (our answer, or our latest offer). */
+  localSdp: string | undefined;
   /** Proxies that asked to stay on the path (the edge): echoed in our 1xx/2xx, Route on our requests. */
   readonly routeSet: NameAddr[];
 
@@ -110,6 +112,7 @@ export class CallerDialog {
 
   answer(sdp: string): void {
     if (this.final) return;
+    this.localSdp = sdp;
     this.final = this.stack.reply(this.invite, 200, { headers: this.dialogHeaders(), content: sdp });
     this.pending2xx = sendReliably(this.stack, this.final, () => {
       if (!this.acked) this.onAckTimeout();
@@ -119,6 +122,7 @@ export class CallerDialog {
   /** Answers the caller's re-INVITE (hold/unhold) with 2xx retransmission until its ACK. */
   answerReinvite(request: SipRequest, sdp: string): void {
     this.pendingReinvite2xx?.stop();
+    this.localSdp = sdp;
     const response = this.stack.reply(request, 200, { headers: this.dialogHeaders(), content: sdp });
     this.pendingReinvite2xx = sendReliably(this.stack, response, () => undefined);
   }
@@ -126,6 +130,7 @@ export class CallerDialog {
   /** Sends a re-INVITE to the caller (the agent changed the session); the 2xx is ACKed by `ackReinvite`. */
   reinvite(sdp: string, onResponse: (response: SipResponse) => void): void {
     const h = this.invite.headers;
+    this.localSdp = sdp;
     this.stack.send(
       {
         method: 'INVITE',
@@ -239,6 +244,8 @@ export class AgentLeg {
   state: 'calling' | 'early' | 'answered' | 'failed' | 'cancelled' | 'ended' = 'calling';
   private pendingReinvite2xx: Reliable2xx | undefined;
   finalStatus: number | undefined;
+  /** The session description we last gave the agent (our offer in the INVITE or a re-INVITE, or an answer). */
+  localSdp: string;
 
   constructor(
     private readonly stack: SipStack,
@@ -250,6 +257,7 @@ export class AgentLeg {
     dial: DialOptions = {},
   ) {
     this.callId = callId;
+    this.localSdp = sdp;
     this.credentials = dial.credentials;
     this.invite = {
       method: 'INVITE',
@@ -356,6 +364,7 @@ export class AgentLeg {
 
   /** Sends a re-INVITE to the answered agent (the caller put the call on hold or resumed it). */
   reinvite(sdp: string, onResponse: (response: SipResponse) => void): void {
+    this.localSdp = sdp;
     this.stack.send(
       {
         ...this.inDialog('INVITE', { contact: this.invite.headers.contact, 'content-type': 'application/sdp' }),
@@ -368,6 +377,7 @@ export class AgentLeg {
   /** Answers the agent's re-INVITE, retransmitting the 2xx until the agent's ACK. */
   answerReinvite(request: SipRequest, sdp: string): void {
     this.pendingReinvite2xx?.stop();
+    this.localSdp = sdp;
     const response = this.stack.reply(request, 200, { headers: { contact: this.invite.headers.contact }, content: sdp });
     this.pendingReinvite2xx = sendReliably(this.stack, response, () => undefined);
   }

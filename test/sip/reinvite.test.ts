@@ -1,3 +1,6 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
@@ -38,6 +41,29 @@ describe('re-INVITE passthrough', () => {
     expect(call).toMatchObject({ disposition: 'answered', hangupBy: 'caller' });
     // Teardown left nothing behind in rtpengine for this call.
     expect((await h.rtpengine.command('query', { 'call-id': call.id })).result).not.toBe('ok');
+    expect(server.b2bua.liveCalls()).toBe(0);
+  });
+
+  it('answers a session refresh (offerless re-INVITE, UPDATE) itself with the session unchanged, without bothering the agent', async () => {
+    // The agent expects nothing between its answer and the BYE: a relayed refresh would fail it.
+    const agent = await startSipp({ scenario: scenarioPath('uas-answer-expect-bye.xml'), ip: AGENT_IP, port: agentPort });
+    const trace = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'refresh-')), 'messages.log');
+    const caller = await runSipp({
+      scenario: scenarioPath('uac-refresh-then-bye.xml'),
+      ip: CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: NUMBER.slice(1),
+      extraArgs: ['-trace_msg', '-message_file', trace],
+    });
+    const agentResult = await agent.done;
+    expect(caller.code, caller.errors + caller.stderr).toBe(0);
+    expect(agentResult.code, agentResult.errors + agentResult.stderr).toBe(0);
+    // The offer answering the refresh is the session as answered: same origin line, same version (RFC 3264 8).
+    const origins = [...(await fs.readFile(trace, 'utf8')).matchAll(/^SIP\/2\.0 200 OK[\s\S]*?^CSeq: \d+ INVITE[\s\S]*?^(o=.*)$/gm)].map((m) => m[1]!.trim());
+    expect(new Set(origins).size, origins.join(' | ')).toBe(1);
+    expect(origins.length).toBeGreaterThanOrEqual(2);
+    const call = await server.waitForCall((r) => r.trackingNumber === NUMBER && r.hangupBy === 'caller');
+    expect(call).toMatchObject({ disposition: 'answered' });
     expect(server.b2bua.liveCalls()).toBe(0);
   });
 });
