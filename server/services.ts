@@ -182,7 +182,6 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
   const visitorSessions = createVisitorSessionWriter({ db, logger, ...flush });
   // Pool-drain protection: concurrent leases per client address and network.
   const caps = createClientCaps({
-    redis: dniRedis,
     db,
     logger,
     limits: { perIp: config.dni.maxLeasesPerIp, perSubnet: config.dni.maxLeasesPerSubnet },

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import type { Db } from '../db/pool.js';
 import type { Logger } from '../logger.js';
-import type { Redis } from '../redis/client.js';
+import type { LeaseGuard } from '../numbers/leases.service.js';
 import { ipv6Groups, unmapIpv4 } from '../shared/ip.js';
 import { addCapRefusals } from './client-caps.repository.js';
 
@@ -19,12 +19,14 @@ export interface ClientCapLimits {
 }
 
 export interface ClientCaps {
-  /** Reserves a place for a new lease; false when the client or its network already holds its cap. */
-  admit(poolId: string, ip: string, sessionId: string, holdSeconds: number, ttlSeconds: number): Promise<boolean>;
-  /** The lease is held until `expiresAt` (handed out or renewed by keep-alive). */
-  hold(poolId: string, ip: string, sessionId: string, expiresAt: Date, ttlSeconds: number): Promise<void>;
-  /** No lease came of the reservation (pool exhausted, Redis trouble). */
-  release(poolId: string, ip: string, sessionId: string): Promise<void>;
+  /**
+   * The client's and its network's lease sets, for the lease script to check and join (one Redis
+   * call per page view); undefined when the caps are off. A lease renewed by keep-alive counts
+   * under the address that keeps it alive now.
+   */
+  guard(poolId: string, ip: string, ttlSeconds: number): LeaseGuard | undefined;
+  /** The lease script refused a client over its cap: counted for the pool's usage page. */
+  refused(poolId: string): void;
   close(): Promise<void>;
 }
 
@@ -39,46 +41,23 @@ export function clientKeys(poolId: string, rawIp: string): [string, string] {
   return [`${prefix}ip:${hex.slice(0, 4).join(':')}::/64`, `${prefix}net:${hex.slice(0, 3).join(':')}::/48`];
 }
 
-// Sorted sets of session ids scored by lease expiry (ms): expired members are dropped before counting,
-// so a client's count falls as its leases run out. Check and reservation in one step: parallel
-// requests of one client cannot all pass the check.
-const ADMIT_LUA = `
-local now = tonumber(ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-local perIp, perNet = tonumber(ARGV[4]), tonumber(ARGV[5])
-if perIp > 0 and redis.call('ZCARD', KEYS[1]) >= perIp then return 1 end
-if perNet > 0 and redis.call('ZCARD', KEYS[2]) >= perNet then return 2 end
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
-redis.call('EXPIRE', KEYS[1], ARGV[6])
-redis.call('EXPIRE', KEYS[2], ARGV[6])
-return 0`;
-
-interface CapCommands {
-  dniCapAdmit(ipKey: string, netKey: string, now: number, until: number, sessionId: string, perIp: number, perNet: number, ttl: number): Promise<number>;
-}
-
 /**
  * @example
- *   const caps = createClientCaps({ redis, db, logger, limits: { perIp: 5, perSubnet: 50 } });
- *   if (!(await caps.admit(pool.id, request.ip, sessionId, pool.holdSeconds, ttl))) showDefaultNumber();
+ *   const caps = createClientCaps({ db, logger, limits: { perIp: 5, perSubnet: 50 } });
+ *   const r = await leases.acquire(pool, sessionId, visitorId, { guard: caps.guard(pool.id, request.ip, ttl) });
+ *   if (r.status === 'capped') caps.refused(pool.id); // and show the default number
  */
 export function createClientCaps({
-  redis: client,
   db,
   logger,
   limits,
   flushIntervalMs = 5_000,
 }: {
-  redis: Redis;
   db: Db;
   logger: Logger;
   limits: ClientCapLimits;
   flushIntervalMs?: number;
 }): ClientCaps {
-  if (!('dniCapAdmit' in client)) client.defineCommand('dniCapAdmit', { numberOfKeys: 2, lua: ADMIT_LUA });
-  const redis = client as Redis & CapCommands;
   // Refusals counted in memory and added to Postgres in batches: a flood of refused requests is one upsert per pool.
   let pending = new Map<string, number>();
 
@@ -98,30 +77,16 @@ export function createClientCaps({
   timer.unref();
 
   return {
-    async admit(poolId, ip, sessionId, holdSeconds, ttlSeconds) {
-      if ((limits.perIp === 0 && limits.perSubnet === 0) || !ip) return true;
-      const now = Date.now();
-      const refused = await redis.dniCapAdmit(...clientKeys(poolId, ip), now, now + holdSeconds * 1000, sessionId, limits.perIp, limits.perSubnet, ttlSeconds);
-      if (refused === 0) return true;
+    guard(poolId, ip, ttlSeconds) {
+      if ((limits.perIp === 0 && limits.perSubnet === 0) || !ip) return undefined;
+      const [ipKey, netKey] = clientKeys(poolId, ip);
+      const sets = [];
+      if (limits.perIp > 0) sets.push({ key: ipKey, cap: limits.perIp });
+      if (limits.perSubnet > 0) sets.push({ key: netKey, cap: limits.perSubnet });
+      return { sets, ttlSeconds };
+    },
+    refused(poolId) {
       pending.set(poolId, (pending.get(poolId) ?? 0) + 1);
-      return false;
-    },
-    async hold(poolId, ip, sessionId, expiresAt, ttlSeconds) {
-      if ((limits.perIp === 0 && limits.perSubnet === 0) || !ip) return;
-      const [ipKey, netKey] = clientKeys(poolId, ip);
-      // Counted under the address that keeps it alive now: a lease revived by keep-alive after it ran out counts too.
-      await redis
-        .multi()
-        .zadd(ipKey, expiresAt.getTime(), sessionId)
-        .zadd(netKey, expiresAt.getTime(), sessionId)
-        .expire(ipKey, ttlSeconds)
-        .expire(netKey, ttlSeconds)
-        .exec();
-    },
-    async release(poolId, ip, sessionId) {
-      if ((limits.perIp === 0 && limits.perSubnet === 0) || !ip) return;
-      const [ipKey, netKey] = clientKeys(poolId, ip);
-      await redis.multi().zrem(ipKey, sessionId).zrem(netKey, sessionId).exec();
     },
     async close() {
       clearInterval(timer);

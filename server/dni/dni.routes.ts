@@ -3,17 +3,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import rateLimit from '@fastify/rate-limit';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest, LogLevel } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ERRORS } from '../errors.js';
 import { readCookie } from '../http/cookies.js';
+import { plainJsonSerializer } from '../http/serializers.js';
 import type { Redis } from '../redis/client.js';
 import { CreateSessionBody, KeepAliveResponse, SessionParams, SessionResponse } from './dni.schemas.js';
 import type { DniService, RequestInfo } from './dni.service.js';
 
 export const VISITOR_COOKIE = 'ct_vid';
 const VISITOR_COOKIE_MAX_AGE = 400 * 86_400; // the longest any browser keeps a server-set cookie
+/** Every page view of every customer's site comes here: no access log line per request, failures still logged. */
+const SNIPPET_LOG_LEVEL: LogLevel = 'warn';
 
 export interface DniRoutesOptions {
   dni: DniService;
@@ -76,6 +79,7 @@ export function dniRoutes(opts: DniRoutesOptions): FastifyPluginAsyncZod {
       {
         schema: { tags: ['dni'], summary: 'The website snippet: <script src="…/dni.js" data-site-key="…">', response: { 200: z.string(), 304: z.null() } },
         config: { public: true },
+        logLevel: SNIPPET_LOG_LEVEL,
       },
       async (request, reply) => {
         reply.header('cache-control', 'public, max-age=300, stale-while-revalidate=86400').header('etag', etag);
@@ -90,8 +94,9 @@ export function dniRoutes(opts: DniRoutesOptions): FastifyPluginAsyncZod {
       reply.header('access-control-allow-methods', 'POST').header('access-control-allow-headers', 'content-type').header('access-control-max-age', '600');
       return reply.status(204).send();
     };
-    app.options('/v1/dni/sessions', { config: { public: true }, schema: { hide: true } }, preflight);
-    app.options('/v1/dni/sessions/:sessionId/keepalive', { config: { public: true }, schema: { hide: true } }, preflight);
+    const preflightOptions = { config: { public: true }, schema: { hide: true }, logLevel: SNIPPET_LOG_LEVEL };
+    app.options('/v1/dni/sessions', preflightOptions, preflight);
+    app.options('/v1/dni/sessions/:sessionId/keepalive', preflightOptions, preflight);
 
     app.post(
       '/v1/dni/sessions',
@@ -103,19 +108,20 @@ export function dniRoutes(opts: DniRoutesOptions): FastifyPluginAsyncZod {
           body: CreateSessionBody,
           response: { 200: SessionResponse },
         },
+        serializerCompiler: plainJsonSerializer,
         config: { public: true, rateLimit: rl },
+        logLevel: SNIPPET_LOG_LEVEL,
       },
       async (request, reply) => {
-        const res = await dni.createSession(request.body, info(request));
+        const { response, visitorId } = await dni.createSession(request.body, info(request));
         allowOrigin(request, reply);
         reply.header('cache-control', 'no-store');
-        if (res.visitorId) {
+        if (visitorId) {
           // Set by the server, not by script: Safari caps script-written cookies at 7 days.
           const secure = request.protocol === 'https' ? '; SameSite=None; Secure' : '; SameSite=Lax';
-          reply.header('set-cookie', `${VISITOR_COOKIE}=${res.visitorId}; Path=/; Max-Age=${VISITOR_COOKIE_MAX_AGE}; HttpOnly${secure}`);
+          reply.header('set-cookie', `${VISITOR_COOKIE}=${visitorId}; Path=/; Max-Age=${VISITOR_COOKIE_MAX_AGE}; HttpOnly${secure}`);
         }
-        const { visitorId: _omit, ...body } = res;
-        return body;
+        return response;
       },
     );
 
@@ -129,7 +135,9 @@ export function dniRoutes(opts: DniRoutesOptions): FastifyPluginAsyncZod {
           params: SessionParams,
           response: { 200: KeepAliveResponse },
         },
+        serializerCompiler: plainJsonSerializer,
         config: { public: true, rateLimit: rl },
+        logLevel: SNIPPET_LOG_LEVEL,
       },
       async (request, reply) => {
         const res = await dni.keepAlive(request.params.sessionId, info(request));

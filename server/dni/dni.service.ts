@@ -3,7 +3,7 @@ import { parsePhoneNumberFromString } from 'libphonenumber-js/max';
 import type { Db } from '../db/pool.js';
 import { ERRORS } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { LeaseResult, LeaseService } from '../numbers/leases.service.js';
+import type { LeaseOptions, LeaseResult, LeaseService, LeaseWrite } from '../numbers/leases.service.js';
 import type { Redis } from '../redis/client.js';
 import type { ClientCaps } from './client-caps.js';
 import * as repo from './dni.repository.js';
@@ -47,15 +47,51 @@ export function keepAliveSeconds(holdSeconds: number): number {
   return Math.max(1, Math.min(60, Math.floor(holdSeconds / 3)));
 }
 
-function visitFields(url: string): Pick<repo.SessionRow, (typeof UTM_KEYS)[number] | (typeof CLICK_IDS)[number]> {
-  let params: URLSearchParams | undefined;
+const TAGS = [...UTM_KEYS, ...CLICK_IDS];
+
+/**
+ * The session row of a page view: one literal of fixed shape, its UTM tags and click ids then read
+ * from the URL into it. (Building it by object spread cost tens of µs a request in V8.)
+ */
+function sessionRow(id: string, site: repo.SiteContext, visitorId: string, body: CreateSessionBody, req: RequestInfo, at: string): repo.SessionRow {
+  const row: repo.SessionRow = {
+    id,
+    account_id: site.accountId,
+    site_id: site.siteId,
+    pool_id: site.pool?.id ?? null,
+    visitor_id: visitorId,
+    url: body.url,
+    landing_page: body.url,
+    referrer: body.referrer || null,
+    utm_source: null,
+    utm_medium: null,
+    utm_campaign: null,
+    utm_term: null,
+    utm_content: null,
+    gclid: null,
+    gbraid: null,
+    wbraid: null,
+    fbclid: null,
+    msclkid: null,
+    yclid: null,
+    ga_client_id: body.gaClientId || null,
+    ym_client_id: body.ymClientId || null,
+    user_agent: req.userAgent?.slice(0, 1000) ?? null,
+    ip: req.ip || null,
+    bot: false,
+    number: null,
+    created_at: at,
+    last_seen_at: at,
+  };
+  if (!body.url.includes('?')) return row;
+  let params: URLSearchParams;
   try {
-    params = new URL(url).searchParams;
+    params = new URL(body.url).searchParams;
   } catch {
-    /* a junk URL simply has no tags */
+    return row; // a junk URL simply has no tags
   }
-  const get = (k: string) => params?.get(k)?.slice(0, 500) || null;
-  return Object.fromEntries([...UTM_KEYS, ...CLICK_IDS].map((k) => [k, get(k)])) as ReturnType<typeof visitFields>;
+  for (const k of TAGS) row[k] = params.get(k)?.slice(0, 500) || null;
+  return row;
 }
 
 export interface RequestInfo {
@@ -66,7 +102,8 @@ export interface RequestInfo {
 }
 
 export interface DniService {
-  createSession(body: CreateSessionBody, req: RequestInfo): Promise<SessionResponse & { visitorId: string | null }>;
+  /** The answer, and the visitor id for the cookie (null for robots). */
+  createSession(body: CreateSessionBody, req: RequestInfo): Promise<{ response: SessionResponse; visitorId: string | null }>;
   keepAlive(sessionId: string, req: RequestInfo): Promise<KeepAliveResponse>;
   close(): Promise<void>;
 }
@@ -113,15 +150,23 @@ export function createDniService({
   const siteByKey = (k: string) => cached(byKey, k, () => repo.findSiteContextByKey(db, k));
   const siteById = (id: string) => cached(byId, id, () => repo.findSiteContextById(db, id));
   const sessKey = (sid: string) => `dni:sess:${sid}`;
+  /** How long a page view's Redis entries (index, cap places) can matter: as long as a lease of it could live. */
+  const lifetime = (pool: NonNullable<repo.SiteContext['pool']>) => pool.maxLeaseSeconds + pool.holdSeconds + 3600;
   // Sessions created here: their keep-alives skip the Redis index lookup (one round trip fewer).
-  const localSessions = new Map<string, SessionOwner>();
+  // Two generations of up to 100k each, the older dropped whole: evicting a Map's first key one at a
+  // time walks V8's deleted slots and cost ~26 µs a request once the map was full.
+  let localSessions = new Map<string, SessionOwner>();
+  let olderSessions = new Map<string, SessionOwner>();
   const remember = (sid: string, owner: SessionOwner) => {
-    if (localSessions.size >= 200_000) localSessions.delete(localSessions.keys().next().value!);
+    if (localSessions.size >= 100_000) {
+      olderSessions = localSessions;
+      localSessions = new Map();
+    }
     localSessions.set(sid, owner);
   };
   /** Site and visitor of a page view: this process, the Redis index, or Postgres (in that order). */
   async function ownerOf(sessionId: string): Promise<SessionOwner | undefined> {
-    const local = localSessions.get(sessionId);
+    const local = localSessions.get(sessionId) ?? olderSessions.get(sessionId);
     if (local) return local;
     const indexed = await redis.get(sessKey(sessionId)).catch(() => null);
     if (indexed) {
@@ -146,10 +191,14 @@ export function createDniService({
 
   function fromLease(site: repo.SiteContext, sessionId: string, lease: LeaseResult): SessionResponse {
     if (!lease.number) {
+      if (lease.status === 'capped') {
+        caps?.refused(site.pool!.id);
+        return fallback(site, sessionId, 'too many numbers held from this network');
+      }
       const reason = lease.status === 'max' ? 'maximum lease length reached' : lease.status === 'exhausted' ? 'pool exhausted' : 'no lease';
       return fallback(site, sessionId, reason);
     }
-    return {
+    const res: SessionResponse = {
       sessionId,
       number: lease.number,
       displayNumber: displayNumber(lease.number),
@@ -157,8 +206,9 @@ export function createDniService({
       tracking: true,
       keepAliveSeconds: keepAliveSeconds(site.pool!.holdSeconds),
       expiresAt: lease.expiresAt.toISOString(),
-      ...(lease.shared ? { reason: 'pool exhausted: number shared' } : {}),
     };
+    if (lease.shared) res.reason = 'pool exhausted: number shared';
+    return res;
   }
 
   /** Redis trouble never blanks a page: the visitor sees the default number and we log it. */
@@ -171,30 +221,20 @@ export function createDniService({
     }
   }
 
-  /** A lease for a visitor who holds none, within the client's cap (one place per visitor, whatever its tabs); the cap's place follows the lease. */
-  async function leaseWithinCap(
+  /**
+   * A lease for a visitor, within the client's cap (one place per visitor, whatever its tabs):
+   * cap check, lease, cap place and the page view's Redis entries in one Redis call.
+   */
+  function leaseWithinCap(
     site: repo.SiteContext,
     pool: NonNullable<repo.SiteContext['pool']>,
     sessionId: string,
     visitorId: string,
     ip: string,
+    writes: readonly LeaseWrite[] = [],
   ): Promise<SessionResponse> {
-    const ttl = pool.maxLeaseSeconds + pool.holdSeconds + 3600;
-    if (caps) {
-      // Redis trouble: the lease itself will fail the same way and show the default number.
-      const admitted = await caps.admit(pool.id, ip, visitorId, pool.holdSeconds, ttl).catch(() => true);
-      if (!admitted) return fallback(site, sessionId, 'too many numbers held from this network');
-    }
-    const res = await leaseOrFallback(site, sessionId, () => leases.acquire(pool, sessionId, visitorId));
-    if (caps && res.tracking && res.expiresAt) caps.hold(pool.id, ip, visitorId, new Date(res.expiresAt), ttl).catch(() => {});
-    else if (caps) caps.release(pool.id, ip, visitorId).catch(() => {});
-    return res;
-  }
-
-  /** Keep-alives move the client's cap entry with the lease, so a held number keeps counting. */
-  function holdCap(pool: NonNullable<repo.SiteContext['pool']>, visitorId: string, ip: string, res: SessionResponse): void {
-    if (caps && res.tracking && res.expiresAt)
-      caps.hold(pool.id, ip, visitorId, new Date(res.expiresAt), pool.maxLeaseSeconds + pool.holdSeconds + 3600).catch(() => {});
+    const options: LeaseOptions = { guard: caps?.guard(pool.id, ip, lifetime(pool)), writes };
+    return leaseOrFallback(site, sessionId, () => leases.acquire(pool, sessionId, visitorId, options));
   }
 
   return {
@@ -202,7 +242,7 @@ export function createDniService({
       const site = await siteByKey(body.siteKey);
       if (!site) throw ERRORS.notFound('site key', body.siteKey);
       if (!originAllowed(req.origin, site.domains)) throw ERRORS.forbidden([`requests from ${site.domains.join(', ')}`]);
-      if (isBot(req.userAgent)) return { ...fallback(site, null, 'robot user agent'), visitorId: null };
+      if (isBot(req.userAgent)) return { response: fallback(site, null, 'robot user agent'), visitorId: null };
       // The visitor holds the lease: the cookie, else the visitor of the page view before (cookies
       // blocked), else the id the page sent, else a new one. Every page view is a session of its own.
       const previous = !req.visitorCookie && body.sessionId ? await ownerOf(body.sessionId).catch(() => undefined) : undefined;
@@ -213,37 +253,22 @@ export function createDniService({
             ? previous.visitorId
             : (body.visitorId ?? crypto.randomUUID().replaceAll('-', ''));
       const sessionId = crypto.randomUUID();
-      const now = new Date();
+      const row = sessionRow(sessionId, site, visitorId, body, req, new Date().toISOString());
       const pool = site.pool;
-      const res = pool ? await leaseWithinCap(site, pool, sessionId, visitorId, req.ip) : fallback(site, sessionId, 'the site has no number pool');
+      let response: SessionResponse;
       if (pool) {
-        // Lets keep-alives find the pool and the visitor without Postgres; lives as long as a lease could.
-        redis.set(sessKey(sessionId), `${site.siteId}|${pool.id}|${visitorId}`, 'EX', pool.maxLeaseSeconds + pool.holdSeconds + 3600).catch(() => {});
+        // The index lets keep-alives on any node find the pool and the visitor without Postgres; a call
+        // may come before the write-behind stores the row, so a leased page view's visit waits in Redis too.
+        const writes: LeaseWrite[] = [{ key: sessKey(sessionId), value: `${site.siteId}|${pool.id}|${visitorId}`, ttlSeconds: lifetime(pool) }];
+        if (recent) writes.push(recent.entry(sessionId, row));
+        response = await leaseWithinCap(site, pool, sessionId, visitorId, req.ip, writes);
         remember(sessionId, { siteId: site.siteId, visitorId });
+      } else {
+        response = fallback(site, sessionId, 'the site has no number pool');
       }
-      const row: repo.SessionRow = {
-        id: sessionId,
-        account_id: site.accountId,
-        site_id: site.siteId,
-        pool_id: pool?.id ?? null,
-        visitor_id: visitorId,
-        url: body.url,
-        landing_page: body.url,
-        referrer: body.referrer || null,
-        ...visitFields(body.url),
-        ga_client_id: body.gaClientId || null,
-        ym_client_id: body.ymClientId || null,
-        user_agent: req.userAgent?.slice(0, 1000) ?? null,
-        ip: req.ip || null,
-        bot: false,
-        number: res.tracking ? res.number : null,
-        created_at: now.toISOString(),
-        last_seen_at: now.toISOString(),
-      };
+      if (response.tracking) row.number = response.number;
       sessions.add(row);
-      // A call may come before the write-behind stores the row: its visit waits in Redis meanwhile.
-      if (res.tracking) recent?.remember(sessionId, row);
-      return { ...res, visitorId };
+      return { response, visitorId };
     },
 
     async keepAlive(sessionId, req) {
@@ -253,10 +278,12 @@ export function createDniService({
       if (!originAllowed(req.origin, site.domains)) throw ERRORS.forbidden([`requests from ${site.domains.join(', ')}`]);
       const pool = site.pool;
       const visitorId = owner!.visitorId;
-      let res = pool ? await leaseOrFallback(site, sessionId, () => leases.keepAlive(pool, sessionId, visitorId)) : fallback(site, sessionId, 'no pool');
+      // The renewed lease counts under the client that keeps it alive now.
+      let res = pool
+        ? await leaseOrFallback(site, sessionId, () => leases.keepAlive(pool, sessionId, visitorId, { guard: caps?.guard(pool.id, req.ip, lifetime(pool)) }))
+        : fallback(site, sessionId, 'no pool');
       // Redis lost the lease (flush, failover): lease again for the same visitor.
       if (pool && !res.tracking && res.reason === 'no lease') res = await leaseWithinCap(site, pool, sessionId, visitorId, req.ip);
-      else if (pool) holdCap(pool, visitorId, req.ip, res);
       sessions.seen(sessionId, new Date());
       return { number: res.number, displayNumber: res.displayNumber, tracking: res.tracking, expiresAt: res.expiresAt, keepAliveSeconds: res.keepAliveSeconds };
     },

@@ -1,4 +1,5 @@
 import type { SessionVisitColumns } from '../attribution/visit.js';
+import type { LeaseWrite } from '../numbers/leases.service.js';
 import type { Redis } from '../redis/client.js';
 
 /** Long enough to outlive the session write-behind (~200 ms) and its retries. */
@@ -10,15 +11,16 @@ const TTL_SECONDS = 120;
  * does not have the session yet.
  */
 export interface RecentSessions {
-  remember(sessionId: string, visit: SessionVisitColumns): void;
+  /** The write that keeps a page view's visit, made by the lease script only when a number was given. */
+  entry(sessionId: string, visit: SessionVisitColumns): LeaseWrite;
   find(sessionId: string): Promise<SessionVisitColumns | null>;
 }
 
 export function createRecentSessions(redis: Redis): RecentSessions {
   const key = (sessionId: string) => `dni:visit:${sessionId}`;
   return {
-    remember(sessionId, visit) {
-      redis.set(key(sessionId), JSON.stringify(visit), 'EX', TTL_SECONDS).catch(() => {});
+    entry(sessionId, visit) {
+      return { key: key(sessionId), value: JSON.stringify(visit), ttlSeconds: TTL_SECONDS, onlyLeased: true };
     },
     async find(sessionId) {
       const stored = await redis.get(key(sessionId)).catch(() => null);

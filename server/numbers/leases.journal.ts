@@ -67,12 +67,22 @@ export function createLeaseJournal({
   void beat();
   const heartbeat = setInterval(() => void beat(), heartbeatMs);
   heartbeat.unref();
+  // Entries of one event-loop turn go in one RPUSH: as durable as one command each (those too
+  // wait for the turn's end in the auto-pipeline), at a fraction of the cost per lease.
+  let queued: string[] = [];
+  const push = () => {
+    if (queued.length === 0) return;
+    void redis.rpush(listKey(id), ...queued).catch(warn);
+    queued = [];
+  };
 
   return {
     append(entry) {
-      void redis.rpush(listKey(id), JSON.stringify(entry)).catch(warn);
+      if (queued.length === 0) setImmediate(push);
+      queued.push(JSON.stringify(entry));
     },
     written(count) {
+      push(); // in order: the trim counts entries that must be in the list already
       if (count > 0) void redis.ltrim(listKey(id), count, -1).catch(warn);
     },
     async recoverOrphans(replay) {
@@ -90,6 +100,7 @@ export function createLeaseJournal({
     },
     close() {
       clearInterval(heartbeat);
+      queued = [];
       // A clean stop flushed everything: nothing for anyone to replay.
       void redis
         .del(listKey(id), aliveKey(id))

@@ -1,7 +1,7 @@
 import type { Db } from '../db/pool.js';
 import type { Redis } from '../redis/client.js';
 import type { LeaseHistory } from './leases.history.js';
-import { REBUILD_LUA, TOUCH_LUA } from './leases.lua.js';
+import { LEASE_LUA, REBUILD_LUA } from './leases.lua.js';
 
 /** What the lease service needs to know about a pool (cached by callers). */
 export interface PoolLeaseConfig {
@@ -23,7 +23,33 @@ export const defaultCooldownSeconds = (holdSeconds: number) => Math.max(300, hol
 export const effectiveCooldownSeconds = (pool: Pick<PoolLeaseConfig, 'holdSeconds' | 'cooldownSeconds'>) =>
   Math.max(pool.holdSeconds, pool.cooldownSeconds ?? defaultCooldownSeconds(pool.holdSeconds));
 
-export type LeaseStatus = 'new' | 'renewed' | 'shared' | 'exhausted' | 'max' | 'unknown';
+export type LeaseStatus = 'new' | 'renewed' | 'shared' | 'exhausted' | 'max' | 'unknown' | 'capped';
+
+/**
+ * Caps on the live leases of groups of holders (a client address, its network), kept in sorted
+ * sets of holders scored by lease expiry: an acquire finding any set at its cap is refused
+ * (`capped`), and every lease, new or renewed, enters the holder in each set. Checked and joined
+ * in the lease's own script, so parallel requests cannot all slip under a cap.
+ */
+export interface LeaseGuard {
+  sets: ReadonlyArray<{ key: string; cap: number }>;
+  /** How long an untouched set lives. */
+  ttlSeconds: number;
+}
+
+/** A key SET (with a TTL) in the lease's own script: every time, or only when a number was given. */
+export interface LeaseWrite {
+  key: string;
+  value: string;
+  ttlSeconds: number;
+  onlyLeased?: boolean;
+}
+
+/** What rides along with a lease in its single Redis call. */
+export interface LeaseOptions {
+  guard?: LeaseGuard | undefined;
+  writes?: readonly LeaseWrite[];
+}
 
 export interface LeaseResult {
   status: LeaseStatus;
@@ -56,9 +82,9 @@ export interface LeaseService {
    * Renews the holder's live lease, or leases the pool number rested the longest. The holder is
    * the visitor (all their tabs share the number); without a visitor id it is the session itself.
    */
-  acquire(pool: PoolLeaseConfig, sessionId: string, holder?: string): Promise<LeaseResult>;
+  acquire(pool: PoolLeaseConfig, sessionId: string, holder?: string, options?: LeaseOptions): Promise<LeaseResult>;
   /** Renews the holder's live lease (or leases again after it ran out); `unknown` when Redis never saw it. */
-  keepAlive(pool: PoolLeaseConfig, sessionId: string, holder?: string): Promise<LeaseResult>;
+  keepAlive(pool: PoolLeaseConfig, sessionId: string, holder?: string, options?: Pick<LeaseOptions, 'guard'>): Promise<LeaseResult>;
   /** The exclusive lease the number is under now, from Redis; null when free or when the pool is not loaded. */
   live(poolId: string, numberId: string): Promise<LiveLease | null>;
   /** Sets the pool's cool-down in Redis (the learner measured a new one); no-op when the pool is not loaded. */
@@ -73,7 +99,8 @@ type TouchReply = [string, string?, string?, number?, number?, string?, number?,
 
 /** The scripts as ioredis commands (defineCommand: EVALSHA with EVAL fallback, keys prefixed). */
 interface LeaseCommands {
-  dniTouch(k1: string, k2: string, k3: string, k4: string, k5: string, k6: string, k7: string, holder: string, mode: string, sid: string): Promise<TouchReply>;
+  /** numkeys, then the keys and arguments of LEASE_LUA. */
+  dniLease(...args: Array<string | number>): Promise<TouchReply>;
   dniRebuild(
     k1: string,
     k2: string,
@@ -104,8 +131,8 @@ export function poolKeys(poolId: string): [string, string, string, string, strin
  *   const r = await leases.acquire(pool, sessionId); // r.status 'new' → show r.number
  */
 export function createLeaseService({ db, redis: client, history }: { db: Db; redis: Redis; history: LeaseHistory }): LeaseService {
-  if (!('dniTouch' in client)) {
-    client.defineCommand('dniTouch', { numberOfKeys: 7, lua: TOUCH_LUA });
+  if (!('dniLease' in client)) {
+    client.defineCommand('dniLease', { lua: LEASE_LUA });
     client.defineCommand('dniRebuild', { numberOfKeys: 7, lua: REBUILD_LUA });
   }
   const redis = client as Redis & LeaseCommands;
@@ -142,8 +169,25 @@ export function createLeaseService({ db, redis: client, history }: { db: Db; red
     );
   }
 
-  async function touch(pool: PoolLeaseConfig, sessionId: string, holder: string, mode: 'acquire' | 'keepalive'): Promise<LeaseResult> {
-    let reply = await redis.dniTouch(...poolKeys(pool.id), holder, mode, sessionId);
+  /** Keys and arguments of one LEASE_LUA call (layout in leases.lua.ts). */
+  function leaseArgs(pool: PoolLeaseConfig, sessionId: string, holder: string, mode: 'acquire' | 'keepalive', options: LeaseOptions): Array<string | number> {
+    const sets = options.guard?.sets ?? [];
+    const writes = options.writes ?? [];
+    const keys = [...poolKeys(pool.id), ...sets.map((s) => s.key), ...writes.map((w) => w.key)];
+    const args: Array<string | number> = [holder, mode, sessionId, sets.length, options.guard?.ttlSeconds ?? 0, ...sets.map((s) => s.cap)];
+    for (const w of writes) args.push(w.value, w.ttlSeconds, w.onlyLeased ? '1' : '0');
+    return [keys.length, ...keys, ...args];
+  }
+
+  async function touch(
+    pool: PoolLeaseConfig,
+    sessionId: string,
+    holder: string,
+    mode: 'acquire' | 'keepalive',
+    options: LeaseOptions = {},
+  ): Promise<LeaseResult> {
+    const args = leaseArgs(pool, sessionId, holder, mode, options);
+    let reply = await redis.dniLease(...args);
     if (reply[0] === 'rebuild') {
       // Redis lost the pool (restart, eviction, first use): history first, so no live lease is handed out twice.
       let once = rebuilding.get(pool.id);
@@ -155,7 +199,7 @@ export function createLeaseService({ db, redis: client, history }: { db: Db; red
         rebuilding.set(pool.id, once);
       }
       await once;
-      reply = await redis.dniTouch(...poolKeys(pool.id), holder, mode, sessionId);
+      reply = await redis.dniLease(...args);
     }
     const [status, numberId, number, startMs, expMs, shared, prevExpMs, leaseSessionId, reused] = reply;
     const result: LeaseResult = {
@@ -189,8 +233,8 @@ export function createLeaseService({ db, redis: client, history }: { db: Db; red
   }
 
   return {
-    acquire: (pool, sessionId, holder = sessionId) => touch(pool, sessionId, holder, 'acquire'),
-    keepAlive: (pool, sessionId, holder = sessionId) => touch(pool, sessionId, holder, 'keepalive'),
+    acquire: (pool, sessionId, holder = sessionId, options) => touch(pool, sessionId, holder, 'acquire', options),
+    keepAlive: (pool, sessionId, holder = sessionId, options) => touch(pool, sessionId, holder, 'keepalive', options),
     async live(poolId, numberId) {
       const keys = poolKeys(poolId);
       const holder = await redis.hget(keys[3], numberId);
