@@ -199,7 +199,7 @@ export async function createCallPath(stores: Stores, services: Services, options
       journal.close();
       routing.close();
       spam.close();
-      writer.close();
+      await writer.close();
     },
   };
 }

@@ -17,7 +17,8 @@ export interface CallRecordWriter {
   write(record: CallRecord): Promise<'stored' | 'spooled'>;
   /** Replays the spool; returns how many records are still waiting. */
   flush(): Promise<number>;
-  close(): void;
+  /** Stops the spool replays; resolves once the records already handed over are stored or spooled. */
+  close(): Promise<void>;
 }
 
 export const callRefOf = (record: CallRecord): CallRef => ({
@@ -73,6 +74,8 @@ export function createCallRecordWriter(deps: CallRecordWriterOptions): CallRecor
   const queue: Array<{ record: CallRecord; resolve: (outcome: 'stored' | 'spooled') => void; reject: (err: unknown) => void }> = [];
   let writing = false;
   let scheduled = false;
+  /** Who waits (close) for the last handed-over record to be stored or spooled. */
+  const idleWaiters: Array<() => void> = [];
 
   async function storeOrSpool(records: readonly CallRecord[]): Promise<'stored' | 'spooled'> {
     try {
@@ -103,6 +106,7 @@ export function createCallRecordWriter(deps: CallRecordWriterOptions): CallRecor
       .finally(() => {
         writing = false;
         drain();
+        if (!writing && queue.length === 0) for (const resolve of idleWaiters.splice(0)) resolve();
       });
   }
 
@@ -164,6 +168,10 @@ export function createCallRecordWriter(deps: CallRecordWriterOptions): CallRecor
       });
     },
     flush,
-    close: () => clearInterval(timer),
+    close() {
+      clearInterval(timer);
+      if (!writing && queue.length === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => idleWaiters.push(resolve));
+    },
   };
 }
