@@ -3,6 +3,7 @@
  * session create (Lua lease + write-behind) and keep-alive, open-loop at fixed rates, the
  * load generator in a worker thread. Goal: p99 < 2 ms at 5000 req/s. Runs in about a minute.
  * BENCH_DNI_RATES=1000,2500,5000 BENCH_DNI_SECONDS=4 to change the steps (BENCH_DNI_RATES=0: wrk only).
+ * BENCH_DNI_CAPS=1 runs the per-client lease caps too (off by default: one loopback client would hit them).
  * BENCH_DNI_PROFILE=<dir> writes CPU profiles of this process (the servers' thread) while wrk drives the bare route and ours.
  */
 import { execFile } from 'node:child_process';
@@ -59,7 +60,9 @@ function runLoad(port: number, rate: number, requests: Array<{ path: string; bod
 await startPostgres();
 await startRedis();
 // One load generator on loopback stands for many visitors: no per-address rate limit or lease cap.
-const h = await createHarness({ DNI_RATE_LIMIT_PER_MINUTE: String(1e9), DNI_MAX_LEASES_PER_IP: '0', DNI_MAX_LEASES_PER_SUBNET: '0' });
+// BENCH_DNI_CAPS=1 keeps the caps' work (as production runs them) at limits it never reaches.
+const cap = process.env.BENCH_DNI_CAPS === '1' ? String(1e9) : '0';
+const h = await createHarness({ DNI_RATE_LIMIT_PER_MINUTE: String(1e9), DNI_MAX_LEASES_PER_IP: cap, DNI_MAX_LEASES_PER_SUBNET: cap });
 const server: number[] = [];
 // Server-side time of each snippet request: the app's own request-duration metric, tapped.
 const metrics = createMetrics();
