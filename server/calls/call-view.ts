@@ -348,9 +348,9 @@ export async function findCallView(db: Queryable, accountId: string, id: string)
 /** Several calls in one query (the record writer's batches), by id; each only as its owner account sees it. */
 export async function findCallViews(db: Queryable, calls: ReadonlyArray<{ accountId: string; callId: string }>): Promise<Map<string, CallView>> {
   if (calls.length === 0) return new Map();
-  const { rows } = await db.query<CallViewRow>(`${SELECT} JOIN unnest($1::uuid[], $2::uuid[]) AS q(account_id, id) ON c.account_id = q.account_id AND c.id = q.id`, [
-    calls.map((c) => c.accountId),
-    calls.map((c) => c.callId),
-  ]);
+  const { rows } = await db.query<CallViewRow>(
+    `${SELECT} JOIN unnest($1::uuid[], $2::uuid[]) AS q(account_id, id) ON c.account_id = q.account_id AND c.id = q.id`,
+    [calls.map((c) => c.accountId), calls.map((c) => c.callId)],
+  );
   return new Map(rows.map((row) => [row.id, toCallView(row)]));
 }
