@@ -91,9 +91,17 @@ export interface RunningSipp {
   stop(): void;
 }
 
+/** The SIPp processes still running per ip:port: `stop()` only signals, and SIPp takes a moment to exit. */
+const holding = new Map<string, Promise<unknown>>();
+
 /** Starts SIPp in the background (an agent, usually). */
 export async function startSipp(o: SippOptions): Promise<RunningSipp> {
   const port = o.port ?? (await freePort(o.ip));
+  // A test that reuses an agent's address right after stopping the last one would otherwise race its
+  // exit: the new SIPp fails to bind, and the call finds nobody to answer.
+  // A process left running by a failed test is not waited for past a few seconds.
+  const address = `${o.ip}:${port}`;
+  await Promise.race([holding.get(address), new Promise((r) => setTimeout(r, 3_000))]);
   const mediaPort = await freeUdpPorts(o.ip, 4);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sipp-'));
   const child = spawn('sipp', argsFor(o, port, mediaPort, workDir), { cwd: o.cwd ?? workDir, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -112,6 +120,10 @@ export async function startSipp(o: SippOptions): Promise<RunningSipp> {
       resolve({ code, stdout, stderr, errors });
     }),
   );
+  holding.set(address, done);
+  void done.then(() => {
+    if (holding.get(address) === done) holding.delete(address);
+  });
   // SIPp binds synchronously at start; give it a moment to own its socket before calls arrive.
   await new Promise((r) => setTimeout(r, 150));
   return { port, process: child, done, stop: () => child.kill('SIGTERM') };
