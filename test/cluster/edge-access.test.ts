@@ -5,16 +5,15 @@
 import type { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
-import { startEdge, stopEdge } from '../../infra/edge.mjs';
+import { stopEdge } from '../../infra/edge.mjs';
 import type { SipRequest } from '../../server/sip/sip-types.js';
 import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
 import { rawRequest, sendRawSipForResponse } from '../helpers/sip-raw.js';
 import { runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
+import { startTestEdge } from '../helpers/test-edge.js';
 
 const EDGE_IP = '127.0.15.3';
 const TRUNK_IP = '127.0.15.54';
@@ -34,7 +33,7 @@ let edgePort: number;
 let agentPort: number;
 let phonePort: number;
 const nodes: CallServer[] = [];
-const edgeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'edge-access-'));
+let edgeLog: string;
 /** The nodes' SIP answers (replies and refusals), watched: a request the edge refused must get none. */
 const answers: Array<MockInstance<(request: SipRequest, ...rest: never[]) => unknown>> = [];
 const nodesSaw = (callId: string) => answers.some((spy) => spy.mock.calls.some(([request]) => request.headers['call-id'] === callId));
@@ -64,16 +63,15 @@ beforeAll(async () => {
   const toPhone = await api('POST', '/v1/numbers', { number: NUMBERS.toPhone, trunkId, dialplan: 'desk' });
   expect(toPhone.statusCode, toPhone.body).toBe(201);
   for (const node of nodes) await node.routing.refresh();
-  edgePort = await freePort(EDGE_IP);
-  edge = startEdge({
-    dir: edgeDir,
-    host: EDGE_IP,
-    port: edgePort,
-    nodes: nodes.map((node) => ({ host: '127.0.0.1', port: node.sipPort })),
-    trunkAcl: { databaseUrl: h.config.database.url, schema: h.schema, refreshSeconds: REFRESH_SECONDS },
-    logFile: path.join(edgeDir, 'kamailio.log'),
+  const started = await startTestEdge(h, {
+    ip: EDGE_IP,
+    nodePorts: nodes.map((node) => node.sipPort),
+    name: 'edge-access',
+    aclRefreshSeconds: REFRESH_SECONDS,
   });
-  await new Promise((resolve) => setTimeout(resolve, 2_500)); // first OPTIONS round marks both nodes up
+  edge = started.process;
+  edgePort = started.port;
+  edgeLog = started.logFile;
 }, 60_000);
 
 afterAll(async () => {
@@ -130,7 +128,7 @@ describe('the trunk ACL at the edge', () => {
     expect(refused).toMatchObject({ status: 403, fromEdge: true });
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(nodesSaw(refused.callId)).toBe(false);
-    expect(fs.readFileSync(path.join(edgeDir, 'kamailio.log'), 'utf8')).toContain(`INVITE from ${STRANGER_IP}`);
+    expect(fs.readFileSync(edgeLog, 'utf8')).toContain(`INVITE from ${STRANGER_IP}`);
 
     // Credentials are for a node to judge (a phone's, a digest trunk's): the edge lets them through.
     const credentials = 'Proxy-Authorization: Digest username="nobody", realm="x", nonce="n", uri="sip:x", response="00"';

@@ -3,15 +3,13 @@
 // OPTIONS prober notices, and malformed requests are refused at the edge.
 import type { ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEdge, stopEdge } from '../../infra/edge.mjs';
+import { stopEdge } from '../../infra/edge.mjs';
 import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
 import { runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
+import { startTestEdge } from '../helpers/test-edge.js';
 
 const EDGE_IP = '127.0.15.1';
 const CALLER_IP = '127.0.15.50';
@@ -23,7 +21,6 @@ let edge: ChildProcess;
 let edgePort: number;
 let agentPort: number;
 const nodes: CallServer[] = [];
-const edgeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'edge-'));
 
 beforeAll(async () => {
   h = await createHarness();
@@ -52,17 +49,9 @@ beforeAll(async () => {
   });
   expect(res.statusCode, res.body).toBe(201);
   for (const node of nodes) await node.routing.refresh();
-  edgePort = await freePort(EDGE_IP);
-  edge = startEdge({
-    dir: edgeDir,
-    host: EDGE_IP,
-    port: edgePort,
-    nodes: nodes.map((node) => ({ host: '127.0.0.1', port: node.sipPort })),
-    // As in production (infra/cluster.mjs): the trunk ACL first pass is on.
-    trunkAcl: { databaseUrl: h.config.database.url, schema: h.schema },
-    logFile: path.join(edgeDir, 'kamailio.log'),
-  });
-  await new Promise((resolve) => setTimeout(resolve, 2_500)); // first OPTIONS round marks both nodes up
+  const started = await startTestEdge(h, { ip: EDGE_IP, nodePorts: nodes.map((node) => node.sipPort), name: 'edge' });
+  edge = started.process;
+  edgePort = started.port;
 }, 60_000);
 
 afterAll(async () => {

@@ -2,16 +2,14 @@
 // calls at a steady 5 CPS through the edge; the process is killed with SIGKILL mid-run. Calls
 // offered once the edge has noticed (~2 s) must all be answered by the survivor.
 import { type ChildProcess, spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import readline from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startEdge, stopEdge } from '../../infra/edge.mjs';
+import { stopEdge } from '../../infra/edge.mjs';
 import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
 import { runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
+import { startTestEdge } from '../helpers/test-edge.js';
 
 const EDGE_IP = '127.0.15.2';
 const CALLER_IP = '127.0.15.52';
@@ -28,7 +26,6 @@ let doomed: ChildProcess;
 let edge: ChildProcess;
 let edgePort: number;
 let agentPort: number;
-const edgeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'failover-'));
 
 beforeAll(async () => {
   h = await createHarness();
@@ -63,20 +60,9 @@ beforeAll(async () => {
     });
     doomed.once('exit', (code) => reject(new Error(`node process exited early (${code})`)));
   });
-  edgePort = await freePort(EDGE_IP);
-  edge = startEdge({
-    dir: edgeDir,
-    host: EDGE_IP,
-    port: edgePort,
-    nodes: [
-      { host: '127.0.0.1', port: survivor.sipPort },
-      { host: '127.0.0.1', port: doomedPort },
-    ],
-    // As in production (infra/cluster.mjs): the trunk ACL first pass is on.
-    trunkAcl: { databaseUrl: h.config.database.url, schema: h.schema },
-    logFile: path.join(edgeDir, 'kamailio.log'),
-  });
-  await new Promise((resolve) => setTimeout(resolve, 2_500));
+  const started = await startTestEdge(h, { ip: EDGE_IP, nodePorts: [survivor.sipPort, doomedPort], name: 'failover' });
+  edge = started.process;
+  edgePort = started.port;
 }, 60_000);
 
 afterAll(async () => {
