@@ -28,6 +28,7 @@ export const ErrorCode = {
   callerBlocked: 'caller_blocked',
   versionNotSupported: 'version_not_supported',
   badExtension: 'bad_extension',
+  sessionIntervalTooSmall: 'session_interval_too_small',
   unsupportedMediaType: 'unsupported_media_type',
   tollDenied: 'toll_denied',
 } as const;
@@ -91,6 +92,9 @@ export const ERRORS = {
   versionNotSupported: (version: string) => new AppError(ErrorCode.versionNotSupported, `SIP/${version} is not supported (SIP/2.0 is)`, 400, 505),
   badExtension: (tags: string[]) =>
     new AppError(ErrorCode.badExtension, `unsupported option tags: ${tags.join(', ')}`, 400, 420, { sipHeaders: { unsupported: tags.join(', ') } }),
+  // RFC 4028 6: the caller retries with Session-Expires at least Min-SE.
+  sessionIntervalTooSmall: (min: number) =>
+    new AppError(ErrorCode.sessionIntervalTooSmall, `Session-Expires below ${min} s`, 400, 422, { sipHeaders: { 'min-se': min } }),
   unsupportedMediaType: (type: string) =>
     new AppError(ErrorCode.unsupportedMediaType, `a body of type ${type} (only application/sdp)`, 415, 415, { sipHeaders: { accept: 'application/sdp' } }),
   callerBlocked: () => new AppError(ErrorCode.callerBlocked, 'the caller is blocked by this account', 403, 403),

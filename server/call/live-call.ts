@@ -113,7 +113,12 @@ export class LiveCall implements CallControl {
     private readonly deps: LiveCallDeps,
   ) {
     this.log = deps.logger.child({ callId: ctx.request.headers['call-id'], internalCallId: this.callId, trackingNumber: ctx.trackingNumber });
-    this.caller = new CallerDialog(deps.stack, ctx.request, () => void this.end('system', 408));
+    this.caller = new CallerDialog(
+      deps.stack,
+      ctx.request,
+      () => void this.end('system', 408),
+      () => void this.end('system', 408),
+    );
     this.vars = { caller: ctx.caller, number: ctx.trackingNumber, dialplan: plan.name };
     this.media = deps.mediaFor(this.callId);
     this.unsubscribeDtmf = deps.dtmf?.subscribe(this.callId, (digit) => {

@@ -52,6 +52,59 @@ beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());
 
 describe(CallerDialog.name, () => {
+  it('agrees the caller’s session timer in its 2xx, and refreshes every half interval when the refreshing is ours', () => {
+    const { stack, sent } = recordingStack();
+    const withTimer = { ...invite(), headers: { ...invite().headers, 'session-expires': '120;refresher=uas' } };
+    let lost = 0;
+    const d = new CallerDialog(
+      stack,
+      withTimer,
+      () => undefined,
+      () => lost++,
+    );
+    d.answer('v=0 answer');
+    d.ack(7);
+    expect(sent[0]).toMatchObject({ status: 200, headers: { 'session-expires': '120;refresher=uas', require: 'timer' } });
+    const reinvites = () => sent.filter((m): m is SipRequest => 'method' in m && m.method === 'INVITE');
+    vi.advanceTimersByTime(59_999);
+    expect(reinvites()).toHaveLength(0);
+    vi.advanceTimersByTime(1);
+    expect(reinvites()).toHaveLength(1);
+    expect(reinvites()[0]).toMatchObject({ content: 'v=0 answer', headers: { to: { params: { tag: 'caller' } } } });
+    // No refresh outlives the call.
+    d.stopTimers();
+    vi.advanceTimersByTime(600_000);
+    expect(reinvites()).toHaveLength(1);
+    expect(lost).toBe(0);
+  });
+
+  it('leaves the refreshing to a caller that takes it, and ends the call when our refresh finds no dialog', () => {
+    const sent: SipRequest[] = [];
+    const { stack } = recordingStack();
+    let lost = 0;
+    const callerRefreshes = new CallerDialog(stack, { ...invite(), headers: { ...invite().headers, 'session-expires': '90;refresher=uac' } }, () => undefined);
+    callerRefreshes.answer('v=0');
+    const ours = new CallerDialog(
+      {
+        ...stack,
+        send: (m, onResponse) => {
+          sent.push(m as SipRequest);
+          onResponse?.({ status: 481, reason: 'Call/Transaction Does Not Exist', headers: {} } as SipResponse);
+        },
+      },
+
+      { ...invite(), headers: { ...invite().headers, 'session-expires': '90' } },
+      () => undefined,
+      () => lost++,
+    );
+    ours.answer('v=0');
+    vi.advanceTimersByTime(45_000);
+    expect(sent.filter((m) => m.method === 'INVITE')).toHaveLength(1);
+    expect(lost).toBe(1);
+    callerRefreshes.stopTimers();
+    ours.stopTimers();
+  });
+
   it('retransmits its 2xx with T1 doubling until the ACK arrives (npm sip does not)', () => {
     const { stack, resent } = recordingStack();
     const d = new CallerDialog(stack, invite(), () => undefined);

@@ -2,6 +2,8 @@ import type { SipStack } from './sip-stack.js';
 import { newTag } from './sip-stack.js';
 import type { NameAddr, SipRequest, SipResponse } from './sip-types.js';
 import { answerChallenge, type ParsedChallenge } from './digest-client.js';
+import { AppError } from '../errors.js';
+import { type SessionTimer, sessionTimerHeaders, sessionTimerOf } from './session-timer.js';
 
 const T1 = 500;
 
@@ -72,17 +74,49 @@ export class CallerDialog {
   /** Proxies that asked to stay on the path (the edge): echoed in our 1xx/2xx, Route on our requests. */
   readonly routeSet: NameAddr[];
 
+  /** The session timer the caller asked for (RFC 4028), when it asked for one. */
+  readonly sessionTimer: SessionTimer | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
+
   constructor(
     private readonly stack: SipStack,
     readonly invite: SipRequest,
     private readonly onAckTimeout: () => void,
+    /** The caller no longer knows the dialog (our session refresh got 408 or 481). */
+    private readonly onSessionLost: () => void = () => undefined,
   ) {
     this.routeSet = recordRoute(invite.headers);
+    const timer = sessionTimerOf(invite);
+    this.sessionTimer = timer instanceof AppError ? undefined : timer;
   }
 
   /** RFC 3261 12.1.1: a UAS copies Record-Route into every response that creates a dialog. */
   private dialogHeaders() {
     return { to: this.toWithTag(), contact: this.contact(), ...(this.routeSet.length > 0 ? { 'record-route': this.routeSet } : {}) };
+  }
+
+  /** A 2xx's headers: the dialog's, and the session timer's when there is one (RFC 4028 9). */
+  private answerHeaders() {
+    return { ...this.dialogHeaders(), ...(this.sessionTimer ? sessionTimerHeaders(this.sessionTimer) : {}) };
+  }
+
+  /**
+   * When the refreshing is ours, a re-INVITE with the session unchanged every half interval
+   * (RFC 4028 10); a caller that has forgotten the dialog (408, 481) ends the call.
+   */
+  private startRefreshing(): void {
+    if (this.sessionTimer?.refresher !== 'uas' || this.refreshTimer) return;
+    this.refreshTimer = setInterval(
+      () => {
+        if (!this.localSdp) return;
+        this.reinvite(this.localSdp, (response) => {
+          if (response.status >= 200 && response.status < 300) this.ackReinvite(response);
+          else if (response.status === 408 || response.status === 481) this.onSessionLost();
+        });
+      },
+      (this.sessionTimer.seconds * 1000) / 2,
+    );
+    this.refreshTimer.unref();
   }
 
   private toWithTag(): NameAddr {
@@ -113,7 +147,8 @@ export class CallerDialog {
   answer(sdp: string): void {
     if (this.final) return;
     this.localSdp = sdp;
-    this.final = this.stack.reply(this.invite, 200, { headers: this.dialogHeaders(), content: sdp });
+    this.final = this.stack.reply(this.invite, 200, { headers: this.answerHeaders(), content: sdp });
+    this.startRefreshing();
     this.pending2xx = sendReliably(this.stack, this.final, () => {
       if (!this.acked) this.onAckTimeout();
     });
@@ -123,7 +158,7 @@ export class CallerDialog {
   answerReinvite(request: SipRequest, sdp: string): void {
     this.pendingReinvite2xx?.stop();
     this.localSdp = sdp;
-    const response = this.stack.reply(request, 200, { headers: this.dialogHeaders(), content: sdp });
+    const response = this.stack.reply(request, 200, { headers: this.answerHeaders(), content: sdp });
     this.pendingReinvite2xx = sendReliably(this.stack, response, () => undefined);
   }
 
@@ -215,6 +250,7 @@ export class CallerDialog {
   stopTimers(): void {
     this.pending2xx?.stop();
     this.pendingReinvite2xx?.stop();
+    clearInterval(this.refreshTimer);
   }
 }
 

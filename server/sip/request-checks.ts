@@ -1,8 +1,9 @@
-import { type AppError, ERRORS } from '../errors.js';
+import { AppError, ERRORS } from '../errors.js';
+import { sessionTimerOf } from './session-timer.js';
 import type { SipRemote, SipRequest } from './sip-types.js';
 
-/** Option tags we implement (RFC 3261 8.2.2.3): none yet, so any Require is answered 420. */
-const SUPPORTED_OPTIONS = new Set<string>();
+/** Option tags we implement (RFC 3261 8.2.2.3); any other in a Require is answered 420. */
+const SUPPORTED_OPTIONS = new Set<string>(['timer']);
 const MAX_CSEQ = 2 ** 31 - 1;
 
 const list = (value: unknown): string[] =>
@@ -15,7 +16,7 @@ const list = (value: unknown): string[] =>
  * What every request must get right before any dialog or dialplan looks at it (RFC 3261 8.2 and
  * 18.3): the SIP version, a CSeq that matches the method and fits in 31 bits, a Content-Length
  * that does not promise more than a datagram brought, option tags we support, and (for an INVITE)
- * a body we can read. Returns the error to answer with, or undefined.
+ * a body we can read and a session interval we accept. Returns the error to answer with, or undefined.
  */
 export function checkRequest(request: SipRequest, remote: SipRemote): AppError | undefined {
   if (request.version !== undefined && request.version !== '2.0') return ERRORS.versionNotSupported(request.version);
@@ -38,5 +39,9 @@ export function checkRequest(request: SipRequest, remote: SipRemote): AppError |
     .trim()
     .toLowerCase();
   if (request.method === 'INVITE' && actual > 0 && contentType !== '' && contentType !== 'application/sdp') return ERRORS.unsupportedMediaType(contentType);
+  if (request.method === 'INVITE') {
+    const timer = sessionTimerOf(request);
+    if (timer instanceof AppError) return timer;
+  }
   return undefined;
 }

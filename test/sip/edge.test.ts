@@ -159,6 +159,12 @@ describe('the SIP edge', () => {
     );
     expect(extension.split('\r\n')[0]).toBe('SIP/2.0 420 Bad Extension');
     expect(extension).toMatch(/^Unsupported: 100rel, x-unknown$/im);
+    // Session timers are supported; an interval below RFC 4028's floor is refused with the minimum.
+    const brief = await sendRawSipForResponse(CALLER_IP, server.sipPort, (l) =>
+      request('INVITE', l, { user, sdp: true, headers: ['Require: timer', 'Session-Expires: 30;refresher=uac'] }),
+    );
+    expect(brief.split('\r\n')[0]).toBe('SIP/2.0 422 Session Interval Too Small');
+    expect(brief).toMatch(/^Min-SE: 90$/im);
     expect(await sendRaw(CALLER_IP, (l) => request('INVITE', l, { user, body: { type: 'text/plain', text: 'hello' } }))).toBe(
       'SIP/2.0 415 Unsupported Media Type',
     );
