@@ -119,10 +119,9 @@ afterAll(async () => {
 
 const text = (page: Page, sel: string) => page.locator(sel).innerText();
 
-async function openLanding(path = '/'): Promise<{ page: Page; close: () => Promise<void>; shownAfterMs: number }> {
+async function openLanding(path = '/'): Promise<{ page: Page; close: () => Promise<void> }> {
   const ctx = await browser.newContext();
   const page = await ctx.newPage();
-  const t0 = Date.now();
   // Wait for the snippet's answer (or its 1 s give-up), not for a swap that may never come.
   const answered = page.waitForResponse((r) => r.url().endsWith('/v1/dni/sessions'), { timeout: 2_000 }).catch(() => undefined);
   await page.goto(`${pageBase}${path}`, { waitUntil: 'domcontentloaded' });
@@ -131,7 +130,7 @@ async function openLanding(path = '/'): Promise<{ page: Page; close: () => Promi
   if (res?.ok() && (await res.json()).tracking) {
     await page.waitForFunction((d) => document.getElementById('phone')?.textContent !== d, def, { timeout: 1_000 });
   }
-  return { page, close: () => ctx.close(), shownAfterMs: Date.now() - t0 };
+  return { page, close: () => ctx.close() };
 }
 
 async function flushSoon() {
@@ -139,9 +138,10 @@ async function flushSoon() {
 }
 
 describe('dni.js in headless Chromium', () => {
+  // Within a second: the snippet gives up on an answer slower than that and keeps the default number,
+  // which the checks below would catch (page load time on a busy box is not the snippet's to answer for).
   it('swaps the default number within a second, keeps the lease alive, frees it after the hold', async () => {
     const a = await openLanding();
-    expect(a.shownAfterMs).toBeLessThan(1_000);
     const numberA = await a.page.evaluate(() => (window as unknown as { CallTrackDNI: { number: string } }).CallTrackDNI.number);
     expect(p.numbers).toContain(numberA);
     const fa = national(numberA);
