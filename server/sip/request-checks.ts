@@ -1,16 +1,10 @@
 import { AppError, ERRORS } from '../errors.js';
 import { sessionTimerOf } from './session-timer.js';
-import type { SipRemote, SipRequest } from './sip-types.js';
+import { optionTags, type SipRemote, type SipRequest } from './sip-types.js';
 
 /** Option tags we implement (RFC 3261 8.2.2.3); any other in a Require is answered 420. */
 const SUPPORTED_OPTIONS = new Set<string>(['timer']);
 const MAX_CSEQ = 2 ** 31 - 1;
-
-const list = (value: unknown): string[] =>
-  (Array.isArray(value) ? value : [value])
-    .flatMap((part) => String(part ?? '').split(','))
-    .map((token) => token.trim().toLowerCase())
-    .filter(Boolean);
 
 /**
  * What every request must get right before any dialog or dialplan looks at it (RFC 3261 8.2 and
@@ -31,7 +25,7 @@ export function checkRequest(request: SipRequest, remote: SipRemote): AppError |
   }
   // ACK and CANCEL never carry a Require that matters (RFC 3261 8.2.2.3); they cannot be refused either.
   if (request.method !== 'ACK' && request.method !== 'CANCEL') {
-    const unsupported = list(request.headers.require).filter((tag) => !SUPPORTED_OPTIONS.has(tag));
+    const unsupported = optionTags(request.headers.require).filter((tag) => !SUPPORTED_OPTIONS.has(tag));
     if (unsupported.length > 0) return ERRORS.badExtension(unsupported);
   }
   const contentType = String(request.headers['content-type'] ?? '')

@@ -1,5 +1,5 @@
 import { type AppError, ERRORS } from '../errors.js';
-import type { SipRequest } from './sip-types.js';
+import { optionTags, type SipRequest } from './sip-types.js';
 
 /** The smallest session interval we accept (RFC 4028 4: never below 90 s). */
 export const MIN_SESSION_EXPIRES = 90;
@@ -9,12 +9,6 @@ export interface SessionTimer {
   seconds: number;
   refresher: 'uac' | 'uas';
 }
-
-const tags = (value: unknown): string[] =>
-  (Array.isArray(value) ? value : [value])
-    .flatMap((part) => String(part ?? '').split(','))
-    .map((tag) => tag.trim().toLowerCase())
-    .filter(Boolean);
 
 /**
  * The session timer (RFC 4028) an INVITE asks for, as its UAS: none without Session-Expires (compact
@@ -30,7 +24,7 @@ export function sessionTimerOf(invite: SipRequest): SessionTimer | AppError | un
   const seconds = Number(m[1]);
   if (seconds < MIN_SESSION_EXPIRES) return ERRORS.sessionIntervalTooSmall(MIN_SESSION_EXPIRES);
   const named = /(?:^|;)\s*refresher\s*=\s*(uac|uas)\s*(?:;|$)/i.exec(m[2] ?? '')?.[1]?.toLowerCase();
-  const callerSupports = [...tags(invite.headers.supported), ...tags(invite.headers.require)].includes('timer');
+  const callerSupports = [...optionTags(invite.headers.supported), ...optionTags(invite.headers.require)].includes('timer');
   const refresher = named === 'uac' || named === 'uas' ? named : callerSupports ? 'uac' : 'uas';
   return { seconds, refresher };
 }

@@ -62,3 +62,10 @@ export interface SipRemote {
 }
 
 export const isRequest = (m: SipMessage): m is SipRequest => 'method' in m && typeof (m as SipRequest).method === 'string';
+
+/** The lower-cased tokens of a comma-list header (Require, Supported), however npm `sip` left it: one string or several. */
+export const optionTags = (value: unknown): string[] =>
+  (Array.isArray(value) ? value : [value])
+    .flatMap((part) => String(part ?? '').split(','))
+    .map((token) => token.trim().toLowerCase())
+    .filter(Boolean);
