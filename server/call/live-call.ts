@@ -113,12 +113,9 @@ export class LiveCall implements CallControl {
     private readonly deps: LiveCallDeps,
   ) {
     this.log = deps.logger.child({ callId: ctx.request.headers['call-id'], internalCallId: this.callId, trackingNumber: ctx.trackingNumber });
-    this.caller = new CallerDialog(
-      deps.stack,
-      ctx.request,
-      () => void this.end('system', 408),
-      () => void this.end('system', 408),
-    );
+    // No ACK for our 2xx, or our session refresh finds no dialog: the caller is gone either way.
+    const callerGone = () => void this.end('system', 408);
+    this.caller = new CallerDialog(deps.stack, ctx.request, callerGone, callerGone);
     this.vars = { caller: ctx.caller, number: ctx.trackingNumber, dialplan: plan.name };
     this.media = deps.mediaFor(this.callId);
     this.unsubscribeDtmf = deps.dtmf?.subscribe(this.callId, (digit) => {
