@@ -12,7 +12,7 @@ import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
 import { rawRequest, sendRawSipForResponse } from '../helpers/sip-raw.js';
-import { runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
+import { registerPhone, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
 import { startTestEdge } from '../helpers/test-edge.js';
 
 const EDGE_IP = '127.0.15.3';
@@ -175,18 +175,12 @@ describe('phones through the edge', () => {
     const created = await api('POST', '/v1/extensions', { extension: '201', name: 'Galina' });
     expect(created.statusCode, created.body).toBe(201);
     const { id, sipUsername, sipPassword } = created.json();
-    const credentials = { USER: sipUsername, PASS: sipPassword, CONTACT_PORT: String(phonePort) };
+    const credentials = { username: sipUsername, password: sipPassword, contactPort: phonePort };
     const ownCall = () => inviteThroughEdge(PHONE_IP, '79161234567', { fromUser: sipUsername });
     // Not registered yet: the edge cannot tell the phone from a stranger.
     expect(await ownCall()).toMatchObject({ status: 403, fromEdge: true });
 
-    const registered = await runSipp({
-      scenario: scenarioPath('uac-register-digest-expect-200.xml'),
-      ip: PHONE_IP,
-      target: `${EDGE_IP}:${edgePort}`,
-      service: 'register',
-      vars: credentials,
-    });
+    const registered = await registerPhone({ ip: PHONE_IP, target: `${EDGE_IP}:${edgePort}`, ...credentials });
     expect(registered.code, registered.errors).toBe(0);
     const registrations = (await api('GET', `/v1/extensions/${id}/registrations`)).json().items;
     expect(registrations).toEqual([expect.objectContaining({ contact: `sip:${sipUsername}@${PHONE_IP}:${phonePort}` })]);
@@ -208,13 +202,7 @@ describe('phones through the edge', () => {
     // Registered through the edge: its own call is the node's to challenge, not the edge's to refuse.
     expect(await ownCall()).toMatchObject({ status: 407, fromEdge: false });
 
-    const unregistered = await runSipp({
-      scenario: scenarioPath('uac-unregister-digest-expect-200.xml'),
-      ip: PHONE_IP,
-      target: `${EDGE_IP}:${edgePort}`,
-      service: 'register',
-      vars: credentials,
-    });
+    const unregistered = await registerPhone({ ip: PHONE_IP, target: `${EDGE_IP}:${edgePort}`, ...credentials, unregister: true });
     expect(unregistered.code, unregistered.errors).toBe(0);
     expect((await api('GET', `/v1/extensions/${id}/registrations`)).json().items).toEqual([]);
   }, 60_000);

@@ -129,6 +129,20 @@ export async function startSipp(o: SippOptions): Promise<RunningSipp> {
   return { port, process: child, done, stop: () => child.kill('SIGTERM') };
 }
 
+/**
+ * Registers (or, with `unregister`, removes) a SIPp phone for an extension's SIP account, answering
+ * the digest challenge; its Contact names `contactPort` on `ip`.
+ */
+export function registerPhone(o: { ip: string; target: string; username: string; password: string; contactPort: number; unregister?: boolean }) {
+  return runSipp({
+    scenario: scenarioPath(o.unregister ? 'uac-unregister-digest-expect-200.xml' : 'uac-register-digest-expect-200.xml'),
+    ip: o.ip,
+    target: o.target,
+    service: 'register',
+    vars: { USER: o.username, PASS: o.password, CONTACT_PORT: String(o.contactPort) },
+  });
+}
+
 /** Runs SIPp to completion (a caller, usually). */
 export async function runSipp(o: SippOptions): Promise<SippResult> {
   const s = await startSipp(o);

@@ -10,7 +10,7 @@ import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { toneSeconds } from '../helpers/goertzel.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
-import { makeToneFile, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
+import { makeToneFile, registerPhone, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
 import { readWav } from '../helpers/wav.js';
 
 const CARRIER_IP = '127.0.23.1';
@@ -64,12 +64,12 @@ describe('callback (click to call)', () => {
     const early = await originate({ extension: '301', callbackOf: missedCall.id });
     expect(early.statusCode).toBe(409);
     expect(early.json().message).toContain('no phone registered');
-    const registered = await runSipp({
-      scenario: scenarioPath('uac-register-digest-expect-200.xml'),
+    const registered = await registerPhone({
       ip: AGENT_IP,
       target: `127.0.0.1:${server.sipPort}`,
-      service: 'register',
-      vars: { USER: sipUsername, PASS: sipPassword, CONTACT_PORT: String(agentPort) },
+      username: sipUsername,
+      password: sipPassword,
+      contactPort: agentPort,
     });
     expect(registered.code, registered.errors).toBe(0);
 

@@ -12,7 +12,7 @@ import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { toneSeconds } from '../helpers/goertzel.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
-import { makeToneFile, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
+import { makeToneFile, registerPhone, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
 import { startUdpPhone } from '../helpers/udp-phone.js';
 import { readWav } from '../helpers/wav.js';
 
@@ -87,12 +87,12 @@ describe('calls from extensions', () => {
   it('an extension calls a colleague’s registered phone (internal)', async () => {
     const anna = await addExtension({ extension: '201', name: 'Anna' });
     const boris = await addExtension({ extension: '202', name: 'Boris' });
-    const registered = await runSipp({
-      scenario: scenarioPath('uac-register-digest-expect-200.xml'),
+    const registered = await registerPhone({
       ip: PHONE_B_IP,
       target: `127.0.0.1:${server.sipPort}`,
-      service: 'register',
-      vars: { USER: boris.sipUsername, PASS: boris.sipPassword, CONTACT_PORT: String(phoneBPort) },
+      username: boris.sipUsername,
+      password: boris.sipPassword,
+      contactPort: phoneBPort,
     });
     expect(registered.code, registered.errors).toBe(0);
     const borisPhone = await startSipp({ scenario: 'uas', ip: PHONE_B_IP, port: phoneBPort, rtpEcho: true });

@@ -11,7 +11,7 @@ import type { LiveSnapshot } from '../../server/pbx/live-board.js';
 import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
-import { makeToneFile, type RunningSipp, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
+import { makeToneFile, registerPhone, runSipp, scenarioPath, startSipp, type RunningSipp } from '../helpers/sipp.js';
 
 const CALLER_IP = '127.0.24.1';
 const AGENT_IPS = { '401': '127.0.24.2', '402': '127.0.24.3' } as const;
@@ -84,12 +84,12 @@ beforeAll(async () => {
   for (const [extension, ip] of Object.entries(AGENT_IPS)) {
     const created = (await api('POST', '/v1/extensions', { extension, name: `Agent ${extension}` })).json();
     const port = await freePort(ip);
-    const registered = await runSipp({
-      scenario: scenarioPath('uac-register-digest-expect-200.xml'),
+    const registered = await registerPhone({
       ip,
       target: `127.0.0.1:${server.sipPort}`,
-      service: 'register',
-      vars: { USER: created.sipUsername, PASS: created.sipPassword, CONTACT_PORT: String(port) },
+      username: created.sipUsername,
+      password: created.sipPassword,
+      contactPort: port,
     });
     expect(registered.code, registered.errors).toBe(0);
     agents.push(await startSipp({ scenario: 'uas', ip, port, rtpEcho: true, calls: 20, timeoutSeconds: 120 }));

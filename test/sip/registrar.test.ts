@@ -11,7 +11,7 @@ import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
 import { sendRawSip, sendRawSipForResponse } from '../helpers/sip-raw.js';
 import { connectTcpPhone } from '../helpers/tcp-phone.js';
-import { makeToneFile, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
+import { makeToneFile, registerPhone, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
 
 const CALLER_IP = '127.0.10.1';
 const PHONE_IP = '127.0.10.2';
@@ -87,12 +87,12 @@ describe('extensions and the registrar', () => {
     expect((await api('POST', '/v1/extensions', { extension: '101', name: 'Again' })).statusCode).toBe(409);
     expect((await api('POST', '/v1/extensions', { extension: '102', name: 'Boris' })).statusCode).toBe(201);
 
-    const registered = await runSipp({
-      scenario: scenarioPath('uac-register-digest-expect-200.xml'),
+    const registered = await registerPhone({
       ip: PHONE_IP,
       target: `127.0.0.1:${server.sipPort}`,
-      service: 'register',
-      vars: { USER: sipUsername, PASS: sipPassword, CONTACT_PORT: String(phonePort) },
+      username: sipUsername,
+      password: sipPassword,
+      contactPort: phonePort,
     });
     expect(registered.code, registered.errors).toBe(0);
     // A captured REGISTER sent again (same nonce, nonce-count and response) is refused.
@@ -166,13 +166,7 @@ describe('extensions and the registrar', () => {
       [DESK_IP, phonePorts.desk],
       [SOFTPHONE_IP, phonePorts.softphone],
     ] as const) {
-      const registered = await runSipp({
-        scenario: scenarioPath('uac-register-digest-expect-200.xml'),
-        ip,
-        target: `127.0.0.1:${server.sipPort}`,
-        service: 'register',
-        vars: { USER: sipUsername, PASS: sipPassword, CONTACT_PORT: String(port) },
-      });
+      const registered = await registerPhone({ ip, target: `127.0.0.1:${server.sipPort}`, username: sipUsername, password: sipPassword, contactPort: port });
       expect(registered.code, registered.errors).toBe(0);
     }
     expect((await api('GET', `/v1/extensions/${id}/registrations`)).json().items).toHaveLength(2);

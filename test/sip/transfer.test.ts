@@ -15,7 +15,7 @@ import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
 import { toneSeconds } from '../helpers/goertzel.js';
-import { makeToneFile, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
+import { makeToneFile, registerPhone, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
 import { type PhoneDialog, phoneSdp, startUdpPhone, type UdpPhone } from '../helpers/udp-phone.js';
 
 const CALLER_IP = '127.0.25.1';
@@ -67,12 +67,12 @@ beforeAll(async () => {
     await server.app.inject({ method: 'POST', url: '/v1/extensions', headers: h.adminHeaders, payload: { extension: '502', name: 'Colleague' } })
   ).json();
   colleagueUser = colleague.sipUsername;
-  const registered = await runSipp({
-    scenario: scenarioPath('uac-register-digest-expect-200.xml'),
+  const registered = await registerPhone({
     ip: COLLEAGUE_IP,
     target: `127.0.0.1:${server.sipPort}`,
-    service: 'register',
-    vars: { USER: colleague.sipUsername, PASS: colleague.sipPassword, CONTACT_PORT: String(colleaguePort) },
+    username: colleague.sipUsername,
+    password: colleague.sipPassword,
+    contactPort: colleaguePort,
   });
   expect(registered.code, registered.errors).toBe(0);
   toneDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tone-'));
@@ -91,12 +91,12 @@ beforeAll(async () => {
   agentExtension = await extension('501');
   otherExtension = await extension('503');
   const agentPhonePort = await freePort(AGENT_PHONE_IP);
-  const agentRegistered = await runSipp({
-    scenario: scenarioPath('uac-register-digest-expect-200.xml'),
+  const agentRegistered = await registerPhone({
     ip: AGENT_PHONE_IP,
     target: `127.0.0.1:${server.sipPort}`,
-    service: 'register',
-    vars: { USER: agentExtension.sipUsername, PASS: agentExtension.sipPassword, CONTACT_PORT: String(agentPhonePort) },
+    username: agentExtension.sipUsername,
+    password: agentExtension.sipPassword,
+    contactPort: agentPhonePort,
   });
   expect(agentRegistered.code, agentRegistered.errors).toBe(0);
   agentPhone = await startUdpPhone(AGENT_PHONE_IP, agentPhonePort, server.sipPort);

@@ -12,7 +12,7 @@ import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { toneSeconds } from '../helpers/goertzel.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
-import { makeToneFile, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
+import { makeToneFile, registerPhone, scenarioPath, startSipp } from '../helpers/sipp.js';
 import { connectPhone, FAKE_MEDIA_FLAGS, fakeMicrophone, launch } from './browser.js';
 
 const CALLER_IP = '127.0.27.1';
@@ -62,12 +62,12 @@ beforeAll(async () => {
   const colleague = await api('/v1/extensions', { extension: '302', name: 'Colleague' });
   colleagueUser = colleague.json().sipUsername;
   colleaguePort = await freePort(COLLEAGUE_IP);
-  const registered = await runSipp({
-    scenario: scenarioPath('uac-register-digest-expect-200.xml'),
+  const registered = await registerPhone({
     ip: COLLEAGUE_IP,
     target: `127.0.0.1:${server.sipPort}`,
-    service: 'register',
-    vars: { USER: colleagueUser, PASS: colleague.json().sipPassword, CONTACT_PORT: String(colleaguePort) },
+    username: colleagueUser,
+    password: colleague.json().sipPassword,
+    contactPort: colleaguePort,
   });
   expect(registered.code, registered.errors).toBe(0);
   base = await server.app.listen({ host: '127.0.0.1', port: 0 });
