@@ -54,6 +54,9 @@ export class AppError extends Error {
   readonly sipReason: string | undefined;
 }
 
+/** The bodies an INVITE may carry here (RFC 3261 21.4.16 asks a 415 to say so): SDP, or SDP among other parts. */
+export const SIP_ACCEPT = 'application/sdp, multipart/mixed, multipart/alternative';
+
 export const ERRORS = {
   validation: (message: string) => new AppError(ErrorCode.validation, message, 400, 400),
   invalidNumber: (input: string) =>
@@ -96,7 +99,9 @@ export const ERRORS = {
   sessionIntervalTooSmall: (min: number) =>
     new AppError(ErrorCode.sessionIntervalTooSmall, `Session-Expires below ${min} s`, 400, 422, { sipHeaders: { 'min-se': min } }),
   unsupportedMediaType: (type: string) =>
-    new AppError(ErrorCode.unsupportedMediaType, `a body of type ${type} (only application/sdp)`, 415, 415, { sipHeaders: { accept: 'application/sdp' } }),
+    new AppError(ErrorCode.unsupportedMediaType, `a body of type ${type} (only application/sdp, alone or as a part of a multipart body)`, 415, 415, {
+      sipHeaders: { accept: SIP_ACCEPT },
+    }),
   callerBlocked: () => new AppError(ErrorCode.callerBlocked, 'the caller is blocked by this account', 403, 403),
   transferRefused: (why: string) => new AppError(ErrorCode.forbidden, why, 403, 403),
   // Toll fraud: a phone (or its stolen password) may only dial where its extension is allowed to.

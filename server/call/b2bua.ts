@@ -12,7 +12,7 @@ import { runDialplan } from '../dialplans/dialplan-interpreter.js';
 import type { Dialplan } from '../dialplans/dialplan.schemas.js';
 import { targetKind } from '../dialplans/dialplan.schemas.js';
 import type { Metrics } from '../http/metrics.js';
-import { AppError, ERRORS } from '../errors.js';
+import { AppError, ERRORS, SIP_ACCEPT } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { createCallMedia, MediaError } from '../media/call-media.js';
 import type { DtmfListener } from '../media/dtmf-listener.js';
@@ -401,7 +401,7 @@ export function startB2bua(deps: B2buaDeps): B2bua {
           return;
         }
         case 'OPTIONS':
-          return void stack.reply(request, 200, { headers: { allow: ALLOW, accept: 'application/sdp' } });
+          return void stack.reply(request, 200, { headers: { allow: ALLOW, accept: SIP_ACCEPT } });
         case 'REFER': {
           // Transfer by the agent who has the call (blind, or attended with Replaces); a caller (carrier) may not move calls around.
           const dialog = dialogOf(request, remote);

@@ -1,4 +1,5 @@
 import { AppError, ERRORS } from '../errors.js';
+import { keepSessionDescription } from './message-body.js';
 import { sessionTimerOf } from './session-timer.js';
 import { optionTags, type SipRemote, type SipRequest } from './sip-types.js';
 
@@ -10,7 +11,7 @@ const MAX_CSEQ = 2 ** 31 - 1;
  * What every request must get right before any dialog or dialplan looks at it (RFC 3261 8.2 and
  * 18.3): the SIP version, a CSeq that matches the method and fits in 31 bits, a Content-Length
  * that does not promise more than a datagram brought, option tags we support, and (for an INVITE)
- * a body we can read and a session interval we accept. Returns the error to answer with, or undefined.
+ * a body we can read (rewritten to its SDP alone) and a session interval we accept. Returns the error to answer with, or undefined.
  */
 export function checkRequest(request: SipRequest, remote: SipRemote): AppError | undefined {
   if (request.version !== undefined && request.version !== '2.0') return ERRORS.versionNotSupported(request.version);
@@ -28,14 +29,14 @@ export function checkRequest(request: SipRequest, remote: SipRemote): AppError |
     const unsupported = optionTags(request.headers.require).filter((tag) => !SUPPORTED_OPTIONS.has(tag));
     if (unsupported.length > 0) return ERRORS.badExtension(unsupported);
   }
-  const contentType = String(request.headers['content-type'] ?? '')
-    .split(';')[0]!
-    .trim()
-    .toLowerCase();
-  if (request.method === 'INVITE' && actual > 0 && contentType !== '' && contentType !== 'application/sdp') return ERRORS.unsupportedMediaType(contentType);
   if (request.method === 'INVITE') {
+    // From here on an INVITE's content is its SDP alone (a SIP-I carrier's multipart body included).
+    const unreadable = keepSessionDescription(request);
+    if (unreadable) return unreadable;
     const timer = sessionTimerOf(request);
     if (timer instanceof AppError) return timer;
   }
+  // The other carriers of an offer or answer: read the same way, never refused for it (an ACK cannot be).
+  if (request.method === 'ACK' || request.method === 'UPDATE' || request.method === 'PRACK') keepSessionDescription(request);
   return undefined;
 }

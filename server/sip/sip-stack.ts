@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import dgram from 'node:dgram';
 import type { AppError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { keepSessionDescription } from './message-body.js';
 import { reasonPhrase } from './reason-phrases.js';
 import { sipLib } from './sip-lib.js';
 import type { SipRemote, SipRequest, SipResponse, SipUri } from './sip-types.js';
@@ -114,6 +115,12 @@ export function sourceOf(request: SipRequest, remote: SipRemote, trustedEdges: r
   return { protocol: remote.protocol, address: match[1], port: Number(match[2]), relayedBy: remote.address };
 }
 
+function withSessionDescription(response: SipResponse): SipResponse {
+  // A body we cannot read stays as it came: the answer's SDP parser then refuses it like any bad SDP.
+  keepSessionDescription(response);
+  return response;
+}
+
 export function createSipStack(options: SipStackOptions): SipStack {
   const log = options.logger;
   const raw = withLargeUdpBuffers(
@@ -181,7 +188,9 @@ export function createSipStack(options: SipStackOptions): SipStack {
     wsPort: () => ws?.transport.port,
     onFlowClosed: (listener) => void flowListeners.push(listener),
     send(request, onResponse) {
-      if (!ws?.transactions.sendRequest(request, onResponse)) raw.send(request, onResponse);
+      // An answer in a multipart body (a SIP-I gateway's 18x/2xx) reaches the dialogs as its SDP alone.
+      const receive = onResponse && request.method === 'INVITE' ? (response: SipResponse) => onResponse(withSessionDescription(response)) : onResponse;
+      if (!ws?.transactions.sendRequest(request, receive)) raw.send(request, receive);
     },
     reply,
     replyError(request, error) {

@@ -1,0 +1,76 @@
+// Calls as interconnects really write them, end to end through the B2BUA and rtpengine: a SIP-I
+// carrier (compact header names, its proxy in Record-Route, the number only in P-Asserted-Identity,
+// SDP inside multipart/mixed next to ISUP) calling a SIP-I gateway that answers the same way.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CallServer, startCallServer } from '../helpers/call-server.js';
+import { createHarness, type Harness } from '../helpers/harness.js';
+import { freePort } from '../helpers/ports.js';
+import { rawRequest, sendRawSipForResponse } from '../helpers/sip-raw.js';
+import { runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
+
+const CALLER_IP = '127.0.0.46';
+const AGENT_IP = '127.0.0.47';
+const NUMBER = '+74957770011';
+let h: Harness;
+let server: CallServer;
+let agentPort: number;
+
+beforeAll(async () => {
+  h = await createHarness();
+  agentPort = await freePort(AGENT_IP);
+  server = await startCallServer(h, {
+    dialplans: { sipi: { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${agentPort}`], ringSeconds: 5 } }] } },
+  });
+  await server.provisionNumber({ number: NUMBER, trunkAddresses: [`${CALLER_IP}/32`], dialplan: 'sipi' });
+});
+afterAll(async () => {
+  await server?.stop();
+  await h?.close();
+});
+
+describe('a SIP-I interconnect', () => {
+  it('connects a multipart (SDP + ISUP) call both ways, with the caller read from P-Asserted-Identity', async () => {
+    const agent = await startSipp({ scenario: scenarioPath('uas-sipi-gateway.xml'), ip: AGENT_IP, port: agentPort, timeoutSeconds: 20 });
+    const caller = await runSipp({
+      scenario: scenarioPath('uac-carrier-sipi.xml'),
+      ip: CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: NUMBER.slice(1),
+      timeoutSeconds: 20,
+    });
+    expect(caller.code, caller.errors + caller.stderr).toBe(0);
+    const gateway = await agent.done;
+    // The gateway's own checks: it got SDP alone, nothing of the ISUP part.
+    expect(gateway.code, gateway.errors + gateway.stderr).toBe(0);
+    const call = await server.waitForCall((r) => r.trackingNumber === NUMBER);
+    expect(call).toMatchObject({ disposition: 'answered', hangupBy: 'caller', caller: '+79161112233' });
+    expect((await h.rtpengine.command('query', { 'call-id': call.id })).result).not.toBe('ok');
+  });
+
+  it('refuses with 415 and the types it reads when a part it cannot read is marked required', async () => {
+    const body = [
+      '--b',
+      'Content-Type: application/sdp',
+      '',
+      'v=0',
+      'o=- 1 1 IN IP4 127.0.0.46',
+      's=-',
+      'c=IN IP4 127.0.0.46',
+      't=0 0',
+      'm=audio 40000 RTP/AVP 0',
+      '--b',
+      'Content-Type: application/isup;version=itu-t92+',
+      'Content-Disposition: signal;handling=required',
+      '',
+      'IAM',
+      '--b--',
+      '',
+    ].join('\r\n');
+    const response = await sendRawSipForResponse(CALLER_IP, server.sipPort, (l) =>
+      rawRequest('INVITE', l, { user: NUMBER.slice(1), port: server.sipPort, body: { type: 'multipart/mixed;boundary=b', text: body } }),
+    );
+    expect(response.split('\r\n')[0]).toBe('SIP/2.0 415 Unsupported Media Type');
+    expect(response).toMatch(/^Accept: application\/sdp, multipart\/mixed/im);
+    expect(server.b2bua.liveCalls()).toBe(0);
+  });
+});
