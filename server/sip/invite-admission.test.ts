@@ -203,4 +203,26 @@ describe(admitInvite.name, () => {
   it('keeps a caller id that is no phone number as it came (anonymous, SIP user names)', async () => {
     expect(await admitInvite(deps(), invite({ from: 'sip:anonymous@anonymous.invalid' }), fromCarrier)).toMatchObject({ caller: 'anonymous' });
   });
+
+  it('takes the caller from P-Asserted-Identity or Remote-Party-ID when From has no number, unless the caller asked for privacy', async () => {
+    const anonymous = 'sip:anonymous@anonymous.invalid';
+    const admitted = (from: string, headers: Record<string, unknown>) => admitInvite(deps(), invite({ from, headers }), fromCarrier);
+    expect(await admitted(anonymous, { 'p-asserted-identity': '<tel:+79161112233>' })).toMatchObject({ caller: '+79161112233' });
+    // Several identities (RFC 3325 allows a sip: and a tel: one), national format, several header lines.
+    expect(
+      await admitted(anonymous, { 'p-asserted-identity': ['"Gateway" <sip:gw@carrier.example>', '<sip:89161112233@carrier.example;user=phone>'] }),
+    ).toMatchObject({
+      caller: '+79161112233',
+    });
+    expect(await admitted('sip:gw-7@192.0.2.7', { 'remote-party-id': '"Ivan" <sip:+79161112244@192.0.2.7>;party=calling;privacy=off' })).toMatchObject({
+      caller: '+79161112244',
+    });
+    expect(await admitted(anonymous, { 'p-asserted-identity': '<tel:+79161112233>', privacy: 'id' })).toMatchObject({ caller: 'anonymous' });
+    expect(await admitted(anonymous, { 'remote-party-id': '<sip:+79161112244@192.0.2.7>;party=calling;privacy=full' })).toMatchObject({ caller: 'anonymous' });
+    expect(await admitted(anonymous, { 'p-asserted-identity': '<sip:%2B79161112255@carrier.example>, <tel:%E0%A4%A>' })).toMatchObject({
+      caller: '+79161112255',
+    });
+    // A number in From wins: it is what the caller presents.
+    expect(await admitted('sip:+79160000001@192.0.2.7', { 'p-asserted-identity': '<tel:+79161112233>' })).toMatchObject({ caller: '+79160000001' });
+  });
 });

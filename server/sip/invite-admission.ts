@@ -122,16 +122,62 @@ function resolveNumber(deps: AdmissionDeps, fromTrunks: FromTrunks): InviteConte
   const route = e164 ? deps.routing.routeFor(e164) : undefined;
   if (!e164 || !route || !trunk) return ERRORS.numberNotFound(readings[0] ?? dialled);
   if (!route.dialplan) return ERRORS.noDialplan(e164);
-  const rawCaller = parseUri(headers.from.uri)?.user ?? 'anonymous';
   const { trunks: _candidates, ...received } = fromTrunks;
   return {
     ...received,
     trunk,
     trackingNumber: e164,
     route: { ...route, dialplan: route.dialplan },
-    caller: e164Readings(rawCaller, deps.defaultCountry)[0] ?? rawCaller,
+    caller: callerOf(headers, deps.defaultCountry),
     callerName: unquote(headers.from.name),
   };
+}
+
+/** Header values as npm `sip` keeps headers it does not parse: a string, or one per occurrence. */
+const headerValues = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : typeof value === 'string' ? [value] : []);
+
+const decoded = (user: string): string => {
+  try {
+    return decodeURIComponent(user);
+  } catch {
+    return user;
+  }
+};
+
+/**
+ * The user part of each URI in P-Asserted-Identity or Remote-Party-ID values (tel: or sip:),
+ * leaving out a Remote-Party-ID that asks for its number to be withheld (privacy=full or uri).
+ */
+function identityUsers(values: string[]): string[] {
+  const users: string[] = [];
+  for (const value of values) {
+    for (const entry of value.split(/,(?=\s*(?:"|<|sips?:|tel:))/i)) {
+      if (/;\s*privacy\s*=\s*(full|uri)\b/i.test(entry)) continue;
+      const match = /(?:sips?:([^@;>\s]+)@|tel:([^;>\s]+))/i.exec(entry);
+      const user = match?.[1] ?? match?.[2];
+      if (user) users.push(decoded(user));
+    }
+  }
+  return users;
+}
+
+/**
+ * The caller's number: the From user when it is a phone number; else the identity the carrier
+ * asserts (P-Asserted-Identity, RFC 3325, or the older Remote-Party-ID), which interconnects use
+ * when From says "anonymous" or names a gateway. A caller who asked to be withheld (Privacy: id
+ * or user, RFC 3323) stays anonymous: the business gets the call, not the number.
+ */
+export function callerOf(headers: SipRequest['headers'], defaultCountry: string): string {
+  const fromUser = parseUri(headers.from.uri)?.user ?? 'anonymous';
+  const fromNumber = e164Readings(fromUser, defaultCountry)[0];
+  if (fromNumber) return fromNumber;
+  const privacy = headerValues(headers.privacy).join(';').toLowerCase();
+  if (/\b(id|user)\b/.test(privacy)) return 'anonymous';
+  for (const user of identityUsers([...headerValues(headers['p-asserted-identity']), ...headerValues(headers['remote-party-id'])])) {
+    const asserted = e164Readings(user, defaultCountry)[0];
+    if (asserted) return asserted;
+  }
+  return fromUser;
 }
 
 /**
