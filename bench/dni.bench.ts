@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Session } from 'node:inspector/promises';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import type { AddressInfo } from 'node:net';
@@ -119,7 +120,13 @@ const bare = Fastify();
 bare.post('/v1/dni/sessions', async () => ({ sessionId: 'x', number: '+74950000000', expiresAt: 0 }));
 await bare.listen({ host: '127.0.0.1', port: 0 });
 const barePort = (bare.server.address() as AddressInfo).port;
-say('op          target  achieved  client p50  client p99   max     server p99  non-200  dropped+err');
+say('op          target  achieved  client p50  client p99   max     server p99  non-200  dropped+err  loop p99  gc max');
+// Where a tail comes from: the servers' event loop stalled (our work, GC) or a request waited outside it (Redis, the box).
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+let gcMax = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcMax = Math.max(gcMax, e.duration);
+}).observe({ entryTypes: ['gc'] });
 const sessionIds: string[] = [];
 for (const op of ['bare', 'create', 'keepalive'] as const) {
   for (const rate of RATES) {
@@ -137,12 +144,16 @@ for (const op of ['bare', 'create', 'keepalive'] as const) {
       requests = sessionIds.slice(0, Math.max(1, rate * SECONDS)).map((id) => ({ path: `/v1/dni/sessions/${id}/keepalive`, body: '' }));
     }
     server.length = 0;
+    loopDelay.reset();
+    loopDelay.enable();
+    gcMax = 0;
     const r = await runLoad(op === 'bare' ? barePort : port, rate, requests);
     const non200 = Object.entries(r.status)
       .filter(([s]) => s !== '200')
       .reduce((s, [, n]) => s + n, 0);
+    loopDelay.disable();
     say(
-      `${op.padEnd(10)} ${String(rate).padStart(7)}  ${r.achieved.toFixed(0).padStart(8)}  ${fmt(r.p50)} ms  ${fmt(r.p99)} ms ${fmt(r.max)} ms  ${op === 'bare' ? '      -' : fmt(q(server, 0.99))} ms  ${String(non200).padStart(7)}  ${String(r.errors + r.dropped).padStart(6)}`,
+      `${op.padEnd(10)} ${String(rate).padStart(7)}  ${r.achieved.toFixed(0).padStart(8)}  ${fmt(r.p50)} ms  ${fmt(r.p99)} ms ${fmt(r.max)} ms  ${op === 'bare' ? '      -' : fmt(q(server, 0.99))} ms  ${String(non200).padStart(7)}  ${String(r.errors + r.dropped).padStart(6)}  ${fmt(loopDelay.percentile(99) / 1e6)} ms ${fmt(gcMax)} ms`,
     );
     if (op === 'create' && sessionIds.length === 0) {
       const rows = await h.db.query<{ id: string }>('SELECT id FROM dni_sessions WHERE number IS NOT NULL');

@@ -109,7 +109,10 @@ export async function createHarness(env: Record<string, string> = {}, options: H
       // ioredis does not prefix KEYS patterns, and del() prefixes again: strip it.
       const prefix = config.redis.prefix;
       const keys = await redis.keys(`${prefix}*`).catch(() => [] as string[]);
-      if (keys.length > 0) await redis.del(...keys.map((k) => k.slice(prefix.length))).catch(() => {});
+      // In slices: a bench leaves tens of thousands of keys, too many for one call's arguments.
+      for (let i = 0; i < keys.length; i += 1000) {
+        await redis.del(...keys.slice(i, i + 1000).map((k) => k.slice(prefix.length))).catch(() => {});
+      }
       redis.disconnect();
       rtpengine.close();
       await db.end();
