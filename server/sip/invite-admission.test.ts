@@ -200,6 +200,21 @@ describe(admitInvite.name, () => {
     });
   });
 
+  it('reads the dialled number from To when the Request-URI names our registered contact (a login, not a number of ours)', async () => {
+    const toNumber = (uri: string) => invite({ uri, headers: { to: { uri: 'sip:74951234567@carrier.example', params: {} } } });
+    expect(await admitInvite(deps(), toNumber('sip:gw-user@198.51.100.1:5060'), fromCarrier)).toMatchObject({ trackingNumber: '+74951234567' });
+    // A login that reads as a phone number is known as the trunk's registration login.
+    const registered = { ...ipTrunk, registration: { host: '192.0.2.7', username: '74950012345' } };
+    expect(await admitInvite(deps([registered]), toNumber('sip:74950012345@198.51.100.1'), fromCarrier)).toMatchObject({ trackingNumber: '+74951234567' });
+    // Any other number in the Request-URI is the one dialled, ours or not (To does not reroute it).
+    expect(refused(await admitInvite(deps([ipTrunk]), toNumber('sip:74950012345@198.51.100.1'), fromCarrier))).toMatchObject({ sipStatus: 404 });
+    // The Request-URI still wins when it is one of our numbers.
+    const both = invite({ uri: 'sip:74951234569@x', headers: { to: { uri: 'sip:74951234567@carrier.example', params: {} } } });
+    expect(await admitInvite(deps([ipTrunk, { ...ipTrunk, id: 't-other', accountId: 'another-account' }]), both, fromCarrier)).toMatchObject({
+      trackingNumber: '+74951234569',
+    });
+  });
+
   it('keeps a caller id that is no phone number as it came (anonymous, SIP user names)', async () => {
     expect(await admitInvite(deps(), invite({ from: 'sip:anonymous@anonymous.invalid' }), fromCarrier)).toMatchObject({ caller: 'anonymous' });
   });

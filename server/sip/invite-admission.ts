@@ -108,7 +108,15 @@ async function identifyTrunks(deps: AdmissionDeps, received: Received): Promise<
 
 function resolveNumber(deps: AdmissionDeps, fromTrunks: FromTrunks): InviteContext | AppError {
   const headers = fromTrunks.request.headers;
-  const dialled = parseUri(fromTrunks.request.uri)?.user ?? parseUri(headers.to.uri)?.user ?? '';
+  const requestUser = parseUri(fromTrunks.request.uri)?.user;
+  const toUser = parseUri(headers.to.uri)?.user;
+  // A carrier we register with calls our registered contact: its Request-URI names the login, and
+  // the number dialled is in To. So is it when the Request-URI names no number at all.
+  const toContact =
+    requestUser === undefined ||
+    fromTrunks.trunks.some((t) => t.registration?.username === requestUser) ||
+    e164Readings(requestUser, deps.defaultCountry).length === 0;
+  const dialled = (toContact ? toUser : requestUser) ?? requestUser ?? '';
   // The reading that is one of our numbers wins: a carrier's format must not route to a look-alike.
   // The trunk is the most specific one of the number's own account: another account's trunk on the
   // same carrier address (or a wider range) never takes this account's calls.

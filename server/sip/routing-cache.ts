@@ -1,3 +1,4 @@
+import dns from 'node:dns/promises';
 import net from 'node:net';
 import type { Db } from '../db/pool.js';
 import type { Logger } from '../logger.js';
@@ -11,7 +12,7 @@ import { listTrunkCredentials, touchTrunkInvite, type TrunkCredentials } from '.
  */
 export interface RoutingCache {
   routeFor(number: string): NumberRoute | undefined;
-  /** The trunk whose ACL matches the address most specifically (longest prefix). */
+  /** The trunk whose ACL (its address ranges, and the gateway it registers with) matches the address most specifically (longest prefix). */
   trunkByAddress(ip: string): TrunkCredentials | undefined;
   /** Every trunk whose ACL matches the address, most specific first (accounts may share a carrier). */
   trunksByAddress(ip: string): TrunkCredentials[];
@@ -26,6 +27,41 @@ export interface RoutingCache {
 }
 
 export const TRUNK_SEEN_WRITE_MS = 5_000;
+const REGISTRAR_LOOKUP_MS = 2_000;
+
+/**
+ * Addresses of the gateways we register with, looked up on every routing load. A lookup that
+ * fails or hangs keeps the addresses found before: a DNS hiccup must not shut out the carrier.
+ */
+function createRegistrarAddresses(logger: Logger): { resolve(hosts: string[]): Promise<Map<string, string[]>> } {
+  const known = new Map<string, string[]>();
+  async function lookup(host: string): Promise<string[]> {
+    if (net.isIP(host)) return [host];
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const found = await Promise.race([
+        dns.lookup(host, { all: true }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer in ${REGISTRAR_LOOKUP_MS} ms`)), REGISTRAR_LOOKUP_MS);
+        }),
+      ]);
+      const addresses = found.map((a) => a.address);
+      known.set(host, addresses);
+      return addresses;
+    } catch (err) {
+      logger.warn({ err, type: 'registrar_lookup_failed', host }, 'cannot look up a registrar; keeping its last addresses');
+      return known.get(host) ?? [];
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  return {
+    async resolve(hosts) {
+      const unique = [...new Set(hosts)];
+      return new Map(await Promise.all(unique.map(async (host) => [host, await lookup(host)] as const)));
+    },
+  };
+}
 
 export function createRoutingCache(db: Db, logger: Logger, refreshMs = 10_000): RoutingCache {
   const trunkSeenAt = new Map<string, number>();
@@ -34,19 +70,26 @@ export function createRoutingCache(db: Db, logger: Logger, refreshMs = 10_000): 
   let loadedAt: Date | null = null;
   let inFlight: Promise<boolean> | undefined;
 
+  const registrars = createRegistrarAddresses(logger);
+
   async function load(): Promise<boolean> {
     try {
       const [routeList, trunkList] = await Promise.all([listRoutes(db), listTrunkCredentials(db)]);
+      const registrarAddresses = await registrars.resolve(trunkList.flatMap((trunk) => (trunk.registration ? [trunk.registration.host] : [])));
       routes = new Map(routeList.map((route) => [route.number, route]));
-      trunks = trunkList.map((trunk) => ({
-        ...trunk,
-        ranges: trunk.addresses.map((cidr) => {
-          const [addr, bits] = cidr.split('/');
-          const acl = new net.BlockList();
-          acl.addSubnet(addr!, Number(bits), net.isIPv6(addr!) ? 'ipv6' : 'ipv4');
-          return { acl, prefix: Number(bits) };
-        }),
-      }));
+      trunks = trunkList.map((trunk) => {
+        const hosts = trunk.registration ? (registrarAddresses.get(trunk.registration.host) ?? []) : [];
+        const cidrs = [...trunk.addresses, ...hosts.map((ip) => `${ip}/${net.isIPv6(ip) ? 128 : 32}`)];
+        return {
+          ...trunk,
+          ranges: cidrs.map((cidr) => {
+            const [addr, bits] = cidr.split('/');
+            const acl = new net.BlockList();
+            acl.addSubnet(addr!, Number(bits), net.isIPv6(addr!) ? 'ipv6' : 'ipv4');
+            return { acl, prefix: Number(bits) };
+          }),
+        };
+      });
       loadedAt = new Date();
       return true;
     } catch (err) {

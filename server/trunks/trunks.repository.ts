@@ -135,6 +135,11 @@ export interface TrunkCredentials {
   /** Admission limits; null = none. */
   maxCallsPerSecond: number | null;
   maxConcurrentCalls: number | null;
+  /**
+   * The gateway we REGISTER with (outbound side with `register`): the carrier sends the calls for
+   * our registered contact from there, so its addresses count as the trunk's own.
+   */
+  registration?: { host: string; username: string } | null;
 }
 
 export async function listTrunkCredentials(db: Queryable): Promise<TrunkCredentials[]> {
@@ -148,6 +153,7 @@ export async function listTrunkCredentials(db: Queryable): Promise<TrunkCredenti
     passwordHa1: r.password_ha1,
     maxCallsPerSecond: r.max_calls_per_second,
     maxConcurrentCalls: r.max_concurrent_calls,
+    registration: r.outbound?.register && r.outbound.username ? { host: r.outbound.host, username: r.outbound.username } : null,
   }));
 }
 

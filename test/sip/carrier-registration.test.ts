@@ -4,15 +4,19 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
-import { scenarioPath, startSipp } from '../helpers/sipp.js';
+import { runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
 
 const GATEWAY_IP = '127.0.21.2';
+const AGENT_IP = '127.0.21.3';
+const DID = '+74957770033';
 let h: Harness;
 let server: CallServer;
+let agentPort: number;
 
 beforeAll(async () => {
   h = await createHarness();
-  server = await startCallServer(h);
+  agentPort = await freePort(AGENT_IP);
+  server = await startCallServer(h, { dialplans: { desk: { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${agentPort}`], ringSeconds: 5 } }] } } });
 });
 afterAll(async () => {
   await server?.stop();
@@ -40,16 +44,41 @@ async function registrationOf(password: string) {
   const result = await read();
   registrar.stop();
   await registrar.done;
-  return result;
+  return { ...result, trunkId: trunk.json().id as string };
 }
 
 it('registers with the carrier, answering its digest challenge, and shows until when', async () => {
   const registration = await registrationOf('gw-secret');
   expect(registration).toMatchObject({ state: 'registered', lastError: null });
   // The carrier granted 120 s of the 300 asked.
-  const seconds = (Date.parse(registration!.registeredUntil!) - Date.now()) / 1000;
+  const seconds = (Date.parse(registration.registeredUntil!) - Date.now()) / 1000;
   expect(seconds).toBeGreaterThan(100);
   expect(seconds).toBeLessThanOrEqual(120);
+
+  // The carrier then sends a call to our registered contact (sip:gw-user@us), the number in To: the
+  // trunk has no address of its own, the gateway's is enough.
+  const number = await server.app.inject({
+    method: 'POST',
+    url: '/v1/numbers',
+    headers: h.adminHeaders,
+    payload: { number: DID, trunkId: registration.trunkId, dialplan: 'desk' },
+  });
+  expect(number.statusCode, number.body).toBe(201);
+  await server.routing.refresh();
+  const agent = await startSipp({ scenario: 'uas', ip: AGENT_IP, port: agentPort, timeoutSeconds: 20 });
+  const caller = await runSipp({
+    scenario: scenarioPath('uac-to-registered-contact.xml'),
+    ip: GATEWAY_IP,
+    target: `127.0.0.1:${server.sipPort}`,
+    service: 'gw-user',
+    vars: { DID: DID.slice(1) },
+    extraArgs: ['-d', '300'],
+    timeoutSeconds: 20,
+  });
+  agent.stop();
+  expect(caller.code, caller.errors + caller.stderr).toBe(0);
+  const call = await server.waitForCall((r) => r.trackingNumber === DID);
+  expect(call).toMatchObject({ disposition: 'answered', hangupBy: 'caller' });
 });
 
 it('shows the carrier refusing wrong credentials', async () => {
