@@ -215,6 +215,12 @@ describe(admitInvite.name, () => {
     });
   });
 
+  it('reads tel: URIs (RFC 3966) in the Request-URI, To and From', async () => {
+    const telInvite = invite({ uri: 'tel:+74951234567;phone-context=+7', from: 'tel:+79161112266', headers: { to: { uri: 'tel:+74951234567', params: {} } } });
+    expect(await admitInvite(deps(), telInvite, fromCarrier)).toMatchObject({ trackingNumber: '+74951234567', caller: '+79161112266' });
+    expect(refused(await admitInvite(deps(), invite({ uri: 'tel:' }), fromCarrier))).toMatchObject({ sipStatus: 400 });
+  });
+
   it('keeps a caller id that is no phone number as it came (anonymous, SIP user names)', async () => {
     expect(await admitInvite(deps(), invite({ from: 'sip:anonymous@anonymous.invalid' }), fromCarrier)).toMatchObject({ caller: 'anonymous' });
   });

@@ -73,10 +73,23 @@ export function e164Readings(raw: string, defaultCountry: string): string[] {
   return [...found];
 }
 
+/**
+ * The user part of a SIP URI, or the number of a tel: URI (RFC 3966; IMS interconnects put one in
+ * the Request-URI or To). Undefined for neither.
+ */
+export function userOf(uri: string | undefined): string | undefined {
+  if (!uri) return undefined;
+  const tel = /^tel:([^;?]+)/i.exec(uri.trim());
+  if (tel) return tel[1];
+  return parseUri(uri)?.user;
+}
+
+const isTelUri = (uri: string) => /^tel:[^;?]+/i.test(uri.trim());
+
 function checkHeaders(received: Received): Received | AppError {
   const headers = received.request.headers;
   if (!headers.from?.params?.tag) return ERRORS.malformedRequest('Missing From tag');
-  if (!parseUri(received.request.uri)) return ERRORS.malformedRequest('Bad Request-URI');
+  if (!isTelUri(received.request.uri) && !parseUri(received.request.uri)) return ERRORS.malformedRequest('Bad Request-URI');
   if (!headers.contact?.[0]?.uri) return ERRORS.malformedRequest('Missing Contact');
   const maxForwards = headers['max-forwards'] === undefined ? 70 : Number(headers['max-forwards']);
   if (!Number.isInteger(maxForwards) || maxForwards < 0) return ERRORS.malformedRequest('Bad Max-Forwards');
@@ -108,8 +121,8 @@ async function identifyTrunks(deps: AdmissionDeps, received: Received): Promise<
 
 function resolveNumber(deps: AdmissionDeps, fromTrunks: FromTrunks): InviteContext | AppError {
   const headers = fromTrunks.request.headers;
-  const requestUser = parseUri(fromTrunks.request.uri)?.user;
-  const toUser = parseUri(headers.to.uri)?.user;
+  const requestUser = userOf(fromTrunks.request.uri);
+  const toUser = userOf(headers.to.uri);
   // A carrier we register with calls our registered contact: its Request-URI names the login, and
   // the number dialled is in To. So is it when the Request-URI names no number at all.
   const toContact =
@@ -176,7 +189,7 @@ function identityUsers(values: string[]): string[] {
  * or user, RFC 3323) stays anonymous: the business gets the call, not the number.
  */
 export function callerOf(headers: SipRequest['headers'], defaultCountry: string): string {
-  const fromUser = parseUri(headers.from.uri)?.user ?? 'anonymous';
+  const fromUser = userOf(headers.from.uri) ?? 'anonymous';
   const fromNumber = e164Readings(fromUser, defaultCountry)[0];
   if (fromNumber) return fromNumber;
   const privacy = headerValues(headers.privacy).join(';').toLowerCase();
