@@ -28,8 +28,13 @@ const BROWSER_FLAGS = {
 };
 /** Towards a plain-RTP side (carrier, desk phone) when a browser speaks on the other side. */
 const FROM_BROWSER_FLAGS = { ICE: 'remove', 'transport-protocol': 'RTP/AVP', 'rtcp-mux': ['demux'] };
-/** Between plain-RTP sides (carriers, desk phones). */
-const PLAIN_FLAGS = { ICE: 'remove' };
+/**
+ * Towards an agent's phone (or a carrier we call out through) from a plain-RTP side: RTP/AVP, so
+ * a carrier's SDES-SRTP (RTP/SAVP with a=crypto) ends in rtpengine, which answers the carrier with
+ * keys of its own and records the audio in the clear. Passing SAVP through made an SRTP-less phone's
+ * answer reach the carrier as RTP/SAVP without a=crypto: no audio.
+ */
+const TO_AGENT_PLAIN_FLAGS = { ICE: 'remove', 'transport-protocol': 'RTP/AVP' };
 /**
  * A browser that places a call offers WebRTC (ICE, DTLS-SRTP, rtcp-mux, Opus first): the phone it
  * calls gets plain RTP (FROM_BROWSER_FLAGS) with G.711 only. Its other codecs are stripped, not masked,
@@ -118,6 +123,8 @@ export function createCallMedia(deps: {
   let agentBranch: AgentBranch = 'sip';
   let callerOffer: string | undefined;
   let browserOffer: Promise<string> | undefined;
+  /** The RTP profile of the caller's audio (RTP/AVP, RTP/SAVP…), kept towards the caller. */
+  let callerProfile: string | undefined;
   const agentTag = () => (agentBranch === 'browser' ? BROWSER_SIDE_TAG : AGENT_SIDE_TAG);
   const tagOf = (side: 'caller' | 'agent') => (side === 'caller' ? callerTag : agentTag());
   /** Flags for the SDP rtpengine writes towards `side`. */
@@ -126,12 +133,15 @@ export function createCallMedia(deps: {
     if (browser) return side === 'caller' ? TO_BROWSER_CALLER_FLAGS : BROWSER_FLAGS;
     // Plain RTP towards this side; WebRTC's own attributes go if the other side is a browser.
     const otherBrowser = side === 'agent' ? browserCaller : agentBranch === 'browser';
-    return otherBrowser ? FROM_BROWSER_FLAGS : PLAIN_FLAGS;
+    if (otherBrowser) return FROM_BROWSER_FLAGS;
+    // The caller keeps the profile it offered (SRTP stays SRTP when the agent re-offers, for a hold).
+    return side === 'agent' ? TO_AGENT_PLAIN_FLAGS : { ICE: 'remove', ...(callerProfile ? { 'transport-protocol': callerProfile } : {}) };
   };
 
   return {
     async offerFromCaller(sdp) {
       callerOffer = sdp;
+      callerProfile = /^m=audio \d+(?:\/\d+)? (\S+)/m.exec(sdp)?.[1];
       const reply = await checked('offer', {
         'from-tag': callerTag,
         sdp,

@@ -11,17 +11,24 @@ import { runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
 const CALLER_IP = '127.0.0.46';
 const AGENT_IP = '127.0.0.47';
 const NUMBER = '+74957770011';
+const SRTP_NUMBER = '+74957770012';
 let h: Harness;
 let server: CallServer;
 let agentPort: number;
+let plainAgentPort: number;
 
 beforeAll(async () => {
   h = await createHarness();
   agentPort = await freePort(AGENT_IP);
+  plainAgentPort = await freePort(AGENT_IP);
   server = await startCallServer(h, {
-    dialplans: { sipi: { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${agentPort}`], ringSeconds: 5 } }] } },
+    dialplans: {
+      sipi: { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${agentPort}`], ringSeconds: 5 } }] },
+      srtp: { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${plainAgentPort}`], ringSeconds: 5 } }] },
+    },
   });
   await server.provisionNumber({ number: NUMBER, trunkAddresses: [`${CALLER_IP}/32`], dialplan: 'sipi' });
+  await server.provisionNumber({ number: SRTP_NUMBER, trunkAddresses: [`${CALLER_IP}/32`], dialplan: 'srtp' });
 });
 afterAll(async () => {
   await server?.stop();
@@ -72,5 +79,22 @@ describe('a SIP-I interconnect', () => {
     expect(response.split('\r\n')[0]).toBe('SIP/2.0 415 Unsupported Media Type');
     expect(response).toMatch(/^Accept: application\/sdp, multipart\/mixed/im);
     expect(server.b2bua.liveCalls()).toBe(0);
+  });
+});
+
+describe('a carrier on SDES-SRTP', () => {
+  it('gets an SRTP answer with keys of its own while the agent’s phone gets plain RTP', async () => {
+    const agent = await startSipp({ scenario: scenarioPath('uas-expect-plain-rtp.xml'), ip: AGENT_IP, port: plainAgentPort, timeoutSeconds: 20 });
+    const caller = await runSipp({
+      scenario: scenarioPath('uac-srtp-offer.xml'),
+      ip: CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: SRTP_NUMBER.slice(1),
+      timeoutSeconds: 20,
+    });
+    expect(caller.code, caller.errors + caller.stderr).toBe(0);
+    const phone = await agent.done;
+    expect(phone.code, phone.errors + phone.stderr).toBe(0);
+    expect(await server.waitForCall((r) => r.trackingNumber === SRTP_NUMBER)).toMatchObject({ disposition: 'answered' });
   });
 });
