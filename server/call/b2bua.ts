@@ -31,7 +31,7 @@ import { parseUri } from '../sip/sip-stack.js';
 import type { ExtensionCall } from '../pbx/extension-calls.js';
 import { createLiveBoard, type LiveBoard } from '../pbx/live-board.js';
 import type { QueueEngine } from '../pbx/queue-engine.js';
-import { checkRequest } from '../sip/request-checks.js';
+import { checkRequest, SUPPORTED } from '../sip/request-checks.js';
 import type { RoutingCache } from '../sip/routing-cache.js';
 import type { ScreenVerdict, SpamScreen } from '../spam/spam-screen.js';
 import { createSipStack, type SipStack, type SipStackOptions } from '../sip/sip-stack.js';
@@ -103,7 +103,7 @@ export interface B2bua {
   stop(): Promise<void>;
 }
 
-const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER, REFER';
+const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER, REFER, UPDATE, PRACK';
 const EXTENSION_TARGET = 'extension:';
 
 /**
@@ -401,7 +401,7 @@ export function startB2bua(deps: B2buaDeps): B2bua {
           return;
         }
         case 'OPTIONS':
-          return void stack.reply(request, 200, { headers: { allow: ALLOW, accept: SIP_ACCEPT } });
+          return void stack.reply(request, 200, { headers: { allow: ALLOW, accept: SIP_ACCEPT, supported: SUPPORTED } });
         case 'REFER': {
           // Transfer by the agent who has the call (blind, or attended with Replaces); a caller (carrier) may not move calls around.
           const dialog = dialogOf(request, remote);
@@ -439,6 +439,12 @@ export function startB2bua(deps: B2buaDeps): B2bua {
           // recording follows, so it is declined (the sender falls back to a re-INVITE).
           if (!dialogOf(request, remote) && !originatedLegOf(request)) return void stack.replyError(request, ERRORS.dialogNotFound());
           return void stack.reply(request, request.content?.trim() ? 488 : 200);
+        }
+        case 'PRACK': {
+          // The caller acknowledges one of our reliable 18x (RFC 3262); one that names none is 481.
+          const dialog = dialogOf(request, remote);
+          if (dialog?.from.side !== 'caller' || !dialog.call.caller.prack(request)) return void stack.replyError(request, ERRORS.dialogNotFound());
+          return void stack.reply(request, 200);
         }
         case 'INFO': {
           // INFO lives only inside a dialog (RFC 6086); inside one we take it (DTMF comes by RTP).

@@ -255,3 +255,81 @@ describe('route set (RFC 3261 12.1): in-dialog requests go back through the edge
     }
   });
 });
+
+describe('CallerDialog with reliable provisionals (RFC 3262)', () => {
+  const requiring = (): SipRequest => ({ ...invite(), headers: { ...invite().headers, require: '100rel', supported: 'timer' } });
+  const prack = (rseq: number | string, cseq = '7 INVITE'): SipRequest => ({
+    method: 'PRACK',
+    uri: 'sip:127.0.0.1:5060',
+    headers: { ...invite().headers, cseq: { seq: 8, method: 'PRACK' }, rack: `${rseq} ${cseq}` },
+  });
+  const responses = (sent: Array<SipRequest | SipResponse>) => sent.filter((m): m is SipResponse => 'status' in m);
+
+  it('sends each 18x with Require: 100rel and an RSeq, retransmits it until the PRACK, and holds the next one until then', async () => {
+    const { stack, sent, resent } = recordingStack();
+    const d = new CallerDialog(stack, requiring(), () => undefined);
+    d.progress(183, 'v=0 early');
+    d.progress(180);
+    const first = responses(sent);
+    expect(first).toHaveLength(1);
+    expect(first[0]).toMatchObject({ status: 183, content: 'v=0 early', headers: { require: '100rel' } });
+    const rseq = Number(first[0]!.headers.rseq);
+    expect(rseq).toBeGreaterThan(0);
+    vi.advanceTimersByTime(500 + 1000 + 2000);
+    expect(resent).toHaveLength(3);
+    // A PRACK for another response, or for another INVITE, is not this one's.
+    expect(d.prack(prack(rseq + 1))).toBe(false);
+    expect(d.prack(prack(rseq, '6 INVITE'))).toBe(false);
+    expect(d.prack(prack(rseq))).toBe(true);
+    expect(responses(sent)).toHaveLength(1); // released only after the PRACK's own answer
+    await Promise.resolve();
+    vi.advanceTimersByTime(10_000);
+    // The 183 stopped; the 180 waited, goes now with the next RSeq, and is retransmitted in turn.
+    expect(resent.filter((r) => r.status === 183)).toHaveLength(3);
+    expect(resent.filter((r) => r.status === 180).length).toBeGreaterThan(0);
+    expect(responses(sent)).toHaveLength(2);
+    expect(responses(sent)[1]).toMatchObject({ status: 180, headers: { require: '100rel', rseq: String(rseq + 1) } });
+    expect(d.prack(prack(rseq))).toBe(false);
+  });
+
+  it('holds the 2xx until the 18x that carried SDP is PRACKed, and sends no 18x after deciding to answer', async () => {
+    const { stack, sent } = recordingStack();
+    const d = new CallerDialog(stack, requiring(), () => undefined);
+    d.progress(183, 'v=0 early');
+    const rseq = Number(responses(sent)[0]!.headers.rseq);
+    d.answer('v=0 answer');
+    d.progress(180);
+    expect(responses(sent).map((r) => r.status)).toEqual([183]);
+    expect(d.finalSent).toBe(false);
+    d.prack(prack(rseq));
+    await Promise.resolve();
+    expect(responses(sent).map((r) => r.status)).toEqual([183, 200]);
+    expect(d.answered).toBe(true);
+  });
+
+  it('answers at once after an 18x without SDP, and gives up on a caller that never PRACKs', () => {
+    const plain = recordingStack();
+    const d = new CallerDialog(plain.stack, requiring(), () => undefined);
+    d.progress(180);
+    d.answer('v=0 answer');
+    expect(responses(plain.sent).map((r) => r.status)).toEqual([180, 200]);
+
+    const silent = recordingStack();
+    let gone = 0;
+    const s = new CallerDialog(silent.stack, requiring(), () => gone++);
+    s.progress(183, 'v=0 early');
+    vi.advanceTimersByTime(64 * 500);
+    expect(gone).toBe(1);
+    const retransmissions = silent.resent.length;
+    vi.advanceTimersByTime(60_000);
+    expect(silent.resent.length).toBe(retransmissions);
+  });
+
+  it('sends 18x unreliably when the caller only supports 100rel', () => {
+    const { stack, sent } = recordingStack();
+    const d = new CallerDialog(stack, { ...invite(), headers: { ...invite().headers, supported: '100rel' } }, () => undefined);
+    d.progress(180);
+    expect(responses(sent)[0]!.headers.rseq).toBeUndefined();
+    expect(responses(sent)[0]!.headers.require).toBeUndefined();
+  });
+});

@@ -3,6 +3,7 @@ import { newTag } from './sip-stack.js';
 import type { NameAddr, SipRequest, SipResponse } from './sip-types.js';
 import { answerChallenge, type ParsedChallenge } from './digest-client.js';
 import { AppError } from '../errors.js';
+import { ReliableProvisionals } from './reliable-provisionals.js';
 import { type SessionTimer, sessionTimerHeaders, sessionTimerOf } from './session-timer.js';
 
 const T1 = 500;
@@ -77,6 +78,10 @@ export class CallerDialog {
   /** The session timer the caller asked for (RFC 4028), when it asked for one. */
   readonly sessionTimer: SessionTimer | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
+  /** Our 18x sent reliably, when the caller's INVITE requires it (RFC 3262). */
+  private readonly reliable: ReliableProvisionals | undefined;
+  /** The 2xx is decided and waits for a PRACK: no more 18x. */
+  private answering = false;
 
   constructor(
     private readonly stack: SipStack,
@@ -88,6 +93,8 @@ export class CallerDialog {
     this.routeSet = recordRoute(invite.headers);
     const timer = sessionTimerOf(invite);
     this.sessionTimer = timer instanceof AppError ? undefined : timer;
+    // A caller that never PRACKs is as gone as one that never ACKs.
+    this.reliable = ReliableProvisionals.required(invite) ? new ReliableProvisionals(stack, invite, () => this.onAckTimeout()) : undefined;
   }
 
   /** RFC 3261 12.1.1: a UAS copies Record-Route into every response that creates a dialog. */
@@ -137,21 +144,34 @@ export class CallerDialog {
   }
 
   progress(status: 100 | 180 | 183, sdp?: string): void {
-    if (this.final) return;
+    if (this.final || this.answering) return;
+    if (status !== 100 && this.reliable) return this.reliable.send(status, this.dialogHeaders(), sdp);
     this.stack.reply(this.invite, status, {
       headers: status === 100 ? {} : this.dialogHeaders(),
       ...(sdp ? { content: sdp } : {}),
     });
   }
 
+  /** The caller's PRACK for one of our reliable 18x: true when it named the one outstanding. */
+  prack(request: SipRequest): boolean {
+    return this.reliable?.prack(request) ?? false;
+  }
+
   answer(sdp: string): void {
-    if (this.final) return;
-    this.localSdp = sdp;
-    this.final = this.stack.reply(this.invite, 200, { headers: this.answerHeaders(), content: sdp });
-    this.startRefreshing();
-    this.pending2xx = sendReliably(this.stack, this.final, () => {
-      if (!this.acked) this.onAckTimeout();
-    });
+    if (this.final || this.answering) return;
+    this.answering = true;
+    const send = () => {
+      if (this.final) return;
+      this.reliable?.stop();
+      this.localSdp = sdp;
+      this.final = this.stack.reply(this.invite, 200, { headers: this.answerHeaders(), content: sdp });
+      this.startRefreshing();
+      this.pending2xx = sendReliably(this.stack, this.final, () => {
+        if (!this.acked) this.onAckTimeout();
+      });
+    };
+    if (this.reliable) this.reliable.beforeAnswer(send);
+    else send();
   }
 
   /** Answers the caller's re-INVITE (hold/unhold) with 2xx retransmission until its ACK. */
@@ -206,6 +226,7 @@ export class CallerDialog {
 
   reject(status: number): void {
     if (this.final) return;
+    this.reliable?.stop();
     this.final = this.stack.reply(this.invite, status, { headers: { to: this.toWithTag() } });
   }
 
@@ -248,6 +269,7 @@ export class CallerDialog {
   }
 
   stopTimers(): void {
+    this.reliable?.stop();
     this.pending2xx?.stop();
     this.pendingReinvite2xx?.stop();
     clearInterval(this.refreshTimer);

@@ -4,7 +4,9 @@ import { sessionTimerOf } from './session-timer.js';
 import { optionTags, type SipRemote, type SipRequest } from './sip-types.js';
 
 /** Option tags we implement (RFC 3261 8.2.2.3); any other in a Require is answered 420. */
-const SUPPORTED_OPTIONS = new Set<string>(['timer']);
+const SUPPORTED_OPTIONS = new Set<string>(['timer', '100rel']);
+/** Our Supported header (OPTIONS answers say what we can do). */
+export const SUPPORTED = [...SUPPORTED_OPTIONS].join(', ');
 const MAX_CSEQ = 2 ** 31 - 1;
 
 /**

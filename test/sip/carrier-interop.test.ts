@@ -12,23 +12,28 @@ const CALLER_IP = '127.0.0.46';
 const AGENT_IP = '127.0.0.47';
 const NUMBER = '+74957770011';
 const SRTP_NUMBER = '+74957770012';
+const PRACK_NUMBER = '+74957770013';
 let h: Harness;
 let server: CallServer;
 let agentPort: number;
 let plainAgentPort: number;
+let earlyAgentPort: number;
 
 beforeAll(async () => {
   h = await createHarness();
   agentPort = await freePort(AGENT_IP);
   plainAgentPort = await freePort(AGENT_IP);
+  earlyAgentPort = await freePort(AGENT_IP);
   server = await startCallServer(h, {
     dialplans: {
       sipi: { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${agentPort}`], ringSeconds: 5 } }] },
       srtp: { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${plainAgentPort}`], ringSeconds: 5 } }] },
+      prack: { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${earlyAgentPort}`], ringSeconds: 5 } }] },
     },
   });
   await server.provisionNumber({ number: NUMBER, trunkAddresses: [`${CALLER_IP}/32`], dialplan: 'sipi' });
   await server.provisionNumber({ number: SRTP_NUMBER, trunkAddresses: [`${CALLER_IP}/32`], dialplan: 'srtp' });
+  await server.provisionNumber({ number: PRACK_NUMBER, trunkAddresses: [`${CALLER_IP}/32`], dialplan: 'prack' });
 });
 afterAll(async () => {
   await server?.stop();
@@ -96,5 +101,28 @@ describe('a carrier on SDES-SRTP', () => {
     const phone = await agent.done;
     expect(phone.code, phone.errors + phone.stderr).toBe(0);
     expect(await server.waitForCall((r) => r.trackingNumber === SRTP_NUMBER)).toMatchObject({ disposition: 'answered' });
+  });
+});
+
+describe('a carrier that requires reliable provisionals (100rel)', () => {
+  it('gets its early media in a reliable 183, and the answer only after its PRACK', async () => {
+    // The agent answers 50 ms after its 183; the carrier PRACKs after 300 ms: our 200 must wait.
+    const agent = await startSipp({
+      scenario: scenarioPath('uas-early-media-then-answer.xml'),
+      ip: AGENT_IP,
+      port: earlyAgentPort,
+      vars: { EARLY_MS: '50' },
+      timeoutSeconds: 20,
+    });
+    const caller = await runSipp({
+      scenario: scenarioPath('uac-100rel-early-media.xml'),
+      ip: CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: PRACK_NUMBER.slice(1),
+      timeoutSeconds: 20,
+    });
+    agent.stop();
+    expect(caller.code, caller.errors + caller.stderr).toBe(0);
+    expect(await server.waitForCall((r) => r.trackingNumber === PRACK_NUMBER)).toMatchObject({ disposition: 'answered', hangupBy: 'caller' });
   });
 });
