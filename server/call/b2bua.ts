@@ -31,6 +31,7 @@ import { parseUri } from '../sip/sip-stack.js';
 import type { ExtensionCall } from '../pbx/extension-calls.js';
 import { createLiveBoard, type LiveBoard } from '../pbx/live-board.js';
 import type { QueueEngine } from '../pbx/queue-engine.js';
+import { dtmfDigitOf } from '../sip/info-dtmf.js';
 import { checkRequest, SUPPORTED } from '../sip/request-checks.js';
 import type { RoutingCache } from '../sip/routing-cache.js';
 import type { ScreenVerdict, SpamScreen } from '../spam/spam-screen.js';
@@ -447,9 +448,15 @@ export function startB2bua(deps: B2buaDeps): B2bua {
           return void stack.reply(request, 200);
         }
         case 'INFO': {
-          // INFO lives only inside a dialog (RFC 6086); inside one we take it (DTMF comes by RTP).
-          if (!dialogOf(request, remote) && !originatedLegOf(request)) return void stack.replyError(request, ERRORS.dialogNotFound());
-          return void stack.reply(request, 200);
+          // INFO lives only inside a dialog (RFC 6086). A caller's key pressed as INFO (dtmf-relay)
+          // drives menus like one sent in the RTP; any other INFO is taken and ignored.
+          const dialog = dialogOf(request, remote);
+          if (!dialog && !originatedLegOf(request)) return void stack.replyError(request, ERRORS.dialogNotFound());
+          stack.reply(request, 200);
+          if (dialog?.from.side !== 'caller') return;
+          const digit = dtmfDigitOf(request);
+          if (digit) dialog.call.callerPressed(digit, 'info');
+          return;
         }
         default:
           if (request.headers.to.params.tag && !dialogOf(request, remote)) return void stack.replyError(request, ERRORS.dialogNotFound());

@@ -29,6 +29,9 @@ import { resolveChannel } from '../calls/call-view.js';
 /** The side of a call an in-dialog request came from. */
 export type DialogSide = { side: 'caller' } | { side: 'agent'; leg: AgentLeg };
 
+/** The same key by RTP event and by INFO within this long is one press sent both ways. */
+const DUPLICATE_KEY_MS = 300;
+
 export interface LiveCallDeps {
   stack: SipStack;
   /** rtpengine control for this call, keyed by our call id. */
@@ -118,11 +121,7 @@ export class LiveCall implements CallControl {
     this.caller = new CallerDialog(deps.stack, ctx.request, callerGone, callerGone);
     this.vars = { caller: ctx.caller, number: ctx.trackingNumber, dialplan: plan.name };
     this.media = deps.mediaFor(this.callId);
-    this.unsubscribeDtmf = deps.dtmf?.subscribe(this.callId, (digit) => {
-      if (this.digitWaiter) return this.digitWaiter(digit);
-      this.typedAhead.push(digit);
-      this.onTypeAhead?.();
-    });
+    this.unsubscribeDtmf = deps.dtmf?.subscribe(this.callId, (digit) => this.callerPressed(digit, 'rtp'));
     this.maxLength = setTimeout(() => {
       this.log.warn({ type: 'call_max_length', seconds: deps.maxCallSeconds }, 'the call reached its maximum length; hanging up');
       void this.end('system');
@@ -283,9 +282,23 @@ export class LiveCall implements CallControl {
     if (this.typedAhead.length > 0) await this.media.stopPlay('caller');
   }
 
+  /** The last key pressed, and how it came: a caller's gateway that sends a key both ways counts once. */
+  private lastKey: { digit: string; via: 'rtp' | 'info'; at: number } | undefined;
+
+  /** A key the caller pressed: an RFC 4733 event rtpengine saw in the RTP, or a SIP INFO. */
+  callerPressed(digit: string, via: 'rtp' | 'info'): void {
+    const now = Date.now();
+    const last = this.lastKey;
+    this.lastKey = { digit, via, at: now };
+    if (last && last.via !== via && last.digit === digit && now - last.at < DUPLICATE_KEY_MS) return;
+    if (this.digitWaiter) return this.digitWaiter(digit);
+    this.typedAhead.push(digit);
+    this.onTypeAhead?.();
+  }
+
   async collectDigit(timeoutMs: number): Promise<string | null> {
     if (this.typedAhead.length > 0) return this.typedAhead.shift()!;
-    if (this.ended || !this.deps.dtmf) return null;
+    if (this.ended) return null;
     return new Promise((resolve) => {
       const finish = (d: string | null) => {
         clearTimeout(timer);

@@ -62,4 +62,20 @@ describe('IVR menu', () => {
     const call = await server.waitForCall((r) => r.trackingNumber === '+74957654321');
     expect(call).toMatchObject({ ivrDigits: '2', disposition: 'answered', answeredBy: `sip:support@127.0.0.4:${supportPort}` });
   });
+
+  it('takes a key the caller’s gateway sends as SIP INFO (dtmf-relay) like one in the RTP', async () => {
+    const earlier = new Set(server.ended.map((r) => r.id));
+    const sales = await startSipp({ scenario: 'uas', ip: '127.0.0.3', port: salesPort, rtpEcho: true });
+    const caller = await runSipp({
+      scenario: scenarioPath('uac-info-dtmf-then-bye.xml'),
+      ip: CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: '74957654321',
+      vars: { KEY: '1', TALK_MS: '2000' },
+    });
+    sales.stop();
+    expect(caller.code, caller.errors).toBe(0);
+    const call = await server.waitForCall((r) => r.trackingNumber === '+74957654321' && !earlier.has(r.id));
+    expect(call).toMatchObject({ ivrDigits: '1', disposition: 'answered', answeredBy: `sip:sales@127.0.0.3:${salesPort}` });
+  });
 });
