@@ -12,7 +12,6 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
@@ -21,6 +20,7 @@ import type { AddressInfo } from 'node:net';
 import { startPostgres, startRedis } from '../infra/services.mjs';
 import { createMetrics } from '../server/http/metrics.js';
 import { createHarness } from '../test/helpers/harness.js';
+import { profiled } from './cpu-profile.js';
 import { LOAD_WORKER_JS, type LoadResult } from './load-worker.js';
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
@@ -201,30 +201,15 @@ end
   return { rps: Number(match[1]) / (Number(match[3]) / 1e6), non2xx: Number(match[2]), cpuMicros: (used.user + used.system) / Number(match[1]) };
 }
 
-/** Runs `work` under the V8 CPU profiler of this thread when `dir` is set (open the file in Chrome DevTools or speedscope). */
-async function profiled<T>(dir: string | undefined, name: string, work: () => Promise<T>): Promise<T> {
-  if (!dir) return work();
-  const session = new Session();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.start');
-  try {
-    return await work();
-  } finally {
-    const { profile } = await session.post('Profiler.stop');
-    fs.mkdirSync(dir, { recursive: true });
-    const file = path.join(dir, `dni-wrk-${name}-${Date.now()}.cpuprofile`);
-    fs.writeFileSync(file, JSON.stringify(profile));
-    say(`CPU profile of the ${name} server under wrk: ${file}`);
-    session.disconnect();
-  }
-}
-
 if (fs.existsSync('/usr/bin/wrk')) {
   const ratios: number[] = [];
   for (let round = 1; round <= WRK_ROUNDS; round++) {
-    const baseline = await profiled(process.env.BENCH_DNI_PROFILE, 'bare', () => wrkRequestsPerSecond(`http://127.0.0.1:${barePort}/v1/dni/sessions`));
-    const ours = await profiled(process.env.BENCH_DNI_PROFILE, 'ours', () => wrkRequestsPerSecond(`http://127.0.0.1:${port}/v1/dni/sessions`));
+    const { result: baseline } = await profiled(process.env.BENCH_DNI_PROFILE, 'dni-wrk-bare', () =>
+      wrkRequestsPerSecond(`http://127.0.0.1:${barePort}/v1/dni/sessions`),
+    );
+    const { result: ours } = await profiled(process.env.BENCH_DNI_PROFILE, 'dni-wrk-ours', () =>
+      wrkRequestsPerSecond(`http://127.0.0.1:${port}/v1/dni/sessions`),
+    );
     ratios.push(ours.rps / baseline.rps);
     say(
       `wrk -c${WRK_CONNECTIONS} ${WRK_SECONDS} s, session create: bare fastify ${baseline.rps.toFixed(0)} req/s, ours ${ours.rps.toFixed(0)} req/s (${ours.non2xx} non-2xx): ${((100 * ours.rps) / baseline.rps).toFixed(0)}% of bare; server CPU per request ${baseline.cpuMicros.toFixed(0)} µs bare, ${ours.cpuMicros.toFixed(0)} µs ours`,

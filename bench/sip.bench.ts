@@ -4,6 +4,7 @@
  *
  *   npm run bench:sip                 # both phases, ~2-3 minutes
  *   BENCH_CPS=100,200 npm run bench:sip
+ *   BENCH_SIP_PROFILE=<dir> npm run bench:sip   # a CPU profile of this process per calls-per-second step
  *
  * Phase 1, concurrency: holds N calls at once with RTP streaming through rtpengine (caller tone,
  * agent echo) and samples rtpengine's packet counters to prove media flows on both sides.
@@ -22,6 +23,7 @@ import { createHarness, type Harness } from '../test/helpers/harness.js';
 import { freePort } from '../test/helpers/ports.js';
 import { makeToneFile, runSipp, startSipp } from '../test/helpers/sipp.js';
 import { cpuSample, perThousandCalls } from './cpu.js';
+import { profiled } from './cpu-profile.js';
 import { holdStep, RAMP_CPS, until } from './hold-step.js';
 
 const CALLER_IP = '127.0.0.40';
@@ -175,7 +177,7 @@ async function main(): Promise<void> {
     say('\nPhase 2: calls per second (each step ' + `${STEP_SECONDS} s of calls lasting ${CALL_MS} ms)`);
     for (const rate of CPS_STEPS) {
       const cpuBefore = cpuSample();
-      const r = await cpsStep(h, server, agentPort, rate);
+      const { result: r } = await profiled(process.env.BENCH_SIP_PROFILE, `sip-${rate}cps`, () => cpsStep(h, server, agentPort, rate));
       say(`  ${String(rate).padStart(4)} CPS: ${r.ok ? 'ok  ' : 'FAIL'} ${r.detail}`);
       say(`            ${perThousandCalls(cpuBefore, cpuSample(), rate * STEP_SECONDS)}`);
       if (!r.ok) break;

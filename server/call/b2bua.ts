@@ -210,7 +210,6 @@ export function startB2bua(deps: B2buaDeps): B2bua {
       log.warn({ callId, type: 'trunk_limit', trunk: trunk?.name, reason: overLimit.message }, 'INVITE refused by a trunk limit');
       return void stack.replyError(request, overLimit);
     }
-    stack.reply(request, 100);
     const call: LiveCall = new LiveCall(admitted, plan, {
       stack,
       dtmf: deps.dtmf,
@@ -294,6 +293,7 @@ export function startB2bua(deps: B2buaDeps): B2bua {
       },
     });
     calls.set(callId, call);
+    call.caller.tryingUnlessAnswered();
     deps.metrics.liveCalls.inc();
     board.started(admitted.route.accountId, {
       callId: call.callId,

@@ -333,3 +333,24 @@ describe('CallerDialog with reliable provisionals (RFC 3262)', () => {
     expect(responses(sent)[0]!.headers.require).toBeUndefined();
   });
 });
+
+describe('CallerDialog 100 Trying', () => {
+  it('sends 100 Trying only when nothing else answered within the delay', () => {
+    const quick = recordingStack();
+    const answeredQuickly = new CallerDialog(quick.stack, invite(), () => undefined);
+    answeredQuickly.tryingUnlessAnswered(150);
+    vi.advanceTimersByTime(20);
+    answeredQuickly.progress(180);
+    vi.advanceTimersByTime(1000);
+    expect(quick.sent.map((m) => ('status' in m ? m.status : m.method))).toEqual([180]);
+
+    const slow = recordingStack();
+    const slowAgent = new CallerDialog(slow.stack, invite(), () => undefined);
+    slowAgent.tryingUnlessAnswered(150);
+    vi.advanceTimersByTime(149);
+    expect(slow.sent).toHaveLength(0);
+    vi.advanceTimersByTime(1);
+    slowAgent.progress(180);
+    expect(slow.sent.map((m) => ('status' in m ? m.status : m.method))).toEqual([100, 180]);
+  });
+});

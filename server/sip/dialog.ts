@@ -7,6 +7,8 @@ import { ReliableProvisionals } from './reliable-provisionals.js';
 import { type SessionTimer, sessionTimerHeaders, sessionTimerOf } from './session-timer.js';
 
 const T1 = 500;
+/** Under RFC 3261's 200 ms, with room for the datagram's way. */
+const TRYING_DELAY_MS = 150;
 
 /**
  * A dialog's route set from Record-Route (RFC 3261 12.1.1 / 12.1.2): in-dialog requests carry it
@@ -82,6 +84,8 @@ export class CallerDialog {
   private readonly reliable: ReliableProvisionals | undefined;
   /** The 2xx is decided and waits for a PRACK: no more 18x. */
   private answering = false;
+  /** A 100 Trying due unless something else answers first. */
+  private tryingTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly stack: SipStack,
@@ -143,8 +147,25 @@ export class CallerDialog {
     return this.final !== undefined;
   }
 
+  /**
+   * A 100 Trying in `delayMs` unless a provisional or final response goes first (RFC 3261 17.2.1
+   * asks for one only when the TU will not answer within 200 ms). An agent's 180 is usually relayed
+   * well before: one datagram (and the peer's wake-up) fewer per call.
+   */
+  tryingUnlessAnswered(delayMs = TRYING_DELAY_MS): void {
+    if (this.tryingTimer || this.final) return;
+    this.tryingTimer = setTimeout(() => {
+      if (!this.final && !this.provisionalSent) this.stack.reply(this.invite, 100);
+    }, delayMs);
+    this.tryingTimer.unref();
+  }
+
+  private provisionalSent = false;
+
   progress(status: 100 | 180 | 183, sdp?: string): void {
     if (this.final || this.answering) return;
+    this.provisionalSent = true;
+    clearTimeout(this.tryingTimer);
     if (status !== 100 && this.reliable) return this.reliable.send(status, this.dialogHeaders(), sdp);
     this.stack.reply(this.invite, status, {
       headers: status === 100 ? {} : this.dialogHeaders(),
@@ -269,6 +290,7 @@ export class CallerDialog {
   }
 
   stopTimers(): void {
+    clearTimeout(this.tryingTimer);
     this.reliable?.stop();
     this.pending2xx?.stop();
     this.pendingReinvite2xx?.stop();
