@@ -6,6 +6,7 @@
  * create within 2× of the bare route's throughput. Runs in about a minute.
  * BENCH_DNI_RATES=1000,2000,5000 BENCH_DNI_SECONDS=4 to change the steps (BENCH_DNI_RATES=0: wrk only).
  * BENCH_DNI_CAPS=1 runs the per-client lease caps too (off by default: one loopback client would hit them).
+ * BENCH_DNI_WORKERS=2 drives 2 snippet worker processes (DNI_WORKERS) with wrk too, against the bare route again.
  * BENCH_DNI_PROFILE=<dir> writes CPU profiles of this process (the servers' thread) while wrk drives the bare route and ours.
  */
 import { execFile } from 'node:child_process';
@@ -19,7 +20,9 @@ import type { AddressInfo } from 'node:net';
 // @ts-expect-error plain ESM helper without types (as bench/sip.bench.ts uses it)
 import { startPostgres, startRedis } from '../infra/services.mjs';
 import { createMetrics } from '../server/http/metrics.js';
+import { startSnippetWorkers } from '../server/dni/snippet-workers.js';
 import { createHarness } from '../test/helpers/harness.js';
+import { freePort } from '../test/helpers/ports.js';
 import { profiled } from './cpu-profile.js';
 import { LOAD_WORKER_JS, type LoadResult } from './load-worker.js';
 
@@ -36,6 +39,8 @@ const WRK_CONNECTIONS = 16;
 const WRK_MAX_CREATES = 40_000;
 /** Alternating bare/ours wrk rounds (BENCH_DNI_WRK_ROUNDS): the median ratio shrugs off a neighbour's burst of work. */
 const WRK_ROUNDS = Math.max(1, Number(process.env.BENCH_DNI_WRK_ROUNDS ?? 1));
+/** BENCH_DNI_WORKERS=N: wrk also drives N snippet workers (DNI_WORKERS), each round next to the bare route again. */
+const WORKERS = Math.max(0, Number(process.env.BENCH_DNI_WORKERS ?? 0));
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
 
 function runLoad(port: number, rate: number, requests: Array<{ path: string; body: string }>): Promise<LoadResult> {
@@ -78,7 +83,7 @@ const app = await h.buildApp({ stores: { metrics }, dniFlushMs: 200 });
 
 // Enough numbers that every create in every step gets its own lease (no exhaustion path).
 const WARM_RATE = 500;
-const poolSize = RATES.reduce((s, r) => s + r * SECONDS, 0) + WARM_RATE * SECONDS + WRK_ROUNDS * WRK_MAX_CREATES + 1000;
+const poolSize = RATES.reduce((s, r) => s + r * SECONDS, 0) + WARM_RATE * SECONDS + WRK_ROUNDS * WRK_MAX_CREATES * (WORKERS > 0 ? 2 : 1) + 1000;
 const trunk = await h.db.query<{ id: string }>(
   `INSERT INTO trunks (account_id, name, addresses) VALUES ('00000000-0000-0000-0000-000000000001', 'bench', '{127.0.0.1/32}') RETURNING id`,
 );
@@ -216,9 +221,51 @@ if (fs.existsSync('/usr/bin/wrk')) {
     );
   }
   if (WRK_ROUNDS > 1) say(`median of ${WRK_ROUNDS} rounds: ${(100 * q(ratios, 0.5)).toFixed(0)}% of bare (goal: 50%, within 2×)`);
+  if (WORKERS > 0) await workersRounds();
 } else {
   say('wrk not installed (apt-get install wrk): no comparison with a bare fastify route');
 }
+/** The same wrk rounds against N snippet worker processes (their own Postgres/Redis connections, one shared port). */
+async function workersRounds(): Promise<void> {
+  const workersPort = await freePort('127.0.0.1');
+  const url = new URL(h.config.database.url);
+  url.searchParams.set('options', `-c search_path=${h.schema},public`);
+  const workers = startSnippetWorkers({
+    count: WORKERS,
+    logger: h.logger,
+    env: {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      DATABASE_URL: url.toString(),
+      REDIS_PREFIX: h.config.redis.prefix,
+      HTTP_HOST: '127.0.0.1',
+      DNI_PORT: String(workersPort),
+      DNI_RATE_LIMIT_PER_MINUTE: String(1e9),
+      DNI_MAX_LEASES_PER_IP: '0',
+      DNI_MAX_LEASES_PER_SUBNET: '0',
+    },
+  });
+  for (let i = 0; i < 100; i++) {
+    const up = await fetch(`http://127.0.0.1:${workersPort}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const ratios: number[] = [];
+  for (let round = 1; round <= WRK_ROUNDS; round++) {
+    const baseline = await wrkRequestsPerSecond(`http://127.0.0.1:${barePort}/v1/dni/sessions`);
+    const ours = await wrkRequestsPerSecond(`http://127.0.0.1:${workersPort}/v1/dni/sessions`);
+    ratios.push(ours.rps / baseline.rps);
+    say(
+      `wrk -c${WRK_CONNECTIONS} ${WRK_SECONDS} s, session create: bare fastify ${baseline.rps.toFixed(0)} req/s, ${WORKERS} snippet workers ${ours.rps.toFixed(0)} req/s (${ours.non2xx} non-2xx): ${((100 * ours.rps) / baseline.rps).toFixed(0)}% of bare`,
+    );
+  }
+  if (WRK_ROUNDS > 1) say(`median of ${WRK_ROUNDS} rounds with ${WORKERS} workers: ${(100 * q(ratios, 0.5)).toFixed(0)}% of bare`);
+  await workers.stop();
+}
+
 await bare.close();
 await app.close();
 await h.close();

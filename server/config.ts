@@ -89,6 +89,12 @@ const EnvSchema = z.object({
   METRICS_ENABLED: bool.default(true),
   /** Snippet API requests per client address and minute (sessions and keep-alives, each). */
   DNI_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(120),
+  /**
+   * Processes that serve only the snippet (dni.js and /v1/dni) on DNI_PORT, besides the server
+   * itself; 0 = none (the server's own port serves it, as always).
+   */
+  DNI_WORKERS: z.coerce.number().int().min(0).max(64).default(0),
+  DNI_PORT: port.default(8081),
   // Security and durability (issue 14).
   /** Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (a reverse proxy); none by default. */
   TRUSTED_PROXIES: cidrList.default([]),
@@ -155,7 +161,7 @@ export interface Config {
   metricsEnabled: boolean;
   pidFile: string;
   sinks: { allowedNetworks: string[] };
-  dni: { rateLimitPerMinute: number; maxLeasesPerIp: number; maxLeasesPerSubnet: number; sessionRetentionDays: number };
+  dni: { rateLimitPerMinute: number; maxLeasesPerIp: number; maxLeasesPerSubnet: number; sessionRetentionDays: number; workers: number; port: number };
   leadRetentionDays: number;
   signInPerSecond: number;
   recordingLinkDays: number;
@@ -254,6 +260,8 @@ export function loadConfig(source: Record<string, string | undefined> = process.
       maxLeasesPerIp: e.DNI_MAX_LEASES_PER_IP,
       maxLeasesPerSubnet: e.DNI_MAX_LEASES_PER_SUBNET,
       sessionRetentionDays: e.DNI_SESSION_RETENTION_DAYS,
+      workers: e.DNI_WORKERS,
+      port: e.DNI_PORT,
     },
     leadRetentionDays: e.LEAD_RETENTION_DAYS,
     signInPerSecond: e.SIGN_IN_PER_SECOND,

@@ -11,6 +11,7 @@ import { createMetrics } from './http/metrics.js';
 import { createLogger } from './logger.js';
 import { startDtmfListener } from './media/dtmf-listener.js';
 import { createRtpengine } from './media/rtpengine.js';
+import { startSnippetWorkers } from './dni/snippet-workers.js';
 import { scheduleRetentionSweep } from './recordings/recordings.service.js';
 import { createRedis } from './redis/client.js';
 import { scheduleRetention } from './retention.js';
@@ -68,6 +69,7 @@ const stopRetention = scheduleRetention(stores.db, { sessionDays: config.dni.ses
 
 const app = await buildHttpApp(stores, services);
 await app.listen({ host: config.http.host, port: config.http.port });
+const snippetWorkers = config.dni.workers > 0 ? startSnippetWorkers({ count: config.dni.workers, logger }) : undefined;
 await services.leads.startWorkers();
 // Static sources past their end date give their numbers back (into quarantine) once a day.
 const sourceSweep = setInterval(() => {
@@ -86,6 +88,7 @@ logger.info(
     http: `${config.http.host}:${config.http.port}`,
     sip: `${config.sip.host}:${config.sip.port}`,
     sipWs: config.sip.ws ? `${config.sip.host}:${config.sip.ws.port}` : 'off',
+    snippetWorkers: snippetWorkers ? `${config.dni.workers} on ${config.http.host}:${config.dni.port}` : 'off',
   },
   'call-tracking server ready',
 );
@@ -105,6 +108,7 @@ async function shutdown(signal: string): Promise<void> {
   const force = setTimeout(() => process.exit(1), 10_000);
   force.unref();
   await app.close().catch((err: unknown) => logger.error({ err }, 'http close failed'));
+  await snippetWorkers?.stop();
   await callPath.stop().catch((err: unknown) => logger.error({ err }, 'sip stop failed'));
   clearInterval(sourceSweep);
   await services.leads.stopWorkers().catch((err: unknown) => logger.error({ err }, 'lead workers stop failed'));

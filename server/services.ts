@@ -8,17 +8,14 @@ import { createTagRuleSink } from './calls/tag-rules.sink.js';
 import type { Config } from './config.js';
 import type { Db } from './db/pool.js';
 import { createDialplanRegistry, type DialplanRegistry } from './dialplans/dialplan-registry.js';
-import { createClientCaps } from './dni/client-caps.js';
-import { createVisitorSessionWriter } from './dni/dni.repository.js';
-import { createDniService, type DniService } from './dni/dni.service.js';
-import { createRecentSessions } from './dni/recent-sessions.js';
+import { createDniStack } from './dni/dni-stack.js';
+import type { DniService } from './dni/dni.service.js';
 import type { Metrics } from './http/metrics.js';
 import { createLeadService, type LeadService } from './leads/lead-service.js';
 import type { Logger } from './logger.js';
 import type { Rtpengine } from './media/rtpengine.js';
-import { createLeaseHistory, type LeaseHistory } from './numbers/leases.history.js';
-import { createLeaseJournal } from './numbers/leases.journal.js';
-import { createLeaseService, type LeaseService } from './numbers/leases.service.js';
+import type { LeaseHistory } from './numbers/leases.history.js';
+import type { LeaseService } from './numbers/leases.service.js';
 import { type CooldownLearner, createCooldownLearner } from './pools/pools-cooldown.service.js';
 import { createRegistrar, type Registrar } from './pbx/registrar.js';
 import { createSoftphoneCredentials, type SoftphoneCredentials } from './pbx/softphone-credentials.js';
@@ -160,8 +157,6 @@ function failOpenNonces(store: NonceStore, logger: Stores['logger']): NonceStore
 export function createServices(stores: Stores, options: ServiceOptions = {}): Services {
   const { config, logger, db, redis } = stores;
   const overrides = options.overrides ?? {};
-  const flush = options.dniFlushMs ? { intervalMs: options.dniFlushMs } : {};
-  const flushCaps = options.dniFlushMs ? { flushIntervalMs: options.dniFlushMs } : {};
   const leads =
     overrides.leads ??
     createLeadService({
@@ -172,23 +167,11 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
       recordingLinks: { secret: config.secretKey, ttlDays: config.recordingLinkDays },
     });
   const dialplans = overrides.dialplans ?? createDialplanRegistry(options.dialplansDir ?? config.dialplansDir, logger, options.dialplanReloadMs ?? 2_000);
-  // The snippet's own Redis connection with auto-pipelining: concurrent requests share one socket
-  // write per event-loop turn (syscalls, not Redis, dominate at thousands of requests per second).
-  const dniRedis = redis.duplicate({ enableAutoPipelining: true });
-  dniRedis.on('error', () => {}); // reported by failing commands (default number shown), not as a crash
-  dniRedis.connect().catch((err: unknown) => logger.warn({ err }, 'dni: redis not reachable at start; default numbers until it is'));
-  const leaseHistory = overrides.leaseHistory ?? createLeaseHistory({ db, logger, journal: createLeaseJournal({ redis: dniRedis, logger }), ...flush });
-  const leases = overrides.leases ?? createLeaseService({ db, redis: dniRedis, history: leaseHistory });
-  const visitorSessions = createVisitorSessionWriter({ db, logger, ...flush });
-  // Pool-drain protection: concurrent leases per client address and network.
-  const caps = createClientCaps({
-    db,
-    logger,
-    limits: { perIp: config.dni.maxLeasesPerIp, perSubnet: config.dni.maxLeasesPerSubnet },
-    ...flushCaps,
+  const dniStack = createDniStack(stores, {
+    ...(options.dniFlushMs ? { flushMs: options.dniFlushMs } : {}),
+    overrides: { leaseHistory: overrides.leaseHistory, leases: overrides.leases, dni: overrides.dni },
   });
-  const recent = createRecentSessions(dniRedis);
-  const dni = overrides.dni ?? createDniService({ db, redis: dniRedis, leases, sessions: visitorSessions, recent, logger, caps });
+  const { dni, leases, leaseHistory, recent } = dniStack;
   const cooldowns = overrides.cooldowns ?? createCooldownLearner({ db, leases, logger });
   const users = overrides.users ?? createUserService({ db, secret: config.secretKey });
   const digest = createDigestAuth({ secret: config.secretKey, realm: config.sip.realm, nonces: failOpenNonces(redisNonceStore(redis), logger) });
@@ -249,10 +232,8 @@ export function createServices(stores: Stores, options: ServiceOptions = {}): Se
     roi,
     async close() {
       cooldowns.close();
-      await dni.close();
       roi.close();
-      await leaseHistory.close();
-      dniRedis.disconnect();
+      await dniStack.close();
       if (!overrides.dialplans) dialplans.close();
       storedPlans.close();
     },
