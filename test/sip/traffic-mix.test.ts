@@ -128,9 +128,9 @@ describe('a mix of call kinds at once', () => {
       ),
     );
     const names = Object.keys(KINDS);
-    callers.forEach((result, i) => expect(result.code, `${names[i]} callers: ${result.errors}${result.stderr}`).toBe(0));
+    for (const [i, result] of callers.entries()) expect(result.code, `${names[i]} callers: ${result.errors}${result.stderr}`).toBe(0);
     const agentResults = await Promise.all(started.map((a) => a.done));
-    agentResults.forEach((result, i) => expect(result.code, `${names[i]} agents: ${result.errors}${result.stderr}`).toBe(0));
+    for (const [i, result] of agentResults.entries()) expect(result.code, `${names[i]} agents: ${result.errors}${result.stderr}`).toBe(0);
 
     await expect.poll(() => server.ended.length, { timeout: 20_000 }).toBeGreaterThanOrEqual(CALLS * names.length);
     for (const [name, kind] of Object.entries(KINDS)) {
