@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../errors.js';
-import type { AgentLeg } from '../sip/dialog.js';
+import type { AgentLeg } from '../sip/agent-leg.js';
 import type { SipRequest } from '../sip/sip-types.js';
 import { consultationFor, type ReplacesDialog, replacesOf, type TransferringCall } from './attended-transfer.js';
 

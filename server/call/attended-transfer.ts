@@ -1,5 +1,5 @@
 import { type AppError, ERRORS } from '../errors.js';
-import type { AgentLeg } from '../sip/dialog.js';
+import type { AgentLeg } from '../sip/agent-leg.js';
 import { parseUri } from '../sip/sip-stack.js';
 import type { SipRequest, SipResponse } from '../sip/sip-types.js';
 

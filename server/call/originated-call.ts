@@ -4,7 +4,7 @@ import type { Disposition } from '../calls/calls.schemas.js';
 import type { Logger } from '../logger.js';
 import { type CallMedia, placeholderAgentSdp } from '../media/call-media.js';
 import { mediaAddressOf } from '../media/sdp.js';
-import { AgentLeg } from '../sip/dialog.js';
+import { AgentLeg } from '../sip/agent-leg.js';
 import type { SipStack } from '../sip/sip-stack.js';
 import type { SipRequest } from '../sip/sip-types.js';
 import type { DialTarget } from './live-call.js';

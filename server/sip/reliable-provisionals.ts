@@ -1,8 +1,7 @@
 import crypto from 'node:crypto';
+import { T1 } from './dialog-routing.js';
 import type { SipStack } from './sip-stack.js';
 import { optionTags, type SipRequest } from './sip-types.js';
-
-const T1 = 500;
 
 interface Outstanding {
   rseq: number;

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AgentLeg, CallerDialog } from './dialog.js';
+import { AgentLeg } from './agent-leg.js';
+import { CallerDialog } from './caller-dialog.js';
 import { reasonPhrase } from './reason-phrases.js';
 import type { SipStack } from './sip-stack.js';
 import type { SipRequest, SipResponse } from './sip-types.js';
