@@ -31,6 +31,7 @@ import { parseUri } from '../sip/sip-stack.js';
 import type { ExtensionCall } from '../pbx/extension-calls.js';
 import { createLiveBoard, type LiveBoard } from '../pbx/live-board.js';
 import type { QueueEngine } from '../pbx/queue-engine.js';
+import { sameSessionVersion } from '../media/sdp.js';
 import { dtmfDigitOf } from '../sip/info-dtmf.js';
 import { checkRequest, SUPPORTED } from '../sip/request-checks.js';
 import type { RoutingCache } from '../sip/routing-cache.js';
@@ -436,10 +437,15 @@ export function startB2bua(deps: B2buaDeps): B2bua {
         }
         case 'UPDATE': {
           // Inside a dialog, an UPDATE without an offer refreshes the session (RFC 3311, RFC 4028): it
-          // is acknowledged. One with an offer would change media outside the re-INVITE path the
-          // recording follows, so it is declined (the sender falls back to a re-INVITE).
-          if (!dialogOf(request, remote) && !originatedLegOf(request)) return void stack.replyError(request, ERRORS.dialogNotFound());
-          return void stack.reply(request, request.content?.trim() ? 488 : 200);
+          // is acknowledged. So is one offering the session unchanged (same o= version: some gateways
+          // refresh that way), answered with ours as it stands. One that changes media would do so
+          // outside the re-INVITE path the recording follows: declined (the sender falls back to a re-INVITE).
+          const dialog = dialogOf(request, remote);
+          if (!dialog && !originatedLegOf(request)) return void stack.replyError(request, ERRORS.dialogNotFound());
+          if (!request.content?.trim()) return void stack.reply(request, 200);
+          const peer = dialog?.from.side === 'caller' ? dialog.call.caller : dialog?.from.side === 'agent' ? dialog.from.leg : undefined;
+          if (peer?.localSdp && sameSessionVersion(request.content, peer.remoteSdp)) return void stack.reply(request, 200, { content: peer.localSdp });
+          return void stack.reply(request, 488);
         }
         case 'PRACK': {
           // The caller acknowledges one of our reliable 18x (RFC 3262); one that names none is 481.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mediaAddressOf } from './sdp.js';
+import { mediaAddressOf, sameSessionVersion } from './sdp.js';
 
 const offer = (lines: string[]) => `${['v=0', 'o=- 1 1 IN IP4 10.0.0.1', 's=-', ...lines].join('\r\n')}\r\n`;
 
@@ -24,5 +24,16 @@ describe(mediaAddressOf.name, () => {
     expect(mediaAddressOf(undefined)).toBeNull();
     expect(mediaAddressOf(offer(['c=IN IP4 192.0.2.10', 't=0 0', 'm=video 5000 RTP/AVP 96']))).toBeNull();
     expect(mediaAddressOf(offer(['c=IN IP4 0.0.0.0', 't=0 0', 'm=audio 40000 RTP/AVP 0']))).toBeNull();
+  });
+});
+
+describe('sameSessionVersion', () => {
+  const sdp = (version: number) => `v=0\r\no=user1 53655765 ${version} IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\n`;
+  it('is a refresh when the origin line, version included, is the same', () => {
+    expect(sameSessionVersion(sdp(5), sdp(5))).toBe(true);
+    expect(sameSessionVersion(sdp(6), sdp(5))).toBe(false);
+    expect(sameSessionVersion(sdp(5).replace('user1', 'user2'), sdp(5))).toBe(false);
+    expect(sameSessionVersion(sdp(5), undefined)).toBe(false);
+    expect(sameSessionVersion('v=0\r\n', 'v=0\r\n')).toBe(false);
   });
 });

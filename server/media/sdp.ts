@@ -26,3 +26,16 @@ export function mediaAddressOf(sdp: string | undefined): { ip: string; port: num
   if (!ip || !port || ip === '0.0.0.0') return null;
   return { ip, port };
 }
+
+/** The origin line (o=) of a session description: its owner, session id and version. */
+const originOf = (sdp: string | undefined): string | undefined => /^o=(.*)$/m.exec(sdp ?? '')?.[1]?.trim();
+
+/**
+ * Whether `sdp` is the session `known` described, unchanged: the same origin line, version
+ * included (RFC 3264 8: a changed session gets a higher version). An UPDATE or re-INVITE with it is
+ * a session refresh, not a change.
+ */
+export function sameSessionVersion(sdp: string | undefined, known: string | undefined): boolean {
+  const origin = originOf(sdp);
+  return origin !== undefined && origin === originOf(known);
+}

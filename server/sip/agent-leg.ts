@@ -32,6 +32,8 @@ export class AgentLeg {
   finalStatus: number | undefined;
   /** The session description we last gave the agent (our offer in the INVITE or a re-INVITE, or an answer). */
   localSdp: string;
+  /** The session description the agent last gave us (its answer, or a re-INVITE's offer). */
+  remoteSdp: string | undefined;
 
   constructor(
     private readonly stack: SipStack,
@@ -164,6 +166,7 @@ export class AgentLeg {
   answerReinvite(request: SipRequest, sdp: string): void {
     this.pendingReinvite2xx?.stop();
     this.localSdp = sdp;
+    if (request.content?.trim()) this.remoteSdp = request.content;
     const response = this.stack.reply(request, 200, { headers: { contact: this.invite.headers.contact }, content: sdp });
     this.pendingReinvite2xx = sendReliably(this.stack, response, () => undefined);
   }

@@ -22,6 +22,8 @@ export class CallerDialog {
   acked = false;
   /** The session description we last gave the caller (our answer, or our latest offer). */
   localSdp: string | undefined;
+  /** The session description the caller last gave us (its offer, or a re-INVITE's). */
+  remoteSdp: string | undefined;
   /** Proxies that asked to stay on the path (the edge): echoed in our 1xx/2xx, Route on our requests. */
   readonly routeSet: NameAddr[];
 
@@ -43,6 +45,7 @@ export class CallerDialog {
     private readonly onSessionLost: () => void = () => undefined,
   ) {
     this.routeSet = recordRoute(invite.headers);
+    this.remoteSdp = invite.content;
     const timer = sessionTimerOf(invite);
     this.sessionTimer = timer instanceof AppError ? undefined : timer;
     // A caller that never PRACKs is as gone as one that never ACKs.
@@ -147,6 +150,7 @@ export class CallerDialog {
   answerReinvite(request: SipRequest, sdp: string): void {
     this.pendingReinvite2xx?.stop();
     this.localSdp = sdp;
+    if (request.content?.trim()) this.remoteSdp = request.content;
     const response = this.stack.reply(request, 200, { headers: this.answerHeaders(), content: sdp });
     this.pendingReinvite2xx = sendReliably(this.stack, response, () => undefined);
   }
