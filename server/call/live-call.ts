@@ -7,6 +7,7 @@ import type { Dialplan } from '../dialplans/dialplan.schemas.js';
 import type { Logger } from '../logger.js';
 import { type AgentBranch, type CallMedia, placeholderAgentSdp } from '../media/call-media.js';
 import type { DtmfListener } from '../media/dtmf-listener.js';
+import { CallerKeys } from './caller-keys.js';
 import { speakToFile } from '../media/tts.js';
 import { AgentLeg, type DialOptions } from '../sip/agent-leg.js';
 import { CallerDialog } from '../sip/caller-dialog.js';
@@ -29,9 +30,6 @@ import { resolveChannel } from '../calls/call-view.js';
 
 /** The side of a call an in-dialog request came from. */
 export type DialogSide = { side: 'caller' } | { side: 'agent'; leg: AgentLeg };
-
-/** The same key by RTP event and by INFO within this long is one press sent both ways. */
-const DUPLICATE_KEY_MS = 300;
 
 export interface LiveCallDeps {
   stack: SipStack;
@@ -104,11 +102,8 @@ export class LiveCall implements CallControl {
   private attribution: AttributionSnapshot | undefined;
   vars: Record<string, string>;
   private readonly media: CallMedia;
-  /** Digits pressed and not yet consumed: callers type ahead during prompts. */
-  private readonly typedAhead: string[] = [];
-  private digitWaiter: ((digit: string) => void) | undefined;
-  /** Wakes a prompt that is playing when the caller presses a key (barge-in). */
-  private onTypeAhead: (() => void) | undefined;
+  /** Keys the caller pressed: typed ahead during prompts, or awaited by a menu. */
+  private readonly keys = new CallerKeys();
   private unsubscribeDtmf: (() => void) | undefined;
 
   constructor(
@@ -268,50 +263,18 @@ export class LiveCall implements CallControl {
       return 0;
     });
     // Barge-in: a key pressed during the prompt ends it (the digit stays queued for the menu).
-    if (this.typedAhead.length === 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        new Promise<void>((resolve) => {
-          timer = setTimeout(resolve, duration);
-          this.onTypeAhead = resolve;
-        }),
-        this.endedPromise,
-      ]);
-      clearTimeout(timer);
-      this.onTypeAhead = undefined;
-    }
-    if (this.typedAhead.length > 0) await this.media.stopPlay('caller');
+    await this.keys.untilKeyOr(duration, this.endedPromise);
+    if (this.keys.waiting) await this.media.stopPlay('caller');
   }
-
-  /** The last key pressed, and how it came: a caller's gateway that sends a key both ways counts once. */
-  private lastKey: { digit: string; via: 'rtp' | 'info'; at: number } | undefined;
 
   /** A key the caller pressed: an RFC 4733 event rtpengine saw in the RTP, or a SIP INFO. */
   callerPressed(digit: string, via: 'rtp' | 'info'): void {
-    const now = Date.now();
-    const last = this.lastKey;
-    this.lastKey = { digit, via, at: now };
-    if (last && last.via !== via && last.digit === digit && now - last.at < DUPLICATE_KEY_MS) return;
-    if (this.digitWaiter) return this.digitWaiter(digit);
-    this.typedAhead.push(digit);
-    this.onTypeAhead?.();
+    this.keys.pressed(digit, via);
   }
 
   async collectDigit(timeoutMs: number): Promise<string | null> {
-    if (this.typedAhead.length > 0) return this.typedAhead.shift()!;
-    if (this.ended) return null;
-    return new Promise((resolve) => {
-      const finish = (d: string | null) => {
-        clearTimeout(timer);
-        this.digitWaiter = undefined;
-        resolve(d);
-      };
-      this.digitWaiter = (digit) => finish(digit);
-      const timer = setTimeout(() => finish(null), timeoutMs);
-      void this.endedPromise.then(() => {
-        if (this.digitWaiter) finish(null);
-      });
-    });
+    if (this.ended && !this.keys.waiting) return null;
+    return this.keys.next(timeoutMs, this.endedPromise);
   }
 
   /** The dialplan target (extension:101, a group member, a SIP URI) whose phone answered. */
