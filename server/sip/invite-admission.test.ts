@@ -215,6 +215,19 @@ describe(admitInvite.name, () => {
     });
   });
 
+  it('routes a forwarded call by the number in Diversion or History-Info when the one dialled here is not ours', async () => {
+    const forwarded = (headers: Record<string, unknown>, uri = 'sip:74990000000@198.51.100.1') => admitInvite(deps(), invite({ uri, headers }), fromCarrier);
+    expect(await forwarded({ diversion: '<sip:+74951234567@carrier.example>;reason=unconditional;counter=1' })).toMatchObject({
+      trackingNumber: '+74951234567',
+    });
+    expect(await forwarded({ 'history-info': ['<sip:84951234567@carrier.example>;index=1', '<sip:74990000000@198.51.100.1>;index=1.1'] })).toMatchObject({
+      trackingNumber: '+74951234567',
+    });
+    // The number dialled here wins when it is ours; nothing of ours anywhere is still a 404.
+    expect(refused(await forwarded({ diversion: '<sip:+74951234567@carrier.example>' }, 'sip:74951234568@x'))).toMatchObject({ sipStatus: 480 });
+    expect(refused(await forwarded({ diversion: '<sip:+74990000001@carrier.example>' }))).toMatchObject({ sipStatus: 404 });
+  });
+
   it('reads tel: URIs (RFC 3966) in the Request-URI, To and From', async () => {
     const telInvite = invite({ uri: 'tel:+74951234567;phone-context=+7', from: 'tel:+79161112266', headers: { to: { uri: 'tel:+74951234567', params: {} } } });
     expect(await admitInvite(deps(), telInvite, fromCarrier)).toMatchObject({ trackingNumber: '+74951234567', caller: '+79161112266' });

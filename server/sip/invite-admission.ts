@@ -135,11 +135,19 @@ function resolveNumber(deps: AdmissionDeps, fromTrunks: FromTrunks): InviteConte
   // same carrier address (or a wider range) never takes this account's calls.
   const readings = e164Readings(dialled, deps.defaultCountry);
   let trunk: TrunkCredentials | undefined;
-  const e164 = readings.find((reading) => {
+  const ours = (reading: string) => {
     const account = deps.routing.routeFor(reading)?.accountId;
     trunk = fromTrunks.trunks.find((candidate) => candidate.accountId === account);
     return trunk !== undefined;
-  });
+  };
+  // A call forwarded to us (the business's own carrier diverts its number here) names the number
+  // first called in Diversion (RFC 5806) or History-Info (RFC 7044): that is the tracking number
+  // when the one dialled here is none of ours.
+  const e164 =
+    readings.find(ours) ??
+    identityUsers([...headerValues(headers.diversion), ...headerValues(headers['history-info'])])
+      .flatMap((user) => e164Readings(user, deps.defaultCountry))
+      .find(ours);
   const route = e164 ? deps.routing.routeFor(e164) : undefined;
   if (!e164 || !route || !trunk) return ERRORS.numberNotFound(readings[0] ?? dialled);
   if (!route.dialplan) return ERRORS.noDialplan(e164);
