@@ -9,7 +9,7 @@ import { createDniStack } from './dni-stack.js';
 import { buildSnippetApp } from './snippet-app.js';
 
 const config = loadConfig();
-const logger = createLogger(config.logLevel).child({ component: 'snippet-worker', pid: process.pid });
+const logger = createLogger(config.logLevel).child({ component: 'snippet-worker' });
 const db = createDb(config.database);
 const redis = createRedis(config.redis);
 await redis.connect().catch((err: unknown) => logger.warn({ err }, 'redis not reachable at start; default numbers until it is'));
