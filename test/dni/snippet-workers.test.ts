@@ -90,7 +90,8 @@ describe('snippet workers', () => {
     const victim = (await import('node:cluster')).default.workers;
     const first = Object.values(victim ?? {})[0];
     first?.process.kill('SIGKILL');
-    // Answers keep coming from the survivor, then from both again.
+    // Once it is gone (a request it had accepted dies with it), answers keep coming from the survivor, then from both again.
+    await expect.poll(() => workers.alive(), { timeout: 5_000, interval: 20 }).toBe(1);
     for (let i = 0; i < 10; i++) expect((await create(100 + i)).status).toBe(200);
     await expect.poll(() => workers.alive(), { timeout: 15_000, interval: 200 }).toBe(2);
     expect((await create(200)).status).toBe(200);
