@@ -241,7 +241,8 @@ export async function startRtpengine() {
       '-f',
       '-E',
     ],
-    { detached: true, stdio: ['ignore', out, out] },
+    // Its own directory as cwd: a crash's core dump lands there, under .data, not in the project.
+    { detached: true, stdio: ['ignore', out, out], cwd: dir },
   );
   child.unref();
   await waitFor('rtpengine', () => rtpenginePing());
