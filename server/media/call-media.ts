@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Logger } from '../logger.js';
 import type { Rtpengine } from './rtpengine.js';
 
@@ -207,8 +208,9 @@ export function createCallMedia(deps: {
       return String(reply.sdp);
     },
     async play(side, file) {
-      // rtpengine plays to the party whose tag is given as from-tag.
-      const reply = await checked('playMedia', { 'from-tag': tagOf(side), file });
+      // rtpengine plays to the party whose tag is given as from-tag. It opens the file itself, from
+      // its own working directory: the path must not depend on ours.
+      const reply = await checked('playMedia', { 'from-tag': tagOf(side), file: path.resolve(file) });
       return Number(reply.duration ?? 0);
     },
     async stopPlay(side) {

@@ -124,9 +124,40 @@ export async function startSipp(o: SippOptions): Promise<RunningSipp> {
   void done.then(() => {
     if (holding.get(address) === done) holding.delete(address);
   });
-  // SIPp binds synchronously at start; give it a moment to own its socket before calls arrive.
-  await new Promise((r) => setTimeout(r, 150));
+  // Calls must not arrive before SIPp owns its socket: on a loaded box its start takes longer than
+  // any fixed pause (a call then found nobody and failed as "no answer").
+  const tcp = (o.extraArgs ?? []).some((arg, i, all) => arg === '-t' && all[i + 1]?.startsWith('t'));
+  const deadline = Date.now() + 5_000;
+  let exited = false;
+  void done.then(() => {
+    exited = true;
+  });
+  while (!exited && Date.now() < deadline && !(await portTaken(o.ip, port, tcp))) await new Promise((r) => setTimeout(r, 20));
   return { port, process: child, done, stop: () => child.kill('SIGTERM') };
+}
+
+/**
+ * Whether some process holds `ip:port` (a bound UDP socket, or a listening TCP one), read from
+ * /proc/net: looking must not bind the port, or SIPp starting that instant would lose it.
+ */
+function portTaken(ip: string, port: number, tcp: boolean): Promise<boolean> {
+  const hexIp = ip
+    .split('.')
+    .map((octet) => Number(octet).toString(16).padStart(2, '0'))
+    .reverse()
+    .join('')
+    .toUpperCase();
+  const local = `${hexIp}:${port.toString(16).padStart(4, '0').toUpperCase()}`;
+  return fs.promises
+    .readFile(tcp ? '/proc/net/tcp' : '/proc/net/udp', 'utf8')
+    .then((table) =>
+      table.split('\n').some((line) => {
+        const fields = line.trim().split(/\s+/);
+        // TCP: state 0A is LISTEN; a UDP socket bound to the address is enough.
+        return fields[1] === local && (!tcp || fields[3] === '0A');
+      }),
+    )
+    .catch(() => true);
 }
 
 /**
