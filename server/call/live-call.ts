@@ -436,7 +436,6 @@ export class LiveCall implements CallControl {
       pending.delete(leg);
       try {
         this.agentAnswer = response.content ?? '';
-        leg.remoteSdp = this.agentAnswer;
         const callerSdp = await this.media.answerFromAgentSide(this.agentAnswer, branchOf(leg.target));
         if (request.whisper) await this.whisper(request.whisper);
         if (this.ended) return;

@@ -103,6 +103,7 @@ export class AgentLeg {
       this.remoteTag = response.headers.to.params.tag ?? undefined;
       this.remoteContact = response.headers.contact?.[0]?.uri ?? this.target;
       this.routeSet = recordRoute(response.headers).reverse();
+      this.remoteSdp = response.content;
     }
     this.stack.send({
       method: 'ACK',

@@ -157,27 +157,8 @@ export class CallerDialog {
 
   /** Sends a re-INVITE to the caller (the agent changed the session); the 2xx is ACKed by `ackReinvite`. */
   reinvite(sdp: string, onResponse: (response: SipResponse) => void): void {
-    const h = this.invite.headers;
     this.localSdp = sdp;
-    this.stack.send(
-      {
-        method: 'INVITE',
-        uri: h.contact?.[0]?.uri ?? h.from.uri,
-        headers: {
-          via: [],
-          ...routeHeaders(this.routeSet),
-          to: h.from,
-          from: this.toWithTag(),
-          'call-id': h['call-id'],
-          cseq: { seq: this.cseq++, method: 'INVITE' },
-          'max-forwards': 70,
-          contact: this.contact(),
-          'content-type': 'application/sdp',
-        },
-        content: sdp,
-      },
-      onResponse,
-    );
+    this.stack.send({ ...this.request('INVITE', this.cseq++, { 'content-type': 'application/sdp' }), content: sdp }, onResponse);
   }
 
   ackReinvite(response: SipResponse): void {
@@ -224,9 +205,14 @@ export class CallerDialog {
   }
 
   private byeWith(seq: number): SipRequest {
+    return this.request('BYE', seq);
+  }
+
+  /** A request of ours in this dialog: to the caller's Contact, through the route set, our tag in From. */
+  private request(method: string, seq: number, headers: Record<string, unknown> = {}): SipRequest {
     const h = this.invite.headers;
     return {
-      method: 'BYE',
+      method,
       uri: h.contact?.[0]?.uri ?? h.from.uri,
       headers: {
         via: [],
@@ -234,9 +220,10 @@ export class CallerDialog {
         to: h.from,
         from: this.toWithTag(),
         'call-id': h['call-id'],
-        cseq: { seq, method: 'BYE' },
+        cseq: { seq, method },
         'max-forwards': 70,
         contact: this.contact(),
+        ...headers,
       },
     };
   }
