@@ -1,8 +1,8 @@
 import path from 'node:path';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { reportRoutes } from './analytics/reports.routes.js';
 import { roiRoutes } from './analytics/roi-routes.js';
 import { apiKeyRoutes } from './auth/api-keys.routes.js';
@@ -31,7 +31,7 @@ import { userRoutes } from './users/users.routes.js';
 import { onboardingRoutes } from './onboarding/onboarding.routes.js';
 import { trunkProbeRoutes } from './trunks/trunk-probe.routes.js';
 import { webRoutes } from './web/web.routes.js';
-import { installErrorHandler } from './http/error-handler.js';
+import { createFastifyApp } from './http/fastify-app.js';
 import { healthRoutes } from './http/health.routes.js';
 import { numberRoutes } from './numbers/numbers.routes.js';
 import { poolRoutes } from './pools/pools.routes.js';
@@ -50,18 +50,7 @@ import { trunkRoutes } from './trunks/trunks.routes.js';
  */
 export async function buildHttpApp(stores: Stores, services: Services): Promise<FastifyInstance> {
   const { config, db } = stores;
-  const app = Fastify({
-    loggerInstance: stores.logger as FastifyBaseLogger,
-    bodyLimit: 1024 * 1024,
-    // X-Forwarded-For/-Proto only from configured proxies: anyone else could pick their own address and dodge per-IP limits.
-    trustProxy: config.http.trustedProxies.length > 0 ? config.http.trustedProxies : false,
-    requestTimeout: config.http.requestTimeoutMs,
-    connectionTimeout: config.http.connectionTimeoutMs,
-    keepAliveTimeout: config.http.keepAliveTimeoutMs,
-  }).withTypeProvider<ZodTypeProvider>();
-  app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
-  installErrorHandler(app);
+  const app = createFastifyApp(config, stores.logger, 1024 * 1024);
 
   await app.register(swagger, {
     openapi: {
