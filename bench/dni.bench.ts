@@ -20,9 +20,8 @@ import type { AddressInfo } from 'node:net';
 // @ts-expect-error plain ESM helper without types (as bench/sip.bench.ts uses it)
 import { startPostgres, startRedis } from '../infra/services.mjs';
 import { createMetrics } from '../server/http/metrics.js';
-import { startSnippetWorkers } from '../server/dni/snippet-workers.js';
 import { createHarness } from '../test/helpers/harness.js';
-import { freePort } from '../test/helpers/ports.js';
+import { startHarnessSnippetWorkers } from '../test/helpers/snippet-workers.js';
 import { profiled } from './cpu-profile.js';
 import { LOAD_WORKER_JS, type LoadResult } from './load-worker.js';
 
@@ -227,32 +226,7 @@ if (fs.existsSync('/usr/bin/wrk')) {
 }
 /** The same wrk rounds against N snippet worker processes (their own Postgres/Redis connections, one shared port). */
 async function workersRounds(): Promise<void> {
-  const workersPort = await freePort('127.0.0.1');
-  const url = new URL(h.config.database.url);
-  url.searchParams.set('options', `-c search_path=${h.schema},public`);
-  const workers = startSnippetWorkers({
-    count: WORKERS,
-    logger: h.logger,
-    env: {
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: url.toString(),
-      REDIS_PREFIX: h.config.redis.prefix,
-      HTTP_HOST: '127.0.0.1',
-      DNI_PORT: String(workersPort),
-      DNI_RATE_LIMIT_PER_MINUTE: String(1e9),
-      DNI_MAX_LEASES_PER_IP: '0',
-      DNI_MAX_LEASES_PER_SUBNET: '0',
-    },
-  });
-  for (let i = 0; i < 100; i++) {
-    const up = await fetch(`http://127.0.0.1:${workersPort}/healthz`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const { workers, port: workersPort } = await startHarnessSnippetWorkers(h, WORKERS, { DNI_RATE_LIMIT_PER_MINUTE: String(1e9) });
   const ratios: number[] = [];
   for (let round = 1; round <= WRK_ROUNDS; round++) {
     const baseline = await wrkRequestsPerSecond(`http://127.0.0.1:${barePort}/v1/dni/sessions`);

@@ -2,9 +2,9 @@
 // unique across them (one Redis), what they write behind reaches Postgres, and a worker killed
 // outright is replaced while its siblings keep answering.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SnippetWorkers, startSnippetWorkers } from '../../server/dni/snippet-workers.js';
+import type { SnippetWorkers } from '../../server/dni/snippet-workers.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
-import { freePort } from '../helpers/ports.js';
+import { startHarnessSnippetWorkers } from '../helpers/snippet-workers.js';
 import { type Provisioned, provisionPool } from './fixtures.js';
 
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36';
@@ -17,41 +17,12 @@ beforeAll(async () => {
   h = await createHarness();
   const app = await h.buildApp();
   pool = await provisionPool(h, app, { size: 40, holdSeconds: 600, domains: ['shop.example'] });
-  port = await freePort('127.0.0.1');
-  const url = new URL(h.config.database.url);
-  url.searchParams.set('options', `-c search_path=${h.schema},public`);
-  workers = startSnippetWorkers({
-    count: 2,
-    logger: h.logger,
-    env: {
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'silent',
-      DATABASE_URL: url.toString(),
-      REDIS_PREFIX: h.config.redis.prefix,
-      HTTP_HOST: '127.0.0.1',
-      DNI_PORT: String(port),
-      DNI_MAX_LEASES_PER_IP: '0',
-      DNI_MAX_LEASES_PER_SUBNET: '0',
-    },
-  });
-  const deadline = Date.now() + 20_000;
-  while (!(await healthy())) {
-    if (Date.now() > deadline) throw new Error('no snippet worker answered /healthz in 20 s');
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  ({ workers, port } = await startHarnessSnippetWorkers(h, 2));
 }, 40_000);
 afterAll(async () => {
   await workers?.stop();
   await h?.close();
 });
-
-async function healthy(): Promise<boolean> {
-  try {
-    return (await fetch(`http://127.0.0.1:${port}/healthz`)).ok;
-  } catch {
-    return false;
-  }
-}
 
 const create = (i: number) =>
   fetch(`http://127.0.0.1:${port}/v1/dni/sessions`, {
