@@ -26,7 +26,7 @@ export const AttributionResponse = z.object({
   overflow: z.boolean().meta({ description: 'the number was shared because the pool was exhausted' }),
   previousCallId: z.string().nullable(),
   firstTime: z.boolean(),
-  priorCalls: z.number().int(),
+  priorCalls: z.number().int().meta({ description: 'The caller’s earlier calls, counted up to 100 (100 means 100 or more)' }),
   priorCallIds: z.array(z.string()).meta({ description: 'The caller’s earlier calls, newest first (up to 10)' }),
 });
 

@@ -32,6 +32,7 @@ export interface AttributionSnapshot {
   /** The caller's latest earlier call, if any. */
   previousCallId: string | null;
   firstTime: boolean;
+  /** Earlier calls of the caller, counted up to PRIOR_CALLS_COUNTED (that number means as many or more). */
   priorCalls: number;
 }
 

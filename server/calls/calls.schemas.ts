@@ -103,7 +103,7 @@ export const CallDetail = CallSummary.extend({
   hangupBy: z.string().nullable(),
   finalSipStatus: z.number().nullable(),
   ivrDigits: z.string().nullable(),
-  priorCalls: z.number(),
+  priorCalls: z.number().meta({ description: 'The caller’s earlier calls when this one came in, counted up to 100 (100 means 100 or more)' }),
   attribution: Attribution,
   notes: z.array(z.object({ id: z.uuid(), author: z.string(), text: z.string(), createdAt: z.string() })),
   score: z.number().nullable(),

@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAttributor } from '../../server/attribution/attribution.service.js';
+import { PRIOR_CALLS_COUNTED } from '../../server/attribution/attribution.repository.js';
 import { releaseExpiredSources } from '../../server/sources/sources-quarantine.repository.js';
 import { provisionPool, numberBlock, type Provisioned } from '../dni/fixtures.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
@@ -240,6 +241,23 @@ describe('attribution outcomes', () => {
     expect(res.json().previousCallId).toBe(res.json().priorCallIds[0]);
     const fresh = await attributor().attribute({ accountId: ACCOUNT, number: p.numbers[0]!, at: new Date(), caller: '+79167654321' });
     expect(fresh).toMatchObject({ firstTime: true, priorCalls: 0 });
+  });
+
+  it('a caller with thousands of earlier calls is counted up to 100, with the newest ten linked', async () => {
+    const caller = '+79169990000';
+    // A robocaller: 1,500 earlier calls, one a minute, the newest a minute ago.
+    await h.db.query(
+      `INSERT INTO calls (account_id, sip_call_id, tracking_number, caller, started_at)
+       SELECT $1, 'robo-' || g, $2, $3, now() - make_interval(mins => g) FROM generate_series(1, 1500) g`,
+      [ACCOUNT, p.numbers[0], caller],
+    );
+    const snap = await attributor().attributeWithCalls({ accountId: ACCOUNT, number: p.numbers[0]!, at: new Date(), caller });
+    expect(snap).toMatchObject({ firstTime: false, priorCalls: PRIOR_CALLS_COUNTED });
+    const newest = await h.db.query<{ id: string }>('SELECT id FROM calls WHERE caller = $1 ORDER BY started_at DESC LIMIT 10', [caller]);
+    expect(snap.priorCallIds).toEqual(newest.rows.map((r) => r.id));
+    // An instant in the past counts only what came before it.
+    const earlier = await attributor().attribute({ accountId: ACCOUNT, number: p.numbers[0]!, at: new Date(Date.now() - 1_495.5 * 60_000), caller });
+    expect(earlier.priorCalls).toBe(5);
   });
 });
 

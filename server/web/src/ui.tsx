@@ -128,6 +128,8 @@ export const fmtDuration = (s: number | null | undefined) => {
   const m = Math.floor(s / 60);
   return `${m}:${String(Math.round(s % 60)).padStart(2, '0')}`;
 };
+/** The server counts a caller's earlier calls up to 100: that figure means as many or more. */
+export const earlierCalls = (n: number) => (n >= 100 ? '100+' : String(n));
 export const fmtMoney = (v: number | null | undefined, currency = 'RUB') =>
   v === null || v === undefined || Number.isNaN(v)
     ? '—'

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { type CallDetail, can, del, get, post, put } from '../api.tsx';
 import { useRole } from '../app.tsx';
-import { ErrorBox, Link, Loading, PageHeader, fmtDateTime, fmtDuration, useAsync, useSubmit } from '../ui.tsx';
+import { ErrorBox, Link, Loading, PageHeader, earlierCalls, fmtDateTime, fmtDuration, useAsync, useSubmit } from '../ui.tsx';
 import { WaveformPlayer } from '../waveform.tsx';
 import { CallBadge } from './calls.tsx';
 
@@ -294,7 +294,7 @@ export function CallDetailPage({ id }: { id: string }) {
               </div>
               <div>
                 <dt>Caller history</dt>
-                <dd>{c.firstTime === null ? 'unknown' : c.firstTime ? 'First-time caller' : `Repeat caller (${c.priorCalls} earlier calls)`}</dd>
+                <dd>{c.firstTime === null ? 'unknown' : c.firstTime ? 'First-time caller' : `Repeat caller (${earlierCalls(c.priorCalls)} earlier calls)`}</dd>
               </div>
               <div>
                 <dt>Tracking number</dt>

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { type Invitation, Inviter, Registerer, RegistererState, type Session, SessionState, UserAgent, Web } from 'sip.js';
 import { ApiError, get, post, put } from '../api.tsx';
-import { ErrorBox, PageHeader, fmtDateTime, fmtDuration } from '../ui.tsx';
+import { ErrorBox, PageHeader, earlierCalls, fmtDateTime, fmtDuration } from '../ui.tsx';
 
 /** Mirrors server/pbx/softphone.routes.ts (IssuedSoftphoneCredentials). */
 interface Credentials {
@@ -327,7 +327,9 @@ export function PhonePage() {
               <dt>Landing page</dt>
               <dd>{pop.landingPage ?? '—'}</dd>
               <dt>Caller</dt>
-              <dd>{pop.firstTime === false ? `Repeat caller (${pop.priorCalls ?? 0} earlier calls)` : pop.firstTime ? 'First-time caller' : '—'}</dd>
+              <dd>
+                {pop.firstTime === false ? `Repeat caller (${earlierCalls(pop.priorCalls ?? 0)} earlier calls)` : pop.firstTime ? 'First-time caller' : '—'}
+              </dd>
             </dl>
           )}
           {earlier.length > 0 && (
