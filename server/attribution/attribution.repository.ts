@@ -197,14 +197,14 @@ export async function findVisitorSessions(
 /**
  * How many earlier calls of one caller are counted: a robocaller or an office line that called
  * 50,000 times made every new call count them all (a growing index scan per call, 2.7 ms of
- * Postgres at 5,000); past this a caller is simply "this many or more".
+ * Postgres at 5,000); past this a caller is simply "this many or more". Read through
+ * ct_caller_calls_before (migration 0187), whose plan stops at the limit whatever the statistics say.
  */
 export const PRIOR_CALLS_COUNTED = 100;
 
 /** Earlier calls from caller $5 of account $1 before $3, newest first: how many (up to PRIOR_CALLS_COUNTED) and the ids of the first $6. */
 const PRIOR_CALLS_SQL = `SELECT json_build_object('total', count(*), 'ids', COALESCE((array_agg(id ORDER BY started_at DESC))[1:$6], '{}'))
-       FROM (SELECT id, started_at FROM calls WHERE account_id = $1 AND caller = $5 AND started_at < $3
-              ORDER BY started_at DESC LIMIT ${PRIOR_CALLS_COUNTED}) c`;
+       FROM ct_caller_calls_before($1, $5, $3, ${PRIOR_CALLS_COUNTED}) c`;
 
 /**
  * What attribution reads per call, in one round trip (each part as JSON): the number's ownership
