@@ -7,7 +7,9 @@ import type { Dialplan } from '../dialplans/dialplan.schemas.js';
 import type { Logger } from '../logger.js';
 import { type AgentBranch, type CallMedia, placeholderAgentSdp } from '../media/call-media.js';
 import type { DtmfListener } from '../media/dtmf-listener.js';
+import { buildCallRecord, type QueueStay } from './call-record-builder.js';
 import { CallerKeys } from './caller-keys.js';
+import { ringLegs } from './ring-legs.js';
 import { speakToFile } from '../media/tts.js';
 import { AgentLeg, type DialOptions } from '../sip/agent-leg.js';
 import { CallerDialog } from '../sip/caller-dialog.js';
@@ -17,13 +19,10 @@ import { parseUri, type SipStack } from '../sip/sip-stack.js';
 import type { SipRequest, SipResponse } from '../sip/sip-types.js';
 import type { CallStart } from '../calls/call-events.js';
 import type { CallRecord } from '../calls/calls.repository.js';
-import type { Disposition } from '../calls/calls.schemas.js';
-import { mediaAddressOf } from '../media/sdp.js';
 import { relayReinvite } from './reinvite-relay.js';
 import { failureLine, type ReplacesDialog, reinviteLeg } from './attended-transfer.js';
 import type { GroupPlan, RingGroups } from '../pbx/ring-groups.js';
 import type { QueuedCall, QueueEngine, QueueResult } from '../pbx/queue-engine.js';
-import type { Queue } from '../pbx/queues.schemas.js';
 import type { LiveCallInfo } from '../pbx/live-board.js';
 import type { RouteFacts } from '../dialplans/call-control.js';
 import { resolveChannel } from '../calls/call-view.js';
@@ -359,110 +358,64 @@ export class LiveCall implements CallControl {
     }
     // Nobody to ring (an extension with no phone registered): like a phone that does not answer.
     if (targets.length === 0) return { outcome: 'no-answer' };
-    return new Promise((resolve) => {
-      const pending = new Set<AgentLeg>();
-      const failures: number[] = [];
-      let settled = false;
-      const settle = (outcome: ForwardOutcome) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        this.cancelForward = undefined;
-        for (const leg of pending) if (leg !== this.answeredLeg) leg.cancel();
-        resolve(outcome);
-      };
-      const timer = setTimeout(() => settle({ outcome: 'no-answer' }), request.ringSeconds * 1000);
-      this.cancelForward = () => settle({ outcome: 'caller-gone' });
-      // A true decrement: a forwarding loop (a target that routes back to us) ends in 483 at admission.
-      const maxForwards = Math.max(Number(this.ctx.request.headers['max-forwards'] ?? 70) - 1, 0);
-      const callerUser = parseUri(this.ctx.request.headers.from.uri)?.user ?? 'anonymous';
-      for (const target of targets) {
-        const browser = isBrowserTarget(target.uri) && browserSdp !== undefined;
-        // A browser softphone looks the call up for its screen pop (GET /v1/live/calls/{id}); others never see our ids.
-        const dial = browser ? { ...target, headers: { ...target.headers, [CALL_ID_HEADER]: this.callId } } : target;
-        const leg = new AgentLeg(
-          this.deps.stack,
-          target.uri,
-          callerUser,
-          browser && browserSdp !== undefined ? browserSdp : sdp,
-          maxForwards,
-          `${this.callId}-${this.legs.size}`,
-          dial,
-        );
-        this.legs.set(leg.callId, leg);
-        this.deps.registerLeg(leg.callId);
-        pending.add(leg);
-        leg.send((response) => void this.onAgentResponse(leg, response, pending, failures, targets.length, settle, request));
-      }
+    // A true decrement: a forwarding loop (a target that routes back to us) ends in 483 at admission.
+    const maxForwards = Math.max(Number(this.ctx.request.headers['max-forwards'] ?? 70) - 1, 0);
+    const callerUser = parseUri(this.ctx.request.headers.from.uri)?.user ?? 'anonymous';
+    const legs = targets.map((target) => {
+      const browser = isBrowserTarget(target.uri) && browserSdp !== undefined;
+      // A browser softphone looks the call up for its screen pop (GET /v1/live/calls/{id}); others never see our ids.
+      const dial = browser ? { ...target, headers: { ...target.headers, [CALL_ID_HEADER]: this.callId } } : target;
+      const offer = browser && browserSdp !== undefined ? browserSdp : sdp;
+      const leg = new AgentLeg(this.deps.stack, target.uri, callerUser, offer, maxForwards, `${this.callId}-${this.legs.size}`, dial);
+      this.legs.set(leg.callId, leg);
+      this.deps.registerLeg(leg.callId);
+      return leg;
     });
+    const ringing = ringLegs(legs, request.ringSeconds, {
+      ended: () => this.ended,
+      provisional: (leg, response) => void this.relayProgress(leg, response),
+      bridge: (leg, response) => this.bridge(leg, response, request),
+    });
+    this.cancelForward = ringing.cancel;
+    const { outcome, loopStatus } = await ringing.result;
+    this.cancelForward = undefined;
+    if (loopStatus) this.loopStatus = loopStatus;
+    return outcome;
   }
 
-  private async onAgentResponse(
-    leg: AgentLeg,
-    response: SipResponse,
-    pending: Set<AgentLeg>,
-    failures: number[],
-    total: number,
-    settle: (outcome: ForwardOutcome) => void,
-    request: ForwardRequest,
-  ): Promise<void> {
-    if (response.status < 200) {
-      if (leg.state === 'calling') leg.state = 'early';
-      if (response.status === 183 && response.content && !this.caller.finalSent && !this.callerSdpSent) {
-        // Early media (ringback, carrier announcements) passes through to the caller.
+  /** Ringing and early media (ringback, carrier announcements) pass through to the caller until it is answered. */
+  private async relayProgress(leg: AgentLeg, response: SipResponse): Promise<void> {
+    if (this.caller.finalSent) return;
+    try {
+      if (response.status === 183 && response.content && !this.callerSdpSent) {
         this.callerSdpSent = true;
         this.caller.progress(183, await this.media.answerFromAgentSide(response.content, branchOf(leg.target)));
-      } else if (response.status === 180 && !this.caller.finalSent) {
+      } else if (response.status === 180) {
         this.caller.progress(180);
       }
-      return;
+    } catch (err) {
+      this.log.warn({ err, type: 'early_media_failed' }, 'early media could not be relayed; the caller hears nothing until the answer');
     }
-    if (response.status < 300) {
-      leg.ack(response);
-      if (this.answeredLeg && this.answeredLeg !== leg) {
-        // A second target answered at the same moment: keep the first.
-        leg.state = 'answered';
-        leg.bye();
-        return;
-      }
-      if (this.answeredLeg === leg) return; // a 2xx retransmission, ACKed above
-      if (this.ended || leg.state === 'cancelled') {
-        leg.state = 'answered';
-        leg.bye();
-        return;
-      }
-      leg.state = 'answered';
-      this.answeredLeg = leg;
-      pending.delete(leg);
-      try {
-        this.agentAnswer = response.content ?? '';
-        const callerSdp = await this.media.answerFromAgentSide(this.agentAnswer, branchOf(leg.target));
-        if (request.whisper) await this.whisper(request.whisper);
-        if (this.ended) return;
-        // A transfer's target answers a call that was answered long ago: talk time runs from the first answer.
-        this.answeredAt ??= new Date();
-        this.answeredTarget = this.originOf.get(leg.target) ?? leg.target;
-        if (!this.caller.finalSent) this.caller.answer(callerSdp);
-        this.log.info({ type: 'call_answered', target: leg.target }, 'agent answered');
-        this.deps.onAnswered?.(this);
-        settle({ outcome: 'answered', target: leg.target });
-      } catch (err) {
-        this.log.error({ err, type: 'bridge_failed' }, 'could not bridge media');
-        leg.bye();
-        settle({ outcome: 'failed' });
-      }
-      return;
-    }
-    leg.state = 'failed';
-    leg.finalStatus = response.status;
-    pending.delete(leg);
-    failures.push(response.status);
-    if (failures.length === total) {
-      const busy = failures.some((status) => status === 486 || status === 600);
-      const noAnswer = failures.every((status) => status === 408 || status === 480 || status === 487);
-      // Every target refused for a loop: the caller hears it too, so a loop ends in 483 all the way back.
-      if (failures.every((status) => status === 482 || status === 483)) this.loopStatus = failures[0];
-      settle({ outcome: busy ? 'busy' : noAnswer ? 'no-answer' : 'failed' });
+  }
+
+  /** The first agent to answer: the caller is bridged to them (after the whisper), and answered if not already. */
+  private async bridge(leg: AgentLeg, response: SipResponse, request: ForwardRequest): Promise<'bridged' | 'gone' | 'failed'> {
+    this.answeredLeg = leg;
+    try {
+      this.agentAnswer = response.content ?? '';
+      const callerSdp = await this.media.answerFromAgentSide(this.agentAnswer, branchOf(leg.target));
+      if (request.whisper) await this.whisper(request.whisper);
+      if (this.ended) return 'gone';
+      // A transfer's target answers a call that was answered long ago: talk time runs from the first answer.
+      this.answeredAt ??= new Date();
+      this.answeredTarget = this.originOf.get(leg.target) ?? leg.target;
+      if (!this.caller.finalSent) this.caller.answer(callerSdp);
+      this.log.info({ type: 'call_answered', target: leg.target }, 'agent answered');
+      this.deps.onAnswered?.(this);
+      return 'bridged';
+    } catch (err) {
+      this.log.error({ err, type: 'bridge_failed' }, 'could not bridge media');
+      return 'failed';
     }
   }
 
@@ -477,7 +430,7 @@ export class LiveCall implements CallControl {
   }
 
   /** The queue this call waited in, and how that ended (stored with the call). */
-  queueState: { queue: Queue; joinedAt: Date; leftAt?: Date; outcome?: 'answered' | 'timeout' | 'no-agents' | 'abandoned' } | undefined;
+  queueState: QueueStay | undefined;
 
   async queue(name: string): Promise<QueueResult> {
     if (this.ended) return 'caller-gone';
@@ -814,15 +767,6 @@ export class LiveCall implements CallControl {
     this.deps.onEnded(this.record(endedAt), this);
   }
 
-  private disposition(): Disposition {
-    if (this.answeredAt) return 'answered';
-    if (this.voicemail) return 'voicemail';
-    if (this.lastForward === 'busy') return 'busy';
-    if (this.lastForward === 'no-answer') return 'no-answer';
-    if (this.lastForward === 'failed') return 'failed';
-    return this.endedBy === 'caller' ? 'cancelled' : 'failed';
-  }
-
   /** The record as it would be written if the call ended now (for the crash journal). */
   snapshot(): CallRecord {
     return this.record(new Date());
@@ -838,67 +782,27 @@ export class LiveCall implements CallControl {
   }
 
   private record(endedAt: Date): CallRecord {
-    const a = this.attribution;
-    const seconds = (from: Date, to: Date) => Math.max(0, Math.round((to.getTime() - from.getTime()) / 1000));
-    return {
-      id: this.callId,
-      accountId: this.ctx.route.accountId,
-      sipCallId: this.ctx.request.headers['call-id'],
-      trunkId: this.ctx.trunk?.id ?? null,
-      numberId: this.ctx.route.numberId,
-      trackingNumber: this.ctx.trackingNumber,
-      caller: this.ctx.caller,
-      callerName: this.ctx.callerName ?? null,
-      dialplan: this.plan.name,
-      startedAt: this.startedAt.toISOString(),
-      answeredAt: this.answeredAt?.toISOString() ?? null,
-      endedAt: endedAt.toISOString(),
-      disposition: this.disposition(),
-      talkSeconds: this.answeredAt ? seconds(this.answeredAt, endedAt) : 0,
-      ringSeconds: seconds(this.startedAt, this.answeredAt ?? endedAt),
-      answeredBy: this.answeredLeg?.target ?? null,
-      answeredTarget: this.answeredTarget ?? null,
-      hangupBy: this.endedBy ?? 'system',
-      finalSipStatus: this.answeredAt ? 200 : this.finalStatus,
-      ivrDigits: this.digits || null,
-      poolId: this.ctx.route.poolId,
-      sourceId: a?.sourceId ?? this.ctx.route.sourceId,
-      sessionId: a?.sessionId ?? null,
-      confidence: a?.confidence ?? (this.ctx.route.sourceId ? 'static' : 'none'),
-      attribution: {
-        reason: a?.reason ?? (this.deps.attributor ? 'attribution unavailable when the call arrived' : 'attribution not configured'),
-        candidates: a?.candidates ?? [],
-        likelihood: a?.likelihood ?? null,
-        overflow: a?.overflow ?? false,
-        previousCallId: a?.previousCallId ?? null,
+    return buildCallRecord(
+      {
+        callId: this.callId,
+        ctx: this.ctx,
+        plan: this.plan,
+        startedAt: this.startedAt,
+        answeredAt: this.answeredAt,
+        answeredBy: this.answeredLeg?.target,
+        answeredTarget: this.answeredTarget,
+        endedBy: this.endedBy,
+        finalStatus: this.finalStatus,
+        digits: this.digits,
+        voicemail: this.voicemail,
+        lastForward: this.lastForward,
+        attribution: this.attribution,
+        attributorConfigured: this.deps.attributor !== undefined,
+        spamReason: this.spamReason,
+        queueStay: this.queueState,
       },
-      visit: a?.visit ?? null,
-      visitChain: a?.visitChain ?? [],
-      firstTime: a?.firstTime ?? null,
-      priorCalls: a?.priorCalls ?? 0,
-      recordingStatus: this.plan.record && (this.answeredAt || this.voicemail) ? 'pending' : 'none',
-      callerMedia: mediaAddressOf(this.ctx.request.content),
-      spamReason: this.spamReason ?? null,
-      direction: this.ctx.pbx?.direction ?? 'inbound',
-      callee: this.ctx.pbx?.callee ?? null,
-      extensionId: this.ctx.pbx?.extensionId ?? null,
-      callbackOf: this.ctx.pbx?.callbackOf ?? null,
-      ...this.queueRecord(endedAt),
-    };
-  }
-
-  /** A caller still waiting when the call ended abandoned the queue. */
-  private queueRecord(endedAt: Date): Pick<CallRecord, 'queueName' | 'queueWaitSeconds' | 'queueOutcome' | 'queueWithinServiceLevel'> {
-    const q = this.queueState;
-    if (!q) return {};
-    const waited = Math.max(0, Math.round(((q.leftAt ?? endedAt).getTime() - q.joinedAt.getTime()) / 1000));
-    const outcome = q.outcome ?? 'abandoned';
-    return {
-      queueName: q.queue.name,
-      queueWaitSeconds: waited,
-      queueOutcome: outcome,
-      queueWithinServiceLevel: outcome === 'answered' ? waited <= q.queue.serviceLevelSeconds : outcome === 'no-agents' ? null : false,
-    };
+      endedAt,
+    );
   }
 }
 
