@@ -2,6 +2,7 @@ import { type AppError, ERRORS } from '../errors.js';
 import type { AgentLeg } from '../sip/agent-leg.js';
 import { parseUri } from '../sip/sip-stack.js';
 import type { SipRequest, SipResponse } from '../sip/sip-types.js';
+import { EXTENSION_TARGET } from './dial-targets.js';
 
 /**
  * The dialog a Refer-To's `Replaces` names (RFC 3891 3), as the transferor's phone sees it: the
@@ -49,8 +50,6 @@ export interface TransferringCall {
   /** Whether the request's dialog is this call's caller dialog (Call-ID and both tags). */
   ownsCallerDialog(dialog: ReplacesDialog): boolean;
 }
-
-const EXTENSION_TARGET = 'extension:';
 
 /**
  * The consultation call an attended transfer may complete: a call the transferring agent's own

@@ -2,7 +2,8 @@ import type { Attributor } from '../attribution/attribution.types.js';
 import type { CallEventSink } from '../calls/call-events.js';
 import type { CallRecord } from '../calls/calls.repository.js';
 import type { LiveCallJournal } from '../calls/live-call-journal.js';
-import { consultationFor, replacesOf } from './attended-transfer.js';
+import { createDialTargets, EXTENSION_TARGET } from './dial-targets.js';
+import { createInDialogRequests } from './in-dialog-requests.js';
 import { type DialogSide, LiveCall } from './live-call.js';
 import { type OriginateOrder, OriginatedCall } from './originated-call.js';
 import { passesSpamGate, sayGoodbye } from './spam-gate.js';
@@ -10,7 +11,6 @@ import { createTrunkLimits } from './trunk-limits.js';
 import type { DialplanRegistry } from '../dialplans/dialplan-registry.js';
 import { runDialplan } from '../dialplans/dialplan-interpreter.js';
 import type { Dialplan } from '../dialplans/dialplan.schemas.js';
-import { targetKind } from '../dialplans/dialplan.schemas.js';
 import type { Metrics } from '../http/metrics.js';
 import { AppError, ERRORS, SIP_ACCEPT } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -24,15 +24,11 @@ import type { Registrar } from '../pbx/registrar.js';
 import type { RingGroups } from '../pbx/ring-groups.js';
 import type { StoredDialplans } from '../dialplans/stored-dialplans.js';
 import type { OutboundSide } from '../trunks/outbound.schemas.js';
-import { outboundDial } from '../trunks/outbound-dial.js';
 import type { DigestAuth } from '../sip/digest.js';
-import { admitInvite, e164Readings, type InviteContext } from '../sip/invite-admission.js';
-import { parseUri } from '../sip/sip-stack.js';
+import { admitInvite, type InviteContext } from '../sip/invite-admission.js';
 import type { ExtensionCall } from '../pbx/extension-calls.js';
 import { createLiveBoard, type LiveBoard } from '../pbx/live-board.js';
 import type { QueueEngine } from '../pbx/queue-engine.js';
-import { sameSessionVersion } from '../media/sdp.js';
-import { dtmfDigitOf } from '../sip/info-dtmf.js';
 import { checkRequest, SUPPORTED } from '../sip/request-checks.js';
 import type { RoutingCache } from '../sip/routing-cache.js';
 import type { ScreenVerdict, SpamScreen } from '../spam/spam-screen.js';
@@ -106,7 +102,6 @@ export interface B2bua {
 }
 
 const ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, INFO, REGISTER, REFER, UPDATE, PRACK';
-const EXTENSION_TARGET = 'extension:';
 
 /**
  * The SIP edge: admits INVITEs from trunks to tracking numbers, runs each call's dialplan in a
@@ -128,6 +123,13 @@ export function startB2bua(deps: B2buaDeps): B2bua {
   /** Live calls and who is on one (busy group members and agents are skipped), for the wallboard too. */
   const board = deps.board ?? createLiveBoard({ dayStats: async () => ({ answered: 0, abandoned: 0, serviceLevel: null }) });
   const log = deps.logger.child({ component: 'sip' });
+  const dialTargets = createDialTargets({
+    registrar: deps.registrar,
+    groups: deps.groups,
+    outboundOf: deps.outboundOf,
+    defaultCountry: deps.defaultCountry,
+    log,
+  });
   let stack: SipStack;
 
   /**
@@ -151,14 +153,7 @@ export function startB2bua(deps: B2buaDeps): B2bua {
 
   function onInvite(request: SipRequest, remote: SipRemote): void {
     const callId = request.headers['call-id'];
-    if (request.headers.to.params.tag) {
-      // Re-INVITE (hold/unhold, session refresh): relayed to the other side through rtpengine.
-      const dialog = dialogOf(request, remote);
-      const callback = dialog ? undefined : originatedLegOf(request);
-      if (callback) return callback.call.reinvite(request, callback.leg);
-      if (!dialog) return void stack.replyError(request, ERRORS.dialogNotFound());
-      return dialog.call.reinvite(request, dialog.from);
-    }
+    if (request.headers.to.params.tag) return inDialog.reinvite(request, remote);
     // A second INVITE of a live call that is not in its dialog: a merged or looped request (RFC 3261 8.2.2.2).
     if (calls.has(callId)) return void stack.reply(request, 482);
     admit(request, remote)
@@ -227,23 +222,7 @@ export function startB2bua(deps: B2buaDeps): B2bua {
       promptsDir: deps.promptsDir,
       ttsCacheDir: deps.ttsCacheDir,
       maxCallSeconds: deps.maxCallSeconds ?? 4 * 3600,
-      resolveTarget: async (target) => {
-        const kind = targetKind(target);
-        if (kind === 'sip') return [target];
-        if (kind === 'extension') return (await deps.registrar?.contactsOf(admitted.route.accountId, target.slice(EXTENSION_TARGET.length))) ?? [];
-        if (kind === 'tel') {
-          const side = await deps.outboundOf?.(admitted.route.accountId).catch(() => undefined);
-          if (!side) {
-            log.warn({ callId, type: 'no_outbound_trunk', target }, 'no trunk with an outbound side: the number rings nobody');
-            return [];
-          }
-          // A phone's outbound call shows its outside number whatever the trunk's policy (an extension number means nothing outside).
-          const caller = admitted.pbx ? admitted.trackingNumber : admitted.caller;
-          return [outboundDial(side, target.slice('tel:'.length), { caller, tracking: admitted.trackingNumber })];
-        }
-        // Groups are expanded by the call itself; anything else rings nobody.
-        return [];
-      },
+      resolveTarget: (target) => dialTargets.resolve(admitted, target),
       ...(deps.groups
         ? {
             groups: {
@@ -352,39 +331,10 @@ export function startB2bua(deps: B2buaDeps): B2bua {
         // An ACK is never answered (RFC 3261 17.2.3): a broken one is dropped.
         return void (request.method === 'ACK' ? undefined : stack.replyError(request, problem));
       }
+      if (inDialog.handle(request, remote)) return;
       switch (request.method) {
         case 'INVITE':
           return onInvite(request, remote);
-        case 'ACK': {
-          const dialog = dialogOf(request, remote);
-          if (dialog?.from.side === 'caller') dialog.call.callerAcked(request.headers.cseq.seq, request.content);
-          else if (dialog?.from.side === 'agent') dialog.call.agentAcked(dialog.from.leg);
-          else {
-            const callback = originatedLegOf(request);
-            callback?.call.legAcked(callback.leg);
-          }
-          return;
-        }
-        case 'CANCEL': {
-          const dialog = dialogOf(request, remote);
-          if (dialog?.from.side !== 'caller') return void stack.replyError(request, ERRORS.dialogNotFound());
-          stack.reply(request, 200);
-          if (!dialog.call.caller.finalSent) dialog.call.callerHungUp();
-          return;
-        }
-        case 'BYE': {
-          const dialog = dialogOf(request, remote);
-          const callback = dialog ? undefined : originatedLegOf(request);
-          if (callback) {
-            stack.reply(request, 200);
-            return callback.call.legHungUp(callback.leg);
-          }
-          if (!dialog) return void stack.replyError(request, ERRORS.dialogNotFound());
-          stack.reply(request, 200);
-          if (dialog.from.side === 'caller') dialog.call.callerHungUp();
-          else dialog.call.agentHungUp(dialog.from.leg);
-          return;
-        }
         case 'REGISTER': {
           const registrar = deps.registrar;
           if (!registrar) return void stack.replyError(request, ERRORS.methodNotAllowed('REGISTER', ALLOW));
@@ -404,66 +354,6 @@ export function startB2bua(deps: B2buaDeps): B2bua {
         }
         case 'OPTIONS':
           return void stack.reply(request, 200, { headers: { allow: ALLOW, accept: SIP_ACCEPT, supported: SUPPORTED } });
-        case 'REFER': {
-          // Transfer by the agent who has the call (blind, or attended with Replaces); a caller (carrier) may not move calls around.
-          const dialog = dialogOf(request, remote);
-          if (!dialog) return void stack.replyError(request, ERRORS.dialogNotFound());
-          if (dialog.from.side !== 'agent') return void stack.replyError(request, ERRORS.transferRefused('only the agent who has the call can transfer it'));
-          const { call, from } = { call: dialog.call, from: dialog.from };
-          const replaces = replacesOf(request);
-          if (replaces instanceof AppError) return void stack.replyError(request, replaces);
-          if (replaces) {
-            // Attended transfer: Replaces names the consultation call the agent's phone placed.
-            const consult = consultationFor(call, replaces, (sipCallId) => calls.get(sipCallId));
-            if (consult instanceof AppError) {
-              call.log.info({ type: 'attended_transfer_refused', reason: consult.message, replacesCallId: replaces.callId }, 'attended transfer refused');
-              return void stack.replyError(request, consult);
-            }
-            void call.completeAttendedTransfer(request, from.leg, consult).catch((err: unknown) => {
-              log.error({ err, callId, type: 'transfer_failed' }, 'attended transfer failed');
-            });
-            return;
-          }
-          void transferTarget(call.ctx.route.accountId, request)
-            .then((target) => {
-              if (typeof target !== 'string') return void stack.replyError(request, target);
-              return call.transfer(request, from.leg, target);
-            })
-            .catch((err: unknown) => {
-              log.error({ err, callId, type: 'transfer_failed' }, 'REFER handling failed');
-              stack.replyError(request, ERRORS.internal(err));
-            });
-          return;
-        }
-        case 'UPDATE': {
-          // Inside a dialog, an UPDATE without an offer refreshes the session (RFC 3311, RFC 4028): it
-          // is acknowledged. So is one offering the session unchanged (same o= version: some gateways
-          // refresh that way), answered with ours as it stands. One that changes media would do so
-          // outside the re-INVITE path the recording follows: declined (the sender falls back to a re-INVITE).
-          const dialog = dialogOf(request, remote);
-          if (!dialog && !originatedLegOf(request)) return void stack.replyError(request, ERRORS.dialogNotFound());
-          if (!request.content?.trim()) return void stack.reply(request, 200);
-          const peer = dialog?.from.side === 'caller' ? dialog.call.caller : dialog?.from.side === 'agent' ? dialog.from.leg : undefined;
-          if (peer?.localSdp && sameSessionVersion(request.content, peer.remoteSdp)) return void stack.reply(request, 200, { content: peer.localSdp });
-          return void stack.reply(request, 488);
-        }
-        case 'PRACK': {
-          // The caller acknowledges one of our reliable 18x (RFC 3262); one that names none is 481.
-          const dialog = dialogOf(request, remote);
-          if (dialog?.from.side !== 'caller' || !dialog.call.caller.prack(request)) return void stack.replyError(request, ERRORS.dialogNotFound());
-          return void stack.reply(request, 200);
-        }
-        case 'INFO': {
-          // INFO lives only inside a dialog (RFC 6086). A caller's key pressed as INFO (dtmf-relay)
-          // drives menus like one sent in the RTP; any other INFO is taken and ignored.
-          const dialog = dialogOf(request, remote);
-          if (!dialog && !originatedLegOf(request)) return void stack.replyError(request, ERRORS.dialogNotFound());
-          stack.reply(request, 200);
-          if (dialog?.from.side !== 'caller') return;
-          const digit = dtmfDigitOf(request);
-          if (digit) dialog.call.callerPressed(digit, 'info');
-          return;
-        }
         default:
           if (request.headers.to.params.tag && !dialogOf(request, remote)) return void stack.replyError(request, ERRORS.dialogNotFound());
           return void stack.replyError(request, ERRORS.methodNotAllowed(request.method, ALLOW));
@@ -476,23 +366,6 @@ export function startB2bua(deps: B2buaDeps): B2bua {
         // The request was too broken to answer.
       }
     }
-  }
-
-  /**
-   * What a REFER's Refer-To names, as a dialplan target: an extension number, a ring group's name or
-   * a phone number (out through the trunk). Nothing else: a transfer is no way to reach arbitrary
-   * SIP addresses (no open relay).
-   */
-  async function transferTarget(accountId: string, request: SipRequest): Promise<string | AppError> {
-    const referTo = request.headers['refer-to'] as { uri?: string } | undefined;
-    const uri = referTo?.uri ? parseUri(referTo.uri) : undefined;
-    const user = uri?.user ? decodeURIComponent(uri.user) : undefined;
-    if (!user) return ERRORS.malformedRequest('Refer-To names no user');
-    if (/^[0-9]{2,8}$/.test(user) && ((await deps.registrar?.contactsOf(accountId, user)) ?? []).length > 0) return `${EXTENSION_TARGET}${user}`;
-    if (/^[a-z][a-z0-9_-]{0,63}$/i.test(user) && (await deps.groups?.plan(accountId, user))) return `group:${user}`;
-    const e164 = e164Readings(user, deps.defaultCountry)[0];
-    if (e164 && (await deps.outboundOf?.(accountId).catch(() => undefined))) return `tel:${e164}`;
-    return ERRORS.transferRefused(`${user} is not an extension with a phone, a ring group or a number that can be called`);
   }
 
   // rtpengine drops a call after its RTP timeout but never tells us: sweep for such calls. A few
@@ -522,6 +395,14 @@ export function startB2bua(deps: B2buaDeps): B2bua {
     logger: log,
     onRequest,
     ws: deps.ws,
+  });
+  const inDialog = createInDialogRequests({
+    stack,
+    log,
+    dialogOf,
+    callbackLegOf: originatedLegOf,
+    callBySipCallId: (sipCallId) => calls.get(sipCallId),
+    transferTarget: dialTargets.transferTarget,
   });
   const keepalive = deps.registrar
     ? startContactKeepalive({ stack, registrar: deps.registrar, intervalMs: deps.keepaliveMs ?? 30_000, logger: deps.logger })
