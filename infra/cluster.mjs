@@ -11,6 +11,7 @@
 //                      edge drops it for a while (default 200): raise it for a carrier sending more CPS
 //   EDGE_ACL_REFRESH_SECONDS  how often the edge re-reads the trunks' addresses from DATABASE_URL for
 //                      its trunk ACL (default 5)
+//   EDGE_SHM_MB        Kamailio's shared memory, where every transaction in flight lives (default 512)
 // Everything else (DATABASE_URL, REDIS_URL, RTPENGINE_NG, ADMIN_API_KEY…) passes through to the nodes.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -83,6 +84,7 @@ const edge = startEdge({
   port: edgePort,
   nodes: [...local, ...remote],
   ...(process.env.EDGE_PIKE_DENSITY ? { pikeDensity: Number(process.env.EDGE_PIKE_DENSITY) } : {}),
+  ...(process.env.EDGE_SHM_MB ? { shmMb: Number(process.env.EDGE_SHM_MB) } : {}),
   // The same database the nodes use (server/config.ts has the same default).
   trunkAcl: {
     databaseUrl:

@@ -22,7 +22,7 @@ function edgeEnv(options) {
  * Writes kamailio.cfg and dispatcher.list into `dir`. With `trunkAcl` the edge refuses INVITEs that
  * no node would admit, reading the trunks' addresses from that database every `refreshSeconds`.
  * @param {{ dir: string, host: string, port: number, nodes: Array<{ host: string, port: number }>,
- *   pikeDensity?: number, children?: number, logLevel?: number, frTimerMs?: number,
+ *   pikeDensity?: number, children?: number, logLevel?: number, frTimerMs?: number, shmMb?: number,
  *   trunkAcl?: { databaseUrl: string, schema?: string, refreshSeconds?: number } }} options
  */
 export function renderEdge(options) {
@@ -63,7 +63,11 @@ export function renderEdge(options) {
 export function startEdge(options) {
   const cfgFile = renderEdge(options);
   const out = options.logFile ? fs.openSync(options.logFile, 'a') : 'ignore';
-  const child = spawn('kamailio', ['-DD', '-E', '-f', cfgFile, '-Y', options.dir, '-P', path.join(options.dir, 'kamailio.pid')], {
+  // Every transaction in flight lives in shared memory (the INVITE, its branch, replies: ~8 KB), kept
+  // for the wait timer after it ends. Kamailio's 64 MB default ran out at 600 calls/s ("out of mem",
+  // 500 to every call); 512 MB is address space reserved, not memory used until calls need it.
+  const memory = ['-m', String(options.shmMb ?? 512), '-M', '16'];
+  const child = spawn('kamailio', ['-DD', '-E', ...memory, '-f', cfgFile, '-Y', options.dir, '-P', path.join(options.dir, 'kamailio.pid')], {
     detached: options.detached ?? false,
     stdio: ['ignore', out, out],
     env: edgeEnv(options),
