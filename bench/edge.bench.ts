@@ -20,6 +20,7 @@ import { loadConfig } from '../server/config.js';
 import { createRtpengine } from '../server/media/rtpengine.js';
 import { freePort } from '../test/helpers/ports.js';
 import { makeToneFile, runSipp, scenarioPath, startSipp } from '../test/helpers/sipp.js';
+import { sippErrors } from './sipp-errors.js';
 import { holdStep, RAMP_CPS, rtpengineProbe, rtpengineSessions, until } from './hold-step.js';
 
 const EDGE_IP = '127.0.0.70';
@@ -75,9 +76,8 @@ async function step(target: string, scenario: string, agentPort: number, rate: n
   });
   agent.stop();
   await agent.done; // the next step's agent binds the same port
-  if (caller.code !== 0 && process.env.BENCH_EDGE_DEBUG) say(caller.errors.slice(0, 1500));
   const failed = /(\d+)\s+Failed call/i.exec(caller.stdout)?.[1];
-  return `${caller.code === 0 ? 'pass' : 'FAIL'}  ${calls} calls in ${((Date.now() - started) / 1000).toFixed(1)} s${caller.code === 0 ? '' : ` (sipp exit ${caller.code}${failed ? `, ${failed} failed` : ''})`}`;
+  return `${caller.code === 0 ? 'pass' : 'FAIL'}  ${calls} calls in ${((Date.now() - started) / 1000).toFixed(1)} s${caller.code === 0 ? '' : ` (sipp exit ${caller.code}${failed ? `, ${failed} failed` : ''}; ${sippErrors(caller.errors)})`}`;
 }
 
 await startPostgres();

@@ -25,6 +25,7 @@ import { makeToneFile, runSipp, startSipp } from '../test/helpers/sipp.js';
 import { cpuSample, perThousandCalls } from './cpu.js';
 import { profiled } from './cpu-profile.js';
 import { holdStep, RAMP_CPS, until } from './hold-step.js';
+import { sippErrors } from './sipp-errors.js';
 
 const CALLER_IP = '127.0.0.40';
 const AGENT_IP = '127.0.0.41';
@@ -41,22 +42,6 @@ const list = (v: string | undefined, d: number[]) =>
 const CPS_STEPS = list(process.env.BENCH_CPS, [200, 400, 600, 800, 1000, 1200, 1500]);
 const CONCURRENCY_STEPS = list(process.env.BENCH_CONCURRENT, [500, 1000, 2000]);
 const say = (s: string) => process.stdout.write(`${s}\n`);
-
-/** The distinct kinds of error SIPp logged (its error file repeats one line per failed call). */
-function sippErrors(text: string): string {
-  const kinds = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const m = /:\s*(.*?)(\.|$)/.exec(line.replace(/^[\d\-\s.:\t]+/, ''));
-    const key = (m?.[1] ?? line).replace(/\d+/g, 'N').slice(0, 90);
-    if (key.trim()) kinds.set(key, (kinds.get(key) ?? 0) + 1);
-  }
-  return (
-    [...kinds]
-      .slice(0, 4)
-      .map(([k, n]) => `${n}× ${k}`)
-      .join(' | ') || 'none'
-  );
-}
 
 interface StepResult {
   ok: boolean;
