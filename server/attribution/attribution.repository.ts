@@ -206,6 +206,10 @@ export const PRIOR_CALLS_COUNTED = 100;
 const PRIOR_CALLS_SQL = `SELECT json_build_object('total', count(*), 'ids', COALESCE((array_agg(id ORDER BY started_at DESC))[1:$6], '{}'))
        FROM ct_caller_calls_before($1, $5, $3, ${PRIOR_CALLS_COUNTED}) c`;
 
+const ATTRIBUTION_FACTS_SQL = `SELECT (SELECT row_to_json(o) FROM (${OWNERSHIP_SQL}) o) AS owner,
+            (SELECT COALESCE(json_agg(l ORDER BY l.b DESC), '[]') FROM (${LEASES_SQL}) l) AS leases,
+            (${PRIOR_CALLS_SQL}) AS prior`;
+
 /**
  * What attribution reads per call, in one round trip (each part as JSON): the number's ownership
  * at the instant, its leases touching [at - lookback, at] and the caller's earlier calls (the ids
@@ -218,12 +222,12 @@ export async function findAttributionFacts(
   lookbackSeconds: number,
   priorLimit = 10,
 ): Promise<{ owner: NumberOwnership | undefined; leases: LeaseWithVisit[]; prior: { total: number; ids: string[] } }> {
-  const { rows } = await db.query<{ owner: OwnershipRow | null; leases: LeaseRow[]; prior: { total: number; ids: string[] } }>(
-    `SELECT (SELECT row_to_json(o) FROM (${OWNERSHIP_SQL}) o) AS owner,
-            (SELECT COALESCE(json_agg(l ORDER BY l.b DESC), '[]') FROM (${LEASES_SQL}) l) AS leases,
-            (${PRIOR_CALLS_SQL}) AS prior`,
-    [q.accountId, q.number, q.at, lookbackSeconds, q.caller ?? null, priorLimit],
-  );
+  const { rows } = await db.query<{ owner: OwnershipRow | null; leases: LeaseRow[]; prior: { total: number; ids: string[] } }>({
+    // Prepared once per connection: planning this query cost Postgres more than running it (0.6 ms a call).
+    name: 'attribution-facts',
+    text: ATTRIBUTION_FACTS_SQL,
+    values: [q.accountId, q.number, q.at, lookbackSeconds, q.caller ?? null, priorLimit],
+  });
   const row = rows[0]!;
   return {
     owner: row.owner ? toOwnership(row.owner) : undefined,

@@ -31,10 +31,11 @@ export async function listEnabledTagRules(
   db: Queryable,
   accountIds: readonly string[],
 ): Promise<Map<string, Array<{ id: string; tag: string; conditions: TagRuleConditions }>>> {
-  const { rows } = await db.query<TagRuleRow & { account_id: string }>(
-    'SELECT account_id, id, tag, conditions FROM tag_rules WHERE account_id = ANY($1::uuid[]) AND enabled ORDER BY created_at, id',
-    [[...new Set(accountIds)]],
-  );
+  const { rows } = await db.query<TagRuleRow & { account_id: string }>({
+    name: 'enabled-tag-rules',
+    text: 'SELECT account_id, id, tag, conditions FROM tag_rules WHERE account_id = ANY($1::uuid[]) AND enabled ORDER BY created_at, id',
+    values: [[...new Set(accountIds)]],
+  });
   const byAccount = new Map<string, Array<{ id: string; tag: string; conditions: TagRuleConditions }>>();
   for (const { account_id, id, tag, conditions } of rows) {
     const rules = byAccount.get(account_id) ?? [];
