@@ -32,5 +32,9 @@ export const SpamPolicy = z.object({
 });
 export type SpamPolicy = z.infer<typeof SpamPolicy>;
 
-/** Flagging on, the gate (optional, it delays every flagged call) off; anonymous callers are often real customers. */
-export const DEFAULT_SPAM_POLICY: SpamPolicy = { gate: false, burstCalls: 5, shortCallStreak: 3, flagAnonymous: false };
+/**
+ * Nothing is flagged until the account asks for it: a flagged call leaves leads and reports, and a
+ * customer who calls back five times while the line is busy, or an office testing its numbers, is
+ * exactly who must not vanish from them unasked. Block lists work from the start.
+ */
+export const DEFAULT_SPAM_POLICY: SpamPolicy = { gate: false, burstCalls: 0, shortCallStreak: 0, flagAnonymous: false };
