@@ -96,8 +96,12 @@ const EnvSchema = z.object({
   DNI_WORKERS: z.coerce.number().int().min(0).max(64).default(0),
   DNI_PORT: port.default(8081),
   // Security and durability (issue 14).
-  /** Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (a reverse proxy); none by default. */
-  TRUSTED_PROXIES: cidrList.default([]),
+  /**
+   * Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (a reverse proxy). By default a
+   * proxy on this host (loopback): only local processes can connect from there, and nginx beside the
+   * server then makes per-visitor limits count visitors, not nginx. Set it to "" to believe nobody.
+   */
+  TRUSTED_PROXIES: cidrList.default(['127.0.0.0/8', '::1/128']),
   /** Networks sinks may reach besides the public internet (on-prem CRMs, tests); private ranges are refused otherwise. */
   SINK_ALLOWED_NETWORKS: cidrList.default([]),
   /** Concurrent leases one client address (IPv4, or IPv6 /64) and one IPv4 /24 may hold in a pool; 0 = no cap. */

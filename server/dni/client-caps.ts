@@ -2,7 +2,7 @@ import net from 'node:net';
 import type { Db } from '../db/pool.js';
 import type { Logger } from '../logger.js';
 import type { LeaseGuard } from '../numbers/leases.service.js';
-import { ipv6Groups, unmapIpv4 } from '../shared/ip.js';
+import { ipv6Groups, isLoopback, unmapIpv4 } from '../shared/ip.js';
 import { addCapRefusals } from './client-caps.repository.js';
 
 /**
@@ -10,6 +10,7 @@ import { addCapRefusals } from './client-caps.repository.js';
  * agent, rotating session ids) cannot drain a pool and blind attribution. A "client" is one IPv4
  * address or one IPv6 /64 (what a single host usually gets); its "network" is the IPv4 /24 or the
  * IPv6 /48. Over a cap the visitor sees the default number and the refusal is counted per pool.
+ * Loopback clients are not capped (see `guard`).
  */
 export interface ClientCapLimits {
   /** Concurrent leases per client address (IPv6: per /64); 0 turns the cap off. */
@@ -79,6 +80,9 @@ export function createClientCaps({
   return {
     guard(poolId, ip, ttlSeconds) {
       if ((limits.perIp === 0 && limits.perSubnet === 0) || !ip) return undefined;
+      // A loopback client is this host: a reverse proxy that does not say who its visitors are (all
+      // of them share its address) or a local test. Capping it would starve every visitor behind it.
+      if (isLoopback(ip)) return undefined;
       const [ipKey, netKey] = clientKeys(poolId, ip);
       const sets = [];
       if (limits.perIp > 0) sets.push({ key: ipKey, cap: limits.perIp });

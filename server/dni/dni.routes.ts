@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { ERRORS } from '../errors.js';
 import { readCookie } from '../http/cookies.js';
 import { plainJsonSerializer } from '../http/serializers.js';
+import { isLoopback } from '../shared/ip.js';
 import type { Redis } from '../redis/client.js';
 import { CreateSessionBody, KeepAliveResponse, SessionParams, SessionResponse } from './dni.schemas.js';
 import type { DniService, RequestInfo } from './dni.service.js';
@@ -55,6 +56,9 @@ export function dniRoutes(opts: DniRoutesOptions): FastifyPluginAsyncZod {
       ...(limit.redis ? { redis: limit.redis, nameSpace: 'dni-rl:' } : {}),
       // A broken limiter store must not take the snippet down.
       skipOnError: true,
+      // Loopback is this host: a reverse proxy not naming its visitors (they all share its address)
+      // or a local test; limiting it would limit every visitor at once.
+      allowList: (_request, key) => isLoopback(key),
       errorResponseBuilder: () => ERRORS.rateLimited(),
     });
     const rl = { max: limit.max, timeWindow: limit.timeWindowMs };

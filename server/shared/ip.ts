@@ -25,3 +25,11 @@ export function unmapIpv4(address: string): string {
   const [high = 0, low = 0] = groups.slice(6);
   return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
 }
+
+/** Whether an address is this host's own (127.0.0.0/8, ::1, or IPv4 loopback mapped into IPv6). */
+export function isLoopback(address: string): boolean {
+  const ip = unmapIpv4(address);
+  if (net.isIPv4(ip)) return ip.startsWith('127.');
+  const groups = ipv6Groups(ip) ?? [];
+  return groups.length === 8 && groups.slice(0, 7).every((g) => g === 0) && groups[7] === 1;
+}

@@ -96,6 +96,12 @@ describe('POST /v1/dni/sessions', () => {
     expect(codes.slice(30)).toEqual([429, 429]);
     expect((await create({ siteKey: 'site_unknown' }, {}, '10.9.9.10')).statusCode).toBe(404);
   });
+
+  it('does not rate limit loopback: a proxy on this host that names no visitor, or a local test', async () => {
+    const codes = [];
+    for (let i = 0; i < 35; i++) codes.push((await create({ siteKey: 'site_unknown' }, {}, '127.0.0.1')).statusCode);
+    expect(codes.every((c) => c === 404)).toBe(true);
+  });
 });
 
 describe('keep-alive', () => {

@@ -15,16 +15,16 @@ let p: Provisioned;
 beforeAll(async () => {
   h = await createHarness({ DNI_MAX_LEASES_PER_IP: String(PER_IP), DNI_MAX_LEASES_PER_SUBNET: String(PER_SUBNET) });
   app = await h.buildApp();
-  p = await provisionPool(h, app, { size: 20, holdSeconds: 60, domains: ['shop.example'] });
+  p = await provisionPool(h, app, { size: 40, holdSeconds: 60, domains: ['shop.example'] });
 });
 afterAll(() => h.close());
 
-const create = async (ip: string, body: object = {}) => {
+const create = async (ip: string, body: object = {}, headers: Record<string, string> = {}) => {
   const res = await app.inject({
     method: 'POST',
     url: '/v1/dni/sessions',
     remoteAddress: ip,
-    headers: { origin: 'https://shop.example', 'user-agent': UA, 'content-type': 'text/plain' },
+    headers: { origin: 'https://shop.example', 'user-agent': UA, 'content-type': 'text/plain', ...headers },
     payload: JSON.stringify({ siteKey: p.siteKey, url: 'https://shop.example/', ...body }),
   });
   expect(res.statusCode, res.body).toBe(200);
@@ -65,6 +65,20 @@ describe('pool-drain protection', () => {
       return body.refusedByClientCap === refusals ? body : undefined;
     });
     expect(usage.warning).toContain(`${refusals} request(s) refused`);
+  });
+
+  it('a proxy on this host: its visitors are capped by the address it names, and not at all when it names none', async () => {
+    // nginx beside the server sends X-Forwarded-For (loopback is a trusted proxy by default).
+    const viaProxy = [];
+    for (let i = 0; i < PER_IP + 2; i++) viaProxy.push(await create('127.0.0.1', {}, { 'x-forwarded-for': '100.64.1.1' }));
+    expect(tracked(viaProxy)).toBe(PER_IP);
+    expect((await create('127.0.0.1', {}, { 'x-forwarded-for': '100.65.2.2' })).tracking).toBe(true);
+    // One that names nobody (or a local load generator): every visitor shares its address, so capping
+    // it would leave all but the first few with the default number.
+    const local = [];
+    for (let i = 0; i < PER_SUBNET + 2; i++) local.push(await create('127.0.0.1'));
+    expect(tracked(local)).toBe(PER_SUBNET + 2);
+    expect(tracked([await create('::1'), await create('::ffff:127.0.0.2')])).toBe(2);
   });
 
   it('parallel requests of one client cannot all pass the check', async () => {
