@@ -27,6 +27,7 @@ export interface DniRoutesOptions {
 
 const info = (request: FastifyRequest): RequestInfo => ({
   origin: request.headers.origin,
+  referer: request.headers.referer,
   ip: request.ip,
   userAgent: request.headers['user-agent'],
   visitorCookie: readCookie(request.headers.cookie, VISITOR_COOKIE),

@@ -11,16 +11,22 @@ import type { RecentSessions } from './recent-sessions.js';
 import { CLICK_IDS, type CreateSessionBody, type KeepAliveResponse, type SessionResponse, UTM_KEYS } from './dni.schemas.js';
 
 /** Obvious robots by user agent: they get the default number and no lease (a crawler must not drain a pool). */
+/**
+ * Robots that say so: crawlers, link previewers, monitors. HTTP libraries (curl, python-requests,
+ * fetch…) and clients sending no user agent are not robots by that alone: they are how a site's
+ * own backend asks for a number (server-side insertion) and how integrations are tested; one
+ * script draining a pool is stopped by the per-client lease caps, whatever it calls itself.
+ */
 const BOT_UA =
-  /bot\b|bot\/|crawl|spider|slurp|mediapartners|facebookexternalhit|embedly|quora link preview|bingpreview|yandex(?!browser)|lighthouse|pingdom|uptimerobot|curl\/|wget\/|python-requests|python-urllib|go-http-client|java\/|okhttp|axios\/|node-fetch|httpclient|scrapy|phantomjs/i;
+  /bot\b|bot\/|crawl|spider|slurp|mediapartners|facebookexternalhit|embedly|quora link preview|bingpreview|yandex(?!browser)|lighthouse|pingdom|uptimerobot|scrapy|phantomjs/i;
 
 export function isBot(userAgent: string | undefined): boolean {
-  return !userAgent || userAgent.length < 10 || BOT_UA.test(userAgent);
+  return userAgent !== undefined && BOT_UA.test(userAgent);
 }
 
 /** Host names of `Origin` allowed for a site: its domains and their subdomains. */
 export function originAllowed(origin: string | undefined, domains: readonly string[]): boolean {
-  if (!origin) return false;
+  if (!origin || origin === 'null') return false;
   let host: string;
   try {
     host = new URL(origin).hostname.toLowerCase();
@@ -40,6 +46,15 @@ export function displayNumber(e164: string): string {
     displayCache.set(e164, shown);
   }
   return shown;
+}
+
+/**
+ * The page a request speaks for: a browser's Origin (it always sends one on a cross-site POST, and
+ * it cannot be faked there), else its Referer, else the page URL in the body (a site's backend or an
+ * API client, which could set any of these anyway).
+ */
+function pageOf(req: Pick<RequestInfo, 'origin' | 'referer'>, bodyUrl: string | undefined): string | undefined {
+  return req.origin ?? req.referer ?? bodyUrl;
 }
 
 /** Keep-alive often enough that two missed beats still fit in the hold. */
@@ -96,6 +111,7 @@ function sessionRow(id: string, site: repo.SiteContext, visitorId: string, body:
 
 export interface RequestInfo {
   origin: string | undefined;
+  referer: string | undefined;
   ip: string;
   userAgent: string | undefined;
   visitorCookie: string | undefined;
@@ -241,7 +257,7 @@ export function createDniService({
     async createSession(body, req) {
       const site = await siteByKey(body.siteKey);
       if (!site) throw ERRORS.notFound('site key', body.siteKey);
-      if (!originAllowed(req.origin, site.domains)) throw ERRORS.forbidden([`requests from ${site.domains.join(', ')}`]);
+      if (!originAllowed(pageOf(req, body.url), site.domains)) throw ERRORS.forbidden([`requests from ${site.domains.join(', ')}`]);
       if (isBot(req.userAgent)) return { response: fallback(site, null, 'robot user agent'), visitorId: null };
       // The visitor holds the lease: the cookie, else the visitor of the page view before (cookies
       // blocked), else the id the page sent, else a new one. Every page view is a session of its own.
@@ -275,7 +291,9 @@ export function createDniService({
       const owner = await ownerOf(sessionId);
       const site = owner ? await siteById(owner.siteId) : undefined;
       if (!site) throw ERRORS.notFound('session', sessionId);
-      if (!originAllowed(req.origin, site.domains)) throw ERRORS.forbidden([`requests from ${site.domains.join(', ')}`]);
+      // The session id is the visitor's own; a page asking (Origin, Referer) must still be the site's.
+      const page = pageOf(req, undefined);
+      if (page !== undefined && !originAllowed(page, site.domains)) throw ERRORS.forbidden([`requests from ${site.domains.join(', ')}`]);
       const pool = site.pool;
       const visitorId = owner!.visitorId;
       // The renewed lease counts under the client that keeps it alive now.

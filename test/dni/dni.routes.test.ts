@@ -73,6 +73,35 @@ describe('POST /v1/dni/sessions', () => {
     expect((await create({}, { origin: 'https://notshop.example' })).statusCode).toBe(403);
   });
 
+  it('a site’s own backend (no Origin, an HTTP library as user agent) gets a lease for a page of the site, not for another site’s', async () => {
+    const serverSide = (url: string, headers: Record<string, string> = {}) =>
+      app.inject({
+        method: 'POST',
+        url: '/v1/dni/sessions',
+        remoteAddress: '10.3.0.1',
+        headers: { 'user-agent': 'python-requests/2.31.0', 'content-type': 'application/json', ...headers },
+        payload: JSON.stringify({ siteKey: p.siteKey, url, visitorId: 'backend-visitor-1' }),
+      });
+    const ok = await serverSide('https://www.shop.example/catalog?utm_source=yandex');
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(ok.json()).toMatchObject({ tracking: true });
+    expect(p.numbers).toContain(ok.json().number);
+    expect(ok.headers['access-control-allow-origin']).toBeUndefined();
+    const keep = await app.inject({ method: 'POST', url: `/v1/dni/sessions/${ok.json().sessionId}/keepalive`, remoteAddress: '10.3.0.1' });
+    expect(keep.statusCode, keep.body).toBe(200);
+    expect(keep.json().number).toBe(ok.json().number);
+    expect((await serverSide('https://evil.example/')).statusCode).toBe(403);
+    // A Referer says which page asks, before the body does.
+    expect((await serverSide('https://www.shop.example/', { referer: 'https://evil.example/page' })).statusCode).toBe(403);
+    const keepFromElsewhere = await app.inject({
+      method: 'POST',
+      url: `/v1/dni/sessions/${ok.json().sessionId}/keepalive`,
+      remoteAddress: '10.3.0.1',
+      headers: { origin: 'https://evil.example' },
+    });
+    expect(keepFromElsewhere.statusCode).toBe(403);
+  });
+
   it('gives robots the default number and no lease', async () => {
     const res = await create({}, { 'user-agent': 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)' });
     expect(res.json()).toMatchObject({ sessionId: null, number: p.defaultNumber, tracking: false, reason: 'robot user agent' });
