@@ -20,7 +20,8 @@ export const E164 = z
   .string()
   .max(32)
   .transform((value, ctx) => {
-    const e164 = toE164(value);
+    // An unencoded "+" in a query string (?number=+7495…) arrives as a space.
+    const e164 = toE164(/^ \d/.test(value) ? `+${value.slice(1)}` : value);
     if (!e164) {
       ctx.addIssue({ code: 'custom', message: `"${value}" is not a valid phone number (expected E.164, e.g. +74951234567)` });
       return z.NEVER;
