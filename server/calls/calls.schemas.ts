@@ -5,15 +5,25 @@ import { E164, toE164 } from '../shared/schemas.js';
 export const Disposition = z.enum(['answered', 'busy', 'no-answer', 'failed', 'cancelled', 'voicemail']);
 export type Disposition = z.infer<typeof Disposition>;
 
+/**
+ * A bound of the calls list: a date-time with Z or an offset, or a calendar day in UTC (as people
+ * write it): `from` that day's start, `to` the end of it, so from=2026-11-01&to=2026-11-30 is November.
+ */
+const callsBound = (edge: 'from' | 'to') =>
+  z
+    .union([z.iso.datetime({ offset: true }), z.iso.date()], {
+      error: `expected an ISO-8601 date (2026-11-01) or date-time with Z or an offset (2026-11-01T00:00:00Z)`,
+    })
+    .transform((v) => {
+      if (v.includes('T')) return v;
+      const day = new Date(`${v}T00:00:00Z`);
+      if (edge === 'to') day.setUTCDate(day.getUTCDate() + 1);
+      return day.toISOString();
+    });
+
 export const CallsQuery = z.object({
-  from: z.iso
-    .datetime({ offset: true, error: 'expected an ISO-8601 date-time with Z or an offset, e.g. 2026-11-01T00:00:00Z' })
-    .optional()
-    .meta({ description: 'ISO-8601 date-time; calls started at or after' }),
-  to: z.iso
-    .datetime({ offset: true, error: 'expected an ISO-8601 date-time with Z or an offset, e.g. 2026-12-01T00:00:00Z' })
-    .optional()
-    .meta({ description: 'ISO-8601 date-time; calls started before' }),
+  from: callsBound('from').optional().meta({ description: 'calls started at or after: an ISO-8601 date-time, or a date (its start, UTC)' }),
+  to: callsBound('to').optional().meta({ description: 'calls started before: an ISO-8601 date-time, or a date (up to its end, UTC)' }),
   source: z.string().max(200).optional().meta({ description: 'static source id, or a source / utm_source name' }),
   campaign: z.string().max(200).optional(),
   tag: z.string().max(64).optional(),

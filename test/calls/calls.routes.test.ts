@@ -74,6 +74,10 @@ describe('GET /v1/calls', () => {
       ['', [d, c, b, a]],
       ['from=2026-11-02T00:00:00Z&to=2026-11-04T00:00:00Z', [c, b]],
       ['from=2026-11-02T03:00:00%2B03:00', [d, c, b]],
+      // Dates are whole UTC days: from the start of the first to the end of the last.
+      ['from=2026-11-02&to=2026-11-03', [c, b]],
+      ['to=2026-11-01', [a]],
+      ['number=+74950000099', [d]],
       [`source=${flyer}`, [a]],
       ['source=Flyer', [a]],
       ['source=google', [b]],
@@ -98,6 +102,7 @@ describe('GET /v1/calls', () => {
   it('answers 400 with a message for bad query parameters', async () => {
     const cases: Array<[string, RegExp]> = [
       ['from=2026-13-01T00:00:00Z', /from/],
+      ['from=2026-11-31', /from/],
       ['from=yesterday', /ISO-8601/],
       ['to=2026-11-01T10:00:00', /to/],
       ['status=lost', /status/],
