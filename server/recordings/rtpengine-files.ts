@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { createRecordingDirIndex, type RecordingDirIndex } from './recording-dir-index.js';
 
 /**
  * rtpengine's files for one recorded call (`--recording-method=pcap`), as measured with
@@ -46,12 +47,29 @@ export function parseRtpengineMetadata(text: string): RtpengineMetadata {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+const META_NAME = /^rtpengine-meta-(.+)-[0-9a-f]{16}\.txt$/;
+const PCAP_NAME = /^(.+)-[0-9a-f]{16}\.pcap$/;
+
+/** One pair of indexes per recording dir, for the life of the process. */
+const indexes = new Map<string, { metadata: RecordingDirIndex; pcaps: RecordingDirIndex }>();
+function indexesOf(dir: string) {
+  let pair = indexes.get(dir);
+  if (!pair) {
+    pair = {
+      metadata: createRecordingDirIndex(path.join(dir, 'metadata'), (n) => META_NAME.exec(n)?.[1]),
+      pcaps: createRecordingDirIndex(path.join(dir, 'pcaps'), (n) => PCAP_NAME.exec(n)?.[1]),
+    };
+    indexes.set(dir, pair);
+  }
+  return pair;
+}
 
 /**
  * Finds a finished call's pcap and metadata in rtpengine's recording dir. rtpengine writes the
  * metadata file right after `delete`, so this polls for it up to `waitMs`; without it (timeout,
  * or rtpengine crashed mid-call) the pcap alone is returned. Undefined when there is no pcap.
+ * Files are looked up in an index of the directory (recording-dir-index.ts), not by listing it.
  *
  * @example
  *   const files = await locateRtpengineRecording({ dir: config.rtpengine.recordingDir, callId });
@@ -63,29 +81,31 @@ export async function locateRtpengineRecording(options: {
   waitMs?: number;
   pollMs?: number;
 }): Promise<RtpengineRecordingFiles | undefined> {
-  const metaName = new RegExp(`^rtpengine-meta-${escapeRegExp(options.callId)}-[0-9a-f]{16}\\.txt$`);
+  const index = indexesOf(options.dir);
   const deadline = Date.now() + (options.waitMs ?? 3000);
   for (;;) {
-    const names = await fs.readdir(path.join(options.dir, 'metadata')).catch(() => [] as string[]);
-    const hit = names
-      .filter((n) => metaName.test(n))
-      .sort()
-      .pop();
+    const hit = (await index.metadata.names(options.callId)).sort().pop();
     if (hit) {
       const metadataPath = path.join(options.dir, 'metadata', hit);
-      const metadata = parseRtpengineMetadata(await fs.readFile(metadataPath, 'utf8'));
-      const pcapPath = metadata.pcapPath || path.join(options.dir, 'pcaps', `${hit.slice('rtpengine-meta-'.length, -'.txt'.length)}.pcap`);
-      if (await exists(pcapPath)) return { pcapPath, metadataPath, metadata };
+      const text = await fs.readFile(metadataPath, 'utf8').catch(() => undefined);
+      if (text === undefined) index.metadata.forget(hit);
+      else {
+        const metadata = parseRtpengineMetadata(text);
+        const pcapPath = metadata.pcapPath || path.join(options.dir, 'pcaps', `${hit.slice('rtpengine-meta-'.length, -'.txt'.length)}.pcap`);
+        if (await exists(pcapPath)) return { pcapPath, metadataPath, metadata };
+      }
     }
     if (Date.now() >= deadline) break;
     await sleep(options.pollMs ?? 50);
   }
-  const pcapName = new RegExp(`^${escapeRegExp(options.callId)}-[0-9a-f]{16}\\.pcap$`);
-  const pcaps = (await fs.readdir(path.join(options.dir, 'pcaps')).catch(() => [] as string[])).filter((n) => pcapName.test(n));
-  if (pcaps.length === 0) return undefined;
+  const stats = await Promise.all(
+    (await index.pcaps.names(options.callId)).map(async (n) => ({ n, t: (await fs.stat(path.join(options.dir, 'pcaps', n)).catch(() => undefined))?.mtimeMs })),
+  );
+  for (const gone of stats.filter((s) => s.t === undefined)) index.pcaps.forget(gone.n);
+  const present = stats.filter((s): s is { n: string; t: number } => s.t !== undefined);
+  if (present.length === 0) return undefined;
   // Several pcaps (recording stopped and restarted): the newest is the one still growing.
-  const stats = await Promise.all(pcaps.map(async (n) => ({ n, t: (await fs.stat(path.join(options.dir, 'pcaps', n))).mtimeMs })));
-  return { pcapPath: path.join(options.dir, 'pcaps', stats.sort((a, b) => b.t - a.t)[0]!.n) };
+  return { pcapPath: path.join(options.dir, 'pcaps', present.sort((a, b) => b.t - a.t)[0]!.n) };
 }
 
 async function exists(p: string): Promise<boolean> {
