@@ -90,6 +90,10 @@ describe('provisioning API', () => {
     const badSite = await post('/v1/sites', { name: 'Bad', domains: ['https://shop.example/path'], defaultNumber: '+74950000000' });
     expect(badSite.statusCode).toBe(400);
     expect(badSite.json().message).toMatch(/domains/);
+    // The site's address as copied from the browser is taken for its host.
+    const copied = await post('/v1/sites', { name: 'Copied', domains: ['https://Shop3.example/', 'http://www.shop3.example'], defaultNumber: '+74950000000' });
+    expect(copied.statusCode, copied.body).toBe(201);
+    expect(copied.json().domains).toEqual(['shop3.example', 'www.shop3.example']);
   });
 
   it('creates a static source for an offline campaign with cost and dates', async () => {

@@ -15,8 +15,12 @@ const Bound = z.union([z.iso.datetime({ offset: true }), z.iso.date()], {
 });
 
 export const ReportQuery = z.object({
-  from: Bound.meta({ description: 'start, inclusive; a date means midnight in `tz`' }),
-  to: Bound.meta({ description: 'end; a date-time is exclusive, a date includes that whole day in `tz`' }),
+  from: Bound.default(() => new Date(Date.now() - 30 * 86_400_000).toISOString()).meta({
+    description: 'start, inclusive; a date means midnight in `tz`; default 30 days ago',
+  }),
+  to: Bound.default(() => new Date().toISOString()).meta({
+    description: 'end; a date-time is exclusive, a date includes that whole day in `tz`; default now',
+  }),
   tz: z
     .string()
     .max(64)

@@ -7,7 +7,10 @@ import { Visit } from './visit.js';
 
 export const AttributionQuery = z.object({
   number: E164,
-  at: z.iso.datetime({ offset: true }).meta({ description: 'ISO-8601 instant of the call' }),
+  at: z.iso
+    .datetime({ offset: true, error: 'expected an ISO-8601 date-time with Z or an offset, e.g. 2026-11-01T10:00:00Z' })
+    .default(() => new Date().toISOString())
+    .meta({ description: 'ISO-8601 instant of the call; default now (a call ringing now)' }),
   caller: z.string().max(64).optional().meta({ description: 'Caller id, for repeat-caller linking' }),
 });
 

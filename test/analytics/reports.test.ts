@@ -170,6 +170,14 @@ describe('GET /v1/reports/sources', () => {
     expect(body.totals).toEqual({ calls: 8, answered: 5, missed: 3, firstTimeCallers: 5, talkSeconds: 225, value: 100 });
   });
 
+  it('without a period: the last 30 days up to now', async () => {
+    const res = await get('/v1/reports/sources');
+    expect(res.statusCode, res.body).toBe(200);
+    const { from, to } = res.json().period;
+    expect(Date.now() - new Date(to).getTime()).toBeLessThan(60_000);
+    expect(new Date(to).getTime() - new Date(from).getTime()).toBe(30 * 86_400_000);
+  });
+
   it('a date-time period is exact and its end exclusive', async () => {
     const res = await get('/v1/reports/sources?from=2026-10-01T09:00:00Z&to=2026-10-01T22:30:00Z');
     const billboard = res.json().items.find((r: { sourceId: string }) => r.sourceId === src.billboard);
@@ -271,7 +279,7 @@ describe('GET /v1/reports/funnel', () => {
 describe('report parameters', () => {
   it('400 with a message for bad periods and zones; 401 without a key', async () => {
     const cases: Array<[string, RegExp]> = [
-      ['from=2026-10-01', /to/],
+      ['to=2025-01-01', /after/], // from defaults to 30 days ago
       ['from=2026-02-30&to=2026-03-01', /from/],
       ['from=last week&to=2026-10-01', /ISO-8601/],
       ['from=2026-10-05&to=2026-10-01', /after/],

@@ -86,6 +86,10 @@ describe('attribution outcomes', () => {
       overflow: false,
       candidates: [{ sessionId: body.sessionId, likelihood: 1 }],
     });
+    // Without `at` (and with the number's "+" unencoded): a call ringing now.
+    const now = await app.inject({ method: 'GET', url: `/v1/attribution?number=${body.number}`, headers: viewer });
+    expect(now.statusCode, now.body).toBe(200);
+    expect(now.json()).toMatchObject({ sessionId: body.sessionId, confidence: 'exact' });
   });
 
   it('ambiguous: a shared number, candidates ranked by last activity', async () => {
