@@ -30,3 +30,5 @@ make() {
 
 if [ $# -eq 0 ]; then set -- recording-notice.wav ivr-menu.wav closed.wav press-one.wav goodbye.wav beep.wav music.wav; fi
 for f in "$@"; do make "$f"; done
+# The name API.md's example dialplan uses, for the same notice.
+ln -sf recording-notice.wav recordings-notice.wav
