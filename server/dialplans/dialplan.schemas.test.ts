@@ -41,6 +41,8 @@ steps:
     });
     expect(r.plan.steps[2]).toEqual({ voicemail: { maxSeconds: 120 } });
     expect(r.plan.steps[3]).toMatchObject({ menu: { timeoutSeconds: 5, retries: 1, options: { 1: [{ hangup: { status: 603 } }] } } });
+    // Its notice is shipped under that name, so the example plays as written.
+    expect(fs.existsSync(path.join(shipped, 'prompts', 'recordings-notice.wav'))).toBe(true);
   });
 
   it('names the path of a bad SIP target', () => {
