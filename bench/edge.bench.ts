@@ -20,6 +20,7 @@ import { loadConfig } from '../server/config.js';
 import { createRtpengine } from '../server/media/rtpengine.js';
 import { freePort } from '../test/helpers/ports.js';
 import { makeToneFile, runSipp, scenarioPath, startSipp } from '../test/helpers/sipp.js';
+import { removeBenchRecordings } from './recording-files.js';
 import { sippErrors } from './sipp-errors.js';
 import { holdStep, RAMP_CPS, rtpengineProbe, rtpengineSessions, until } from './hold-step.js';
 
@@ -86,6 +87,8 @@ await startRtpengine();
 const agentPort = await freePort(AGENT_IP);
 const agentTarget = `sip:agent@${AGENT_IP}:${agentPort}`;
 const nodes = [await startNode(agentTarget), await startNode(agentTarget)];
+/** Recording files written from here on are this run's (run the bench alone). */
+const benchStarted = Date.now();
 const edgePort = await freePort(EDGE_IP);
 const edgeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-edge-'));
 const edge = startEdge({
@@ -136,5 +139,8 @@ try {
   await stopEdge(edge);
   for (const n of nodes) n.child.kill('SIGTERM');
   await new Promise((resolve) => setTimeout(resolve, 1_000));
+  // The nodes record but do not convert (that would be CPU beside the bench): their files go here.
+  const removed = await removeBenchRecordings(loadConfig({ NODE_ENV: 'test' }).rtpengine.recordingDir, ({ mtimeMs }) => mtimeMs >= benchStarted);
+  say(`removed ${removed} recording files of this run`);
 }
 process.exit(0);

@@ -25,6 +25,7 @@ import { makeToneFile, runSipp, startSipp } from '../test/helpers/sipp.js';
 import { cpuSample, perThousandCalls } from './cpu.js';
 import { profiled } from './cpu-profile.js';
 import { holdStep, RAMP_CPS, until } from './hold-step.js';
+import { removeBenchRecordings } from './recording-files.js';
 import { sippErrors } from './sipp-errors.js';
 
 const CALLER_IP = '127.0.0.40';
@@ -109,29 +110,6 @@ async function concurrencyStep(h: Harness, server: CallServer, agentPort: number
   return { ok: r.ok && answered === target, detail: `${r.detail}, answered ${answered}/${target}` };
 }
 
-/** Deletes this run's pcaps and metadata; rtpengine finishes them after `delete`, so poll a while. */
-async function removeBenchPcaps(h: Harness, server: CallServer): Promise<void> {
-  const ids = new Set(server.ended.map((r) => r.id));
-  const sweep = (): number => {
-    let removed = 0;
-    for (const sub of ['pcaps', 'metadata']) {
-      const dir = path.join(h.config.rtpengine.recordingDir, sub);
-      if (!fs.existsSync(dir)) continue;
-      for (const f of fs.readdirSync(dir)) {
-        if (!ids.has(f.replace(/^rtpengine-meta-/, '').slice(0, 36))) continue;
-        fs.rmSync(path.join(dir, f), { force: true });
-        removed++;
-      }
-    }
-    return removed;
-  };
-  let quietRounds = 0;
-  for (let round = 0; round < 30 && quietRounds < 3; round++) {
-    quietRounds = sweep() === 0 ? quietRounds + 1 : 0;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
 async function main(): Promise<void> {
   // No-ops when the services already run (they are shared: never restarted here).
   await startPostgres();
@@ -169,7 +147,8 @@ async function main(): Promise<void> {
       bestCps = rate;
     }
   } finally {
-    await removeBenchPcaps(h, server);
+    const ids = new Set(server.ended.map((r) => r.id));
+    await removeBenchRecordings(h.config.rtpengine.recordingDir, ({ callId }) => ids.has(callId));
     await server.stop();
     await h.close();
   }
