@@ -26,8 +26,9 @@ export function unmapIpv4(address: string): string {
   return [high >> 8, high & 0xff, low >> 8, low & 0xff].join('.');
 }
 
-/** Whether an address is this host's own (127.0.0.0/8, ::1, or IPv4 loopback mapped into IPv6). */
-export function isLoopback(address: string): boolean {
+/** Whether an address is this host's own (127.0.0.0/8, ::1, or IPv4 loopback mapped into IPv6); none is not. */
+export function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
   const ip = unmapIpv4(address);
   if (net.isIPv4(ip)) return ip.startsWith('127.');
   const groups = ipv6Groups(ip) ?? [];

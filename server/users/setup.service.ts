@@ -2,19 +2,13 @@ import crypto from 'node:crypto';
 import { DEFAULT_ACCOUNT_ID } from '../auth/auth.schemas.js';
 import { type Db, withTransaction } from '../db/pool.js';
 import { AppError, ERRORS, ErrorCode } from '../errors.js';
+import { isLoopback } from '../shared/ip.js';
 import * as repo from './users.repository.js';
 import type { UserService } from './users.service.js';
 
 /** A fresh one-time setup token; main.ts prints it in the log at start when no user exists yet. */
 export function createSetupToken(): string {
   return crypto.randomBytes(24).toString('base64url');
-}
-
-/** 127.0.0.0/8 and ::1, also in their IPv4-mapped IPv6 form. */
-export function isLoopback(address: string | undefined): boolean {
-  if (!address) return false;
-  const plain = address.startsWith('::ffff:') ? address.slice(7) : address;
-  return plain === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(plain);
 }
 
 const safeEqual = (a: string, b: string) => {

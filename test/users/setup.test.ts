@@ -1,7 +1,7 @@
 /** First-run setup through the HTTP API: who may create the first admin, and that it happens only once. */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isLoopback } from '../../server/users/setup.service.js';
+import { isLoopback } from '../../server/shared/ip.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 
 let h: Harness;
