@@ -10,11 +10,21 @@ export interface Period {
 
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 
+/** The period when a query names none: the last 30 days up to now. */
+const DEFAULT_DAYS = 30;
+
 /**
  * Turns the query's bounds into [lo, hi) instants. A calendar day is read in the report's time
  * zone by Postgres (its tz database decides DST), and `to` as a day includes that whole day.
+ * Missing bounds are now and DEFAULT_DAYS before it, taken from one instant.
  */
-export async function resolvePeriod(db: Queryable, q: ReportQuery): Promise<Period> {
+export async function resolvePeriod(db: Queryable, query: ReportQuery): Promise<Period> {
+  const now = Date.now();
+  const q = {
+    ...query,
+    from: query.from ?? new Date(now - DEFAULT_DAYS * 86_400_000).toISOString(),
+    to: query.to ?? new Date(now).toISOString(),
+  };
   const { rows } = await db.query<{ lo: Date; hi: Date }>(
     `SELECT CASE WHEN $2 THEN ($1::text::date::timestamp AT TIME ZONE $5) ELSE $1::text::timestamptz END AS lo,
             CASE WHEN $4 THEN (($3::text::date + 1)::timestamp AT TIME ZONE $5) ELSE $3::text::timestamptz END AS hi`,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DayOrInstant } from '../shared/schemas.js';
 
 const validTimeZone = (tz: string) => {
   try {
@@ -10,17 +11,11 @@ const validTimeZone = (tz: string) => {
 };
 
 /** A report bound: a date-time with Z/offset, or a calendar day in the report's time zone. */
-const Bound = z.union([z.iso.datetime({ offset: true }), z.iso.date()], {
-  error: 'expected an ISO-8601 date (2026-11-01) or date-time with Z or an offset (2026-11-01T00:00:00Z)',
-});
+const Bound = DayOrInstant;
 
 export const ReportQuery = z.object({
-  from: Bound.default(() => new Date(Date.now() - 30 * 86_400_000).toISOString()).meta({
-    description: 'start, inclusive; a date means midnight in `tz`; default 30 days ago',
-  }),
-  to: Bound.default(() => new Date().toISOString()).meta({
-    description: 'end; a date-time is exclusive, a date includes that whole day in `tz`; default now',
-  }),
+  from: Bound.optional().meta({ description: 'start, inclusive; a date means midnight in `tz`; default 30 days before now' }),
+  to: Bound.optional().meta({ description: 'end; a date-time is exclusive, a date includes that whole day in `tz`; default now' }),
   tz: z
     .string()
     .max(64)
