@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-
-const CALL_ID = /^(?:rtpengine-meta-)?(.+)-[0-9a-f]{16}\.(?:pcap|txt)$/;
+import { recordingCallIdOf } from '../server/recordings/rtpengine-files.js';
 
 /**
  * Deletes the pcaps and metadata rtpengine wrote for a bench's calls (`ours` picks them by call id
@@ -17,7 +16,7 @@ export async function removeBenchRecordings(dir: string, ours: (file: { callId: 
       const folder = path.join(dir, sub);
       if (!fs.existsSync(folder)) continue;
       for (const name of fs.readdirSync(folder)) {
-        const callId = CALL_ID.exec(name)?.[1];
+        const callId = recordingCallIdOf(name);
         const file = path.join(folder, name);
         const mtimeMs = callId ? fs.statSync(file, { throwIfNoEntry: false })?.mtimeMs : undefined;
         if (!callId || mtimeMs === undefined || !ours({ callId, mtimeMs })) continue;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Visit } from '../attribution/visit.js';
-import { E164, toE164 } from '../shared/schemas.js';
+import { DayOrInstant, E164, toE164 } from '../shared/schemas.js';
 
 export const Disposition = z.enum(['answered', 'busy', 'no-answer', 'failed', 'cancelled', 'voicemail']);
 export type Disposition = z.infer<typeof Disposition>;
@@ -10,16 +10,12 @@ export type Disposition = z.infer<typeof Disposition>;
  * write it): `from` that day's start, `to` the end of it, so from=2026-11-01&to=2026-11-30 is November.
  */
 const callsBound = (edge: 'from' | 'to') =>
-  z
-    .union([z.iso.datetime({ offset: true }), z.iso.date()], {
-      error: `expected an ISO-8601 date (2026-11-01) or date-time with Z or an offset (2026-11-01T00:00:00Z)`,
-    })
-    .transform((v) => {
-      if (v.includes('T')) return v;
-      const day = new Date(`${v}T00:00:00Z`);
-      if (edge === 'to') day.setUTCDate(day.getUTCDate() + 1);
-      return day.toISOString();
-    });
+  DayOrInstant.transform((v) => {
+    if (v.includes('T')) return v;
+    const day = new Date(`${v}T00:00:00Z`);
+    if (edge === 'to') day.setUTCDate(day.getUTCDate() + 1);
+    return day.toISOString();
+  });
 
 export const CallsQuery = z.object({
   from: callsBound('from').optional().meta({ description: 'calls started at or after: an ISO-8601 date-time, or a date (its start, UTC)' }),

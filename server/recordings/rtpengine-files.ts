@@ -51,6 +51,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const META_NAME = /^rtpengine-meta-(.+)-[0-9a-f]{16}\.txt$/;
 const PCAP_NAME = /^(.+)-[0-9a-f]{16}\.pcap$/;
 
+/** The call a file in rtpengine's `metadata/` or `pcaps/` belongs to, from its name; undefined for any other file. */
+export const recordingCallIdOf = (name: string): string | undefined => (META_NAME.exec(name) ?? PCAP_NAME.exec(name))?.[1];
+
 /** One pair of indexes per recording dir, for the life of the process. */
 const indexes = new Map<string, { metadata: RecordingDirIndex; pcaps: RecordingDirIndex }>();
 function indexesOf(dir: string) {

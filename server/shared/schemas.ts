@@ -7,6 +7,11 @@ export type Uuid = z.infer<typeof Uuid>;
 export const Role = z.enum(['admin', 'manager', 'marketer', 'viewer']);
 export type Role = z.infer<typeof Role>;
 
+/** A period's bound as people and APIs write it: a date-time with Z or an offset, or a calendar day. */
+export const DayOrInstant = z.union([z.iso.datetime({ offset: true }), z.iso.date()], {
+  error: 'expected an ISO-8601 date (2026-11-01) or date-time with Z or an offset (2026-11-01T00:00:00Z)',
+});
+
 /** Returns the E.164 form of a phone number, or undefined when it is not a valid number. */
 export function toE164(input: string, defaultCountry?: string): string | undefined {
   const trimmed = input.trim();
