@@ -49,6 +49,22 @@ const invite = (): SipRequest => ({
   content: 'v=0',
 });
 
+type Sent = Array<SipRequest | SipResponse>;
+const requests = (sent: Sent, method: string) => sent.filter((m): m is SipRequest => 'method' in m && m.method === method);
+const responses = (sent: Sent) => sent.filter((m): m is SipResponse => 'status' in m);
+
+/** The agent's 2xx to the leg's INVITE: its To tag and Contact, and any other headers given. */
+const agentOk = (leg: AgentLeg, contact: string, headers: Record<string, unknown> = {}): SipResponse => ({
+  status: 200,
+  reason: 'OK',
+  headers: {
+    ...leg.invite.headers,
+    to: { uri: leg.invite.headers.to.uri, params: { tag: 'agent' } },
+    contact: [{ uri: contact, params: {} }],
+    ...headers,
+  },
+});
+
 beforeEach(() => vi.useFakeTimers());
 afterEach(() => vi.useRealTimers());
 
@@ -66,7 +82,7 @@ describe(CallerDialog.name, () => {
     d.answer('v=0 answer');
     d.ack(7);
     expect(sent[0]).toMatchObject({ status: 200, headers: { 'session-expires': '120;refresher=uas', require: 'timer' } });
-    const reinvites = () => sent.filter((m): m is SipRequest => 'method' in m && m.method === 'INVITE');
+    const reinvites = () => requests(sent, 'INVITE');
     vi.advanceTimersByTime(59_999);
     expect(reinvites()).toHaveLength(0);
     vi.advanceTimersByTime(1);
@@ -168,20 +184,12 @@ describe(AgentLeg.name, () => {
     const { stack, sent } = recordingStack();
     const leg = new AgentLeg(stack, 'sip:agent@127.0.0.2:5080', '79161234567', 'v=0', 69, 'leg-1');
     leg.send(() => undefined);
-    const ok: SipResponse = {
-      status: 200,
-      reason: 'OK',
-      headers: {
-        ...leg.invite.headers,
-        to: { uri: 'sip:agent@127.0.0.2:5080', params: { tag: 'agent' } },
-        contact: [{ uri: 'sip:agent@127.0.0.2:5080;transport=udp', params: {} }],
-      },
-    };
+    const ok = agentOk(leg, 'sip:agent@127.0.0.2:5080;transport=udp');
     leg.ack(ok);
     leg.reinvite('v=0 hold', () => undefined);
     const reinvite = sent.at(-1) as SipRequest;
     leg.ack({ ...ok, headers: { ...ok.headers, cseq: reinvite.headers.cseq } });
-    const acks = sent.filter((m): m is SipRequest => 'method' in m && m.method === 'ACK');
+    const acks = requests(sent, 'ACK');
     expect(acks.map((a) => a.headers.cseq.seq)).toEqual([leg.invite.headers.cseq.seq, reinvite.headers.cseq.seq]);
     expect(reinvite.headers.cseq.seq).toBeGreaterThan(leg.invite.headers.cseq.seq);
     expect(reinvite).toMatchObject({ method: 'INVITE', uri: 'sip:agent@127.0.0.2:5080;transport=udp' });
@@ -197,7 +205,7 @@ describe(AgentLeg.name, () => {
     leg.invite.headers.via.push({ host: '127.0.0.1', params: { branch: 'z9hG4bKleg' } }); // npm sip adds the Via when sending
     leg.cancel();
     leg.cancel();
-    expect(sent.filter((m) => 'method' in m && m.method === 'CANCEL')).toHaveLength(1);
+    expect(requests(sent, 'CANCEL')).toHaveLength(1);
   });
 });
 
@@ -206,15 +214,13 @@ describe('route set (RFC 3261 12.1): in-dialog requests go back through the edge
     { uri: 'sip:127.0.15.1;lr;r2=on', params: {} },
     { uri: 'sip:127.0.15.2;lr', params: {} },
   ];
-  const requests = (sent: Array<SipRequest | SipResponse>, method: string) => sent.filter((m): m is SipRequest => 'method' in m && m.method === method);
 
   it("echoes the INVITE's Record-Route in its 180/200 and sends BYE and re-INVITE with it as Route, in order", () => {
     const { stack, sent } = recordingStack();
     const d = new CallerDialog(stack, { ...invite(), headers: { ...invite().headers, 'record-route': edge } }, () => undefined);
     d.progress(180);
     d.answer('v=0');
-    const responses = sent.filter((m): m is SipResponse => 'status' in m);
-    expect(responses.map((r) => r.headers['record-route'])).toEqual([edge, edge]);
+    expect(responses(sent).map((r) => r.headers['record-route'])).toEqual([edge, edge]);
     d.reinvite('v=0 hold', () => undefined);
     d.bye();
     for (const request of [...requests(sent, 'INVITE'), ...requests(sent, 'BYE')]) {
@@ -235,16 +241,7 @@ describe('route set (RFC 3261 12.1): in-dialog requests go back through the edge
     const { stack, sent } = recordingStack();
     const leg = new AgentLeg(stack, 'sip:agent@127.0.15.9', '79161234567', 'v=0', 70, 'leg-1');
     leg.send(() => undefined);
-    const ok: SipResponse = {
-      status: 200,
-      reason: 'OK',
-      headers: {
-        ...leg.invite.headers,
-        to: { uri: 'sip:agent@127.0.15.9', params: { tag: 'agent' } },
-        contact: [{ uri: 'sip:agent@127.0.15.9:5070', params: {} }],
-        'record-route': edge,
-      },
-    };
+    const ok = agentOk(leg, 'sip:agent@127.0.15.9:5070', { 'record-route': edge });
     leg.ack(ok);
     leg.state = 'answered';
     leg.reinvite('v=0', () => undefined);
@@ -264,7 +261,6 @@ describe('CallerDialog with reliable provisionals (RFC 3262)', () => {
     uri: 'sip:127.0.0.1:5060',
     headers: { ...invite().headers, cseq: { seq: 8, method: 'PRACK' }, rack: `${rseq} ${cseq}` },
   });
-  const responses = (sent: Array<SipRequest | SipResponse>) => sent.filter((m): m is SipResponse => 'status' in m);
 
   it('sends each 18x with Require: 100rel and an RSeq, retransmits it until the PRACK, and holds the next one until then', async () => {
     const { stack, sent, resent } = recordingStack();
