@@ -3,6 +3,7 @@
 // OPTIONS prober notices, and malformed requests are refused at the edge.
 import type { ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
+import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stopEdge } from '../../infra/edge.mjs';
 import { type CallServer, startCallServer } from '../helpers/call-server.js';
@@ -89,6 +90,13 @@ describe('the SIP edge', () => {
       expect(record).toMatchObject({ disposition: 'answered', hangupBy: 'caller' });
     }
   }, 60_000);
+
+  it('has shared memory for the transactions of hundreds of calls a second (Kamailio’s 64 MB default ran out at 600)', () => {
+    // Kamailio maps its shared memory at start: it shows in the main process's address space.
+    const status = fs.readFileSync(`/proc/${edge.pid}/status`, 'utf8');
+    const vmKb = Number(/^VmSize:\s+(\d+) kB/m.exec(status)?.[1]);
+    expect(vmKb).toBeGreaterThan(512 * 1024);
+  });
 
   it('refuses a malformed request with a 4xx from the edge itself', async () => {
     const socket = dgram.createSocket('udp4');
