@@ -91,17 +91,32 @@ export interface RunningSipp {
   stop(): void;
 }
 
+const STOP_GRACE_MS = 300;
+
 /** The SIPp processes still running per ip:port: `stop()` only signals, and SIPp takes a moment to exit. */
-const holding = new Map<string, Promise<unknown>>();
+const holding = new Map<string, { child: ChildProcess; done: Promise<unknown> }>();
+
+/**
+ * Waits for the SIPp that last held `address` to exit. One that is still there after a few seconds
+ * (a failed test's, or one slow to quit on a loaded box) is killed: left alone it keeps the port,
+ * the new SIPp fails to bind, and the next call rings a process that no longer answers.
+ */
+async function releaseAddress(address: string): Promise<void> {
+  const holder = holding.get(address);
+  if (!holder) return;
+  const exited = await Promise.race([holder.done.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3_000))]);
+  if (exited) return;
+  holder.child.kill('SIGKILL');
+  await Promise.race([holder.done, new Promise((r) => setTimeout(r, 2_000))]);
+}
 
 /** Starts SIPp in the background (an agent, usually). */
 export async function startSipp(o: SippOptions): Promise<RunningSipp> {
   const port = o.port ?? (await freePort(o.ip));
   // A test that reuses an agent's address right after stopping the last one would otherwise race its
   // exit: the new SIPp fails to bind, and the call finds nobody to answer.
-  // A process left running by a failed test is not waited for past a few seconds.
   const address = `${o.ip}:${port}`;
-  await Promise.race([holding.get(address), new Promise((r) => setTimeout(r, 3_000))]);
+  await releaseAddress(address);
   const mediaPort = await freeUdpPorts(o.ip, 4);
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sipp-'));
   const child = spawn('sipp', argsFor(o, port, mediaPort, workDir), { cwd: o.cwd ?? workDir, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -120,9 +135,9 @@ export async function startSipp(o: SippOptions): Promise<RunningSipp> {
       resolve({ code, stdout, stderr, errors });
     }),
   );
-  holding.set(address, done);
+  holding.set(address, { child, done });
   void done.then(() => {
-    if (holding.get(address) === done) holding.delete(address);
+    if (holding.get(address)?.done === done) holding.delete(address);
   });
   // Calls must not arrive before SIPp owns its socket: on a loaded box its start takes longer than
   // any fixed pause (a call then found nobody and failed as "no answer").
@@ -133,7 +148,11 @@ export async function startSipp(o: SippOptions): Promise<RunningSipp> {
     exited = true;
   });
   while (!exited && Date.now() < deadline && !(await portTaken(o.ip, port, tcp))) await new Promise((r) => setTimeout(r, 20));
-  return { port, process: child, done, stop: () => child.kill('SIGTERM') };
+  // An agent stopped the moment its caller finished may not have read the B2BUA's BYE yet: killed
+  // then, it leaves the BYE to be retransmitted to whatever SIPp takes the port next, which counts
+  // it as a call of its own and no longer answers the one the test places.
+  const stop = () => void setTimeout(() => child.kill('SIGTERM'), STOP_GRACE_MS);
+  return { port, process: child, done, stop };
 }
 
 /**

@@ -9,7 +9,7 @@ import type { CallEventSink, CallRef, CallStart } from '../../server/calls/call-
 import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
-import { runSipp, startSipp } from '../helpers/sipp.js';
+import { type RunningSipp, runSipp, startSipp } from '../helpers/sipp.js';
 
 const CALLER_IP = '127.0.0.23';
 const AGENT_IP = '127.0.0.24';
@@ -20,6 +20,7 @@ const SESSION_ID = crypto.randomUUID();
 let h: Harness;
 let server: CallServer;
 let agentPort: number;
+let agent: RunningSipp;
 const queries: AttributionQuery[] = [];
 const started: CallStart[] = [];
 const completed: Array<{ call: CallRef; rowInTrx: unknown }> = [];
@@ -85,16 +86,18 @@ beforeAll(async () => {
     expect(res.statusCode, res.body).toBe(201);
   }
   await server.routing.refresh();
+  // One agent for both calls: one stopped right after its call may miss the B2BUA's BYE, whose
+  // retransmission then reaches the next agent on the same port as a call of its own.
+  agent = await startSipp({ scenario: 'uas', ip: AGENT_IP, port: agentPort, calls: 2 });
 });
 afterAll(async () => {
+  agent?.stop();
   await server?.stop();
   await h?.close();
 });
 
 async function call(number: string) {
-  const agent = await startSipp({ scenario: 'uas', ip: AGENT_IP, port: agentPort });
   const caller = await runSipp({ scenario: 'uac', ip: CALLER_IP, target: `127.0.0.1:${server.sipPort}`, service: number.slice(1), extraArgs: ['-d', '500'] });
-  agent.stop();
   expect(caller.code, caller.errors).toBe(0);
   return server.waitForCall((r) => r.trackingNumber === number);
 }
