@@ -40,18 +40,21 @@ export class AppError extends Error {
     message: string,
     public readonly httpStatus: number,
     public readonly sipStatus?: number,
-    options?: { cause?: unknown; sipHeaders?: Record<string, unknown>; sipReason?: string },
+    options?: { cause?: unknown; sipHeaders?: Record<string, unknown>; sipReason?: string; sipWarnCode?: number },
   ) {
     super(message, options);
     this.name = 'AppError';
     this.sipHeaders = options?.sipHeaders;
     this.sipReason = options?.sipReason;
+    this.sipWarnCode = options?.sipWarnCode;
   }
 
   /** Headers a SIP answer must carry (a digest challenge, Allow). */
   readonly sipHeaders: Record<string, unknown> | undefined;
   /** A reason phrase more telling than the status's standard one (carriers' logs show it). */
   readonly sipReason: string | undefined;
+  /** The Warning code (RFC 3261 20.43) when one fits better than 399 (miscellaneous), e.g. 305 incompatible media format. */
+  readonly sipWarnCode: number | undefined;
 }
 
 /** The bodies an INVITE may carry here (RFC 3261 21.4.16 asks a 415 to say so): SDP, or SDP among other parts. */
@@ -88,7 +91,8 @@ export const ERRORS = {
   requestPending: () => new AppError(ErrorCode.requestPending, 'another re-INVITE of this call is in progress', 409, 491),
   methodNotAllowed: (method: string, allow: string) =>
     new AppError(ErrorCode.methodNotAllowed, `${method} is not supported here`, 405, 405, { sipHeaders: { allow } }),
-  mediaNotAcceptable: (why: string) => new AppError(ErrorCode.mediaNotAcceptable, why, 400, 488),
+  // 488 (not 400): the offer is well formed, we cannot take its media; the carrier may retry with other codecs or route.
+  mediaNotAcceptable: (why: string, warnCode: 304 | 305) => new AppError(ErrorCode.mediaNotAcceptable, why, 400, 488, { sipWarnCode: warnCode }),
   mediaUnavailable: (cause?: unknown) => new AppError(ErrorCode.mediaUnavailable, 'the media relay is unavailable', 503, 503, { cause }),
   // 503 with Retry-After: the carrier retries later or fails over to its next route (RFC 3261 21.5.4).
   trunkLimit: (what: string) => new AppError(ErrorCode.trunkLimit, `trunk limit reached: ${what}`, 429, 503, { sipHeaders: { 'retry-after': 1 } }),

@@ -1,6 +1,8 @@
 import path from 'node:path';
+import { type AppError, ERRORS } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Rtpengine } from './rtpengine.js';
+import { mediaStreamsOf } from './sdp.js';
 
 /** The tag rtpengine knows the forwarded side by; whichever target answers takes it over. */
 export const AGENT_SIDE_TAG = 'agent-side';
@@ -92,6 +94,31 @@ export const CODEC_POLICY = {
   mask: ['opus', 'G722', 'G729', 'speex', 'GSM', 'iLBC', 'AMR', 'AMR-WB', 'VP8', 'H264'],
   transcode: ['PCMU', 'PCMA'],
 };
+
+/**
+ * Voice codecs rtpengine 10.5 both decodes and encodes (`rtpengine --codecs`). AMR, AMR-WB, iLBC
+ * and EVRC it only decodes: offered alone, the agent's G.711 could not be sent back, and rtpengine
+ * answered the caller with PCMU, a codec it never offered.
+ */
+const SENDABLE_VOICE_CODECS = new Set(['PCMU', 'PCMA', 'G722', 'G723', 'G729', 'G729A', 'SPEEX', 'GSM', 'OPUS']);
+/** Formats that carry no voice of their own: they count neither for nor against an offer. */
+const NOT_VOICE = new Set(['TELEPHONE-EVENT', 'CN', 'RED']);
+
+/**
+ * Why a caller's (well-formed) offer cannot be taken, or undefined when it can: it must have an
+ * audio stream (a fax-only T.38 or a video-only offer has none) with a voice codec we can send.
+ * The carrier gets 488, so it may retry with other codecs or another route.
+ */
+export function refusedOffer(sdp: string): AppError | undefined {
+  const audio = mediaStreamsOf(sdp).filter((stream) => stream.type === 'audio' && stream.port > 0);
+  if (audio.length === 0) return ERRORS.mediaNotAcceptable('no audio stream offered (fax and video alone are not taken)', 304);
+  const voice = audio.flatMap((stream) => stream.codecs).filter((codec) => !NOT_VOICE.has(codec));
+  if (voice.some((codec) => SENDABLE_VOICE_CODECS.has(codec))) return undefined;
+  return ERRORS.mediaNotAcceptable(
+    `no voice codec offered that we can send (offered: ${voice.join(', ') || 'none'}; we take ${[...SENDABLE_VOICE_CODECS].join(', ')})`,
+    305,
+  );
+}
 
 /** rtpengine refused or did not answer: the call cannot be anchored (SIP 503, so carriers fail over). */
 export class MediaError extends Error {

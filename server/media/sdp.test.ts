@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mediaAddressOf, sameSessionVersion } from './sdp.js';
+import { mediaAddressOf, mediaStreamsOf, sameSessionVersion } from './sdp.js';
 
 const offer = (lines: string[]) => `${['v=0', 'o=- 1 1 IN IP4 10.0.0.1', 's=-', ...lines].join('\r\n')}\r\n`;
 
@@ -35,5 +35,19 @@ describe('sameSessionVersion', () => {
     expect(sameSessionVersion(sdp(5).replace('user1', 'user2'), sdp(5))).toBe(false);
     expect(sameSessionVersion(sdp(5), undefined)).toBe(false);
     expect(sameSessionVersion('v=0\r\n', 'v=0\r\n')).toBe(false);
+  });
+});
+
+describe(mediaStreamsOf.name, () => {
+  it('names each format from its rtpmap or the static payload table, per stream', () => {
+    const sdp = offer(['c=IN IP4 192.0.2.10', 't=0 0', 'm=audio 40000 RTP/AVP 8 0 101', 'a=rtpmap:101 telephone-event/8000', 'm=image 0 udptl t38']);
+    expect(mediaStreamsOf(sdp)).toEqual([
+      { type: 'audio', port: 40000, codecs: ['PCMA', 'PCMU', 'TELEPHONE-EVENT'] },
+      { type: 'image', port: 0, codecs: ['T38'] },
+    ]);
+  });
+
+  it('reads bare line feeds and a port count (m=audio 4000/2)', () => {
+    expect(mediaStreamsOf('v=0\nm=audio 4000/2 RTP/AVP 96\na=rtpmap:96 opus/48000/2\n')).toEqual([{ type: 'audio', port: 4000, codecs: ['OPUS'] }]);
   });
 });

@@ -39,3 +39,32 @@ export function sameSessionVersion(sdp: string | undefined, known: string | unde
   const origin = originOf(sdp);
   return origin !== undefined && origin === originOf(known);
 }
+
+/** Encoding names of the static RTP payload types a carrier may offer without an rtpmap (RFC 3551 6). */
+const STATIC_PAYLOADS: Record<string, string> = { '0': 'PCMU', '3': 'GSM', '4': 'G723', '8': 'PCMA', '9': 'G722', '13': 'CN', '15': 'G728', '18': 'G729' };
+
+/** One m= line of an offer: its media type, port (0 = declined) and the encoding names of its formats. */
+export interface MediaStream {
+  type: string;
+  port: number;
+  codecs: string[];
+}
+
+/** The media streams an SDP body offers, in order, with each format's encoding name (from a=rtpmap, or the static table). */
+export function mediaStreamsOf(sdp: string): MediaStream[] {
+  const streams: Array<MediaStream & { formats: string[]; names: Map<string, string> }> = [];
+  for (const line of sdp.split(/\r?\n/)) {
+    const m = /^m=(\S+) (\d+)(?:\/\d+)? \S+ ?(.*)$/.exec(line);
+    if (m) {
+      streams.push({ type: m[1]!, port: Number(m[2]), codecs: [], formats: m[3]!.trim().split(/\s+/).filter(Boolean), names: new Map() });
+      continue;
+    }
+    const rtpmap = /^a=rtpmap:(\d+) ([^/\s]+)/.exec(line);
+    if (rtpmap) streams.at(-1)?.names.set(rtpmap[1]!, rtpmap[2]!);
+  }
+  return streams.map(({ type, port, formats, names }) => ({
+    type,
+    port,
+    codecs: formats.map((format) => (names.get(format) ?? STATIC_PAYLOADS[format] ?? format).toUpperCase()),
+  }));
+}

@@ -1,4 +1,5 @@
 import { AppError, ERRORS } from '../errors.js';
+import { refusedOffer } from '../media/call-media.js';
 import type { NumberRoute } from '../numbers/numbers.schemas.js';
 import { toE164 } from '../shared/schemas.js';
 import type { TrunkCredentials } from '../trunks/trunks.repository.js';
@@ -95,10 +96,11 @@ function checkHeaders(received: Received): Received | AppError {
   if (!Number.isInteger(maxForwards) || maxForwards < 0) return ERRORS.malformedRequest('Bad Max-Forwards');
   if (maxForwards === 0) return ERRORS.tooManyHops();
   const sdp = received.request.content ?? '';
-  // No body is a late offer (RFC 3261 13.2.1): we make the offer in our 2xx. A body must be an audio offer.
-  if (sdp.trim() !== '' && (!/^v=0/m.test(sdp) || !/^m=audio \d+ /m.test(sdp) || !/^c=IN IP[46] \S+/m.test(sdp)))
-    return ERRORS.malformedRequest('Invalid SDP offer');
-  return received;
+  // No body is a late offer (RFC 3261 13.2.1): we make the offer in our 2xx. A body must be a session
+  // description (else 400), with audio we can carry (else 488: the offer is fine, its media is not).
+  if (sdp.trim() === '') return received;
+  if (!/^v=0/m.test(sdp) || !/^m=\S+ \d+/m.test(sdp) || !/^c=IN IP[46] \S+/m.test(sdp)) return ERRORS.malformedRequest('Invalid SDP offer');
+  return refusedOffer(sdp) ?? received;
 }
 
 async function identifyTrunks(deps: AdmissionDeps, received: Received): Promise<FromTrunks | AppError> {

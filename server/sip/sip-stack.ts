@@ -196,7 +196,7 @@ export function createSipStack(options: SipStackOptions): SipStack {
     replyError(request, error) {
       const status = error.sipStatus ?? 500;
       // Warning text is a quoted-string: no quotes or line breaks from the message may end it early.
-      const warning = status < 500 ? { warning: `399 ${options.publicHost} "${error.message.replace(/["\\\r\n]/g, ' ')}"` } : {};
+      const warning = status < 500 ? { warning: `${error.sipWarnCode ?? 399} ${options.publicHost} "${error.message.replace(/["\\\r\n]/g, ' ')}"` } : {};
       return reply(request, status, { headers: { ...error.sipHeaders, ...warning }, ...(error.sipReason ? { reason: error.sipReason } : {}) });
     },
     resend: sendResponse,

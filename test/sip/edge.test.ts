@@ -169,6 +169,19 @@ describe('the SIP edge', () => {
     expect(await sendRaw(CALLER_IP, (l) => request('INVITE', l, { user, body: { type: 'text/plain', text: 'hello' } }))).toBe(
       'SIP/2.0 415 Unsupported Media Type',
     );
+    // A well-formed offer whose media we cannot carry is 488 (the carrier may try other codecs), not 400.
+    const offer = (ip: string, media: string[]) => ({
+      type: 'application/sdp',
+      text: ['v=0', `o=- 1 1 IN IP4 ${ip}`, 's=-', `c=IN IP4 ${ip}`, 't=0 0', ...media, ''].join('\r\n'),
+    });
+    const fax = await sendRawSipForResponse(CALLER_IP, server.sipPort, (l) => request('INVITE', l, { user, body: offer(l.ip, ['m=image 40000 udptl t38']) }));
+    expect(fax.split('\r\n')[0]).toBe('SIP/2.0 488 Not Acceptable Here');
+    expect(fax).toMatch(/^Warning: 304 /im);
+    const amrOnly = await sendRawSipForResponse(CALLER_IP, server.sipPort, (l) =>
+      request('INVITE', l, { user, body: offer(l.ip, ['m=audio 40000 RTP/AVP 96', 'a=rtpmap:96 AMR-WB/16000']) }),
+    );
+    expect(amrOnly.split('\r\n')[0]).toBe('SIP/2.0 488 Not Acceptable Here');
+    expect(amrOnly).toMatch(/^Warning: 305 \S+ "no voice codec offered that we can send \(offered: AMR-WB;/im);
     expect(await sendRaw(CALLER_IP, (l) => request('INVITE', l, { user, sdp: true, cseqMethod: 'BYE' }))).toBe('SIP/2.0 400 Bad Request');
     expect(await sendRaw(CALLER_IP, (l) => request('OPTIONS', l, { user, cseq: 2 ** 31 }))).toBe('SIP/2.0 400 Bad Request');
     expect(await sendRaw(CALLER_IP, (l) => request('INVITE', l, { user, sdp: true, contentLength: 4000 }))).toBe('SIP/2.0 400 Bad Request');
