@@ -2,7 +2,7 @@ import path from 'node:path';
 import { type AppError, ERRORS } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Rtpengine } from './rtpengine.js';
-import { mediaStreamsOf } from './sdp.js';
+import { alignAnswerToOffer, mediaStreamsOf } from './sdp.js';
 
 /** The tag rtpengine knows the forwarded side by; whichever target answers takes it over. */
 export const AGENT_SIDE_TAG = 'agent-side';
@@ -153,6 +153,8 @@ export function createCallMedia(deps: {
   let browserOffer: Promise<string> | undefined;
   /** The RTP profile of the caller's audio (RTP/AVP, RTP/SAVP…), kept towards the caller. */
   let callerProfile: string | undefined;
+  /** The last re-INVITE offer from each side: its answer must have as many m= lines. */
+  const reoffers: Partial<Record<'caller' | 'agent', string>> = {};
   const agentTag = () => (agentBranch === 'browser' ? BROWSER_SIDE_TAG : AGENT_SIDE_TAG);
   const tagOf = (side: 'caller' | 'agent') => (side === 'caller' ? callerTag : agentTag());
   /** Flags for the SDP rtpengine writes towards `side`. */
@@ -208,10 +210,11 @@ export function createCallMedia(deps: {
         replace: ['origin', 'session-connection'],
         ...towards('caller'),
       });
-      return String(reply.sdp);
+      return callerOffer === undefined ? String(reply.sdp) : alignAnswerToOffer(callerOffer, String(reply.sdp));
     },
     // rtpengine takes tags in the direction of the new offer: from-tag = the re-INVITE's sender.
     async reoffer(side, sdp) {
+      reoffers[side] = sdp;
       const other = side === 'caller' ? 'agent' : 'caller';
       const reply = await checked('offer', {
         'from-tag': tagOf(side),
@@ -232,7 +235,8 @@ export function createCallMedia(deps: {
         replace: ['origin', 'session-connection'],
         ...towards(offerer),
       });
-      return String(reply.sdp);
+      const offer = reoffers[offerer];
+      return offer === undefined ? String(reply.sdp) : alignAnswerToOffer(offer, String(reply.sdp));
     },
     async play(side, file) {
       // rtpengine plays to the party whose tag is given as from-tag. It opens the file itself, from

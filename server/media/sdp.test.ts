@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mediaAddressOf, mediaStreamsOf, sameSessionVersion } from './sdp.js';
+import { alignAnswerToOffer, mediaAddressOf, mediaStreamsOf, sameSessionVersion } from './sdp.js';
 
 const offer = (lines: string[]) => `${['v=0', 'o=- 1 1 IN IP4 10.0.0.1', 's=-', ...lines].join('\r\n')}\r\n`;
 
@@ -49,5 +49,24 @@ describe(mediaStreamsOf.name, () => {
 
   it('reads bare line feeds and a port count (m=audio 4000/2)', () => {
     expect(mediaStreamsOf('v=0\nm=audio 4000/2 RTP/AVP 96\na=rtpmap:96 opus/48000/2\n')).toEqual([{ type: 'audio', port: 4000, codecs: ['OPUS'] }]);
+  });
+});
+
+describe(alignAnswerToOffer.name, () => {
+  const audioVideo = offer(['c=IN IP4 192.0.2.10', 't=0 0', 'm=audio 40000 RTP/AVP 8 0', 'm=video 40002 RTP/AVP 96', 'a=rtpmap:96 H264/90000']);
+  const audioAnswer = offer(['c=IN IP4 192.0.2.20', 't=0 0', 'm=audio 50000 RTP/AVP 8', 'a=sendrecv']);
+
+  it('puts a stream the answer left out back, declined, where the offer had it', () => {
+    expect(alignAnswerToOffer(audioVideo, audioAnswer)).toBe(`${audioAnswer}m=video 0 RTP/AVP 96\r\n`);
+    const videoFirst = offer(['c=IN IP4 192.0.2.10', 't=0 0', 'm=video 40002 RTP/AVP 96', 'm=audio 40000 RTP/AVP 0']);
+    expect(alignAnswerToOffer(videoFirst, audioAnswer)).toBe(
+      offer(['c=IN IP4 192.0.2.20', 't=0 0', 'm=video 0 RTP/AVP 96', 'm=audio 50000 RTP/AVP 8', 'a=sendrecv']),
+    );
+  });
+
+  it('leaves an answer with every stream as it is', () => {
+    const full = `${audioAnswer}m=video 0 RTP/AVP 96\r\n`;
+    expect(alignAnswerToOffer(audioVideo, full)).toBe(full);
+    expect(alignAnswerToOffer(offer(['t=0 0', 'm=audio 4000 RTP/AVP 0']), audioAnswer)).toBe(audioAnswer);
   });
 });

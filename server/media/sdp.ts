@@ -68,3 +68,25 @@ export function mediaStreamsOf(sdp: string): MediaStream[] {
     codecs: formats.map((format) => (names.get(format) ?? STATIC_PAYLOADS[format] ?? format).toUpperCase()),
   }));
 }
+
+/**
+ * An answer with one m= line per m= line of the offer, in order (RFC 3264 6): a stream the answer
+ * left out is put back declined (port 0). A phone that answers only the audio of an audio+video
+ * offer makes rtpengine write such a short answer, and strict carriers drop a call on it.
+ */
+export function alignAnswerToOffer(offer: string, answer: string): string {
+  const offered = [...offer.matchAll(/^m=(\S+) \S+ (\S+) ?(\S*)/gm)].map((m) => ({ type: m[1]!, proto: m[2]!, format: m[3] || '0' }));
+  const [session = '', ...sections] = answer.split(/^(?=m=)/m);
+  if (sections.length >= offered.length) return answer;
+  const eol = answer.includes('\r\n') ? '\r\n' : '\n';
+  const aligned: string[] = [];
+  let next = 0;
+  for (const stream of offered) {
+    const section = sections[next];
+    if (section?.startsWith(`m=${stream.type} `)) {
+      aligned.push(section.endsWith('\n') ? section : `${section}${eol}`);
+      next++;
+    } else aligned.push(`m=${stream.type} 0 ${stream.proto} ${stream.format}${eol}`);
+  }
+  return session + aligned.join('') + sections.slice(next).join('');
+}

@@ -13,27 +13,32 @@ const AGENT_IP = '127.0.0.47';
 const NUMBER = '+74957770011';
 const SRTP_NUMBER = '+74957770012';
 const PRACK_NUMBER = '+74957770013';
+const VIDEO_NUMBER = '+74957770014';
 let h: Harness;
 let server: CallServer;
 let agentPort: number;
 let plainAgentPort: number;
 let earlyAgentPort: number;
+let audioOnlyAgentPort: number;
 
 beforeAll(async () => {
   h = await createHarness();
   agentPort = await freePort(AGENT_IP);
   plainAgentPort = await freePort(AGENT_IP);
   earlyAgentPort = await freePort(AGENT_IP);
+  audioOnlyAgentPort = await freePort(AGENT_IP);
   server = await startCallServer(h, {
     dialplans: {
       sipi: { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${agentPort}`], ringSeconds: 5 } }] },
       srtp: { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${plainAgentPort}`], ringSeconds: 5 } }] },
       prack: { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${earlyAgentPort}`], ringSeconds: 5 } }] },
+      video: { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${audioOnlyAgentPort}`], ringSeconds: 5 } }] },
     },
   });
   await server.provisionNumber({ number: NUMBER, trunkAddresses: [`${CALLER_IP}/32`], dialplan: 'sipi' });
   await server.provisionNumber({ number: SRTP_NUMBER, trunkAddresses: [`${CALLER_IP}/32`], dialplan: 'srtp' });
   await server.provisionNumber({ number: PRACK_NUMBER, trunkAddresses: [`${CALLER_IP}/32`], dialplan: 'prack' });
+  await server.provisionNumber({ number: VIDEO_NUMBER, trunkAddresses: [`${CALLER_IP}/32`], dialplan: 'video' });
 });
 afterAll(async () => {
   await server?.stop();
@@ -101,6 +106,23 @@ describe('a carrier on SDES-SRTP', () => {
     const phone = await agent.done;
     expect(phone.code, phone.errors + phone.stderr).toBe(0);
     expect(await server.waitForCall((r) => r.trackingNumber === SRTP_NUMBER)).toMatchObject({ disposition: 'answered' });
+  });
+});
+
+describe('a caller offering audio and video', () => {
+  it('gets an answer with both streams, the video declined, though the agent’s phone answered the audio alone', async () => {
+    // SIPp's built-in uas answers any offer with one audio line, as some phones and gateways do.
+    const agent = await startSipp({ scenario: 'uas', ip: AGENT_IP, port: audioOnlyAgentPort, timeoutSeconds: 20 });
+    const caller = await runSipp({
+      scenario: scenarioPath('uac-audio-video-offer.xml'),
+      ip: CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: VIDEO_NUMBER.slice(1),
+      timeoutSeconds: 20,
+    });
+    expect(caller.code, caller.errors + caller.stderr).toBe(0);
+    agent.stop();
+    expect(await server.waitForCall((r) => r.trackingNumber === VIDEO_NUMBER)).toMatchObject({ disposition: 'answered' });
   });
 });
 
