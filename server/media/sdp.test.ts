@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alignAnswerToOffer, mediaAddressOf, mediaStreamsOf, sameSessionVersion } from './sdp.js';
+import { alignAnswerToOffer, answeringDirection, directionOf, mediaAddressOf, mediaStreamsOf, sameSessionVersion, withDirection } from './sdp.js';
 
 const offer = (lines: string[]) => `${['v=0', 'o=- 1 1 IN IP4 10.0.0.1', 's=-', ...lines].join('\r\n')}\r\n`;
 
@@ -68,5 +68,24 @@ describe(alignAnswerToOffer.name, () => {
     const full = `${audioAnswer}m=video 0 RTP/AVP 96\r\n`;
     expect(alignAnswerToOffer(audioVideo, full)).toBe(full);
     expect(alignAnswerToOffer(offer(['t=0 0', 'm=audio 4000 RTP/AVP 0']), audioAnswer)).toBe(audioAnswer);
+  });
+});
+
+describe('answer directions', () => {
+  it('reads the offer’s direction, sendrecv when it names none', () => {
+    expect(directionOf(offer(['t=0 0', 'm=audio 4000 RTP/AVP 0', 'a=sendonly']))).toBe('sendonly');
+    expect(directionOf(offer(['t=0 0', 'm=audio 4000 RTP/AVP 0']))).toBe('sendrecv');
+  });
+
+  it('answers hold with recvonly and keeps inactive and sendrecv', () => {
+    expect(answeringDirection('sendonly')).toBe('recvonly');
+    expect(answeringDirection('recvonly')).toBe('sendonly');
+    expect(answeringDirection('inactive')).toBe('inactive');
+    expect(answeringDirection('sendrecv')).toBe('sendrecv');
+  });
+
+  it('replaces every direction line with one at session level', () => {
+    const sdp = offer(['c=IN IP4 192.0.2.1', 't=0 0', 'a=sendrecv', 'm=audio 4000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000', 'a=sendrecv']);
+    expect(withDirection(sdp, 'recvonly')).toBe(offer(['c=IN IP4 192.0.2.1', 't=0 0', 'a=recvonly', 'm=audio 4000 RTP/AVP 0', 'a=rtpmap:0 PCMU/8000']));
   });
 });

@@ -90,3 +90,25 @@ export function alignAnswerToOffer(offer: string, answer: string): string {
   }
   return session + aligned.join('') + sections.slice(next).join('');
 }
+
+export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
+const DIRECTION_LINE = /^a=(sendrecv|sendonly|recvonly|inactive)[ \t]*(?:\r?\n|$)/gm;
+
+/** The direction an offer asks for: its first a=sendonly/recvonly/inactive/sendrecv, sendrecv when it names none (RFC 4566 6). */
+export function directionOf(sdp: string): MediaDirection {
+  return (/^a=(sendrecv|sendonly|recvonly|inactive)\b/m.exec(sdp)?.[1] as MediaDirection | undefined) ?? 'sendrecv';
+}
+
+/** The direction an answer must take to an offer's (RFC 3264 6.1): a sendonly offer (hold) is answered recvonly. */
+export function answeringDirection(offered: MediaDirection): MediaDirection {
+  return offered === 'sendonly' ? 'recvonly' : offered === 'recvonly' ? 'sendonly' : offered;
+}
+
+/** `sdp` with one session-level direction instead of whatever directions it had. */
+export function withDirection(sdp: string, direction: MediaDirection): string {
+  const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
+  const stripped = sdp.replace(DIRECTION_LINE, '');
+  const firstMedia = stripped.search(/^m=/m);
+  const line = `a=${direction}${eol}`;
+  return firstMedia < 0 ? `${stripped}${line}` : stripped.slice(0, firstMedia) + line + stripped.slice(firstMedia);
+}

@@ -153,13 +153,16 @@ export class AgentLeg {
 
   /** Sends a re-INVITE to the answered agent (the caller put the call on hold or resumed it). */
   reinvite(sdp: string, onResponse: (response: SipResponse) => void): void {
-    this.localSdp = sdp;
     this.stack.send(
       {
         ...this.inDialog('INVITE', { contact: this.invite.headers.contact, 'content-type': 'application/sdp' }),
         content: sdp,
       },
-      onResponse,
+      (response) => {
+        // A refused offer leaves the session as it was (RFC 3261 14.1).
+        if (response.status >= 200 && response.status < 300) this.localSdp = sdp;
+        onResponse(response);
+      },
     );
   }
 

@@ -157,8 +157,11 @@ export class CallerDialog {
 
   /** Sends a re-INVITE to the caller (the agent changed the session); the 2xx is ACKed by `ackReinvite`. */
   reinvite(sdp: string, onResponse: (response: SipResponse) => void): void {
-    this.localSdp = sdp;
-    this.stack.send({ ...this.request('INVITE', this.cseq++, { 'content-type': 'application/sdp' }), content: sdp }, onResponse);
+    this.stack.send({ ...this.request('INVITE', this.cseq++, { 'content-type': 'application/sdp' }), content: sdp }, (response) => {
+      // A refused offer leaves the session as it was (RFC 3261 14.1).
+      if (response.status >= 200 && response.status < 300) this.localSdp = sdp;
+      onResponse(response);
+    });
   }
 
   ackReinvite(response: SipResponse): void {

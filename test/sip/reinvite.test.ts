@@ -44,6 +44,23 @@ describe('re-INVITE passthrough', () => {
     expect(server.b2bua.liveCalls()).toBe(0);
   });
 
+  it('answers the caller’s hold itself (100 at once, 200 recvonly within seconds) when the agent’s phone never answers re-INVITEs, and the call goes on', async () => {
+    // SIPp's built-in uas ignores a re-INVITE; a carrier left waiting 32 s would hang up.
+    const since = Date.now();
+    const agent = await startSipp({ scenario: 'uas', ip: AGENT_IP, port: agentPort });
+    const caller = await runSipp({
+      scenario: scenarioPath('uac-hold-expect-answered-anyway.xml'),
+      ip: CALLER_IP,
+      target: `127.0.0.1:${server.sipPort}`,
+      service: NUMBER.slice(1),
+    });
+    expect(caller.code, caller.errors + caller.stderr).toBe(0);
+    agent.stop();
+    const call = await server.waitForCall((r) => r.trackingNumber === NUMBER && new Date(r.startedAt).getTime() >= since);
+    expect(call).toMatchObject({ disposition: 'answered', hangupBy: 'caller' });
+    expect(server.b2bua.liveCalls()).toBe(0);
+  });
+
   it('answers a session refresh (offerless re-INVITE, UPDATE) itself with the session unchanged, without bothering the agent', async () => {
     // The agent expects nothing between its answer and the BYE: a relayed refresh would fail it.
     const agent = await startSipp({ scenario: scenarioPath('uas-answer-expect-bye.xml'), ip: AGENT_IP, port: agentPort });
