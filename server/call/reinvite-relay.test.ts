@@ -11,11 +11,16 @@ const HOLD = 'v=0\r\no=carrier 1 2 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1
 /** The parties of a bridged call: what each side was sent, and a way to answer the agent's re-INVITE. */
 function bridged() {
   const replies: number[] = [];
+  let offered = false;
   const answers: string[] = [];
   const acks: number[] = [];
   const reanswered: string[] = [];
   let agentResponds: (response: SipResponse) => void = () => {};
-  const stack = { host: '192.0.2.9', reply: (_r: SipRequest, status: number) => void replies.push(status) } as unknown as SipStack;
+  const stack = {
+    host: '192.0.2.9',
+    reply: (_r: SipRequest, status: number) => void replies.push(status),
+    replyError: (_r: SipRequest, error: { sipStatus: number }) => void replies.push(error.sipStatus),
+  } as unknown as SipStack;
   const caller: ReinvitePeer = {
     reinvite: () => undefined,
     answerReinvite: (_request, sdp) => void answers.push(sdp),
@@ -25,6 +30,7 @@ function bridged() {
   };
   const agent: ReinvitePeer = {
     reinvite: (_sdp, onResponse) => {
+      offered = true;
       agentResponds = onResponse;
     },
     answerReinvite: () => undefined,
@@ -39,10 +45,10 @@ function bridged() {
       return `answer from ${sdp.includes('o=agent') ? 'the agent session' : sdp}`;
     },
   } as unknown as CallMedia;
-  const relay = (deadlineMs = 60_000) =>
-    relayReinvite({ stack, caller, agent, media, log: createLogger('silent') }, { method: 'INVITE', content: HOLD } as SipRequest, 'caller', deadlineMs);
+  const relay = (deadlineMs = 60_000, content = HOLD) =>
+    relayReinvite({ stack, caller, agent, media, log: createLogger('silent') }, { method: 'INVITE', content } as SipRequest, 'caller', deadlineMs);
   const respond = (status: number, content?: string) => agentResponds({ status, headers: {}, content } as unknown as SipResponse);
-  return { replies, answers, acks, reanswered, relay, respond };
+  return { replies, answers, acks, reanswered, relay, respond, agentOffered: () => offered };
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
@@ -87,5 +93,14 @@ describe(relayReinvite.name, () => {
     expect(silent.acks).toEqual([200]);
     expect(silent.answers).toHaveLength(1);
     expect(silent.reanswered.at(-1)).toBe('late answer');
+  });
+});
+
+describe('a re-INVITE whose media cannot be carried', () => {
+  it('is declined with 488 and never reaches the other side (T.38 fax alone)', async () => {
+    const call = bridged();
+    await call.relay(60_000, HOLD.replace(/m=audio.*\r\na=sendonly\r\n/, 'm=image 4000 udptl t38\r\n'));
+    expect(call.replies).toEqual([488]);
+    expect(call.agentOffered()).toBe(false);
   });
 });

@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.js';
 import type { CallMedia } from '../media/call-media.js';
-import { placeholderAgentSdp } from '../media/call-media.js';
+import { placeholderAgentSdp, refusedOffer } from '../media/call-media.js';
 import { answeringDirection, directionOf, withDirection } from '../media/sdp.js';
 import type { SipStack } from '../sip/sip-stack.js';
 import type { SipRequest, SipResponse } from '../sip/sip-types.js';
@@ -64,6 +64,13 @@ export async function relayReinvite(
     sender.answerReinvite(request, sender.localSdp);
     log.info({ type: 'session_refreshed', from }, 'offerless re-INVITE answered with the current session');
     return;
+  }
+  // A switch to T.38 fax (m=image alone) or to codecs we cannot send is declined: the session stays
+  // as it was (RFC 3261 14.1), and a fax machine falls back to sending its tones over G.711.
+  const refused = refusedOffer(request.content);
+  if (refused) {
+    log.info({ type: 'reinvite_declined', from, reason: refused.message }, 're-INVITE declined: its media cannot be carried');
+    return void stack.replyError(request, refused);
   }
   // The sender stops retransmitting while the other side (and rtpengine) work on it.
   if (request.method === 'INVITE') stack.reply(request, 100);
