@@ -62,8 +62,9 @@ export function createLeaseJournal({
   const id = crypto.randomUUID();
   const warn = (err: unknown) =>
     logger.warn({ err, type: 'lease_journal_failed' }, 'lease journal unavailable (Redis); history rides on memory until it is back');
-  const beat = () => redis.set(aliveKey(id), '1', 'EX', aliveSeconds).catch(warn);
-  void redis.sadd(REGISTRY, id).catch(warn);
+  // Registering again on every beat: a registration lost to Redis being away when this process
+  // started (or restarting since) would leave a crash's journal where no one looks for it.
+  const beat = () => Promise.all([redis.sadd(REGISTRY, id), redis.set(aliveKey(id), '1', 'EX', aliveSeconds)]).catch(warn);
   void beat();
   const heartbeat = setInterval(() => void beat(), heartbeatMs);
   heartbeat.unref();

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createLeaseHistory } from '../../server/numbers/leases.history.js';
 import { createLeaseJournal } from '../../server/numbers/leases.journal.js';
+import { createRedis } from '../../server/redis/client.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { provisionPool } from './fixtures.js';
 
@@ -52,4 +53,19 @@ it('replays the lease starts, keep-alives and exhaustion events of a crashed pro
   await survivor.close();
   await crashed.close(); // its late flush adds no second lease row (inserts are idempotent)
   expect(await count('SELECT count(*)::int AS n FROM number_leases WHERE pool_id = $1')).toBe(1);
+});
+
+it('registers a journal started while Redis was away once Redis is back, so a crash after that is still replayed', async () => {
+  const registered = async () => (await h.redis.smembers('lease-journals')).length;
+  const before = await registered();
+  // Not connected: the journal's first commands start the connection and fail at once (no offline queue).
+  const late = createRedis(h.config.redis);
+  const journal = createLeaseJournal({ redis: late, logger: h.logger, aliveSeconds: 5, heartbeatMs: 100 });
+  await new Promise((r) => setTimeout(r, 50));
+  expect(await registered()).toBe(before);
+  if (late.status !== 'ready') await new Promise((r) => late.once('ready', r));
+  await expect.poll(registered, { timeout: 2_000 }).toBe(before + 1);
+  journal.close();
+  await expect.poll(registered, { timeout: 2_000 }).toBe(before);
+  late.disconnect();
 });
