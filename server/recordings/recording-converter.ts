@@ -25,6 +25,17 @@ export interface ConvertOptions extends CallerHint {
 }
 
 /**
+ * The pcap holds no audio at all: nobody sent RTP on the call (a signalling-only peer, media that
+ * never got through). No retry can change that; the call simply has nothing to hear.
+ */
+export class NoAudioRecorded extends Error {
+  override readonly name = 'NoAudioRecorded';
+  constructor(pcapPath: string) {
+    super(`${pcapPath} holds no RTP`);
+  }
+}
+
+/**
  * rtpengine's pcap of one call → stereo WAV (caller left, agent right, 8 kHz, 16-bit) + MP3.
  * Both channels share one clock: sample 0 is when the call's first RTP packet was sent (estimated
  * from the least-delayed packets, see streamsStartMs), so a late-answering agent starts later in
@@ -38,6 +49,7 @@ export async function convertRecording(options: ConvertOptions): Promise<Convert
   const all = groupRtp(readUdpPackets(await fs.readFile(options.pcapPath)));
   const streams = all.filter(hasG711);
   const undecodedPayloadTypes = undecodedAudioTypes(all);
+  if (streams.length === 0 && undecodedPayloadTypes.length === 0) throw new NoAudioRecorded(options.pcapPath);
   if (streams.length === 0)
     throw new Error(`${options.pcapPath} holds no G.711 RTP${undecodedPayloadTypes.length ? ` (payload types ${undecodedPayloadTypes.join(', ')})` : ''}`);
   const { caller, agent, method } = splitCallerAgent(streams, options);

@@ -34,6 +34,16 @@ export async function markRecordingFailed(db: Queryable, callId: string, reason:
   );
 }
 
+/** Marks a recording that no attempt can produce (no audio was exchanged): failed, with its reason, never retried. */
+export async function markRecordingFinal(db: Queryable, callId: string, reason: string): Promise<void> {
+  await db.query(
+    `UPDATE calls SET recording_status = 'failed', recording_error = left($2, 500), recording_attempts = recording_attempts + 1,
+       recording_retry_at = NULL, updated_at = now()
+     WHERE id = $1`,
+    [callId, reason],
+  );
+}
+
 /** A call whose recording is to be converted (again). */
 export interface DueRecording {
   id: string;

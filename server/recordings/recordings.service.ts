@@ -3,10 +3,13 @@ import type { CallEventSink } from '../calls/call-events.js';
 import type { CallRecord } from '../calls/calls.repository.js';
 import type { Db } from '../db/pool.js';
 import type { Logger } from '../logger.js';
-import { convertRecording } from './recording-converter.js';
+import { convertRecording, NoAudioRecorded } from './recording-converter.js';
 import { createLocalRecordingStorage, type RecordingStorage } from './recording-storage.js';
 import * as repo from './recordings.repository.js';
 import { locateRtpengineRecording } from './rtpengine-files.js';
+
+/** What a call without any audio shows as its recording error. */
+export const NO_AUDIO_REASON = 'no audio was exchanged on this call: nothing to record';
 
 /** What converting a call's recording needs to know about the call. */
 export type RecordedCall = Pick<CallRecord, 'id' | 'accountId' | 'caller' | 'trackingNumber' | 'startedAt' | 'callerMedia'>;
@@ -78,6 +81,14 @@ export function createRecordingService(deps: {
         log.info({ type: 'recording_ready', seconds: result.durationSeconds, callerMatchedBy: result.callerMatchedBy }, 'recording ready');
         return 'ready';
       } catch (err) {
+        if (err instanceof NoAudioRecorded) {
+          // Nothing to keep for a retry: the pcap holds signalling-free silence, not a recording.
+          log.info({ type: 'recording_empty' }, 'no audio was exchanged on this call; nothing to record');
+          await repo.markRecordingFinal(db, call.id, NO_AUDIO_REASON).catch(() => {});
+          await fs.rm(files.pcapPath, { force: true });
+          if (files.metadataPath) await fs.rm(files.metadataPath, { force: true });
+          return 'failed';
+        }
         log.error({ err, type: 'recording_failed', pcap: files.pcapPath }, 'recording conversion failed; pcap kept');
         // Only the kind of failure goes on the call (people see it); the details stay in the log.
         const reason =

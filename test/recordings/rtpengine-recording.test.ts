@@ -13,12 +13,12 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readUdpPackets } from '../../server/recordings/pcap-reader.js';
 import { convertRecording } from '../../server/recordings/recording-converter.js';
-import { createRecordingService } from '../../server/recordings/recordings.service.js';
+import { createRecordingService, NO_AUDIO_REASON } from '../../server/recordings/recordings.service.js';
 import { locateRtpengineRecording, type RtpengineRecordingFiles } from '../../server/recordings/rtpengine-files.js';
 import { dominantToneWindows, toneSeconds } from '../helpers/goertzel.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { readWav } from '../helpers/wav.js';
-import { linearToUlaw, rtpPacket, tone } from './synthetic.js';
+import { buildPcap, linearToUlaw, rtpPacket, tone } from './synthetic.js';
 
 const PACKETS = 150; // 3 s of 20 ms packets per side
 const AGENT_DELAY_PACKETS = 10; // the agent starts talking 200 ms after the caller
@@ -258,5 +258,28 @@ describe('rtpengine pcap recording', () => {
     expect(fs.existsSync(files!.metadataPath!)).toBe(false);
     // Nothing left to convert: a second run reports it instead of failing silently.
     expect(await service.process({ ...call, callerMedia: null })).toBe('missing');
+  });
+});
+
+describe('a call on which no audio flowed', () => {
+  it('is marked failed for good with the reason, never retried, and its empty pcap is removed', async () => {
+    const rtpengineDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rtpengine-empty-'));
+    fs.mkdirSync(path.join(rtpengineDir, 'pcaps'));
+    const silentId = crypto.randomUUID();
+    const pcapPath = path.join(rtpengineDir, 'pcaps', `${silentId}-0123456789abcdef.pcap`);
+    fs.writeFileSync(pcapPath, buildPcap([])); // rtpengine's file for a call whose peers never sent RTP
+    const startedAt = '2026-11-22T11:00:00.000Z';
+    await h.db.query(
+      `INSERT INTO calls (id, account_id, sip_call_id, tracking_number, caller, started_at, ended_at, recording_status)
+       VALUES ($1, '00000000-0000-0000-0000-000000000001', $2, '+74950000001', '+74951112233', $3, $3, 'pending')`,
+      [silentId, `sip-${silentId}`, startedAt],
+    );
+    const service = createRecordingService({ db: h.db, rtpengineDir, recordingsDir: outputDir, logger: h.logger, metadataWaitMs: 50 });
+    const call = { id: silentId, accountId: '00000000-0000-0000-0000-000000000001', caller: '+74951112233', trackingNumber: '+74950000001', startedAt };
+    expect(await service.process({ ...call, callerMedia: null })).toBe('failed');
+    const row = (await h.db.query('SELECT recording_status, recording_error, recording_retry_at FROM calls WHERE id = $1', [silentId])).rows[0];
+    expect(row).toEqual({ recording_status: 'failed', recording_error: NO_AUDIO_REASON, recording_retry_at: null });
+    expect(fs.existsSync(pcapPath)).toBe(false);
+    expect((await service.retryDue(0)).map((r) => r.callId)).not.toContain(silentId);
   });
 });
