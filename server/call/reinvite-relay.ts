@@ -98,7 +98,6 @@ export async function relayReinvite(
     // Nobody bridged yet (prompt, menu, voicemail): the agent side of rtpengine answers for itself.
     return answerSender(placeholderAgentSdp(stack.host), 'answered_here').catch(() => reject(500));
   }
-  const ackOther = (response: SipResponse) => (from === 'caller' ? parties.agent!.ackReinvite(response) : parties.caller.ackReinvite(response));
   await new Promise<void>((settled) => {
     let answered = false;
     const answerOnce = (otherSdp: string | undefined, how: 'relayed' | 'answered_here') => {
@@ -126,7 +125,7 @@ export async function relayReinvite(
     const onResponse = (response: SipResponse) => {
       if (response.status < 200) return;
       if (response.status < 300) {
-        ackOther(response);
+        other.ackReinvite(response);
         // Too late for the sender, who has its answer: rtpengine still learns the other side's new session.
         if (answered) return void media.reanswer(from, response.content ?? '').catch(() => undefined);
         return answerOnce(response.content ?? '', 'relayed');
