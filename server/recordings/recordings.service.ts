@@ -82,7 +82,7 @@ export function createRecordingService(deps: {
         return 'ready';
       } catch (err) {
         if (err instanceof NoAudioRecorded) {
-          // Nothing to keep for a retry: the pcap holds signalling-free silence, not a recording.
+          // Nothing to keep for a retry: the pcap has no packet to convert, now or ever.
           log.info({ type: 'recording_empty' }, 'no audio was exchanged on this call; nothing to record');
           await repo.markRecordingFinal(db, call.id, NO_AUDIO_REASON).catch(() => {});
           await fs.rm(files.pcapPath, { force: true });
