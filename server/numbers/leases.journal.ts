@@ -65,7 +65,9 @@ export function createLeaseJournal({
   // Registering again on every beat: a registration lost to Redis being away when this process
   // started (or restarting since) would leave a crash's journal where no one looks for it.
   const beat = () => Promise.all([redis.sadd(REGISTRY, id), redis.set(aliveKey(id), '1', 'EX', aliveSeconds)]).catch(warn);
-  void beat();
+  // A client still connecting (no offline queue) would refuse the first beat: it waits for the connection.
+  if (redis.status === 'ready') void beat();
+  else redis.once('ready', () => void beat());
   const heartbeat = setInterval(() => void beat(), heartbeatMs);
   heartbeat.unref();
   // Entries of one event-loop turn go in one RPUSH: as durable as one command each (those too
