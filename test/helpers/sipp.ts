@@ -92,6 +92,11 @@ export interface RunningSipp {
 }
 
 const STOP_GRACE_MS = 300;
+/** SIPp processes told to stop whose grace has not run out: a test process exiting first must not orphan them. */
+const stopping = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of stopping) child.kill('SIGTERM');
+});
 
 /** The SIPp processes still running per ip:port: `stop()` only signals, and SIPp takes a moment to exit. */
 const holding = new Map<string, { child: ChildProcess; done: Promise<unknown> }>();
@@ -151,7 +156,11 @@ export async function startSipp(o: SippOptions): Promise<RunningSipp> {
   // An agent stopped the moment its caller finished may not have read the B2BUA's BYE yet: killed
   // then, it leaves the BYE to be retransmitted to whatever SIPp takes the port next, which counts
   // it as a call of its own and no longer answers the one the test places.
-  const stop = () => void setTimeout(() => child.kill('SIGTERM'), STOP_GRACE_MS);
+  const stop = () => {
+    stopping.add(child);
+    setTimeout(() => child.kill('SIGTERM'), STOP_GRACE_MS);
+  };
+  void done.then(() => stopping.delete(child));
   return { port, process: child, done, stop };
 }
 
