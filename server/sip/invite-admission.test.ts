@@ -131,6 +131,15 @@ describe(admitInvite.name, () => {
     expect(e164Readings('anonymous', 'RU')).toEqual([]);
   });
 
+  it('reads a number with user-part parameters (cpc, number portability, a global phone-context)', async () => {
+    expect(e164Readings('+79161234567;cpc=ordinary', 'RU')).toEqual(['+79161234567']);
+    expect(e164Readings('+74951234567;npdi;rn=+74950000000', 'RU')).toEqual(['+74951234567']);
+    expect(e164Readings('4951234567;phone-context=+7', 'RU')).toEqual(['+74951234567']);
+    expect(e164Readings('2071234567;phone-context=+44', 'RU')).toEqual(['+442071234567']);
+    const ported = invite({ uri: 'sip:+74951234567;npdi;rn=+74950000000@x;user=phone', from: 'sip:+79161112233;cpc=ordinary@carrier.example;user=phone' });
+    expect(await admitInvite(deps(), ported, fromCarrier)).toMatchObject({ trackingNumber: '+74951234567', caller: '+79161112233' });
+  });
+
   it('refuses malformed requests with 400 and a hop count of 0 with 483', async () => {
     expect(refused(await admitInvite(deps(), invite({ content: 'not sdp' }), fromCarrier))).toMatchObject({ code: ErrorCode.malformedRequest, sipStatus: 400 });
     expect(refused(await admitInvite(deps(), invite({ maxForwards: 'abc' }), fromCarrier)).sipStatus).toBe(400);

@@ -66,12 +66,25 @@ export function e164Readings(raw: string, defaultCountry: string): string[] {
   const key = `${defaultCountry} ${raw}`;
   const known = readingsSeen.get(key);
   if (known) return [...known];
-  const readings = raw.startsWith('+') ? [toE164(raw)] : [toE164(raw, defaultCountry), toE164(`+${raw}`)];
+  const number = withoutUserParameters(raw);
+  const readings = number.startsWith('+') ? [toE164(number)] : [toE164(number, defaultCountry), toE164(`+${number}`)];
   const found = [...new Set(readings.filter((reading): reading is string => reading !== undefined))];
   // A simple bound: forgetting everything now and then costs a few parses, never a wrong answer.
   if (readingsSeen.size >= READINGS_KEPT) readingsSeen.clear();
   if (raw.length <= 32) readingsSeen.set(key, found);
   return [...found];
+}
+
+/**
+ * A telephone-subscriber user part without its parameters (RFC 3966, RFC 4694): interconnects add
+ * `;cpc=ordinary`, `;npdi;rn=…` (number portability) or `;isup-oli=…` to the number. A local number
+ * with a global `phone-context` (`4957770055;phone-context=+7`) is read inside that context.
+ */
+function withoutUserParameters(user: string): string {
+  const [number = '', ...parameters] = user.split(';');
+  if (number.startsWith('+')) return number;
+  const context = parameters.map((p) => /^\s*phone-context=(\+[\d().-]+)\s*$/i.exec(p)?.[1]).find((c) => c !== undefined);
+  return context ? `${context.replace(/[().-]/g, '')}${number}` : number;
 }
 
 /**
