@@ -40,6 +40,10 @@ const VARIANTS: Array<{ name: string; edit: (invite: string) => string }> = [
   },
   { name: 'a tel: Request-URI', edit: (m) => m.replace(/^INVITE \S+/m, 'INVITE tel:+74957770055') },
   {
+    name: 'number-portability parameters on the dialled number',
+    edit: (m) => m.replace(/^INVITE sip:74957770055@/m, 'INVITE sip:+74957770055;npdi;rn=+74950000000@').replace(/^To: .*$/m, 'To: <sip:shop@127.0.0.1>'),
+  },
+  {
     name: 'user=phone with +',
     edit: (m) => m.replace(/^INVITE sip:74957770055@/m, 'INVITE sip:+74957770055@').replace(/(INVITE \S+?)( SIP)/, '$1;user=phone$2'),
   },
