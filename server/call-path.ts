@@ -145,6 +145,7 @@ export async function createCallPath(stores: Stores, services: Services, options
     ttsCacheDir: options.ttsCacheDir,
     ...(options.mediaCheckMs ? { mediaCheckMs: options.mediaCheckMs } : {}),
     maxCallSeconds: config.sip.maxCallSeconds,
+    maxCalls: config.sip.maxCalls,
     keepaliveMs: options.keepaliveMs ?? config.sip.keepaliveSeconds * 1000,
     spamGateSeconds: config.sip.spamGateSeconds,
     onCallEnded: (record) => {

@@ -84,6 +84,8 @@ export interface B2buaDeps {
   mediaCheckMs?: number;
   /** The longest a call may last (default 4 h). */
   maxCallSeconds?: number;
+  /** The most calls this node carries at once (0 or unset: no limit); see SIP_MAX_CALLS. */
+  maxCalls?: number;
   /** How long a flagged caller has to press 1 (default 8 s). */
   spamGateSeconds?: number;
 }
@@ -156,6 +158,11 @@ export function startB2bua(deps: B2buaDeps): B2bua {
     if (request.headers.to.params.tag) return inDialog.reinvite(request, remote);
     // A second INVITE of a live call that is not in its dialog: a merged or looped request (RFC 3261 8.2.2.2).
     if (calls.has(callId)) return void stack.reply(request, 482);
+    // Checked before any lookup: at capacity the cheapest answer is the kindest to the calls already up.
+    if (deps.maxCalls && calls.size >= deps.maxCalls) {
+      log.warn({ callId, type: 'node_at_capacity', liveCalls: calls.size }, 'INVITE refused: this node carries its most calls');
+      return void stack.replyError(request, ERRORS.nodeAtCapacity(deps.maxCalls));
+    }
     admit(request, remote)
       .then((admitted) => {
         if (!(admitted instanceof AppError)) return startCall(request, admitted.ctx, admitted.plan);
