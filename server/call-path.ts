@@ -40,6 +40,8 @@ export interface CallPathOptions {
   mediaCheckMs?: number;
   /** OPTIONS pings to registered phones (default config.sip.keepaliveSeconds). */
   keepaliveMs?: number;
+  /** The most calls at once (default config.sip.maxCalls; 0 = no limit). */
+  maxCalls?: number;
 }
 
 export type RecordingOutcome = 'ready' | 'failed' | 'missing';
@@ -145,7 +147,7 @@ export async function createCallPath(stores: Stores, services: Services, options
     ttsCacheDir: options.ttsCacheDir,
     ...(options.mediaCheckMs ? { mediaCheckMs: options.mediaCheckMs } : {}),
     maxCallSeconds: config.sip.maxCallSeconds,
-    maxCalls: config.sip.maxCalls,
+    maxCalls: options.maxCalls ?? config.sip.maxCalls,
     keepaliveMs: options.keepaliveMs ?? config.sip.keepaliveSeconds * 1000,
     spamGateSeconds: config.sip.spamGateSeconds,
     onCallEnded: (record) => {

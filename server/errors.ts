@@ -25,6 +25,7 @@ export const ErrorCode = {
   mediaNotAcceptable: 'media_not_acceptable',
   mediaUnavailable: 'media_unavailable',
   trunkLimit: 'trunk_limit',
+  nodeAtCapacity: 'node_at_capacity',
   callerBlocked: 'caller_blocked',
   versionNotSupported: 'version_not_supported',
   badExtension: 'bad_extension',
@@ -95,9 +96,13 @@ export const ERRORS = {
   mediaNotAcceptable: (why: string, warnCode: 304 | 305) => new AppError(ErrorCode.mediaNotAcceptable, why, 400, 488, { sipWarnCode: warnCode }),
   mediaUnavailable: (cause?: unknown) => new AppError(ErrorCode.mediaUnavailable, 'the media relay is unavailable', 503, 503, { cause }),
   // 503 with Retry-After: the carrier retries later or fails over to its next route (RFC 3261 21.5.4).
-  nodeAtCapacity: (maxCalls: number) =>
-    new AppError(ErrorCode.trunkLimit, `this node carries its most calls (${maxCalls})`, 503, 503, { sipHeaders: { 'retry-after': 1 }, sipReason: 'Node At Capacity' }),
   trunkLimit: (what: string) => new AppError(ErrorCode.trunkLimit, `trunk limit reached: ${what}`, 429, 503, { sipHeaders: { 'retry-after': 1 } }),
+  // Past SIP_MAX_CALLS: the edge tries another node on this reason; a carrier retries or fails over.
+  nodeAtCapacity: (maxCalls: number) =>
+    new AppError(ErrorCode.nodeAtCapacity, `this node carries its most calls (${maxCalls})`, 503, 503, {
+      sipHeaders: { 'retry-after': 1 },
+      sipReason: 'Node At Capacity',
+    }),
   versionNotSupported: (version: string) => new AppError(ErrorCode.versionNotSupported, `SIP/${version} is not supported (SIP/2.0 is)`, 400, 505),
   badExtension: (tags: string[]) =>
     new AppError(ErrorCode.badExtension, `unsupported option tags: ${tags.join(', ')}`, 400, 420, { sipHeaders: { unsupported: tags.join(', ') } }),

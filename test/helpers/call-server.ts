@@ -57,6 +57,8 @@ export interface CallServerOptions {
   rtpengine?: Rtpengine;
   /** OPTIONS pings to registered phones (default: the config's 30 s). */
   keepaliveMs?: number;
+  /** The most calls this node carries at once (default: the config's SIP_MAX_CALLS). */
+  maxCalls?: number;
   /** SIP over WebSocket on 127.0.0.1:<port> (none by default: tests side by side must not fight over 5066). */
   sipWsPort?: number;
   /** Where the call path keeps its spool and live-call journal (default: inside the fresh dialplans directory); a restarted node passes its predecessor's. */
@@ -130,6 +132,7 @@ export async function startCallServer(h: Harness, options: CallServerOptions = {
     ...(options.rtpengine ? { rtpengine: options.rtpengine } : {}),
     ...(options.mediaCheckMs ? { mediaCheckMs: options.mediaCheckMs } : {}),
     ...(options.keepaliveMs ? { keepaliveMs: options.keepaliveMs } : {}),
+    ...(options.maxCalls !== undefined ? { maxCalls: options.maxCalls } : {}),
   });
   const ended: CallRecord[] = [];
   const recorded = new Map<string, RecordingOutcome>();
