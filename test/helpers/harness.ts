@@ -21,6 +21,7 @@ import { createLogger, type Logger } from '../../server/logger.js';
 import { createRtpengine, type Rtpengine } from '../../server/media/rtpengine.js';
 import { createRedis, type Redis } from '../../server/redis/client.js';
 import { createServices, type ServiceOptions, type Services, type Stores } from '../../server/services.js';
+import { endSippGrace } from './sipp.js';
 
 export interface Harness {
   config: Config;
@@ -104,6 +105,8 @@ export async function createHarness(env: Record<string, string> = {}, options: H
       return { authorization: `Bearer ${created.key}` };
     },
     async close() {
+      // The test's agents are done with by now; their stop grace must not outlive the test file.
+      endSippGrace();
       for (const app of apps) await app.close();
       for (const created of built) await created.close();
       // ioredis does not prefix KEYS patterns, and del() prefixes again: strip it.

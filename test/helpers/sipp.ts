@@ -94,9 +94,16 @@ export interface RunningSipp {
 const STOP_GRACE_MS = 300;
 /** SIPp processes told to stop whose grace has not run out: a test process exiting first must not orphan them. */
 const stopping = new Set<ChildProcess>();
-process.once('exit', () => {
+
+/**
+ * Ends the grace of every SIPp told to stop: a test file's teardown calls it (through the harness),
+ * since its worker may be gone before the grace runs out and would leave them running.
+ */
+export function endSippGrace(): void {
   for (const child of stopping) child.kill('SIGTERM');
-});
+  stopping.clear();
+}
+process.once('exit', endSippGrace);
 
 /** The SIPp processes still running per ip:port: `stop()` only signals, and SIPp takes a moment to exit. */
 const holding = new Map<string, { child: ChildProcess; done: Promise<unknown> }>();
