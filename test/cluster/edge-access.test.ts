@@ -2,18 +2,16 @@
 // refuses at the edge an INVITE that every node would refuse (no trunk address, no credentials, no
 // phone registered from there, no digest trunk), reads trunks added through the API within its
 // refresh, and a phone registers through the edge and is rung through it (RFC 3327 Path).
-import type { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, type MockInstance, vi } from 'vitest';
-import { stopEdge } from '../../infra/edge.mjs';
 import type { SipRequest } from '../../server/sip/sip-types.js';
-import { type CallServer, startCallServer } from '../helpers/call-server.js';
+import type { CallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
 import { rawRequest, sendRawSipForResponse } from '../helpers/sip-raw.js';
 import { registerPhone, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
-import { startTestEdge } from '../helpers/test-edge.js';
+import { type EdgeCluster, startEdgeCluster } from '../helpers/test-edge.js';
 
 const EDGE_IP = '127.0.15.3';
 const TRUNK_IP = '127.0.15.54';
@@ -28,11 +26,11 @@ const REFRESH_SECONDS = 1;
 const REFRESH_BOUND_MS = REFRESH_SECONDS * 1000 + 3_000;
 
 let h: Harness;
-let edge: ChildProcess;
+let cluster: EdgeCluster;
 let edgePort: number;
 let agentPort: number;
 let phonePort: number;
-const nodes: CallServer[] = [];
+let nodes: CallServer[] = [];
 let edgeLog: string;
 /** The nodes' SIP answers (replies and refusals), watched: a request the edge refused must get none. */
 const answers: Array<MockInstance<(request: SipRequest, ...rest: never[]) => unknown>> = [];
@@ -45,38 +43,33 @@ beforeAll(async () => {
   h = await createHarness();
   agentPort = await freePort(AGENT_IP);
   phonePort = await freePort(PHONE_IP);
-  for (let i = 0; i < 2; i++) {
-    const node = await startCallServer(h, {
+  cluster = await startEdgeCluster(h, {
+    ip: EDGE_IP,
+    name: 'edge-access',
+    aclRefreshSeconds: REFRESH_SECONDS,
+    node: {
       convertRecordings: false,
-      sipTrustedEdges: [EDGE_IP],
       // No OPTIONS pings to the SIPp phone while the file runs (a SIPp uas fails on one).
       keepaliveMs: 3_600_000,
       dialplans: {
         plain: { record: false, steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${agentPort}`], ringSeconds: 5 } }] },
         desk: { record: false, steps: [{ forward: { targets: ['extension:201'], ringSeconds: 5 } }] },
       },
-    });
-    answers.push(vi.spyOn(node.b2bua.stack, 'reply'), vi.spyOn(node.b2bua.stack, 'replyError'));
-    nodes.push(node);
-  }
-  const { trunkId } = await nodes[0]!.provisionNumber({ number: NUMBERS.toAgent, trunkAddresses: [`${TRUNK_IP}/32`], dialplan: 'plain' });
-  const toPhone = await api('POST', '/v1/numbers', { number: NUMBERS.toPhone, trunkId, dialplan: 'desk' });
-  expect(toPhone.statusCode, toPhone.body).toBe(201);
-  for (const node of nodes) await node.routing.refresh();
-  const started = await startTestEdge(h, {
-    ip: EDGE_IP,
-    nodePorts: nodes.map((node) => node.sipPort),
-    name: 'edge-access',
-    aclRefreshSeconds: REFRESH_SECONDS,
+    },
+    provision: async (started) => {
+      nodes = started;
+      for (const node of nodes) answers.push(vi.spyOn(node.b2bua.stack, 'reply'), vi.spyOn(node.b2bua.stack, 'replyError'));
+      const { trunkId } = await nodes[0]!.provisionNumber({ number: NUMBERS.toAgent, trunkAddresses: [`${TRUNK_IP}/32`], dialplan: 'plain' });
+      const toPhone = await api('POST', '/v1/numbers', { number: NUMBERS.toPhone, trunkId, dialplan: 'desk' });
+      expect(toPhone.statusCode, toPhone.body).toBe(201);
+    },
   });
-  edge = started.process;
-  edgePort = started.port;
-  edgeLog = started.logFile;
+  edgePort = cluster.edge.port;
+  edgeLog = cluster.edge.logFile;
 }, 60_000);
 
 afterAll(async () => {
-  await stopEdge(edge);
-  for (const node of nodes) await node.stop().catch(() => undefined);
+  await cluster?.stop();
   await h?.close();
 });
 

@@ -1,14 +1,12 @@
 // Two nodes behind the edge, each carrying at most one call (SIP_MAX_CALLS=1): while one call holds
 // a node, the edge takes "503 Node At Capacity" from it as a cue to try the other node (round robin
 // would otherwise send every other call there), and only when both are full does the caller get 503.
-import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { stopEdge } from '../../infra/edge.mjs';
-import { type CallServer, startCallServer } from '../helpers/call-server.js';
+import type { CallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
 import { runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
-import { startTestEdge } from '../helpers/test-edge.js';
+import { type EdgeCluster, startEdgeCluster } from '../helpers/test-edge.js';
 
 const EDGE_IP = '127.0.17.1';
 const CALLER_IP = '127.0.17.50';
@@ -16,44 +14,35 @@ const AGENT_IP = '127.0.17.51';
 const NUMBER = '+74952217001';
 
 let h: Harness;
-let edge: ChildProcess;
+let cluster: EdgeCluster;
+let nodes: CallServer[];
 let edgePort: number;
 let agentPort: number;
-const nodes: CallServer[] = [];
 
 beforeAll(async () => {
   h = await createHarness();
   agentPort = await freePort(AGENT_IP);
-  for (let i = 0; i < 2; i++) {
-    nodes.push(
-      await startCallServer(h, {
-        convertRecordings: false,
-        sipTrustedEdges: [EDGE_IP],
-        maxCalls: 1,
-        dialplans: { plain: { record: false, steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${agentPort}`], ringSeconds: 5 } }] } },
-      }),
-    );
-  }
-  await nodes[0]!.provisionNumber({ number: NUMBER, trunkAddresses: [`${CALLER_IP}/32`], dialplan: 'plain' });
-  for (const node of nodes) await node.routing.refresh();
-  const started = await startTestEdge(h, { ip: EDGE_IP, nodePorts: nodes.map((node) => node.sipPort), name: 'edge-capacity' });
-  edge = started.process;
-  edgePort = started.port;
+  cluster = await startEdgeCluster(h, {
+    ip: EDGE_IP,
+    name: 'edge-capacity',
+    node: {
+      convertRecordings: false,
+      maxCalls: 1,
+      dialplans: { plain: { record: false, steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${agentPort}`], ringSeconds: 5 } }] } },
+    },
+    provision: async ([first]) => {
+      await first!.provisionNumber({ number: NUMBER, trunkAddresses: [`${CALLER_IP}/32`], dialplan: 'plain' });
+    },
+  });
+  nodes = cluster.nodes;
+  edgePort = cluster.edge.port;
 }, 60_000);
 
 afterAll(async () => {
-  await stopEdge(edge);
-  for (const node of nodes) await node.stop().catch(() => undefined);
+  await cluster?.stop();
   await h?.close();
 });
 
-async function until(condition: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`not reached in ${timeoutMs} ms: ${condition}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 const liveCalls = () => nodes.reduce((sum, node) => sum + node.b2bua.liveCalls(), 0);
 const callThroughEdge = (o: { talkMs: number }) =>
   runSipp({
@@ -69,17 +58,17 @@ it('sends the calls a full node refuses to the node with room, and 503s the call
   const agent = await startSipp({ scenario: 'uas', ip: AGENT_IP, port: agentPort, calls: 10, timeoutSeconds: 60 });
   try {
     const held = callThroughEdge({ talkMs: 6_000 });
-    await until(() => liveCalls() === 1);
+    await expect.poll(liveCalls, { timeout: 5_000, interval: 25 }).toBe(1);
     // Round robin sends one of any two calls to the full node: each must still be answered.
     for (let i = 0; i < 3; i++) {
       const short = await callThroughEdge({ talkMs: 200 });
       expect(short.code, `call ${i + 1} while one node was full: ${short.errors}`).toBe(0);
       // The node frees its slot a moment after the BYE (media released, record handed on).
-      await until(() => liveCalls() === 1);
+      await expect.poll(liveCalls, { timeout: 5_000, interval: 25 }).toBe(1);
     }
     // Both nodes full: the caller is refused. A proxy does not pass a 503 on (RFC 3261 16.7): the edge says 500.
     const other = callThroughEdge({ talkMs: 3_000 });
-    await until(() => liveCalls() === 2);
+    await expect.poll(liveCalls, { timeout: 5_000, interval: 25 }).toBe(2);
     const refused = await runSipp({
       scenario: scenarioPath('uac-expect-status.xml'),
       vars: { STATUS: '500' },

@@ -5,12 +5,11 @@ import type { ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stopEdge } from '../../infra/edge.mjs';
-import { type CallServer, startCallServer } from '../helpers/call-server.js';
+import type { CallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
 import { runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
-import { startTestEdge } from '../helpers/test-edge.js';
+import { type EdgeCluster, startEdgeCluster } from '../helpers/test-edge.js';
 
 const EDGE_IP = '127.0.15.1';
 const CALLER_IP = '127.0.15.50';
@@ -18,46 +17,45 @@ const AGENT_IP = '127.0.15.51';
 const NUMBER = '+74952215001';
 
 let h: Harness;
+let cluster: EdgeCluster;
 let edge: ChildProcess;
 let edgePort: number;
 let agentPort: number;
-const nodes: CallServer[] = [];
+let nodes: CallServer[];
 
 beforeAll(async () => {
   h = await createHarness();
   agentPort = await freePort(AGENT_IP);
-  for (let i = 0; i < 2; i++) {
-    nodes.push(
-      await startCallServer(h, {
-        convertRecordings: false,
-        sipTrustedEdges: [EDGE_IP],
-        dialplans: { plain: { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${agentPort}`], ringSeconds: 5 } }] } },
-      }),
-    );
-  }
-  const [first] = nodes;
-  const trunk = await first!.app.inject({
-    method: 'POST',
-    url: '/v1/trunks',
-    headers: h.adminHeaders,
-    payload: { name: 'carrier', addresses: [`${CALLER_IP}/32`] },
+  cluster = await startEdgeCluster(h, {
+    ip: EDGE_IP,
+    name: 'edge',
+    node: {
+      convertRecordings: false,
+      dialplans: { plain: { steps: [{ forward: { targets: [`sip:agent@${AGENT_IP}:${agentPort}`], ringSeconds: 5 } }] } },
+    },
+    provision: async ([first]) => {
+      const trunk = await first!.app.inject({
+        method: 'POST',
+        url: '/v1/trunks',
+        headers: h.adminHeaders,
+        payload: { name: 'carrier', addresses: [`${CALLER_IP}/32`] },
+      });
+      const res = await first!.app.inject({
+        method: 'POST',
+        url: '/v1/numbers',
+        headers: h.adminHeaders,
+        payload: { number: NUMBER, trunkId: trunk.json().id, dialplan: 'plain' },
+      });
+      expect(res.statusCode, res.body).toBe(201);
+    },
   });
-  const res = await first!.app.inject({
-    method: 'POST',
-    url: '/v1/numbers',
-    headers: h.adminHeaders,
-    payload: { number: NUMBER, trunkId: trunk.json().id, dialplan: 'plain' },
-  });
-  expect(res.statusCode, res.body).toBe(201);
-  for (const node of nodes) await node.routing.refresh();
-  const started = await startTestEdge(h, { ip: EDGE_IP, nodePorts: nodes.map((node) => node.sipPort), name: 'edge' });
-  edge = started.process;
-  edgePort = started.port;
+  nodes = cluster.nodes;
+  edge = cluster.edge.process;
+  edgePort = cluster.edge.port;
 }, 60_000);
 
 afterAll(async () => {
-  await stopEdge(edge);
-  for (const node of nodes) await node.stop().catch(() => undefined);
+  await cluster?.stop();
   await h?.close();
 });
 

@@ -10,7 +10,8 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startEdge } from '../../infra/edge.mjs';
+import { startEdge, stopEdge } from '../../infra/edge.mjs';
+import { type CallServer, type CallServerOptions, startCallServer } from './call-server.js';
 import type { Harness } from './harness.js';
 import { freePort } from './ports.js';
 
@@ -37,4 +38,48 @@ export async function startTestEdge(h: Harness, o: { ip: string; nodePorts: numb
   // The first OPTIONS round marks the nodes up.
   await new Promise((resolve) => setTimeout(resolve, 2_500));
   return { process, ip: o.ip, port, logFile };
+}
+
+/** Call-path nodes behind an edge, as the cluster tests run them. */
+export interface EdgeCluster {
+  /** The nodes (a test that stops one may take it out; `stop` ends those left). */
+  nodes: CallServer[];
+  edge: TestEdge;
+  stop(): Promise<void>;
+}
+
+/**
+ * `count` call-path nodes (2 by default) that trust the edge at `ip`, the numbers `provision` sets
+ * up on them (before the edge first reads the trunks; every node's routing is refreshed after), then
+ * the edge in front of them.
+ */
+export async function startEdgeCluster(
+  h: Harness,
+  o: {
+    ip: string;
+    name: string;
+    node: Omit<CallServerOptions, 'sipTrustedEdges'>;
+    provision: (nodes: CallServer[]) => Promise<void>;
+    count?: number;
+    aclRefreshSeconds?: number;
+  },
+): Promise<EdgeCluster> {
+  const nodes: CallServer[] = [];
+  for (let i = 0; i < (o.count ?? 2); i++) nodes.push(await startCallServer(h, { ...o.node, sipTrustedEdges: [o.ip] }));
+  await o.provision(nodes);
+  for (const node of nodes) await node.routing.refresh();
+  const edge = await startTestEdge(h, {
+    ip: o.ip,
+    nodePorts: nodes.map((node) => node.sipPort),
+    name: o.name,
+    ...(o.aclRefreshSeconds ? { aclRefreshSeconds: o.aclRefreshSeconds } : {}),
+  });
+  return {
+    nodes,
+    edge,
+    async stop() {
+      await stopEdge(edge.process);
+      for (const node of nodes) await node.stop().catch(() => undefined);
+    },
+  };
 }

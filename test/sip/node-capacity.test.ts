@@ -1,7 +1,6 @@
 // A node at its most calls (SIP_MAX_CALLS) refuses the next INVITE with 503 and Retry-After, before
 // any lookup, so the carrier fails over (or the edge tries another node) while the calls already up
 // keep their media; once a call ends the node admits again.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -9,7 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
-import { sendRawSipForResponse } from '../helpers/sip-raw.js';
+import { rawRequest, sendRawSipForResponse } from '../helpers/sip-raw.js';
 import { makeToneFile, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
 
 const CALLER_IP = '127.0.0.66';
@@ -32,20 +31,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-const invite = (local: { ip: string; port: number }) =>
-  [
-    `INVITE sip:${NUMBER.slice(1)}@127.0.0.1:${server.sipPort} SIP/2.0`,
-    `Via: SIP/2.0/UDP ${local.ip}:${local.port};branch=z9hG4bK${crypto.randomBytes(6).toString('hex')}`,
-    `From: <sip:79161234567@${local.ip}>;tag=${crypto.randomBytes(4).toString('hex')}`,
-    `To: <sip:${NUMBER.slice(1)}@127.0.0.1>`,
-    `Call-ID: ${crypto.randomUUID()}@${local.ip}`,
-    'CSeq: 1 INVITE',
-    `Contact: <sip:79161234567@${local.ip}:${local.port}>`,
-    'Max-Forwards: 70',
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
+const invite = (local: { ip: string; port: number }) => rawRequest('INVITE', local, { user: NUMBER.slice(1), port: server.sipPort });
 
 it('refuses a call beyond the node’s most calls with 503 and Retry-After, and admits again once a call ended', async () => {
   const agent = await startSipp({ scenario: 'uas', ip: AGENT_IP, port: agentPort, calls: 2 });
@@ -59,8 +45,7 @@ it('refuses a call beyond the node’s most calls with 503 and Retry-After, and 
       vars: { TONE: tone, TALK_MS: String(talkMs) },
     });
   const first = call(1500);
-  const deadline = Date.now() + 5_000;
-  while (server.b2bua.liveCalls() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  await expect.poll(() => server.b2bua.liveCalls(), { timeout: 5_000, interval: 25 }).toBeGreaterThan(0);
   const refused = await sendRawSipForResponse(CALLER_IP, server.sipPort, invite);
   expect(refused.split('\r\n')[0]).toBe('SIP/2.0 503 Node At Capacity');
   expect(refused).toMatch(/^Retry-After: 1$/im);

@@ -1,6 +1,5 @@
 // Per-trunk limits at the SIP edge: a carrier beyond its concurrent-call limit gets 503 with
 // Retry-After (it fails over or retries), and the slot is free again once the call ends.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
-import { sendRawSip } from '../helpers/sip-raw.js';
+import { rawRequest, sendRawSip } from '../helpers/sip-raw.js';
 import { makeToneFile, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
 
 const CALLER_IP = '127.0.0.64';
@@ -46,23 +45,7 @@ afterAll(async () => {
   await h?.close();
 });
 
-const invite = (local: { ip: string; port: number }) => {
-  const sdp = ['v=0', `o=- 1 1 IN IP4 ${local.ip}`, 's=-', `c=IN IP4 ${local.ip}`, 't=0 0', 'm=audio 40000 RTP/AVP 0', ''].join('\r\n');
-  return [
-    `INVITE sip:${NUMBER.slice(1)}@127.0.0.1:${server.sipPort} SIP/2.0`,
-    `Via: SIP/2.0/UDP ${local.ip}:${local.port};branch=z9hG4bK${crypto.randomBytes(6).toString('hex')}`,
-    `From: <sip:79161234567@${local.ip}>;tag=${crypto.randomBytes(4).toString('hex')}`,
-    `To: <sip:${NUMBER.slice(1)}@127.0.0.1>`,
-    `Call-ID: ${crypto.randomUUID()}@${local.ip}`,
-    'CSeq: 1 INVITE',
-    `Contact: <sip:79161234567@${local.ip}:${local.port}>`,
-    'Max-Forwards: 70',
-    'Content-Type: application/sdp',
-    `Content-Length: ${Buffer.byteLength(sdp)}`,
-    '',
-    sdp,
-  ].join('\r\n');
-};
+const invite = (local: { ip: string; port: number }) => rawRequest('INVITE', local, { user: NUMBER.slice(1), port: server.sipPort, sdp: true });
 
 describe('trunk limits', () => {
   it('refuses a call beyond the concurrent limit with 503, and admits again once the call ended', async () => {
@@ -75,8 +58,7 @@ describe('trunk limits', () => {
       service: NUMBER.slice(1),
       vars: { TONE: tone, TALK_MS: '1500' },
     });
-    const deadline = Date.now() + 5_000;
-    while (server.b2bua.liveCalls() === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    await expect.poll(() => server.b2bua.liveCalls(), { timeout: 5_000, interval: 25 }).toBeGreaterThan(0);
     expect(await sendRawSip(CALLER_IP, server.sipPort, invite)).toBe('SIP/2.0 503 Service Unavailable');
     expect((await first).code).toBe(0);
     await server.waitForCall((r) => r.trackingNumber === NUMBER);
