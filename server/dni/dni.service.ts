@@ -10,9 +10,9 @@ import * as repo from './dni.repository.js';
 import type { RecentSessions } from './recent-sessions.js';
 import { CLICK_IDS, type CreateSessionBody, type KeepAliveResponse, type SessionResponse, UTM_KEYS } from './dni.schemas.js';
 
-/** Obvious robots by user agent: they get the default number and no lease (a crawler must not drain a pool). */
 /**
- * Robots that say so: crawlers, link previewers, monitors. HTTP libraries (curl, python-requests,
+ * Robots that say so (crawlers, link previewers, monitors) get the default number and no lease: a
+ * crawler must not drain a pool. HTTP libraries (curl, python-requests,
  * fetch…) and clients sending no user agent are not robots by that alone: they are how a site's
  * own backend asks for a number (server-side insertion) and how integrations are tested; one
  * script draining a pool is stopped by the per-client lease caps, whatever it calls itself.

@@ -1,4 +1,3 @@
-import fs from 'node:fs/promises';
 import type { CallEventSink } from '../calls/call-events.js';
 import type { CallRecord } from '../calls/calls.repository.js';
 import type { Db } from '../db/pool.js';
@@ -6,7 +5,7 @@ import type { Logger } from '../logger.js';
 import { convertRecording, NoAudioRecorded } from './recording-converter.js';
 import { createLocalRecordingStorage, type RecordingStorage } from './recording-storage.js';
 import * as repo from './recordings.repository.js';
-import { locateRtpengineRecording } from './rtpengine-files.js';
+import { locateRtpengineRecording, removeRtpengineRecording } from './rtpengine-files.js';
 
 /** What a call without any audio shows as its recording error. */
 export const NO_AUDIO_REASON = 'no audio was exchanged on this call: nothing to record';
@@ -67,8 +66,7 @@ export function createRecordingService(deps: {
         );
         if (!(await repo.attachRecording(db, call.id, result))) throw new Error('the call row does not exist');
         // rtpengine's files go only once the playable files are safely linked.
-        await fs.rm(files.pcapPath, { force: true });
-        if (files.metadataPath) await fs.rm(files.metadataPath, { force: true });
+        await removeRtpengineRecording(files);
         await deps.events
           ?.recordingReady(db, { callId: call.id, accountId: call.accountId, caller: call.caller, trackingNumber: call.trackingNumber })
           .catch((err: unknown) => log.warn({ err }, 'recording_ready event failed'));
@@ -85,8 +83,7 @@ export function createRecordingService(deps: {
           // Nothing to keep for a retry: the pcap has no packet to convert, now or ever.
           log.info({ type: 'recording_empty' }, 'no audio was exchanged on this call; nothing to record');
           await repo.markRecordingFinal(db, call.id, NO_AUDIO_REASON).catch(() => {});
-          await fs.rm(files.pcapPath, { force: true });
-          if (files.metadataPath) await fs.rm(files.metadataPath, { force: true });
+          await removeRtpengineRecording(files);
           return 'failed';
         }
         log.error({ err, type: 'recording_failed', pcap: files.pcapPath }, 'recording conversion failed; pcap kept');

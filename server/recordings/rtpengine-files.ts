@@ -111,6 +111,12 @@ export async function locateRtpengineRecording(options: {
   return { pcapPath: path.join(options.dir, 'pcaps', present.sort((a, b) => b.t - a.t)[0]!.n) };
 }
 
+/** Removes rtpengine's files of one call (once they are converted, or found to hold nothing). */
+export async function removeRtpengineRecording(files: RtpengineRecordingFiles): Promise<void> {
+  await fs.rm(files.pcapPath, { force: true });
+  if (files.metadataPath) await fs.rm(files.metadataPath, { force: true });
+}
+
 async function exists(p: string): Promise<boolean> {
   return fs.access(p).then(
     () => true,
