@@ -72,6 +72,7 @@ export async function relayReinvite(
     log.info({ type: 'reinvite_declined', from, reason: refused.message }, 're-INVITE declined: its media cannot be carried');
     return void stack.replyError(request, refused);
   }
+  const offeredDirection = directionOf(request.content);
   // The sender stops retransmitting while the other side (and rtpengine) work on it.
   if (request.method === 'INVITE') stack.reply(request, 100);
   let offer: string;
@@ -88,7 +89,7 @@ export async function relayReinvite(
       {
         type: how === 'relayed' ? 'reinvite_relayed' : 'reinvite_answered_here',
         from,
-        direction: /a=(sendonly|recvonly|inactive)/.exec(request.content ?? '')?.[1] ?? 'sendrecv',
+        direction: offeredDirection,
       },
       how === 'relayed' ? 're-INVITE relayed' : 're-INVITE answered with the other side’s current session',
     );
@@ -116,8 +117,7 @@ export async function relayReinvite(
         .finally(settled);
     };
     // The other side's current session, in the direction the sender's offer asks for (hold is answered recvonly).
-    const answerHere = () =>
-      answerOnce(other.remoteSdp && withDirection(other.remoteSdp, answeringDirection(directionOf(request.content ?? ''))), 'answered_here');
+    const answerHere = () => answerOnce(other.remoteSdp && withDirection(other.remoteSdp, answeringDirection(offeredDirection)), 'answered_here');
     const deadline = setTimeout(() => {
       log.warn({ type: 'reinvite_unanswered', from, waitedMs: deadlineMs }, 'the other side did not answer the re-INVITE in time');
       answerHere();
