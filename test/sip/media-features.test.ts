@@ -8,6 +8,7 @@ import { type CallServer, startCallServer } from '../helpers/call-server.js';
 import { createHarness, type Harness } from '../helpers/harness.js';
 import { freePort } from '../helpers/ports.js';
 import { makeToneFile, runSipp, scenarioPath, startSipp } from '../helpers/sipp.js';
+import { DEFAULT_ACCOUNT_ID } from '../../server/auth/auth.schemas.js';
 
 const CALLER_IP = '127.0.0.25';
 const AGENT_IP = '127.0.0.26';
@@ -115,7 +116,11 @@ describe('media features', () => {
     while (server.b2bua.liveCallIds().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const [callId] = server.b2bua.liveCallIds();
     expect(callId).toBeDefined();
-    await new Promise((r) => setTimeout(r, 400)); // let the agent answer and the caller ACK
+    // The agent answers (a loaded box may take longer than any fixed pause: deleting the session
+    // while it still rang failed the bridge instead), then the caller ACKs.
+    const state = async () => (await server.services.liveBoard.snapshot(DEFAULT_ACCOUNT_ID)).calls.find((c) => c.callId === callId)?.state;
+    await expect.poll(state, { timeout: 10_000, interval: 20 }).toBe('talking');
+    await new Promise((r) => setTimeout(r, 200));
     // What rtpengine does by itself after --timeout seconds without RTP.
     expect((await h.rtpengine.command('delete', { 'call-id': callId })).result).toBe('ok');
     const result = await caller;
